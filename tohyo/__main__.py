@@ -1,0 +1,3 @@
+from tohyo.cli import main
+
+raise SystemExit(main())
