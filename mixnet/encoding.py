@@ -1,0 +1,170 @@
+"""The one canonical encoding of tohyo (docs/protocol.md §2).
+
+Two forms of the same values:
+
+- **Binary TLV** (`encode`), used for every hash: Fiat–Shamir transcripts, entry hashes,
+  signatures. Each value is `tag (1 byte) ‖ length (8 bytes, big-endian) ‖ payload`; lists
+  carry the count of items as length and the items' encodings as payload. The encoding is
+  injective: ("A", "B") and ("AB",) differ.
+- **Canonical JSON** (`canonical_json`, `parse_canonical_json`), used for storage and the
+  wire: UTF-8, object keys sorted, no insignificant white space, integers only (|n| < 2^53),
+  no floats, no duplicate keys. Big numbers (group elements, scalars) travel as fixed-width
+  lowercase hex strings. A parser re-encodes what it read and rejects any input that differs,
+  so one value has exactly one accepted byte string.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from mixnet.errors import DecodeError
+
+__all__ = [
+    "MAX_JSON_INT",
+    "TAG_BYTES",
+    "TAG_ELEMENT",
+    "TAG_INT",
+    "TAG_LIST",
+    "TAG_MAP",
+    "TAG_SCALAR",
+    "TAG_STR",
+    "Encodable",
+    "canonical_json",
+    "encode",
+    "hex_to_int",
+    "int_to_hex",
+    "parse_canonical_json",
+]
+
+TAG_BYTES = 0x01
+TAG_STR = 0x02
+TAG_INT = 0x03
+TAG_LIST = 0x04
+TAG_ELEMENT = 0x05
+TAG_SCALAR = 0x06
+TAG_MAP = 0x07
+
+MAX_JSON_INT = 2**53 - 1
+
+
+@runtime_checkable
+class Encodable(Protocol):
+    """An object with its own canonical binary form (group elements, scalars, records)."""
+
+    def encode_tlv(self) -> bytes: ...
+
+
+def _frame(tag: int, payload: bytes, length: int | None = None) -> bytes:
+    n = len(payload) if length is None else length
+    return bytes([tag]) + n.to_bytes(8, "big") + payload
+
+
+def encode(value: Any) -> bytes:
+    """Binary TLV encoding of `value` (bytes, str, int ≥ 0, bool as int, lists, maps, elements)."""
+    if isinstance(value, Encodable):
+        return value.encode_tlv()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _frame(TAG_BYTES, bytes(value))
+    if isinstance(value, str):
+        return _frame(TAG_STR, value.encode("utf-8"))
+    if isinstance(value, bool):
+        return _frame(TAG_INT, b"\x01" if value else b"")
+    if isinstance(value, int) or type(value).__name__ == "mpz":
+        n = int(value)
+        if n < 0:
+            raise ValueError("the canonical encoding has no negative integers")
+        return _frame(TAG_INT, n.to_bytes((n.bit_length() + 7) // 8, "big"))
+    if isinstance(value, Mapping):
+        keys = sorted(value)
+        if not all(isinstance(k, str) for k in keys):
+            raise TypeError("map keys must be strings")
+        parts = b"".join(encode(k) + encode(value[k]) for k in keys)
+        return _frame(TAG_MAP, parts, len(keys))
+    if isinstance(value, Sequence):
+        return _frame(TAG_LIST, b"".join(encode(v) for v in value), len(value))
+    raise TypeError(f"no canonical encoding for {type(value).__name__}")
+
+
+def int_to_hex(value: int, width_bytes: int) -> str:
+    """Fixed-width lowercase hex of a non-negative integer (2·width_bytes characters)."""
+    if value < 0 or value.bit_length() > 8 * width_bytes:
+        raise ValueError("integer does not fit the fixed width")
+    return format(value, f"0{2 * width_bytes}x")
+
+
+def hex_to_int(text: object, width_bytes: int) -> int:
+    """Parse fixed-width lowercase hex; anything else is a `DecodeError`."""
+    if not isinstance(text, str) or len(text) != 2 * width_bytes:
+        raise DecodeError(f"expected {2 * width_bytes} hex digits")
+    if text.lower() != text or any(c not in "0123456789abcdef" for c in text):
+        raise DecodeError("hex digits must be lowercase 0-9a-f")
+    return int(text, 16)
+
+
+def _check_json_value(value: Any) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_JSON_INT:
+            raise ValueError("JSON integers are limited to ±(2^53 − 1); use hex strings")
+        return
+    if isinstance(value, float):
+        raise ValueError("floats have no canonical JSON form here")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError("JSON object keys must be strings")
+            _check_json_value(v)
+        return
+    if isinstance(value, list | tuple):
+        for v in value:
+            _check_json_value(v)
+        return
+    raise TypeError(f"{type(value).__name__} has no JSON form")
+
+
+def canonical_json(value: Any) -> bytes:
+    """The canonical JSON bytes of a JSON-compatible value."""
+    _check_json_value(value)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise DecodeError(f"duplicate JSON key {k!r}")
+        out[k] = v
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise DecodeError(f"{name} is not allowed in canonical JSON")
+
+
+def parse_canonical_json(data: bytes, *, max_bytes: int | None = None) -> Any:
+    """Parse canonical JSON; raise `DecodeError` unless `data` is exactly canonical."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DecodeError(f"document larger than {max_bytes} bytes")
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=lambda s: _reject_constant("a float"),
+            parse_constant=_reject_constant,
+        )
+    except UnicodeDecodeError as exc:
+        raise DecodeError("not UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"not JSON: {exc.msg} at {exc.pos}") from exc
+    try:
+        again = canonical_json(value)
+    except (TypeError, ValueError) as exc:
+        raise DecodeError(str(exc)) from exc
+    if again != data:
+        raise DecodeError("JSON is not in canonical form")
+    return value

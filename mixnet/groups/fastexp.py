@@ -1,0 +1,135 @@
+"""Fast modular exponentiation on raw gmpy2 integers (docs/protocol.md §7).
+
+- `FixedBaseTable`: windowed tables base^(d·2^(w·k)) so one exponentiation costs about
+  bits/w modular multiplications and no squarings.
+- `multi_exp`: ∏ b_i^{e_i} by the bucket method (Pippenger): the squarings are shared by all
+  terms and each term costs about bits/w multiplications.
+
+These functions take and return `mpz` values and do no checking; the group classes wrap them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gmpy2
+from gmpy2 import mpz
+
+__all__ = ["FixedBaseTable", "fixed_base_table", "multi_exp", "table_window"]
+
+_TABLES: dict[tuple[int, int, int], FixedBaseTable] = {}
+_TABLE_CACHE_SIZE = 8
+
+
+def table_window(exp_bits: int, count: int) -> int:
+    """The window that minimises table building plus `count` exponentiations (capped at 10)."""
+    best_w, best_cost = 1, float("inf")
+    for w in range(2, 11):
+        windows = -(-exp_bits // w)
+        cost = windows * ((1 << w) + count)
+        if cost < best_cost:
+            best_w, best_cost = w, cost
+    return best_w
+
+
+class FixedBaseTable:
+    """Precomputed powers of one base modulo p for exponents below 2^exp_bits."""
+
+    __slots__ = ("exp_bits", "mask", "p", "rows", "w")
+
+    def __init__(self, base: Any, p: Any, exp_bits: int, w: int) -> None:
+        self.p = mpz(p)
+        self.w = w
+        self.mask = (1 << w) - 1
+        self.exp_bits = exp_bits
+        rows = []
+        b = mpz(base) % self.p
+        for _ in range(-(-exp_bits // w)):
+            row = [mpz(1), b]
+            x = b
+            for _ in range((1 << w) - 2):
+                x = x * b % self.p
+                row.append(x)
+            rows.append(row)
+            b = x * b % self.p  # base^(2^w) for the next window
+        self.rows = rows
+
+    def pow(self, e: int) -> Any:
+        """base^e for 0 ≤ e < 2^exp_bits."""
+        if e < 0 or e.bit_length() > self.exp_bits:
+            raise ValueError("exponent outside the table's range")
+        p, w, mask = self.p, self.w, self.mask
+        acc = None
+        for row in self.rows:
+            if not e:
+                break
+            d = e & mask
+            e >>= w
+            if d:
+                acc = row[d] if acc is None else acc * row[d] % p
+        return mpz(1) if acc is None else acc
+
+
+def fixed_base_table(base: Any, p: Any, exp_bits: int, w: int) -> FixedBaseTable:
+    """A cached table (per process), so repeated calls for g or a public key are free."""
+    key = (int(base), int(p), exp_bits * 16 + w)
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) >= _TABLE_CACHE_SIZE:
+            _TABLES.pop(next(iter(_TABLES)))
+        table = _TABLES[key] = FixedBaseTable(base, p, exp_bits, w)
+    return table
+
+
+def _bucket_window(n: int, bits: int) -> int:
+    best_w, best_cost = 1, float("inf")
+    for w in range(1, 17):
+        cost = -(-bits // w) * (n + (2 << w))
+        if cost < best_cost:
+            best_w, best_cost = w, cost
+    return best_w
+
+
+def multi_exp(bases: Sequence[Any], exps: Sequence[int], p: Any) -> Any:
+    """∏ bases[i]^exps[i] mod p for non-negative integer exponents."""
+    p = mpz(p)
+    n = len(bases)
+    if n == 0:
+        return mpz(1)
+    if n < 8:
+        acc = mpz(1)
+        for b, e in zip(bases, exps):
+            acc = acc * gmpy2.powmod(b, e, p) % p
+        return acc
+    bits = max(int(e).bit_length() for e in exps)
+    if bits == 0:
+        return mpz(1)
+    w = _bucket_window(n, bits)
+    mask = (1 << w) - 1
+    windows = -(-bits // w)
+    exps = [int(e) for e in exps]
+    result = None
+    for k in range(windows - 1, -1, -1):
+        if result is not None:
+            for _ in range(w):
+                result = result * result % p
+        shift = k * w
+        buckets: list[Any] = [None] * (1 << w)
+        for b, e in zip(bases, exps):
+            d = (e >> shift) & mask
+            if d:
+                cur = buckets[d]
+                buckets[d] = b if cur is None else cur * b % p
+        # ∏ bucket_d^d by running products from the top
+        running = None
+        total = None
+        for d in range(mask, 0, -1):
+            bd = buckets[d]
+            if bd is not None:
+                running = bd if running is None else running * bd % p
+            if running is not None:
+                total = running if total is None else total * running % p
+        if total is not None:
+            result = total if result is None else result * total % p
+    return mpz(1) if result is None else result
