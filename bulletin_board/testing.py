@@ -1,0 +1,127 @@
+"""Helpers for tests of the board and of its users (not imported by the board itself).
+
+- `postgres_dsn()`: the DSN of a PostgreSQL server for tests: `TOHYO_TEST_PG_DSN` if set,
+  otherwise a throwaway cluster started once per process with `scripts/start-postgres.sh`
+  (needs root and the `postgresql` package) and stopped at exit.
+- `fresh_database(dsn)`: create an empty database on that server; returns its DSN.
+- `Keys` / `registry_body`: keys and a default-policy registry for a test election.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import secrets
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bulletin_board.entry import Envelope, sign_envelope
+from bulletin_board.log import public_key_hex
+
+__all__ = ["Keys", "free_port", "fresh_database", "postgres_dsn", "registry_body"]
+
+REPO = Path(__file__).resolve().parent.parent
+_started: dict[str, str] = {}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def postgres_dsn() -> str:
+    dsn = os.environ.get("TOHYO_TEST_PG_DSN")
+    if dsn:
+        return dsn
+    if "dsn" in _started:
+        return _started["dsn"]
+    directory = tempfile.mkdtemp(prefix="tohyo-pg-")
+    port = free_port()
+    out = subprocess.run(
+        [str(REPO / "scripts" / "start-postgres.sh"), directory, str(port)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    match = re.search(r"TOHYO_TEST_PG_DSN=(\S+)", out)
+    if match is None:
+        raise RuntimeError(f"start-postgres.sh printed no DSN: {out!r}")
+    _started["dsn"] = match.group(1)
+    pg_ctl = re.search(r"'([^']*pg_ctl)'", out)
+
+    def stop() -> None:
+        if pg_ctl is not None:
+            subprocess.run(
+                ["su", "postgres", "-s", "/bin/sh", "-c",
+                 f"'{pg_ctl.group(1)}' -D '{directory}/data' stop -m immediate"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+
+    atexit.register(stop)
+    return _started["dsn"]
+
+
+async def fresh_database(dsn: str) -> str:
+    """Create an empty database named tohyo_t_<random> on the server of `dsn`."""
+    import asyncpg
+
+    name = "tohyo_t_" + secrets.token_hex(6)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@dataclass
+class Keys:
+    """Ed25519 keys of the authors of one test election (default policy roles)."""
+
+    admin: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    registrar: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    trustee: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    mix: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+
+    def roles(self) -> dict[str, tuple[str, Ed25519PrivateKey]]:
+        return {
+            "admin": ("admin", self.admin),
+            "registrar": ("registrar", self.registrar),
+            "trustee-1": ("trustee", self.trustee),
+            "mix-1": ("mix", self.mix),
+        }
+
+    def sign(self, election: str, type: str, author: str, body: dict[str, Any]) -> Envelope:
+        return sign_envelope(self.roles()[author][1], election, type, author, body)
+
+    def registry(self, election: str) -> Envelope:
+        return self.sign(election, "registry", "admin", registry_body(self))
+
+    def phase(self, election: str, phase: str) -> Envelope:
+        return self.sign(election, "phase", "admin", {"phase": phase})
+
+    def ballot(self, election: str, ciphertexts: list[str] | None = None) -> Envelope:
+        ct = ciphertexts or [secrets.token_hex(16)]
+        return self.sign(election, "ballot", "registrar", {"ciphertexts": ct})
+
+
+def registry_body(keys: Keys) -> dict[str, Any]:
+    return {
+        "authors": {
+            author: {"key": public_key_hex(key.public_key()), "role": role}
+            for author, (role, key) in keys.roles().items()
+        }
+    }
