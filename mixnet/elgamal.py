@@ -64,9 +64,7 @@ def encrypt_row(
     group = pk.group
     g = group.generator()
     rs = [group.random_scalar(rng) for _ in messages]
-    row = tuple(
-        Ciphertext(group.encode_message(m) * pk**r, g**r) for m, r in zip(messages, rs)
-    )
+    row = tuple(Ciphertext(group.encode_message(m) * pk**r, g**r) for m, r in zip(messages, rs))
     return row, rs
 
 

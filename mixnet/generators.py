@@ -25,7 +25,9 @@ _CACHE_SIZE = 4
 
 
 def generator_seed(group: Group, context: Any, purpose: str) -> bytes:
-    return hashlib.sha256(encode([Label.GENERATORS, group.description(), context, purpose])).digest()
+    return hashlib.sha256(
+        encode([Label.GENERATORS, group.description(), context, purpose])
+    ).digest()
 
 
 class GeneratorSet:

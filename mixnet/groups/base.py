@@ -249,15 +249,17 @@ class Group(ABC):
         return Element(self, self.raw_from_bytes(bytes(data)))
 
     def element_from_hex(self, text: object) -> Element:
-        if not isinstance(text, str) or len(text) != 2 * self.element_bytes:
-            raise DecodeError(f"a {self.name} element has {2 * self.element_bytes} hex digits")
-        if text != text.lower():
-            raise DecodeError("hex digits must be lowercase")
-        try:
-            data = bytes.fromhex(text)
-        except ValueError as exc:
-            raise DecodeError("not hex") from exc
-        return self.element_from_bytes(data)
+        value = hex_to_int(text, self.element_bytes)
+        return self.element_from_bytes(value.to_bytes(self.element_bytes, "big"))
+
+    def elements_from_hex(
+        self,
+        texts: Sequence[object],
+        rng: RandomSource | None = None,
+        executor: Executor | None = None,
+    ) -> list[Element]:
+        """Decode many elements; families may batch the membership test (same guarantees)."""
+        return [self.element_from_hex(t) for t in texts]
 
     def scalar(self, value: int) -> Scalar:
         return Scalar(self, value)

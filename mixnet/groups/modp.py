@@ -18,7 +18,7 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpz
 
-from mixnet.encoding import int_to_hex
+from mixnet.encoding import hex_to_int, int_to_hex
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups.base import BATCH_BITS, Element, Group
 from mixnet.groups.fastexp import fixed_base_table, multi_exp, table_window
@@ -119,6 +119,31 @@ class ModpGroup(Group):
 
     def description(self) -> dict[str, Any]:
         return dict(self._description)
+
+    def elements_from_hex(
+        self,
+        texts: Sequence[object],
+        rng: RandomSource | None = None,
+        executor: Executor | None = None,
+    ) -> list[Element]:
+        if self.family != "modp-schnorr" or len(texts) < 8:
+            return [self.element_from_hex(t) for t in texts]
+        from mixnet.rng import system_random
+
+        out = []
+        for i, text in enumerate(texts):
+            try:
+                x = mpz(hex_to_int(text, self.element_bytes))
+            except DecodeError as exc:
+                raise DecodeError(f"element {i}: {exc}") from exc
+            if not self._cheap_member(x):
+                raise DecodeError(f"element {i} is not in the subgroup")
+            out.append(Element(self, x))
+        try:
+            self.check_members(out, rng or system_random, executor)
+        except VerificationError as exc:
+            raise DecodeError("an element is outside the order-q subgroup") from exc
+        return out
 
     # ---- messages ----
     def encode_message(self, m: int) -> Element:

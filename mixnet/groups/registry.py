@@ -34,15 +34,22 @@ __all__ = [
 DEFAULT_GROUP = "tohyo-schnorr-3072-256"
 
 
-def _schnorr(name: str, seed: bytes, p_bits: int, q_bits: int, counter: int, g_counter: int,
-             production: bool) -> GroupParameters:
+def _schnorr(
+    name: str, seed: bytes, p_bits: int, q_bits: int, counter: int, g_counter: int, production: bool
+) -> GroupParameters:
     q, r0 = _schnorr_start(seed, p_bits, q_bits)
     r = r0 + 2 * counter
     p = 2 * q * r + 1
     h = expand_seed(seed, f"g{g_counter}", p.bit_length() + 128) % p
     g = pow(h, 2 * r, p)
-    generation = {"method": "tohyo-seed-v1", "seed": seed.hex(), "p_bits": p_bits,
-                  "q_bits": q_bits, "counter": counter, "g_counter": g_counter}
+    generation = {
+        "method": "tohyo-seed-v1",
+        "seed": seed.hex(),
+        "p_bits": p_bits,
+        "q_bits": q_bits,
+        "counter": counter,
+        "g_counter": g_counter,
+    }
     security = 128 if p_bits >= 3072 and q_bits >= 256 else 0
     return GroupParameters(name, "modp-schnorr", p, q, g, security, production, generation)
 
@@ -68,7 +75,12 @@ _BUILDERS: dict[str, Any] = {
         "test-schnorr-512-128", b"tohyo test schnorr group 512/128 v1", 512, 128, 6758, 0, False
     ),
     "test-schnorr-1024-160": lambda: _schnorr(
-        "test-schnorr-1024-160", b"tohyo test schnorr group 1024/160 v1", 1024, 160, 62399, 0,
+        "test-schnorr-1024-160",
+        b"tohyo test schnorr group 1024/160 v1",
+        1024,
+        160,
+        62399,
+        0,
         False,
     ),
 }

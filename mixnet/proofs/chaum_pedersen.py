@@ -21,8 +21,7 @@ from mixnet.groups.base import BATCH_BITS, Element, Group, Scalar
 from mixnet.rng import RandomSource
 from mixnet.transcript import Label, Transcript
 
-__all__ = ["BatchStatement", "Proof", "Statement", "prove", "prove_batch", "verify",
-           "verify_batch"]
+__all__ = ["BatchStatement", "Proof", "Statement", "prove", "prove_batch", "verify", "verify_batch"]
 
 
 @dataclass(frozen=True)

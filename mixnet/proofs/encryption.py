@@ -64,7 +64,10 @@ def _challenge(statement: Statement, t: Sequence[Element], transcript: Transcrip
 
 
 def prove(
-    statement: Statement, randomness: Sequence[Scalar], *, transcript: Transcript,
+    statement: Statement,
+    randomness: Sequence[Scalar],
+    *,
+    transcript: Transcript,
     rng: RandomSource,
 ) -> Proof:
     group = statement.pk.group
