@@ -126,6 +126,11 @@ class VpcdConnection:
         if not self.connected.wait(connect_timeout):
             raise TimeoutError(f"vpcd at {self.host}:{self.port} did not accept the card")
 
+    def wait(self) -> None:
+        """Block until the connection ends (vpcd closed it, or `stop` was called)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
     def stop(self) -> None:
         """Remove the card from the reader (close the connection)."""
         self._stop.set()
