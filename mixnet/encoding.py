@@ -63,8 +63,9 @@ def _frame(tag: int, payload: bytes, length: int | None = None) -> bytes:
 
 def encode(value: Any) -> bytes:
     """Binary TLV encoding of `value` (bytes, str, int ≥ 0, bool as int, lists, maps, elements)."""
-    if isinstance(value, Encodable):
-        return value.encode_tlv()
+    method = getattr(value, "encode_tlv", None)
+    if method is not None:
+        return method()  # type: ignore[no-any-return]
     if isinstance(value, bytes | bytearray | memoryview):
         return _frame(TAG_BYTES, bytes(value))
     if isinstance(value, str):

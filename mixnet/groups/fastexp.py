@@ -1,7 +1,7 @@
 """Fast modular exponentiation on raw gmpy2 integers (docs/protocol.md §7).
 
-- `FixedBaseTable`: windowed tables base^(d·2^(w·k)) so one exponentiation costs about
-  bits/w modular multiplications and no squarings.
+- `FixedBaseTable`: windowed tables base^(d·2^(8k)) so one exponentiation costs about
+  bits/8 modular multiplications and no squarings.
 - `multi_exp`: ∏ b_i^{e_i} by the bucket method (Pippenger): the squarings are shared by all
   terms and each term costs about bits/w multiplications.
 
@@ -16,69 +16,57 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpz
 
-__all__ = ["FixedBaseTable", "fixed_base_table", "multi_exp", "table_window"]
+__all__ = ["FixedBaseTable", "fixed_base_table", "multi_exp"]
 
 _TABLES: dict[tuple[int, int, int], FixedBaseTable] = {}
 _TABLE_CACHE_SIZE = 8
 
 
-def table_window(exp_bits: int, count: int) -> int:
-    """The window that minimises table building plus `count` exponentiations (capped at 10)."""
-    best_w, best_cost = 1, float("inf")
-    for w in range(2, 11):
-        windows = -(-exp_bits // w)
-        cost = windows * ((1 << w) + count)
-        if cost < best_cost:
-            best_w, best_cost = w, cost
-    return best_w
-
-
 class FixedBaseTable:
-    """Precomputed powers of one base modulo p for exponents below 2^exp_bits."""
+    """Precomputed powers of one base modulo p for exponents below 2^exp_bits.
 
-    __slots__ = ("exp_bits", "mask", "p", "rows", "w")
+    Windows are 8 bits wide, so the digits of an exponent are its little-endian bytes and the
+    loop does no big-integer shifting: one exponentiation is about bits/8 multiplications.
+    """
 
-    def __init__(self, base: Any, p: Any, exp_bits: int, w: int) -> None:
+    __slots__ = ("exp_bits", "nbytes", "p", "rows")
+
+    def __init__(self, base: Any, p: Any, exp_bits: int) -> None:
         self.p = mpz(p)
-        self.w = w
-        self.mask = (1 << w) - 1
         self.exp_bits = exp_bits
+        self.nbytes = (exp_bits + 7) // 8
         rows = []
         b = mpz(base) % self.p
-        for _ in range(-(-exp_bits // w)):
+        for _ in range(self.nbytes):
             row = [mpz(1), b]
             x = b
-            for _ in range((1 << w) - 2):
+            for _ in range(254):
                 x = x * b % self.p
                 row.append(x)
             rows.append(row)
-            b = x * b % self.p  # base^(2^w) for the next window
+            b = x * b % self.p  # base^(256) for the next window
         self.rows = rows
 
     def pow(self, e: int) -> Any:
         """base^e for 0 ≤ e < 2^exp_bits."""
         if e < 0 or e.bit_length() > self.exp_bits:
             raise ValueError("exponent outside the table's range")
-        p, w, mask = self.p, self.w, self.mask
+        p = self.p
         acc = None
-        for row in self.rows:
-            if not e:
-                break
-            d = e & mask
-            e >>= w
+        for row, d in zip(self.rows, int(e).to_bytes(self.nbytes, "little")):
             if d:
                 acc = row[d] if acc is None else acc * row[d] % p
         return mpz(1) if acc is None else acc
 
 
-def fixed_base_table(base: Any, p: Any, exp_bits: int, w: int) -> FixedBaseTable:
+def fixed_base_table(base: Any, p: Any, exp_bits: int) -> FixedBaseTable:
     """A cached table (per process), so repeated calls for g or a public key are free."""
-    key = (int(base), int(p), exp_bits * 16 + w)
+    key = (int(base), int(p), exp_bits)
     table = _TABLES.get(key)
     if table is None:
         if len(_TABLES) >= _TABLE_CACHE_SIZE:
             _TABLES.pop(next(iter(_TABLES)))
-        table = _TABLES[key] = FixedBaseTable(base, p, exp_bits, w)
+        table = _TABLES[key] = FixedBaseTable(base, p, exp_bits)
     return table
 
 

@@ -21,7 +21,7 @@ from gmpy2 import mpz
 from mixnet.encoding import hex_to_int, int_to_hex
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups.base import BATCH_BITS, Element, Group
-from mixnet.groups.fastexp import fixed_base_table, multi_exp, table_window
+from mixnet.groups.fastexp import fixed_base_table, multi_exp
 from mixnet.groups.params import GroupParameters
 from mixnet.parallel import run_chunks
 from mixnet.rng import RandomSource
@@ -228,5 +228,5 @@ def _multi_exp_job(bases: list[Any], exps: list[int], p: Any) -> Any:
 def _fixed_base_job(base: Any, p: Any, bits: int, exps: list[int]) -> list[Any]:
     if len(exps) < MIN_TABLE_USES:
         return [gmpy2.powmod(base, e, p) for e in exps]
-    table = fixed_base_table(base, p, bits, table_window(bits, max(len(exps), 2000)))
+    table = fixed_base_table(base, p, bits)
     return [table.pow(e) for e in exps]

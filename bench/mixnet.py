@@ -1,0 +1,189 @@
+"""Mix-net benchmark: generator derivation, shuffle+prove and verify per ciphertext.
+
+Run as `tohyo bench mixnet` (or `python -m bench.mixnet`). Every figure is also given in
+"exponentiation equivalents": the time divided by one gmpy2 `powmod` (for curves: one scalar
+multiplication) with a random exponent in [0, q) in the same group, measured in the same run,
+so figures from different machines can be compared. Nothing here asserts a timing.
+
+Reported per configuration (group, N rows, width w, processes), per ciphertext (N·w):
+- tables_ms: one-time fixed-base tables for g, pk and h in every worker (total, not per ct);
+- generators_ms_per_ct: deriving h, h_1..h_N (cache cleared first);
+- membership_ms_per_ct: the subgroup test of all inputs and outputs (also inside verify);
+- prove_ms_per_ct: shuffle (re-encryption + permutation) and its proof;
+- verify_ms_per_ct: the whole proof check, membership included, generators cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
+
+from mixnet import elgamal, generators
+from mixnet.groups import Group, get_group, known_groups
+from mixnet.rng import DeterministicRandom, system_random
+from mixnet.shuffle import proof as shuffle_proof
+from mixnet.shuffle.shuffle import shuffle
+from mixnet.transcript import Transcript
+
+DEFAULT_GROUPS = ["modp2048", "ffdhe3072", "tohyo-schnorr-3072-256"]
+EC_GROUPS = ["secp256k1", "ristretto255"]
+DEFAULT_N = [1000, 10000]
+DEFAULT_WIDTH = [1, 3]
+DEFAULT_PROCESSES = [1, 2]
+
+
+def powmod_ms(group: Group, samples: int = 40) -> float:
+    """Median time of one exponentiation with a random exponent in [0, q), in ms."""
+    rng = DeterministicRandom(b"bench-powmod")
+    base = group.generator() ** group.random_scalar(rng)
+    times = []
+    for _ in range(samples):
+        e = rng.randbelow(group.order)
+        t = time.perf_counter()
+        group.raw_pow(base.value, e)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3
+
+
+def _warm(group: Group, pk: Any, h: Any, executor: Executor | None) -> None:
+    rng = DeterministicRandom(b"warm")
+    exps = [rng.randbelow(group.order) for _ in range(4096)]
+    for base in (group.generator(), pk, h):
+        group.fixed_base_pows(base, exps, executor)
+
+
+def run_one(group_name: str, n: int, width: int, processes: int, progress: bool) -> dict[str, Any]:
+    group = get_group(group_name)
+    rng = DeterministicRandom(f"bench {group_name} {n} {width}".encode())
+    executor: Executor | None = ProcessPoolExecutor(processes) if processes > 1 else None
+    try:
+        kp = elgamal.keygen(group, rng)
+        context = f"bench/{group_name}/{n}".encode()
+        say = (lambda m: print(f"  … {m}", file=sys.stderr, flush=True)) if progress else None
+        if say:
+            say(f"{group_name} N={n} w={width} p={processes}: encrypting")
+        rows, _ = elgamal.encrypt_rows(
+            kp.public, [[(i + k) % 5 for k in range(width)] for i in range(n)], rng, executor
+        )
+        generators._CACHE.clear()
+        if say:
+            say("deriving generators")
+        t = time.perf_counter()
+        gens = generators.derive_generators(
+            group, context, shuffle_proof.GENERATOR_PURPOSE, n, executor
+        )
+        t_gen = time.perf_counter() - t
+        t = time.perf_counter()
+        _warm(group, kp.public, gens.h, executor)
+        t_tables = time.perf_counter() - t
+        if say:
+            say("shuffling and proving")
+        t = time.perf_counter()
+        outputs, witness = shuffle(kp.public, rows, rng, executor)
+        statement = shuffle_proof.ShuffleStatement(kp.public, rows, outputs, context)
+        proof = shuffle_proof.prove(
+            statement, witness, transcript=Transcript(b"bench"), rng=rng, executor=executor
+        )
+        t_prove = time.perf_counter() - t
+        elements = [x for row in (*rows, *outputs) for ct in row for x in (ct.a, ct.b)]
+        t = time.perf_counter()
+        group.check_members(elements, system_random, executor)
+        t_member = time.perf_counter() - t
+        if say:
+            say("verifying")
+        t = time.perf_counter()
+        shuffle_proof.verify(statement, proof, transcript=Transcript(b"bench"), executor=executor)
+        t_verify = time.perf_counter() - t
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    cts = n * width
+    unit = powmod_ms(group)
+    record = {
+        "group": group_name,
+        "n": n,
+        "width": width,
+        "processes": processes,
+        "powmod_ms": round(unit, 4),
+        "tables_ms": round(t_tables * 1e3, 1),
+        "generators_ms_per_ct": round(t_gen * 1e3 / cts, 4),
+        "membership_ms_per_ct": round(t_member * 1e3 / cts, 4),
+        "prove_ms_per_ct": round(t_prove * 1e3 / cts, 4),
+        "verify_ms_per_ct": round(t_verify * 1e3 / cts, 4),
+    }
+    for key in ("generators", "membership", "prove", "verify"):
+        record[f"{key}_eq"] = round(record[f"{key}_ms_per_ct"] / unit, 3)
+    return record
+
+
+def format_table(records: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'group':<24}{'N':>7}{'w':>3}{'proc':>5}{'powmod ms':>10}"
+        f"{'gens':>14}{'member':>14}{'shuffle+prove':>18}{'verify':>16}"
+    )
+    lines = [
+        "ms per ciphertext (exponentiation equivalents in brackets)",
+        head,
+        "-" * len(head),
+    ]
+    for r in records:
+        def cell(key: str, width: int) -> str:
+            return f"{r[key + '_ms_per_ct']:.3f} ({r[key + '_eq']:.2f})".rjust(width)
+
+        lines.append(
+            f"{r['group']:<24}{r['n']:>7}{r['width']:>3}{r['processes']:>5}"
+            f"{r['powmod_ms']:>10.3f}{cell('generators', 14)}{cell('membership', 14)}"
+            f"{cell('prove', 18)}{cell('verify', 16)}"
+        )
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--group", action="append", help="group name (repeatable)")
+    parser.add_argument("--n", action="append", type=int, help="rows N (repeatable)")
+    parser.add_argument("--width", action="append", type=int, help="row width (repeatable)")
+    parser.add_argument("--processes", action="append", type=int, help="1 or more (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print the records as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    names = args.group or [g for g in DEFAULT_GROUPS + EC_GROUPS if g in known_groups()]
+    unknown = [g for g in names if g not in known_groups()]
+    if unknown:
+        print(f"unknown group(s): {', '.join(unknown)}; known: {', '.join(known_groups())}",
+              file=sys.stderr)
+        return 2
+    if any(n < 2 for n in args.n or []) or any(w < 1 for w in args.width or []):
+        print("N must be at least 2 and the width at least 1", file=sys.stderr)
+        return 2
+    records = []
+    for name in names:
+        for n in args.n or DEFAULT_N:
+            for width in args.width or DEFAULT_WIDTH:
+                for processes in args.processes or DEFAULT_PROCESSES:
+                    record = run_one(name, n, width, processes, progress=not args.quiet)
+                    records.append(record)
+                    if not args.json:
+                        print(format_table([record]).splitlines()[-1], flush=True)
+    if args.json:
+        print(json.dumps(records, indent=1))
+    else:
+        print()
+        print(format_table(records))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.mixnet", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
