@@ -131,14 +131,15 @@ def format_table(records: list[dict[str, Any]]) -> str:
         head,
         "-" * len(head),
     ]
-    for r in records:
-        def cell(key: str, width: int) -> str:
-            return f"{r[key + '_ms_per_ct']:.3f} ({r[key + '_eq']:.2f})".rjust(width)
 
+    def cell(r: dict[str, Any], key: str, width: int) -> str:
+        return f"{r[key + '_ms_per_ct']:.3f} ({r[key + '_eq']:.2f})".rjust(width)
+
+    for r in records:
         lines.append(
             f"{r['group']:<24}{r['n']:>7}{r['width']:>3}{r['processes']:>5}"
-            f"{r['powmod_ms']:>10.3f}{cell('generators', 14)}{cell('membership', 14)}"
-            f"{cell('prove', 18)}{cell('verify', 16)}"
+            f"{r['powmod_ms']:>10.3f}{cell(r, 'generators', 14)}{cell(r, 'membership', 14)}"
+            f"{cell(r, 'prove', 18)}{cell(r, 'verify', 16)}"
         )
     return "\n".join(lines)
 
@@ -156,8 +157,10 @@ def run(args: argparse.Namespace) -> int:
     names = args.group or [g for g in DEFAULT_GROUPS + EC_GROUPS if g in known_groups()]
     unknown = [g for g in names if g not in known_groups()]
     if unknown:
-        print(f"unknown group(s): {', '.join(unknown)}; known: {', '.join(known_groups())}",
-              file=sys.stderr)
+        print(
+            f"unknown group(s): {', '.join(unknown)}; known: {', '.join(known_groups())}",
+            file=sys.stderr,
+        )
         return 2
     if any(n < 2 for n in args.n or []) or any(w < 1 for w in args.width or []):
         print("N must be at least 2 and the width at least 1", file=sys.stderr)
