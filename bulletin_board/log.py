@@ -97,6 +97,14 @@ class MerkleLog:
             levels[k].append(node)
         return index
 
+    def truncate(self, size: int) -> None:
+        """Drop every leaf from `size` on (undo of appends that were not committed)."""
+        size = self._check_size(size)
+        for k, level in enumerate(self._levels):
+            del level[size >> k :]
+        while len(self._levels) > 1 and not self._levels[-1]:
+            self._levels.pop()
+
     def leaf_hash(self, index: int) -> bytes:
         return self._levels[0][index]
 

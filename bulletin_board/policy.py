@@ -139,7 +139,7 @@ class ElectionState:
 def _parse_registry(body: Mapping[str, Any]) -> dict[str, Author]:
     authors = body.get("authors")
     if set(body) != {"authors"} or not isinstance(authors, dict) or not authors:
-        raise Refusal("bad_body", "a registry body is {\"authors\": {id: {key, role}}}")
+        raise Refusal("bad_body", 'a registry body is {"authors": {id: {key, role}}}')
     out: dict[str, Author] = {}
     for author_id, spec in authors.items():
         if AUTHOR_RE.fullmatch(author_id) is None:
@@ -188,9 +188,10 @@ class RegistryPolicy:
             me = authors.get(envelope.author)
             if me is None or me.role != "admin":
                 raise Refusal("unauthorised_signer", "the registry is signed by an admin it names")
-            if self.creators is not None and envelope.body["authors"][envelope.author][
-                "key"
-            ] not in self.creators:
+            if (
+                self.creators is not None
+                and envelope.body["authors"][envelope.author]["key"] not in self.creators
+            ):
                 raise Refusal("unauthorised_signer", "this board does not accept this creator")
             self._verify(me.key, envelope)
             return
@@ -209,7 +210,7 @@ class RegistryPolicy:
         if envelope.type == "phase":
             target = envelope.body.get("phase")
             if set(envelope.body) != {"phase"} or target not in PHASES:
-                raise Refusal("bad_body", "a phase body is {\"phase\": name}")
+                raise Refusal("bad_body", 'a phase body is {"phase": name}')
             if PHASES.index(target) != PHASES.index(state.phase) + 1:
                 raise Refusal("wrong_phase", f"{state.phase} cannot move to {target}")
         if envelope.type == "ballot" and "ciphertexts" in envelope.body:

@@ -75,6 +75,12 @@ class Storage(Protocol):
 
     async def cosignatures(self, election: str, tree_size: int) -> list[tuple[str, bytes]]: ...
 
+    async def cosignatures_between(
+        self, election: str, first_size: int, last_size: int
+    ) -> list[tuple[int, str, bytes]]:
+        """(tree_size, signer, signature) for first_size ≤ tree_size ≤ last_size."""
+        ...
+
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS board_entries (
@@ -243,6 +249,17 @@ class SqliteStorage:
         )
         return [(r[0], bytes(r[1])) for r in rows]
 
+    async def cosignatures_between(
+        self, election: str, first_size: int, last_size: int
+    ) -> list[tuple[int, str, bytes]]:
+        rows = await self._run(
+            self._query,
+            "SELECT tree_size, signer, signature FROM board_cosignatures WHERE election = ? "
+            "AND tree_size >= ? AND tree_size <= ? ORDER BY tree_size, signer",
+            (election, first_size, last_size),
+        )
+        return [(int(r[0]), r[1], bytes(r[2])) for r in rows]
+
 
 class PostgresStorage:
     """PostgreSQL through an asyncpg pool. A commit is durable (synchronous_commit=on)."""
@@ -392,6 +409,18 @@ class PostgresStorage:
             tree_size,
         )
         return [(r[0], bytes(r[1])) for r in rows]
+
+    async def cosignatures_between(
+        self, election: str, first_size: int, last_size: int
+    ) -> list[tuple[int, str, bytes]]:
+        rows = await self.pool.fetch(
+            "SELECT tree_size, signer, signature FROM board_cosignatures WHERE election = $1 "
+            "AND tree_size >= $2 AND tree_size <= $3 ORDER BY tree_size, signer",
+            election,
+            first_size,
+            last_size,
+        )
+        return [(int(r[0]), r[1], bytes(r[2])) for r in rows]
 
 
 def open_storage(url: str) -> Storage:

@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import secrets
 import socket
 import subprocess
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bulletin_board.entry import Envelope, sign_envelope
 from bulletin_board.log import public_key_hex
 
-__all__ = ["Keys", "free_port", "fresh_database", "postgres_dsn", "registry_body"]
+__all__ = [
+    "Keys",
+    "free_port",
+    "fresh_database",
+    "postgres_dsn",
+    "registry_body",
+    "running_board",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 _started: dict[str, str] = {}
@@ -62,8 +71,14 @@ def postgres_dsn() -> str:
     def stop() -> None:
         if pg_ctl is not None:
             subprocess.run(
-                ["su", "postgres", "-s", "/bin/sh", "-c",
-                 f"'{pg_ctl.group(1)}' -D '{directory}/data' stop -m immediate"],
+                [
+                    "su",
+                    "postgres",
+                    "-s",
+                    "/bin/sh",
+                    "-c",
+                    f"'{pg_ctl.group(1)}' -D '{directory}/data' stop -m immediate",
+                ],
                 capture_output=True,
                 timeout=60,
                 check=False,
@@ -125,3 +140,32 @@ def registry_body(keys: Keys) -> dict[str, Any]:
             for author, (role, key) in keys.roles().items()
         }
     }
+
+
+@contextlib.asynccontextmanager
+async def running_board(
+    storage_url: str,
+    key: Ed25519PrivateKey | None = None,
+    *,
+    policy: Any = None,
+    limits: Any = None,
+    clock: Any = None,
+) -> AsyncIterator[Any]:
+    """Serve a board on 127.0.0.1 (a free port) for the duration of the block."""
+    from bulletin_board.board import Board, system_clock_ms
+    from bulletin_board.server import BoardServer
+    from bulletin_board.storage import open_storage
+
+    board = Board(
+        open_storage(storage_url),
+        key or Ed25519PrivateKey.generate(),
+        policy,
+        limits=limits,
+        clock=clock or system_clock_ms,
+    )
+    server = BoardServer(board, "127.0.0.1", 0)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

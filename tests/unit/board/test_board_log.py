@@ -338,3 +338,15 @@ def test_cosignature() -> None:
 def test_tree_head_decoder_rejects(doc: dict) -> None:
     with pytest.raises(DecodeError):
         SignedTreeHead.from_json(doc)
+
+
+def test_truncate_undoes_appends() -> None:
+    leaves = leaves_of(37)
+    log = MerkleLog(leaves)
+    for size in (36, 33, 32, 17, 1, 0):
+        log.truncate(size)
+        assert len(log) == size
+        assert log.root() == naive_mth(leaves[:size])
+    for h in leaves:
+        log.append(h)
+    assert log.root() == naive_mth(leaves)

@@ -1,0 +1,256 @@
+"""The board service without HTTP: storage + Merkle logs + policy + signing key.
+
+`Board.post(election, data)` runs the whole acceptance path of docs/board.md §6: decode
+(canonical only) → election lock → duplicate check → policy check → sign the new tree head →
+one storage transaction (entry + tree head) → policy hook → signed receipt. Any refusal raises
+`Refusal` before anything is written. Reads serve entries, tree heads and proofs from memory
+and storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bulletin_board.entry import ELECTION_RE, Envelope, NonCanonicalError, decode_envelope
+from bulletin_board.log import (
+    Cosignature,
+    MerkleLog,
+    SignedTreeHead,
+    hash_leaf,
+    public_key_hex,
+    sign_tree_head,
+    verify_cosignature,
+)
+from bulletin_board.policy import Policy, Refusal, RegistryPolicy
+from bulletin_board.receipt import Receipt, sign_receipt
+from bulletin_board.storage import Storage
+from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.errors import DecodeError, VerificationError
+
+__all__ = ["Board", "Limits", "system_clock_ms"]
+
+
+def system_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 256 * 1024
+    max_page: int = 500
+    max_connections: int = 512
+    max_cosignatures: int = 64
+    max_elections_listed: int = 1000
+
+
+@dataclass
+class _Election:
+    log: MerkleLog
+    state: Any
+    index_of: dict[bytes, int] = field(default_factory=dict)
+    head: SignedTreeHead | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Board:
+    def __init__(
+        self,
+        storage: Storage,
+        key: Ed25519PrivateKey,
+        policy: Policy | None = None,
+        *,
+        limits: Limits | None = None,
+        clock: Callable[[], int] = system_clock_ms,
+    ) -> None:
+        self.storage = storage
+        self.key = key
+        self.public_key_hex = public_key_hex(key.public_key())
+        self.policy: Policy = policy if policy is not None else RegistryPolicy()
+        self.limits = limits or Limits()
+        self.clock = clock
+        self._elections: dict[str, _Election] = {}
+        self._create_lock = asyncio.Lock()
+
+    # -- start-up ------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Rebuild logs and policy states from storage (replaying every entry)."""
+        for election in await self.storage.elections():
+            leaves = await self.storage.leaf_hashes(election)
+            e = _Election(MerkleLog(leaves), self.policy.initial_state(election))
+            step = 2000
+            for start in range(0, len(leaves), step):
+                for offset, data in enumerate(
+                    await self.storage.entries(election, start, start + step)
+                ):
+                    envelope = decode_envelope(data)
+                    self.policy.on_accept(e.state, envelope, start + offset)
+            e.index_of = {h: i for i, h in enumerate(leaves)}
+            head = await self.storage.tree_head(election)
+            if head is not None:
+                sth = SignedTreeHead.from_json(parse_canonical_json(head))
+                if sth.tree_size == len(leaves) and sth.root_hash == e.log.root():
+                    e.head = sth
+            if e.head is None or e.head.tree_size != len(leaves):
+                # the last entry committed without its head cannot happen (one transaction),
+                # but a head is cheap to re-issue and keeps the invariant simple
+                e.head = await self._issue_head(election, e.log)
+            self._elections[election] = e
+
+    async def _issue_head(self, election: str, log: MerkleLog) -> SignedTreeHead:
+        sth = sign_tree_head(self.key, election, len(log), log.root(), self.clock())
+        await self.storage.put_tree_head(
+            election, len(log), canonical_json(sth.to_json(with_cosignatures=False))
+        )
+        return sth
+
+    # -- writes --------------------------------------------------------------------------
+
+    def _known(self, election: str) -> _Election:
+        if ELECTION_RE.fullmatch(election) is None:
+            raise Refusal("unknown_election", "not a valid election id")
+        e = self._elections.get(election)
+        if e is None or e.head is None:
+            raise Refusal("unknown_election", f"no election {election!r} on this board")
+        return e
+
+    async def post(self, election: str, data: bytes) -> Receipt:
+        if ELECTION_RE.fullmatch(election) is None:
+            raise Refusal("unknown_election", "not a valid election id")
+        if len(data) > self.limits.max_body_bytes:
+            raise Refusal("too_large", f"entries are at most {self.limits.max_body_bytes} bytes")
+        try:
+            envelope = decode_envelope(data)
+        except NonCanonicalError as exc:
+            raise Refusal("non_canonical", str(exc)) from exc
+        except DecodeError as exc:
+            raise Refusal("malformed", str(exc)) from exc
+        if envelope.election != election:
+            raise Refusal("election_mismatch", f"entry is for {envelope.election!r}")
+        e = self._elections.get(election)
+        if e is None:
+            async with self._create_lock:
+                e = self._elections.get(election)
+                if e is None:
+                    fresh = _Election(MerkleLog(), self.policy.initial_state(election))
+                    self.policy.check(fresh.state, envelope)  # refuses unless it opens one
+                    e = self._elections.setdefault(election, fresh)
+        return await self._append(election, e, envelope, data)
+
+    async def _append(
+        self, election: str, e: _Election, envelope: Envelope, data: bytes
+    ) -> Receipt:
+        leaf = hash_leaf(data)
+        async with e.lock:
+            if leaf in e.index_of:
+                raise Refusal("duplicate_entry", f"already at index {e.index_of[leaf]}")
+            self.policy.check(e.state, envelope)
+            index = e.log.append(leaf)
+            try:
+                sth = sign_tree_head(self.key, election, index + 1, e.log.root(), self.clock())
+                await self.storage.append(
+                    election,
+                    index,
+                    data,
+                    leaf,
+                    canonical_json(sth.to_json(with_cosignatures=False)),
+                )
+            except BaseException:
+                e.log.truncate(index)
+                raise
+            e.index_of[leaf] = index
+            e.head = sth
+            self.policy.on_accept(e.state, envelope, index)
+            path = e.log.inclusion_proof(index, index + 1)
+        return sign_receipt(self.key, election, index, leaf, sth, path)
+
+    async def cosign(self, election: str, tree_size: int, data: bytes) -> SignedTreeHead:
+        e = self._known(election)
+        try:
+            cos = Cosignature.from_json(parse_canonical_json(data, max_bytes=4096))
+        except DecodeError as exc:
+            raise Refusal("malformed", str(exc)) from exc
+        sth = await self.tree_head(election, tree_size)
+        try:
+            verify_cosignature(sth, cos)
+        except VerificationError as exc:
+            raise Refusal("bad_signature", str(exc)) from exc
+        if len(sth.cosignatures) >= self.limits.max_cosignatures and cos not in sth.cosignatures:
+            raise Refusal("too_large", "this tree head has the maximum number of co-signatures")
+        del e
+        await self.storage.add_cosignature(election, tree_size, cos.signer, cos.signature)
+        return await self.tree_head(election, tree_size)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def elections(self) -> list[str]:
+        return sorted(k for k, e in self._elections.items() if e.head is not None)
+
+    def size(self, election: str) -> int:
+        return len(self._known(election).log)
+
+    def describe(self, election: str) -> dict[str, Any]:
+        e = self._known(election)
+        return {
+            "election": election,
+            "tree_size": len(e.log),
+            "policy": self.policy.describe(e.state),
+        }
+
+    async def tree_head(self, election: str, tree_size: int | None = None) -> SignedTreeHead:
+        e = self._known(election)
+        if tree_size is None:
+            assert e.head is not None
+            sth = e.head
+        else:
+            raw = await self.storage.tree_head(election, tree_size)
+            if raw is None:
+                raise Refusal("not_found", f"no tree head of size {tree_size}")
+            sth = SignedTreeHead.from_json(parse_canonical_json(raw))
+        cos = await self.storage.cosignatures(election, sth.tree_size)
+        return sth.with_cosignatures(Cosignature(s, sig) for s, sig in cos)
+
+    async def tree_heads(self, election: str, start_size: int, limit: int) -> list[SignedTreeHead]:
+        """Stored tree heads with tree_size ≥ start_size, with their co-signatures."""
+        self._known(election)
+        rows = await self.storage.tree_heads(election, start_size, limit)
+        heads = [SignedTreeHead.from_json(parse_canonical_json(r)) for r in rows]
+        if not heads:
+            return []
+        cos: dict[int, list[Cosignature]] = {}
+        for size, signer, sig in await self.storage.cosignatures_between(
+            election, heads[0].tree_size, heads[-1].tree_size
+        ):
+            cos.setdefault(size, []).append(Cosignature(signer, sig))
+        return [h.with_cosignatures(cos.get(h.tree_size, ())) for h in heads]
+
+    async def entries(self, election: str, start: int, limit: int) -> list[bytes]:
+        e = self._known(election)
+        end = min(len(e.log), start + limit)
+        if start >= end:
+            return []
+        return await self.storage.entries(election, start, end)
+
+    def index_of(self, election: str, leaf_hash: bytes) -> int:
+        e = self._known(election)
+        if leaf_hash not in e.index_of:
+            raise Refusal("not_found", "no entry with this hash")
+        return e.index_of[leaf_hash]
+
+    def inclusion_proof(self, election: str, index: int, tree_size: int) -> list[bytes]:
+        e = self._known(election)
+        if not 0 <= index < tree_size <= len(e.log):
+            raise Refusal("not_found", f"need 0 <= index < tree_size <= {len(e.log)}")
+        return e.log.inclusion_proof(index, tree_size)
+
+    def consistency_proof(self, election: str, first: int, second: int) -> list[bytes]:
+        e = self._known(election)
+        if not 0 <= first <= second <= len(e.log):
+            raise Refusal("not_found", f"need 0 <= first <= second <= {len(e.log)}")
+        return e.log.consistency_proof(first, second)

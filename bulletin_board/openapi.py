@@ -1,0 +1,333 @@
+"""The OpenAPI 3.0 description of the board's HTTP interface (served at /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulletin_board.board import Limits
+from bulletin_board.policy import REFUSAL_CODES
+
+__all__ = ["openapi_document"]
+
+HEX32 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+HEX64 = {"type": "string", "pattern": "^[0-9a-f]{128}$"}
+UINT = {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
+ELECTION = {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props) if required is None else required,
+    }
+
+
+def _ok(schema: dict[str, Any], status: str = "200", text: str = "OK") -> dict[str, Any]:
+    return {status: {"description": text, "content": {"application/json": {"schema": schema}}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for status in statuses:
+        codes = sorted(c for c, (s, _) in REFUSAL_CODES.items() if s == status)
+        out[str(status)] = {
+            "description": "refused: " + ", ".join(codes),
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+    return out
+
+
+READ_ERRORS = (400, 404, 405, 429)
+WRITE_ERRORS = (400, 403, 404, 405, 409, 413, 415, 422, 429)
+
+
+def _param(
+    name: str, where: str, schema: dict[str, Any], required: bool = False, text: str = ""
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": required or where == "path",
+        "schema": schema,
+        "description": text,
+    }
+
+
+def openapi_document(limits: Limits) -> dict[str, Any]:
+    election = _param("election", "path", ELECTION, text="election id")
+    tree_size = _param("tree_size", "path", UINT, text="number of entries in the tree")
+    page = {"type": "integer", "minimum": 0, "maximum": limits.max_page}
+    tree_head = _obj(
+        {
+            "v": {"type": "integer", "enum": [1]},
+            "election": {"type": "string"},
+            "tree_size": UINT,
+            "root_hash": HEX32,
+            "timestamp": UINT,
+            "signature": HEX64,
+            "cosignatures": {"type": "array", "items": _ref("Cosignature")},
+        },
+        required=["v", "election", "tree_size", "root_hash", "timestamp", "signature"],
+    )
+    entry = _obj(
+        {
+            "v": {"type": "integer", "enum": [1]},
+            "election": ELECTION,
+            "type": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+            "author": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$"},
+            "body": {"type": "object"},
+            "signature": HEX64,
+        }
+    )
+    schemas = {
+        "Error": _obj(
+            {
+                "error": {"type": "string", "enum": [*sorted(REFUSAL_CODES), "internal"]},
+                "detail": {"type": "string"},
+            }
+        ),
+        "Entry": entry,
+        "TreeHead": tree_head,
+        "Cosignature": _obj({"signer": HEX32, "signature": HEX64}),
+        "Receipt": _obj(
+            {
+                "v": {"type": "integer", "enum": [1]},
+                "election": ELECTION,
+                "index": UINT,
+                "entry_hash": HEX32,
+                "tree_head": _ref("TreeHead"),
+                "inclusion_proof": {"type": "array", "items": HEX32},
+                "signature": HEX64,
+            }
+        ),
+    }
+    nullable_uint = {**UINT, "nullable": True}
+    paths: dict[str, Any] = {
+        "/health": {
+            "get": {
+                "summary": "liveness",
+                "operationId": "health",
+                "responses": {**_ok(_obj({"status": {"type": "string"}})), **_errors(405)},
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "this document",
+                "operationId": "openapi",
+                "responses": {**_ok({"type": "object"}), **_errors(405)},
+            }
+        },
+        "/v1/board": {
+            "get": {
+                "summary": "the board's public key, limits and refusal codes",
+                "operationId": "boardInfo",
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "v": {"type": "integer"},
+                                "public_key": HEX32,
+                                "limits": {"type": "object"},
+                                "refusal_codes": {"type": "object"},
+                            }
+                        )
+                    ),
+                    **_errors(405),
+                },
+            }
+        },
+        "/v1/elections": {
+            "get": {
+                "summary": "elections on this board",
+                "operationId": "listElections",
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "elections": {
+                                    "type": "array",
+                                    "items": _obj({"election": ELECTION, "tree_size": UINT}),
+                                }
+                            }
+                        )
+                    ),
+                    **_errors(405),
+                },
+            }
+        },
+        "/v1/elections/{election}": {
+            "get": {
+                "summary": "an election's size and policy state (phase, counts)",
+                "operationId": "getElection",
+                "parameters": [election],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {"election": ELECTION, "tree_size": UINT, "policy": {"type": "object"}}
+                        )
+                    ),
+                    **_errors(*READ_ERRORS),
+                },
+            }
+        },
+        "/v1/elections/{election}/entries": {
+            "post": {
+                "summary": "append a signed entry; returns the board's signed receipt",
+                "operationId": "postEntry",
+                "parameters": [election],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("Entry")}},
+                },
+                "responses": {**_ok(_ref("Receipt"), "201", "accepted"), **_errors(*WRITE_ERRORS)},
+            },
+            "get": {
+                "summary": f"a page of entries (at most {limits.max_page})",
+                "operationId": "listEntries",
+                "parameters": [
+                    election,
+                    _param("start", "query", UINT, text="first index"),
+                    _param("limit", "query", page, text="page size"),
+                ],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "election": ELECTION,
+                                "start": UINT,
+                                "tree_size": UINT,
+                                "entries": {"type": "array", "items": _ref("Entry")},
+                                "next": nullable_uint,
+                            }
+                        )
+                    ),
+                    **_errors(*READ_ERRORS),
+                },
+            },
+        },
+        "/v1/elections/{election}/entries/{index}": {
+            "get": {
+                "summary": "one entry and its hash",
+                "operationId": "getEntry",
+                "parameters": [election, _param("index", "path", UINT)],
+                "responses": {
+                    **_ok(_obj({"index": UINT, "entry_hash": HEX32, "entry": _ref("Entry")})),
+                    **_errors(*READ_ERRORS),
+                },
+            }
+        },
+        "/v1/elections/{election}/tree-head": {
+            "get": {
+                "summary": "the latest signed tree head with its co-signatures",
+                "operationId": "getTreeHead",
+                "parameters": [election],
+                "responses": {**_ok(_ref("TreeHead")), **_errors(*READ_ERRORS)},
+            }
+        },
+        "/v1/elections/{election}/tree-heads": {
+            "get": {
+                "summary": "stored tree heads by size (paginated)",
+                "operationId": "listTreeHeads",
+                "parameters": [
+                    election,
+                    _param("start_size", "query", UINT),
+                    _param("limit", "query", page),
+                ],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "election": ELECTION,
+                                "tree_heads": {"type": "array", "items": _ref("TreeHead")},
+                                "next": nullable_uint,
+                            }
+                        )
+                    ),
+                    **_errors(*READ_ERRORS),
+                },
+            }
+        },
+        "/v1/elections/{election}/tree-heads/{tree_size}": {
+            "get": {
+                "summary": "the tree head of one size with its co-signatures",
+                "operationId": "getTreeHeadOfSize",
+                "parameters": [election, tree_size],
+                "responses": {**_ok(_ref("TreeHead")), **_errors(*READ_ERRORS)},
+            }
+        },
+        "/v1/elections/{election}/tree-heads/{tree_size}/cosignatures": {
+            "post": {
+                "summary": "add a mirror's co-signature to a tree head",
+                "operationId": "postCosignature",
+                "parameters": [election, tree_size],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("Cosignature")}},
+                },
+                "responses": {**_ok(_ref("TreeHead"), "201", "stored"), **_errors(*WRITE_ERRORS)},
+            }
+        },
+        "/v1/elections/{election}/proofs/inclusion": {
+            "get": {
+                "summary": "RFC 9162 inclusion proof, by index or by entry hash",
+                "operationId": "getInclusionProof",
+                "parameters": [
+                    election,
+                    _param("index", "query", UINT),
+                    _param("entry_hash", "query", HEX32),
+                    _param("tree_size", "query", UINT, text="default: current size"),
+                ],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "index": UINT,
+                                "tree_size": UINT,
+                                "path": {"type": "array", "items": HEX32},
+                            }
+                        )
+                    ),
+                    **_errors(*READ_ERRORS),
+                },
+            }
+        },
+        "/v1/elections/{election}/proofs/consistency": {
+            "get": {
+                "summary": "RFC 9162 consistency proof between two tree sizes",
+                "operationId": "getConsistencyProof",
+                "parameters": [
+                    election,
+                    _param("first", "query", UINT, required=True),
+                    _param("second", "query", UINT, text="default: current size"),
+                ],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "first": UINT,
+                                "second": UINT,
+                                "proof": {"type": "array", "items": HEX32},
+                            }
+                        )
+                    ),
+                    **_errors(*READ_ERRORS),
+                },
+            }
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "tohyo bulletin board",
+            "version": "1",
+            "description": "Append-only, signed, Merkle-logged election records. "
+            "See docs/board.md.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
