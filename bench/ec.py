@@ -116,14 +116,19 @@ def bench_ristretto255(sizes: tuple[int, ...], count: int) -> None:
     add = pysodium.crypto_core_ristretto255_add
     print("ristretto255 — libsodium via pysodium (every call decodes and encodes)")
     row("scalar mult P^k", per_op(lambda: smul(k, p), count))
-    row("scalar mult g^k (base)", per_op(lambda: pysodium.crypto_scalarmult_ristretto255_base(k),
-                                         count))
+    row(
+        "scalar mult g^k (base)",
+        per_op(lambda: pysodium.crypto_scalarmult_ristretto255_base(k), count),
+    )
     row("add P·Q", per_op(lambda: add(p, q), count))
-    row("decode check (is_valid_point)",
-        per_op(lambda: pysodium.crypto_core_ristretto255_is_valid_point(p), count))
-    row("hash-to-group (from_hash, 64 bytes)",
-        per_op(lambda: pysodium.crypto_core_ristretto255_from_hash(secrets.token_bytes(64)),
-               count))
+    row(
+        "decode check (is_valid_point)",
+        per_op(lambda: pysodium.crypto_core_ristretto255_is_valid_point(p), count),
+    )
+    row(
+        "hash-to-group (from_hash, 64 bytes)",
+        per_op(lambda: pysodium.crypto_core_ristretto255_from_hash(secrets.token_bytes(64)), count),
+    )
     for n in sizes:
         bases = [pysodium.crypto_core_ristretto255_random() for _ in range(n)]
         exps = [pysodium.crypto_core_ristretto255_scalar_random() for _ in range(n)]

@@ -178,9 +178,7 @@ def _pippenger(raws: Sequence[bytes], ks: Sequence[int]) -> bytes:
     ffi.memmove(points, b"".join(raws), 64 * m)
     digits = _digits(ks, c)
     buckets = ffi.new(_PUB_ARRAY, nbuckets)
-    has_bit = [
-        (np.arange(nbuckets) >> b) & 1 == 1 for b in range(c)
-    ]
+    has_bit = [(np.arange(nbuckets) >> b) & 1 == 1 for b in range(c)]
     terms: list[bytes] = [_INF] * (digits.shape[1] * c)
     combine = lib.secp256k1_ec_pubkey_combine
     out = ffi.new(_PUB)
