@@ -1,0 +1,158 @@
+"""The private evidence store: encrypted at rest, tamper-evident; the auditors' check."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jpki_unit_support import TARO, VOTING_TIME
+
+from jpki.evidence import EvidenceStore, EvidenceStoreError, check_evidence
+from jpki.registrar import Evidence, ballot_message, derive_pseudonym, sign_attestation
+from jpki.testca import pooled_rsa_key
+from jpki.virtual_card import IssuedCard
+from mixnet.errors import VerificationError
+
+FP = hashlib.sha256(b"fp").digest()
+BH = hashlib.sha256(b"ballot").digest()
+KEY = b"\x07" * 32
+PASSPHRASE = "auditors only 2027"
+N = 2**10  # fast scrypt for tests
+
+
+def make_evidence(issued: IssuedCard, bh: bytes = BH) -> Evidence:
+    signature = pooled_rsa_key("taro-sign").sign(
+        ballot_message(FP, bh), padding.PKCS1v15(), hashes.SHA256()
+    )
+    return Evidence(
+        election_fingerprint=FP,
+        pseudonym=derive_pseudonym(KEY, FP, TARO),
+        ballot_hash=bh,
+        certificate=issued.sign_cert.public_bytes(serialization.Encoding.DER),
+        signature=signature,
+        received_at=VOTING_TIME,
+    )
+
+
+def test_round_trip_and_reopen(taro_card: IssuedCard, tmp_path: Path) -> None:
+    path = tmp_path / "ev"
+    store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
+    records = [make_evidence(taro_card, hashlib.sha256(bytes([i])).digest()) for i in range(3)]
+    for r in records:
+        store.append(r)
+    assert len(store) == 3
+    assert store.read_all() == records
+    again = EvidenceStore(path, PASSPHRASE)
+    assert again.read_all() == records
+    again.append(records[0])
+    assert len(EvidenceStore(path, PASSPHRASE).read_all()) == 4
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_file_holds_no_certificate_or_personal_data_in_the_clear(
+    taro_card: IssuedCard, tmp_path: Path
+) -> None:
+    path = tmp_path / "ev"
+    store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
+    evidence = make_evidence(taro_card)
+    store.append(evidence)
+    data = path.read_bytes()
+    cert = evidence.certificate
+    for needle in (
+        cert,
+        cert[100:140],  # any slice of it
+        cert.hex().encode(),
+        cert[100:140].hex().encode(),
+        base64.b64encode(cert),
+        evidence.signature.hex().encode(),
+        TARO.name.encode("utf-8"),
+        "投票".encode(),
+        TARO.address.encode("utf-8"),
+        "つくば".encode(),
+        PASSPHRASE.encode(),
+    ):
+        assert needle not in data
+
+
+def test_wrong_passphrase_is_refused(taro_card: IssuedCard, tmp_path: Path) -> None:
+    path = tmp_path / "ev"
+    EvidenceStore(path, PASSPHRASE, scrypt_n=N).append(make_evidence(taro_card))
+    with pytest.raises(EvidenceStoreError) as info:
+        EvidenceStore(path, "guess")
+    assert "guess" not in str(info.value)
+    with pytest.raises(ValueError):
+        EvidenceStore(tmp_path / "other", "")
+
+
+def test_tampered_or_swapped_records_are_detected(taro_card: IssuedCard, tmp_path: Path) -> None:
+    path = tmp_path / "ev"
+    store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
+    store.append(make_evidence(taro_card, hashlib.sha256(b"1").digest()))
+    store.append(make_evidence(taro_card, hashlib.sha256(b"2").digest()))
+    lines = path.read_bytes().split(b"\n")
+    swapped = b"\n".join([lines[0], lines[2], lines[1], b""])
+    path.write_bytes(swapped)
+    with pytest.raises(EvidenceStoreError):
+        EvidenceStore(path, PASSPHRASE).read_all()
+    blob = bytearray(base64.b64decode(lines[1]))
+    blob[20] ^= 1
+    path.write_bytes(b"\n".join([lines[0], base64.b64encode(bytes(blob)), lines[2], b""]))
+    with pytest.raises(EvidenceStoreError):
+        EvidenceStore(path, PASSPHRASE).read_all()
+
+
+def test_not_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "junk"
+    path.write_bytes(b"hello\n")
+    with pytest.raises(EvidenceStoreError):
+        EvidenceStore(path, PASSPHRASE)
+
+
+def test_evidence_repr_has_no_certificate(taro_card: IssuedCard) -> None:
+    evidence = make_evidence(taro_card)
+    assert evidence.certificate.hex()[:40] not in repr(evidence)
+
+
+def test_check_evidence(taro_card: IssuedCard, anchors_for) -> None:
+    evidence = make_evidence(taro_card)
+    anchors = anchors_for()
+    check_evidence(evidence, anchors, pseudonym_key=KEY)
+
+    def failing(step: str, ev: Evidence, **kw: object) -> None:
+        with pytest.raises(VerificationError) as info:
+            check_evidence(ev, anchors, **kw)  # type: ignore[arg-type]
+        assert info.value.check == step
+
+    failing("E2-jpki-signature", dataclasses.replace(evidence, ballot_hash=bytes(32)))
+    failing("E2-jpki-signature", dataclasses.replace(evidence, signature=bytes(256)))
+    failing("E3-pseudonym", dataclasses.replace(evidence, pseudonym=bytes(32)), pseudonym_key=KEY)
+    failing("E3-pseudonym", evidence, pseudonym_key=b"\x08" * 32)
+    failing("E1-certificate", dataclasses.replace(evidence, certificate=b"junk"))
+    revoked = anchors_for((taro_card.sign_cert.serial_number,))
+    with pytest.raises(VerificationError) as info:
+        check_evidence(evidence, revoked)
+    assert info.value.check == "E1-certificate"
+
+
+def test_check_evidence_with_attestation(taro_card: IssuedCard, anchors_for) -> None:
+    evidence = make_evidence(taro_card)
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    att = sign_attestation(key, FP, evidence.pseudonym, evidence.ballot_hash)
+    check_evidence(evidence, anchors_for(), attestation=att, registrar_public_key=public)
+    other = sign_attestation(key, FP, evidence.pseudonym, bytes(32))
+    with pytest.raises(VerificationError):
+        check_evidence(evidence, anchors_for(), attestation=other, registrar_public_key=public)
+    with pytest.raises(VerificationError):
+        check_evidence(evidence, anchors_for(), attestation=att)
+    forged = dataclasses.replace(att, signature=bytes(64))
+    with pytest.raises(VerificationError):
+        check_evidence(evidence, anchors_for(), attestation=forged, registrar_public_key=public)
