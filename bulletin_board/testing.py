@@ -14,9 +14,12 @@ import contextlib
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +32,7 @@ from bulletin_board.entry import Envelope, sign_envelope
 from bulletin_board.log import public_key_hex
 
 __all__ = [
+    "BoardProcess",
     "Keys",
     "free_port",
     "fresh_database",
@@ -169,3 +173,53 @@ async def running_board(
         yield server
     finally:
         await server.stop()
+
+
+class BoardProcess:
+    """`python -m tohyo board serve` as a child process (for crash and fork tests)."""
+
+    def __init__(self, db: str, key_path: str | Path, port: int = 0, log_path: str | None = None,
+                 extra: tuple[str, ...] = ()) -> None:
+        self.db, self.key_path, self.port, self.extra = db, str(key_path), port, extra
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+        self.key_hex = ""
+
+    def start(self, timeout: float = 60.0) -> str:
+        cmd = [sys.executable, "-m", "tohyo", "board", "serve", "--db", self.db, "--key",
+               self.key_path, "--host", "127.0.0.1", "--port", str(self.port), *self.extra]
+        err = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=REPO)
+        timer = threading.Timer(timeout, self.proc.kill)
+        timer.start()
+        try:
+            assert self.proc.stdout is not None
+            for raw in self.proc.stdout:
+                line = raw.decode().strip()
+                if line.startswith("tohyo board: key "):
+                    self.key_hex = line.rsplit(" ", 1)[1]
+                if line.startswith("tohyo board: listening on "):
+                    self.url = line.rsplit(" ", 1)[1]
+                    self.port = int(self.url.rsplit(":", 1)[1])
+                    return self.url
+        finally:
+            timer.cancel()
+        raise RuntimeError(f"board process exited early with {self.proc.wait()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no flush, exactly like a crash."""
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(30)
+            self.proc = None

@@ -1,0 +1,239 @@
+"""`tohyo board …`: serve, mirror, export, verify-export, keygen (docs/board.md §11)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import ssl
+import sys
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tohyo.cli import CliError
+
+__all__ = ["load_or_create_key", "register"]
+
+EXIT_FORK = 3
+
+
+def load_or_create_key(path: str | Path, *, create: bool = True) -> Ed25519PrivateKey:
+    """An Ed25519 key in an unencrypted PKCS#8 PEM file (created 0600 if missing)."""
+    p = Path(path)
+    if not p.exists():
+        if not create:
+            raise CliError(f"no key file {p}")
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+        return key
+    try:
+        key = serialization.load_pem_private_key(p.read_bytes(), password=None)
+    except ValueError as exc:
+        raise CliError(f"{p}: not an unencrypted PEM private key") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise CliError(f"{p}: not an Ed25519 key")
+    return key
+
+
+def _add_limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-body", type=int, default=256 * 1024, help="largest entry (bytes)")
+    p.add_argument("--max-page", type=int, default=500, help="largest page of entries")
+    p.add_argument("--max-connections", type=int, default=512, help="open connections")
+
+
+def register(subparsers: Any) -> None:
+    board = subparsers.add_parser("board", help="run or mirror a bulletin board")
+    sub = board.add_subparsers(dest="board_command", metavar="SUBCOMMAND")
+
+    serve = sub.add_parser("serve", help="serve a bulletin board over HTTP(S)")
+    serve.add_argument("--db", required=True, help="SQLite path or postgresql://… DSN")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8600, help="0 picks a free port")
+    serve.add_argument("--key", required=True, help="board signing key (PEM; created if absent)")
+    serve.add_argument("--tls-cert")
+    serve.add_argument("--tls-key")
+    serve.add_argument(
+        "--creator-key", action="append", default=None, metavar="HEX",
+        help="Ed25519 key allowed to open elections (repeatable; default: anyone)",
+    )
+    _add_limits(serve)
+    serve.set_defaults(func=_serve)
+
+    mirror = sub.add_parser("mirror", help="follow a board, check it, co-sign its tree heads")
+    mirror.add_argument("--from", dest="source", required=True, help="board URL")
+    mirror.add_argument("--db", required=True, help="the mirror's own SQLite path or DSN")
+    mirror.add_argument("--key", required=True, help="mirror signing key (created if absent)")
+    mirror.add_argument("--board-key", help="pin the board's public key (hex)")
+    mirror.add_argument("--election", action="append", help="follow only these elections")
+    mirror.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
+    mirror.add_argument("--once", action="store_true", help="sync once and exit")
+    mirror.add_argument("--evidence", help="also write fork evidence to this file")
+    mirror.add_argument("--no-cosign", action="store_true", help="do not post co-signatures")
+    mirror.set_defaults(func=_mirror)
+
+    export = sub.add_parser("export", help="export an election record from a board database")
+    export.add_argument("--db", required=True)
+    export.add_argument("--key", required=True, help="the board's key file (for its public key)")
+    export.add_argument("--election", required=True)
+    export.add_argument("--out", required=True)
+    export.set_defaults(func=_export)
+
+    check = sub.add_parser("verify-export", help="check an exported election record")
+    check.add_argument("directory")
+    check.add_argument("--board-key", help="expected board public key (hex)")
+    check.set_defaults(func=_verify_export)
+
+    keygen = sub.add_parser("keygen", help="create an Ed25519 key file, print its public key")
+    keygen.add_argument("--key", required=True)
+    keygen.set_defaults(func=_keygen)
+
+    board.set_defaults(func=lambda args: (board.print_help(), 2)[1])
+
+
+def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise CliError("--tls-cert and --tls-key go together")
+    if not args.tls_cert:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    return ctx
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bulletin_board.board import Board, Limits
+    from bulletin_board.log import public_key_hex
+    from bulletin_board.policy import RegistryPolicy
+    from bulletin_board.server import BoardServer
+    from bulletin_board.storage import open_storage
+
+    if args.host not in ("127.0.0.1", "::1", "localhost") and not args.tls_cert:
+        print("tohyo board: warning: serving without TLS on a non-loopback address",
+              file=sys.stderr)
+    key = load_or_create_key(args.key)
+    limits = Limits(
+        max_body_bytes=args.max_body, max_page=args.max_page,
+        max_connections=args.max_connections,
+    )
+    board = Board(open_storage(args.db), key, RegistryPolicy(args.creator_key), limits=limits)
+    server = BoardServer(board, args.host, args.port, _ssl_context(args))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await server.start()
+        print(f"tohyo board: key {public_key_hex(key.public_key())}", flush=True)
+        print(f"tohyo board: listening on {server.url}", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main())
+    return 0
+
+
+def _mirror(args: argparse.Namespace) -> int:
+    from bulletin_board.client import BoardClient, InconsistentBoardError
+    from bulletin_board.mirror import Mirror
+    from bulletin_board.storage import open_storage
+
+    key = load_or_create_key(args.key)
+
+    async def main() -> int:
+        storage = open_storage(args.db)
+        await storage.open()
+        client = BoardClient(args.source, args.board_key)
+        mirror = Mirror(client, storage, key, args.election, post_cosignatures=not args.no_cosign)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await mirror.load()
+            if args.once:
+                sizes = await mirror.sync_once()
+                print(json.dumps(sizes, sort_keys=True), flush=True)
+            else:
+                print(f"tohyo board mirror: following {args.source}", file=sys.stderr)
+                await mirror.run(args.interval, stop)
+            return 0
+        except InconsistentBoardError as exc:
+            evidence = json.dumps(exc.evidence(), sort_keys=True, indent=1)
+            print(evidence, flush=True)
+            if args.evidence:
+                Path(args.evidence).write_text(evidence + "\n")
+            print(f"tohyo board mirror: THE BOARD FORKED ITS HISTORY ({exc.check})",
+                  file=sys.stderr)
+            return EXIT_FORK
+        finally:
+            await client.close()
+            await storage.close()
+
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        return asyncio.run(main())
+    except OSError as exc:
+        raise CliError(f"cannot reach the board: {exc}") from exc
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bulletin_board.export import export_from_storage
+    from bulletin_board.log import public_key_hex
+    from bulletin_board.storage import open_storage
+
+    key = load_or_create_key(args.key, create=False)
+
+    async def main() -> None:
+        storage = open_storage(args.db)
+        await storage.open()
+        try:
+            sth = await export_from_storage(
+                storage, args.election, public_key_hex(key.public_key()), args.out
+            )
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+        finally:
+            await storage.close()
+        print(f"exported {sth.tree_size} entries of {args.election} to {args.out}")
+
+    asyncio.run(main())
+    return 0
+
+
+def _verify_export(args: argparse.Namespace) -> int:
+    from bulletin_board.export import verify_export
+    from mixnet.errors import DecodeError, VerificationError
+
+    try:
+        sth = verify_export(args.directory, args.board_key)
+    except (VerificationError, DecodeError, OSError, KeyError) as exc:
+        print(f"export does NOT verify: {exc}", file=sys.stderr)
+        return 1
+    print(f"ok: {sth.election}, {sth.tree_size} entries, root {sth.root_hash.hex()}")
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from bulletin_board.log import public_key_hex
+
+    if Path(args.key).exists():
+        raise CliError(f"{args.key} exists")
+    print(public_key_hex(load_or_create_key(args.key).public_key()))
+    return 0
