@@ -152,9 +152,39 @@ def bench_modp(count: int) -> None:
     row("exponentiation x^k (256-bit k)", per_op(lambda: x**k, max(count // 10, 20)))
 
 
+def bench_shuffle(name: str, n: int, width: int = 1) -> None:
+    """Shuffle + proof and verification of n rows, single process."""
+    from mixnet.elgamal import encrypt_rows, keygen
+    from mixnet.groups.registry import get_group
+    from mixnet.rng import DeterministicRandom
+    from mixnet.shuffle import proof as shuffle_proof
+    from mixnet.shuffle.shuffle import shuffle
+    from mixnet.transcript import Transcript
+
+    group = get_group(name)
+    rng = DeterministicRandom("bench shuffle")
+    kp = keygen(group, rng)
+    rows, _ = encrypt_rows(kp.public, [[1] * width for _ in range(n)], rng)
+    start = time.perf_counter()
+    outputs, witness = shuffle(kp.public, rows, rng)
+    statement = shuffle_proof.ShuffleStatement(kp.public, rows, outputs, "bench")
+    proof = shuffle_proof.prove(statement, witness, transcript=Transcript(b"b"), rng=rng)
+    t_prove = time.perf_counter() - start
+    start = time.perf_counter()
+    shuffle_proof.verify(statement, proof, transcript=Transcript(b"b"), rng=rng)
+    t_verify = time.perf_counter() - start
+    print(
+        f"  {name:<24} N = {n:>6}, width {width}: shuffle+prove {t_prove:8.2f} s, "
+        f"verify {t_verify:8.2f} s  ({(t_prove + t_verify) / n * 1e3:.2f} ms per row)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="N = 1,000 only, fewer repetitions")
+    parser.add_argument(
+        "--shuffle", type=int, default=0, metavar="N", help="also time a shuffle of N rows"
+    )
     args = parser.parse_args()
     sizes = SIZES[:1] if args.quick else SIZES
     count = 200 if args.quick else 2000
@@ -162,6 +192,12 @@ def main() -> None:
     bench_coincurve_api(sizes, count)
     bench_ristretto255(sizes, count)
     bench_modp(count)
+    if args.shuffle:
+        import mixnet.groups.ec  # noqa: F401  (registers secp256k1)
+
+        print("shuffle and proof of shuffle (one process)")
+        for name in ("secp256k1", "tohyo-schnorr-3072-256"):
+            bench_shuffle(name, args.shuffle)
 
 
 if __name__ == "__main__":

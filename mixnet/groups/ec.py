@@ -16,13 +16,14 @@ Single exponentiations use the library's constant-time ladders; the bulk operati
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from typing import Any, Final
 
 import numpy as np
 from coincurve._libsecp256k1 import ffi, lib
-from coincurve.context import GLOBAL_CONTEXT
+from coincurve.flags import CONTEXT_NONE
 
 from mixnet.encoding import int_to_hex
 from mixnet.errors import DecodeError, ParameterError
@@ -55,10 +56,37 @@ _INF: Final = b""
 _PUB: Final = "secp256k1_pubkey *"
 _PUB_ARRAY: Final = "secp256k1_pubkey[]"
 _COMPRESSED: Final = 258  # SECP256K1_EC_COMPRESSED
-_CTX: Any = GLOBAL_CONTEXT.ctx
-
 
 # ---- thin wrappers over libsecp256k1 (raw values are never the identity here) ----
+#: Messages from the library's illegal-argument callback. Without a callback of our own the
+#: library aborts the process; with it, the call goes on and `_check` raises afterwards.
+_ILLEGAL: list[str] = []
+
+
+@ffi.callback("void(*)(const char *, void *)")  # type: ignore[untyped-decorator]
+def _on_illegal(message: Any, data: Any) -> None:
+    _ILLEGAL.append(ffi.string(message).decode("ascii", "replace"))
+
+
+def _make_context() -> Any:
+    ctx = ffi.gc(lib.secp256k1_context_create(CONTEXT_NONE), lib.secp256k1_context_destroy)
+    lib.secp256k1_context_set_illegal_callback(ctx, _on_illegal, ffi.NULL)
+    if not lib.secp256k1_context_randomize(ctx, secrets.token_bytes(32)):
+        raise ParameterError("libsecp256k1 context randomisation failed")
+    return ctx
+
+
+_CTX: Any = _make_context()
+
+
+def _check(what: str) -> None:
+    """Raise if the library reported an illegal argument (some calls still return 1)."""
+    if _ILLEGAL:
+        message = _ILLEGAL.pop()
+        _ILLEGAL.clear()
+        raise ValueError(f"{what}: not a secp256k1 point value ({message})")
+
+
 def _ptr(raw: bytes) -> Any:
     return ffi.from_buffer(_PUB, raw)
 
@@ -74,6 +102,7 @@ def _serialize(raw: bytes) -> bytes:
     out = ffi.new("unsigned char[33]")
     size = ffi.new("size_t *", 33)
     lib.secp256k1_ec_pubkey_serialize(_CTX, out, size, _ptr(raw), _COMPRESSED)
+    _check("serialize")
     return bytes(ffi.buffer(out))
 
 
@@ -86,7 +115,9 @@ def _sum(raws: Sequence[bytes]) -> bytes:
         return live[0]
     out = ffi.new(_PUB)
     ins = ffi.new("secp256k1_pubkey *[]", [_ptr(r) for r in live])
-    if not lib.secp256k1_ec_pubkey_combine(_CTX, out, ins, len(live)):
+    ok = lib.secp256k1_ec_pubkey_combine(_CTX, out, ins, len(live))
+    _check("add")
+    if not ok:
         return _INF
     return bytes(ffi.buffer(out))
 
@@ -100,7 +131,9 @@ def _mul(raw: bytes, k: int) -> bytes:
         return _base_mul(k)
     out = ffi.new(_PUB)
     ffi.memmove(out, raw, 64)
-    if not lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, k.to_bytes(32, "big")):
+    ok = lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, k.to_bytes(32, "big"))
+    _check("multiply")
+    if not ok:
         raise ArithmeticError("libsecp256k1 refused a scalar in [1, n)")
     return bytes(ffi.buffer(out))
 
@@ -122,6 +155,7 @@ def _neg(raw: bytes) -> bytes:
     out = ffi.new(_PUB)
     ffi.memmove(out, raw, 64)
     lib.secp256k1_ec_pubkey_negate(_CTX, out)
+    _check("negate")
     return bytes(ffi.buffer(out))
 
 
@@ -193,6 +227,7 @@ def _pippenger(raws: Sequence[bytes], ks: Sequence[int]) -> bytes:
         for j in (np.nonzero(counts[1:])[0] + 1).tolist():
             start = ends[j - 1]
             live[j] = combine(_CTX, buckets + j, ptrs + start, ends[j] - start) == 1
+        _check("multi_exp")
         for b in range(c):
             chosen = np.nonzero(live & has_bit[b])[0]
             if len(chosen):
@@ -325,6 +360,7 @@ class Secp256k1Group(Group):
         return _serialize(a) if a else IDENTITY_BYTES
 
     def raw_from_bytes(self, data: bytes) -> Any:
+        data = bytes(data)
         if len(data) != 33:
             raise DecodeError("a secp256k1 element has 33 bytes")
         if data == IDENTITY_BYTES:

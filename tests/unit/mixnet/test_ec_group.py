@@ -266,6 +266,23 @@ def test_identity_is_a_message_and_decrypts() -> None:
     assert decrypt_row(kp.secret, (ct,)) == [0]
 
 
+def test_a_forged_raw_value_raises_instead_of_aborting() -> None:
+    # libsecp256k1 aborts the process on an all-zero point unless a callback is installed
+    forged = Element(GROUP, bytes(64))
+    for op in (
+        lambda: forged * G,
+        lambda: G * forged,
+        lambda: forged.inverse(),
+        lambda: forged**5,
+        lambda: forged.to_bytes(),
+        lambda: GROUP.multi_exp([forged] * 300, [3] * 300),
+        lambda: GROUP.fixed_base_pows(forged, [3] * 5),
+    ):
+        with pytest.raises(ValueError, match="not a secp256k1 point value"):
+            op()
+    assert G * G == G**2  # and the library is still usable
+
+
 # ---- hash to group --------------------------------------------------------------------------
 def test_hash_to_group_is_deterministic() -> None:
     a = GROUP.hash_to_element(b"tohyo")
@@ -527,3 +544,22 @@ def test_shuffle_proof(n: int) -> None:
     bad = shuffle_proof.ShuffleStatement(kp.public, rows, swapped, {"election": "ec"})
     with pytest.raises(VerificationError, match="TW"):
         shuffle_proof.verify(bad, proof, transcript=Transcript(b"m"), rng=rng("v"))
+
+
+# ---- DKG and threshold decryption -----------------------------------------------------------
+def test_dkg_and_threshold_decryption() -> None:
+    from trustees.decryption import combine_shares, make_share
+    from trustees.testing import make_config, run_ceremony
+
+    config, keys = make_config(GROUP, 2, 3, seed="ec dkg")
+    run = run_ceremony(config, keys, seed="ec dkg")
+    outcome = run.outcome()
+    assert outcome.qualified == (1, 2, 3)
+    rows, _ = encrypt_rows(outcome.pk, [[1, 0], [4, 2]], rng("dkg enc"))
+    shares = []
+    for i in (1, 3):
+        key_share = run.trustees[i].key_share
+        assert key_share is not None
+        shares.append(make_share(key_share, rows, election=config.election, rng=rng(f"s{i}")))
+    result = combine_shares(rows, shares, outcome.verification_keys, 2, election=config.election)
+    assert result.plaintexts == ((1, 0), (4, 2))
