@@ -1,0 +1,137 @@
+"""The key ceremony: honest runs, absent trustees, the state machine's own rules."""
+
+from __future__ import annotations
+
+import pytest
+from trustees_unit_support import assert_every_subset_decrypts
+
+from mixnet.rng import DeterministicRandom
+from trustees.dkg import DkgTrustee, Phase, Polynomial, derive_public_outcome, feldman_check
+from trustees.errors import CeremonyFailed, LocalProtocolError, PeerProtocolError
+from trustees.messages import Commitments, Complaints
+from trustees.testing import make_config, run_ceremony
+
+
+def test_honest_ceremony_every_subset_decrypts(ceremony):
+    config, _, run = ceremony
+    outcome = run.outcome()
+    assert outcome.qualified == tuple(config.indices)
+    assert outcome.disqualified == {}
+    assert run.refusals == []
+    assert all(t.phase is Phase.DONE for t in run.trustees.values())
+    assert_every_subset_decrypts(run)
+
+
+def test_keys_are_what_the_spec_says(ceremony):
+    config, _, run = ceremony
+    outcome = run.outcome()
+    g = config.group.generator()
+    commitments = [m for m in run.posted if isinstance(m, Commitments)]
+    pk = config.group.identity()
+    for m in commitments:
+        pk = pk * m.commitments[0]
+    assert outcome.pk == pk  # pk = ∏ A_i0
+    for j, trustee in run.trustees.items():
+        assert trustee.key_share is not None
+        assert g**trustee.key_share.secret == outcome.verification_keys[j]  # X_j = g^{x_j}
+        expected = config.group.identity()
+        for m in commitments:
+            expected = expected * feldman_check(m.commitments, j)
+        assert outcome.verification_keys[j] == expected  # X_j = ∏_i ∏_k A_ik^{j^k}
+
+
+def test_observer_agrees_with_trustees(ceremony):
+    config, _, run = ceremony
+    observed = derive_public_outcome([m.to_json() for m in run.posted], config)
+    assert observed == run.outcome()
+    pk, keys, qual, disq = observed  # the documented 4-tuple
+    assert pk == run.outcome().pk and set(keys) == set(config.indices)
+    assert qual == tuple(config.indices) and disq == {}
+
+
+def test_message_counts(ceremony):
+    config, _, run = ceremony
+    n = config.n
+    kinds = [m.KIND for m in run.posted]
+    assert kinds.count("dkg.commitments") == n
+    assert kinds.count("dkg.share") == n * (n - 1)
+    assert kinds.count("dkg.complaints") == n
+    assert kinds.count("dkg.reveal") == 0
+    assert all(m.complaints == () for m in run.posted if isinstance(m, Complaints))
+
+
+def test_absent_dealers_are_disqualified_and_the_rest_still_works(group, size):
+    t, n = size
+    config, keys = make_config(group, t, n, seed="absent")
+    absent = set(range(t + 1, n + 1))  # n − t trustees never show up
+    run = run_ceremony(config, keys, absent=absent, seed="absent")
+    outcome = run.outcome()
+    assert outcome.qualified == tuple(range(1, t + 1))
+    assert set(outcome.disqualified) == absent
+    assert all(r == "posted no commitments" for r in outcome.disqualified.values())
+    assert_every_subset_decrypts(run)
+    assert derive_public_outcome(run.posted, config) == outcome
+
+
+def test_too_few_dealers_fail_the_ceremony(group):
+    config, keys = make_config(group, 3, 5, seed="few")
+    with pytest.raises(CeremonyFailed, match="only 2 qualified dealers, at least t = 3"):
+        run_ceremony(config, keys, absent={3, 4, 5}, seed="few")
+
+
+def test_polynomial_evaluation_and_secrecy(group):
+    poly = Polynomial.random(group, 2, DeterministicRandom(1))
+    a0, a1, a2 = (c.value for c in poly.coefficients)
+    for x in (0, 1, 5):
+        assert poly(x).value == (a0 + a1 * x + a2 * x * x) % group.order
+    assert str(a0) not in repr(poly) and hex(a0)[2:] not in repr(poly)
+
+
+def test_local_errors_are_ours(group):
+    config, keys = make_config(group, 2, 3)
+    rng = DeterministicRandom(2)
+    with pytest.raises(LocalProtocolError, match="not trustee 2's"):
+        DkgTrustee(config, 2, keys[0], rng)
+    with pytest.raises(LocalProtocolError, match="no trustee 4"):
+        DkgTrustee(config, 4, keys[0], rng)
+    trustee = DkgTrustee(config, 1, keys[0], rng)
+    with pytest.raises(LocalProtocolError, match="'deadline' is not allowed in phase idle"):
+        trustee.deadline()
+    with pytest.raises(LocalProtocolError, match="no outcome yet"):
+        trustee.outcome  # noqa: B018
+    trustee.start()
+    with pytest.raises(LocalProtocolError, match="'start' is not allowed in phase dealt"):
+        trustee.start()
+
+
+def test_trustee_refuses_messages_after_it_is_done(ceremony):
+    _config, _, run = ceremony
+    trustee = run.trustees[1]
+    with pytest.raises(PeerProtocolError, match="DKG4 round order"):
+        trustee.receive(run.posted[0])
+
+
+def test_restart_from_a_saved_polynomial_reposts_nothing(group):
+    """A trustee that crashed after posting resumes from its polynomial and the board."""
+    config, keys = make_config(group, 2, 3, seed="restart")
+    run = run_ceremony(config, keys, seed="restart")
+    first = run.trustees[2]
+    again = DkgTrustee(config, 2, keys[1], DeterministicRandom(9), first.polynomial)
+    out = []
+    for m in run.posted:
+        out += again.receive(m)
+    out += again.start()
+    assert out == []
+    assert again.phase is Phase.DONE
+    assert again.key_share == first.key_share
+
+
+def test_restart_with_another_polynomial_is_refused(group):
+    config, keys = make_config(group, 2, 3, seed="restart")
+    run = run_ceremony(config, keys, seed="restart")
+    other = Polynomial.random(group, 1, DeterministicRandom(5))
+    again = DkgTrustee(config, 2, keys[1], DeterministicRandom(9), other)
+    for m in run.posted:
+        again.receive(m)
+    with pytest.raises(LocalProtocolError, match="not those of my polynomial"):
+        again.start()

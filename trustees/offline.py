@@ -1,0 +1,219 @@
+"""Offline trustee duties: exactly the inputs in, exactly the outputs back (docs/trustees.md §7).
+
+A trustee whose secrets never touch a networked machine works from files:
+
+1. On the networked side, `export_dkg_input` (or `export_decryption_input`) writes a bundle:
+   canonical JSON holding the ceremony config and every posted message the duty needs.
+2. On the offline machine, `run_dkg_offline` / `run_decryption_offline` read the bundle and
+   the trustee's secrets and return the output bundle (plus, for the DKG, the updated secrets
+   to save in the keystore *before* the outputs are posted).
+3. Back on the networked side, `read_dkg_output` / `read_decryption_output` return the messages
+   to post.
+
+The offline step drives the same `DkgTrustee` state machine with the same posted messages as
+the online path, so both give the same messages and the same outcome. A DKG takes up to three
+such trips (dealing; complaints; reveals and the final share); `deadline` in the input says
+that the current round's time is up on the board. Bundles are checked like any outside input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from mixnet.elgamal import Row, row_from_json, row_to_json
+from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.errors import DecodeError
+from mixnet.rng import RandomSource
+from trustees.config import CeremonyConfig, _hex_bytes, _index
+from trustees.decryption import DecryptionShare, make_share
+from trustees.dkg import DkgOutcome, DkgTrustee, KeyShare, Phase, derive_public_outcome
+from trustees.errors import LocalProtocolError
+from trustees.messages import DkgMessage, decode_message
+from trustees.private import TrusteeSecrets
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "export_decryption_input",
+    "export_dkg_input",
+    "key_share_from_secrets",
+    "read_decryption_output",
+    "read_dkg_output",
+    "run_decryption_offline",
+    "run_dkg_offline",
+]
+
+BUNDLE_FORMAT = "tohyo-trustee-bundle"
+BUNDLE_VERSION = 1
+_MAX_BUNDLE = 1 << 31
+
+
+def _bundle(duty: str, trustee: int, **fields: Any) -> bytes:
+    return canonical_json(
+        {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "duty": duty, "trustee": trustee,
+         **fields}
+    )
+
+
+def _read(data: bytes, duty: str, fields: set[str]) -> dict[str, Any]:
+    doc = parse_canonical_json(data, max_bytes=_MAX_BUNDLE)
+    expected = {"format", "version", "duty", "trustee"} | fields
+    if not isinstance(doc, dict) or set(doc) != expected:
+        raise DecodeError(f"a {duty} bundle has exactly {sorted(expected)}")
+    if doc["format"] != BUNDLE_FORMAT or doc["version"] != BUNDLE_VERSION:
+        raise DecodeError("not a version-1 tohyo trustee bundle")
+    if doc["duty"] != duty:
+        raise DecodeError(f"expected a {duty} bundle, got {doc['duty']!r}")
+    _index(doc["trustee"], "trustee")
+    return doc
+
+
+def _messages(value: object, config: CeremonyConfig) -> list[DkgMessage]:
+    if not isinstance(value, list):
+        raise DecodeError("messages is a list")
+    return [decode_message(m, config.group) for m in value]
+
+
+def _check_secrets(secrets: TrusteeSecrets, config: CeremonyConfig, trustee: int) -> None:
+    if secrets.trustee != trustee:
+        raise LocalProtocolError(f"these are trustee {secrets.trustee}'s secrets, not {trustee}'s")
+    if secrets.election != config.election or secrets.group != config.group.name:
+        raise LocalProtocolError("these secrets belong to another election or group")
+
+
+# ---------------------------------------------------------------- key generation
+
+
+def export_dkg_input(
+    config: CeremonyConfig,
+    trustee: int,
+    posted_messages: Sequence[DkgMessage],
+    *,
+    deadline: bool = False,
+) -> bytes:
+    """The bundle for trustee `trustee`'s next DKG step: config and all posted DKG messages."""
+    config.keys(trustee)
+    return _bundle(
+        "dkg",
+        trustee,
+        config=config.to_json_value(),
+        messages=[m.to_json_value() for m in posted_messages],
+        deadline=deadline,
+    )
+
+
+def _outcome_json(outcome: DkgOutcome, trustee: int) -> dict[str, Any]:
+    return {
+        "pk": outcome.pk.to_hex(),
+        "verification_key": outcome.verification_keys[trustee].to_hex(),
+        "qualified": list(outcome.qualified),
+        "disqualified": [[i, r] for i, r in sorted(outcome.disqualified.items())],
+    }
+
+
+def run_dkg_offline(
+    bundle: bytes, secrets: TrusteeSecrets, rng: RandomSource
+) -> tuple[bytes, TrusteeSecrets]:
+    """One offline DKG step. Returns (output bundle, secrets to save before posting)."""
+    doc = _read(bundle, "dkg", {"config", "messages", "deadline"})
+    config = CeremonyConfig.from_json_value(doc["config"])
+    trustee = doc["trustee"]
+    if type(doc["deadline"]) is not bool:
+        raise DecodeError("deadline is true or false")
+    _check_secrets(secrets, config, trustee)
+    if secrets.share is not None:
+        raise LocalProtocolError("this trustee's key ceremony is already finished")
+    machine = DkgTrustee(config, trustee, secrets.keys, rng, secrets.polynomial_object())
+    before = [m.slot for m in _messages(doc["messages"], config)]
+    out: list[DkgMessage] = []
+    for msg in _messages(doc["messages"], config):
+        out += machine.receive(msg)
+    out += machine.start()
+    if doc["deadline"] and machine.phase is not Phase.DONE:
+        out += machine.deadline()
+    out = [m for m in out if m.slot not in before]
+    assert machine.polynomial is not None
+    new = dataclasses.replace(
+        secrets, polynomial=tuple(a.value for a in machine.polynomial.coefficients)
+    )
+    outcome: dict[str, Any] | None = None
+    problem: str | None = None
+    if machine.phase is Phase.DONE:
+        outcome = _outcome_json(machine.outcome, trustee)
+        problem = machine.share_problem
+        if machine.key_share is not None:
+            new = dataclasses.replace(new, polynomial=None, share=machine.key_share.secret.value)
+    data = _bundle(
+        "dkg-output",
+        trustee,
+        election=config.election.hex(),
+        messages=[m.to_json_value() for m in out],
+        outcome=outcome,
+        problem=problem,
+    )
+    return data, new
+
+
+def read_dkg_output(data: bytes, config: CeremonyConfig) -> list[DkgMessage]:
+    """The messages an offline DKG step asks to post (checked to come from that trustee)."""
+    doc = _read(data, "dkg-output", {"election", "messages", "outcome", "problem"})
+    if _hex_bytes(doc["election"], 32, "the election") != config.election:
+        raise DecodeError("output bundle of another election")
+    messages = _messages(doc["messages"], config)
+    if any(m.sender != doc["trustee"] for m in messages):
+        raise DecodeError("an output bundle holds only its trustee's messages")
+    return messages
+
+
+# ---------------------------------------------------------------- decryption
+
+
+def key_share_from_secrets(secrets: TrusteeSecrets, outcome: DkgOutcome) -> KeyShare:
+    """x_j from the keystore, checked against the public X_j."""
+    if secrets.share is None:
+        raise LocalProtocolError("the keystore holds no key share (ceremony not finished)")
+    group = secrets.group_object()
+    x = group.scalar(secrets.share)
+    if group.generator() ** x != outcome.verification_keys[secrets.trustee]:
+        raise LocalProtocolError("the stored key share does not match the public X_j")
+    return KeyShare(secrets.trustee, x, outcome)
+
+
+def export_decryption_input(
+    config: CeremonyConfig,
+    trustee: int,
+    dkg_messages: Sequence[DkgMessage],
+    rows: Sequence[Row],
+) -> bytes:
+    """The bundle for a decryption share: config, the DKG record (for X_j) and the rows."""
+    config.keys(trustee)
+    return _bundle(
+        "decrypt",
+        trustee,
+        config=config.to_json_value(),
+        dkg_messages=[m.to_json_value() for m in dkg_messages],
+        rows=[row_to_json(r) for r in rows],
+    )
+
+
+def run_decryption_offline(bundle: bytes, secrets: TrusteeSecrets, rng: RandomSource) -> bytes:
+    """Compute the decryption share offline; returns the output bundle."""
+    doc = _read(bundle, "decrypt", {"config", "dkg_messages", "rows"})
+    config = CeremonyConfig.from_json_value(doc["config"])
+    _check_secrets(secrets, config, doc["trustee"])
+    outcome = derive_public_outcome(_messages(doc["dkg_messages"], config), config)
+    if not isinstance(doc["rows"], list) or not doc["rows"]:
+        raise DecodeError("rows is a non-empty list")
+    rows = [row_from_json(config.group, r) for r in doc["rows"]]
+    share = make_share(key_share_from_secrets(secrets, outcome), rows,
+                       election=config.election, rng=rng)
+    return _bundle("decrypt-output", doc["trustee"], share=share.to_json_value())
+
+
+def read_decryption_output(data: bytes, config: CeremonyConfig) -> DecryptionShare:
+    doc = _read(data, "decrypt-output", {"share"})
+    share = DecryptionShare.from_json_value(doc["share"], config.group)
+    if share.trustee != doc["trustee"] or share.election != config.election:
+        raise DecodeError("the share is not this trustee's for this election")
+    return share
