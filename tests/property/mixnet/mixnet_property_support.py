@@ -3,6 +3,8 @@ elements outside the subgroup, and how to assert that a check with a given name 
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -10,9 +12,20 @@ import gmpy2
 import pytest
 from hypothesis import strategies as st
 
+import mixnet.groups
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Group, ModpGroup, get_group, known_groups
 from mixnet.groups.base import Element
+
+
+def load_group_families() -> None:
+    """Import every module of `mixnet.groups`: a family (e.g. elliptic curves) registers its
+    groups on import, and the tests run over whatever is registered."""
+    for info in pkgutil.iter_modules(mixnet.groups.__path__):
+        importlib.import_module(f"mixnet.groups.{info.name}")
+
+
+load_group_families()
 
 #: Groups whose elements are small enough for many Hypothesis examples: every registered
 #: group with at most 64-byte elements (the small test groups, and curves when registered).
