@@ -66,7 +66,10 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--tls-cert")
     serve.add_argument("--tls-key")
     serve.add_argument(
-        "--creator-key", action="append", default=None, metavar="HEX",
+        "--creator-key",
+        action="append",
+        default=None,
+        metavar="HEX",
         help="Ed25519 key allowed to open elections (repeatable; default: anyone)",
     )
     _add_limits(serve)
@@ -121,11 +124,13 @@ def _serve(args: argparse.Namespace) -> int:
     from bulletin_board.storage import open_storage
 
     if args.host not in ("127.0.0.1", "::1", "localhost") and not args.tls_cert:
-        print("tohyo board: warning: serving without TLS on a non-loopback address",
-              file=sys.stderr)
+        print(
+            "tohyo board: warning: serving without TLS on a non-loopback address", file=sys.stderr
+        )
     key = load_or_create_key(args.key)
     limits = Limits(
-        max_body_bytes=args.max_body, max_page=args.max_page,
+        max_body_bytes=args.max_body,
+        max_page=args.max_page,
         max_connections=args.max_connections,
     )
     board = Board(open_storage(args.db), key, RegistryPolicy(args.creator_key), limits=limits)
@@ -179,8 +184,9 @@ def _mirror(args: argparse.Namespace) -> int:
             print(evidence, flush=True)
             if args.evidence:
                 Path(args.evidence).write_text(evidence + "\n")
-            print(f"tohyo board mirror: THE BOARD FORKED ITS HISTORY ({exc.check})",
-                  file=sys.stderr)
+            print(
+                f"tohyo board mirror: THE BOARD FORKED ITS HISTORY ({exc.check})", file=sys.stderr
+            )
             return EXIT_FORK
         finally:
             await client.close()

@@ -120,7 +120,12 @@ class BoardClient:
         headers = {"Content-Type": "application/json"} if body is not None else None
         q = {k: str(v) for k, v in (params or {}).items() if v is not None}
         async with self.session.request(
-            method, self.base_url + path, params=q, data=body, headers=headers, ssl=self._ssl
+            method,
+            self.base_url + path,
+            params=q,
+            data=body,
+            headers=headers,
+            ssl=True if self._ssl is None else self._ssl,
         ) as resp:
             raw = await resp.read()
             try:

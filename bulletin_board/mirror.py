@@ -91,8 +91,9 @@ class Mirror:
             try:
                 await self.client.cosign(self.key, sth)
             except BoardRefusedError as exc:  # the copy stays valid; the board refused ours
-                log.warning("board refused the co-signature of %s/%d: %s",
-                            election, sth.tree_size, exc)
+                log.warning(
+                    "board refused the co-signature of %s/%d: %s", election, sth.tree_size, exc
+                )
         log.info("%s: %d entries, root %s", election, sth.tree_size, sth.root_hash.hex())
         return sth.tree_size
 

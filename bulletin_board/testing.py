@@ -178,8 +178,14 @@ async def running_board(
 class BoardProcess:
     """`python -m tohyo board serve` as a child process (for crash and fork tests)."""
 
-    def __init__(self, db: str, key_path: str | Path, port: int = 0, log_path: str | None = None,
-                 extra: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        db: str,
+        key_path: str | Path,
+        port: int = 0,
+        log_path: str | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self.db, self.key_path, self.port, self.extra = db, str(key_path), port, extra
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -187,8 +193,22 @@ class BoardProcess:
         self.key_hex = ""
 
     def start(self, timeout: float = 60.0) -> str:
-        cmd = [sys.executable, "-m", "tohyo", "board", "serve", "--db", self.db, "--key",
-               self.key_path, "--host", "127.0.0.1", "--port", str(self.port), *self.extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tohyo",
+            "board",
+            "serve",
+            "--db",
+            self.db,
+            "--key",
+            self.key_path,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            *self.extra,
+        ]
         err = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=REPO)
         timer = threading.Timer(timeout, self.proc.kill)
