@@ -88,6 +88,8 @@ def _check(what: str) -> None:
 
 
 def _ptr(raw: bytes) -> Any:
+    if len(raw) != 64:
+        raise ValueError("not a secp256k1 point value (64 bytes)")
     return ffi.from_buffer(_PUB, raw)
 
 
@@ -130,7 +132,7 @@ def _mul(raw: bytes, k: int) -> bytes:
     if raw == _G:
         return _base_mul(k)
     out = ffi.new(_PUB)
-    ffi.memmove(out, raw, 64)
+    ffi.memmove(out, _ptr(raw), 64)
     ok = lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, k.to_bytes(32, "big"))
     _check("multiply")
     if not ok:
@@ -153,7 +155,7 @@ def _neg(raw: bytes) -> bytes:
     if not raw:
         return _INF
     out = ffi.new(_PUB)
-    ffi.memmove(out, raw, 64)
+    ffi.memmove(out, _ptr(raw), 64)
     lib.secp256k1_ec_pubkey_negate(_CTX, out)
     _check("negate")
     return bytes(ffi.buffer(out))
@@ -208,8 +210,11 @@ def _pippenger(raws: Sequence[bytes], ks: Sequence[int]) -> bytes:
     m = len(raws)
     c = _window_bits(m)
     nbuckets = 1 << c
+    joined = b"".join(raws)
+    if len(joined) != 64 * m:
+        raise ValueError("not a secp256k1 point value (64 bytes)")
     points = ffi.new(_PUB_ARRAY, m)
-    ffi.memmove(points, b"".join(raws), 64 * m)
+    ffi.memmove(points, joined, 64 * m)
     digits = _digits(ks, c)
     buckets = ffi.new(_PUB_ARRAY, nbuckets)
     has_bit = [(np.arange(nbuckets) >> b) & 1 == 1 for b in range(c)]

@@ -18,7 +18,7 @@ from typing import Any
 
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups.base import BATCH_BITS, Element, Group, Scalar
-from mixnet.rng import RandomSource
+from mixnet.rng import RandomSource, system_random
 from mixnet.transcript import Label, Transcript
 
 __all__ = ["BatchStatement", "Proof", "Statement", "prove", "prove_batch", "verify", "verify_batch"]
@@ -70,10 +70,21 @@ def prove(statement: Statement, x: Scalar, *, transcript: Transcript, rng: Rando
     return Proof(t1, t2, w + x * c)
 
 
-def verify(statement: Statement, proof: Proof, *, transcript: Transcript) -> None:
+def verify(
+    statement: Statement,
+    proof: Proof,
+    *,
+    transcript: Transcript,
+    rng: RandomSource = system_random,
+) -> None:
     group = statement.g1.group
     if {proof.t1.group, proof.t2.group} != {group} or proof.s.group.order != group.order:
         raise VerificationError("CP0 group", "proof values from another group")
+    group.check_members(
+        [statement.g1, statement.x_pub, statement.g2, statement.d, proof.t1, proof.t2],
+        rng,
+        check="CP0 membership",
+    )
     c = _challenge(statement, proof.t1, proof.t2, transcript)
     if statement.g1**proof.s != proof.t1 * statement.x_pub**c:
         raise VerificationError("CP1 g1^s = t1·X^c", "key equation fails")
@@ -121,5 +132,13 @@ def verify_batch(
     *,
     transcript: Transcript,
     executor: Executor | None = None,
+    rng: RandomSource = system_random,
 ) -> None:
-    verify(statement.combine(transcript, executor), proof, transcript=transcript)
+    group = statement.x_pub.group
+    group.check_members(
+        [statement.x_pub, *statement.bases, *statement.factors],
+        rng,
+        executor,
+        check="CPB0 membership",
+    )
+    verify(statement.combine(transcript, executor), proof, transcript=transcript, rng=rng)

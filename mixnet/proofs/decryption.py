@@ -14,7 +14,7 @@ from mixnet.elgamal import Row
 from mixnet.errors import VerificationError
 from mixnet.groups.base import Element, Scalar
 from mixnet.proofs import chaum_pedersen as cp
-from mixnet.rng import RandomSource
+from mixnet.rng import RandomSource, system_random
 from mixnet.transcript import Label, Transcript
 
 __all__ = ["decryption_factors", "prove_factors", "verify_factors"]
@@ -53,10 +53,11 @@ def verify_factors(
     *,
     transcript: Transcript,
     executor: Executor | None = None,
+    rng: RandomSource = system_random,
 ) -> None:
     bs = [ct.b for row in rows for ct in row]
     if len(bs) != len(factors):
         raise VerificationError("D0 lengths", "one factor per ciphertext")
     transcript.append("proof", Label.DECRYPTION)
     statement = cp.BatchStatement(x_pub, bs, list(factors))
-    cp.verify_batch(statement, proof, transcript=transcript, executor=executor)
+    cp.verify_batch(statement, proof, transcript=transcript, executor=executor, rng=rng)

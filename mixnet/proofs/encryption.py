@@ -18,7 +18,7 @@ from typing import Any
 from mixnet.elgamal import Row
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups.base import Element, Group, Scalar
-from mixnet.rng import RandomSource
+from mixnet.rng import RandomSource, system_random
 from mixnet.transcript import Label, Transcript
 
 __all__ = ["Proof", "Statement", "prove", "verify"]
@@ -80,7 +80,13 @@ def prove(
     return Proof(t, tuple(w + r * c for w, r in zip(ws, randomness)))
 
 
-def verify(statement: Statement, proof: Proof, *, transcript: Transcript) -> None:
+def verify(
+    statement: Statement,
+    proof: Proof,
+    *,
+    transcript: Transcript,
+    rng: RandomSource = system_random,
+) -> None:
     group = statement.pk.group
     width = len(statement.row)
     if len(proof.t) != width or len(proof.s) != width:
@@ -88,6 +94,10 @@ def verify(statement: Statement, proof: Proof, *, transcript: Transcript) -> Non
     for x in (*proof.t, *[ct.a for ct in statement.row], *[ct.b for ct in statement.row]):
         if x.group != group:
             raise VerificationError("E0 group", "element from another group")
+    elements = [statement.pk, *proof.t]
+    for ct in statement.row:
+        elements += (ct.a, ct.b)
+    group.check_members(elements, rng, check="E0 membership")
     c = _challenge(statement, proof.t, transcript)
     g = group.generator()
     for j, (ct, t, s) in enumerate(zip(statement.row, proof.t, proof.s)):

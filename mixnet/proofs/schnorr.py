@@ -11,7 +11,7 @@ from typing import Any
 
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups.base import Element, Group, Scalar
-from mixnet.rng import RandomSource
+from mixnet.rng import RandomSource, system_random
 from mixnet.transcript import Label, Transcript
 
 __all__ = ["Proof", "Statement", "prove", "verify"]
@@ -57,10 +57,17 @@ def prove(statement: Statement, x: Scalar, *, transcript: Transcript, rng: Rando
     return Proof(t, w + x * c)
 
 
-def verify(statement: Statement, proof: Proof, *, transcript: Transcript) -> None:
+def verify(
+    statement: Statement,
+    proof: Proof,
+    *,
+    transcript: Transcript,
+    rng: RandomSource = system_random,
+) -> None:
     group = statement.base.group
     if proof.t.group != group or proof.s.group.order != group.order:
         raise VerificationError("S0 group", "proof values from another group")
+    group.check_members([statement.base, statement.y, proof.t], rng, check="S0 membership")
     c = _challenge(statement, proof.t, transcript)
     if statement.base**proof.s != proof.t * statement.y**c:
         raise VerificationError("S1 base^s = t·y^c", "Schnorr equation fails")
