@@ -269,7 +269,13 @@ def test_identity_is_a_message_and_decrypts() -> None:
 def test_a_forged_raw_value_raises_instead_of_aborting() -> None:
     # libsecp256k1 aborts the process on an all-zero point unless a callback is installed
     forged = Element(GROUP, bytes(64))
+    short = Element(GROUP, b"abc")
     for op in (
+        lambda: short * G,
+        lambda: short**5,
+        lambda: short.inverse(),
+        lambda: short.to_bytes(),
+        lambda: GROUP.multi_exp([short] * 300, [3] * 300),
         lambda: forged * G,
         lambda: G * forged,
         lambda: forged.inverse(),
@@ -563,3 +569,17 @@ def test_dkg_and_threshold_decryption() -> None:
         shares.append(make_share(key_share, rows, election=config.election, rng=rng(f"s{i}")))
     result = combine_shares(rows, shares, outcome.verification_keys, 2, election=config.election)
     assert result.plaintexts == ((1, 0), (4, 2))
+
+
+def test_shuffle_proof_over_processes(pool: ProcessPoolExecutor) -> None:
+    kp = keygen(GROUP, rng("keys"))
+    n = 300
+    rows, _ = encrypt_rows(kp.public, [[i % 3] for i in range(n)], rng("enc"), pool)
+    outputs, witness = shuffle(kp.public, rows, rng("mix"), pool)
+    statement = shuffle_proof.ShuffleStatement(kp.public, rows, outputs, {"election": "pool"})
+    proof = shuffle_proof.prove(
+        statement, witness, transcript=Transcript(b"m"), rng=rng("p"), executor=pool
+    )
+    shuffle_proof.verify(statement, proof, transcript=Transcript(b"m"), rng=rng("v"), executor=pool)
+    serial = shuffle_proof.prove(statement, witness, transcript=Transcript(b"m"), rng=rng("p"))
+    assert serial == proof  # chunks are combined in a fixed order: bit-identical
