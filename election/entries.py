@@ -1,0 +1,178 @@
+"""Record entry bodies: what each entry type of an election carries (docs/record.md §4).
+
+Every body is a JSON object with a format version `v`. The board wraps each in a signed
+envelope (`bulletin_board.entry`); here are the bodies, their strict decoders, and the checks
+that need only the manifest and the election key (the verifier and the board share them).
+
+A ballot (docs/record.md §4.4) binds three keys together:
+- the **ballot key** (Ed25519, fresh per ballot): the proof of knowledge of the encryption
+  randomness is bound to it through its transcript context, and it signs the ballot hash;
+- the **card** (JPKI): signs the ballot hash with the election fingerprint (kept privately by
+  the registrar as evidence);
+- the **registrar** (Ed25519): attests {pseudonym, ballot hash}; the board publishes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from mixnet import elgamal
+from mixnet.encoding import encode
+from mixnet.errors import DecodeError, VerificationError
+from mixnet.groups import Element, Group
+from mixnet.proofs import encryption
+from mixnet.rng import RandomSource, system_random
+from mixnet.transcript import Transcript
+
+__all__ = [
+    "BODY_VERSION",
+    "Ballot",
+    "ballot_context",
+    "ballot_hash",
+    "decryption_context",
+    "mix_context",
+    "submission_message",
+]
+
+BODY_VERSION = 1
+
+
+def ballot_context(fingerprint: bytes, ballot_key: bytes) -> list[Any]:
+    """Transcript context of a ballot's proof: the election and the ballot key."""
+    return ["tohyo/ballot/v1", fingerprint, ballot_key]
+
+
+def mix_context(fingerprint: bytes, position: int) -> list[Any]:
+    """Transcript context of mix server `position`'s proof of shuffle."""
+    return ["tohyo/mix/v1", fingerprint, position]
+
+
+def decryption_context(fingerprint: bytes, trustee_index: int) -> list[Any]:
+    """Transcript context of trustee `trustee_index`'s decryption share."""
+    return ["tohyo/decrypt/v1", fingerprint, trustee_index]
+
+
+def ballot_hash(
+    fingerprint: bytes, row: elgamal.Row, proof: encryption.Proof, ballot_key: bytes
+) -> bytes:
+    """SHA-256 of TLV(["tohyo/ballot-hash/v1", fingerprint, row, proof, ballot key])."""
+    return hashlib.sha256(
+        encode(
+            [
+                "tohyo/ballot-hash/v1",
+                fingerprint,
+                [[ct.a, ct.b] for ct in row],
+                [list(proof.t), list(proof.s)],
+                ballot_key,
+            ]
+        )
+    ).digest()
+
+
+def submission_message(fingerprint: bytes, digest: bytes) -> bytes:
+    """What the ballot key signs: TLV(["tohyo/ballot-submission/v1", fingerprint, ballot hash])."""
+    return encode(["tohyo/ballot-submission/v1", fingerprint, digest])
+
+
+def _hex(data: Any, n: int, what: str) -> bytes:
+    if not isinstance(data, str) or len(data) != 2 * n or data != data.lower():
+        raise DecodeError(f"{what}: {2 * n} lowercase hex digits")
+    try:
+        return bytes.fromhex(data)
+    except ValueError as exc:
+        raise DecodeError(f"{what}: not hex") from exc
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """An encrypted ballot as the voter's device builds it."""
+
+    row: elgamal.Row
+    proof: encryption.Proof
+    ballot_key: bytes  # Ed25519 public key, 32 bytes
+    signature: bytes  # by the ballot key over `submission_message`
+
+    @classmethod
+    def create(
+        cls,
+        fingerprint: bytes,
+        pk: Element,
+        row: elgamal.Row,
+        randomness: list[Any],
+        key: Ed25519PrivateKey,
+        rng: RandomSource = system_random,
+    ) -> Ballot:
+        from cryptography.hazmat.primitives import serialization
+
+        ballot_key = key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        proof = encryption.prove(
+            encryption.Statement(pk, row),
+            randomness,
+            transcript=Transcript(ballot_context(fingerprint, ballot_key)),
+            rng=rng,
+        )
+        digest = ballot_hash(fingerprint, row, proof, ballot_key)
+        return cls(row, proof, ballot_key, key.sign(submission_message(fingerprint, digest)))
+
+    def hash(self, fingerprint: bytes) -> bytes:
+        return ballot_hash(fingerprint, self.row, self.proof, self.ballot_key)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": BODY_VERSION,
+            "row": elgamal.row_to_json(self.row),
+            "proof": self.proof.to_json(),
+            "ballot_key": self.ballot_key.hex(),
+            "signature": self.signature.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, group: Group, data: Any, width: int) -> Ballot:
+        """Decode; every element is checked for membership, every scalar for range."""
+        if not isinstance(data, dict) or set(data) != {
+            "v",
+            "row",
+            "proof",
+            "ballot_key",
+            "signature",
+        }:
+            raise DecodeError("a ballot is {v, row, proof, ballot_key, signature}")
+        if data["v"] != BODY_VERSION:
+            raise DecodeError(f"unsupported ballot version {data['v']!r}")
+        return cls(
+            elgamal.row_from_json(group, data["row"], width),
+            encryption.Proof.from_json(group, data["proof"], width),
+            _hex(data["ballot_key"], 32, "ballot_key"),
+            _hex(data["signature"], 64, "signature"),
+        )
+
+    def verify(self, fingerprint: bytes, pk: Element) -> None:
+        """The proof of knowledge bound to this election and ballot key, and the key's signature.
+
+        Raises `VerificationError` with check "B1 proof" or "B2 ballot-key signature".
+        """
+        try:
+            encryption.verify(
+                encryption.Statement(pk, self.row),
+                self.proof,
+                transcript=Transcript(ballot_context(fingerprint, self.ballot_key)),
+            )
+        except VerificationError as exc:
+            raise VerificationError("B1 proof", str(exc)) from exc
+        try:
+            Ed25519PublicKey.from_public_bytes(self.ballot_key).verify(
+                self.signature, submission_message(fingerprint, self.hash(fingerprint))
+            )
+        except (InvalidSignature, ValueError) as exc:
+            raise VerificationError("B2 ballot-key signature", "does not verify") from exc
+
+    def ciphertext_keys(self) -> list[bytes]:
+        """Values that must be unique across an election: every b (= g^r) of the row."""
+        return [ct.b.to_bytes() for ct in self.row]
