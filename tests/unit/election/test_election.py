@@ -135,7 +135,7 @@ def test_ballot_verifies_and_round_trips(ballot_setup) -> None:  # type: ignore[
 
 
 def test_copied_ballot_under_another_key_fails(ballot_setup) -> None:  # type: ignore[no-untyped-def]
-    group, key, fingerprint, ballot = ballot_setup
+    _group, key, fingerprint, ballot = ballot_setup
     thief = Ed25519PrivateKey.generate()
     from cryptography.hazmat.primitives import serialization
 
@@ -152,7 +152,7 @@ def test_copied_ballot_under_another_key_fails(ballot_setup) -> None:  # type: i
 
 
 def test_ballot_for_another_election_fails(ballot_setup) -> None:  # type: ignore[no-untyped-def]
-    _, key, fingerprint, ballot = ballot_setup
+    _, key, _fingerprint, ballot = ballot_setup
     with pytest.raises(VerificationError, match="B1"):
         ballot.verify(b"\x22" * 32, key.public)
 
