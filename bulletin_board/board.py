@@ -193,13 +193,16 @@ class Board:
         return sorted(k for k, e in self._elections.items() if e.head is not None)
 
     def size(self, election: str) -> int:
-        return len(self._known(election).log)
+        """The committed size (an append in flight is not visible to readers)."""
+        head = self._known(election).head
+        assert head is not None
+        return head.tree_size
 
     def describe(self, election: str) -> dict[str, Any]:
         e = self._known(election)
         return {
             "election": election,
-            "tree_size": len(e.log),
+            "tree_size": self.size(election),
             "policy": self.policy.describe(e.state),
         }
 
@@ -231,8 +234,7 @@ class Board:
         return [h.with_cosignatures(cos.get(h.tree_size, ())) for h in heads]
 
     async def entries(self, election: str, start: int, limit: int) -> list[bytes]:
-        e = self._known(election)
-        end = min(len(e.log), start + limit)
+        end = min(self.size(election), start + limit)
         if start >= end:
             return []
         return await self.storage.entries(election, start, end)
@@ -244,13 +246,13 @@ class Board:
         return e.index_of[leaf_hash]
 
     def inclusion_proof(self, election: str, index: int, tree_size: int) -> list[bytes]:
-        e = self._known(election)
-        if not 0 <= index < tree_size <= len(e.log):
-            raise Refusal("not_found", f"need 0 <= index < tree_size <= {len(e.log)}")
+        e, size = self._known(election), self.size(election)
+        if not 0 <= index < tree_size <= size:
+            raise Refusal("not_found", f"need 0 <= index < tree_size <= {size}")
         return e.log.inclusion_proof(index, tree_size)
 
     def consistency_proof(self, election: str, first: int, second: int) -> list[bytes]:
-        e = self._known(election)
-        if not 0 <= first <= second <= len(e.log):
-            raise Refusal("not_found", f"need 0 <= first <= second <= {len(e.log)}")
+        e, size = self._known(election), self.size(election)
+        if not 0 <= first <= second <= size:
+            raise Refusal("not_found", f"need 0 <= first <= second <= {size}")
         return e.log.consistency_proof(first, second)

@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -87,6 +88,7 @@ def postgres_dsn() -> str:
                 timeout=60,
                 check=False,
             )
+        shutil.rmtree(directory, ignore_errors=True)
 
     atexit.register(stop)
     return _started["dsn"]
