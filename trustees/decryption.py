@@ -94,15 +94,17 @@ class DecryptionShare:
         factors = value["factors"]
         if not isinstance(factors, list) or not factors:
             raise DecodeError("factors is a non-empty list")
-        share = cls(
+        try:
+            canonical_json(value)
+        except (TypeError, ValueError) as exc:
+            raise DecodeError(f"not a JSON value with a canonical form: {exc}") from exc
+        return cls(
             _hex_bytes(value["election"], 32, "the election fingerprint"),
             _index(value["trustee"], "trustee"),
             _hex_bytes(value["rows"], 32, "the rows digest"),
             tuple(group.element_from_hex(d) for d in factors),
             cp.Proof.from_json(group, value["proof"]),
         )
-        parse_canonical_json(canonical_json(value))
-        return share
 
     @classmethod
     def from_json(cls, data: bytes, group: Group) -> DecryptionShare:

@@ -42,10 +42,11 @@ from trustees.errors import KeystoreTampered, WrongPassphrase
 from trustees.labels import TrusteeLabel
 from trustees.private import TrusteeSecrets, decode_secrets
 
+_Argon2id: Any
 try:  # Argon2id arrived in cryptography 44
-    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id as _Argon2id
 except ImportError:  # pragma: no cover - depends on the installed version
-    Argon2id = None
+    _Argon2id = None
 
 __all__ = [
     "ARGON2_AVAILABLE",
@@ -59,7 +60,7 @@ __all__ = [
 
 KEYSTORE_FORMAT = "tohyo-trustee-keystore"
 KEYSTORE_VERSION = 1
-ARGON2_AVAILABLE = Argon2id is not None
+ARGON2_AVAILABLE = _Argon2id is not None
 _MAX_FILE = 1 << 20
 
 
@@ -125,9 +126,9 @@ class KdfParams:
     def derive(self, passphrase: bytes, salt: bytes) -> bytes:
         if self.name == "scrypt":
             return Scrypt(salt=salt, length=64, n=self.n, r=self.r, p=self.p).derive(passphrase)
-        if Argon2id is None:
+        if _Argon2id is None:
             raise DecodeError("this keystore needs Argon2id (cryptography ≥ 44)")
-        kdf = Argon2id(salt=salt, length=64, iterations=self.iterations, lanes=self.lanes,
+        kdf = _Argon2id(salt=salt, length=64, iterations=self.iterations, lanes=self.lanes,
                        memory_cost=self.memory_kib)
         return bytes(kdf.derive(passphrase))
 

@@ -238,7 +238,10 @@ def decode_message(data: bytes | dict[str, Any], group: Group) -> DkgMessage:
         value = parse_canonical_json(bytes(data), max_bytes=MAX_MESSAGE_BYTES)
     else:
         value = data
-        parse_canonical_json(canonical_json(value))  # rejects floats, huge ints, …
+        try:
+            canonical_json(value)  # rejects floats, huge ints, non-string keys, …
+        except (TypeError, ValueError) as exc:
+            raise DecodeError(f"not a JSON value with a canonical form: {exc}") from exc
     if not isinstance(value, dict) or value.get("kind") not in _KINDS:
         raise DecodeError(f"a DKG message is an object whose kind is one of {sorted(_KINDS)}")
     cls = _KINDS[value["kind"]]

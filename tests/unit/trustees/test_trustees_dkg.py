@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from trustees_unit_support import assert_every_subset_decrypts
+from trustees_unit_support import assert_every_subset_decrypts, resign
 
 from mixnet.rng import DeterministicRandom
+from trustees import channel
 from trustees.dkg import DkgTrustee, Phase, Polynomial, derive_public_outcome, feldman_check
 from trustees.errors import CeremonyFailed, LocalProtocolError, PeerProtocolError
-from trustees.messages import Commitments, Complaints
+from trustees.messages import Commitments, Complaints, EncryptedShare
 from trustees.testing import make_config, run_ceremony
 
 
@@ -135,3 +136,27 @@ def test_restart_with_another_polynomial_is_refused(group):
         again.receive(m)
     with pytest.raises(LocalProtocolError, match="not those of my polynomial"):
         again.start()
+
+
+def test_trustee_that_misses_the_complaint_round_knows_it_has_no_share(group):
+    """Trustee 1 gets a bad share from 2 but its complaint never reaches the board: dealer 2
+    stays qualified, trustee 1 says it holds no usable share, the others still decrypt."""
+
+
+    config, keys = make_config(group, 2, 3, seed="silent-victim")
+
+    def intercept(m):
+        if isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (2, 1):
+            eph, ct = channel.seal_share(config, 2, 1, group.scalar(8), DeterministicRandom(1))
+            return [resign(m, keys, ephemeral=eph, ciphertext=ct)]
+        if isinstance(m, Complaints) and m.sender == 1:
+            return []
+        return [m]
+
+    run = run_ceremony(config, keys, seed="silent-victim", intercept=intercept)
+    victim = run.trustees[1]
+    assert victim.phase is Phase.DONE and victim.key_share is None
+    assert victim.share_problem == "no valid share from qualified dealer 2"
+    assert victim.outcome.qualified == (1, 2, 3)
+    assert run.trustees[2].key_share is not None and run.trustees[3].key_share is not None
+    assert_every_subset_decrypts(run, victim.outcome)
