@@ -47,8 +47,15 @@ IDENTITY_BYTES: Final = bytes(33)
 HASH_LABEL: Final = b"tohyo/hash-to-group/secp256k1/v1"
 #: Default bound when decoding exponentially encoded messages (as in the modular groups).
 DEFAULT_MESSAGE_BOUND: Final = 1 << 16
-#: Below this many terms, one ladder per term and one sum beat the bucket method.
-PIPPENGER_MIN_TERMS: Final = 256
+#: Cost model of `multi_exp` in µs, measured on the development VM (docs/ec-group.md §6):
+#: one constant-time ladder; one point addition inside a `combine` call; one library call;
+#: numpy work per window and per bit of a window; one Horner step.
+LADDER_US: Final = 35.0
+ADD_US: Final = 0.36
+CALL_US: Final = 3.5
+WINDOW_US: Final = 40.0
+BIT_US: Final = 8.0
+HORNER_US: Final = 5.0
 #: From this many exponentiations of one base (not g), a comb table pays off.
 TABLE_MIN_USES: Final = 2048
 
@@ -190,17 +197,20 @@ def _addresses(array: Any, indices: Any) -> Any:
     return addrs, ffi.cast("secp256k1_pubkey **", ffi.from_buffer(addrs))
 
 
-def _window_bits(m: int) -> int:
-    """The window width c minimising the estimated bucket-method cost for m terms."""
+def _bucket_window(m: int, bits: int) -> int | None:
+    """The window width c for m terms with `bits`-bit exponents, or None when one ladder per
+    term is cheaper than the bucket method (by the cost model above)."""
 
-    def cost(c: int) -> float:  # µs, measured: an addition in C, a library call, numpy work
-        per_window = 0.36 * m + 3.5 * 2**c + c * (0.36 * 2 ** (c - 1) + 5.0) + 20.0
-        return float(-(-256 // c) * per_window)
+    def cost(c: int) -> float:
+        windows = -(-bits // c)
+        per_window = ADD_US * m + CALL_US * 2**c + c * (ADD_US * 2 ** (c - 1) + BIT_US) + WINDOW_US
+        return float(windows * (per_window + c * HORNER_US))
 
-    return min(range(2, 17), key=cost)
+    c = min(range(2, 17), key=cost)
+    return c if cost(c) < LADDER_US * m else None
 
 
-def _pippenger(raws: Sequence[bytes], ks: Sequence[int]) -> bytes:
+def _pippenger(raws: Sequence[bytes], ks: Sequence[int], c: int) -> bytes:
     """Σ k_i·P_i by the bucket method; every sum of points is one library call.
 
     For each c-bit window w the points go into 2^c buckets by their digit and each bucket is
@@ -208,14 +218,14 @@ def _pippenger(raws: Sequence[bytes], ks: Sequence[int]) -> bytes:
     T[c·w + b], so that Σ k_i·P_i = Σ_t 2^t·T[t], evaluated by Horner with one call per bit.
     """
     m = len(raws)
-    c = _window_bits(m)
     nbuckets = 1 << c
     joined = b"".join(raws)
     if len(joined) != 64 * m:
         raise ValueError("not a secp256k1 point value (64 bytes)")
     points = ffi.new(_PUB_ARRAY, m)
     ffi.memmove(points, joined, 64 * m)
-    digits = _digits(ks, c)
+    windows = -(-max(k.bit_length() for k in ks) // c)
+    digits = _digits(ks, c)[:, :windows]
     buckets = ffi.new(_PUB_ARRAY, nbuckets)
     has_bit = [(np.arange(nbuckets) >> b) & 1 == 1 for b in range(c)]
     terms: list[bytes] = [_INF] * (digits.shape[1] * c)
@@ -247,9 +257,11 @@ def _pippenger(raws: Sequence[bytes], ks: Sequence[int]) -> bytes:
 
 def _multi_exp_job(raws: list[bytes], ks: list[int]) -> bytes:
     live = [(r, k % N) for r, k in zip(raws, ks) if r and k % N]
-    if len(live) < PIPPENGER_MIN_TERMS:
+    bits = max((k.bit_length() for _, k in live), default=0)
+    c = _bucket_window(len(live), bits)
+    if c is None:
         return _sum([_mul(r, k) for r, k in live])
-    return _pippenger([r for r, _ in live], [k for _, k in live])
+    return _pippenger([r for r, _ in live], [k for _, k in live], c)
 
 
 class _CombTable:

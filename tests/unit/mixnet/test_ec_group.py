@@ -371,13 +371,34 @@ def naive(bases: list[Element], exps: list[int]) -> Element:
     return acc
 
 
-@pytest.mark.parametrize("n", [1, 2, 31, 255, 256, 257, 700])
-def test_multi_exp_matches_naive(n: int) -> None:
+@pytest.mark.parametrize(
+    ("n", "bits"), [(1, 300), (2, 256), (31, 300), (300, 128), (700, 160), (1100, 256)]
+)
+def test_multi_exp_matches_naive(n: int, bits: int) -> None:
     r = rng(f"multi-exp {n}")
     bases = [GROUP.hash_to_element(i.to_bytes(4, "big")) for i in range(n)]
-    exps = [r.randbits(300) for _ in range(n)]
+    exps = [r.randbits(bits) for _ in range(n)]
     exps[0] = 0
     assert GROUP.multi_exp(bases, exps) == naive(bases, exps)
+
+
+def test_bucket_method_takes_the_large_cases() -> None:
+    assert ec._bucket_window(10, 256) is None
+    assert ec._bucket_window(300, 128) is not None
+    assert ec._bucket_window(10_000, 256) == 8
+
+
+@pytest.mark.parametrize("c", range(2, 11))
+def test_bucket_method_for_every_window_width(c: int) -> None:
+    r = rng(f"window {c}")
+    bases = [GROUP.hash_to_element(b"w" + i.to_bytes(4, "big")) for i in range(40)]
+    exps = [r.randbelow(N) for _ in bases]
+    exps[1] = 1
+    exps[2] = N - 1
+    bases[3] = bases[4].inverse()
+    exps[3] = exps[4]
+    got = ec._pippenger([b.value for b in bases], exps, c)
+    assert Element(GROUP, got) == naive(bases, exps)
 
 
 def test_multi_exp_short_exponents_and_repeated_bases() -> None:
