@@ -1,0 +1,387 @@
+"""The board policy of a manifest-driven election (docs/record.md §5).
+
+Plugs into `bulletin_board` through its `Policy` protocol: the first entry of an election is
+the manifest, signed by the admin key it names; from then on every author is a key of the
+manifest with its role, the phases move in order, and each entry type is checked against the
+manifest, the key ceremony's outcome and what is already on the board:
+
+| phase        | type               | author                 | the board checks                             |
+|--------------|--------------------|------------------------|----------------------------------------------|
+| setup        | manifest           | admin                  | decodes; group for production (or test flag) |
+| key_ceremony | dkg                | trustee i              | DKG message rules, sender = author           |
+| key_ceremony | joint_key          | admin                  | equals the outcome derived from the dkg msgs |
+| voting       | ballot             | registrar              | attestation, membership, proof, key signature, no copied ciphertext |
+| closed       | mix_input          | admin                  | exactly the last ballot per pseudonym        |
+| mixing       | shuffle            | mix server k, in order | shape and membership (the proof is checked by the next mixer and the verifier) |
+| decrypting   | decryption_share   | trustee j              | shape, sender = author (a bad proof is excluded at combination) |
+| decrypting   | result             | admin                  | after ≥ t shares                              |
+| any          | phase              | admin                  | the next phase in order, with its precondition |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bulletin_board.entry import Envelope, verify_envelope
+from bulletin_board.policy import PHASES, Refusal
+from election.entries import BODY_VERSION, Ballot
+from election.manifest import Manifest
+from jpki.registrar import Attestation, verify_attestation
+from mixnet import elgamal
+from mixnet.errors import DecodeError, VerificationError
+from mixnet.groups import Element, Group
+from mixnet.shuffle import proof as shuffle_proof
+from trustees.config import CeremonyConfig, TrusteeKeys
+from trustees.decryption import DecryptionShare
+from trustees.dkg import PublicRecord
+from trustees.errors import CeremonyFailed, PeerProtocolError
+from trustees.messages import decode_message
+
+__all__ = ["ElectionPolicy", "ElectionRecordState", "ceremony_config", "mix_input_of"]
+
+
+def ceremony_config(manifest: Manifest) -> CeremonyConfig:
+    return CeremonyConfig(
+        manifest.group_object(),
+        manifest.fingerprint(),
+        manifest.threshold,
+        tuple(
+            TrusteeKeys(t.index, bytes.fromhex(t.exchange_key), bytes.fromhex(t.signing_key))
+            for t in manifest.trustees
+        ),
+    )
+
+
+@dataclass
+class _Author:
+    key: Ed25519PublicKey
+    role: str
+    index: int = 0
+
+
+@dataclass
+class ElectionRecordState:
+    election: str
+    size: int = 0
+    phase: str | None = None
+    manifest: Manifest | None = None
+    group: Group | None = None
+    fingerprint: bytes = b""
+    authors: dict[str, _Author] = field(default_factory=dict)
+    dkg: PublicRecord | None = None
+    pk: Element | None = None
+    last_ballot: dict[bytes, int] = field(default_factory=dict)  # pseudonym -> entry index
+    rows: dict[int, elgamal.Row] = field(default_factory=dict)  # entry index -> row
+    b_values: set[bytes] = field(default_factory=set)
+    ballots: int = 0
+    superseded: int = 0
+    mix_input: list[elgamal.Row] | None = None
+    shuffles: list[list[elgamal.Row]] = field(default_factory=list)
+    shares: dict[int, int] = field(default_factory=dict)  # trustee index -> entry index
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def current_list(self) -> list[elgamal.Row]:
+        assert self.mix_input is not None
+        return self.shuffles[-1] if self.shuffles else self.mix_input
+
+
+def mix_input_of(state: ElectionRecordState) -> tuple[list[int], list[elgamal.Row]]:
+    """The last valid ballot per pseudonym, in board order: (entry indices, rows)."""
+    indices = sorted(state.last_ballot.values())
+    return indices, [state.rows[i] for i in indices]
+
+
+def _version(body: Any) -> None:
+    if body.get("v") != BODY_VERSION:
+        raise Refusal("bad_body", f"body version must be {BODY_VERSION}")
+
+
+def _rows(group: Group, data: Any, width: int, what: str) -> list[elgamal.Row]:
+    if not isinstance(data, list) or not data:
+        raise Refusal("bad_body", f"{what}: a non-empty list of rows")
+    try:
+        return [elgamal.row_from_json(group, r, width) for r in data]
+    except DecodeError as exc:
+        code = "element_not_in_group" if "element" in str(exc) else "bad_body"
+        raise Refusal(code, f"{what}: {exc}") from exc
+
+
+class ElectionPolicy:
+    """See the module docstring. `allow_test_groups` is for simulations and tests only."""
+
+    def __init__(self, *, allow_test_groups: bool = False) -> None:
+        self.allow_test_groups = allow_test_groups
+
+    def initial_state(self, election: str) -> ElectionRecordState:
+        return ElectionRecordState(election)
+
+    def describe(self, state: ElectionRecordState) -> dict[str, Any]:
+        return {
+            "phase": state.phase or "none",
+            "counts": dict(sorted(state.counts.items())),
+            "ballots": state.ballots,
+            "superseded": state.superseded,
+            "voters": len(state.last_ballot),
+        }
+
+    # ---------------------------------------------------------------- check
+    def check(self, state: ElectionRecordState, envelope: Envelope) -> None:
+        if state.phase is None:
+            self._check_manifest(state, envelope)
+            return
+        if envelope.type == "manifest":
+            raise Refusal("election_exists", "this election already has a manifest")
+        author = state.authors.get(envelope.author)
+        if author is None:
+            raise Refusal("unauthorised_signer", f"{envelope.author} is not in the manifest")
+        try:
+            verify_envelope(envelope, author.key)
+        except VerificationError as exc:
+            raise Refusal("bad_signature", str(exc)) from exc
+        handler = _HANDLERS.get((state.phase, envelope.type))
+        if handler is None:
+            raise Refusal("wrong_phase", f"{envelope.type} is not accepted in {state.phase}")
+        role, func = handler
+        if author.role != role:
+            raise Refusal("unauthorised_signer", f"a {author.role} may not post {envelope.type}")
+        if envelope.type not in ("phase", "dkg"):
+            _version(envelope.body)
+        func(self, state, envelope, author)
+
+    def _check_manifest(self, state: ElectionRecordState, envelope: Envelope) -> None:
+        if envelope.type != "manifest":
+            raise Refusal("unknown_election", "post the manifest first")
+        body = envelope.body
+        if set(body) != {"manifest"}:
+            raise Refusal("bad_body", 'a manifest entry is {"manifest": …}')
+        try:
+            manifest = Manifest.from_json(body["manifest"])
+            if not self.allow_test_groups:
+                manifest.check_production()
+        except DecodeError as exc:
+            raise Refusal("bad_body", f"manifest: {exc}") from exc
+        if manifest.election_id != envelope.election:
+            raise Refusal("election_mismatch", "the manifest names another election id")
+        if envelope.author != "admin":
+            raise Refusal("unauthorised_signer", "the manifest is posted by the admin")
+        try:
+            verify_envelope(
+                envelope, Ed25519PublicKey.from_public_bytes(bytes.fromhex(manifest.admin_key))
+            )
+        except VerificationError as exc:
+            raise Refusal("bad_signature", str(exc)) from exc
+
+    def _phase(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        target = envelope.body.get("phase")
+        if set(envelope.body) != {"phase"} or target not in PHASES:
+            raise Refusal("bad_body", 'a phase body is {"phase": name}')
+        assert state.phase is not None
+        if PHASES.index(target) != PHASES.index(state.phase) + 1:
+            raise Refusal("wrong_phase", f"{state.phase} cannot move to {target}")
+        manifest = state.manifest
+        assert manifest is not None
+        if target == "voting" and state.pk is None:
+            raise Refusal("wrong_phase", "no joint key yet: the key ceremony is not finished")
+        if target == "mixing" and state.mix_input is None:
+            raise Refusal("wrong_phase", "post the mix input first")
+        if target == "decrypting" and len(state.shuffles) != len(manifest.mix_servers):
+            raise Refusal("wrong_phase", "not every mix server has posted its shuffle")
+        if target == "tallied" and "result" not in state.counts:
+            raise Refusal("wrong_phase", "post the result first")
+
+    def _dkg(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.dkg is not None and state.group is not None
+        try:
+            msg = decode_message(dict(envelope.body), state.group)
+        except DecodeError as exc:
+            raise Refusal("bad_body", f"dkg: {exc}") from exc
+        if msg.sender != author.index:
+            raise Refusal("unauthorised_signer", "a trustee posts only its own DKG messages")
+        try:
+            state.dkg.check(msg)
+        except PeerProtocolError as exc:
+            raise Refusal("bad_body", f"dkg: {exc}") from exc
+
+    def _joint_key(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.dkg is not None and state.group is not None
+        if state.pk is not None:
+            raise Refusal("duplicate_entry", "the joint key is already posted")
+        try:
+            outcome = state.dkg.outcome()
+        except CeremonyFailed as exc:
+            raise Refusal("wrong_phase", f"the ceremony cannot finish: {exc}") from exc
+        expected = _joint_key_body(outcome)
+        if dict(envelope.body) != expected:
+            raise Refusal("bad_body", "the joint key differs from the ceremony's outcome")
+
+    def _ballot(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.group is not None and state.manifest is not None and state.pk is not None
+        body = envelope.body
+        if set(body) != {"v", "ballot", "attestation"}:
+            raise Refusal("bad_body", "a ballot entry is {v, ballot, attestation}")
+        try:
+            ballot = Ballot.from_json(state.group, body["ballot"], state.manifest.width)
+        except DecodeError as exc:
+            code = "element_not_in_group" if "element" in str(exc) else "bad_body"
+            raise Refusal(code, f"ballot: {exc}") from exc
+        try:
+            attestation = Attestation.from_json(body["attestation"])
+        except ValueError as exc:
+            raise Refusal("bad_body", f"attestation: {exc}") from exc
+        if attestation.ballot_hash != ballot.hash(state.fingerprint):
+            raise Refusal("bad_body", "the attestation is for another ballot")
+        try:
+            verify_attestation(
+                attestation,
+                bytes.fromhex(state.manifest.registrar_key),
+                election_fingerprint=state.fingerprint,
+            )
+            ballot.verify(state.fingerprint, state.pk)
+        except VerificationError as exc:
+            code = "bad_signature" if "signature" in exc.check else "bad_proof"
+            raise Refusal(code, str(exc)) from exc
+        if any(b in state.b_values for b in ballot.ciphertext_keys()):
+            raise Refusal("duplicate_ciphertext", "a ciphertext of this ballot is already posted")
+
+    def _mix_input(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.group is not None and state.manifest is not None
+        if state.mix_input is not None:
+            raise Refusal("duplicate_entry", "the mix input is already posted")
+        body = envelope.body
+        if set(body) != {"v", "entries", "rows"}:
+            raise Refusal("bad_body", "a mix input is {v, entries, rows}")
+        indices, rows = mix_input_of(state)
+        if not rows:
+            raise Refusal("wrong_phase", "no ballots to mix")
+        if body["entries"] != indices or body["rows"] != [elgamal.row_to_json(r) for r in rows]:
+            raise Refusal("bad_body", "the mix input is not the last ballot of every voter")
+
+    def _shuffle(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.group is not None and state.manifest is not None
+        body = envelope.body
+        if set(body) != {"v", "position", "outputs", "proof"}:
+            raise Refusal("bad_body", "a shuffle is {v, position, outputs, proof}")
+        expected = len(state.shuffles) + 1
+        if body["position"] != author.index or author.index != expected:
+            raise Refusal("wrong_phase", f"it is mix server {expected}'s turn")
+        inputs = state.current_list()
+        outputs = _rows(state.group, body["outputs"], state.manifest.width, "outputs")
+        if len(outputs) != len(inputs):
+            raise Refusal("bad_body", "a shuffle outputs as many rows as it takes")
+        try:
+            shuffle_proof.ShuffleProof.from_json(
+                state.group, body["proof"], len(inputs), state.manifest.width
+            )
+        except DecodeError as exc:
+            raise Refusal("bad_body", f"proof: {exc}") from exc
+
+    def _share(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.group is not None and state.manifest is not None
+        body = envelope.body
+        if set(body) != {"v", "share"}:
+            raise Refusal("bad_body", "a decryption share entry is {v, share}")
+        try:
+            share = DecryptionShare.from_json_value(body["share"], state.group)
+        except DecodeError as exc:
+            raise Refusal("bad_body", f"share: {exc}") from exc
+        if share.trustee != author.index:
+            raise Refusal("unauthorised_signer", "a trustee posts only its own share")
+        if author.index in state.shares:
+            raise Refusal("duplicate_entry", "this trustee's share is already posted")
+        if len(share.factors) != len(state.current_list()) * state.manifest.width:
+            raise Refusal("bad_body", "one factor per ciphertext of the last shuffle")
+
+    def _result(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.manifest is not None
+        if len(state.shares) < state.manifest.threshold:
+            raise Refusal("wrong_phase", f"fewer than t = {state.manifest.threshold} shares")
+        if "result" in state.counts:
+            raise Refusal("duplicate_entry", "the result is already posted")
+        if set(envelope.body) != {"v", "trustees", "plaintexts", "tally"}:
+            raise Refusal("bad_body", "a result is {v, trustees, plaintexts, tally}")
+
+    # ---------------------------------------------------------------- on_accept
+    def on_accept(self, state: ElectionRecordState, envelope: Envelope, index: int) -> None:
+        state.size = index + 1
+        state.counts[envelope.type] = state.counts.get(envelope.type, 0) + 1
+        body = envelope.body
+        if envelope.type == "manifest":
+            manifest = Manifest.from_json(body["manifest"])
+            state.manifest = manifest
+            state.group = manifest.group_object()
+            state.fingerprint = manifest.fingerprint()
+            state.phase = PHASES[0]
+            key = Ed25519PublicKey.from_public_bytes
+            state.authors = {
+                "admin": _Author(key(bytes.fromhex(manifest.admin_key)), "admin"),
+                "registrar": _Author(key(bytes.fromhex(manifest.registrar_key)), "registrar"),
+            }
+            for t in manifest.trustees:
+                state.authors[t.id] = _Author(key(bytes.fromhex(t.signing_key)), "trustee", t.index)
+            for m in manifest.mix_servers:
+                state.authors[m.id] = _Author(key(bytes.fromhex(m.signing_key)), "mix", m.position)
+            state.dkg = PublicRecord(ceremony_config(manifest))
+        elif envelope.type == "phase":
+            state.phase = body["phase"]
+        elif envelope.type == "dkg":
+            assert state.dkg is not None and state.group is not None
+            state.dkg.append(decode_message(dict(body), state.group))
+        elif envelope.type == "joint_key":
+            assert state.group is not None
+            state.pk = state.group.element_from_hex(body["pk"])
+        elif envelope.type == "ballot":
+            assert state.group is not None and state.manifest is not None
+            ballot = Ballot.from_json(state.group, body["ballot"], state.manifest.width)
+            pseudonym = bytes.fromhex(body["attestation"]["pseudonym"])
+            state.ballots += 1
+            previous = state.last_ballot.get(pseudonym)
+            if previous is not None:
+                state.superseded += 1
+                if state.manifest.revote == "first_counts":
+                    return
+                del state.rows[previous]
+            state.last_ballot[pseudonym] = index
+            state.rows[index] = ballot.row
+            state.b_values.update(ballot.ciphertext_keys())
+        elif envelope.type == "mix_input":
+            state.mix_input = mix_input_of(state)[1]
+        elif envelope.type == "shuffle":
+            assert state.group is not None and state.manifest is not None
+            state.shuffles.append(
+                [
+                    elgamal.row_from_json(state.group, r, state.manifest.width)
+                    for r in body["outputs"]
+                ]
+            )
+        elif envelope.type == "decryption_share":
+            state.shares[int(body["share"]["trustee"])] = index
+
+
+def _joint_key_body(outcome: Any) -> dict[str, Any]:
+    return {
+        "v": BODY_VERSION,
+        "pk": outcome.pk.to_hex(),
+        "verification_keys": [
+            outcome.verification_keys[j].to_hex() for j in sorted(outcome.verification_keys)
+        ],
+        "qualified": list(outcome.qualified),
+    }
+
+
+def joint_key_body(outcome: Any) -> dict[str, Any]:
+    """The body of the joint_key entry for a DKG outcome (what the admin posts)."""
+    return _joint_key_body(outcome)
+
+
+_HANDLERS = {(phase, "phase"): ("admin", ElectionPolicy._phase) for phase in PHASES} | {
+    ("key_ceremony", "dkg"): ("trustee", ElectionPolicy._dkg),
+    ("key_ceremony", "joint_key"): ("admin", ElectionPolicy._joint_key),
+    ("voting", "ballot"): ("registrar", ElectionPolicy._ballot),
+    ("closed", "mix_input"): ("admin", ElectionPolicy._mix_input),
+    ("mixing", "shuffle"): ("mix", ElectionPolicy._shuffle),
+    ("decrypting", "decryption_share"): ("trustee", ElectionPolicy._share),
+    ("decrypting", "result"): ("admin", ElectionPolicy._result),
+}
