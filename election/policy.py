@@ -5,17 +5,18 @@ the manifest, signed by the admin key it names; from then on every author is a k
 manifest with its role, the phases move in order, and each entry type is checked against the
 manifest, the key ceremony's outcome and what is already on the board:
 
-| phase        | type               | author                 | the board checks                             |
-|--------------|--------------------|------------------------|----------------------------------------------|
-| setup        | manifest           | admin                  | decodes; group for production (or test flag) |
-| key_ceremony | dkg                | trustee i              | DKG message rules, sender = author           |
-| key_ceremony | joint_key          | admin                  | equals the outcome derived from the dkg msgs |
-| voting       | ballot             | registrar              | attestation, membership, proof, key signature, no copied ciphertext |
-| closed       | mix_input          | admin                  | exactly the last ballot per pseudonym        |
-| mixing       | shuffle            | mix server k, in order | shape and membership (the proof is checked by the next mixer and the verifier) |
-| decrypting   | decryption_share   | trustee j              | shape, sender = author (a bad proof is excluded at combination) |
-| decrypting   | result             | admin                  | after ≥ t shares                              |
-| any          | phase              | admin                  | the next phase in order, with its precondition |
+- setup / manifest / admin: decodes; a production group unless the test flag is set;
+- key_ceremony / dkg / trustee i: the DKG message rules, sender = author;
+- key_ceremony / joint_key / admin: equals the outcome derived from the DKG messages;
+- voting / ballot / registrar: attestation, membership, proof of knowledge bound to the
+  election and ballot key, the ballot key's signature, no copied ciphertext;
+- closed / mix_input / admin: exactly the last ballot per pseudonym, in board order;
+- mixing / shuffle / mix server k, in order: shape and membership (the proof is checked by the
+  next mixer and by the verifier, so a bad one is on the record for all to see);
+- decrypting / decryption_share / trustee j: shape, sender = author (a share whose proof fails
+  is excluded when shares are combined, and named);
+- decrypting / result / admin: only after t shares;
+- any phase / phase / admin: the next phase in order, with its precondition.
 """
 
 from __future__ import annotations
