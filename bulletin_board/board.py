@@ -171,7 +171,7 @@ class Board:
         return sign_receipt(self.key, election, index, leaf, sth, path)
 
     async def cosign(self, election: str, tree_size: int, data: bytes) -> SignedTreeHead:
-        e = self._known(election)
+        self._known(election)
         try:
             cos = Cosignature.from_json(parse_canonical_json(data, max_bytes=4096))
         except DecodeError as exc:
@@ -183,7 +183,6 @@ class Board:
             raise Refusal("bad_signature", str(exc)) from exc
         if len(sth.cosignatures) >= self.limits.max_cosignatures and cos not in sth.cosignatures:
             raise Refusal("too_large", "this tree head has the maximum number of co-signatures")
-        del e
         await self.storage.add_cosignature(election, tree_size, cos.signer, cos.signature)
         return await self.tree_head(election, tree_size)
 

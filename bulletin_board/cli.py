@@ -40,12 +40,12 @@ def load_or_create_key(path: str | Path, *, create: bool = True) -> Ed25519Priva
             f.write(pem)
         return key
     try:
-        key = serialization.load_pem_private_key(p.read_bytes(), password=None)
-    except ValueError as exc:
+        loaded = serialization.load_pem_private_key(p.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
         raise CliError(f"{p}: not an unencrypted PEM private key") from exc
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise CliError(f"{p}: not an Ed25519 key")
-    return key
+    return loaded
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
@@ -127,6 +127,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             "tohyo board: warning: serving without TLS on a non-loopback address", file=sys.stderr
         )
+    if min(args.max_body, args.max_page, args.max_connections) < 1:
+        raise CliError("--max-body, --max-page and --max-connections must be positive")
     key = load_or_create_key(args.key)
     limits = Limits(
         max_body_bytes=args.max_body,

@@ -281,7 +281,7 @@ class BoardClient:
 
     async def export(self, election: str, directory: str | Path) -> SignedTreeHead:
         """Download, verify and write the election record (layout: docs/board.md §9)."""
-        from bulletin_board.export import write_export
+        from bulletin_board.export import verify_export, write_export
 
         entries, sth = await self.all_entries(election)
         heads = [h async for h in self.tree_heads(election)]
@@ -295,4 +295,5 @@ class BoardClient:
             heads,
             SignedTreeHead.from_json(latest),
         )
+        verify_export(directory, await self.board_key_hex())  # every head, every co-signature
         return sth
