@@ -160,6 +160,7 @@ def _mirror(args: argparse.Namespace) -> int:
     from bulletin_board.client import BoardClient, InconsistentBoardError
     from bulletin_board.mirror import Mirror
     from bulletin_board.storage import open_storage
+    from mixnet.errors import VerificationError
 
     key = load_or_create_key(args.key)
 
@@ -181,14 +182,19 @@ def _mirror(args: argparse.Namespace) -> int:
                 print(f"tohyo board mirror: following {args.source}", file=sys.stderr)
                 await mirror.run(args.interval, stop)
             return 0
-        except InconsistentBoardError as exc:
-            evidence = json.dumps(exc.evidence(), sort_keys=True, indent=1)
+        except VerificationError as exc:
+            # a fork (two signed heads) or served data that fails the board's own head
+            if isinstance(exc, InconsistentBoardError):
+                doc = exc.evidence()
+                what = "THE BOARD FORKED ITS HISTORY"
+            else:
+                doc = {"check": exc.check, "detail": exc.detail, "tree_heads": []}
+                what = "THE BOARD SERVED DATA THAT FAILS VERIFICATION"
+            evidence = json.dumps(doc, sort_keys=True, indent=1)
             print(evidence, flush=True)
             if args.evidence:
                 Path(args.evidence).write_text(evidence + "\n")
-            print(
-                f"tohyo board mirror: THE BOARD FORKED ITS HISTORY ({exc.check})", file=sys.stderr
-            )
+            print(f"tohyo board mirror: {what} ({exc.check})", file=sys.stderr)
             return EXIT_FORK
         finally:
             await client.close()

@@ -22,6 +22,7 @@ from bulletin_board.log import (
 from bulletin_board.mirror import Mirror
 from bulletin_board.storage import SqliteStorage
 from bulletin_board.testing import REPO, BoardProcess, Keys, free_port, running_board
+from mixnet.errors import VerificationError
 
 E = "mirror-test"
 
@@ -151,5 +152,76 @@ def test_mirror_in_process_same_size_fork(tmp_path: Path) -> None:
                     await mirror.client.close()
         finally:
             await store.close()
+
+    asyncio.run(main())
+
+
+def test_mirror_and_client_catch_a_lying_proxy(tmp_path: Path) -> None:
+    """A man in the middle (or a lying board) that alters entries or proofs is caught."""
+    from aiohttp import ClientSession, web
+
+    from bulletin_board.testing import free_port
+
+    async def main() -> None:
+        keys = Keys()
+        async with running_board(str(tmp_path / "a.sqlite")) as real:
+            async with BoardClient(real.url) as c:
+                await c.post(keys.registry(E))
+                await c.post(keys.phase(E, "key_ceremony"))
+                await c.post(keys.phase(E, "voting"))
+                honest_head = await c.tree_head(E)
+            mode = {"lie": "entries"}
+
+            async def proxy(request: web.Request) -> web.Response:
+                async with ClientSession() as s, s.get(
+                    real.url + request.path, params=request.query
+                ) as r:
+                    doc = await r.json()
+                    status = r.status
+                if mode["lie"] == "entries" and request.path.endswith("/entries") and doc.get(
+                    "entries"
+                ):
+                    doc["entries"][-1]["body"] = {"phase": "closed"}
+                if mode["lie"] == "proof" and "consistency" in request.path and doc.get("proof"):
+                    doc["proof"][0] = "00" * 32
+                return web.json_response(doc, status=status)
+
+            app = web.Application()
+            app.router.add_get("/{tail:.*}", proxy)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            port = free_port()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            url = f"http://127.0.0.1:{port}"
+            store = SqliteStorage(tmp_path / "m.sqlite")
+            await store.open()
+            try:
+                mirror = Mirror(BoardClient(url), store, Ed25519PrivateKey.generate(),
+                                post_cosignatures=False)
+                try:
+                    await mirror.sync_once()
+                except VerificationError as exc:
+                    assert exc.check == "mirror.entries_root"
+                else:
+                    raise AssertionError("altered entries not detected")
+                finally:
+                    await mirror.client.close()
+                assert await store.size(E) == 0  # nothing unverified was kept
+
+                mode["lie"] = "proof"
+                async with BoardClient(url) as c:
+                    c.heads[E] = honest_head
+                    async with BoardClient(real.url) as w:
+                        await w.post(keys.ballot(E))
+                    try:
+                        await c.tree_head(E)
+                    except InconsistentBoardError as exc:
+                        assert exc.check.startswith("consistency.")
+                        assert exc.old == honest_head
+                    else:
+                        raise AssertionError("altered consistency proof not detected")
+            finally:
+                await store.close()
+                await runner.cleanup()
 
     asyncio.run(main())
