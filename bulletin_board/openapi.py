@@ -47,20 +47,28 @@ WRITE_ERRORS = (400, 403, 404, 405, 409, 413, 415, 422, 429)
 
 
 def _param(
-    name: str, where: str, schema: dict[str, Any], required: bool = False, text: str = ""
+    name: str,
+    where: str,
+    schema: dict[str, Any],
+    required: bool = False,
+    text: str = "",
+    example: Any = None,
 ) -> dict[str, Any]:
-    return {
+    out = {
         "name": name,
         "in": where,
         "required": required or where == "path",
         "schema": schema,
         "description": text,
     }
+    if example is not None:
+        out["example"] = example
+    return out
 
 
 def openapi_document(limits: Limits) -> dict[str, Any]:
-    election = _param("election", "path", ELECTION, text="election id")
-    tree_size = _param("tree_size", "path", UINT, text="number of entries in the tree")
+    election = _param("election", "path", ELECTION, text="election id", example="e1")
+    tree_size = _param("tree_size", "path", UINT, text="number of entries in the tree", example=3)
     page = {"type": "integer", "minimum": 0, "maximum": limits.max_page}
     tree_head = _obj(
         {
@@ -191,8 +199,8 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
                 "operationId": "listEntries",
                 "parameters": [
                     election,
-                    _param("start", "query", UINT, text="first index"),
-                    _param("limit", "query", page, text="page size"),
+                    _param("start", "query", UINT, text="first index", example=1),
+                    _param("limit", "query", page, text="page size", example=2),
                 ],
                 "responses": {
                     **_ok(
@@ -214,7 +222,7 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
             "get": {
                 "summary": "one entry and its hash",
                 "operationId": "getEntry",
-                "parameters": [election, _param("index", "path", UINT)],
+                "parameters": [election, _param("index", "path", UINT, example=2)],
                 "responses": {
                     **_ok(_obj({"index": UINT, "entry_hash": HEX32, "entry": _ref("Entry")})),
                     **_errors(*READ_ERRORS),
@@ -235,8 +243,8 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
                 "operationId": "listTreeHeads",
                 "parameters": [
                     election,
-                    _param("start_size", "query", UINT),
-                    _param("limit", "query", page),
+                    _param("start_size", "query", UINT, example=2),
+                    _param("limit", "query", page, example=2),
                 ],
                 "responses": {
                     **_ok(
@@ -278,9 +286,9 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
                 "operationId": "getInclusionProof",
                 "parameters": [
                     election,
-                    _param("index", "query", UINT),
+                    _param("index", "query", UINT, example=1),
                     _param("entry_hash", "query", HEX32),
-                    _param("tree_size", "query", UINT, text="default: current size"),
+                    _param("tree_size", "query", UINT, text="default: current size", example=4),
                 ],
                 "responses": {
                     **_ok(
@@ -302,8 +310,8 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
                 "operationId": "getConsistencyProof",
                 "parameters": [
                     election,
-                    _param("first", "query", UINT, required=True),
-                    _param("second", "query", UINT, text="default: current size"),
+                    _param("first", "query", UINT, required=True, example=2),
+                    _param("second", "query", UINT, text="default: current size", example=5),
                 ],
                 "responses": {
                     **_ok(
