@@ -15,10 +15,14 @@ Reported per configuration (group, N rows, width w, processes), per ciphertext (
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and sys.path and sys.path[0].endswith("bench"):
+    sys.path.pop(0)  # run as a script: bench/ must not shadow the `mixnet` package
+
 import argparse
 import json
 import statistics
-import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any

@@ -291,6 +291,12 @@ class Group(ABC):
         """[base^e for e in exponents]; families use precomputed tables for a fixed base."""
         return [Element(self, self.raw_pow(base.value, e)) for e in exponents]
 
+    def pow_many(
+        self, bases: Sequence[Element], exponent: int, executor: Executor | None = None
+    ) -> list[Element]:
+        """[b^exponent for b in bases] (decryption factors: many bases, one secret)."""
+        return [Element(self, self.raw_pow(b.value, exponent)) for b in bases]
+
     def check_members(
         self,
         elements: Sequence[Element],

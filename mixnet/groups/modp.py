@@ -203,6 +203,14 @@ class ModpGroup(Group):
         )
         return [Element(self, v) for part in parts for v in part]
 
+    def pow_many(
+        self, bases: Sequence[Element], exponent: int, executor: Executor | None = None
+    ) -> list[Element]:
+        raws = [b.value for b in bases]
+        e = int(exponent)
+        parts = run_chunks(executor, _pow_many_job, len(raws), lambda a, b: (raws[a:b], e, self.p))
+        return [Element(self, v) for part in parts for v in part]
+
     def check_members(
         self,
         elements: Sequence[Element],
@@ -223,6 +231,10 @@ class ModpGroup(Group):
 
 def _multi_exp_job(bases: list[Any], exps: list[int], p: Any) -> Any:
     return multi_exp(bases, exps, p)
+
+
+def _pow_many_job(bases: list[Any], e: int, p: Any) -> list[Any]:
+    return list(gmpy2.powmod_base_list(bases, e, p))
 
 
 def _fixed_base_job(base: Any, p: Any, bits: int, exps: list[int]) -> list[Any]:

@@ -25,7 +25,7 @@ def decryption_factors(
 ) -> list[Element]:
     """d = b^x for every ciphertext of every row, row-major."""
     bs = [ct.b for row in rows for ct in row]
-    return [b**x for b in bs]
+    return x.group.pow_many(bs, x.value, executor)
 
 
 def prove_factors(
