@@ -6,6 +6,8 @@
 # Run as root. Creates DIR (default: a new temp directory) owned by the `postgres` user,
 # runs initdb there, starts the server on 127.0.0.1:PORT (default 54329) with its socket in
 # DIR, creates the role `tohyo` (password `tohyo`, CREATEDB) and the database `tohyo_test`.
+# TCP logins need a password (scram-sha-256); the superuser is reachable only through the
+# socket in DIR. A test cluster: --no-sync, never for real data.
 # The last line printed on stdout is
 #
 #   export TOHYO_TEST_PG_DSN=postgresql://tohyo:tohyo@127.0.0.1:PORT/tohyo_test
@@ -39,12 +41,14 @@ chmod 700 "$DIR"
 as_pg() { su postgres -s /bin/sh -c "$1"; }
 
 if [ ! -f "$DIR/data/PG_VERSION" ]; then
-  as_pg "'$PG_BIN/initdb' -D '$DIR/data' -U postgres -A trust --no-sync -E UTF8 --locale=C" >&2
+  # superuser only through the socket in DIR; TCP logins need a password
+  as_pg "'$PG_BIN/initdb' -D '$DIR/data' -U postgres --auth-local=trust \
+    --auth-host=scram-sha-256 --no-sync -E UTF8 --locale=C" >&2
 fi
 as_pg "'$PG_BIN/pg_ctl' -D '$DIR/data' -l '$DIR/server.log' -w -t 60 \
   -o \"-h 127.0.0.1 -p $PORT -k '$DIR' -c max_connections=200\" start" >&2
 
-psql_pg() { as_pg "'$PG_BIN/psql' -h 127.0.0.1 -p $PORT -U postgres -v ON_ERROR_STOP=1 -qAt -c \"$1\""; }
+psql_pg() { as_pg "'$PG_BIN/psql' -h '$DIR' -p $PORT -U postgres -v ON_ERROR_STOP=1 -qAt -c \"$1\""; }
 if [ -z "$(psql_pg "SELECT 1 FROM pg_roles WHERE rolname = 'tohyo'")" ]; then
   psql_pg "CREATE ROLE tohyo LOGIN CREATEDB PASSWORD 'tohyo'" >&2
 fi
