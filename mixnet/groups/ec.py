@@ -62,6 +62,7 @@ TABLE_MIN_USES: Final = 2048
 _INF: Final = b""
 _PUB: Final = "secp256k1_pubkey *"
 _PUB_ARRAY: Final = "secp256k1_pubkey[]"
+_PAIR: Final = "secp256k1_pubkey *[2]"
 _COMPRESSED: Final = 258  # SECP256K1_EC_COMPRESSED
 
 # ---- thin wrappers over libsecp256k1 (raw values are never the identity here) ----
@@ -129,6 +130,14 @@ def _sum(raws: Sequence[bytes]) -> bytes:
     if not ok:
         return _INF
     return bytes(ffi.buffer(out))
+
+
+def _add(a: bytes, b: bytes) -> bytes:
+    """a + b for two points (neither the identity)."""
+    out = ffi.new(_PUB)
+    ok = lib.secp256k1_ec_pubkey_combine(_CTX, out, ffi.new(_PAIR, (_ptr(a), _ptr(b))), 2)
+    _check("add")
+    return bytes(ffi.buffer(out)) if ok else _INF
 
 
 def _mul(raw: bytes, k: int) -> bytes:
@@ -362,7 +371,7 @@ class Secp256k1Group(Group):
             return b
         if not b:
             return a
-        return _sum([a, b])
+        return _add(a, b)
 
     def raw_inv(self, a: Any) -> Any:
         return _neg(a)
