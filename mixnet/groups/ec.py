@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from typing import Any, Final
 
+import gmpy2
 import numpy as np
 from coincurve._libsecp256k1 import ffi, lib
 from coincurve.flags import CONTEXT_NONE
@@ -342,8 +343,7 @@ class Secp256k1Group(Group):
         self.element_bytes = 33
         self.scalar_bytes = 32
         self.message_encoding = "exponential"
-        if _parse(b"\x04" + GX.to_bytes(32, "big") + GY.to_bytes(32, "big")) != _G:
-            raise ParameterError("libsecp256k1's point layout is not the documented x ‖ y")
+        self.check_parameters()
         self._dlog_table: dict[bytes, int] = {}
         self._description = {
             "family": self.family,
@@ -358,6 +358,22 @@ class Secp256k1Group(Group):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Secp256k1Group, ())
+
+    @staticmethod
+    def check_parameters() -> None:
+        """Re-check the curve constants and the library (what a verifier recomputes).
+
+        p and n prime, G on y² = x³ + 7, n·G = ∞ through the library, and the library's point
+        layout equal to the documented x ‖ y (little-endian), on which pickled values rely.
+        """
+        if not (gmpy2.is_prime(P, 64) and gmpy2.is_prime(N, 64)):
+            raise ParameterError("secp256k1 constants: p or n is not prime")
+        if (GY * GY - GX**3 - 7) % P:
+            raise ParameterError("secp256k1 constants: G is not on the curve")
+        if _parse(b"\x04" + GX.to_bytes(32, "big") + GY.to_bytes(32, "big")) != _G:
+            raise ParameterError("libsecp256k1's point layout is not the documented x ‖ y")
+        if _add(_base_mul(N - 1), _G) != _INF:
+            raise ParameterError("libsecp256k1: n·G is not the point at infinity")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Secp256k1Group)

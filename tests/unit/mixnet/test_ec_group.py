@@ -91,6 +91,10 @@ def test_group_pickles_by_name() -> None:
         assert Element(again, pickle.loads(pickle.dumps(e.value))) == e
 
 
+def test_parameters_recheck() -> None:
+    ec.Secp256k1Group.check_parameters()
+
+
 def test_generator_is_the_sec2_point() -> None:
     assert G.to_hex() == "02" + format(ec.GX, "064x")
     assert G**N == ONE
