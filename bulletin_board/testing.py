@@ -35,6 +35,7 @@ from bulletin_board.log import public_key_hex
 __all__ = [
     "BoardProcess",
     "Keys",
+    "drop_database",
     "free_port",
     "fresh_database",
     "postgres_dsn",
@@ -106,6 +107,20 @@ async def fresh_database(dsn: str) -> str:
         await conn.close()
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path="/" + name))
+
+
+async def drop_database(dsn: str, database_dsn: str) -> None:
+    """Drop a database made by `fresh_database` (closing any connection left open)."""
+    import asyncpg
+
+    name = urlsplit(database_dsn).path.lstrip("/")
+    if not re.fullmatch(r"tohyo_t_[0-9a-f]{12}", name):
+        raise ValueError("only databases made by fresh_database are dropped")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 @dataclass

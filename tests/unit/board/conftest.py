@@ -1,3 +1,5 @@
+"""The storage parameter: every test using `storage_url` runs on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bulletin_board.storage import PostgresStorage, SqliteStorage, Storage
-from bulletin_board.testing import fresh_database, postgres_dsn
+from bulletin_board.testing import drop_database, fresh_database, postgres_dsn
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -15,10 +16,7 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     if request.param == "sqlite":
         yield str(tmp_path / "board.sqlite")
     else:
-        yield asyncio.run(fresh_database(postgres_dsn()))
-
-
-def make_storage(url: str) -> Storage:
-    if url.startswith("postgresql://"):
-        return PostgresStorage(url)
-    return SqliteStorage(url)
+        server = postgres_dsn()
+        database = asyncio.run(fresh_database(server))
+        yield database
+        asyncio.run(drop_database(server, database))

@@ -7,7 +7,6 @@ import hashlib
 import sqlite3
 
 import pytest
-from conftest import make_storage
 
 from bulletin_board.storage import SqliteStorage, StorageConflictError, open_storage
 
@@ -18,7 +17,7 @@ def leaf(i: int) -> bytes:
 
 def test_append_and_read(storage_url: str) -> None:
     async def main() -> None:
-        s = make_storage(storage_url)
+        s = open_storage(storage_url)
         await s.open()
         try:
             assert await s.elections() == []
@@ -46,7 +45,7 @@ def test_append_and_read(storage_url: str) -> None:
 
 def test_append_refuses_any_other_index(storage_url: str) -> None:
     async def main() -> None:
-        s = make_storage(storage_url)
+        s = open_storage(storage_url)
         await s.open()
         try:
             await s.append("e", 0, b"a", leaf(0), b"h1")
@@ -64,7 +63,7 @@ def test_append_refuses_any_other_index(storage_url: str) -> None:
 
 def test_concurrent_appenders_never_fork(storage_url: str) -> None:
     async def main() -> None:
-        a, b = make_storage(storage_url), make_storage(storage_url)
+        a, b = open_storage(storage_url), open_storage(storage_url)
         await a.open()
         await b.open()
         try:
@@ -84,7 +83,7 @@ def test_concurrent_appenders_never_fork(storage_url: str) -> None:
 
 def test_tree_heads_and_cosignatures(storage_url: str) -> None:
     async def main() -> None:
-        s = make_storage(storage_url)
+        s = open_storage(storage_url)
         await s.open()
         try:
             await s.put_tree_head("e", 3, b"h3")
@@ -105,12 +104,12 @@ def test_tree_heads_and_cosignatures(storage_url: str) -> None:
 
 def test_survives_reopen(storage_url: str) -> None:
     async def main() -> None:
-        s = make_storage(storage_url)
+        s = open_storage(storage_url)
         await s.open()
         for i in range(3):
             await s.append("e", i, b"x%d" % i, leaf(i), b"h%d" % (i + 1))
         await s.close()
-        s = make_storage(storage_url)
+        s = open_storage(storage_url)
         await s.open()
         try:
             assert await s.size("e") == 3
