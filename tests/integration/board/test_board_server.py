@@ -347,3 +347,79 @@ def test_export_over_http_equals_export_from_storage(storage_url: str, tmp_path:
         assert SignedTreeHead.from_json(head).tree_size == 8
 
     asyncio.run(main())
+
+
+class FlakyStorage:
+    """A SQLite storage whose next append fails once (a full disk, a lost connection)."""
+
+    def __init__(self, path: str) -> None:
+        from bulletin_board.storage import SqliteStorage
+
+        self.inner = SqliteStorage(path)
+        self.fail_next = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def append(self, *args: Any, **kw: Any) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise OSError("disk full")
+        await self.inner.append(*args, **kw)
+
+
+def test_failed_commit_writes_nothing_and_the_log_goes_on(tmp_path: Path) -> None:
+    from bulletin_board.board import Board
+    from bulletin_board.server import BoardServer
+
+    async def main() -> None:
+        keys = Keys()
+        storage = FlakyStorage(str(tmp_path / "b.sqlite"))
+        server = BoardServer(Board(storage, Ed25519PrivateKey.generate()))  # type: ignore[arg-type]
+        await server.start()
+        try:
+            async with BoardClient(server.url) as c:
+                await open_election(c, keys)
+                before = await c.tree_head(E)
+                storage.fail_next = True
+                lost = keys.ballot(E)
+                with pytest.raises(BoardRefusedError) as e:
+                    await c.post(lost)
+                assert (e.value.status, e.value.code) == (500, "internal")
+                after = await c.tree_head(E)
+                assert after.tree_size == before.tree_size
+                assert after.root_hash == before.root_hash
+                r = await c.post(lost)  # the same entry is accepted now, at the same index
+                assert r.index == before.tree_size
+                entries, sth = await c.all_entries(E)
+                assert sth.tree_size == len(entries) == before.tree_size + 1
+                assert entries[-1] == lost.to_bytes()
+        finally:
+            await server.stop()
+
+    asyncio.run(main())
+
+
+def test_concurrent_posts_get_distinct_indices_and_consistent_heads(storage_url: str) -> None:
+    async def main() -> None:
+        keys = Keys()
+        async with running_board(storage_url) as server, BoardClient(server.url) as c:
+            await open_election(c, keys)
+            clients = [BoardClient(server.url) for _ in range(10)]
+            try:
+                receipts = await asyncio.gather(
+                    *(clients[i % 10].post(keys.ballot(E)) for i in range(60))
+                )
+            finally:
+                for x in clients:
+                    await x.close()
+            assert sorted(r.index for r in receipts) == list(range(3, 63))
+            sth = await c.tree_head(E)
+            for r in receipts:
+                old = r.tree_head
+                assert old.tree_size == r.index + 1
+                proof = await c.consistency_proof(E, old.tree_size, sth.tree_size)
+                verify_consistency(old.tree_size, sth.tree_size, proof, old.root_hash,
+                                   sth.root_hash)
+
+    asyncio.run(main())
