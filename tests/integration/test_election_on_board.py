@@ -3,95 +3,21 @@
 Manifest → key ceremony (DKG messages posted and read back) → joint key → ballots (with
 registrar attestations; re-votes; refused copies, forgeries and wrong phases) → close →
 mix input → two mix servers → decryption shares (t of n) → result → tallied.
+The election itself is in `election_helpers` (shared with the verifier's tests).
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
-import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from election_helpers import E, Election, election_on_board
 
 from bulletin_board.board import Board
-from bulletin_board.client import BoardClient, BoardRefusedError
-from bulletin_board.entry import decode_envelope, sign_envelope
 from bulletin_board.server import BoardServer
 from bulletin_board.storage import SqliteStorage
-from election.entries import Ballot, mix_context
-from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
-from election.policy import ElectionPolicy, joint_key_body
-from jpki.registrar import sign_attestation
-from mixnet import elgamal
-from mixnet.groups import get_group
+from election.policy import ElectionPolicy
 from mixnet.rng import DeterministicRandom
-from mixnet.shuffle import proof as shuffle_proof
-from mixnet.shuffle.shuffle import shuffle
-from mixnet.transcript import Transcript
-from trustees.config import generate_trustee_keys
-from trustees.decryption import DecryptionShare, combine_shares, make_share
-from trustees.dkg import DkgTrustee
-from trustees.messages import decode_message
-
-E = "test-city-2026"
-GROUP = "test-schnorr-512-128"
-
-
-def raw(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    ).hex()
-
-
-class Election:
-    """Everyone's keys and the manifest, for one test election."""
-
-    def __init__(self, rng: DeterministicRandom) -> None:
-        self.rng = rng
-        self.admin = Ed25519PrivateKey.generate()
-        self.registrar = Ed25519PrivateKey.generate()
-        self.board = Ed25519PrivateKey.generate()
-        self.trustee_keys = [generate_trustee_keys(rng) for _ in range(3)]
-        self.mixers = [Ed25519PrivateKey.generate() for _ in range(2)]
-        jst = dt.timezone(dt.timedelta(hours=9))
-        options = (Option("a", "青木"), Option("b", "石田"), Option("c", "上野"))
-        self.manifest = Manifest(
-            election_id=E,
-            title="テスト市長選挙",
-            election_day=dt.date(2026, 12, 6),
-            voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
-            voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
-            contests=(Contest("mayor", "市長", "public_office", "single", options),),
-            eligibility=Eligibility(16, ("茨城県つくば市",)),
-            threshold=2,
-            trustees=tuple(
-                Trustee(f"trustee-{i + 1}", i + 1, k.public(i + 1).ed25519_public.hex(),
-                        k.public(i + 1).x25519_public.hex())
-                for i, k in enumerate(self.trustee_keys)
-            ),
-            mix_servers=tuple(
-                MixServer(f"mix-{i + 1}", i + 1, raw(k)) for i, k in enumerate(self.mixers)
-            ),
-            admin_key=raw(self.admin),
-            registrar_key=raw(self.registrar),
-            board_key=raw(self.board),
-            group=get_group(GROUP).description(),
-        )
-        self.fingerprint = self.manifest.fingerprint()
-
-    def admin_entry(self, type_: str, body: dict[str, Any]):  # type: ignore[no-untyped-def]
-        return sign_envelope(self.admin, E, type_, "admin", body)
-
-
-async def refused(client: BoardClient, envelope: Any) -> str:
-    with pytest.raises(BoardRefusedError) as info:
-        await client.post(envelope)
-    assert 400 <= info.value.status < 500
-    return info.value.code
 
 
 def test_whole_election_through_the_board(tmp_path: Path) -> None:
@@ -99,179 +25,8 @@ def test_whole_election_through_the_board(tmp_path: Path) -> None:
 
 
 async def _whole_election(tmp_path: Path) -> None:
-    rng = DeterministicRandom(b"election on board")
-    el = Election(rng)
-    group = get_group(GROUP)
-    board = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,
-                  ElectionPolicy(allow_test_groups=True))
-    server = BoardServer(board)
-    await server.start()
-    try:
-        async with BoardClient(server.url) as client:
-            # a ballot before anything exists is refused
-            assert await refused(client, el.admin_entry("phase", {"phase": "key_ceremony"})) \
-                == "unknown_election"
-            # a manifest signed by someone else is refused
-            forged = sign_envelope(Ed25519PrivateKey.generate(), E, "manifest", "admin",
-                                   {"manifest": el.manifest.to_json()})
-            assert await refused(client, forged) == "bad_signature"
-            await client.post(el.admin_entry("manifest", {"manifest": el.manifest.to_json()}))
-            # the production policy refuses a test group
-            strict = ElectionPolicy()
-            with pytest.raises(Exception, match="tests or benchmarks only"):
-                strict.check(strict.initial_state(E),
-                             el.admin_entry("manifest", {"manifest": el.manifest.to_json()}))
-            # voting cannot open before the key ceremony
-            await client.post(el.admin_entry("phase", {"phase": "key_ceremony"}))
-            assert await refused(client, el.admin_entry("phase", {"phase": "voting"})) \
-                == "wrong_phase"
-
-            # ---- key ceremony: every message goes through the board and is read back
-            from election.policy import ceremony_config
-
-            config = ceremony_config(el.manifest)
-            machines = [DkgTrustee(config, i + 1, k, rng) for i, k in enumerate(el.trustee_keys)]
-            seen = 0
-
-            async def post_dkg(index: int, messages: list[Any]) -> None:
-                key = el.trustee_keys[index - 1].ed25519_key()
-                for m in messages:
-                    await client.post(sign_envelope(key, E, "dkg", f"trustee-{index}",
-                                                    m.to_json_value()))
-
-            for m in machines:
-                await post_dkg(m.index, m.start())
-            for _round in range(6):
-                entries = await client.entries(E, seen)
-                seen += len(entries)
-                dkg = [decode_envelope(x) for x in entries]
-                dkg = [x for x in dkg if x.type == "dkg"]
-                if not dkg:
-                    for m in machines:
-                        await post_dkg(m.index, m.deadline())
-                    continue
-                for env in dkg:
-                    msg = decode_message(dict(env.body), group)
-                    for m in machines:
-                        await post_dkg(m.index, m.receive(msg))
-                if all(m.phase.value == "done" for m in machines):
-                    break
-            outcome = machines[0].outcome
-            assert all(m.outcome.pk == outcome.pk for m in machines)
-            # a wrong joint key is refused, the right one accepted
-            wrong = joint_key_body(outcome) | {"pk": group.generator().to_hex()}
-            assert await refused(client, el.admin_entry("joint_key", wrong)) == "bad_body"
-            await client.post(el.admin_entry("joint_key", joint_key_body(outcome)))
-            await client.post(el.admin_entry("phase", {"phase": "voting"}))
-            pk = outcome.pk
-
-            # ---- voting
-            intended: dict[int, int] = {}
-            ballots = []
-
-            async def cast(voter: int, choice: int) -> Ballot:
-                row, rs = elgamal.encrypt_row(pk, [choice + 1], rng)
-                ballot = Ballot.create(el.fingerprint, pk, row, rs,
-                                       Ed25519PrivateKey.generate(), rng)
-                pseudonym = voter.to_bytes(32, "big")
-                att = sign_attestation(el.registrar, el.fingerprint, pseudonym,
-                                       ballot.hash(el.fingerprint))
-                await client.post(sign_envelope(
-                    el.registrar, E, "ballot", "registrar",
-                    {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()}))
-                intended[voter] = choice
-                return ballot
-
-            for voter in range(12):
-                ballots.append(await cast(voter, voter % 3))
-            await cast(3, 2)  # voter 3 changes their mind: the later ballot counts
-            await cast(5, 0)
-
-            # refusals: a copied ballot under another pseudonym, a forged attestation,
-            # a ballot signed by a trustee instead of the registrar
-            copy = ballots[0]
-            att = sign_attestation(el.registrar, el.fingerprint, (99).to_bytes(32, "big"),
-                                   copy.hash(el.fingerprint))
-            body = {"v": 1, "ballot": copy.to_json(), "attestation": att.to_json()}
-            assert await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar",
-                                                       body)) == "duplicate_ciphertext"
-            row, rs = elgamal.encrypt_row(pk, [1], rng)
-            b = Ballot.create(el.fingerprint, pk, row, rs, Ed25519PrivateKey.generate(), rng)
-            fake = sign_attestation(Ed25519PrivateKey.generate(), el.fingerprint,
-                                    (98).to_bytes(32, "big"), b.hash(el.fingerprint))
-            body = {"v": 1, "ballot": b.to_json(), "attestation": fake.to_json()}
-            assert await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar",
-                                                       body)) == "bad_signature"
-            tkey = el.trustee_keys[0].ed25519_key()
-            assert await refused(client, sign_envelope(tkey, E, "ballot", "trustee-1", body)) \
-                == "unauthorised_signer"
-
-            info = board.describe(E)["policy"]
-            assert (info["ballots"], info["superseded"], info["voters"]) == (14, 2, 12)
-
-            # ---- close and mix input
-            await client.post(el.admin_entry("phase", {"phase": "closed"}))
-            assert await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar",
-                                                       body)) == "wrong_phase"
-            state = board._elections[E].state
-            from election.policy import mix_input_of
-
-            indices, rows = mix_input_of(state)
-            assert len(rows) == 12
-            bad = {"v": 1, "entries": indices[:-1], "rows": [elgamal.row_to_json(r)
-                                                              for r in rows[:-1]]}
-            assert await refused(client, el.admin_entry("mix_input", bad)) == "bad_body"
-            await client.post(el.admin_entry("mix_input", {
-                "v": 1, "entries": indices, "rows": [elgamal.row_to_json(r) for r in rows]}))
-            await client.post(el.admin_entry("phase", {"phase": "mixing"}))
-
-            # ---- mixing, in order
-            current = rows
-            for k, key in enumerate(el.mixers, start=1):
-                outputs, witness = shuffle(pk, current, rng)
-                statement = shuffle_proof.ShuffleStatement(pk, current, outputs, el.fingerprint)
-                proof = shuffle_proof.prove(
-                    statement, witness,
-                    transcript=Transcript(mix_context(el.fingerprint, k)), rng=rng)
-                body = {"v": 1, "position": k, "outputs": [elgamal.row_to_json(r)
-                                                           for r in outputs],
-                        "proof": proof.to_json()}
-                if k == 1:  # mixer 2 cannot jump the queue
-                    early = sign_envelope(el.mixers[1], E, "shuffle", "mix-2",
-                                          body | {"position": 2})
-                    assert await refused(client, early) == "wrong_phase"
-                await client.post(sign_envelope(key, E, "shuffle", f"mix-{k}", body))
-                shuffle_proof.verify(statement, proof,
-                                     transcript=Transcript(mix_context(el.fingerprint, k)))
-                current = outputs
-            await client.post(el.admin_entry("phase", {"phase": "decrypting"}))
-
-            # ---- decryption: trustees 1 and 3 post shares; result; tallied
-            shares = []
-            for m in (machines[0], machines[2]):
-                assert m.key_share is not None
-                share = make_share(m.key_share, current, election=el.fingerprint, rng=rng)
-                key = el.trustee_keys[m.index - 1].ed25519_key()
-                await client.post(sign_envelope(key, E, "decryption_share",
-                                                f"trustee-{m.index}",
-                                                {"v": 1, "share": share.to_json_value()}))
-                shares.append(share)
-            posted = [decode_envelope(x) for x in await client.entries(E, 0, 500)]
-            from_board = [DecryptionShare.from_json_value(e.body["share"], group)
-                          for e in posted if e.type == "decryption_share"]
-            result = combine_shares(current, from_board, outcome.verification_keys, 2,
-                                    election=el.fingerprint, bound=4)
-            tally = Counter(p[0] - 1 for p in result.plaintexts)
-            assert tally == Counter(intended.values())
-            await client.post(el.admin_entry("result", {
-                "v": 1, "trustees": list(result.used),
-                "plaintexts": [list(p) for p in result.plaintexts],
-                "tally": {o.id: tally.get(i, 0)
-                          for i, o in enumerate(el.manifest.contests[0].options)}}))
-            await client.post(el.admin_entry("phase", {"phase": "tallied"}))
-            assert board.describe(E)["policy"]["phase"] == "tallied"
-    finally:
-        await server.stop()
+    el = Election(DeterministicRandom(b"election on board"))
+    await election_on_board(tmp_path, el)
 
     # the policy state is rebuilt from storage after a restart
     board2 = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,

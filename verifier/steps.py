@@ -1,0 +1,965 @@
+"""The numbered verification steps V1–V13 of docs/record.md §7, over one election record.
+
+Each step is a function of a shared context; it raises `StepFailed` (or lets a
+`VerificationError` / `DecodeError` from a verification function through) on the first fault,
+or `Skipped` when what it needs is missing (an earlier step failed, or the election has not
+reached that phase). `verify_record` runs them all in order and returns the `Report`; later
+steps use the record as published, so one fault fails one step and the report names it.
+
+Imports only verification functions and record decoders (import-linter contract in
+pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bulletin_board.entry import Envelope, decode_envelope, verify_envelope
+from bulletin_board.log import (
+    MerkleLog,
+    SignedTreeHead,
+    hash_leaf,
+    public_key_from_hex,
+    verify_cosignature,
+    verify_tree_head,
+)
+from bulletin_board.policy import PHASES
+from bulletin_board.receipt import Receipt, verify_receipt
+from election.counting import count_election
+from election.entries import BODY_VERSION, Ballot, mix_context
+from election.manifest import Manifest
+from jpki.registrar import Attestation, verify_attestation
+from mixnet import elgamal
+from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.errors import DecodeError, TohyoError, VerificationError
+from mixnet.groups import Element, Group, group_from_description, production_group
+from mixnet.shuffle import proof as shuffle_proof
+from mixnet.transcript import Transcript
+from trustees.config import CeremonyConfig, TrusteeKeys
+from trustees.decryption import DecryptionShare, lagrange_coefficients, rows_digest, verify_share
+from trustees.dkg import derive_public_outcome
+from trustees.errors import CeremonyFailed
+from verifier.record import Record
+from verifier.report import FAIL, PASS, SKIP, Report, StepResult
+
+__all__ = ["STEPS", "Options", "Skipped", "StepFailed", "message_bound", "verify_record"]
+
+#: (phase, type) → the role that may post it (docs/record.md §3.2); `phase` entries are
+#: checked apart.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("key_ceremony", "dkg"): "trustee",
+    ("key_ceremony", "joint_key"): "admin",
+    ("voting", "ballot"): "registrar",
+    ("closed", "mix_input"): "admin",
+    ("mixing", "shuffle"): "mix",
+    ("decrypting", "decryption_share"): "trustee",
+    ("decrypting", "result"): "admin",
+}
+BALLOT_CHUNK = 32
+
+
+class StepFailed(Exception):
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(f"{check}: {reason}")
+        self.check, self.reason = check, reason
+
+
+class Skipped(Exception):
+    """The step cannot run: what it needs is missing."""
+
+
+@dataclass
+class Options:
+    tree_heads: Sequence[tuple[str, Any]] = ()  # (file name, parsed JSON): heads or receipts
+    allow_test_groups: bool = False
+    executor: Executor | None = None
+    progress: bool | None = None  # None: tqdm decides (on when stderr is a terminal)
+    evidence: Callable[[Context, StepResult], None] | None = None  # step V13 (auditors)
+
+
+@dataclass
+class Author:
+    key: Ed25519PublicKey
+    role: str
+    index: int = 0
+
+
+@dataclass
+class BallotInfo:
+    index: int
+    pseudonym: bytes
+    row_json: Any
+    error: tuple[str, str] | None = None
+
+
+@dataclass
+class Context:
+    record: Record
+    options: Options
+    envelopes: list[Envelope] = field(default_factory=list)
+    manifest: Manifest | None = None
+    group: Group | None = None
+    fingerprint: bytes = b""
+    authors: dict[str, Author] = field(default_factory=dict)
+    log: MerkleLog | None = None
+    board_key: Ed25519PublicKey | None = None
+    pk: Element | None = None
+    verification_keys: dict[int, Element] = field(default_factory=dict)
+    ballots: list[BallotInfo] = field(default_factory=list)
+    mix_input: list[elgamal.Row] | None = None
+    final_rows: list[elgamal.Row] | None = None
+
+    def of_type(self, type_: str) -> list[tuple[int, Envelope]]:
+        return [(i, e) for i, e in enumerate(self.envelopes) if e.type == type_]
+
+    def one(self, type_: str) -> tuple[int, Envelope]:
+        found = self.of_type(type_)
+        if not found:
+            raise Skipped(f"no {type_} entry on the record")
+        return found[0]
+
+    def need(self, *names: str) -> None:
+        for name in names:
+            if getattr(self, name) in (None, b"", [], {}):
+                raise Skipped(f"needs {name.replace('_', ' ')}, which an earlier step lacked")
+
+
+def _progress(ctx: Context, total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    flag = ctx.options.progress
+    return tqdm(
+        total=total,
+        desc=desc,
+        leave=False,
+        file=sys.stderr,
+        disable=None if flag is None else not flag,
+    )
+
+
+def message_bound(manifest: Manifest) -> int:
+    """Slot values are 0..max options; the decoder's table covers exactly these."""
+    return max(c.max_slot_value for c in manifest.contests) + 1
+
+
+def decode_rows(
+    group: Group, data: Any, width: int, what: str, executor: Executor | None = None
+) -> list[elgamal.Row]:
+    """A non-empty list of rows of `width` ciphertexts, all elements checked for membership."""
+    if not isinstance(data, list) or not data:
+        raise DecodeError(f"{what}: a non-empty list of rows")
+    flat: list[Any] = []
+    for r in data:
+        if not isinstance(r, list) or len(r) != width:
+            raise DecodeError(f"{what}: every row has {width} ciphertexts")
+        for pair in r:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise DecodeError(f"{what}: a ciphertext is a pair [a, b]")
+            flat += pair
+    elements = group.elements_from_hex(flat, executor=executor)
+    step = 2 * width
+    return [_pairs(elements[step * i : step * (i + 1)]) for i in range(len(data))]
+
+
+def _pairs(elements: Sequence[Element]) -> elgamal.Row:
+    return tuple(
+        elgamal.Ciphertext(elements[k], elements[k + 1]) for k in range(0, len(elements), 2)
+    )
+
+
+# ---------------------------------------------------------------------------- V1 record
+
+
+def v1_record(ctx: Context, res: StepResult) -> None:
+    meta = ctx.record.meta
+    if set(meta) != {"board_key", "election", "format", "root_hash", "tree_size"}:
+        raise StepFailed("V1.board_json", "board.json has other fields than the export format's")
+    if not ctx.record.entries:
+        raise StepFailed("V1.entries", "entries.jsonl is empty")
+    for i, data in enumerate(ctx.record.entries):
+        try:
+            env = decode_envelope(data)
+        except DecodeError as exc:
+            raise StepFailed("V1.entry_decode", f"entry {i}: {exc}") from exc
+        if env.election != meta["election"]:
+            raise StepFailed("V1.election", f"entry {i} belongs to election {env.election}")
+        ctx.envelopes.append(env)
+    res.counts = {"entries": len(ctx.envelopes), "tree_heads": len(ctx.record.head_lines)}
+
+
+# ---------------------------------------------------------------------------- V2 manifest
+
+
+def v2_manifest(ctx: Context, res: StepResult) -> None:
+    ctx.need("envelopes")
+    first = ctx.envelopes[0]
+    if first.type != "manifest" or first.author != "admin":
+        raise StepFailed("V2.first_entry", "entry 0 is not a manifest posted by the admin")
+    if set(first.body) != {"manifest"}:
+        raise StepFailed("V2.body", 'a manifest entry is {"manifest": …}')
+    try:
+        manifest = Manifest.from_json(first.body["manifest"])
+    except DecodeError as exc:
+        raise StepFailed("V2.decode", f"the manifest does not decode: {exc}") from exc
+    if canonical_json(manifest.to_json()) != canonical_json(first.body["manifest"]):
+        raise StepFailed("V2.canonical", "the manifest does not re-encode to the posted form")
+    if manifest.election_id != first.election:
+        raise StepFailed("V2.election", "the manifest names another election id")
+    try:
+        verify_envelope(first, public_key_from_hex(manifest.admin_key))
+    except VerificationError as exc:
+        raise StepFailed("V2.signature", "the manifest is not signed by its admin key") from exc
+    if ctx.record.meta.get("board_key") != manifest.board_key:
+        raise StepFailed(
+            "V2.board_key", "the export was made by another board key than the manifest names"
+        )
+    ctx.manifest = manifest
+    ctx.fingerprint = manifest.fingerprint()
+    key = public_key_from_hex
+    ctx.board_key = key(manifest.board_key)
+    ctx.authors = {
+        "admin": Author(key(manifest.admin_key), "admin"),
+        "registrar": Author(key(manifest.registrar_key), "registrar"),
+    }
+    for t in manifest.trustees:
+        ctx.authors[t.id] = Author(key(t.signing_key), "trustee", t.index)
+    for m in manifest.mix_servers:
+        ctx.authors[m.id] = Author(key(m.signing_key), "mix", m.position)
+    if len(ctx.authors) != 2 + len(manifest.trustees) + len(manifest.mix_servers):
+        raise StepFailed("V2.authors", "two authors of the manifest share an id")
+    res.counts = {
+        "contests": len(manifest.contests),
+        "width": manifest.width,
+        "trustees": len(manifest.trustees),
+        "threshold": manifest.threshold,
+        "mix_servers": len(manifest.mix_servers),
+    }
+    res.notes.append(f"fingerprint {ctx.fingerprint.hex()}")
+
+
+# ---------------------------------------------------------------------------- V3 group
+
+
+def v3_group(ctx: Context, res: StepResult) -> None:
+    ctx.need("manifest")
+    assert ctx.manifest is not None
+    try:
+        group = group_from_description(ctx.manifest.group, recheck=True)
+    except (DecodeError, TohyoError, ValueError) as exc:
+        raise StepFailed("V3.parameters", f"group parameters: {exc}") from exc
+    try:
+        production_group(group.name)
+        res.notes.append(f"{group.name}: production group, {group.security_bits}-bit security")
+    except (TohyoError, ValueError) as exc:
+        if not ctx.options.allow_test_groups:
+            raise StepFailed("V3.production", str(exc)) from exc
+        res.notes.append(f"{group.name} is a TEST group (accepted by --allow-test-groups)")
+    ctx.group = group
+    res.counts = {
+        "p_bits": int(getattr(group, "p", 0)).bit_length(),
+        "q_bits": group.order.bit_length(),
+    }
+
+
+# ---------------------------------------------------------------------------- V4 entries
+
+
+def v4_entries(ctx: Context, res: StepResult) -> None:
+    ctx.need("manifest")
+    assert ctx.manifest is not None
+    phase = PHASES[0]
+    seen: dict[str, int] = {"manifest": 1}
+    once = {"joint_key", "mix_input", "result"}
+    next_mixer = 1
+    shared: set[int] = set()
+    for i, env in enumerate(ctx.envelopes[1:], start=1):
+        where = f"entry {i} ({env.type} by {env.author})"
+        author = ctx.authors.get(env.author)
+        if author is None:
+            raise StepFailed("V4.author", f"{where}: the author is not in the manifest")
+        try:
+            verify_envelope(env, author.key)
+        except VerificationError as exc:
+            raise StepFailed("V4.signature", f"{where}: the signature does not verify") from exc
+        body = env.body
+        if env.type == "phase":
+            if author.role != "admin":
+                raise StepFailed("V4.role", f"{where}: only the admin moves phases")
+            target = body.get("phase")
+            if set(body) != {"phase"} or target not in PHASES:
+                raise StepFailed("V4.body", f"{where}: a phase body is {{phase}}")
+            if PHASES.index(target) != PHASES.index(phase) + 1:
+                raise StepFailed("V4.phase_order", f"{where}: {phase} cannot move to {target}")
+            needs = {"voting": "joint_key", "mixing": "mix_input", "tallied": "result"}
+            if target in needs and needs[target] not in seen:
+                raise StepFailed(
+                    "V4.phase_order", f"{where}: {target} before the {needs[target]} entry"
+                )
+            if target == "decrypting" and next_mixer <= len(ctx.manifest.mix_servers):
+                raise StepFailed(
+                    "V4.phase_order",
+                    f"{where}: decrypting before every mix server posted its shuffle",
+                )
+            phase = target
+        else:
+            role = ALLOWED.get((phase, env.type))
+            if role is None:
+                raise StepFailed("V4.phase", f"{where}: not accepted in phase {phase}")
+            if author.role != role:
+                raise StepFailed("V4.role", f"{where}: a {author.role} may not post it")
+            if env.type != "dkg" and body.get("v") != BODY_VERSION:
+                raise StepFailed("V4.body", f"{where}: body version must be {BODY_VERSION}")
+            if env.type in once and env.type in seen:
+                raise StepFailed("V4.duplicate", f"{where}: a second {env.type} entry")
+            if env.type == "dkg" and body.get("sender") != author.index:
+                raise StepFailed("V4.sender", f"{where}: a trustee posts only its own messages")
+            if env.type == "shuffle":
+                if author.index != next_mixer or body.get("position") != author.index:
+                    raise StepFailed(
+                        "V4.mix_order", f"{where}: it was mix server {next_mixer}'s turn"
+                    )
+                next_mixer += 1
+            if env.type == "decryption_share":
+                share = body.get("share")
+                if not isinstance(share, dict) or share.get("trustee") != author.index:
+                    raise StepFailed("V4.sender", f"{where}: a trustee posts only its own share")
+                if author.index in shared:
+                    raise StepFailed("V4.duplicate", f"{where}: a second share of this trustee")
+                shared.add(author.index)
+            if env.type == "result" and len(shared) < ctx.manifest.threshold:
+                raise StepFailed("V4.phase_order", f"{where}: fewer than t shares before it")
+        seen[env.type] = seen.get(env.type, 0) + 1
+    res.counts = dict(sorted(seen.items()))
+    res.notes.append(f"the record ends in phase {phase}")
+
+
+# ---------------------------------------------------------------------------- V5 log
+
+
+def v5_log(ctx: Context, res: StepResult) -> None:
+    ctx.need("board_key")
+    assert ctx.board_key is not None
+    meta = ctx.record.meta
+    log = MerkleLog(hash_leaf(e) for e in ctx.record.entries)
+    ctx.log = log
+    if meta.get("tree_size") != len(log) or meta.get("root_hash") != log.root().hex():
+        raise StepFailed("V5.root", "board.json's size and root are not those of the entries")
+    previous = 0
+    cosignatures = 0
+    for line in ctx.record.head_lines:
+        try:
+            sth = SignedTreeHead.from_json(parse_canonical_json(line))
+        except DecodeError as exc:
+            raise StepFailed("V5.tree_head_decode", f"tree-heads.jsonl: {exc}") from exc
+        where = f"tree head of size {sth.tree_size}"
+        try:
+            verify_tree_head(sth, ctx.board_key)
+        except VerificationError as exc:
+            raise StepFailed(exc.check, f"{where}: not signed by the board") from exc
+        for c in sth.cosignatures:
+            try:
+                verify_cosignature(sth, c)
+            except VerificationError as exc:
+                raise StepFailed(exc.check, f"{where}: bad co-signature by {c.signer}") from exc
+            cosignatures += 1
+        if sth.election != meta["election"] or sth.tree_size <= previous:
+            raise StepFailed("V5.tree_heads", f"{where}: out of order or of another election")
+        if sth.tree_size > len(log) or log.root(sth.tree_size) != sth.root_hash:
+            raise StepFailed(
+                "V5.tree_head_root",
+                f"{where}: its root is not that of the "
+                "first entries of the record: the log was rewritten",
+            )
+        previous = sth.tree_size
+    try:
+        final = SignedTreeHead.from_json(parse_canonical_json(ctx.record.final_head))
+        verify_tree_head(final, ctx.board_key)
+    except (DecodeError, VerificationError) as exc:
+        raise StepFailed("V5.final_head", f"tree-head.json: {exc}") from exc
+    if final.tree_size != len(log) or final.root_hash != log.root():
+        raise StepFailed("V5.final_head", "the final tree head does not cover the entries")
+    res.counts = {
+        "entries": len(log),
+        "tree_heads": len(ctx.record.head_lines),
+        "cosignatures": cosignatures,
+    }
+    res.notes.append(f"root {log.root().hex()} at size {len(log)}")
+
+
+# ---------------------------------------------------------------------------- V6 heads
+
+
+def v6_external_heads(ctx: Context, res: StepResult) -> None:
+    ctx.need("board_key", "log")
+    assert ctx.board_key is not None and ctx.log is not None
+    log = ctx.log
+    receipts = heads = 0
+    for name, obj in ctx.options.tree_heads:
+        try:
+            if isinstance(obj, dict) and "entry_hash" in obj:
+                receipt = Receipt.from_json(obj)
+                if receipt.index >= len(log):
+                    raise StepFailed(
+                        "V6.receipt",
+                        f"{name}: receipt for entry {receipt.index}, "
+                        f"beyond the record's {len(log)} entries",
+                    )
+                verify_receipt(receipt, ctx.board_key, ctx.record.entries[receipt.index])
+                sth = receipt.tree_head
+                receipts += 1
+            else:
+                sth = SignedTreeHead.from_json(obj)
+                verify_tree_head(sth, ctx.board_key)
+                heads += 1
+        except (DecodeError, VerificationError) as exc:
+            check = getattr(exc, "check", "V6.decode")
+            raise StepFailed(check, f"{name}: {exc}") from exc
+        if sth.election != ctx.record.meta["election"]:
+            raise StepFailed("V6.election", f"{name}: a tree head of another election")
+        if sth.tree_size > len(log):
+            raise StepFailed(
+                "V6.beyond",
+                f"{name}: the board signed a log of {sth.tree_size} "
+                f"entries; this record has only {len(log)}",
+            )
+        if log.root(sth.tree_size) != sth.root_hash:
+            raise StepFailed(
+                "V6.fork",
+                f"{name}: the board signed another history of size "
+                f"{sth.tree_size}: the log was forked",
+            )
+    res.counts = {"tree_heads": heads, "receipts": receipts}
+    if not ctx.options.tree_heads:
+        res.notes.append("no tree heads or receipts given (--tree-head FILE)")
+
+
+# ---------------------------------------------------------------------------- V7 ceremony
+
+
+def v7_key_ceremony(ctx: Context, res: StepResult) -> None:
+    ctx.need("manifest", "group")
+    assert ctx.manifest is not None and ctx.group is not None
+    m = ctx.manifest
+    config = CeremonyConfig(
+        ctx.group,
+        ctx.fingerprint,
+        m.threshold,
+        tuple(
+            TrusteeKeys(t.index, bytes.fromhex(t.exchange_key), bytes.fromhex(t.signing_key))
+            for t in sorted(m.trustees, key=lambda t: t.index)
+        ),
+    )
+    messages = [canonical_json(dict(e.body)) for _, e in ctx.of_type("dkg")]
+    index, entry = ctx.one("joint_key")
+    try:
+        outcome = derive_public_outcome(messages, config)
+    except CeremonyFailed as exc:
+        raise StepFailed("V7.ceremony_failed", str(exc)) from exc
+    body = dict(entry.body)
+    expected = {
+        "v": BODY_VERSION,
+        "pk": outcome.pk.to_hex(),
+        "verification_keys": [
+            outcome.verification_keys[j].to_hex() for j in sorted(outcome.verification_keys)
+        ],
+        "qualified": list(outcome.qualified),
+    }
+    if body != expected:
+        differ = sorted(k for k in set(body) | set(expected) if body.get(k) != expected.get(k))
+        raise StepFailed(
+            "V7.joint_key",
+            f"entry {index}: the joint key entry differs from the "
+            f"ceremony's outcome in {', '.join(differ)}",
+        )
+    ctx.pk = outcome.pk
+    ctx.verification_keys = dict(outcome.verification_keys)
+    res.counts = {
+        "messages": len(messages),
+        "qualified": len(outcome.qualified),
+        "disqualified": len(outcome.disqualified),
+    }
+    res.notes.extend(
+        f"trustee {i} disqualified: {r}" for i, r in sorted(outcome.disqualified.items())
+    )
+
+
+# ---------------------------------------------------------------------------- V8 ballots
+
+
+def check_ballots(
+    group_description: dict[str, Any],
+    fingerprint: bytes,
+    pk_hex: str,
+    registrar_key: str,
+    width: int,
+    items: list[tuple[int, Any]],
+) -> list[tuple[int, bytes, Any, tuple[str, str] | None, list[bytes]]]:
+    """Worker of V8 (runs in a pool): (index, pseudonym, row JSON, error, b values) per ballot."""
+    group = group_from_description(group_description)
+    pk = group.element_from_hex(pk_hex)
+    key = public_key_from_hex(registrar_key)
+    out = []
+    for index, body in items:
+        pseudonym, row_json, bvals = b"", None, []
+        try:
+            if not isinstance(body, dict) or set(body) != {"v", "ballot", "attestation"}:
+                raise VerificationError("V8.body", "a ballot entry is {v, ballot, attestation}")
+            try:
+                ballot = Ballot.from_json(group, body["ballot"], width)
+            except DecodeError as exc:
+                raise VerificationError("V8.decode", f"ballot: {exc}") from exc
+            try:
+                att = Attestation.from_json(body["attestation"])
+            except ValueError as exc:
+                raise VerificationError("V8.decode", f"attestation: {exc}") from exc
+            pseudonym, row_json = att.pseudonym, body["ballot"]["row"]
+            if att.ballot_hash != ballot.hash(fingerprint):
+                raise VerificationError(
+                    "V8.attestation_hash", "the attestation is for another ballot"
+                )
+            verify_attestation(att, key, election_fingerprint=fingerprint)
+            ballot.verify(fingerprint, pk)
+            bvals = ballot.ciphertext_keys()
+            out.append((index, pseudonym, row_json, None, bvals))
+        except VerificationError as exc:
+            out.append((index, pseudonym, row_json, (exc.check, exc.detail), bvals))
+    return out
+
+
+def v8_ballots(ctx: Context, res: StepResult) -> None:
+    ctx.need("manifest", "group", "pk")
+    assert ctx.manifest is not None and ctx.group is not None and ctx.pk is not None
+    items = [(i, dict(e.body)) for i, e in ctx.of_type("ballot")]
+    args = (
+        ctx.group.description(),
+        ctx.fingerprint,
+        ctx.pk.to_hex(),
+        ctx.manifest.registrar_key,
+        ctx.manifest.width,
+    )
+    chunks = [items[k : k + BALLOT_CHUNK] for k in range(0, len(items), BALLOT_CHUNK)]
+    results: list[Any] = []
+    ex = ctx.options.executor
+    with _progress(ctx, len(items), "V8 ballots") as bar:
+        if ex is None or len(chunks) < 2:
+            for chunk in chunks:
+                results.extend(check_ballots(*args, chunk))
+                bar.update(len(chunk))
+        else:
+            futures = [ex.submit(check_ballots, *args, chunk) for chunk in chunks]
+            for fut, chunk in zip(futures, chunks):
+                results.extend(fut.result())
+                bar.update(len(chunk))
+    seen_b: dict[bytes, int] = {}
+    first_error: tuple[int, str, str] | None = None
+    for index, pseudonym, row_json, error, bvals in results:
+        info = BallotInfo(index, pseudonym, row_json, error)
+        ctx.ballots.append(info)
+        if error is None:
+            for b in bvals:
+                if b in seen_b:
+                    info.error = (
+                        "V8.duplicate_ciphertext",
+                        f"a ciphertext of entry {seen_b[b]} is copied",
+                    )
+                seen_b.setdefault(b, index)
+        if info.error is not None and first_error is None:
+            first_error = (index, *info.error)
+    voters = {b.pseudonym for b in ctx.ballots if b.error is None}
+    res.counts = {
+        "ballots": len(items),
+        "valid": sum(b.error is None for b in ctx.ballots),
+        "voters": len(voters),
+    }
+    if first_error is not None:
+        index, check, detail = first_error
+        raise StepFailed(check, f"ballot entry {index}: {detail}")
+
+
+# ---------------------------------------------------------------------------- V9 mix input
+
+
+def selected_ballots(revote: str, ballots: Iterable[BallotInfo]) -> list[BallotInfo]:
+    """The ballot that counts for each pseudonym (the last, or the first), in board order."""
+    chosen: dict[bytes, BallotInfo] = {}
+    for b in ballots:
+        if b.error is not None:
+            continue
+        if revote == "first_counts":
+            chosen.setdefault(b.pseudonym, b)
+        else:
+            chosen[b.pseudonym] = b
+    return sorted(chosen.values(), key=lambda b: b.index)
+
+
+def v9_mix_input(ctx: Context, res: StepResult) -> None:
+    ctx.need("manifest", "group")
+    assert ctx.manifest is not None and ctx.group is not None
+    _, entry = ctx.one("mix_input")
+    body = entry.body
+    if set(body) != {"v", "entries", "rows"}:
+        raise StepFailed("V9.body", "a mix input is {v, entries, rows}")
+    # the posted list, decoded for V10 whatever the outcome of the comparison
+    try:
+        ctx.mix_input = decode_rows(
+            ctx.group, body["rows"], ctx.manifest.width, "mix input", ctx.options.executor
+        )
+    except DecodeError as exc:
+        raise StepFailed("V9.decode", str(exc)) from exc
+    posted = body["entries"]
+    if not isinstance(posted, list) or len(posted) != len(body["rows"]):
+        raise StepFailed("V9.body", "one entry index per row")
+    if not ctx.ballots and ctx.of_type("ballot"):
+        raise Skipped("the ballots were not checked (V8)")
+    chosen = selected_ballots(ctx.manifest.revote, ctx.ballots)
+    by_index = {b.index: b for b in ctx.ballots}
+    expected = [b.index for b in chosen]
+    superseded = sum(1 for b in ctx.ballots if b.error is None) - len(chosen)
+    res.counts = {"rows": len(posted), "voters": len(chosen), "superseded": superseded}
+    if posted != expected:
+        extra = [i for i in posted if i not in expected]
+        missing = [i for i in expected if i not in posted]
+        if extra:
+            i = extra[0]
+            b = by_index.get(i) if isinstance(i, int) else None
+            if b is None:
+                why = "is not a ballot entry"
+            elif b.error is not None:
+                why = "is an invalid ballot"
+            else:
+                later = next(c.index for c in chosen if c.pseudonym == b.pseudonym)
+                why = f"is superseded by entry {later} of the same voter ({ctx.manifest.revote})"
+            raise StepFailed("V9.selection", f"the mix input holds entry {i}, which {why}")
+        if missing:
+            raise StepFailed(
+                "V9.selection",
+                f"the ballot of entry {missing[0]} (the one that "
+                "counts for its voter) is missing from the mix input",
+            )
+        raise StepFailed("V9.selection", "the mix input lists the ballots out of board order")
+    for k, (b, row) in enumerate(zip(chosen, body["rows"])):
+        if row != b.row_json:
+            raise StepFailed("V9.rows", f"row {k} is not the ciphertexts of ballot entry {b.index}")
+
+
+# ---------------------------------------------------------------------------- V10 shuffles
+
+
+def v10_shuffles(ctx: Context, res: StepResult) -> None:
+    ctx.need("manifest", "group", "pk", "mix_input")
+    assert ctx.manifest and ctx.group and ctx.pk and ctx.mix_input is not None
+    shuffles = ctx.of_type("shuffle")
+    inputs = ctx.mix_input
+    width = ctx.manifest.width
+    ex = ctx.options.executor
+    k_total = len(ctx.manifest.mix_servers)
+    with _progress(ctx, k_total, "V10 shuffles") as bar:
+        for k in range(1, k_total + 1):
+            found = [(i, e) for i, e in shuffles if e.body.get("position") == k]
+            if not found:
+                raise Skipped(f"mix server {k} has not posted its shuffle")
+            index, entry = found[0]
+            where = f"mix server {k} (entry {index})"
+            body = entry.body
+            if set(body) != {"v", "position", "outputs", "proof"}:
+                raise StepFailed(
+                    "V10.body", f"{where}: a shuffle is {{v, position, outputs, proof}}"
+                )
+            try:
+                outputs = decode_rows(ctx.group, body["outputs"], width, "outputs", ex)
+                if len(outputs) != len(inputs):
+                    raise DecodeError(f"{len(outputs)} outputs for {len(inputs)} inputs")
+                proof = shuffle_proof.ShuffleProof.from_json(
+                    ctx.group, body["proof"], len(inputs), width, executor=ex
+                )
+            except DecodeError as exc:
+                raise StepFailed("V10.decode", f"{where}: {exc}") from exc
+            statement = shuffle_proof.ShuffleStatement(ctx.pk, inputs, outputs, ctx.fingerprint)
+            try:
+                shuffle_proof.verify(
+                    statement,
+                    proof,
+                    transcript=Transcript(mix_context(ctx.fingerprint, k)),
+                    executor=ex,
+                )
+            except VerificationError as exc:
+                raise StepFailed(exc.check, f"{where}: {exc.detail}") from exc
+            inputs = outputs
+            bar.update(1)
+    ctx.final_rows = inputs
+    res.counts = {"shuffles": k_total, "rows": len(inputs), "width": width}
+
+
+# ---------------------------------------------------------------------------- V11 decryption
+
+
+def combine(
+    rows: Sequence[elgamal.Row], shares: dict[int, DecryptionShare], group: Group, bound: int
+) -> list[list[int | str]]:
+    """Lagrange-combine the shares' factors and decode each slot (docs/record.md §4.9)."""
+    used = sorted(shares)
+    lam = lagrange_coefficients(used, group.order)
+    exps = [lam[j] for j in used]
+    out: list[list[int | str]] = []
+    pos = 0
+    for row in rows:
+        slots: list[int | str] = []
+        for ct in row:
+            m = ct.a / group.multi_exp([shares[j].factors[pos] for j in used], exps)
+            try:
+                value = group.decode_message(m, bound)
+                slots.append(value if 0 <= value < bound else m.to_hex())
+            except DecodeError:
+                slots.append(m.to_hex())
+            pos += 1
+        out.append(slots)
+    return out
+
+
+def v11_decryption(ctx: Context, res: StepResult) -> None:
+    ctx.need("manifest", "group", "verification_keys", "final_rows")
+    assert ctx.manifest and ctx.group and ctx.final_rows is not None
+    rows = ctx.final_rows
+    digest = rows_digest(rows)
+    valid: dict[int, DecryptionShare] = {}
+    failed: dict[int, str] = {}
+    entries = ctx.of_type("decryption_share")
+    with _progress(ctx, len(entries), "V11 shares") as bar:
+        for index, entry in entries:
+            j = ctx.authors[entry.author].index
+            try:
+                share = DecryptionShare.from_json_value(entry.body["share"], ctx.group)
+                if share.trustee not in ctx.verification_keys:
+                    raise VerificationError("V11.trustee", "not a trustee of this election")
+                if len(share.factors) != sum(len(r) for r in rows):
+                    raise VerificationError("D0 factors", "not one factor per ciphertext")
+                verify_share(
+                    share,
+                    rows,
+                    ctx.verification_keys[share.trustee],
+                    election=ctx.fingerprint,
+                    digest=digest,
+                    executor=ctx.options.executor,
+                )
+                valid[share.trustee] = share
+            except (DecodeError, VerificationError) as exc:
+                failed[j] = f"entry {index}: {exc}"
+            bar.update(1)
+    _, result = ctx.one("result")
+    body = result.body
+    if set(body) != {"v", "trustees", "plaintexts", "tally"}:
+        raise StepFailed("V11.body", "a result is {v, trustees, plaintexts, tally}")
+    listed = body["trustees"]
+    t = ctx.manifest.threshold
+    res.counts = {"shares": len(entries), "valid": len(valid), "rows": len(rows)}
+    if not isinstance(listed, list) or listed != sorted(set(listed)) or len(listed) < t:
+        raise StepFailed(
+            "V11.trustees", f"the result must list at least t = {t} trustees, ascending"
+        )
+    for j in listed:
+        if j in failed:
+            raise StepFailed(
+                "V11.share", f"the result uses trustee {j}'s share, which fails: {failed[j]}"
+            )
+        if j not in valid:
+            raise StepFailed("V11.share", f"the result uses trustee {j}, who posted no share")
+    res.notes.extend(
+        f"share of trustee {j} excluded (not used by the result): {why}"
+        for j, why in sorted(failed.items())
+    )
+    used = {j: valid[j] for j in listed[:t]}
+    plaintexts = combine(rows, used, ctx.group, message_bound(ctx.manifest))
+    if body["plaintexts"] != plaintexts:
+        published = body["plaintexts"]
+        if not isinstance(published, list) or len(published) != len(plaintexts):
+            raise StepFailed(
+                "V11.plaintexts",
+                f"the result publishes {len(published)} rows; "
+                f"the decryption gives {len(plaintexts)}",
+            )
+        k = next(k for k, (a, b) in enumerate(zip(published, plaintexts)) if a != b)
+        raise StepFailed(
+            "V11.plaintexts",
+            f"row {k}: the result publishes {published[k]}, the decryption gives {plaintexts[k]}",
+        )
+
+
+# ---------------------------------------------------------------------------- V12 tally
+
+
+def v12_tally(ctx: Context, res: StepResult) -> None:
+    ctx.need("manifest")
+    assert ctx.manifest is not None
+    _, result = ctx.one("result")
+    published = result.body.get("plaintexts")
+    width = ctx.manifest.width
+    if not isinstance(published, list) or any(
+        not isinstance(r, list) or len(r) != width or any(not isinstance(v, int | str) for v in r)
+        for r in published
+    ):
+        raise StepFailed("V12.plaintexts", f"plaintexts: rows of {width} integers or hex strings")
+    rows = [[v if isinstance(v, int) else None for v in r] for r in published]
+    tally = count_election(ctx.manifest, rows)
+    claimed = result.body.get("tally")
+    res.counts = {"rows": len(rows)} | {f"{c}.invalid": t["invalid"] for c, t in tally.items()}
+    if claimed != tally:
+        if not isinstance(claimed, dict):
+            raise StepFailed("V12.tally", "the published tally is not an object")
+        for cid in sorted(set(tally) | set(claimed)):
+            if claimed.get(cid) != tally.get(cid):
+                mine, theirs = tally.get(cid) or {}, claimed.get(cid) or {}
+                keys = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+                raise StepFailed(
+                    "V12.tally",
+                    f"contest {cid}: the published {', '.join(keys)} "
+                    f"differ from the recount: published "
+                    f"{ {k: theirs.get(k) for k in keys} }, recount "
+                    f"{ {k: mine.get(k) for k in keys} }",
+                )
+    for cid, t in tally.items():
+        res.notes.append(
+            f"{cid}: {t['method']} winners {', '.join(t['winners']) or '-'}; "
+            f"valid {t['valid']}, blank {t['blank']}, invalid {t['invalid']}"
+        )
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+STEPS: tuple[tuple[str, str, str, Callable[[Context, StepResult], None]], ...] = (
+    (
+        "V1",
+        "record files",
+        "the export's files are canonical; every entry decodes as a signed "
+        "envelope of this election",
+        v1_record,
+    ),
+    (
+        "V2",
+        "manifest",
+        "entry 0 is the manifest, well-formed, signed by its admin key; the "
+        "export's board key is the manifest's; the election fingerprint",
+        v2_manifest,
+    ),
+    (
+        "V3",
+        "group parameters",
+        "the group is the named standard one, re-derived from its "
+        "generation record (primes, generator); production use",
+        v3_group,
+    ),
+    (
+        "V4",
+        "entries, authors and phases",
+        "every entry is signed by its author's key from the "
+        "manifest, the author's role may post its type in the current phase, phases in order",
+        v4_entries,
+    ),
+    (
+        "V5",
+        "Merkle log and board tree heads",
+        "the entries rebuild board.json's root; every "
+        "exported tree head is signed by the board, co-signatures valid, and matches its prefix",
+        v5_log,
+    ),
+    (
+        "V6",
+        "tree heads and receipts given",
+        "each signed tree head or receipt given with "
+        "--tree-head is signed by the board and consistent with this log (no fork)",
+        v6_external_heads,
+    ),
+    (
+        "V7",
+        "key ceremony and joint key",
+        "the DKG messages replay (DKG0–DKG7), QUAL, pk and "
+        "every verification key X_j, equal to the joint_key entry",
+        v7_key_ceremony,
+    ),
+    (
+        "V8",
+        "ballots",
+        "every ballot: registrar attestation for this ballot hash, element "
+        "membership, proof of knowledge bound to election and ballot key, ballot-key signature, "
+        "no copied ciphertext",
+        v8_ballots,
+    ),
+    (
+        "V9",
+        "mix input",
+        "the mix input is exactly the ballot that counts for each pseudonym "
+        "(manifest revote rule), in board order, no more and no less",
+        v9_mix_input,
+    ),
+    (
+        "V10",
+        "shuffles",
+        "every mix server's proof of shuffle (TW0–TW5) in order, generators "
+        "recomputed from the fingerprint, each output the next input",
+        v10_shuffles,
+    ),
+    (
+        "V11",
+        "decryption",
+        "every decryption share's proof against the verification key X_j; "
+        "the result's trustees; combination and decoding equal the published plaintexts",
+        v11_decryption,
+    ),
+    (
+        "V12",
+        "tally",
+        "the published plaintexts recounted with the manifest's counting rules "
+        "equal the published tally",
+        v12_tally,
+    ),
+)
+
+EVIDENCE_STEP = (
+    "V13",
+    "JPKI evidence (auditors)",
+    "every attestation has evidence: "
+    "certificate chain and revocation at the time, JPKI signature over the "
+    "ballot hash, eligibility on election day",
+)
+
+
+def _run(ctx: Context, res: StepResult, func: Callable[[Context, StepResult], None]) -> None:
+    start = time.perf_counter()
+    try:
+        func(ctx, res)
+        res.status = PASS
+    except StepFailed as exc:
+        res.status, res.check, res.reason = FAIL, exc.check, exc.reason
+    except Skipped as exc:
+        res.status, res.reason = SKIP, str(exc)
+    except VerificationError as exc:
+        res.status, res.check, res.reason = FAIL, exc.check, exc.detail
+    except (DecodeError, TohyoError, ValueError, KeyError, TypeError) as exc:
+        res.status, res.check, res.reason = FAIL, "decode", f"{type(exc).__name__}: {exc}"
+    res.seconds = time.perf_counter() - start
+
+
+def verify_record(record: Record, options: Options | None = None) -> Report:
+    """Run V1–V12 (and V13 when evidence is given) over `record`."""
+    options = options or Options()
+    ctx = Context(record, options)
+    report = Report(election=str(record.meta.get("election", "")), source=record.source)
+    for step_id, title, checked, func in STEPS:
+        res = StepResult(step_id, title, checked)
+        report.steps.append(res)
+        _run(ctx, res, func)
+        if step_id == "V2" and ctx.fingerprint:
+            report.fingerprint = ctx.fingerprint.hex()
+    if options.evidence is not None:
+        step_id, title, checked = EVIDENCE_STEP
+        res = StepResult(step_id, title, checked)
+        report.steps.append(res)
+        _run(ctx, res, options.evidence)
+    return report
