@@ -1,0 +1,304 @@
+"""`tohyo simulate attacks`: misbehaving parties, each run many times.
+
+Every run is a fresh small election (its own seed) in which one party misbehaves; a run counts
+as *detected* when an honest party or the independent verification pass names the fault, and
+the experiment also records whether the result differs from the voters' intent. The claim
+checked is that no run changes the result unnoticed: every run is detected, or its result
+equals the intended tally (a tolerated fault such as a trustee that stays away).
+
+Attacks:
+- ``mixer-other-witness``: mixer 1 re-encrypts all rows but one, substitutes its own ciphertext
+  for it, and proves with the witness of the honest shuffle (a proof for a different list);
+- ``mixer-reused-proof``: the same substitution, posted with the proof of the honest shuffle;
+- ``board-drops-ballot``: the mix input lacks the last ballot (the board skips its own check);
+- ``replayed-ballot``: another voter's ciphertexts and proof under a fresh ballot key; refused
+  by the board, then accepted by a board that skips its check, for the verifier to catch;
+- ``bad-share``: a trustee posts a decryption share with one wrong factor (proved as best it
+  can); it must be excluded and named, and the other trustees suffice;
+- ``absent-trustee``: a trustee stays away (at decryption, or from the whole ceremony on odd
+  runs); it must be named and the others suffice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bulletin_board.policy import Refusal
+from election.entries import Ballot, mix_context, submission_message
+from mixnet import elgamal
+from mixnet.errors import VerificationError
+from mixnet.groups import Group
+from mixnet.proofs.decryption import prove_factors
+from mixnet.rng import DeterministicRandom
+from mixnet.shuffle import proof as shuffle_proof
+from mixnet.shuffle.shuffle import shuffle
+from mixnet.transcript import Transcript
+from simulations.audit import check_record, verdict
+from simulations.world import Participants, SimulatedElection, ed25519_key, raw_public
+from trustees.decryption import DecryptionShare, rows_digest, share_transcript
+
+__all__ = ["ATTACKS", "Outcome", "run_attack", "run_control"]
+
+
+@dataclass
+class Outcome:
+    """What one run showed: who detected the fault, and whether the result is right."""
+
+    detected_by: list[str] = field(default_factory=list)
+    result_correct: bool = False
+    notes: str = ""
+
+    @property
+    def detected(self) -> bool:
+        return bool(self.detected_by)
+
+
+def _election(group: Group, seed: str, voters: int, *, trustees: int = 3, threshold: int = 2,
+              mixers: int = 2, setup: bool = True) -> tuple[SimulatedElection, list[Any]]:
+    rng = DeterministicRandom(seed)
+    people = Participants(group, trustees=trustees, threshold=threshold, mixers=mixers, rng=rng)
+    sim = SimulatedElection(people, rng, progress=False)
+    if setup:
+        sim.setup()
+    return sim, []
+
+
+def _vote(sim: SimulatedElection, voters: int) -> None:
+    votes = sim.make_votes(voters, 1)
+    sim.cast(votes, sim.make_ballots(votes))
+
+
+def _mix_rest(sim: SimulatedElection, outcome: Outcome, first: int, proof: Any) -> None:
+    """Mixers `first`.. in turn, each checking the previous proof first. A mixer that finds a
+    bad proof reports it; the run then goes on as if that mixer colluded, so the verifier's
+    pass is tested too."""
+    for k in range(first, len(sim.people.mixers) + 1):
+        try:
+            sim.check_previous(k - 1, proof)
+        except VerificationError as exc:
+            outcome.detected_by.append(f"mixer {k} check ({exc.check})")
+        outputs, proof = sim.shuffle_and_prove(k)
+        sim.post_shuffle(k, outputs, proof)
+    sim.finish_mixing()
+
+
+def _decrypt_and_audit(sim: SimulatedElection, outcome: Outcome,
+                       trustees: list[int] | None = None) -> None:
+    t = sim.people.manifest.threshold
+    for j in trustees if trustees is not None else sorted(sim.machines)[:t]:
+        sim.post_share(sim.make_share(j))
+    _finish(sim, outcome)
+
+
+def _finish(sim: SimulatedElection, outcome: Outcome) -> None:
+    try:
+        sim.combine()
+        sim.post_result()
+    except Exception as exc:
+        outcome.detected_by.append(f"decryption fails ({type(exc).__name__})")
+    checks = check_record(sim.board.entries)
+    if not verdict(checks):
+        outcome.detected_by.append(f"verifier {checks[-1].id}")
+    outcome.result_correct = bool(sim.tally) and sim.tally == sim.intended_tally()
+
+
+def _substitute(sim: SimulatedElection, seed: int) -> tuple[list[elgamal.Row], Any, Any]:
+    """Mixer 1's honest shuffle, and the same output with one row replaced by its own."""
+    assert sim.outcome is not None
+    pk, inputs = sim.outcome.pk, sim.mix_lists[-1]
+    outputs, witness = shuffle(pk, inputs, sim.rng)
+    evil = list(outputs)
+    j = seed % len(evil)
+    evil[j], _ = elgamal.encrypt_row(pk, [1], sim.rng)  # its own ballot: a vote for option 0
+    return outputs, evil, witness
+
+
+def attack_mixer_other_witness(group: Group, run: int, voters: int) -> Outcome:
+    sim, _ = _election(group, f"attack/mixer-other-witness/{run}", voters)
+    sim.key_ceremony()
+    _vote(sim, voters)
+    sim.close()
+    outcome = Outcome()
+    _, evil, witness = _substitute(sim, run)
+    statement = shuffle_proof.ShuffleStatement(sim.outcome.pk, sim.mix_lists[-1], evil,
+                                               sim.fingerprint)
+    proof = shuffle_proof.prove(statement, witness, transcript=Transcript(
+        mix_context(sim.fingerprint, 1)), rng=sim.rng)
+    sim.post_shuffle(1, evil, proof)
+    _mix_rest(sim, outcome, 2, proof)
+    _decrypt_and_audit(sim, outcome)
+    return outcome
+
+
+def attack_mixer_reused_proof(group: Group, run: int, voters: int) -> Outcome:
+    sim, _ = _election(group, f"attack/mixer-reused-proof/{run}", voters)
+    sim.key_ceremony()
+    _vote(sim, voters)
+    sim.close()
+    outcome = Outcome()
+    honest, evil, witness = _substitute(sim, run)
+    statement = shuffle_proof.ShuffleStatement(sim.outcome.pk, sim.mix_lists[-1], honest,
+                                               sim.fingerprint)
+    proof = shuffle_proof.prove(statement, witness, transcript=Transcript(
+        mix_context(sim.fingerprint, 1)), rng=sim.rng)
+    sim.post_shuffle(1, evil, proof)
+    _mix_rest(sim, outcome, 2, proof)
+    _decrypt_and_audit(sim, outcome)
+    return outcome
+
+
+def attack_board_drops_ballot(group: Group, run: int, voters: int) -> Outcome:
+    sim, _ = _election(group, f"attack/board-drops-ballot/{run}", voters)
+    sim.key_ceremony()
+    _vote(sim, voters)
+    sim.close(drop_last=True)
+    outcome = Outcome()
+    outputs, proof = sim.shuffle_and_prove(1)
+    sim.post_shuffle(1, outputs, proof)
+    _mix_rest(sim, outcome, 2, proof)
+    _decrypt_and_audit(sim, outcome)
+    return outcome
+
+
+def attack_replayed_ballot(group: Group, run: int, voters: int) -> Outcome:
+    sim, _ = _election(group, f"attack/replayed-ballot/{run}", voters)
+    sim.key_ceremony()
+    _vote(sim, voters)
+    outcome = Outcome()
+    victim_pseudonym, victim = sim.cast_ballots[run % len(sim.cast_ballots)]
+    key = ed25519_key(sim.rng)
+    ballot_key = bytes.fromhex(raw_public(key))
+    copy = Ballot(victim.row, victim.proof, ballot_key, b"")
+    copy = Ballot(victim.row, victim.proof, ballot_key,
+                  key.sign(submission_message(sim.fingerprint, copy.hash(sim.fingerprint))))
+    attacker = (10**6 + run).to_bytes(32, "big")
+    entry = sim.ballot_entry(attacker, copy)
+    try:
+        sim.board.post(entry)
+    except Refusal as exc:
+        outcome.detected_by.append(f"board refuses ({exc.code})")
+    # a board that skips its check lets it in; the verifier must still catch it
+    sim.board.post(entry, cheat=True)
+    sim.close()
+    outputs, proof = sim.shuffle_and_prove(1)
+    sim.post_shuffle(1, outputs, proof)
+    _mix_rest(sim, outcome, 2, proof)
+    _decrypt_and_audit(sim, outcome)
+    del victim_pseudonym
+    return outcome
+
+
+def _honest_mixing(sim: SimulatedElection, outcome: Outcome) -> None:
+    outputs, proof = sim.shuffle_and_prove(1)
+    sim.post_shuffle(1, outputs, proof)
+    _mix_rest(sim, outcome, 2, proof)
+
+
+def attack_bad_share(group: Group, run: int, voters: int) -> Outcome:
+    sim, _ = _election(group, f"attack/bad-share/{run}", voters)
+    sim.key_ceremony()
+    _vote(sim, voters)
+    sim.close()
+    outcome = Outcome()
+    _honest_mixing(sim, outcome)
+    bad = 1 + run % len(sim.machines)
+    rows = sim.mix_lists[-1]
+    for j in sorted(sim.machines):
+        share = sim.make_share(j)
+        if j == bad:
+            machine = sim.machines[j]
+            assert machine.key_share is not None
+            factors = list(share.factors)
+            pos = run % len(factors)
+            factors[pos] = factors[pos] * sim.group.generator()
+            digest = rows_digest(rows)
+            proof = prove_factors(machine.key_share.secret, rows, factors,
+                                  transcript=share_transcript(sim.fingerprint, j, digest),
+                                  rng=sim.rng)
+            share = DecryptionShare(share.election, j, digest, tuple(factors), proof)
+        sim.post_share(share)
+    _finish(sim, outcome)
+    if sim.result is not None and bad in sim.result.excluded:
+        outcome.detected_by.insert(0, f"share of trustee {bad} excluded")
+    return outcome
+
+
+def attack_absent_trustee(group: Group, run: int, voters: int) -> Outcome:
+    sim, _ = _election(group, f"attack/absent-trustee/{run}", voters)
+    n = len(sim.people.trustee_keys)
+    absent = 1 + run % n
+    whole = run % 2 == 1
+    outcome = Outcome(notes="absent from the ceremony" if whole else "absent at decryption")
+    dkg = sim.key_ceremony(absent=[absent] if whole else [])
+    if whole and absent in dkg.disqualified:
+        outcome.detected_by.append(f"trustee {absent} disqualified ({dkg.disqualified[absent]})")
+    _vote(sim, voters)
+    sim.close()
+    _honest_mixing(sim, outcome)
+    present = [j for j in sorted(sim.machines) if j != absent]
+    _decrypt_and_audit(sim, outcome, present)
+    posted = {s.trustee for s in sim.shares}
+    if not whole and absent not in posted:
+        outcome.detected_by.append(f"no share from trustee {absent}")
+    return outcome
+
+
+def run_control(group: Group, run: int, voters: int) -> Outcome:
+    """The honest election: must pass every check and count as the voters intended."""
+    sim, _ = _election(group, f"attack/control/{run}", voters, setup=False)
+    sim.run_all(voters, 1)
+    outcome = Outcome()
+    checks = check_record(sim.board.entries)
+    if not verdict(checks):
+        outcome.detected_by.append(f"verifier {checks[-1].id}")
+    outcome.result_correct = sim.tally == sim.intended_tally()
+    return outcome
+
+
+ATTACKS: dict[str, tuple[Callable[[Group, int, int], Outcome], str]] = {
+    "mixer-other-witness": (attack_mixer_other_witness,
+                            "mixer replaces a ballot, proves with another list's witness"),
+    "mixer-reused-proof": (attack_mixer_reused_proof,
+                           "mixer replaces a ballot, reuses the honest shuffle's proof"),
+    "board-drops-ballot": (attack_board_drops_ballot, "mix input lacks the last ballot"),
+    "replayed-ballot": (attack_replayed_ballot,
+                        "another voter's ciphertexts and proof under a new ballot key"),
+    "bad-share": (attack_bad_share, "a trustee posts a wrong decryption factor"),
+    "absent-trustee": (attack_absent_trustee, "a trustee stays away (t of n still decrypt)"),
+}
+
+#: attacks a working system tolerates: the run must leave the result right, and name the party
+TOLERATED = {"bad-share", "absent-trustee"}
+
+
+def run_attack(name: str, group: Group, runs: int, voters: int,
+               progress: Callable[[], None] | None = None) -> dict[str, Any]:
+    func, description = ATTACKS[name]
+    detected_by: Counter[str] = Counter()
+    detected = correct = unnoticed = 0
+    notes: Counter[str] = Counter()
+    for run in range(runs):
+        out = func(group, run, voters)
+        detected += out.detected
+        correct += out.result_correct
+        unnoticed += (not out.detected) and not out.result_correct
+        for d in out.detected_by:
+            detected_by[d] += 1
+        if out.notes:
+            notes[out.notes] += 1
+        if progress:
+            progress()
+    return {
+        "description": description,
+        "tolerated": name in TOLERATED,
+        "runs": runs,
+        "detected": detected,
+        "detection_rate": detected / runs if runs else 0.0,
+        "result_correct": correct,
+        "unnoticed_changes": unnoticed,
+        "detected_by": dict(detected_by),
+        "variants": dict(notes),
+    }

@@ -1,0 +1,261 @@
+"""The simulations' independent verification pass: the record alone, re-checked from scratch.
+
+Input is the list of accepted entries (bytes, board order), nothing else: no prover state, no
+trustee secret, no board state. Checks, in order (each stops the pass if it fails, since what
+follows would be built on it):
+
+    A1 manifest      the first entry is a manifest; its group re-derived from its generation record
+    A2 signatures    every entry is signed by the manifest key of its author
+    A3 key ceremony  the joint key and verification keys equal what the DKG messages give
+    A4 ballots       attestation, proof of knowledge, ballot-key signature; no copied ciphertext
+    A5 mix input     exactly the last ballot of every pseudonym, in board order
+    A6.k shuffle k   input = previous list, proof of shuffle verifies
+    A7 decryption    shares verified (bad ones excluded, named), t valid ones decrypt the list
+                     to exactly the published plaintexts
+    A8 tally         the recount of the plaintexts equals the published tally
+
+The full election verifier lives in `verifier/`; this pass is the simulations' own, so that a
+simulation reports a verdict that does not depend on the code it is measuring.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bulletin_board.entry import Envelope, decode_envelope, verify_envelope
+from election.entries import Ballot, mix_context
+from election.manifest import Manifest
+from election.policy import ceremony_config
+from jpki.registrar import Attestation, verify_attestation
+from mixnet import elgamal
+from mixnet.errors import DecodeError, VerificationError
+from mixnet.groups import get_group, group_from_description
+from mixnet.parallel import run_chunks
+from mixnet.shuffle import proof as shuffle_proof
+from mixnet.transcript import Transcript
+from trustees.decryption import DecryptionShare, combine_shares
+from trustees.dkg import derive_public_outcome
+from trustees.errors import CeremonyFailed, NotEnoughShares
+from trustees.messages import decode_message
+
+__all__ = ["Check", "check_record", "verdict"]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    what: str
+    ok: bool
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "check": self.what, "pass": self.ok, "detail": self.detail}
+
+
+class _Stop(Exception):
+    pass
+
+
+def verdict(checks: Sequence[Check]) -> bool:
+    return bool(checks) and all(c.ok for c in checks)
+
+
+def _check_ballot_chunk(
+    group_name: str,
+    fingerprint: bytes,
+    pk_hex: str,
+    registrar_key: bytes,
+    width: int,
+    bodies: list[tuple[int, Any]],
+) -> list[tuple[int, str]]:
+    """Check ballots (index, body); return (index, failure) for each that fails."""
+    from simulations.world import ensure_groups
+
+    ensure_groups()
+    group = get_group(group_name)
+    pk = group.element_from_hex(pk_hex)
+    failures = []
+    for index, body in bodies:
+        try:
+            ballot = Ballot.from_json(group, body["ballot"], width)
+            att = Attestation.from_json(body["attestation"])
+            if att.ballot_hash != ballot.hash(fingerprint):
+                raise VerificationError("attestation", "for another ballot")
+            verify_attestation(att, registrar_key, election_fingerprint=fingerprint)
+            ballot.verify(fingerprint, pk)
+        except (DecodeError, VerificationError, ValueError, KeyError) as exc:
+            failures.append((index, str(exc)))
+    return failures
+
+
+def check_record(
+    entries: Sequence[bytes],
+    executor: Executor | None = None,
+    *,
+    allow_test_groups: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> list[Check]:
+    """Run A1…A8 over `entries`; returns every check made (the failing one last)."""
+    checks: list[Check] = []
+
+    def step(cid: str, what: str, fn: Callable[[], Any]) -> Any:
+        if progress:
+            progress(cid)
+        try:
+            value = fn()
+        except (VerificationError, DecodeError, CeremonyFailed, NotEnoughShares, ValueError,
+                KeyError) as exc:
+            checks.append(Check(cid, what, False, str(exc)))
+            raise _Stop from exc
+        checks.append(Check(cid, what, True))
+        return value
+
+    try:
+        _run(entries, executor, allow_test_groups, step)
+    except _Stop:
+        pass
+    return checks
+
+
+def _run(
+    entries: Sequence[bytes],
+    executor: Executor | None,
+    allow_test_groups: bool,
+    step: Callable[[str, str, Callable[[], Any]], Any],
+) -> None:
+    envs: list[Envelope] = [decode_envelope(e) for e in entries]
+
+    def manifest_check() -> Manifest:
+        if not envs or envs[0].type != "manifest":
+            raise VerificationError("A1", "the record does not start with a manifest")
+        m = Manifest.from_json(envs[0].body["manifest"])
+        if not allow_test_groups:
+            m.check_production()
+        group_from_description(m.group, recheck=True)
+        return m
+
+    manifest: Manifest = step("A1", "manifest and group parameters", manifest_check)
+    group = manifest.group_object()
+    fp = manifest.fingerprint()
+    width = manifest.width
+    keys = {"admin": manifest.admin_key, "registrar": manifest.registrar_key}
+    keys |= {t.id: t.signing_key for t in manifest.trustees}
+    keys |= {m.id: m.signing_key for m in manifest.mix_servers}
+
+    def signatures() -> None:
+        for i, env in enumerate(envs):
+            if env.author not in keys:
+                raise VerificationError("A2", f"entry {i}: unknown author {env.author}")
+            verify_envelope(env, Ed25519PublicKey.from_public_bytes(bytes.fromhex(
+                keys[env.author])))
+
+    step("A2", f"signatures of {len(envs)} entries", signatures)
+
+    def ceremony() -> Any:
+        config = ceremony_config(manifest)
+        dkg = [decode_message(dict(e.body), group) for e in envs if e.type == "dkg"]
+        outcome = derive_public_outcome(dkg, config)
+        posted = [e.body for e in envs if e.type == "joint_key"]
+        if len(posted) != 1:
+            raise VerificationError("A3", "exactly one joint key entry")
+        body = posted[0]
+        vks = [outcome.verification_keys[j].to_hex() for j in sorted(outcome.verification_keys)]
+        if body["pk"] != outcome.pk.to_hex() or body["verification_keys"] != vks:
+            raise VerificationError("A3", "the posted joint key differs from the DKG outcome")
+        return outcome
+
+    outcome = step("A3", "joint key derived from the key ceremony", ceremony)
+
+    ballot_entries = [(i, e.body) for i, e in enumerate(envs) if e.type == "ballot"]
+
+    def ballots() -> dict[bytes, int]:
+        failures = [
+            f
+            for part in run_chunks(
+                executor,
+                _check_ballot_chunk,
+                len(ballot_entries),
+                lambda a, b: (group.name, fp, outcome.pk.to_hex(),
+                              bytes.fromhex(manifest.registrar_key), width,
+                              ballot_entries[a:b]),
+            )
+            for f in part
+        ]
+        if failures:
+            index, detail = failures[0]
+            raise VerificationError("A4", f"{len(failures)} bad ballots; entry {index}: {detail}")
+        seen: set[str] = set()
+        last: dict[bytes, int] = {}
+        for i, body in ballot_entries:
+            for pair in body["ballot"]["row"]:
+                if pair[1] in seen:
+                    raise VerificationError("A4", f"entry {i} copies a posted ciphertext")
+                seen.add(pair[1])
+            pseudonym = bytes.fromhex(body["attestation"]["pseudonym"])
+            if manifest.revote == "last_counts" or pseudonym not in last:
+                last[pseudonym] = i
+        return last
+
+    last = step("A4", f"{len(ballot_entries)} ballots", ballots)
+
+    def mix_input() -> list[elgamal.Row]:
+        posted = [e.body for e in envs if e.type == "mix_input"]
+        if len(posted) != 1:
+            raise VerificationError("A5", "exactly one mix input")
+        indices = sorted(last.values())
+        expected = [envs[i].body["ballot"]["row"] for i in indices]
+        if posted[0]["entries"] != indices or posted[0]["rows"] != expected:
+            missing = len(indices) - len(posted[0]["rows"])
+            raise VerificationError(
+                "A5", "the mix input is not the last ballot of every voter"
+                + (f" ({missing} missing)" if missing > 0 else ""))
+        return [elgamal.row_from_json(group, r, width) for r in expected]
+
+    current = step("A5", "mix input = last ballot per voter", mix_input)
+    shuffles = [e for e in envs if e.type == "shuffle"]
+    for k in range(1, len(manifest.mix_servers) + 1):
+        def check_shuffle(k: int = k, current: list[elgamal.Row] = current) -> Any:
+            mine = [e for e in shuffles if e.author == f"mix-{k}"]
+            if len(mine) != 1 or mine[0].body["position"] != k:
+                raise VerificationError(f"A6.{k}", f"mix server {k} posted no single shuffle")
+            body = mine[0].body
+            outputs = [elgamal.row_from_json(group, r, width) for r in body["outputs"]]
+            proof = shuffle_proof.ShuffleProof.from_json(
+                group, body["proof"], len(current), width, executor=executor)
+            shuffle_proof.verify(
+                shuffle_proof.ShuffleStatement(outcome.pk, current, outputs, fp), proof,
+                transcript=Transcript(mix_context(fp, k)), executor=executor)
+            return outputs
+
+        current = step(f"A6.{k}", f"mixer {k}: proof of shuffle", check_shuffle)
+
+    results = [e.body for e in envs if e.type == "result"]
+
+    def decryption() -> Any:
+        shares = [DecryptionShare.from_json_value(e.body["share"], group)
+                  for e in envs if e.type == "decryption_share"]
+        if len(results) != 1:
+            raise VerificationError("A7", "exactly one result")
+        res = combine_shares(current, shares, outcome.verification_keys, manifest.threshold,
+                             election=fp, bound=max(c.max_slot_value for c in manifest.contests)
+                             + 1, executor=executor)
+        if [list(p) for p in res.plaintexts] != results[0]["plaintexts"]:
+            raise VerificationError("A7", "the published plaintexts differ from the decryption")
+        return res
+
+    res = step("A7", "decryption shares and plaintexts", decryption)
+
+    def tally() -> None:
+        contest = manifest.contests[0]
+        counts = Counter(p[0] - 1 for p in res.plaintexts)
+        recount = {o.id: counts.get(i, 0) for i, o in enumerate(contest.options)}
+        if recount != results[0]["tally"]:
+            raise VerificationError("A8", "the published tally differs from the recount")
+
+    step("A8", "recount of the tally", tally)

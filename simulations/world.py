@@ -1,0 +1,442 @@
+"""An election driven in memory: every role's protocol objects, the board's policy without its
+HTTP server or storage (no sockets, no files), seeded randomness.
+
+`SimulatedElection` goes through the phases of DESIGN.md one method at a time, posting every
+entry as a signed envelope to a `MemoryBoard` that runs `ElectionPolicy.check` and `on_accept`
+exactly as the real board does. The record (the accepted entries' bytes, in order) is then
+re-checked from scratch by `simulations.audit.check_record`. Attack experiments replace one
+step by a misbehaving one (`simulations.attacks`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tqdm import tqdm
+
+from bulletin_board.entry import Envelope, sign_envelope
+from bulletin_board.policy import Refusal
+from election.entries import Ballot, mix_context
+from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
+from election.policy import ElectionPolicy, ceremony_config, joint_key_body, mix_input_of
+from jpki.registrar import sign_attestation
+from mixnet import elgamal
+from mixnet.groups import Group
+from mixnet.rng import DeterministicRandom, RandomSource
+from mixnet.shuffle import proof as shuffle_proof
+from mixnet.shuffle.shuffle import shuffle
+from mixnet.transcript import Transcript
+from trustees.config import TrusteePrivateKeys, generate_trustee_keys
+from trustees.decryption import DecryptionResult, DecryptionShare, combine_shares, make_share
+from trustees.dkg import DkgOutcome, DkgTrustee, Phase
+from trustees.messages import DkgMessage, decode_message
+
+__all__ = [
+    "ELECTION_ID",
+    "OPTIONS",
+    "MemoryBoard",
+    "Participants",
+    "SimulatedElection",
+    "Vote",
+    "ed25519_key",
+    "raw_public",
+]
+
+ELECTION_ID = "sim-election"
+OPTIONS = ("青木 はるか", "石田 一郎", "上野 さくら", "遠藤 健")
+
+
+def ed25519_key(rng: RandomSource) -> Ed25519PrivateKey:
+    """A signing key from the simulation's (seeded) randomness."""
+    return Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
+
+
+def raw_public(key: Ed25519PrivateKey) -> str:
+    return key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    ).hex()
+
+
+def ensure_groups() -> None:
+    """Register the elliptic-curve group if its library is installed."""
+    try:
+        import mixnet.groups.ec  # noqa: F401  (registers secp256k1)
+    except ImportError:  # pragma: no cover - coincurve is a dependency
+        pass
+
+
+class Participants:
+    """Everyone's keys and the manifest of one simulated election."""
+
+    def __init__(
+        self,
+        group: Group,
+        *,
+        trustees: int,
+        threshold: int,
+        mixers: int,
+        rng: RandomSource,
+        election_id: str = ELECTION_ID,
+        options: Sequence[str] = OPTIONS,
+    ) -> None:
+        self.group = group
+        self.election_id = election_id
+        self.admin = ed25519_key(rng)
+        self.registrar = ed25519_key(rng)
+        self.board = ed25519_key(rng)
+        self.trustee_keys: list[TrusteePrivateKeys] = [
+            generate_trustee_keys(rng) for _ in range(trustees)
+        ]
+        self.mixers = [ed25519_key(rng) for _ in range(mixers)]
+        jst = dt.timezone(dt.timedelta(hours=9))
+        contest = Contest(
+            "mayor",
+            "市長",
+            "public_office",
+            "single",
+            tuple(Option(f"o{i + 1}", name) for i, name in enumerate(options)),
+        )
+        self.manifest = Manifest(
+            election_id=election_id,
+            title="シミュレーション選挙",
+            election_day=dt.date(2026, 12, 6),
+            voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
+            voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
+            contests=(contest,),
+            eligibility=Eligibility(16, ("茨城県つくば市",)),
+            threshold=threshold,
+            trustees=tuple(
+                Trustee(
+                    f"trustee-{i + 1}",
+                    i + 1,
+                    k.public(i + 1).ed25519_public.hex(),
+                    k.public(i + 1).x25519_public.hex(),
+                )
+                for i, k in enumerate(self.trustee_keys)
+            ),
+            mix_servers=tuple(
+                MixServer(f"mix-{i + 1}", i + 1, raw_public(k)) for i, k in enumerate(self.mixers)
+            ),
+            admin_key=raw_public(self.admin),
+            registrar_key=raw_public(self.registrar),
+            board_key=raw_public(self.board),
+            group=group.description(),
+        )
+        self.fingerprint = self.manifest.fingerprint()
+        self.options = tuple(options)
+
+    def admin_entry(self, type_: str, body: dict[str, Any]) -> Envelope:
+        return sign_envelope(self.admin, self.election_id, type_, "admin", body)
+
+
+class MemoryBoard:
+    """The board's acceptance path in memory: `ElectionPolicy.check`, then `on_accept`.
+
+    `post(..., cheat=True)` appends without the policy check: a board that misbehaves.
+    """
+
+    def __init__(self, election: str, *, allow_test_groups: bool = True) -> None:
+        self.policy = ElectionPolicy(allow_test_groups=allow_test_groups)
+        self.state = self.policy.initial_state(election)
+        self.entries: list[bytes] = []
+        self.refusals: Counter[str] = Counter()
+
+    def post(self, envelope: Envelope, *, cheat: bool = False) -> int:
+        if not cheat:
+            try:
+                self.policy.check(self.state, envelope)
+            except Refusal as exc:
+                self.refusals[exc.code] += 1
+                raise
+        index = len(self.entries)
+        self.entries.append(envelope.to_bytes())
+        self.policy.on_accept(self.state, envelope, index)
+        return index
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One voter's intention: pseudonym and choice (0-based option index)."""
+
+    pseudonym: bytes
+    choice: int
+
+
+@dataclass
+class SimulatedElection:
+    """One election in memory; call the phases in order (see `run_all`)."""
+
+    people: Participants
+    rng: RandomSource
+    executor: Executor | None = None
+    progress: bool = True
+    board: MemoryBoard = field(init=False)
+    outcome: DkgOutcome | None = None
+    machines: dict[int, DkgTrustee] = field(default_factory=dict)
+    intended: dict[bytes, int] = field(default_factory=dict)
+    cast_ballots: list[tuple[bytes, Ballot]] = field(default_factory=list)
+    mix_lists: list[list[elgamal.Row]] = field(default_factory=list)
+    shares: list[DecryptionShare] = field(default_factory=list)
+    result: DecryptionResult | None = None
+    tally: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.board = MemoryBoard(self.people.election_id)
+
+    @property
+    def group(self) -> Group:
+        return self.people.group
+
+    @property
+    def fingerprint(self) -> bytes:
+        return self.people.fingerprint
+
+    def _bar(self, iterable: Iterable[Any], desc: str, total: int | None = None) -> Any:
+        return tqdm(
+            iterable, desc=desc, total=total, unit="", leave=False, disable=not self.progress,
+            mininterval=0.5,
+        )
+
+    # ------------------------------------------------------------------ setup and ceremony
+    def setup(self) -> None:
+        p = self.people
+        self.board.post(p.admin_entry("manifest", {"manifest": p.manifest.to_json()}))
+        self.board.post(p.admin_entry("phase", {"phase": "key_ceremony"}))
+
+    def key_ceremony(self, absent: Iterable[int] = ()) -> DkgOutcome:
+        """Every present trustee's state machine; each message is posted, then delivered to all
+        in board order; deadlines are called whenever the board falls quiet."""
+        p = self.people
+        config = ceremony_config(p.manifest)
+        absent = set(absent)
+        self.machines = {
+            i: DkgTrustee(config, i, p.trustee_keys[i - 1], DeterministicRandom(
+                self.rng.randbytes(32)))
+            for i in config.indices
+            if i not in absent
+        }
+        queue: list[DkgMessage] = []
+
+        def post_all(messages: Iterable[DkgMessage]) -> None:
+            for m in messages:
+                key = p.trustee_keys[m.sender - 1].ed25519_key()
+                env = sign_envelope(key, p.election_id, "dkg", f"trustee-{m.sender}",
+                                    m.to_json_value())
+                try:
+                    self.board.post(env)
+                except Refusal:
+                    continue
+                queue.append(decode_message(m.to_json(), self.group))
+
+        def drain() -> None:
+            while queue:
+                msg = queue.pop(0)
+                for t in self.machines.values():
+                    if t.phase is not Phase.DONE:
+                        post_all(t.receive(msg))
+
+        for t in self._bar(list(self.machines.values()), "key ceremony: dealing"):
+            post_all(t.start())
+            drain()
+        for _ in range(4):
+            if all(t.phase is Phase.DONE for t in self.machines.values()):
+                break
+            for t in self.machines.values():
+                if t.phase is not Phase.DONE:
+                    post_all(t.deadline())
+                    drain()
+        outcomes = [t.outcome for t in self.machines.values()]
+        if any(o != outcomes[0] for o in outcomes):
+            raise RuntimeError("the trustees disagree on the ceremony's outcome")
+        self.outcome = outcomes[0]
+        self.board.post(p.admin_entry("joint_key", joint_key_body(self.outcome)))
+        self.board.post(p.admin_entry("phase", {"phase": "voting"}))
+        return self.outcome
+
+    # ------------------------------------------------------------------ voting
+    def make_votes(self, voters: int, revotes: int) -> list[Vote]:
+        """`voters` first ballots, then `revotes` voters change their mind (the last counts)."""
+        votes = [
+            Vote(i.to_bytes(32, "big"), self.rng.randbelow(len(self.people.options)))
+            for i in range(voters)
+        ]
+        for _ in range(revotes):
+            who = self.rng.randbelow(voters)
+            votes.append(Vote(votes[who].pseudonym, self.rng.randbelow(len(self.people.options))))
+        return votes
+
+    def make_ballots(self, votes: Sequence[Vote]) -> list[Ballot]:
+        """What the voters' devices do: encrypt (bulk, on the executor) and prove, sign."""
+        assert self.outcome is not None
+        pk = self.outcome.pk
+        rows, randomness = elgamal.encrypt_rows(
+            pk, [[v.choice + 1] for v in votes], self.rng, self.executor
+        )
+        return [
+            Ballot.create(self.fingerprint, pk, row, rs, ed25519_key(self.rng), self.rng)
+            for row, rs in self._bar(zip(rows, randomness), "ballots: prove", len(rows))
+        ]
+
+    def ballot_entry(self, pseudonym: bytes, ballot: Ballot) -> Envelope:
+        p = self.people
+        att = sign_attestation(p.registrar, self.fingerprint, pseudonym,
+                               ballot.hash(self.fingerprint))
+        body = {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()}
+        return sign_envelope(p.registrar, p.election_id, "ballot", "registrar", body)
+
+    def cast(self, votes: Sequence[Vote], ballots: Sequence[Ballot]) -> int:
+        """The registrar posts every ballot; the board checks each. Returns refusals."""
+        refused = 0
+        for vote, ballot in self._bar(zip(votes, ballots), "board intake", len(votes)):
+            try:
+                self.board.post(self.ballot_entry(vote.pseudonym, ballot))
+            except Refusal:
+                refused += 1
+                continue
+            self.intended[vote.pseudonym] = vote.choice
+            self.cast_ballots.append((vote.pseudonym, ballot))
+        return refused
+
+    # ------------------------------------------------------------------ close and mix
+    def close(self, *, drop_last: bool = False) -> list[elgamal.Row]:
+        """Close voting and post the mix input; `drop_last` plays a board that drops a ballot."""
+        p = self.people
+        self.board.post(p.admin_entry("phase", {"phase": "closed"}))
+        indices, rows = mix_input_of(self.board.state)
+        if drop_last:
+            indices, rows = indices[:-1], rows[:-1]
+        body = {"v": 1, "entries": indices, "rows": [elgamal.row_to_json(r) for r in rows]}
+        self.board.post(p.admin_entry("mix_input", body), cheat=drop_last)
+        if drop_last:
+            # the cheating board's own state follows what it published
+            self.board.state.mix_input = rows
+        self.board.post(p.admin_entry("phase", {"phase": "mixing"}))
+        self.mix_lists = [rows]
+        return rows
+
+    def check_previous(self, k: int, proof: shuffle_proof.ShuffleProof) -> None:
+        """Mixer k+1's duty: verify mixer k's proof before mixing over its output."""
+        assert self.outcome is not None
+        statement = shuffle_proof.ShuffleStatement(
+            self.outcome.pk, self.mix_lists[k - 1], self.mix_lists[k], self.fingerprint
+        )
+        shuffle_proof.verify(statement, proof, transcript=Transcript(
+            mix_context(self.fingerprint, k)), executor=self.executor)
+
+    def shuffle_and_prove(
+        self, k: int
+    ) -> tuple[list[elgamal.Row], shuffle_proof.ShuffleProof]:
+        assert self.outcome is not None
+        pk, inputs = self.outcome.pk, self.mix_lists[-1]
+        outputs, witness = shuffle(pk, inputs, self.rng, self.executor)
+        statement = shuffle_proof.ShuffleStatement(pk, inputs, outputs, self.fingerprint)
+        proof = shuffle_proof.prove(
+            statement, witness, transcript=Transcript(mix_context(self.fingerprint, k)),
+            rng=self.rng, executor=self.executor,
+        )
+        return outputs, proof
+
+    def post_shuffle(
+        self, k: int, outputs: list[elgamal.Row], proof: shuffle_proof.ShuffleProof
+    ) -> None:
+        body = {"v": 1, "position": k, "outputs": [elgamal.row_to_json(r) for r in outputs],
+                "proof": proof.to_json()}
+        env = sign_envelope(self.people.mixers[k - 1], self.people.election_id, "shuffle",
+                            f"mix-{k}", body)
+        self.board.post(env)
+        self.mix_lists.append(outputs)
+
+    def finish_mixing(self) -> None:
+        self.board.post(self.people.admin_entry("phase", {"phase": "decrypting"}))
+
+    # ------------------------------------------------------------------ decryption
+    def make_share(self, index: int) -> DecryptionShare:
+        machine = self.machines[index]
+        assert machine.key_share is not None
+        return make_share(machine.key_share, self.mix_lists[-1], election=self.fingerprint,
+                          rng=self.rng, executor=self.executor)
+
+    def post_share(self, share: DecryptionShare) -> None:
+        key = self.people.trustee_keys[share.trustee - 1].ed25519_key()
+        self.board.post(sign_envelope(key, self.people.election_id, "decryption_share",
+                                      f"trustee-{share.trustee}",
+                                      {"v": 1, "share": share.to_json_value()}))
+        self.shares.append(share)
+
+    def combine(self) -> DecryptionResult:
+        assert self.outcome is not None
+        self.result = combine_shares(
+            self.mix_lists[-1], self.shares, self.outcome.verification_keys,
+            self.people.manifest.threshold, election=self.fingerprint,
+            bound=len(self.people.options) + 1, executor=self.executor,
+        )
+        counts = Counter(p[0] - 1 for p in self.result.plaintexts)
+        self.tally = {o: counts.get(i, 0) for i, o in enumerate(self.people.options)}
+        return self.result
+
+    def post_result(self) -> None:
+        assert self.result is not None
+        contest = self.people.manifest.contests[0]
+        counts = Counter(p[0] - 1 for p in self.result.plaintexts)
+        self.board.post(self.people.admin_entry("result", {
+            "v": 1, "trustees": list(self.result.used),
+            "plaintexts": [list(p) for p in self.result.plaintexts],
+            "tally": {o.id: counts.get(i, 0) for i, o in enumerate(contest.options)},
+        }))
+        self.board.post(self.people.admin_entry("phase", {"phase": "tallied"}))
+
+    def intended_tally(self) -> dict[str, int]:
+        counts = Counter(self.intended.values())
+        return {o: counts.get(i, 0) for i, o in enumerate(self.people.options)}
+
+    # ------------------------------------------------------------------ everything
+    def run_all(
+        self,
+        voters: int,
+        revotes: int = 0,
+        *,
+        timer: Callable[[str], Any] | None = None,
+    ) -> None:
+        """The honest election from setup to tallied (used by attack controls and tests)."""
+        import contextlib
+
+        def phase(name: str) -> Any:
+            return timer(name) if timer else contextlib.nullcontext()
+
+        with phase("setup"):
+            self.setup()
+        with phase("key ceremony"):
+            self.key_ceremony()
+        votes = self.make_votes(voters, revotes)
+        with phase("ballots: encrypt + prove"):
+            ballots = self.make_ballots(votes)
+        with phase("board intake"):
+            self.cast(votes, ballots)
+        with phase("close + mix input"):
+            self.close()
+        k_total = len(self.people.mixers)
+        for k in range(1, k_total + 1):
+            if k > 1:
+                with phase(f"mixer {k}: check previous"):
+                    self.check_previous(k - 1, self._last_proof)
+            with phase(f"mixer {k}: shuffle + prove"):
+                outputs, proof = self.shuffle_and_prove(k)
+            self.post_shuffle(k, outputs, proof)
+            self._last_proof = proof
+        self.finish_mixing()
+        t = self.people.manifest.threshold
+        with phase(f"decryption: {t} shares"):
+            for j in sorted(self.machines)[:t]:
+                self.post_share(self.make_share(j))
+        with phase("decryption: combine + decode"):
+            self.combine()
+        self.post_result()
+
+    _last_proof: Any = None
