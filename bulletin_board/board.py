@@ -56,6 +56,7 @@ class _Election:
     index_of: dict[bytes, int] = field(default_factory=dict)
     head: SignedTreeHead | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    stale: bool = False
 
 
 class Board:
@@ -82,26 +83,29 @@ class Board:
     async def load(self) -> None:
         """Rebuild logs and policy states from storage (replaying every entry)."""
         for election in await self.storage.elections():
-            leaves = await self.storage.leaf_hashes(election)
-            e = _Election(MerkleLog(leaves), self.policy.initial_state(election))
-            step = 2000
-            for start in range(0, len(leaves), step):
-                for offset, data in enumerate(
-                    await self.storage.entries(election, start, start + step)
-                ):
-                    envelope = decode_envelope(data)
-                    self.policy.on_accept(e.state, envelope, start + offset)
-            e.index_of = {h: i for i, h in enumerate(leaves)}
-            head = await self.storage.tree_head(election)
-            if head is not None:
-                sth = SignedTreeHead.from_json(parse_canonical_json(head))
-                if sth.tree_size == len(leaves) and sth.root_hash == e.log.root():
-                    e.head = sth
-            if e.head is None or e.head.tree_size != len(leaves):
-                # the last entry committed without its head cannot happen (one transaction),
-                # but a head is cheap to re-issue and keeps the invariant simple
-                e.head = await self._issue_head(election, e.log)
-            self._elections[election] = e
+            self._elections[election] = await self._read_election(election)
+
+    async def _read_election(self, election: str) -> _Election:
+        leaves = await self.storage.leaf_hashes(election)
+        e = _Election(MerkleLog(leaves), self.policy.initial_state(election))
+        step = 2000
+        for start in range(0, len(leaves), step):
+            rows = await self.storage.entries(election, start, start + step)
+            for offset, data in enumerate(rows):
+                self.policy.on_accept(e.state, decode_envelope(data), start + offset)
+        e.index_of = {h: i for i, h in enumerate(leaves)}
+        if not leaves:
+            return e  # no committed entry: still unknown to readers
+        head = await self.storage.tree_head(election)
+        if head is not None:
+            sth = SignedTreeHead.from_json(parse_canonical_json(head))
+            if sth.tree_size == len(leaves) and sth.root_hash == e.log.root():
+                e.head = sth
+        if e.head is None:
+            # entry and head commit together, so this is a database edited by hand; a head
+            # is cheap to re-issue and keeps the invariant "every size has a head" simple
+            e.head = await self._issue_head(election, e.log)
+        return e
 
     async def _issue_head(self, election: str, log: MerkleLog) -> SignedTreeHead:
         sth = sign_tree_head(self.key, election, len(log), log.root(), self.clock())
@@ -148,6 +152,15 @@ class Board:
     ) -> Receipt:
         leaf = hash_leaf(data)
         async with e.lock:
+            if e.stale:  # a commit failed with an unknown outcome: trust only the database
+                fresh = await self._read_election(election)
+                e.log, e.state, e.index_of, e.head = (
+                    fresh.log,
+                    fresh.state,
+                    fresh.index_of,
+                    (fresh.head),
+                )
+                e.stale = False
             if leaf in e.index_of:
                 raise Refusal("duplicate_entry", f"already at index {e.index_of[leaf]}")
             self.policy.check(e.state, envelope)
@@ -163,6 +176,7 @@ class Board:
                 )
             except BaseException:
                 e.log.truncate(index)
+                e.stale = True
                 raise
             e.index_of[leaf] = index
             e.head = sth

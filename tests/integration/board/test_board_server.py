@@ -357,6 +357,7 @@ class FlakyStorage:
 
         self.inner = SqliteStorage(path)
         self.fail_next = False
+        self.fail_after_commit = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -366,6 +367,9 @@ class FlakyStorage:
             self.fail_next = False
             raise OSError("disk full")
         await self.inner.append(*args, **kw)
+        if self.fail_after_commit:  # committed, but the answer was lost
+            self.fail_after_commit = False
+            raise OSError("connection lost during COMMIT")
 
 
 def test_failed_commit_writes_nothing_and_the_log_goes_on(tmp_path: Path) -> None:
@@ -394,6 +398,20 @@ def test_failed_commit_writes_nothing_and_the_log_goes_on(tmp_path: Path) -> Non
                 entries, sth = await c.all_entries(E)
                 assert sth.tree_size == len(entries) == before.tree_size + 1
                 assert entries[-1] == lost.to_bytes()
+
+                # the outcome of a commit is unknown: the board re-reads its database
+                storage.fail_after_commit = True
+                limbo = keys.ballot(E)
+                with pytest.raises(BoardRefusedError):
+                    await c.post(limbo)
+                with pytest.raises(BoardRefusedError) as e:
+                    await c.post(limbo)
+                assert e.value.code == "duplicate_entry"  # it did get committed
+                r = await c.post(keys.ballot(E))
+                assert r.index == sth.tree_size + 1
+                entries, last = await c.all_entries(E)  # heads consistent across it all
+                assert last.tree_size == sth.tree_size + 2
+                assert entries[sth.tree_size] == limbo.to_bytes()
         finally:
             await server.stop()
 
