@@ -1,0 +1,519 @@
+"""`tohyo trustee …`: keygen, status, run, export, offline, import (docs/trustees.md §11–13).
+
+The passphrase comes from `--passphrase-file`, else the `TOHYO_TRUSTEE_PASSPHRASE` environment
+variable, else a prompt without echo. Progress goes to stderr; no secret is ever printed.
+Exit status: 0 done; 2 a user error (wrong passphrase, board unreachable, …); 3 the duty was
+refused because the record is bad (for example, a proof of shuffle that fails).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import os
+import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tohyo.cli import CliError
+
+__all__ = ["PASSPHRASE_ENV", "register"]
+
+PASSPHRASE_ENV = "TOHYO_TRUSTEE_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+EXIT_REFUSED = 3
+log = logging.getLogger("tohyo.trustee")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _passphrase(args: argparse.Namespace, *, confirm: bool = False) -> str:
+    if getattr(args, "passphrase_file", None):
+        try:
+            text = Path(args.passphrase_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot read the passphrase file {args.passphrase_file}: "
+                           f"{exc.strerror}") from exc
+        text = text.rstrip("\r\n")
+    elif os.environ.get(PASSPHRASE_ENV):
+        text = os.environ[PASSPHRASE_ENV]
+    else:
+        if not sys.stdin.isatty():
+            raise CliError(f"no passphrase: use --passphrase-file or {PASSPHRASE_ENV}, "
+                           "or run in a terminal")
+        text = getpass.getpass("Keystore passphrase: ")
+        if confirm and getpass.getpass("Repeat the passphrase: ") != text:
+            raise CliError("the passphrases differ")
+    if not text:
+        raise CliError("the passphrase is empty")
+    return text
+
+
+def _open_keystore(path: str, passphrase: str) -> Any:
+    from trustees.errors import KeystoreTampered, WrongPassphrase
+    from trustees.keystore import load_keystore
+
+    try:
+        return load_keystore(path, passphrase)
+    except FileNotFoundError as exc:
+        raise CliError(f"no keystore file {path}") from exc
+    except WrongPassphrase as exc:
+        raise CliError(f"wrong passphrase for the keystore {path}") from exc
+    except KeystoreTampered as exc:
+        raise CliError(f"the keystore {path} cannot be opened: {exc}") from exc
+
+
+def _keystore_file(args: argparse.Namespace) -> Any:
+    from trustees.daemon import KeystoreFile
+
+    passphrase = _passphrase(args)
+    return KeystoreFile(args.keystore, passphrase, _open_keystore(args.keystore, passphrase))
+
+
+def _setup_logging(verbose: bool, name: str = "") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    prefix = f"tohyo trustee [{name}]" if name else "tohyo trustee"
+    handler.setFormatter(logging.Formatter(f"%(asctime)s {prefix}: %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("tohyo.trustee")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False
+
+
+def _executor(workers: int) -> Executor | None:
+    if workers < 1:
+        raise CliError("--workers must be at least 1")
+    return ProcessPoolExecutor(workers) if workers > 1 else None
+
+
+def _add_passphrase(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--passphrase-file",
+                   help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a "
+                        "prompt)")
+
+
+def _add_board(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--board", required=True, help="board URL, e.g. http://127.0.0.1:8600")
+    p.add_argument("--election", required=True, help="election id")
+    p.add_argument("--board-key", help="pin the board's public key (hex)")
+    p.add_argument("--allow-test-groups", action="store_true",
+                   help="accept a manifest with a test group (tests and simulations only)")
+    p.add_argument("--give-up-after", type=float, default=300.0,
+                   help="seconds of board outage before giving up (default 300)")
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from bulletin_board.client import BoardClient
+
+    return BoardClient(args.board, args.board_key)
+
+
+def _unreachable(args: argparse.Namespace, exc: BaseException) -> CliError:
+    return CliError(f"the board at {args.board} is unreachable ({type(exc).__name__})")
+
+
+async def _snapshot(args: argparse.Namespace) -> Any:
+    """Follow the board once (with bounded retries) and return the verified follower."""
+    from bulletin_board.client import BoardRefusedError
+    from trustees.daemon import _NETWORK_ERRORS, BoardFollower, DutyRefused
+
+    async with _client(args) as client:
+        follower = BoardFollower(client, args.election, allow_test_groups=args.allow_test_groups)
+        delay, waited = 0.2, 0.0
+        while True:
+            try:
+                await follower.poll()
+                return follower
+            except BoardRefusedError as exc:
+                raise CliError(f"the board refused: {exc.code}: {exc.detail}") from exc
+            except DutyRefused as exc:
+                raise CliError(f"the board's record does not verify: {exc}") from exc
+            except _NETWORK_ERRORS as exc:
+                if waited >= args.give_up_after:
+                    raise _unreachable(args, exc) from exc
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(2 * delay, 5.0)
+
+
+def _author_of(manifest: Any, author: str) -> tuple[str, int]:
+    for t in manifest.trustees:
+        if t.id == author:
+            return "trustee", t.index
+    for m in manifest.mix_servers:
+        if m.id == author:
+            return "mix", m.position
+    raise CliError(f"{author} is neither a trustee nor a mix server of the manifest")
+
+
+def _write(path: str, data: bytes) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from mixnet.rng import system_random
+    from trustees.config import generate_trustee_keys
+    from trustees.daemon import UNBOUND_ELECTION, UNBOUND_GROUP
+    from trustees.keystore import save_keystore
+    from trustees.private import TrusteeSecrets
+
+    if os.path.exists(args.keystore):
+        raise CliError(f"{args.keystore} exists; refusing to overwrite a keystore")
+    passphrase = _passphrase(args, confirm=True)
+    keys = generate_trustee_keys(system_random)
+    secrets = TrusteeSecrets(1, UNBOUND_ELECTION, UNBOUND_GROUP, keys)
+    try:
+        save_keystore(args.keystore, secrets, passphrase)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.keystore}: {exc.strerror}") from exc
+    pub = keys.public(1)
+    print(json.dumps({"signing_key": pub.ed25519_public.hex(),
+                      "exchange_key": pub.x25519_public.hex()}, sort_keys=True))
+    print(f"tohyo trustee: keystore written to {args.keystore}; put these PUBLIC keys in the "
+          "manifest (signing_key for a mix server)", file=sys.stderr)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from trustees.daemon import DutyRefused, find_identity, is_bound
+
+    secrets = _open_keystore(args.keystore, _passphrase(args))
+    pub = secrets.keys.public(1)
+    lines = [
+        f"keystore:      {args.keystore}",
+        f"signing key:   {pub.ed25519_public.hex()}",
+        f"exchange key:  {pub.x25519_public.hex()}",
+    ]
+    if is_bound(secrets):
+        lines += [
+            f"election:      {secrets.election.hex()} (fingerprint)",
+            f"number:        {secrets.trustee}",
+            f"group:         {secrets.group}",
+        ]
+    else:
+        lines.append("election:      not bound yet (bound when the daemon first reads a manifest)")
+    lines.append("polynomial:    " + ("saved (key ceremony in progress)"
+                                     if secrets.polynomial is not None else "none"))
+    lines.append("key share:     " + ("held" if secrets.share is not None else "none"))
+    if args.board:
+        if not args.election:
+            raise CliError("--board needs --election")
+        follower = asyncio.run(_snapshot(args))
+        state = follower.state
+        lines.append(f"board:         {args.board} election {args.election}, "
+                     f"{follower.size} entries, phase {state.phase}")
+        if state.manifest is not None:
+            for role in ("trustee", "mix"):
+                try:
+                    index, author = find_identity(state.manifest, secrets, role)
+                except DutyRefused:
+                    continue  # not this role
+                lines.append(f"role:          {author} ({role} {index})")
+                if role == "trustee":
+                    lines.append("share posted:  " + ("yes" if index in state.shares else "no"))
+                else:
+                    lines.append("shuffle posted: " + ("yes" if len(state.shuffles) >= index
+                                                       else "no"))
+    print("\n".join(lines))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from trustees.daemon import (
+        BoardUnreachable,
+        DutyRefused,
+        FollowSettings,
+        MixDuty,
+        TrusteeDuty,
+        follow,
+    )
+
+    _setup_logging(args.verbose, Path(args.keystore).stem)
+    keystore = _keystore_file(args)
+    settings = FollowSettings(
+        poll_min=args.poll_interval,
+        poll_max=max(args.poll_interval, args.max_poll_interval),
+        round_timeout=args.round_timeout,
+        give_up_after=args.give_up_after,
+    )
+    executor = _executor(args.workers)
+    duty: Any
+    if args.role == "mix":
+        duty = MixDuty(keystore, executor=executor)
+    else:
+        duty = TrusteeDuty(keystore, executor=executor)
+
+    async def main() -> None:
+        async with _client(args) as client:
+            await follow(client, args.election, duty, settings,
+                         allow_test_groups=args.allow_test_groups)
+
+    try:
+        asyncio.run(main())
+    except DutyRefused as exc:
+        log.error("refused: %s", exc)
+        return EXIT_REFUSED
+    except BoardUnreachable as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    log.info("done")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from election.policy import ceremony_config
+    from trustees.mixer import ShuffleRejected, verify_chain
+    from trustees.offline import export_decryption_input, export_dkg_input
+    from trustees.transfer import export_mix_input, transfer_input
+
+    follower = asyncio.run(_snapshot(args))
+    state = follower.state
+    if state.manifest is None:
+        raise CliError("the election has no manifest yet")
+    role, index = _author_of(state.manifest, args.author)
+    assert state.dkg is not None
+    if role == "trustee" and state.phase == "key_ceremony":
+        duty = "dkg"
+        bundle = export_dkg_input(ceremony_config(state.manifest), index, state.dkg.messages,
+                                  deadline=args.deadline)
+    elif role == "trustee" and state.phase == "decrypting":
+        duty = "decrypt"
+        assert state.pk is not None and state.mix_input is not None
+        try:
+            rows = verify_chain(state.pk, state.mix_input, follower.shuffle_bodies,
+                                state.fingerprint)
+        except ShuffleRejected as exc:
+            print(f"tohyo trustee: refusing to export for decryption: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
+        bundle = export_decryption_input(ceremony_config(state.manifest), index,
+                                         state.dkg.messages, rows)
+    elif role == "mix" and state.phase == "mixing" and len(state.shuffles) == index - 1:
+        duty = "mix"
+        assert state.pk is not None and state.mix_input is not None
+        bundle = export_mix_input(state.pk, state.fingerprint, index, state.mix_input,
+                                  follower.shuffle_bodies)
+    else:
+        raise CliError(f"nothing to export for {args.author} in phase {state.phase}")
+    _write(args.out, transfer_input(args.election, args.author, duty, bundle))
+    print(f"tohyo trustee: {duty} input for {args.author} written to {args.out} "
+          f"({follower.size} board entries)", file=sys.stderr)
+    return 0
+
+
+def _offline(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from bulletin_board.entry import sign_envelope
+    from mixnet.errors import DecodeError
+    from mixnet.rng import system_random
+    from trustees.config import CeremonyConfig
+    from trustees.daemon import bind_secrets
+    from trustees.errors import LocalProtocolError
+    from trustees.mixer import ShuffleRejected
+    from trustees.offline import (
+        read_decryption_output,
+        read_dkg_output,
+        run_decryption_offline,
+        run_dkg_offline,
+    )
+    from trustees.transfer import read_mix_output, read_transfer, run_mix_offline, transfer_output
+
+    _setup_logging(False)
+    try:
+        election, author, duty, bundle, _ = read_transfer(_read(args.input), "in")
+    except DecodeError as exc:
+        raise CliError(f"{args.input} is not a transfer input: {exc}") from exc
+    keystore = _keystore_file(args)
+    secrets = keystore.secrets
+    key = secrets.keys.ed25519_key()
+    pub = secrets.keys.public(1)
+    entries = []
+    try:
+        if duty in ("dkg", "decrypt"):
+            config = CeremonyConfig.from_json_value(json.loads(bundle)["config"])
+            matches = [k.index for k in config.trustees
+                       if (k.ed25519_public, k.x25519_public)
+                       == (pub.ed25519_public, pub.x25519_public)]
+            if not matches:
+                raise CliError("this keystore is not a trustee of the bundle's election")
+            bound = bind_secrets(secrets, matches[0], config.election, config.group.name)
+            if bound is not secrets:
+                keystore.save(bound)
+            if duty == "dkg":
+                out, new = run_dkg_offline(bundle, keystore.secrets, system_random)
+                keystore.save(new)  # before anything is posted
+                messages = read_dkg_output(out, config)
+                entries = [sign_envelope(key, election, "dkg", author, m.to_json_value())
+                           for m in messages]
+                outcome = json.loads(out)["outcome"]
+                state = ("done; key share " + ("saved" if new.share is not None else "missing")
+                         if outcome is not None else "in progress")
+                log.info("key ceremony step: %d messages to post; ceremony %s",
+                         len(messages), state)
+            else:
+                out = run_decryption_offline(bundle, keystore.secrets, system_random)
+                share = read_decryption_output(out, config)
+                entries = [sign_envelope(key, election, "decryption_share", author,
+                                         {"v": 1, "share": share.to_json_value()})]
+                log.info("decryption share made for %d factors", len(share.factors))
+        else:
+            doc = json.loads(bundle)
+            fingerprint = bytes.fromhex(doc["election"])
+            bound = bind_secrets(secrets, doc["position"], fingerprint, doc["group"]["name"])
+            if bound is not secrets:
+                keystore.save(dataclasses.replace(bound))
+            out = run_mix_offline(bundle, rng=system_random)
+            _, body = read_mix_output(out, fingerprint)
+            entries = [sign_envelope(key, election, "shuffle", author, body)]
+            log.info("shuffle made as mix server %d", doc["position"])
+    except ShuffleRejected as exc:
+        log.error("refused: %s", exc)
+        return EXIT_REFUSED
+    except (DecodeError, LocalProtocolError, KeyError, ValueError) as exc:
+        raise CliError(f"cannot run the {duty} duty: {exc}") from exc
+    _write(args.output, transfer_output(election, author, duty, out, entries))
+    print(f"tohyo trustee: {len(entries)} signed entries written to {args.output}",
+          file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from bulletin_board.client import BoardRefusedError
+    from bulletin_board.entry import verify_envelope
+    from election.policy import ceremony_config
+    from mixnet.errors import DecodeError, VerificationError
+    from trustees.daemon import _NETWORK_ERRORS
+    from trustees.offline import read_decryption_output, read_dkg_output
+    from trustees.transfer import read_mix_output, read_transfer
+
+    try:
+        election, author, duty, bundle, entries = read_transfer(_read(args.input), "out")
+    except DecodeError as exc:
+        raise CliError(f"{args.input} is not a transfer output: {exc}") from exc
+    if election != args.election:
+        raise CliError(f"{args.input} is for election {election}, not {args.election}")
+    follower = asyncio.run(_snapshot(args))
+    state = follower.state
+    if state.manifest is None:
+        raise CliError("the election has no manifest yet")
+    _author_of(state.manifest, author)
+    try:
+        if duty == "dkg":
+            expected = [m.to_json_value() for m in read_dkg_output(bundle,
+                                                                   ceremony_config(state.manifest))]
+        elif duty == "decrypt":
+            share = read_decryption_output(bundle, ceremony_config(state.manifest))
+            expected = [{"v": 1, "share": share.to_json_value()}]
+        else:
+            expected = [read_mix_output(bundle, state.fingerprint)[1]]
+        if [dict(e.body) for e in entries] != expected:
+            raise DecodeError("the signed entries are not the bundle's output")
+        for e in entries:
+            verify_envelope(e, state.authors[author].key)
+    except (DecodeError, VerificationError) as exc:
+        raise CliError(f"{args.input} does not check: {exc}") from exc
+
+    async def post_all() -> int:
+        posted = 0
+        async with _client(args) as client:
+            for e in entries:
+                try:
+                    receipt = await client.post(e)
+                    posted += 1
+                    print(f"tohyo trustee: posted {e.type} (entry {receipt.index})",
+                          file=sys.stderr)
+                except BoardRefusedError as exc:
+                    if exc.code != "duplicate_entry":
+                        raise CliError(f"the board refused {e.type}: {exc.code}: "
+                                       f"{exc.detail}") from exc
+        return posted
+
+    try:
+        n = asyncio.run(post_all())
+    except _NETWORK_ERRORS as exc:
+        raise _unreachable(args, exc) from exc
+    print(f"tohyo trustee: {n} of {len(entries)} entries posted (others already on the board)",
+          file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def register(subparsers: Any) -> None:
+    trustee = subparsers.add_parser("trustee", help="key ceremony, mixing and decryption duties")
+    sub = trustee.add_subparsers(dest="trustee_command", metavar="SUBCOMMAND")
+
+    keygen = sub.add_parser("keygen", help="new X25519 + Ed25519 keys in an encrypted keystore")
+    keygen.add_argument("--keystore", required=True)
+    _add_passphrase(keygen)
+    keygen.set_defaults(func=_keygen)
+
+    status = sub.add_parser("status", help="what the keystore holds (public facts only)")
+    status.add_argument("--keystore", required=True)
+    status.add_argument("--board", help="also show the election's phase and this party's duties")
+    status.add_argument("--election")
+    status.add_argument("--board-key")
+    status.add_argument("--allow-test-groups", action="store_true")
+    status.add_argument("--give-up-after", type=float, default=30.0)
+    _add_passphrase(status)
+    status.set_defaults(func=_status)
+
+    run = sub.add_parser("run", help="follow the board and perform this party's duties")
+    run.add_argument("--keystore", required=True)
+    run.add_argument("--role", choices=("trustee", "mix"), default="trustee")
+    _add_board(run)
+    run.add_argument("--round-timeout", type=float, default=120.0,
+                     help="seconds without new DKG messages before acting on the round's "
+                          "deadline (default 120)")
+    run.add_argument("--poll-interval", type=float, default=0.5,
+                     help="first delay between polls; doubles while idle (default 0.5)")
+    run.add_argument("--max-poll-interval", type=float, default=5.0)
+    run.add_argument("--workers", type=int, default=1,
+                     help="processes for the shuffle, proofs and shares (default 1: inline)")
+    run.add_argument("-v", "--verbose", action="store_true")
+    _add_passphrase(run)
+    run.set_defaults(func=_run)
+
+    export = sub.add_parser("export", help="write the input of a duty for an offline machine")
+    _add_board(export)
+    export.add_argument("--author", required=True, help="the trustee or mix server id")
+    export.add_argument("--out", required=True)
+    export.add_argument("--deadline", action="store_true",
+                        help="tell the offline trustee that the round's time is up")
+    export.set_defaults(func=_export)
+
+    offline = sub.add_parser("offline", help="run a duty from an input file (no network)")
+    offline.add_argument("--keystore", required=True)
+    offline.add_argument("--in", dest="input", required=True)
+    offline.add_argument("--out", dest="output", required=True)
+    _add_passphrase(offline)
+    offline.set_defaults(func=_offline)
+
+    imp = sub.add_parser("import", help="check and post the entries an offline run wrote")
+    _add_board(imp)
+    imp.add_argument("--in", dest="input", required=True)
+    imp.set_defaults(func=_import)
+
+    trustee.set_defaults(func=lambda args: (trustee.print_help(), 2)[1])

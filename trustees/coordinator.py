@@ -1,0 +1,183 @@
+"""Moving an election along from public information only (docs/trustees.md §12).
+
+Everything here can be computed by anyone from the board: the joint key when the ceremony is
+complete, the mix input, the combination of t decryption shares and the count. The
+administrator signs and posts these entries; tests and simulations use `Coordinator`, which
+follows the board with the same verified `BoardFollower` as the daemons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bulletin_board.client import BoardClient, BoardRefusedError
+from bulletin_board.entry import sign_envelope
+from election.manifest import Manifest
+from election.policy import ElectionRecordState, joint_key_body, mix_input_of
+from mixnet import elgamal
+from trustees.daemon import BoardFollower
+from trustees.decryption import DecryptionResult, DecryptionShare, combine_shares
+from trustees.dkg import PublicRecord
+from trustees.mixer import verify_chain
+
+__all__ = [
+    "Coordinator",
+    "ceremony_complete",
+    "count",
+    "joint_key_entry",
+    "mix_input_entry",
+    "result_entry",
+]
+
+
+def ceremony_complete(record: PublicRecord) -> bool:
+    """Every trustee has posted its complaints and every accused valid dealer has revealed."""
+    if len(record.complaints) < record.config.n:
+        return False
+    valid = set(record.valid_dealers())
+    return all(i in record.reveals for i, _ in record.accusations() if i in valid)
+
+
+def joint_key_entry(state: ElectionRecordState) -> dict[str, Any]:
+    """The joint_key body: pk, every X_j and QUAL derived from the posted DKG messages."""
+    assert state.dkg is not None
+    return joint_key_body(state.dkg.outcome())
+
+
+def mix_input_entry(state: ElectionRecordState) -> dict[str, Any]:
+    """The mix_input body: the last ballot of every voter, in board order."""
+    indices, rows = mix_input_of(state)
+    return {"v": 1, "entries": indices, "rows": [elgamal.row_to_json(r) for r in rows]}
+
+
+def count(manifest: Manifest, plaintexts: tuple[tuple[int, ...], ...]) -> dict[str, Any]:
+    """Per contest: votes per option and blank ballots.
+
+    single: the slot holds option number + 1; k_of_n: every non-zero slot counts for its
+    option; ranked: first preferences (the option whose slot holds rank 1). A ballot with no
+    choice in a contest is blank there. (The verifier owns the full counting rules.)
+    """
+    out: dict[str, Any] = {}
+    for contest, cols in manifest.contest_slices():
+        votes = {o.id: 0 for o in contest.options}
+        blank = 0
+        for row in plaintexts:
+            slots = row[cols]
+            if contest.rule == "ranked":
+                chosen = [contest.options[i].id for i, r in enumerate(slots) if r == 1]
+            else:
+                chosen = [contest.options[v - 1].id for v in slots
+                          if 1 <= v <= len(contest.options)]
+            for option in chosen:
+                votes[option] += 1
+            blank += not chosen
+        out[contest.id] = {"options": votes, "blank": blank}
+    return out
+
+
+def decryption_shares(follower: BoardFollower) -> list[DecryptionShare]:
+    group = follower.state.group
+    assert group is not None
+    return [
+        DecryptionShare.from_json_value(env.body["share"], group)
+        for env in follower.envelopes
+        if env.type == "decryption_share"
+    ]
+
+
+def combine(follower: BoardFollower, executor: Executor | None = None) -> DecryptionResult:
+    """Verify the shuffles, then every posted share; combine t valid ones."""
+    state = follower.state
+    manifest = follower.manifest
+    assert state.dkg is not None and state.pk is not None and state.mix_input is not None
+    rows = verify_chain(state.pk, state.mix_input, follower.shuffle_bodies, state.fingerprint,
+                        executor=executor)
+    outcome = state.dkg.outcome()
+    bound = max(c.max_slot_value for c in manifest.contests) + 1
+    return combine_shares(rows, decryption_shares(follower), outcome.verification_keys,
+                          manifest.threshold, election=state.fingerprint, bound=bound,
+                          executor=executor)
+
+
+def result_entry(follower: BoardFollower, executor: Executor | None = None) -> dict[str, Any]:
+    """The result body {v, trustees, plaintexts, tally} from the shares on the board."""
+    result = combine(follower, executor)
+    return {
+        "v": 1,
+        "trustees": list(result.used),
+        "plaintexts": [list(p) for p in result.plaintexts],
+        "tally": count(follower.manifest, result.plaintexts),
+    }
+
+
+class Coordinator:
+    """The administrator's moves, computed from the board (for tests and simulations)."""
+
+    def __init__(self, client: BoardClient, admin_key: Ed25519PrivateKey, election: str, *,
+                 allow_test_groups: bool = False) -> None:
+        self.client = client
+        self.key = admin_key
+        self.election = election
+        self.follower = BoardFollower(client, election, allow_test_groups=allow_test_groups)
+
+    @property
+    def state(self) -> ElectionRecordState:
+        return self.follower.state
+
+    async def refresh(self) -> None:
+        await self.follower.poll()
+
+    async def wait_until(self, condition: Callable[[ElectionRecordState], bool], what: str,
+                         timeout: float, interval: float = 0.2) -> None:
+        """Poll until `condition(state)`; raise `TimeoutError` naming `what` after `timeout`."""
+        end = time.monotonic() + timeout
+        while True:
+            await self.refresh()
+            if condition(self.state):
+                return
+            if time.monotonic() > end:
+                raise TimeoutError(f"waited {timeout:g} s for {what}")
+            await asyncio.sleep(interval)
+
+    async def post(self, type_: str, body: dict[str, Any]) -> int:
+        receipt = await self.client.post(sign_envelope(self.key, self.election, type_, "admin",
+                                                       body))
+        await self.refresh()
+        return receipt.index
+
+    async def phase(self, name: str) -> None:
+        await self.post("phase", {"phase": name})
+
+    async def joint_key(self, timeout: float) -> dict[str, Any]:
+        """Wait for the ceremony to complete, post the joint key, return its body."""
+        await self.wait_until(lambda s: s.dkg is not None and ceremony_complete(s.dkg),
+                              "the key ceremony", timeout)
+        body = joint_key_entry(self.state)
+        await self.post("joint_key", body)
+        return body
+
+    async def mix_input(self) -> dict[str, Any]:
+        body = mix_input_entry(self.state)
+        await self.post("mix_input", body)
+        return body
+
+    async def result(self, timeout: float, shares: int | None = None,
+                     executor: Executor | None = None) -> dict[str, Any]:
+        """Wait for `shares` decryption shares (default t), combine, post the result."""
+        manifest = self.follower.manifest
+        needed = manifest.threshold if shares is None else shares
+        await self.wait_until(lambda s: len(s.shares) >= needed,
+                              f"{needed} decryption shares", timeout)
+        body = await asyncio.to_thread(result_entry, self.follower, executor)
+        try:
+            await self.post("result", body)
+        except BoardRefusedError as exc:
+            if exc.code != "duplicate_entry":
+                raise
+        return body

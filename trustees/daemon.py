@@ -1,0 +1,582 @@
+"""The trustee and mix-server daemon: follow the board, do this party's duties.
+
+Specification: docs/trustees.md §11.
+
+`BoardFollower` keeps a verified copy of one election's record: every entry it accepts is
+covered by a signed tree head of the board's key, consistent with every head seen before
+(`BoardClient` checks both), and signed by the author the manifest names; it replays the entries
+through the election policy's state (`election.policy`), so it sees the phases, the DKG record,
+the mix input, the shuffles and the shares exactly as the board does.
+
+`follow` polls the board from its last position with a bounded exponential backoff and hands
+every batch of new entries to a duty, which returns the entries to post:
+
+- `TrusteeDuty`: the key ceremony (feed every posted DKG message to a `DkgTrustee`, post what it
+  returns, call `deadline()` when nothing new arrives for `round_timeout` seconds; the
+  polynomial is saved in the keystore *before* the commitments are posted, and the share x_j as
+  soon as it is known), then its decryption share for the last shuffle's outputs, after
+  verifying every proof of shuffle;
+- `MixDuty`: at its turn, verify every earlier proof of shuffle, then shuffle, prove and post.
+
+A restarted daemon rebuilds everything from its keystore and a replay of the board. Progress
+goes to the `tohyo.trustee` logger (stderr in the CLI); no secret is ever logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bulletin_board.client import BoardClient, BoardRefusedError
+from bulletin_board.entry import Envelope, decode_envelope, sign_envelope, verify_envelope
+from bulletin_board.log import MerkleLog, hash_leaf
+from election.manifest import Manifest
+from election.policy import ElectionPolicy, ElectionRecordState, ceremony_config
+from mixnet.errors import DecodeError, TohyoError, VerificationError
+from mixnet.rng import RandomSource, system_random
+from trustees.decryption import make_share
+from trustees.dkg import DkgTrustee, Phase
+from trustees.errors import LocalProtocolError, PeerProtocolError
+from trustees.keystore import KdfParams, save_keystore
+from trustees.messages import DkgMessage, decode_message
+from trustees.mixer import ShuffleRejected, mix, verify_chain
+from trustees.offline import key_share_from_secrets
+from trustees.private import TrusteeSecrets
+
+__all__ = [
+    "UNBOUND_ELECTION",
+    "BoardFollower",
+    "BoardUnreachable",
+    "DutyRefused",
+    "FollowSettings",
+    "KeystoreFile",
+    "MixDuty",
+    "TrusteeDuty",
+    "bind_secrets",
+    "follow",
+    "is_bound",
+]
+
+log = logging.getLogger("tohyo.trustee")
+
+#: The election fingerprint of a keystore made by `tohyo trustee keygen`, before any manifest.
+UNBOUND_ELECTION = bytes(32)
+UNBOUND_GROUP = "unbound"
+
+
+class DutyRefused(TohyoError):
+    """The record does not allow this duty (bad proof, foreign keystore, …); `check` names it."""
+
+    def __init__(self, check: str, detail: str) -> None:
+        self.check, self.detail = check, detail
+        super().__init__(f"{check}: {detail}")
+
+
+class BoardUnreachable(TohyoError):
+    """The board did not answer for longer than the daemon was told to wait."""
+
+
+# ---------------------------------------------------------------- keystore and identity
+
+
+@dataclass
+class KeystoreFile:
+    """The keystore path, the passphrase to re-seal it, and the secrets. Never printed."""
+
+    path: str
+    passphrase: str | bytes = field(repr=False)
+    secrets: TrusteeSecrets = field(repr=False)
+    kdf: KdfParams | None = None
+
+    def __repr__(self) -> str:
+        return f"KeystoreFile({self.path!r}, <hidden>)"
+
+    __str__ = __repr__
+
+    def save(self, secrets: TrusteeSecrets) -> None:
+        """Write `secrets` (atomically, fsynced) and keep them."""
+        save_keystore(self.path, secrets, self.passphrase, kdf=self.kdf, overwrite=True)
+        self.secrets = secrets
+
+
+def is_bound(secrets: TrusteeSecrets) -> bool:
+    return secrets.election != UNBOUND_ELECTION
+
+
+def find_identity(manifest: Manifest, secrets: TrusteeSecrets, role: str) -> tuple[int, str]:
+    """(index or position, author id) of these keys in the manifest, for `role`."""
+    pub = secrets.keys.public(1)
+    signing, exchange = pub.ed25519_public.hex(), pub.x25519_public.hex()
+    if role == "trustee":
+        for t in manifest.trustees:
+            if t.signing_key == signing:
+                if t.exchange_key != exchange:
+                    raise DutyRefused("manifest.keys", f"{t.id}'s exchange key is not this one")
+                return t.index, t.id
+    else:
+        for m in manifest.mix_servers:
+            if m.signing_key == signing:
+                return m.position, m.id
+    raise DutyRefused("manifest.keys", f"this keystore's key is not a {role} of the manifest")
+
+
+def bind_secrets(secrets: TrusteeSecrets, index: int, fingerprint: bytes,
+                 group: str) -> TrusteeSecrets:
+    """Bind an unbound keystore's keys to an election; refuse a keystore of another one."""
+    if is_bound(secrets):
+        if secrets.election != fingerprint:
+            raise DutyRefused("keystore.election", "this keystore belongs to another election")
+        if secrets.trustee != index:
+            raise DutyRefused(
+                "keystore.index",
+                f"the keystore is number {secrets.trustee}, the manifest says {index}",
+            )
+        return secrets
+    return dataclasses.replace(secrets, trustee=index, election=fingerprint, group=group)
+
+
+# ---------------------------------------------------------------- following the board
+
+
+class BoardFollower:
+    """A verified local copy of one election's record and the policy's view of it."""
+
+    def __init__(self, client: BoardClient, election: str, *, allow_test_groups: bool = False):
+        self.client = client
+        self.election = election
+        self.allow_test_groups = allow_test_groups
+        self.policy = ElectionPolicy(allow_test_groups=allow_test_groups)
+        self.state: ElectionRecordState = self.policy.initial_state(election)
+        self.envelopes: list[Envelope] = []
+        self.shuffle_bodies: list[dict[str, Any]] = []
+        self._log = MerkleLog()
+
+    @property
+    def size(self) -> int:
+        return len(self.envelopes)
+
+    @property
+    def manifest(self) -> Manifest:
+        if self.state.manifest is None:
+            raise LocalProtocolError("no manifest yet")
+        return self.state.manifest
+
+    async def poll(self) -> list[tuple[int, Envelope]]:
+        """Fetch, verify and apply the entries after the last one seen."""
+        head = await self.client.tree_head(self.election)  # signature and consistency checked
+        start = self.size
+        if head.tree_size <= start:
+            return []
+        raw = await self.client.entries_range(self.election, start, head.tree_size)
+        for data in raw:
+            self._log.append(hash_leaf(data))
+        if self._log.root() != head.root_hash:
+            self._log.truncate(start)
+            raise DutyRefused("entries.root", "the entries do not rebuild the board's signed head")
+        new = []
+        for index, data in enumerate(raw, start=start):
+            try:
+                env = decode_envelope(data)
+                self._accept(env, index)
+            except (DecodeError, VerificationError) as exc:
+                raise DutyRefused("entry", f"entry {index}: {exc}") from exc
+            new.append((index, env))
+            if index == 0 and await self.client.board_key_hex() != self.manifest.board_key:
+                raise DutyRefused("manifest.board_key", "the manifest names another board key")
+        return new
+
+    def _accept(self, env: Envelope, index: int) -> None:
+        if env.election != self.election:
+            raise VerificationError("entry.election", "entry of another election")
+        if index == 0:
+            if env.type != "manifest" or set(env.body) != {"manifest"}:
+                raise VerificationError("entry.manifest", "the first entry is the manifest")
+            manifest = Manifest.from_json(env.body["manifest"])
+            if manifest.election_id != self.election:
+                raise VerificationError("entry.manifest", "the manifest names another election")
+            if not self.allow_test_groups:
+                manifest.check_production()
+            verify_envelope(
+                env, Ed25519PublicKey.from_public_bytes(bytes.fromhex(manifest.admin_key))
+            )
+        else:
+            author = self.state.authors.get(env.author)
+            if author is None:
+                raise VerificationError("entry.author", f"{env.author} is not in the manifest")
+            verify_envelope(env, author.key)
+        self.policy.on_accept(self.state, env, index)
+        self.envelopes.append(env)
+        if env.type == "shuffle":
+            self.shuffle_bodies.append(dict(env.body))
+
+
+@dataclass(frozen=True)
+class FollowSettings:
+    """Timing of the daemon (seconds)."""
+
+    poll_min: float = 0.2
+    poll_max: float = 5.0
+    round_timeout: float = 120.0
+    give_up_after: float = 300.0
+
+
+class Duty(Protocol):
+    finished: bool
+
+    def step(
+        self, follower: BoardFollower, new: Sequence[tuple[int, Envelope]], idle: bool
+    ) -> list[Envelope]: ...
+
+
+_NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+def _describe(env: Envelope) -> str:
+    kind = env.body.get("kind") if env.type == "dkg" else None
+    return f"{env.type} {kind}" if kind else env.type
+
+
+async def _post(client: BoardClient, env: Envelope, settings: FollowSettings) -> None:
+    delay = settings.poll_min
+    since = time.monotonic()
+    while True:
+        try:
+            receipt = await client.post(env)
+        except BoardRefusedError as exc:
+            if exc.code == "duplicate_entry":
+                log.info("already on the board: %s", _describe(env))
+                return
+            if exc.status >= 500 or exc.code == "busy":
+                pass  # retried below
+            else:
+                raise DutyRefused(f"board.{exc.code}", f"the board refused {_describe(env)}: "
+                                  f"{exc.detail}") from exc
+        except _NETWORK_ERRORS as exc:
+            if time.monotonic() - since > settings.give_up_after:
+                raise BoardUnreachable(f"{client.base_url} is unreachable ({type(exc).__name__})"
+                                       ) from exc
+            log.warning("posting failed (%s); retrying in %.1f s", type(exc).__name__, delay)
+        else:
+            log.info("posted %s (entry %d)", _describe(env), receipt.index)
+            return
+        await asyncio.sleep(delay)
+        delay = min(2 * delay, settings.poll_max)
+
+
+async def follow(
+    client: BoardClient,
+    election: str,
+    duty: Duty,
+    settings: FollowSettings = FollowSettings(),
+    *,
+    allow_test_groups: bool = False,
+) -> BoardFollower:
+    """Follow the board until `duty.finished`; raises `DutyRefused` or `BoardUnreachable`."""
+    follower = BoardFollower(client, election, allow_test_groups=allow_test_groups)
+    delay = settings.poll_min
+    last_new = time.monotonic()
+    unreachable_since: float | None = None
+    waiting_logged = False
+    phase: str | None = None
+    while not duty.finished:
+        try:
+            new = await follower.poll()
+            unreachable_since = None
+        except BoardRefusedError as exc:
+            if exc.code != "unknown_election":
+                raise DutyRefused(f"board.{exc.code}", exc.detail) from exc
+            if not waiting_logged:
+                log.info("election %s is not on the board yet; waiting", election)
+                waiting_logged = True
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, settings.poll_max)
+            continue
+        except VerificationError as exc:
+            raise DutyRefused(exc.check, f"the board's tree heads do not verify: {exc.detail}"
+                              ) from exc
+        except _NETWORK_ERRORS as exc:
+            now = time.monotonic()
+            unreachable_since = unreachable_since or now
+            if now - unreachable_since > settings.give_up_after:
+                raise BoardUnreachable(
+                    f"{client.base_url} is unreachable ({type(exc).__name__}); gave up after "
+                    f"{settings.give_up_after:g} s"
+                ) from exc
+            log.warning("board unreachable (%s); retrying in %.1f s", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, settings.poll_max)
+            continue
+        now = time.monotonic()
+        if new:
+            last_new = now
+            if follower.state.phase != phase:
+                phase = follower.state.phase
+                log.info("board: election %s is in phase %s (%d entries)", election, phase,
+                         follower.size)
+        idle = now - last_new >= settings.round_timeout
+        out = await asyncio.to_thread(duty.step, follower, new, idle)
+        if idle:
+            last_new = time.monotonic()  # the deadline was applied: a new round starts
+        for env in out:
+            await _post(client, env, settings)
+        if new or out:
+            delay = settings.poll_min
+            continue
+        await asyncio.sleep(delay)
+        delay = min(2 * delay, settings.poll_max)
+    return follower
+
+
+# ---------------------------------------------------------------- duties
+
+
+class _BaseDuty:
+    role = ""
+
+    def __init__(self, keystore: KeystoreFile, *, rng: RandomSource = system_random,
+                 executor: Executor | None = None) -> None:
+        self.keystore = keystore
+        self.rng = rng
+        self.executor = executor
+        self.finished = False
+        self.index = 0
+        self.author = ""
+        self._said: set[str] = set()
+
+    def _once(self, key: str, message: str, *args: Any) -> None:
+        if key not in self._said:
+            self._said.add(key)
+            log.info(message, *args)
+
+    def _bind(self, follower: BoardFollower) -> None:
+        if self.index:
+            return
+        manifest = follower.manifest
+        index, author = find_identity(manifest, self.keystore.secrets, self.role)
+        secrets = self.keystore.secrets
+        bound = bind_secrets(secrets, index, follower.state.fingerprint,
+                             manifest.group_object().name)
+        if bound is not secrets:
+            self.keystore.save(bound)
+            log.info("keystore bound to election %s as %s", follower.election, author)
+        self.index, self.author = index, author
+        log.info("acting as %s (%s %d) in election %s", author, self.role, index,
+                 follower.election)
+
+    def _sign(self, follower: BoardFollower, type_: str, body: dict[str, Any]) -> Envelope:
+        key = self.keystore.secrets.keys.ed25519_key()
+        return sign_envelope(key, follower.election, type_, self.author, body)
+
+
+class TrusteeDuty(_BaseDuty):
+    """Key ceremony, then the decryption share. See the module docstring."""
+
+    role = "trustee"
+
+    def __init__(self, keystore: KeystoreFile, *, rng: RandomSource = system_random,
+                 executor: Executor | None = None) -> None:
+        super().__init__(keystore, rng=rng, executor=executor)
+        self.machine: DkgTrustee | None = None
+        self.ceremony_over = False
+
+    def step(
+        self, follower: BoardFollower, new: Sequence[tuple[int, Envelope]], idle: bool
+    ) -> list[Envelope]:
+        state = follower.state
+        if state.phase is None:
+            return []
+        self._bind(follower)
+        messages = self._ceremony(follower, new, idle)
+        out = [self._sign(follower, "dkg", m.to_json_value()) for m in messages]
+        return out + self._decrypt(follower)
+
+    # -- key ceremony --
+    def _ceremony(
+        self, follower: BoardFollower, new: Sequence[tuple[int, Envelope]], idle: bool
+    ) -> list[DkgMessage]:
+        state = follower.state
+        assert state.dkg is not None
+        secrets = self.keystore.secrets
+        if self.ceremony_over:
+            return []
+        if secrets.share is not None:
+            self.ceremony_over = True
+            log.info("key ceremony: the keystore holds this trustee's key share")
+            return []
+        if state.phase == "setup":
+            self._once("setup", "waiting for the key ceremony to open")
+            return []
+        in_ceremony = state.phase == "key_ceremony"
+        out: list[DkgMessage] = []
+        if self.machine is None:
+            config = ceremony_config(follower.manifest)
+            machine = DkgTrustee(config, self.index, secrets.keys, self.rng,
+                                 secrets.polynomial_object())
+            if secrets.polynomial is not None:
+                log.info("key ceremony: resuming with the polynomial saved in the keystore")
+            for msg in state.dkg.messages:
+                self._feed(machine, msg)
+            if not in_ceremony and machine.polynomial is None:
+                self.ceremony_over = True
+                log.error("key ceremony: it ended before this trustee dealt; no key share")
+                return []
+            try:
+                out += machine.start()
+            except LocalProtocolError as exc:
+                raise DutyRefused("DKG dealing", str(exc)) from exc
+            self.machine = machine
+            assert machine.polynomial is not None
+            if secrets.polynomial is None:
+                # saved before anything it produced is posted: a restart deals the same f_j
+                coefficients = tuple(a.value for a in machine.polynomial.coefficients)
+                self.keystore.save(dataclasses.replace(secrets, polynomial=coefficients))
+                log.info("key ceremony: polynomial saved in the keystore; dealing")
+        else:
+            dkg_new = [env for _, env in new if env.type == "dkg"]
+            group = state.group
+            assert group is not None
+            for env in dkg_new:
+                out += self._feed(self.machine, decode_message(dict(env.body), group))
+        machine = self.machine
+        if machine.phase is not Phase.DONE and (idle or not in_ceremony):
+            if in_ceremony:
+                log.info("key ceremony: nothing new for the round's time; acting on what is "
+                         "posted (phase %s)", machine.phase.value)
+                out += machine.deadline()
+            else:
+                # the ceremony is closed on the board: finish on what was posted
+                for _ in range(4):
+                    machine.deadline()
+                    if _done(machine):
+                        break
+                out = []
+        if machine.phase is Phase.DONE:
+            self._finish(machine)
+        posted = set(state.dkg.slots)
+        return [m for m in out if m.slot not in posted] if in_ceremony else []
+
+    def _feed(self, machine: DkgTrustee, msg: DkgMessage) -> list[DkgMessage]:
+        if machine.phase is Phase.DONE:
+            return []
+        try:
+            return machine.receive(msg)
+        except PeerProtocolError as exc:
+            log.warning("key ceremony: a posted message is refused (%s)", exc)
+            return []
+
+    def _finish(self, machine: DkgTrustee) -> None:
+        self.ceremony_over = True
+        outcome = machine.outcome
+        for i, reason in sorted(outcome.disqualified.items()):
+            log.warning("key ceremony: trustee %d disqualified: %s", i, reason)
+        if machine.key_share is None:
+            log.error("key ceremony: done, but this trustee holds no usable share: %s",
+                      machine.share_problem)
+            return
+        secrets = self.keystore.secrets
+        self.keystore.save(dataclasses.replace(
+            secrets, polynomial=None, share=machine.key_share.secret.value))
+        log.info("key ceremony: done; joint key %s…, qualified %s; key share saved",
+                 outcome.pk.to_hex()[:16], list(outcome.qualified))
+
+    # -- decryption --
+    def _decrypt(self, follower: BoardFollower) -> list[Envelope]:
+        state = follower.state
+        if state.phase == "tallied":
+            self.finished = True
+            log.info("the election is tallied")
+            return []
+        if state.phase != "decrypting":
+            return []
+        if self.index in state.shares:
+            self.finished = True
+            log.info("decryption: this trustee's share is on the board; duties done")
+            return []
+        if "share-made" in self._said:
+            return []
+        secrets = self.keystore.secrets
+        if secrets.share is None:
+            raise DutyRefused("decryption", "this trustee holds no key share")
+        assert state.dkg is not None and state.mix_input is not None and state.pk is not None
+        outcome = state.dkg.outcome()
+        if outcome.pk != state.pk:
+            raise DutyRefused("joint_key", "the posted joint key is not the ceremony's outcome")
+        log.info("decryption: verifying %d proofs of shuffle", len(follower.shuffle_bodies))
+        try:
+            rows = verify_chain(state.pk, state.mix_input, follower.shuffle_bodies,
+                                state.fingerprint, executor=self.executor)
+        except ShuffleRejected as exc:
+            raise DutyRefused(exc.check, f"refusing to decrypt: {exc}") from exc
+        try:
+            key_share = key_share_from_secrets(secrets, outcome)
+        except LocalProtocolError as exc:
+            raise DutyRefused("decryption", str(exc)) from exc
+        log.info("decryption: making the share for %d rows", len(rows))
+        share = make_share(key_share, rows, election=state.fingerprint, rng=self.rng,
+                           executor=self.executor)
+        self._said.add("share-made")
+        return [self._sign(follower, "decryption_share",
+                           {"v": 1, "share": share.to_json_value()})]
+
+
+def _done(machine: DkgTrustee) -> bool:
+    return machine.phase is Phase.DONE
+
+
+class MixDuty(_BaseDuty):
+    """At this mix server's turn: verify the earlier shuffles, shuffle, prove, post."""
+
+    role = "mix"
+
+    def step(
+        self, follower: BoardFollower, new: Sequence[tuple[int, Envelope]], idle: bool
+    ) -> list[Envelope]:
+        state = follower.state
+        if state.phase is None:
+            return []
+        self._bind(follower)
+        done = len(state.shuffles)
+        if done >= self.index:
+            self.finished = True
+            log.info("mixing: this mix server's shuffle is on the board; duty done")
+            return []
+        if state.phase in ("decrypting", "tallied"):
+            self.finished = True
+            log.error("mixing: the mixing phase is over without this mix server's shuffle")
+            return []
+        if state.phase != "mixing":
+            self._once("wait-phase", "waiting for the mixing phase")
+            return []
+        if done < self.index - 1:
+            self._once(f"wait-{done}", "mixing: waiting for mix server %d", done + 1)
+            return []
+        if "mixed" in self._said:
+            return []
+        assert state.pk is not None and state.mix_input is not None
+        log.info("mixing: verifying %d earlier proofs of shuffle", done)
+        try:
+            rows = verify_chain(state.pk, state.mix_input, follower.shuffle_bodies,
+                                state.fingerprint, executor=self.executor)
+        except ShuffleRejected as exc:
+            log.error("mixing: refusing to mix over shuffle %d: %s fails (%s)",
+                      exc.position, exc.check, exc.detail)
+            raise DutyRefused(exc.check, f"refusing to mix: {exc}") from exc
+        log.info("mixing: shuffling and proving %d rows as mix server %d", len(rows), self.index)
+        body = mix(state.pk, rows, state.fingerprint, self.index, rng=self.rng,
+                   executor=self.executor)
+        self._said.add("mixed")
+        return [self._sign(follower, "shuffle", body)]
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
