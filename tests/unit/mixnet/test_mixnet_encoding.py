@@ -289,3 +289,20 @@ def test_hex_encoding_refuses_what_does_not_fit() -> None:
         int_to_hex(-1, 4)
     assert int_to_hex(255, 1) == "ff"
     assert int_to_hex(0, 3) == "000000"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="encoding.parse_canonical_json lets RecursionError escape on deeply nested input",
+)
+@pytest.mark.parametrize("depth", [1000, 20000])
+def test_deeply_nested_json_is_a_decode_error(depth: int) -> None:
+    data = b"[" * depth + b"]" * depth  # a few kilobytes of outside input
+    with pytest.raises(DecodeError):
+        parse_canonical_json(data)
+
+
+def test_moderately_nested_json_is_accepted() -> None:
+    data = b"[" * 50 + b"]" * 50
+    assert canonical_json(parse_canonical_json(data)) == data

@@ -402,3 +402,13 @@ def test_message_encoding_limits(name: str) -> None:
         assert group.decode_message(group.encode_message(39), 40) == 39
         with pytest.raises(DecodeError):
             group.decode_message(group.hash_to_element(b"not small"), 64)
+
+
+@pytest.mark.parametrize("name", SMALL_GROUPS)
+@given(data=st.data(), n=st.integers(0, 12))
+@settings(max_examples=10, deadline=None)
+def test_pow_many_matches_pow(name: str, data: st.DataObject, n: int) -> None:
+    group = get_group(name)
+    bases = [group.hash_to_element(bytes([i, n, 7])) for i in range(n)]
+    e = data.draw(st.integers(0, group.order - 1) | st.sampled_from([0, 1, group.order - 1]))
+    assert group.pow_many(bases, e) == [b**e for b in bases]

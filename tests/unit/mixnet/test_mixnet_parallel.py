@@ -17,6 +17,7 @@ from mixnet.errors import VerificationError
 from mixnet.generators import derive_generators
 from mixnet.groups import get_group
 from mixnet.parallel import MIN_PARALLEL_ITEMS, chunk_bounds
+from mixnet.proofs.decryption import decryption_factors
 from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as tw
 from mixnet.shuffle.shuffle import shuffle
@@ -134,3 +135,19 @@ def test_shuffle_proof_is_identical_in_parallel(name: str, pool: CountingPool) -
             )
         checks.append(info.value.check)
     assert checks[0] == checks[1] and checks[0].startswith("TW")
+
+
+@pytest.mark.parametrize("name", SMALL_GROUPS)
+def test_pow_many_and_decryption_factors_are_identical_in_parallel(
+    name: str, pool: CountingPool
+) -> None:
+    group = get_group(name)
+    rng = DeterministicRandom(name)
+    kp = keygen(group, rng)
+    rows, _ = encrypt_rows(kp.public, [[i % 3] for i in range(N)], rng)
+    bs = [row[0].b for row in rows]
+    inline = group.pow_many(bs, kp.secret.value)
+    assert inline[:5] == [b**kp.secret for b in bs[:5]]
+    assert group.pow_many(bs, kp.secret.value, pool) == inline
+    assert pool.used()
+    assert decryption_factors(kp.secret, rows, pool) == decryption_factors(kp.secret, rows)
