@@ -1,5 +1,6 @@
 """Prime-order groups behind one interface (docs/protocol.md §1)."""
 
+import mixnet.groups.ec  # noqa: F401  (registers the "secp256k1" group)
 from mixnet.groups.base import Element, Group, Scalar
 from mixnet.groups.modp import ModpGroup
 from mixnet.groups.params import GroupParameters, check_generation

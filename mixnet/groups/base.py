@@ -41,6 +41,9 @@ class Element:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("elements are immutable")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Element, (self.group, self.value))
+
     def _same(self, other: Element) -> None:
         if other.group != self.group:
             raise ValueError("elements of different groups")
@@ -105,6 +108,9 @@ class Scalar:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("scalars are immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Scalar, (self.group, self.value))
 
     def _other(self, other: Scalar | int) -> int:
         if isinstance(other, Scalar):

@@ -133,8 +133,14 @@ def group_from_description(description: object, *, recheck: bool = False) -> Gro
         raise DecodeError(str(exc)) from exc
     if group.description() != description:
         raise DecodeError(f"description of {description['name']!r} differs from the standard")
-    if recheck and isinstance(group, ModpGroup):
-        check_generation(group.params)
+    if recheck:
+        if isinstance(group, ModpGroup):
+            check_generation(group.params)
+        else:
+            check = getattr(group, "check_parameters", None)
+            if check is None:
+                raise ParameterError(f"no way to re-check the parameters of {group.name!r}")
+            check()
     return group
 
 
