@@ -47,6 +47,7 @@ class Limits:
     max_connections: int = 512
     max_cosignatures: int = 64
     max_elections_listed: int = 1000
+    max_pending_posts: int = 1024  # posts waiting for an election's lock; beyond: 429 busy
 
 
 @dataclass

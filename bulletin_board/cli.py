@@ -52,6 +52,7 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-body", type=int, default=256 * 1024, help="largest entry (bytes)")
     p.add_argument("--max-page", type=int, default=500, help="largest page of entries")
     p.add_argument("--max-connections", type=int, default=512, help="open connections")
+    p.add_argument("--max-pending-posts", type=int, default=1024, help="posts waiting (429)")
 
 
 def register(subparsers: Any) -> None:
@@ -127,13 +128,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             "tohyo board: warning: serving without TLS on a non-loopback address", file=sys.stderr
         )
-    if min(args.max_body, args.max_page, args.max_connections) < 1:
-        raise CliError("--max-body, --max-page and --max-connections must be positive")
+    if min(args.max_body, args.max_page, args.max_connections, args.max_pending_posts) < 1:
+        raise CliError("the --max-… limits must be positive")
     key = load_or_create_key(args.key)
     limits = Limits(
         max_body_bytes=args.max_body,
         max_page=args.max_page,
         max_connections=args.max_connections,
+        max_pending_posts=args.max_pending_posts,
     )
     board = Board(open_storage(args.db), key, RegistryPolicy(args.creator_key), limits=limits)
     server = BoardServer(board, args.host, args.port, _ssl_context(args))

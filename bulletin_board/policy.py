@@ -57,7 +57,7 @@ REFUSAL_CODES: dict[str, tuple[int, str]] = {
     "element_not_in_group": (422, "a group element in the body is not in the group"),
     "bad_proof": (422, "a proof in the body does not verify"),
     "bad_body": (422, "the body does not follow the entry type's schema"),
-    "busy": (429, "too many concurrent requests; retry later"),
+    "busy": (429, "too many posts pending; retry later (Retry-After)"),
 }
 
 PHASES = ("setup", "key_ceremony", "voting", "closed", "mixing", "decrypting", "tallied")

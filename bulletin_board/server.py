@@ -40,7 +40,10 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except Refusal as r:
-        return _error(r.status, r.code, r.detail)
+        resp = _error(r.status, r.code, r.detail)
+        if r.status == 429:
+            resp.headers["Retry-After"] = "1"
+        return resp
     except web.HTTPNotFound:
         return _error(404, "not_found", f"no resource at {request.path}")
     except web.HTTPMethodNotAllowed as exc:
@@ -110,6 +113,7 @@ class _Handlers:
     def __init__(self, board: Board) -> None:
         self.board = board
         self.limits = board.limits
+        self.pending = 0
 
     async def health(self, request: web.Request) -> web.Response:
         return _json({"status": "ok"})
@@ -126,6 +130,7 @@ class _Handlers:
                     "max_body_bytes": self.limits.max_body_bytes,
                     "max_page": self.limits.max_page,
                     "max_connections": self.limits.max_connections,
+                    "max_pending_posts": self.limits.max_pending_posts,
                 },
                 "refusal_codes": {k: v[0] for k, v in REFUSAL_CODES.items()},
             }
@@ -143,7 +148,13 @@ class _Handlers:
     async def post_entry(self, request: web.Request) -> web.Response:
         _require_json(request)
         data = await _read_body(request, self.limits.max_body_bytes)
-        receipt = await self.board.post(request.match_info["election"], data)
+        if self.pending >= self.limits.max_pending_posts:
+            raise Refusal("busy", f"more than {self.limits.max_pending_posts} posts pending")
+        self.pending += 1
+        try:
+            receipt = await self.board.post(request.match_info["election"], data)
+        finally:
+            self.pending -= 1
         return _json(receipt.to_json(), status=201)
 
     async def entries(self, request: web.Request) -> web.Response:

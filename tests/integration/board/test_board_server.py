@@ -441,3 +441,23 @@ def test_concurrent_posts_get_distinct_indices_and_consistent_heads(storage_url:
                                    sth.root_hash)
 
     asyncio.run(main())
+
+
+def test_pending_posts_are_capped(tmp_path: Path) -> None:
+    async def main() -> None:
+        keys = Keys()
+        limits = Limits(max_pending_posts=2)
+        async with running_board(str(tmp_path / "b.sqlite"), limits=limits) as server:
+            async with BoardClient(server.url) as c:
+                await open_election(c, keys)
+            bodies = [keys.ballot(E).to_bytes() for _ in range(40)]
+            results = await asyncio.gather(*(raw_post(server.url, E, b) for b in bodies))
+            codes = [doc.get("error") for status, doc in results if status != 201]
+            accepted = sum(1 for status, _ in results if status == 201)
+            assert set(codes) <= {"busy"}
+            assert "busy" in codes and accepted >= 2
+            async with BoardClient(server.url) as c:
+                entries, sth = await c.all_entries(E)
+                assert sth.tree_size == 3 + accepted == len(entries)
+
+    asyncio.run(main())
