@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import mixnet.groups
 from mixnet.errors import DecodeError, VerificationError
-from mixnet.groups import Group, ModpGroup, get_group, known_groups
+from mixnet.groups import TEST_GROUPS, Group, ModpGroup, get_group, known_groups
 from mixnet.groups.base import Element
 
 
@@ -27,10 +27,17 @@ def load_group_families() -> None:
 
 load_group_families()
 
-#: Groups whose elements are small enough for many Hypothesis examples: every registered
-#: group with at most 64-byte elements (the small test groups, and curves when registered).
+#: The test groups, and every registered group with at most 64-byte elements (curves when
+#: registered): small enough for many Hypothesis examples.
 SMALL_ELEMENT_BYTES = 64
-SMALL_GROUPS = [n for n in known_groups() if get_group(n).element_bytes <= SMALL_ELEMENT_BYTES]
+SMALL_GROUPS = list(
+    dict.fromkeys(
+        [
+            *TEST_GROUPS,
+            *(n for n in known_groups() if get_group(n).element_bytes <= SMALL_ELEMENT_BYTES),
+        ]
+    )
+)
 #: The small groups that are subgroups of Z_p^* (where non-members can be written down).
 SMALL_MODP_GROUPS = [n for n in SMALL_GROUPS if isinstance(get_group(n), ModpGroup)]
 #: The real-size group for the one slow case per proof.

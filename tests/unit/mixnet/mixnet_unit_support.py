@@ -9,7 +9,7 @@ from typing import Any
 import gmpy2
 
 import mixnet.groups
-from mixnet.groups import Group, ModpGroup, get_group, known_groups
+from mixnet.groups import TEST_GROUPS, Group, ModpGroup, get_group, known_groups
 
 
 def load_group_families() -> None:
@@ -23,7 +23,14 @@ load_group_families()
 
 SMALL_ELEMENT_BYTES = 64
 ALL_GROUPS = known_groups()
-SMALL_GROUPS = [n for n in ALL_GROUPS if get_group(n).element_bytes <= SMALL_ELEMENT_BYTES]
+SMALL_GROUPS = list(
+    dict.fromkeys(
+        [
+            *TEST_GROUPS,
+            *(n for n in known_groups() if get_group(n).element_bytes <= SMALL_ELEMENT_BYTES),
+        ]
+    )
+)
 MODP_GROUPS = [n for n in ALL_GROUPS if isinstance(get_group(n), ModpGroup)]
 SMALL_MODP_GROUPS = [n for n in SMALL_GROUPS if n in MODP_GROUPS]
 
