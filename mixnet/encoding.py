@@ -162,10 +162,14 @@ def parse_canonical_json(data: bytes, *, max_bytes: int | None = None) -> Any:
         raise DecodeError("not UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise DecodeError(f"not JSON: {exc.msg} at {exc.pos}") from exc
+    except RecursionError as exc:
+        raise DecodeError("JSON nested too deeply") from exc
     try:
         again = canonical_json(value)
     except (TypeError, ValueError) as exc:
         raise DecodeError(str(exc)) from exc
+    except RecursionError as exc:
+        raise DecodeError("JSON nested too deeply") from exc
     if again != data:
         raise DecodeError("JSON is not in canonical form")
     return value

@@ -181,7 +181,8 @@ class ModpGroup(Group):
         if len(bases) != len(exponents):
             raise ValueError("bases and exponents differ in length")
         raws = [b.value for b in bases]
-        exps = [int(e) for e in exponents]
+        q = self.order
+        exps = [e if e >= 0 else e % q for e in map(int, exponents)]
         parts = run_chunks(
             executor, _multi_exp_job, len(raws), lambda a, b: (raws[a:b], exps[a:b], self.p)
         )
@@ -193,7 +194,8 @@ class ModpGroup(Group):
     def fixed_base_pows(
         self, base: Element, exponents: Sequence[int], executor: Executor | None = None
     ) -> list[Element]:
-        exps = [int(e) for e in exponents]
+        q = self.order
+        exps = [e if e >= 0 else e % q for e in map(int, exponents)]
         bits = max(self.order.bit_length(), max((e.bit_length() for e in exps), default=0))
         parts = run_chunks(
             executor,

@@ -184,12 +184,29 @@ def generate_schnorr_group(
 
 
 def check_generation(params: GroupParameters) -> None:
-    """Re-derive `params` from its generation record; raise `ParameterError` if anything differs."""
+    """Re-derive `params` from its generation record; raise `ParameterError` if anything differs.
+
+    A malformed record (missing or mistyped fields) is a `ParameterError` too.
+    """
+    try:
+        _check_generation(params)
+    except ParameterError:
+        raise
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ParameterError(f"malformed generation record: {exc!r}") from exc
+
+
+def _check_generation(params: GroupParameters) -> None:
     gen = params.generation
     method = gen.get("method")
     p, q, g = params.p, params.q, params.g
     if method in ("rfc7919", "rfc3526"):
-        expected = _formula(method, gen["bits"], _STANDARD_CONSTANTS[(method, gen["bits"])])
+        standard = _STANDARD_CONSTANTS.get((method, gen["bits"]))
+        if standard is None:
+            raise ParameterError(f"{method} defines no {gen['bits']}-bit group here")
+        if gen["constant"] != standard:
+            raise ParameterError(f"the recorded constant is not the {method} constant")
+        expected = _formula(method, gen["bits"], standard)
         if p != expected:
             raise ParameterError(f"p is not the {method} {gen['bits']}-bit prime")
         if q != (p - 1) // 2 or g != 4:

@@ -192,11 +192,6 @@ def test_check_generation_fails_on_tampering(name: str, what: str, params: Any) 
         check_generation(params)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="params.check_generation ignores the recorded RFC 'constant' field",
-)
 @pytest.mark.parametrize(
     "name",
     [n for n in MODP_GROUPS if modp(n).params.generation["method"] in ("rfc7919", "rfc3526")],
@@ -208,11 +203,6 @@ def test_check_generation_checks_the_recorded_standard_constant(name: str) -> No
         check_generation(bad)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(KeyError, ValueError),
-    reason="params.check_generation lets KeyError/ValueError escape on malformed records",
-)
 @pytest.mark.parametrize(
     "change",
     [
@@ -341,11 +331,6 @@ def test_group_multi_exp_matches_naive(name: str, data: st.DataObject, n: int) -
         group.multi_exp(bases, [*exps, 1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="ModpGroup.fixed_base_pows: negative exponents work below 32 items, raise above",
-)
 def test_fixed_base_pows_treat_negative_exponents_alike_at_every_size() -> None:
     group = get_group("test-safe-256")
     g = group.generator()
