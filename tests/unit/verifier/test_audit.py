@@ -1,0 +1,83 @@
+"""`tohyo verify ballot FILE`: Benaloh audits (docs/record.md §9)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_counting import OPTS, manifest
+
+from election.manifest import Contest
+from mixnet import elgamal
+from mixnet.encoding import canonical_json
+from mixnet.errors import VerificationError
+from mixnet.groups import get_group
+from mixnet.rng import DeterministicRandom
+from tohyo.cli import main
+from verifier.audit import AUDIT_FORMAT, verify_audit
+
+M = manifest(Contest("mayor", "市長", "text", "single", OPTS),
+             Contest("council", "議会", "text", "k_of_n", OPTS, max_choices=2),
+             Contest("park", "公園", "text", "ranked", OPTS, max_choices=4))
+
+
+def audit_doc(choices: list[int], claimed: list[int] | None = None) -> dict[str, Any]:
+    group = get_group("test-schnorr-512-128")
+    rng = DeterministicRandom(b"audit")
+    pk = elgamal.keygen(group, rng).public
+    row, rs = elgamal.encrypt_row(pk, choices, rng)
+    return {
+        "format": AUDIT_FORMAT,
+        "manifest": M.to_json(),
+        "fingerprint": M.fingerprint().hex(),
+        "pk": pk.to_hex(),
+        "row": elgamal.row_to_json(row),
+        "randomness": [r.to_hex() for r in rs],
+        "choices": claimed if claimed is not None else choices,
+    }
+
+
+CHOICES = [2, 1, 3, 3, 0, 1, 2]  # mayor: b; council: a, c; park: c 1st, a 2nd… as ranks
+
+
+def test_an_honest_audit_passes_and_reads_in_plain_words() -> None:
+    result = verify_audit(canonical_json(audit_doc(CHOICES)))
+    assert result.words == (
+        "mayor (市長): B",
+        "council (議会): A, C",
+        "park (公園): 1. C, 2. D, 3. A",
+    )
+
+
+def test_a_device_that_encrypted_another_choice_is_caught() -> None:
+    with pytest.raises(VerificationError, match="A4"):
+        verify_audit(canonical_json(audit_doc(CHOICES, [1, *CHOICES[1:]])))
+
+
+@pytest.mark.parametrize(("change", "check"), [
+    (lambda d: d | {"fingerprint": "00" * 32}, "A2"),
+    (lambda d: d | {"randomness": d["randomness"][:-1]}, "A3"),
+    (lambda d: d | {"pk": "ff"}, "A3"),
+    (lambda d: {k: v for k, v in d.items() if k != "choices"}, "A1"),
+    (lambda d: d | {"format": "other"}, "A1"),
+])
+def test_malformed_audits(change: Any, check: str) -> None:
+    with pytest.raises(VerificationError, match=check):
+        verify_audit(canonical_json(change(audit_doc(CHOICES))))
+    with pytest.raises(VerificationError, match="A1"):
+        verify_audit(json.dumps(audit_doc(CHOICES), indent=1).encode())  # not canonical
+
+
+def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "audit.json"
+    good.write_bytes(canonical_json(audit_doc(CHOICES)) + b"\n")
+    assert main(["verify", "ballot", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "mayor (市長): B" in out and "AUDIT PASSED" in out
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(canonical_json(audit_doc(CHOICES, [3, *CHOICES[1:]])))
+    assert main(["verify", "ballot", str(bad)]) == 1
+    assert "AUDIT FAILED: A4" in capsys.readouterr().out
+    assert main(["verify", "ballot", str(tmp_path / "missing.json")]) == 2
