@@ -74,12 +74,22 @@ def _serve(directory: str, key: bytes, ready: Any, stop: Any) -> None:
 @contextlib.contextmanager
 def board_process(directory: Path, key: bytes, timeout: float = 60.0) -> Iterator[str]:
     """Run a board in a child process; yields its URL; stops it on exit."""
+    import queue
+
+    directory.mkdir(parents=True, exist_ok=True)
     ctx = multiprocessing.get_context("spawn")
     ready, stop = ctx.Queue(), ctx.Event()
     proc = ctx.Process(target=_serve, args=(str(directory), key, ready, stop), daemon=True)
     proc.start()
     try:
-        port = ready.get(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                port = ready.get(timeout=0.2)
+                break
+            except queue.Empty:
+                if not proc.is_alive() or time.monotonic() > deadline:
+                    raise RuntimeError("the board process did not start") from None
         yield f"http://127.0.0.1:{port}"
     finally:
         stop.set()
