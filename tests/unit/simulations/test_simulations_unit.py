@@ -168,11 +168,11 @@ def test_audit_names_a_forged_signature_and_a_wrong_joint_key(
     i = next(i for i, e in enumerate(entries) if decode_envelope(e).type == "joint_key")
     g = election.group.generator().to_hex()
     forged = _resigned(election, entries[i], lambda b: b | {"pk": g})
-    assert check_record(entries[:i] + [forged] + entries[i + 1:])[-1].id == "A3"
+    assert check_record([*entries[:i], forged, *entries[i + 1:]])[-1].id == "A3"
     env = decode_envelope(entries[i])
     other = sign_envelope(election.people.registrar, env.election, env.type, env.author,
                           dict(env.body)).to_bytes()
-    assert check_record(entries[:i] + [other] + entries[i + 1:])[-1].id == "A2"
+    assert check_record([*entries[:i], other, *entries[i + 1:]])[-1].id == "A2"
 
 
 def test_usage_errors_are_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
