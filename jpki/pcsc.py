@@ -21,7 +21,11 @@ def list_readers() -> list[str]:
 
 
 def _reader(name: str) -> object:
-    for reader in readers():
+    try:
+        found = readers()
+    except (EstablishContextException, ListReadersException) as exc:
+        raise TransportError(f"PC/SC service not available: {exc}") from None
+    for reader in found:
         if str(reader) == name:
             return reader
     raise TransportError(f"no reader named {name!r}")
@@ -42,10 +46,11 @@ class PcscTransport:
 
     def __init__(self, reader_name: str) -> None:
         self.reader_name = reader_name
+        self._conn = _reader(reader_name).createConnection()  # type: ignore[attr-defined]
         try:
-            self._conn = _reader(reader_name).createConnection()  # type: ignore[attr-defined]
             self._conn.connect(CardConnection.T0_protocol | CardConnection.T1_protocol)
         except (NoCardException, CardConnectionException) as exc:
+            self.close()
             raise TransportError(f"no card in {reader_name!r}: {type(exc).__name__}") from None
 
     def transmit(self, command: bytes) -> bytes:
@@ -69,7 +74,8 @@ class PcscTransport:
         self._conn.reconnect(disposition=0x0001)  # SCARD_RESET_CARD
 
     def close(self) -> None:
+        """Disconnect and release the PC/SC context now (not later in a finaliser)."""
         try:
-            self._conn.disconnect()
+            self._conn.release()
         except CardConnectionException:
             pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 
 import pytest
 from cryptography import x509
@@ -219,6 +220,10 @@ def test_removing_and_inserting_a_card(issue, pcscd: None) -> None:
     wait_for(gone, 15, "pcscd to notice the removal")
     transport.close()
     assert not card_present(reader)
+    # pcscd's reader thread polls presence; after a failed transmit it must see the slot empty
+    # at least once, or it keeps its old "present" state and never reports the next insertion.
+    # A person takes longer than this to put in another card.
+    time.sleep(2)
     # a new card in the same reader works without restarting anything
     second = VpcdConnection(issue(label="second").card, port=port_for_slot(1))
     second.start(connect_timeout=15)
