@@ -55,6 +55,7 @@ __all__ = [
     "BallotAuthentication",
     "CodeLedger",
     "EligibilityRules",
+    "Evidence",
     "EvidenceSink",
     "MemoryCodeLedger",
     "Refused",
@@ -67,6 +68,7 @@ __all__ = [
     "ballot_message",
     "derive_pseudonym",
     "is_resident",
+    "sign_attestation",
     "verify_attestation",
 ]
 
