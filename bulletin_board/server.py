@@ -15,7 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bulletin_board.board import Board, Limits
+from bulletin_board.board import Board
+from bulletin_board.log import hash_leaf
 from bulletin_board.openapi import openapi_document
 from bulletin_board.policy import REFUSAL_CODES, Refusal
 from mixnet.encoding import MAX_JSON_INT, canonical_json, parse_canonical_json
@@ -180,8 +181,6 @@ class _Handlers:
         rows = await self.board.entries(election, index, 1)
         if not rows:
             raise Refusal("not_found", f"no entry {index}")
-        from bulletin_board.log import hash_leaf
-
         return _json(
             {
                 "index": index,
@@ -325,7 +324,3 @@ class BoardServer:
             await self._runner.cleanup()
             self._runner = None
         await self.board.storage.close()
-
-
-def default_limits() -> Limits:
-    return Limits()
