@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from jpki.reasons import Reason
 
@@ -159,7 +159,7 @@ def basic_facts(cert: x509.Certificate) -> BasicFacts:
     Raises `CertificateRejected(CERTIFICATE_WRONG_USAGE)` if they are absent or malformed.
     """
     try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         values: dict[x509.ObjectIdentifier, str] = {}
         for other in san.get_values_for_type(x509.OtherName):
             if other.type_id in values:

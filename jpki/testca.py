@@ -161,9 +161,10 @@ class TestCa:
         label: str = "default",
     ) -> TestCa:
         start = not_before or dt.datetime(2023, 7, 16, tzinfo=dt.UTC)
-        key = (
-            (lambda p: pooled_rsa_key(f"ca-{label}-{p}")) if pooled else (lambda p: fresh_rsa_key())
-        )
+
+        def key(purpose: str) -> rsa.RSAPrivateKey:
+            return pooled_rsa_key(f"ca-{label}-{purpose}") if pooled else fresh_rsa_key()
+
         return cls(
             _make_ca(certs.CertPurpose.SIGN, key("sign"), start, years),
             _make_ca(certs.CertPurpose.AUTH, key("auth"), start, years),
