@@ -243,7 +243,7 @@ _NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 def _describe(env: Envelope) -> str:
     kind = env.body.get("kind") if env.type == "dkg" else None
-    return f"{env.type} {kind}" if kind else env.type
+    return str(kind) if kind else env.type
 
 
 async def _post(client: BoardClient, env: Envelope, settings: FollowSettings) -> None:
