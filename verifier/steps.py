@@ -40,6 +40,7 @@ from mixnet import elgamal
 from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError, TohyoError, VerificationError
 from mixnet.groups import Element, Group, group_from_description, production_group
+from mixnet.parallel import run_chunks
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.transcript import Transcript
 from trustees.config import CeremonyConfig, TrusteeKeys
@@ -700,19 +701,17 @@ def v10_shuffles(ctx: Context, res: StepResult) -> None:
 # ---------------------------------------------------------------------------- V11 decryption
 
 
-def combine(
-    rows: Sequence[elgamal.Row], shares: dict[int, DecryptionShare], group: Group, bound: int
+def _combine_rows(
+    rows: Sequence[elgamal.Row], factors: list[Sequence[Element]], exps: list[int], bound: int
 ) -> list[list[int | str]]:
-    """Lagrange-combine the shares' factors and decode each slot (docs/record.md §4.9)."""
-    used = sorted(shares)
-    lam = lagrange_coefficients(used, group.order)
-    exps = [lam[j] for j in used]
+    """Worker of `combine`: `factors[k]` are share k's factors for exactly these rows."""
+    group = rows[0][0].a.group
     out: list[list[int | str]] = []
     pos = 0
     for row in rows:
         slots: list[int | str] = []
         for ct in row:
-            m = ct.a / group.multi_exp([shares[j].factors[pos] for j in used], exps)
+            m = ct.a / group.multi_exp([f[pos] for f in factors], exps)
             try:
                 value = group.decode_message(m, bound)
                 slots.append(value if 0 <= value < bound else m.to_hex())
@@ -721,6 +720,27 @@ def combine(
             pos += 1
         out.append(slots)
     return out
+
+
+def combine(
+    rows: Sequence[elgamal.Row],
+    shares: dict[int, DecryptionShare],
+    group: Group,
+    bound: int,
+    executor: Executor | None = None,
+) -> list[list[int | str]]:
+    """Lagrange-combine the shares' factors and decode each slot (docs/record.md §4.9)."""
+    used = sorted(shares)
+    lam = lagrange_coefficients(used, group.order)
+    exps = [lam[j] for j in used]
+    width = len(rows[0]) if rows else 0
+
+    def args(a: int, b: int) -> tuple[Any, ...]:
+        part = [shares[j].factors[a * width : b * width] for j in used]
+        return (list(rows[a:b]), part, exps, bound)
+
+    parts = run_chunks(executor, _combine_rows, len(rows), args)
+    return [row for part in parts for row in part]
 
 
 def v11_decryption(ctx: Context, res: StepResult) -> None:
@@ -775,7 +795,7 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
         for j, why in sorted(failed.items())
     )
     used = {j: valid[j] for j in listed[:t]}
-    plaintexts = combine(rows, used, ctx.group, message_bound(ctx.manifest))
+    plaintexts = combine(rows, used, ctx.group, message_bound(ctx.manifest), ctx.options.executor)
     if body["plaintexts"] != plaintexts:
         published = body["plaintexts"]
         if not isinstance(published, list) or len(published) != len(plaintexts):
