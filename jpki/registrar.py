@@ -408,15 +408,26 @@ class Registrar:
         return self.config.attestation_public_key
 
     def register(self, request: BallotAuthentication, *, now: dt.datetime) -> Accepted | Refused:
-        """Check `request` (steps R1–R8); on success keep evidence and return the attestation."""
+        """Check `request` (steps R1–R8); on success keep evidence and return the attestation.
+
+        The checks run without a lock; only the one-time code re-check, the evidence write and
+        the code binding are serialised, so concurrent submissions cannot share a code.
+        """
         try:
+            pseudonym, code_hash = self._check(request, now)
             with self._lock:
-                accepted = self._register(request, now)
+                if code_hash is not None:
+                    self._check_owner(code_hash, pseudonym)
+                self._commit(request, now, pseudonym, code_hash)
         except _Refusal as refusal:
             log.info("ballot refused: %s", refusal.reason.value)
             return Refused(refusal.reason, refusal.detail)
-        log.info("ballot accepted for pseudonym %s…", accepted.pseudonym.hex()[:12])
-        return accepted
+        cfg = self.config
+        attestation = sign_attestation(
+            cfg.attestation_key, cfg.election_fingerprint, pseudonym, request.ballot_hash
+        )
+        log.info("ballot accepted for pseudonym %s…", pseudonym.hex()[:12])
+        return Accepted(pseudonym, attestation)
 
     def _check(self, request: BallotAuthentication, now: dt.datetime) -> tuple[bytes, str | None]:
         cfg = self.config
@@ -472,14 +483,21 @@ class Registrar:
             raise _Refusal(Reason.VOTING_CODE_UNKNOWN)
         if codes.mode is VotingCodeMode.SHARED:
             return None
+        self._check_owner(code_hash, pseudonym)
+        return code_hash
+
+    def _check_owner(self, code_hash: str, pseudonym: bytes) -> None:
         owner = self.ledger.owner(code_hash)
         if owner is not None and owner != pseudonym:
             raise _Refusal(Reason.VOTING_CODE_USED)
-        return code_hash
 
-    def _register(self, request: BallotAuthentication, now: dt.datetime) -> Accepted:
-        pseudonym, code_hash = self._check(request, now)
-        cfg = self.config
+    def _commit(
+        self,
+        request: BallotAuthentication,
+        now: dt.datetime,
+        pseudonym: bytes,
+        code_hash: str | None,
+    ) -> None:
         self.evidence.append(
             Evidence(
                 election_fingerprint=request.election_fingerprint,
@@ -492,7 +510,3 @@ class Registrar:
         )
         if code_hash is not None:
             self.ledger.bind(code_hash, pseudonym)
-        attestation = sign_attestation(
-            cfg.attestation_key, cfg.election_fingerprint, pseudonym, request.ballot_hash
-        )
-        return Accepted(pseudonym, attestation)

@@ -617,3 +617,41 @@ def test_pseudonym_of_a_name_outside_the_bmp() -> None:
     assert derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, facts) != derive_pseudonym(
         PSEUDONYM_KEY, FINGERPRINT, TARO
     )
+
+
+def test_one_time_code_cannot_be_shared_by_concurrent_submissions(config_for, issue) -> None:
+    import threading
+    import time
+
+    csv_text, hashes = generate_voting_codes(1)
+    code = csv_text.splitlines()[1].split(",")[1]
+    config = config_for(codes=VotingCodeConfig(VotingCodeMode.ONE_TIME, frozenset(hashes)))
+
+    class SlowSink(ListSink):
+        def append(self, evidence) -> None:
+            time.sleep(0.2)  # widen the window between check and commit
+            super().append(evidence)
+
+    sink = SlowSink()
+    registrar = Registrar(config, sink)
+    requests = [
+        sign_ballot(issue(TARO, label="taro"), code=code),
+        sign_ballot(issue(HANAKO, label="hanako"), code=code),
+    ]
+    results: list[Accepted | Refused] = []
+    barrier = threading.Barrier(2)
+
+    def submit(request: BallotAuthentication) -> None:
+        barrier.wait()
+        results.append(registrar.register(request, now=VOTING_TIME))
+
+    threads = [threading.Thread(target=submit, args=(r,)) for r in requests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    accepted = [r for r in results if isinstance(r, Accepted)]
+    refusals = [r for r in results if isinstance(r, Refused)]
+    assert len(accepted) == 1 and len(refusals) == 1
+    assert refusals[0].reason is Reason.VOTING_CODE_USED
+    assert len(sink.items) == 1

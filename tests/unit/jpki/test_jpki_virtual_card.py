@@ -8,6 +8,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jpki_unit_support import AUTH_PIN, PASSWORD
 
 from jpki import apdu
@@ -359,3 +361,22 @@ def test_sha384_digest_info_is_accepted(card: JpkiCard, taro_card: IssuedCard) -
     key = taro_card.sign_cert.public_key()
     assert isinstance(key, rsa.RSAPublicKey)
     key.verify(signature, b"m", padding.PKCS1v15(), hashes.SHA384())
+
+
+# --- robustness: any bytes in, a well-formed response out ---
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(commands=st.lists(st.binary(min_size=0, max_size=300), max_size=8))
+def test_any_command_gets_a_well_formed_answer(
+    taro_card: IssuedCard, commands: list[bytes]
+) -> None:
+    vc = taro_card.card
+    vc.power_on()
+    vc.process(apdu.select_aid().to_bytes())
+    for command in commands:
+        response = apdu.parse_response(vc.process(command))
+        assert 0x6000 <= response.sw <= 0x9FFF
+        if response.sw != StatusWord.OK:
+            assert response.data == b""
+    assert vc.tries_left(PinKind.SIGN) >= 0 and vc.tries_left(PinKind.AUTH) >= 0
