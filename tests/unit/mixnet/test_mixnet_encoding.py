@@ -83,7 +83,7 @@ tlv_values = st.recursive(
 
 
 @given(tlv_values)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_tlv_has_a_left_inverse(value: Any) -> None:
     data = encode(value)
     parsed, end = parse_tlv(data)
@@ -92,7 +92,7 @@ def test_tlv_has_a_left_inverse(value: Any) -> None:
 
 
 @given(tlv_values, tlv_values)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_tlv_is_injective(a: Any, b: Any) -> None:
     assert (encode(a) == encode(b)) == (normal(a) == normal(b))
 
@@ -158,7 +158,7 @@ json_values = st.recursive(
 
 
 @given(json_values)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_canonical_json_round_trips(value: Any) -> None:
     data = canonical_json(value)
     assert parse_canonical_json(data) == value
@@ -171,7 +171,7 @@ def test_canonical_json_round_trips(value: Any) -> None:
 
 
 @given(json_values)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_pretty_printed_json_is_refused_unless_identical(value: Any) -> None:
     pretty = json.dumps(value, indent=1, ensure_ascii=True).encode()
     if pretty != canonical_json(value):
