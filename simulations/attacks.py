@@ -36,7 +36,7 @@ from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.shuffle.shuffle import shuffle
 from mixnet.transcript import Transcript
-from simulations.audit import check_record, verdict
+from simulations.audit import check_record, run_verifier, verdict
 from simulations.world import Participants, SimulatedElection, ed25519_key, raw_public
 from trustees.decryption import DecryptionShare, rows_digest, share_transcript
 
@@ -57,13 +57,13 @@ class Outcome:
 
 
 def _election(group: Group, seed: str, voters: int, *, trustees: int = 3, threshold: int = 2,
-              mixers: int = 2, setup: bool = True) -> tuple[SimulatedElection, list[Any]]:
+              mixers: int = 2, setup: bool = True) -> SimulatedElection:
     rng = DeterministicRandom(seed)
     people = Participants(group, trustees=trustees, threshold=threshold, mixers=mixers, rng=rng)
     sim = SimulatedElection(people, rng, progress=False)
     if setup:
         sim.setup()
-    return sim, []
+    return sim
 
 
 def _vote(sim: SimulatedElection, voters: int) -> None:
@@ -99,10 +99,19 @@ def _finish(sim: SimulatedElection, outcome: Outcome) -> None:
         sim.post_result()
     except Exception as exc:
         outcome.detected_by.append(f"decryption fails ({type(exc).__name__})")
+    _audit(sim, outcome)
+    outcome.result_correct = bool(sim.tally) and sim.tally == sim.intended_tally()
+
+
+def _audit(sim: SimulatedElection, outcome: Outcome) -> None:
+    """Both independent passes over the record; each names the first check that fails."""
     checks = check_record(sim.board.entries)
     if not verdict(checks):
-        outcome.detected_by.append(f"verifier {checks[-1].id}")
-    outcome.result_correct = bool(sim.tally) and sim.tally == sim.intended_tally()
+        outcome.detected_by.append(f"audit {checks[-1].id}")
+    report = run_verifier(sim.board.entries, sim.people.board, sim.people.election_id)
+    if not report.passed:
+        first = report.first_failure
+        outcome.detected_by.append(f"tohyo verify {first.id if first else '(skipped steps)'}")
 
 
 def _substitute(sim: SimulatedElection, seed: int) -> tuple[list[elgamal.Row], Any, Any]:
@@ -117,7 +126,7 @@ def _substitute(sim: SimulatedElection, seed: int) -> tuple[list[elgamal.Row], A
 
 
 def attack_mixer_other_witness(group: Group, run: int, voters: int) -> Outcome:
-    sim, _ = _election(group, f"attack/mixer-other-witness/{run}", voters)
+    sim = _election(group, f"attack/mixer-other-witness/{run}", voters)
     sim.key_ceremony()
     _vote(sim, voters)
     sim.close()
@@ -134,7 +143,7 @@ def attack_mixer_other_witness(group: Group, run: int, voters: int) -> Outcome:
 
 
 def attack_mixer_reused_proof(group: Group, run: int, voters: int) -> Outcome:
-    sim, _ = _election(group, f"attack/mixer-reused-proof/{run}", voters)
+    sim = _election(group, f"attack/mixer-reused-proof/{run}", voters)
     sim.key_ceremony()
     _vote(sim, voters)
     sim.close()
@@ -151,7 +160,7 @@ def attack_mixer_reused_proof(group: Group, run: int, voters: int) -> Outcome:
 
 
 def attack_board_drops_ballot(group: Group, run: int, voters: int) -> Outcome:
-    sim, _ = _election(group, f"attack/board-drops-ballot/{run}", voters)
+    sim = _election(group, f"attack/board-drops-ballot/{run}", voters)
     sim.key_ceremony()
     _vote(sim, voters)
     sim.close(drop_last=True)
@@ -164,11 +173,11 @@ def attack_board_drops_ballot(group: Group, run: int, voters: int) -> Outcome:
 
 
 def attack_replayed_ballot(group: Group, run: int, voters: int) -> Outcome:
-    sim, _ = _election(group, f"attack/replayed-ballot/{run}", voters)
+    sim = _election(group, f"attack/replayed-ballot/{run}", voters)
     sim.key_ceremony()
     _vote(sim, voters)
     outcome = Outcome()
-    victim_pseudonym, victim = sim.cast_ballots[run % len(sim.cast_ballots)]
+    _, victim = sim.cast_ballots[run % len(sim.cast_ballots)]
     key = ed25519_key(sim.rng)
     ballot_key = bytes.fromhex(raw_public(key))
     copy = Ballot(victim.row, victim.proof, ballot_key, b"")
@@ -187,7 +196,6 @@ def attack_replayed_ballot(group: Group, run: int, voters: int) -> Outcome:
     sim.post_shuffle(1, outputs, proof)
     _mix_rest(sim, outcome, 2, proof)
     _decrypt_and_audit(sim, outcome)
-    del victim_pseudonym
     return outcome
 
 
@@ -198,7 +206,7 @@ def _honest_mixing(sim: SimulatedElection, outcome: Outcome) -> None:
 
 
 def attack_bad_share(group: Group, run: int, voters: int) -> Outcome:
-    sim, _ = _election(group, f"attack/bad-share/{run}", voters)
+    sim = _election(group, f"attack/bad-share/{run}", voters)
     sim.key_ceremony()
     _vote(sim, voters)
     sim.close()
@@ -227,7 +235,7 @@ def attack_bad_share(group: Group, run: int, voters: int) -> Outcome:
 
 
 def attack_absent_trustee(group: Group, run: int, voters: int) -> Outcome:
-    sim, _ = _election(group, f"attack/absent-trustee/{run}", voters)
+    sim = _election(group, f"attack/absent-trustee/{run}", voters)
     n = len(sim.people.trustee_keys)
     absent = 1 + run % n
     whole = run % 2 == 1
@@ -248,12 +256,10 @@ def attack_absent_trustee(group: Group, run: int, voters: int) -> Outcome:
 
 def run_control(group: Group, run: int, voters: int) -> Outcome:
     """The honest election: must pass every check and count as the voters intended."""
-    sim, _ = _election(group, f"attack/control/{run}", voters, setup=False)
+    sim = _election(group, f"attack/control/{run}", voters, setup=False)
     sim.run_all(voters, 1)
     outcome = Outcome()
-    checks = check_record(sim.board.entries)
-    if not verdict(checks):
-        outcome.detected_by.append(f"verifier {checks[-1].id}")
+    _audit(sim, outcome)
     outcome.result_correct = sim.tally == sim.intended_tally()
     return outcome
 

@@ -20,7 +20,6 @@ simulation reports a verdict that does not depend on the code it is measuring.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bulletin_board.entry import Envelope, decode_envelope, verify_envelope
+from election.counting import count_election
 from election.entries import Ballot, mix_context
 from election.manifest import Manifest
 from election.policy import ceremony_config
@@ -252,10 +252,36 @@ def _run(
     res = step("A7", "decryption shares and plaintexts", decryption)
 
     def tally() -> None:
-        contest = manifest.contests[0]
-        counts = Counter(p[0] - 1 for p in res.plaintexts)
-        recount = {o.id: counts.get(i, 0) for i, o in enumerate(contest.options)}
+        recount = count_election(manifest, [list(p) for p in res.plaintexts])
         if recount != results[0]["tally"]:
             raise VerificationError("A8", "the published tally differs from the recount")
 
     step("A8", "recount of the tally", tally)
+
+
+def run_verifier(
+    entries: Sequence[bytes],
+    board_key: Any,
+    election: str,
+    executor: Executor | None = None,
+    *,
+    allow_test_groups: bool = True,
+) -> Any:
+    """The project's observer (`tohyo verify`, steps V1–V12) over the same record, exported
+    in memory with a final tree head signed by the simulated board. Returns its `Report`."""
+    import time
+
+    from bulletin_board.export import EXPORT_FORMAT
+    from bulletin_board.log import MerkleLog, hash_leaf, public_key_hex, sign_tree_head
+    from mixnet.encoding import canonical_json
+    from verifier import Options, Record, verify_record
+
+    log = MerkleLog(hash_leaf(e) for e in entries)
+    sth = sign_tree_head(board_key, election, len(log), log.root(), time.time_ns() // 10**6)
+    meta = {"format": EXPORT_FORMAT, "election": election,
+            "board_key": public_key_hex(board_key.public_key()), "tree_size": len(log),
+            "root_hash": log.root().hex()}
+    record = Record("simulation (in memory)", meta, tuple(entries), (),
+                    canonical_json(sth.to_json()))
+    return verify_record(record, Options(allow_test_groups=allow_test_groups,
+                                         executor=executor, progress=False))

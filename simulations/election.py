@@ -3,7 +3,9 @@
 DKG among n trustees (threshold t), ballots built as the voter's device builds them and
 checked one by one by the board's own policy (with a few re-votes), the mix input, k mixers
 each verifying the previous proof before shuffling and proving, threshold decryption with t
-shares, the count, and the independent verification pass of `simulations.audit`.
+shares, the count (`election.counting`), then two independent passes over the record: the
+simulations' own (`simulations.audit`, A1–A8) and the project's verifier (`tohyo verify`,
+V1–V12).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from mixnet.groups import Group
 from mixnet.rng import RandomSource
-from simulations.audit import check_record, verdict
+from simulations.audit import check_record, run_verifier, verdict
 from simulations.report import PhaseTimer
 from simulations.world import Participants, SimulatedElection
 
@@ -42,6 +44,8 @@ def run_simulated_election(
     sim.run_all(voters, revotes, timer=timer)
     with timer("independent verification"):
         checks = check_record(sim.board.entries, executor)
+    with timer("tohyo verify (V1–V12)"):
+        report = run_verifier(sim.board.entries, people.board, people.election_id, executor)
     total = time.perf_counter() - start
     state = sim.board.state
     assert sim.result is not None
@@ -62,5 +66,6 @@ def run_simulated_election(
         "intended_tally": sim.intended_tally(),
         "tally_matches_intent": sim.tally == sim.intended_tally(),
         "verification": [c.to_json() for c in checks],
-        "verdict": "valid" if verdict(checks) else "INVALID",
+        "verifier": report.to_json(),
+        "verdict": "valid" if verdict(checks) and report.passed else "INVALID",
     }

@@ -10,6 +10,7 @@ step by a misbehaving one (`simulations.attacks`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +24,7 @@ from tqdm import tqdm
 
 from bulletin_board.entry import Envelope, sign_envelope
 from bulletin_board.policy import Refusal
+from election.counting import count_election
 from election.entries import Ballot, mix_context
 from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
 from election.policy import ElectionPolicy, ceremony_config, joint_key_body, mix_input_of
@@ -186,6 +188,7 @@ class SimulatedElection:
     shares: list[DecryptionShare] = field(default_factory=list)
     result: DecryptionResult | None = None
     tally: dict[str, int] = field(default_factory=dict)
+    last_proof: shuffle_proof.ShuffleProof | None = None
 
     def __post_init__(self) -> None:
         self.board = MemoryBoard(self.people.election_id)
@@ -382,13 +385,12 @@ class SimulatedElection:
         return self.result
 
     def post_result(self) -> None:
+        """The admin publishes the plaintexts and the count of `election.counting`."""
         assert self.result is not None
-        contest = self.people.manifest.contests[0]
-        counts = Counter(p[0] - 1 for p in self.result.plaintexts)
+        plaintexts = [list(p) for p in self.result.plaintexts]
         self.board.post(self.people.admin_entry("result", {
-            "v": 1, "trustees": list(self.result.used),
-            "plaintexts": [list(p) for p in self.result.plaintexts],
-            "tally": {o.id: counts.get(i, 0) for i, o in enumerate(contest.options)},
+            "v": 1, "trustees": list(self.result.used), "plaintexts": plaintexts,
+            "tally": count_election(self.people.manifest, plaintexts),
         }))
         self.board.post(self.people.admin_entry("phase", {"phase": "tallied"}))
 
@@ -405,8 +407,6 @@ class SimulatedElection:
         timer: Callable[[str], Any] | None = None,
     ) -> None:
         """The honest election from setup to tallied (used by attack controls and tests)."""
-        import contextlib
-
         def phase(name: str) -> Any:
             return timer(name) if timer else contextlib.nullcontext()
 
@@ -425,11 +425,12 @@ class SimulatedElection:
         for k in range(1, k_total + 1):
             if k > 1:
                 with phase(f"mixer {k}: check previous"):
-                    self.check_previous(k - 1, self._last_proof)
+                    assert self.last_proof is not None
+                    self.check_previous(k - 1, self.last_proof)
             with phase(f"mixer {k}: shuffle + prove"):
                 outputs, proof = self.shuffle_and_prove(k)
             self.post_shuffle(k, outputs, proof)
-            self._last_proof = proof
+            self.last_proof = proof
         self.finish_mixing()
         t = self.people.manifest.threshold
         with phase(f"decryption: {t} shares"):
@@ -438,5 +439,3 @@ class SimulatedElection:
         with phase("decryption: combine + decode"):
             self.combine()
         self.post_result()
-
-    _last_proof: Any = None

@@ -151,10 +151,10 @@ def test_audit_names_a_changed_tally(election: SimulatedElection) -> None:
     i = next(i for i, e in enumerate(entries) if decode_envelope(e).type == "result")
 
     def shift(body: dict[str, Any]) -> dict[str, Any]:
-        tally = dict(body["tally"])
-        first, second = list(tally)[:2]
-        tally[first], tally[second] = tally[first] + 1, tally[second] - 1
-        return body | {"tally": tally}
+        counts = dict(body["tally"]["mayor"]["counts"])
+        first, second = list(counts)[:2]
+        counts[first], counts[second] = counts[first] + 1, counts[second] - 1
+        return body | {"tally": {"mayor": body["tally"]["mayor"] | {"counts": counts}}}
 
     entries[i] = _resigned(election, entries[i], shift)
     checks = check_record(entries)
@@ -175,10 +175,23 @@ def test_audit_names_a_forged_signature_and_a_wrong_joint_key(
     assert check_record([*entries[:i], other, *entries[i + 1:]])[-1].id == "A2"
 
 
-def test_usage_errors_are_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "election", "--trustees", "3/2", "--out", str(tmp_path)]) == 2
-    assert "1 ≤ T ≤ N" in capsys.readouterr().err
-    assert main(["simulate", "election", "--group", "nope", "--out", str(tmp_path)]) == 2
-    assert main(["simulate", "attacks", "--only", "nope", "--out", str(tmp_path)]) == 2
-    assert main(["simulate", "load", "--start-board", "--board", "http://127.0.0.1:1",
-                 "--out", str(tmp_path)]) == 2
+@pytest.mark.parametrize("args", [
+    ("election", "--voters", "1"),
+    ("election", "--trustees", "3/2"),
+    ("election", "--trustees", "two of three"),
+    ("election", "--mixers", "0"),
+    ("election", "--group", "no-such-group"),
+    ("scaling", "--group", "no-such-group"),
+    ("scaling", "--max-n", "1"),
+    ("attacks", "--runs", "0"),
+    ("attacks", "--only", "no-such-attack"),
+    ("load", "--voters", "10"),
+    ("load", "--start-board", "--board", "http://127.0.0.1:1"),
+    ("load", "--board", "http://127.0.0.1:1"),
+    ("load", "--start-board", "--read-fraction", "1"),
+])
+def test_usage_errors_are_cli_errors(
+    args: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", *args, "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("tohyo simulate: ")
