@@ -1,0 +1,206 @@
+"""The trustee duty in this process against a real board on 127.0.0.1, step by step.
+
+Deterministic versions of what the process tests can only hit by chance: a crash between the
+commitments and the shares, a crash after the polynomial was saved but before anything was
+posted, a keystore that lost its polynomial, an absent trustee handled by the round deadline,
+and a keystore of another election.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from daemon_support import GROUP, raw
+
+from bulletin_board.client import BoardClient
+from bulletin_board.entry import Envelope, sign_envelope
+from bulletin_board.testing import running_board
+from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
+from election.policy import ElectionPolicy
+from mixnet.groups import get_group
+from mixnet.rng import DeterministicRandom
+from trustees.config import generate_trustee_keys
+from trustees.coordinator import ceremony_complete
+from trustees.daemon import (
+    UNBOUND_ELECTION,
+    UNBOUND_GROUP,
+    BoardFollower,
+    DutyRefused,
+    KeystoreFile,
+    TrusteeDuty,
+    bind_secrets,
+)
+from trustees.keystore import KdfParams, load_keystore, save_keystore
+from trustees.private import TrusteeSecrets
+
+E = "duty-city"
+CHEAP = KdfParams(name="scrypt", n=1 << 10)
+PASS = "a passphrase for the duty tests"
+
+
+class Setup:
+    def __init__(self, tmp: Path, board_key: Ed25519PrivateKey) -> None:
+        import datetime as dt
+
+        rng = DeterministicRandom("duty tests")
+        self.tmp = tmp
+        self.admin = Ed25519PrivateKey.generate()
+        self.paths = []
+        trustees = []
+        for i in (1, 2, 3):
+            keys = generate_trustee_keys(rng)
+            path = tmp / f"t{i}.keystore"
+            save_keystore(path, TrusteeSecrets(1, UNBOUND_ELECTION, UNBOUND_GROUP, keys), PASS,
+                          kdf=CHEAP)
+            self.paths.append(path)
+            pub = keys.public(i)
+            trustees.append(Trustee(f"trustee-{i}", i, pub.ed25519_public.hex(),
+                                    pub.x25519_public.hex()))
+        jst = dt.timezone(dt.timedelta(hours=9))
+        self.manifest = Manifest(
+            election_id=E, title="t", election_day=dt.date(2026, 12, 6),
+            voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
+            voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
+            contests=(Contest("c", "c", "public_office", "single", (Option("a", "A"),)),),
+            eligibility=Eligibility(16, ("x",)), threshold=2, trustees=tuple(trustees),
+            mix_servers=(MixServer("mix-1", 1, raw(Ed25519PrivateKey.generate())),),
+            admin_key=raw(self.admin), registrar_key=raw(Ed25519PrivateKey.generate()),
+            board_key=raw(board_key), group=get_group(GROUP).description())
+
+    def duty(self, i: int) -> TrusteeDuty:
+        path = self.paths[i - 1]
+        return TrusteeDuty(KeystoreFile(str(path), PASS, load_keystore(path, PASS), CHEAP),
+                           rng=DeterministicRandom(f"trustee {i} {path.stat().st_mtime_ns}"))
+
+    def admin_entry(self, type_: str, body: dict[str, Any]) -> Envelope:
+        return sign_envelope(self.admin, E, type_, "admin", body)
+
+
+Scenario = Callable[[Setup, BoardClient], Awaitable[None]]
+
+
+def run(tmp_path: Path, scenario: Scenario) -> None:
+    async def main() -> None:
+        key = Ed25519PrivateKey.generate()
+        setup = Setup(tmp_path, key)
+        async with running_board(str(tmp_path / "board.sqlite"), key,
+                                 policy=ElectionPolicy(allow_test_groups=True)) as server:
+            async with BoardClient(server.url) as client:
+                await client.post(setup.admin_entry("manifest",
+                                                    {"manifest": setup.manifest.to_json()}))
+                await client.post(setup.admin_entry("phase", {"phase": "key_ceremony"}))
+                await scenario(setup, client)
+
+    asyncio.run(main())
+
+
+_FOLLOWERS: dict[int, BoardFollower] = {}
+
+
+def follower_of(duty: TrusteeDuty) -> BoardFollower:
+    return _FOLLOWERS[id(duty)]
+
+
+async def step(duty: TrusteeDuty, client: BoardClient, *, idle: bool = False,
+               post: int | None = None) -> list[Envelope]:
+    """One poll and one step; post the first `post` entries it returns (all by default)."""
+    if id(duty) not in _FOLLOWERS:
+        _FOLLOWERS[id(duty)] = BoardFollower(client, E, allow_test_groups=True)
+    follower = follower_of(duty)
+    new = await follower.poll()
+    out = duty.step(follower, new, idle)
+    for env in out[:post]:
+        await client.post(env)
+    return out
+
+
+async def settle(duties: list[TrusteeDuty], client: BoardClient, rounds: int = 10) -> None:
+    for _ in range(rounds):
+        posted = 0
+        for d in duties:
+            posted += len(await step(d, client))
+        if not posted:
+            return
+
+
+def test_crash_between_commitments_and_shares(tmp_path: Path) -> None:
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        first = await step(s.duty(2), client, post=1)  # commitments posted, then the crash
+        assert [e.body["kind"] for e in first] == ["dkg.commitments", "dkg.share", "dkg.share"]
+        assert load_keystore(s.paths[1], PASS).polynomial is not None
+        restarted = s.duty(2)
+        out = await step(restarted, client)
+        assert [e.body["kind"] for e in out] == ["dkg.share", "dkg.share"]
+        assert [e.body["recipient"] for e in out] == [1, 3]
+        duties = [s.duty(1), restarted, s.duty(3)]
+        await settle(duties, client)
+        state = follower_of(restarted).state
+        assert ceremony_complete(state.dkg)
+        assert state.dkg.outcome().qualified == (1, 2, 3)
+        assert state.dkg.commitments[2].commitments == tuple(
+            get_group(GROUP).element_from_hex(h) for h in first[0].body["commitments"])
+        for path in s.paths:
+            held = load_keystore(path, PASS)
+            assert held.share is not None and held.polynomial is None
+
+    run(tmp_path, scenario)
+
+
+def test_crash_after_saving_the_polynomial_before_posting(tmp_path: Path) -> None:
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        lost = await step(s.duty(1), client, post=0)  # saved, then the crash: nothing posted
+        again = await step(s.duty(1), client)
+        assert again[0].body["commitments"] == lost[0].body["commitments"]
+
+    run(tmp_path, scenario)
+
+
+def test_a_lost_polynomial_is_refused_not_replaced(tmp_path: Path) -> None:
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        backup = s.paths[0].read_bytes()  # a backup made before dealing
+        await step(s.duty(1), client)
+        s.paths[0].write_bytes(backup)
+        restored = s.duty(1)
+        with pytest.raises(DutyRefused, match="polynomial is lost"):
+            await step(restored, client)
+
+    run(tmp_path, scenario)
+
+
+def test_absent_trustee_is_left_out_at_the_deadline(tmp_path: Path) -> None:
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        duties = [s.duty(1), s.duty(2)]
+        await settle(duties, client)
+        for _ in range(4):  # the round timeouts pass with trustee 3 silent
+            for d in duties:
+                await step(d, client, idle=True)
+            await settle(duties, client)
+        state = follower_of(duties[0]).state
+        outcome = state.dkg.outcome()
+        assert outcome.qualified == (1, 2)
+        assert outcome.disqualified == {3: "posted no commitments"}
+        assert sorted(state.dkg.complaints) == [1, 2]  # no complaint: 3 dealt nothing
+        for path in s.paths[:2]:
+            assert load_keystore(path, PASS).share is not None
+
+    run(tmp_path, scenario)
+
+
+def test_keystore_of_another_election_is_refused(tmp_path: Path) -> None:
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        secrets = load_keystore(s.paths[0], PASS)
+        other = bind_secrets(secrets, 1, b"\x01" * 32, GROUP)
+        save_keystore(s.paths[0], other, PASS, kdf=CHEAP, overwrite=True)
+        with pytest.raises(DutyRefused, match="another election"):
+            await step(s.duty(1), client)
+        with pytest.raises(DutyRefused, match="manifest says 2"):
+            bind_secrets(dataclasses.replace(other, election=s.manifest.fingerprint()), 2,
+                         s.manifest.fingerprint(), GROUP)
+
+    run(tmp_path, scenario)
