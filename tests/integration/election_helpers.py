@@ -111,6 +111,7 @@ class ElectionRun:
     shuffles: list[tuple[list[Any], list[Any], ShuffleWitness]] = field(default_factory=list)
     machines: list[DkgTrustee] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
+    receipts: list[dict[str, Any]] = field(default_factory=list)  # of the voters' ballots
 
 
 async def refused(client: BoardClient, envelope: Any) -> str:
@@ -191,9 +192,10 @@ async def run_election(client: BoardClient, board: Board, el: Election,
         pseudonym = voter.to_bytes(32, "big")
         att = sign_attestation(el.registrar, el.fingerprint, pseudonym,
                                ballot.hash(el.fingerprint))
-        await client.post(sign_envelope(
+        receipt = await client.post(sign_envelope(
             el.registrar, E, "ballot", "registrar",
             {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()}))
+        run.receipts.append(receipt.to_json())
         run.intended[voter] = choice
         return ballot
 

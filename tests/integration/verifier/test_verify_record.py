@@ -44,6 +44,30 @@ def test_verify_exported_record_passes(election_record: tuple[Election, Election
     assert "RESULT: PASS" in proc.stdout
 
 
+def test_receipts_and_heads_given(election_record: tuple[Election, ElectionRun, Path],
+                                  tmp_path: Path) -> None:
+    _, run, record = election_record
+    files = []
+    for k, receipt in enumerate(run.receipts[:3]):
+        files += ["--tree-head", str(tmp_path / f"r{k}.json")]
+        (tmp_path / f"r{k}.json").write_text(json.dumps(receipt))
+    head = (record / "tree-heads.jsonl").read_text().splitlines()[20]
+    (tmp_path / "head.json").write_text(head)
+    out = tmp_path / "report.json"
+    proc = tohyo("verify", str(record), "--allow-test-groups", "--json", str(out), *files,
+                 "--tree-head", str(tmp_path / "head.json"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    v6 = json.loads(out.read_text())["steps"][5]
+    assert v6["id"] == "V6" and v6["counts"] == {"tree_heads": 1, "receipts": 3}
+    # a receipt for an entry that is not the one on the record
+    doctored = dict(run.receipts[0]) | {"index": run.receipts[1]["index"]}
+    (tmp_path / "bad.json").write_text(json.dumps(doctored))
+    proc = tohyo("verify", str(record), "--allow-test-groups", "--json", str(out),
+                 "--tree-head", str(tmp_path / "bad.json"))
+    assert proc.returncode == 1
+    assert json.loads(out.read_text())["first_failure"] == "V6"
+
+
 def test_verify_with_two_processes(election_record: tuple[Election, ElectionRun, Path]) -> None:
     _, _, record = election_record
     proc = tohyo("verify", str(record), "--allow-test-groups", "--processes", "2",
