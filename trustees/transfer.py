@@ -73,12 +73,13 @@ def read_transfer(data: bytes, direction: str) -> tuple[str, str, str, bytes, li
     fields = {"format", "version", "direction", "election", "author", "duty", "bundle"}
     if direction == "out":
         fields.add("entries")
-    if not isinstance(doc, dict) or set(doc) != fields:
-        raise DecodeError(f"a transfer file ({direction}) has exactly {sorted(fields)}")
-    if doc["format"] != TRANSFER_FORMAT or doc["version"] != TRANSFER_VERSION:
+    if not isinstance(doc, dict) or doc.get("format") != TRANSFER_FORMAT \
+            or doc.get("version") != TRANSFER_VERSION:
         raise DecodeError("not a version-1 tohyo trustee transfer file")
-    if doc["direction"] != direction:
-        raise DecodeError(f"expected a transfer {direction!r} file, got {doc['direction']!r}")
+    if doc.get("direction") != direction:
+        raise DecodeError(f"expected a transfer {direction!r} file, got {doc.get('direction')!r}")
+    if set(doc) != fields:
+        raise DecodeError(f"a transfer file ({direction}) has exactly {sorted(fields)}")
     if doc["duty"] not in DUTIES:
         raise DecodeError(f"duty is one of {DUTIES}")
     for k in ("election", "author"):

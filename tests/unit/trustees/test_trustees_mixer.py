@@ -1,0 +1,174 @@
+"""The mix node's duty, the offline transfer files, and the coordinator's public computations."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bulletin_board.entry import sign_envelope
+from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
+from mixnet import elgamal
+from mixnet.errors import DecodeError
+from mixnet.groups import Group, get_group
+from mixnet.rng import DeterministicRandom
+from trustees.coordinator import ceremony_complete, count
+from trustees.mixer import ShuffleRejected, decode_shuffle, mix, verify_chain
+from trustees.testing import make_config, run_ceremony
+from trustees.transfer import (
+    export_mix_input,
+    read_mix_output,
+    read_transfer,
+    run_mix_offline,
+    transfer_input,
+    transfer_output,
+)
+
+FP = hashlib.sha256(b"mixer tests").digest()
+
+
+@pytest.fixture(params=["test-schnorr-512-128", "test-safe-256"])
+def group(request: pytest.FixtureRequest) -> Group:
+    return get_group(request.param)
+
+
+def setup(group: Group, n: int = 6, width: int = 2) -> tuple[Any, list[elgamal.Row]]:
+    rng = DeterministicRandom("mixer setup")
+    kp = elgamal.keygen(group, rng)
+    rows, _ = elgamal.encrypt_rows(kp.public, [[i % 5, (i + 1) % 5][:width] for i in range(n)], rng)
+    return kp, rows
+
+
+def chain(group: Group, k: int = 2) -> tuple[Any, list[elgamal.Row], list[dict[str, Any]]]:
+    kp, rows = setup(group)
+    bodies: list[dict[str, Any]] = []
+    current = rows
+    for position in range(1, k + 1):
+        body = mix(kp.public, current, FP, position, rng=DeterministicRandom(f"mixer {position}"))
+        bodies.append(body)
+        current = list(decode_shuffle(group, body, len(rows), 2).outputs)
+    return kp, rows, bodies
+
+
+def test_honest_chain_verifies_and_keeps_the_plaintexts(group: Group) -> None:
+    kp, rows, bodies = chain(group)
+    final = verify_chain(kp.public, rows, bodies, FP)
+    plain = sorted(tuple(elgamal.decrypt_row(kp.secret, r, 16)) for r in final)
+    assert plain == sorted(tuple(elgamal.decrypt_row(kp.secret, r, 16)) for r in rows)
+
+
+def test_executor_gives_the_same_verdict(group: Group) -> None:
+    kp, rows, bodies = chain(group, 1)
+    with ThreadPoolExecutor(2) as pool:
+        assert verify_chain(kp.public, rows, bodies, FP, executor=pool) == \
+            verify_chain(kp.public, rows, bodies, FP)
+
+
+@pytest.mark.parametrize("tamper", ["swap", "reencrypted", "context", "position", "shape"])
+def test_a_bad_shuffle_is_refused_and_named(group: Group, tamper: str) -> None:
+    kp, rows, bodies = chain(group)
+    bad = copy.deepcopy(bodies)
+    target = bad[1]
+    if tamper == "swap":
+        target["outputs"][0], target["outputs"][1] = target["outputs"][1], target["outputs"][0]
+    elif tamper == "reencrypted":  # one output row replaced by another encryption
+        other, _ = elgamal.encrypt_rows(kp.public, [[1, 1]], DeterministicRandom("forged"))
+        target["outputs"][3] = elgamal.row_to_json(other[0])
+    elif tamper == "context":  # a proof made for another election fingerprint
+        current = list(decode_shuffle(group, bad[0], len(rows), 2).outputs)
+        bad[1] = mix(kp.public, current, hashlib.sha256(b"other").digest(), 2,
+                     rng=DeterministicRandom("x"))
+    elif tamper == "position":
+        target["position"] = 3
+    else:
+        target["outputs"] = target["outputs"][:-1]
+    with pytest.raises(ShuffleRejected) as info:
+        verify_chain(kp.public, rows, bad, FP)
+    assert info.value.position == 2
+    assert info.value.check.startswith("TW")
+    assert "mix server 2" in str(info.value)
+
+
+def test_offline_mixing_round_trip(group: Group) -> None:
+    kp, rows, bodies = chain(group, 1)
+    bundle = export_mix_input(kp.public, FP, 2, rows, bodies)
+    out = run_mix_offline(bundle, rng=DeterministicRandom("offline mixer"))
+    position, body = read_mix_output(out, FP)
+    assert position == 2
+    verify_chain(kp.public, rows, [*bodies, body], FP)
+    with pytest.raises(DecodeError, match="another election"):
+        read_mix_output(out, hashlib.sha256(b"other").digest())
+    # the offline mixer verifies what it is given, too
+    bad = copy.deepcopy(bodies)
+    bad[0]["outputs"].reverse()
+    with pytest.raises(ShuffleRejected):
+        run_mix_offline(export_mix_input(kp.public, FP, 2, rows, bad))
+    with pytest.raises(DecodeError, match="every shuffle before"):
+        run_mix_offline(export_mix_input(kp.public, FP, 3, rows, bodies))
+
+
+def test_transfer_files_are_strict() -> None:
+    bundle = b'{"a":1}'
+    data = transfer_input("city", "trustee-1", "dkg", bundle)
+    assert read_transfer(data, "in") == ("city", "trustee-1", "dkg", bundle, [])
+    with pytest.raises(DecodeError, match="expected a transfer 'out'"):
+        read_transfer(data, "out")
+    key = Ed25519PrivateKey.generate()
+    own = sign_envelope(key, "city", "dkg", "trustee-1", {"x": 1})
+    out = transfer_output("city", "trustee-1", "dkg", bundle, [own])
+    assert read_transfer(out, "out")[4] == [own]
+    foreign = sign_envelope(key, "city", "dkg", "trustee-2", {"x": 1})
+    with pytest.raises(DecodeError, match="another election or author"):
+        read_transfer(transfer_output("city", "trustee-1", "dkg", bundle, [foreign]), "out")
+    with pytest.raises(DecodeError):
+        read_transfer(data.replace(b'"dkg"', b'"nap"'), "in")
+    with pytest.raises(DecodeError):
+        read_transfer(data + b" ", "in")
+
+
+def manifest(*contests: Contest) -> Manifest:
+    jst = dt.timezone(dt.timedelta(hours=9))
+    k = "00" * 32
+    return Manifest(
+        election_id="count", title="t", election_day=dt.date(2026, 12, 6),
+        voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
+        voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst), contests=contests,
+        eligibility=Eligibility(16, ("x",)), threshold=1, trustees=(Trustee("t", 1, k, k),),
+        mix_servers=(MixServer("m", 1, k),), admin_key=k, registrar_key=k, board_key=k,
+        group=get_group("test-schnorr-512-128").description())
+
+
+def test_count_per_rule() -> None:
+    opts = (Option("a", "A"), Option("b", "B"), Option("c", "C"))
+    m = manifest(
+        Contest("one", "1", "public_office", "single", opts),
+        Contest("two", "2", "public_office", "k_of_n", opts, max_choices=2),
+        Contest("rank", "3", "public_office", "ranked", opts, max_choices=3),
+    )
+    plaintexts = (
+        (1, 1, 3, 2, 1, 3),  # a | a, c | b first
+        (0, 0, 0, 0, 0, 0),  # blank everywhere
+        (3, 2, 0, 1, 2, 3),  # c | b | a first
+    )
+    assert count(m, plaintexts) == {
+        "one": {"options": {"a": 1, "b": 0, "c": 1}, "blank": 1},
+        "two": {"options": {"a": 1, "b": 1, "c": 1}, "blank": 1},
+        "rank": {"options": {"a": 1, "b": 1, "c": 0}, "blank": 1},
+    }
+
+
+def test_ceremony_complete_follows_the_record() -> None:
+    config, keys = make_config(get_group("test-schnorr-512-128"), 2, 3)
+    run = run_ceremony(config, keys)
+    from trustees.dkg import PublicRecord
+
+    record = PublicRecord(config)
+    for msg in run.posted:
+        assert not ceremony_complete(record)
+        record.append(msg)
+    assert ceremony_complete(record)
