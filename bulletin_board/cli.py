@@ -73,6 +73,17 @@ def register(subparsers: Any) -> None:
         metavar="HEX",
         help="Ed25519 key allowed to open elections (repeatable; default: anyone)",
     )
+    serve.add_argument(
+        "--policy",
+        choices=("election", "registry"),
+        default="election",
+        help="election: manifest-driven elections (default); registry: a bare signed log",
+    )
+    serve.add_argument(
+        "--allow-test-groups",
+        action="store_true",
+        help="accept manifests in test groups (simulations and tests only)",
+    )
     _add_limits(serve)
     serve.set_defaults(func=_serve)
 
@@ -137,7 +148,13 @@ def _serve(args: argparse.Namespace) -> int:
         max_connections=args.max_connections,
         max_pending_posts=args.max_pending_posts,
     )
-    board = Board(open_storage(args.db), key, RegistryPolicy(args.creator_key), limits=limits)
+    if args.policy == "election":
+        from election.policy import ElectionPolicy
+
+        policy: Any = ElectionPolicy(allow_test_groups=args.allow_test_groups)
+    else:
+        policy = RegistryPolicy(args.creator_key)
+    board = Board(open_storage(args.db), key, policy, limits=limits)
     server = BoardServer(board, args.host, args.port, _ssl_context(args))
 
     async def main() -> None:

@@ -201,7 +201,7 @@ class BoardProcess:
         key_path: str | Path,
         port: int = 0,
         log_path: str | None = None,
-        extra: tuple[str, ...] = (),
+        extra: tuple[str, ...] = ("--policy", "registry"),
     ) -> None:
         self.db, self.key_path, self.port, self.extra = db, str(key_path), port, extra
         self.log_path = log_path
