@@ -260,3 +260,23 @@ def test_the_untouched_copy_passes(election_record: tuple[Election, ElectionRun,
     report = verify_record(load_record(directory),
                            Options(allow_test_groups=True, progress=False))
     assert report.passed, report.to_text()
+
+
+def test_an_unfinished_election_passes_only_as_partial(
+    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path
+) -> None:
+    """The record while voting is open: V9–V12 are skipped, which passes only with --partial."""
+    el, run, record = election_record
+    directory = tmp_path / "record"
+    shutil.copytree(record, directory)
+    doctor = Doctor(el, run, directory,
+                    (directory / "entries.jsonl").read_bytes().splitlines(), [])
+    doctor.entries = doctor.entries[: doctor.index("phase", 2)]  # up to "closed", excluded
+    doctor.rebuild()
+    report = verify_record(load_record(directory),
+                           Options(allow_test_groups=True, progress=False))
+    assert report.first_failure is None
+    assert [s.id for s in report.steps if s.status == "skip"] == ["V9", "V10", "V11", "V12"]
+    assert not report.passed
+    report.allow_skips = True
+    assert report.passed
