@@ -13,6 +13,7 @@ import asyncio
 import getpass
 import json
 import logging
+import multiprocessing
 import os
 import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -87,7 +88,10 @@ def _setup_logging(verbose: bool, name: str = "") -> None:
 def _executor(workers: int) -> Executor | None:
     if workers < 1:
         raise CliError("--workers must be at least 1")
-    return ProcessPoolExecutor(workers) if workers > 1 else None
+    if workers == 1:
+        return None
+    # forkserver: the daemon has threads (the event loop, a worker thread), so no plain fork
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 def _add_passphrase(p: argparse.ArgumentParser) -> None:
@@ -242,9 +246,11 @@ def _run(args: argparse.Namespace) -> int:
         BoardUnreachable,
         DutyRefused,
         FollowSettings,
+        KeystoreBusy,
         MixDuty,
         TrusteeDuty,
         follow,
+        keystore_lock,
     )
 
     _setup_logging(args.verbose, Path(args.keystore).stem)
@@ -268,7 +274,10 @@ def _run(args: argparse.Namespace) -> int:
                          allow_test_groups=args.allow_test_groups)
 
     try:
-        asyncio.run(main())
+        with keystore_lock(args.keystore):
+            asyncio.run(main())
+    except KeystoreBusy as exc:
+        raise CliError(str(exc)) from exc
     except DutyRefused as exc:
         log.error("refused: %s", exc)
         return EXIT_REFUSED
@@ -322,6 +331,24 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _offline(args: argparse.Namespace) -> int:
+    from mixnet.errors import DecodeError
+    from trustees.daemon import KeystoreBusy, keystore_lock
+    from trustees.transfer import read_transfer
+
+    _setup_logging(False)
+    try:
+        election, author, duty, bundle, _ = read_transfer(_read(args.input), "in")
+    except DecodeError as exc:
+        raise CliError(f"{args.input} is not a transfer input: {exc}") from exc
+    try:
+        with keystore_lock(args.keystore):
+            return _offline_locked(args, election, author, duty, bundle)
+    except KeystoreBusy as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _offline_locked(args: argparse.Namespace, election: str, author: str, duty: str,
+                    bundle: bytes) -> int:
     import dataclasses
 
     from bulletin_board.entry import sign_envelope
@@ -337,13 +364,8 @@ def _offline(args: argparse.Namespace) -> int:
         run_decryption_offline,
         run_dkg_offline,
     )
-    from trustees.transfer import read_mix_output, read_transfer, run_mix_offline, transfer_output
+    from trustees.transfer import read_mix_output, run_mix_offline, transfer_output
 
-    _setup_logging(False)
-    try:
-        election, author, duty, bundle, _ = read_transfer(_read(args.input), "in")
-    except DecodeError as exc:
-        raise CliError(f"{args.input} is not a transfer input: {exc}") from exc
     keystore = _keystore_file(args)
     secrets = keystore.secrets
     key = secrets.keys.ed25519_key()

@@ -25,11 +25,13 @@ goes to the `tohyo.trustee` logger (stderr in the CLI); no secret is ever logged
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import fcntl
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -59,12 +61,14 @@ __all__ = [
     "BoardUnreachable",
     "DutyRefused",
     "FollowSettings",
+    "KeystoreBusy",
     "KeystoreFile",
     "MixDuty",
     "TrusteeDuty",
     "bind_secrets",
     "follow",
     "is_bound",
+    "keystore_lock",
 ]
 
 log = logging.getLogger("tohyo.trustee")
@@ -107,6 +111,25 @@ class KeystoreFile:
         """Write `secrets` (atomically, fsynced) and keep them."""
         save_keystore(self.path, secrets, self.passphrase, kdf=self.kdf, overwrite=True)
         self.secrets = secrets
+
+
+@contextlib.contextmanager
+def keystore_lock(path: str) -> Iterator[None]:
+    """Hold `<keystore>.lock` exclusively: two processes on one keystore could each draw a
+    polynomial and overwrite the other's. Raises `KeystoreBusy` if another process holds it."""
+    fd = os.open(f"{path}.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise KeystoreBusy(f"another process is using the keystore {path}") from exc
+        yield
+    finally:
+        os.close(fd)
+
+
+class KeystoreBusy(TohyoError):
+    """Another process holds this keystore's lock."""
 
 
 def is_bound(secrets: TrusteeSecrets) -> bool:

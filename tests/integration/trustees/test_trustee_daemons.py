@@ -37,6 +37,7 @@ from bulletin_board.client import BoardClient
 from bulletin_board.entry import sign_envelope
 from mixnet.groups import get_group
 from trustees.coordinator import Coordinator
+from trustees.daemon import keystore_lock
 from trustees.mixer import mix
 
 BALLOTS = 300
@@ -265,8 +266,12 @@ def test_cli_errors_are_clear_and_hold_no_secret(tmp_path: Path) -> None:
                "--give-up-after", "1", "--poll-interval", "0.2")
     assert down.returncode == 2
     assert "unreachable" in down.stderr.splitlines()[-1]
+    with keystore_lock(str(ks)):  # a second process on one keystore could equivocate
+        busy = cli("trustee", "run", "--keystore", str(ks), "--passphrase-file", str(pfile),
+                   "--board", f"http://127.0.0.1:{port}", "--election", "nowhere")
+    assert busy.returncode == 2 and "another process is using" in busy.stderr
     secrets = [_.hex() for _ in (load_keys(ks, "the right passphrase"))] + ["the right passphrase"]
-    for out in (again, status, via_env, down):
+    for out in (again, status, via_env, down, busy):
         assert_no_secrets(out.stdout + out.stderr, secrets)
 
 
