@@ -28,15 +28,23 @@ BATCH_BITS: Final = 128
 
 
 class Element:
-    """A member of a group's order-q subgroup. Immutable; built only by its group."""
+    """A member of a group's order-q subgroup. Immutable; built only by its group.
 
-    __slots__ = ("group", "value")
+    `checked` is set when the group itself vouches for membership: the element was decoded
+    (with its membership test) or made by the group (generator, identity, hash to group).
+    `check_members` skips such elements and tests every other one, so an element built
+    directly from a raw value is always tested before a proof relies on it.
+    """
+
+    __slots__ = ("checked", "group", "value")
     group: Group
     value: Any
+    checked: bool
 
-    def __init__(self, group: Group, value: Any) -> None:
+    def __init__(self, group: Group, value: Any, checked: bool = False) -> None:
         object.__setattr__(self, "group", group)
         object.__setattr__(self, "value", value)
+        object.__setattr__(self, "checked", checked)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("elements are immutable")
@@ -244,15 +252,15 @@ class Group(ABC):
 
     # ---- elements and scalars ----
     def generator(self) -> Element:
-        return Element(self, self.raw_generator())
+        return Element(self, self.raw_generator(), checked=True)
 
     def identity(self) -> Element:
-        return Element(self, self.raw_identity())
+        return Element(self, self.raw_identity(), checked=True)
 
     def element_from_bytes(self, data: bytes) -> Element:
         if len(data) != self.element_bytes:
             raise DecodeError(f"a {self.name} element has {self.element_bytes} bytes")
-        return Element(self, self.raw_from_bytes(bytes(data)))
+        return Element(self, self.raw_from_bytes(bytes(data)), checked=True)
 
     def element_from_hex(self, text: object) -> Element:
         value = hex_to_int(text, self.element_bytes)
@@ -277,7 +285,7 @@ class Group(ABC):
         return Scalar(self, rng.randbelow(self.order))
 
     def hash_to_element(self, data: bytes) -> Element:
-        return Element(self, self.raw_hash_to_group(data))
+        return Element(self, self.raw_hash_to_group(data), checked=True)
 
     # ---- bulk operations (override for speed) ----
     def multi_exp(
@@ -312,9 +320,19 @@ class Group(ABC):
     ) -> None:
         """Raise `VerificationError(check)` unless every element lies in the order-q subgroup.
 
-        Elements built by `element_from_bytes` are already checked; this is for families whose
-        decoding defers the expensive part of the test (see the Schnorr group).
+        Elements the group vouches for (`Element.checked`) are skipped; every other element is
+        tested, by default by re-decoding its canonical bytes. Families override this with
+        batched tests (and call this first for the group check).
         """
         for i, e in enumerate(elements):
             if e.group != self:
                 raise VerificationError(check, f"element {i} belongs to another group")
+        if type(self).check_members is not Group.check_members:
+            return  # the family's override tests the pending elements itself
+        for i, e in enumerate(elements):
+            if e.checked:
+                continue
+            try:
+                self.raw_from_bytes(self.raw_to_bytes(e.value))
+            except (DecodeError, ValueError) as exc:
+                raise VerificationError(check, f"element {i} is not in the group") from exc

@@ -143,7 +143,7 @@ class ModpGroup(Group):
             self.check_members(out, rng or system_random, executor)
         except VerificationError as exc:
             raise DecodeError("an element is outside the order-q subgroup") from exc
-        return out
+        return [Element(self, e.value, checked=True) for e in out]
 
     # ---- messages ----
     def encode_message(self, m: int) -> Element:
@@ -221,12 +221,13 @@ class ModpGroup(Group):
         check: str = "membership",
     ) -> None:
         super().check_members(elements, rng, executor, check)
-        for i, e in enumerate(elements):
+        pending = [e for e in elements if not e.checked]
+        for i, e in enumerate(pending):
             if not self._cheap_member(e.value):
                 raise VerificationError(check, f"element {i} is not in the subgroup")
-        if self.family == "modp-schnorr" and elements:
-            deltas = [rng.randbits(BATCH_BITS) | 1 for _ in elements]
-            combined = self.multi_exp(elements, deltas, executor)
+        if self.family == "modp-schnorr" and pending:
+            deltas = [rng.randbits(BATCH_BITS) | 1 for _ in pending]
+            combined = self.multi_exp(pending, deltas, executor)
             if gmpy2.powmod(combined.value, self.q, self.p) != 1:
                 raise VerificationError(check, "an element is outside the order-q subgroup")
 
