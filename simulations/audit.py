@@ -20,9 +20,10 @@ simulation reports a verdict that does not depend on the code it is measuring.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -53,9 +54,11 @@ class Check:
     what: str
     ok: bool
     detail: str = ""
+    seconds: float = field(default=0.0, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "check": self.what, "pass": self.ok, "detail": self.detail}
+        return {"id": self.id, "check": self.what, "pass": self.ok, "detail": self.detail,
+                "seconds": round(self.seconds, 3)}
 
 
 class _Stop(Exception):
@@ -107,13 +110,14 @@ def check_record(
     def step(cid: str, what: str, fn: Callable[[], Any]) -> Any:
         if progress:
             progress(cid)
+        start = time.perf_counter()
         try:
             value = fn()
         except (VerificationError, DecodeError, CeremonyFailed, NotEnoughShares, ValueError,
                 KeyError) as exc:
-            checks.append(Check(cid, what, False, str(exc)))
+            checks.append(Check(cid, what, False, str(exc), time.perf_counter() - start))
             raise _Stop from exc
-        checks.append(Check(cid, what, True))
+        checks.append(Check(cid, what, True, "", time.perf_counter() - start))
         return value
 
     try:
@@ -269,8 +273,6 @@ def run_verifier(
 ) -> Any:
     """The project's observer (`tohyo verify`, steps V1–V12) over the same record, exported
     in memory with a final tree head signed by the simulated board. Returns its `Report`."""
-    import time
-
     from bulletin_board.export import EXPORT_FORMAT
     from bulletin_board.log import MerkleLog, hash_leaf, public_key_hex, sign_tree_head
     from mixnet.encoding import canonical_json

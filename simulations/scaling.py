@@ -85,7 +85,9 @@ def measure_group(
                  for i in range(n)]
         first += n
         t_enc, ballots = _timed(lambda votes=votes: sim.make_ballots(votes))
-        t_in, refused = _timed(lambda votes=votes, ballots=ballots: sim.cast(votes, ballots))
+        entries = sim.attest(votes, ballots)
+        t_in, refused = _timed(lambda votes=votes, ballots=ballots, entries=entries: sim.cast(
+            votes, ballots, entries))
         rows = [b.row for b in ballots]
         sim.mix_lists = [rows]
         t_mix, (outputs, proof) = _timed(lambda: sim.shuffle_and_prove(1))

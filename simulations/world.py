@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tqdm import tqdm
 
-from bulletin_board.entry import Envelope, sign_envelope
+from bulletin_board.entry import Envelope, decode_envelope, sign_envelope
 from bulletin_board.policy import Refusal
 from election.counting import count_election
 from election.entries import Ballot, mix_context
@@ -30,6 +30,7 @@ from election.manifest import Contest, Eligibility, Manifest, MixServer, Option,
 from election.policy import ElectionPolicy, ceremony_config, joint_key_body, mix_input_of
 from jpki.registrar import sign_attestation
 from mixnet import elgamal
+from mixnet.errors import DecodeError
 from mixnet.groups import Group
 from mixnet.rng import DeterministicRandom, RandomSource
 from mixnet.shuffle import proof as shuffle_proof
@@ -150,16 +151,24 @@ class MemoryBoard:
         self.entries: list[bytes] = []
         self.refusals: Counter[str] = Counter()
 
-    def post(self, envelope: Envelope, *, cheat: bool = False) -> int:
+    def post(self, envelope: Envelope | bytes, *, cheat: bool = False) -> int:
+        """Accept an entry as the board does: decode the posted bytes (canonical only), check,
+        append, update the state. Raises `Refusal` (and counts it) when the policy refuses."""
+        data = envelope.to_bytes() if isinstance(envelope, Envelope) else envelope
+        try:
+            decoded = decode_envelope(data)
+        except DecodeError as exc:
+            self.refusals["malformed"] += 1
+            raise Refusal("malformed", str(exc)) from exc
         if not cheat:
             try:
-                self.policy.check(self.state, envelope)
+                self.policy.check(self.state, decoded)
             except Refusal as exc:
                 self.refusals[exc.code] += 1
                 raise
         index = len(self.entries)
-        self.entries.append(envelope.to_bytes())
-        self.policy.on_accept(self.state, envelope, index)
+        self.entries.append(data)
+        self.policy.on_accept(self.state, decoded, index)
         return index
 
 
@@ -294,12 +303,22 @@ class SimulatedElection:
         body = {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()}
         return sign_envelope(p.registrar, p.election_id, "ballot", "registrar", body)
 
-    def cast(self, votes: Sequence[Vote], ballots: Sequence[Ballot]) -> int:
-        """The registrar posts every ballot; the board checks each. Returns refusals."""
+    def attest(self, votes: Sequence[Vote], ballots: Sequence[Ballot]) -> list[bytes]:
+        """The registrar's part: attest {pseudonym, ballot hash} and sign each ballot entry."""
+        return [self.ballot_entry(v.pseudonym, b).to_bytes()
+                for v, b in self._bar(zip(votes, ballots), "registrar", len(votes))]
+
+    def cast(self, votes: Sequence[Vote], ballots: Sequence[Ballot],
+             entries: Sequence[bytes] | None = None) -> int:
+        """The board's intake of every ballot entry (made by `attest` unless given), each
+        checked by the policy. Returns the number refused."""
+        if entries is None:
+            entries = self.attest(votes, ballots)
         refused = 0
-        for vote, ballot in self._bar(zip(votes, ballots), "board intake", len(votes)):
+        for vote, ballot, entry in self._bar(zip(votes, ballots, entries), "board intake",
+                                             len(votes)):
             try:
-                self.board.post(self.ballot_entry(vote.pseudonym, ballot))
+                self.board.post(entry)
             except Refusal:
                 refused += 1
                 continue
@@ -417,8 +436,10 @@ class SimulatedElection:
         votes = self.make_votes(voters, revotes)
         with phase("ballots: encrypt + prove"):
             ballots = self.make_ballots(votes)
+        with phase("registrar: attest + sign"):
+            entries = self.attest(votes, ballots)
         with phase("board intake"):
-            self.cast(votes, ballots)
+            self.cast(votes, ballots, entries)
         with phase("close + mix input"):
             self.close()
         k_total = len(self.people.mixers)

@@ -31,7 +31,8 @@ def test_simulate_election_small(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     doc = load_json(tmp_path / "election.json")
     phases = set(doc["timings"])
-    for phase in ("key ceremony", "ballots: encrypt + prove", "board intake",
+    for phase in ("key ceremony", "ballots: encrypt + prove", "registrar: attest + sign",
+                  "board intake",
                   "close + mix input", "mixer 1: shuffle + prove", "mixer 2: check previous",
                   "mixer 2: shuffle + prove", "decryption: 2 shares",
                   "decryption: combine + decode", "independent verification",
