@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -234,7 +234,7 @@ class SimulatedElection:
             for i in config.indices
             if i not in absent
         }
-        queue: list[DkgMessage] = []
+        queue: deque[DkgMessage] = deque()
 
         def post_all(messages: Iterable[DkgMessage]) -> None:
             for m in messages:
@@ -249,7 +249,7 @@ class SimulatedElection:
 
         def drain() -> None:
             while queue:
-                msg = queue.pop(0)
+                msg = queue.popleft()
                 for t in self.machines.values():
                     if t.phase is not Phase.DONE:
                         post_all(t.receive(msg))
