@@ -10,6 +10,7 @@ verifier always recomputes them; they are never read from a prover.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -35,11 +36,11 @@ class GeneratorSet:
 
     __slots__ = ("group", "h", "hs", "seed")
 
-    def __init__(self, group: Group, seed: bytes, h: Element, hs: list[Element]) -> None:
+    def __init__(self, group: Group, seed: bytes, h: Element, hs: Sequence[Element]) -> None:
         self.group = group
         self.seed = seed
         self.h = h
-        self.hs = hs
+        self.hs = tuple(hs)  # shared through the cache: immutable
 
 
 def _derive_chunk(group: Group, seed: bytes, start: int, stop: int) -> list[Any]:

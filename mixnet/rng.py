@@ -50,7 +50,7 @@ class DeterministicRandom:
 
     def __init__(self, seed: bytes | str | int) -> None:
         if isinstance(seed, int):
-            seed = seed.to_bytes(16, "big", signed=True)
+            seed = seed.to_bytes(max(16, (seed.bit_length() + 8) // 8), "big", signed=True)
         if isinstance(seed, str):
             seed = seed.encode("utf-8")
         self._seed = b"tohyo/deterministic-random/v1" + seed

@@ -725,6 +725,7 @@ def decryption_vectors() -> dict[str, Any]:
         bs = [ct.b for row in rows for ct in row]
         t = Transcript(ctx)
         t.append("proof", Label.DECRYPTION)
+        t.append("rows", [[[ct.a, ct.b] for ct in row] for row in rows])
         t.append("proof", Label.CHAUM_PEDERSEN_BATCH)
         t.append("group", group.description())
         t.append("key", kp.public)

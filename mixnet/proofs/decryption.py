@@ -20,6 +20,11 @@ from mixnet.transcript import Label, Transcript
 __all__ = ["decryption_factors", "prove_factors", "verify_factors"]
 
 
+def _absorb_rows(transcript: Transcript, rows: Sequence[Row]) -> None:
+    """The whole ciphertexts (a and b) enter the statement, not only the b's (crypto.md §2)."""
+    transcript.append_list("rows", ([[ct.a, ct.b] for ct in row] for row in rows), len(rows))
+
+
 def decryption_factors(
     x: Scalar, rows: Sequence[Row], executor: Executor | None = None
 ) -> list[Element]:
@@ -39,6 +44,7 @@ def prove_factors(
 ) -> cp.Proof:
     group = x.group
     transcript.append("proof", Label.DECRYPTION)
+    _absorb_rows(transcript, rows)
     statement = cp.BatchStatement(
         group.generator() ** x, [ct.b for row in rows for ct in row], list(factors)
     )
@@ -59,5 +65,6 @@ def verify_factors(
     if len(bs) != len(factors):
         raise VerificationError("D0 lengths", "one factor per ciphertext")
     transcript.append("proof", Label.DECRYPTION)
+    _absorb_rows(transcript, rows)
     statement = cp.BatchStatement(x_pub, bs, list(factors))
     cp.verify_batch(statement, proof, transcript=transcript, executor=executor, rng=rng)

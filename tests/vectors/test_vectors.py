@@ -509,6 +509,8 @@ def test_decryption_vectors(name: str) -> None:
     assert plain == [message_value(group, m) for m in messages]
     tr = Transcript(case["context"])
     tr.append("proof", Label.DECRYPTION)
+    tr.append("rows", [[[element(group, a), element(group, b)] for a, b in row]
+                       for row in st["rows"]])
     tr.append("proof", Label.CHAUM_PEDERSEN_BATCH)
     tr.append("group", group.description())
     tr.append("key", element(group, st["x_pub"]))
