@@ -2,8 +2,9 @@
 
 Builds an election record in memory (keys, key ceremony, N ballots with 1% re-votes, K
 shuffles with proofs, t decryption shares, the counted result, one signed tree head per entry)
-and writes it as a board export; then runs the verifier's steps V1–V12 on it with 1 and 2
-worker processes and prints the seconds of each step.
+and writes it as a board export; then runs `tohyo verify` on it in a fresh process (nothing
+cached, generators recomputed) with 1 and 2 worker processes and prints the wall time and
+the seconds of each step.
 
     python bench/verify.py --n 1000 10000 --mixers 3 --processes 1 2      # the real figures
     python bench/verify.py --quick                                        # a smoke run (tests)
@@ -15,6 +16,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,8 +56,8 @@ from mixnet.transcript import Transcript
 from trustees.config import generate_trustee_keys
 from trustees.decryption import combine_shares, make_share
 from trustees.dkg import DkgTrustee
-from verifier import Options, load_record, verify_record
 
+ROOT = Path(__file__).resolve().parents[1]
 E = "bench-2026"
 CHUNK = 250
 
@@ -199,18 +203,21 @@ def build_record(directory: Path, n: int, mixers: int, group_name: str,
 
 
 def measure(directory: Path, processes: int, test_group: bool) -> dict[str, float]:
-    record = load_record(directory)
-    start = time.perf_counter()
-    if processes > 1:
-        with ProcessPoolExecutor(processes) as ex:
-            report = verify_record(record, Options(allow_test_groups=test_group, executor=ex,
-                                                   progress=False))
-    else:
-        report = verify_record(record, Options(allow_test_groups=test_group, progress=False))
-    total = time.perf_counter() - start
-    if not report.passed:
-        raise SystemExit("the bench record does not verify:\n" + report.to_text())
-    return {s.id: s.seconds for s in report.steps} | {"total": total}
+    """Run `tohyo verify` in a fresh process (nothing cached): wall time and each step's."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report_path = Path(tmp) / "report.json"
+        cmd = [sys.executable, "-m", "tohyo", "verify", str(directory), "--json",
+               str(report_path), "--processes", str(processes), "--no-progress"]
+        if test_group:
+            cmd.append("--allow-test-groups")
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                              env=os.environ | {"PYTHONPATH": str(ROOT)})
+        total = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit("the bench record does not verify:\n" + proc.stdout + proc.stderr)
+        report = json.loads(report_path.read_text())
+    return {s["id"]: s["seconds"] for s in report["steps"]} | {"total": total}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -221,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--group", default="tohyo-schnorr-3072-256")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: the 512-bit test group, 20 ballots, 2 mixers")
-    parser.add_argument("--keep", type=Path, help="write the records under this directory")
+    parser.add_argument("--keep", type=Path,
+                        help="write the records under this directory and reuse those found")
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.mixers, args.group = [20], 2, "test-schnorr-512-128"
@@ -232,10 +240,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         base = args.keep or Path(tmp)
         for n in args.n:
             directory = base / f"record-{n}"
-            print(f"building a record of {n} voters …")
-            with ProcessPoolExecutor(max(args.processes)) as ex:
-                build_record(directory, n, args.mixers, args.group,
-                             ex if max(args.processes) > 1 else None)
+            if (directory / "board.json").is_file():
+                print(f"reusing the record of {n} voters in {directory}")
+            else:
+                print(f"building a record of {n} voters …")
+                with ProcessPoolExecutor(max(args.processes)) as ex:
+                    build_record(directory, n, args.mixers, args.group,
+                                 ex if max(args.processes) > 1 else None)
             for p in args.processes:
                 times = measure(directory, p, test_group)
                 parts = "  ".join(f"{k} {v:.2f}" for k, v in times.items() if k != "total")
