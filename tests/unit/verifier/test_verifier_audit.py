@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_counting import OPTS, manifest
+from test_verifier_counting import OPTS, manifest
 
 from election.manifest import Contest
 from mixnet import elgamal
