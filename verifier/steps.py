@@ -506,7 +506,7 @@ def check_ballots(
     group = group_from_description(group_description)
     pk = group.element_from_hex(pk_hex)
     key = public_key_from_hex(registrar_key)
-    out = []
+    out: list[tuple[int, bytes, Any, tuple[str, str] | None, list[bytes]]] = []
     for index, body in items:
         pseudonym, row_json, bvals = b"", None, []
         try:
