@@ -21,6 +21,7 @@ manifest, the key ceremony's outcome and what is already on the board:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ from election.entries import BODY_VERSION, Ballot
 from election.manifest import Manifest
 from jpki.registrar import Attestation, verify_attestation
 from mixnet import elgamal
+from mixnet.encoding import canonical_json
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
 from mixnet.shuffle import proof as shuffle_proof
@@ -41,7 +43,15 @@ from trustees.dkg import PublicRecord
 from trustees.errors import CeremonyFailed, PeerProtocolError
 from trustees.messages import decode_message
 
-__all__ = ["ElectionPolicy", "ElectionRecordState", "ceremony_config", "mix_input_of"]
+__all__ = [
+    "ElectionPolicy",
+    "ElectionRecordState",
+    "ballot_key_of",
+    "ceremony_config",
+    "check_ballot",
+    "joint_key_body",
+    "mix_input_of",
+]
 
 
 def ceremony_config(manifest: Manifest) -> CeremonyConfig:
@@ -75,24 +85,31 @@ class ElectionRecordState:
     dkg: PublicRecord | None = None
     pk: Element | None = None
     last_ballot: dict[bytes, int] = field(default_factory=dict)  # pseudonym -> entry index
-    rows: dict[int, elgamal.Row] = field(default_factory=dict)  # entry index -> row
+    # entry index -> row as posted (JSON); checked when the ballot was accepted
+    rows: dict[int, list[Any]] = field(default_factory=dict)
     b_values: set[bytes] = field(default_factory=set)
     ballots: int = 0
     superseded: int = 0
-    mix_input: list[elgamal.Row] | None = None
-    shuffles: list[list[elgamal.Row]] = field(default_factory=list)
+    mix_input: list[Any] | None = None
+    shuffle_sizes: list[int] = field(default_factory=list)
     shares: dict[int, int] = field(default_factory=dict)  # trustee index -> entry index
     counts: dict[str, int] = field(default_factory=dict)
+    # ballots whose proofs were checked outside the append lock (see `BallotIntake`)
+    prechecked: set[bytes] = field(default_factory=set)
 
-    def current_list(self) -> list[elgamal.Row]:
+    def current_size(self) -> int:
         assert self.mix_input is not None
-        return self.shuffles[-1] if self.shuffles else self.mix_input
+        return self.shuffle_sizes[-1] if self.shuffle_sizes else len(self.mix_input)
 
 
-def mix_input_of(state: ElectionRecordState) -> tuple[list[int], list[elgamal.Row]]:
-    """The last valid ballot per pseudonym, in board order: (entry indices, rows)."""
+def mix_input_of(state: ElectionRecordState) -> tuple[list[int], list[Any]]:
+    """The last valid ballot per pseudonym, in board order: (entry indices, rows as JSON)."""
     indices = sorted(state.last_ballot.values())
     return indices, [state.rows[i] for i in indices]
+
+
+def _b_keys(row_json: list[Any]) -> list[bytes]:
+    return [bytes.fromhex(pair[1]) for pair in row_json]
 
 
 def _version(body: Any) -> None:
@@ -104,7 +121,7 @@ def _rows(group: Group, data: Any, width: int, what: str) -> list[elgamal.Row]:
     if not isinstance(data, list) or not data:
         raise Refusal("bad_body", f"{what}: a non-empty list of rows")
     try:
-        return [elgamal.row_from_json(group, r, width) for r in data]
+        return elgamal.rows_from_json(group, data, width)
     except DecodeError as exc:
         code = "element_not_in_group" if "element" in str(exc) else "bad_body"
         raise Refusal(code, f"{what}: {exc}") from exc
@@ -188,7 +205,7 @@ class ElectionPolicy:
             raise Refusal("wrong_phase", "no joint key yet: the key ceremony is not finished")
         if target == "mixing" and state.mix_input is None:
             raise Refusal("wrong_phase", "post the mix input first")
-        if target == "decrypting" and len(state.shuffles) != len(manifest.mix_servers):
+        if target == "decrypting" and len(state.shuffle_sizes) != len(manifest.mix_servers):
             raise Refusal("wrong_phase", "not every mix server has posted its shuffle")
         if target == "tallied" and "result" not in state.counts:
             raise Refusal("wrong_phase", "post the result first")
@@ -223,28 +240,13 @@ class ElectionPolicy:
         body = envelope.body
         if set(body) != {"v", "ballot", "attestation"}:
             raise Refusal("bad_body", "a ballot entry is {v, ballot, attestation}")
-        try:
-            ballot = Ballot.from_json(state.group, body["ballot"], state.manifest.width)
-        except DecodeError as exc:
-            code = "element_not_in_group" if "element" in str(exc) else "bad_body"
-            raise Refusal(code, f"ballot: {exc}") from exc
-        try:
-            attestation = Attestation.from_json(body["attestation"])
-        except ValueError as exc:
-            raise Refusal("bad_body", f"attestation: {exc}") from exc
-        if attestation.ballot_hash != ballot.hash(state.fingerprint):
-            raise Refusal("bad_body", "the attestation is for another ballot")
-        try:
-            verify_attestation(
-                attestation,
-                bytes.fromhex(state.manifest.registrar_key),
-                election_fingerprint=state.fingerprint,
-            )
-            ballot.verify(state.fingerprint, state.pk)
-        except VerificationError as exc:
-            code = "bad_signature" if "signature" in exc.check else "bad_proof"
-            raise Refusal(code, str(exc)) from exc
-        if any(b in state.b_values for b in ballot.ciphertext_keys()):
+        key = ballot_key_of(envelope)
+        if key in state.prechecked:
+            row_json = body["ballot"]["row"]
+        else:
+            ballot = check_ballot(state.group, state.manifest, state.fingerprint, state.pk, body)
+            row_json = elgamal.row_to_json(ballot.row)
+        if any(b in state.b_values for b in _b_keys(row_json)):
             raise Refusal("duplicate_ciphertext", "a ciphertext of this ballot is already posted")
 
     def _mix_input(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
@@ -257,7 +259,7 @@ class ElectionPolicy:
         indices, rows = mix_input_of(state)
         if not rows:
             raise Refusal("wrong_phase", "no ballots to mix")
-        if body["entries"] != indices or body["rows"] != [elgamal.row_to_json(r) for r in rows]:
+        if body["entries"] != indices or body["rows"] != rows:
             raise Refusal("bad_body", "the mix input is not the last ballot of every voter")
 
     def _shuffle(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
@@ -265,16 +267,16 @@ class ElectionPolicy:
         body = envelope.body
         if set(body) != {"v", "position", "outputs", "proof"}:
             raise Refusal("bad_body", "a shuffle is {v, position, outputs, proof}")
-        expected = len(state.shuffles) + 1
+        expected = len(state.shuffle_sizes) + 1
         if body["position"] != author.index or author.index != expected:
             raise Refusal("wrong_phase", f"it is mix server {expected}'s turn")
-        inputs = state.current_list()
+        size = state.current_size()
         outputs = _rows(state.group, body["outputs"], state.manifest.width, "outputs")
-        if len(outputs) != len(inputs):
+        if len(outputs) != size:
             raise Refusal("bad_body", "a shuffle outputs as many rows as it takes")
         try:
             shuffle_proof.ShuffleProof.from_json(
-                state.group, body["proof"], len(inputs), state.manifest.width
+                state.group, body["proof"], size, state.manifest.width
             )
         except DecodeError as exc:
             raise Refusal("bad_body", f"proof: {exc}") from exc
@@ -292,7 +294,7 @@ class ElectionPolicy:
             raise Refusal("unauthorised_signer", "a trustee posts only its own share")
         if author.index in state.shares:
             raise Refusal("duplicate_entry", "this trustee's share is already posted")
-        if len(share.factors) != len(state.current_list()) * state.manifest.width:
+        if len(share.factors) != state.current_size() * state.manifest.width:
             raise Refusal("bad_body", "one factor per ciphertext of the last shuffle")
 
     def _result(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
@@ -334,10 +336,12 @@ class ElectionPolicy:
             assert state.group is not None
             state.pk = state.group.element_from_hex(body["pk"])
         elif envelope.type == "ballot":
-            assert state.group is not None and state.manifest is not None
-            ballot = Ballot.from_json(state.group, body["ballot"], state.manifest.width)
+            assert state.manifest is not None
+            state.prechecked.discard(ballot_key_of(envelope))
+            row_json = body["ballot"]["row"]
             pseudonym = bytes.fromhex(body["attestation"]["pseudonym"])
             state.ballots += 1
+            state.b_values.update(_b_keys(row_json))
             previous = state.last_ballot.get(pseudonym)
             if previous is not None:
                 state.superseded += 1
@@ -345,20 +349,44 @@ class ElectionPolicy:
                     return
                 del state.rows[previous]
             state.last_ballot[pseudonym] = index
-            state.rows[index] = ballot.row
-            state.b_values.update(ballot.ciphertext_keys())
+            state.rows[index] = row_json
         elif envelope.type == "mix_input":
             state.mix_input = mix_input_of(state)[1]
         elif envelope.type == "shuffle":
-            assert state.group is not None and state.manifest is not None
-            state.shuffles.append(
-                [
-                    elgamal.row_from_json(state.group, r, state.manifest.width)
-                    for r in body["outputs"]
-                ]
-            )
+            state.shuffle_sizes.append(len(body["outputs"]))
         elif envelope.type == "decryption_share":
             state.shares[int(body["share"]["trustee"])] = index
+
+
+def ballot_key_of(envelope: Envelope) -> bytes:
+    """What identifies a ballot for the precheck cache: the hash of its body's bytes."""
+    return hashlib.sha256(canonical_json(envelope.body["ballot"])).digest()
+
+
+def check_ballot(
+    group: Group, manifest: Manifest, fingerprint: bytes, pk: Element, body: Any
+) -> Ballot:
+    """The stateless checks of a ballot entry's body; raises `Refusal`. Safe to run anywhere."""
+    try:
+        ballot = Ballot.from_json(group, body["ballot"], manifest.width)
+    except DecodeError as exc:
+        code = "element_not_in_group" if "element" in str(exc) else "bad_body"
+        raise Refusal(code, f"ballot: {exc}") from exc
+    try:
+        attestation = Attestation.from_json(body["attestation"])
+    except ValueError as exc:
+        raise Refusal("bad_body", f"attestation: {exc}") from exc
+    if attestation.ballot_hash != ballot.hash(fingerprint):
+        raise Refusal("bad_body", "the attestation is for another ballot")
+    try:
+        verify_attestation(
+            attestation, bytes.fromhex(manifest.registrar_key), election_fingerprint=fingerprint
+        )
+        ballot.verify(fingerprint, pk)
+    except VerificationError as exc:
+        code = "bad_signature" if "signature" in exc.check else "bad_proof"
+        raise Refusal(code, str(exc)) from exc
+    return ballot
 
 
 def _joint_key_body(outcome: Any) -> dict[str, Any]:

@@ -58,6 +58,7 @@ __all__ = [
     "Evidence",
     "EvidenceSink",
     "MemoryCodeLedger",
+    "Pending",
     "Refused",
     "Registrar",
     "RegistrarConfig",
@@ -340,6 +341,17 @@ class Refused:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A request that passed every check, its code reserved, not yet committed (see `begin`)."""
+
+    request: BallotAuthentication = field(repr=False)
+    pseudonym: bytes
+    code_hash: str | None
+    attestation: Attestation
+    received_at: dt.datetime
+
+
 # --- state the registrar keeps ---
 
 
@@ -402,6 +414,7 @@ class Registrar:
         self.evidence = evidence
         self.ledger: CodeLedger = ledger if ledger is not None else MemoryCodeLedger()
         self._lock = threading.Lock()
+        self._reserved: dict[str, bytes] = {}  # one-time code hash -> pseudonym, in flight
 
     @property
     def public_key(self) -> bytes:

@@ -26,6 +26,7 @@ __all__ = [
     "reencrypt_rows",
     "row_from_json",
     "row_to_json",
+    "rows_from_json",
 ]
 
 
@@ -141,3 +142,30 @@ def row_from_json(group: Group, data: Any, width: int | None = None) -> Row:
             raise DecodeError("a ciphertext is a pair [a, b]")
         out.append(Ciphertext(group.element_from_hex(pair[0]), group.element_from_hex(pair[1])))
     return tuple(out)
+
+
+def rows_from_json(
+    group: Group, data: Any, width: int, rng: Any = None, executor: Any = None
+) -> list[Row]:
+    """Decode many rows at once, with one batched membership test (`elements_from_hex`)."""
+    if not isinstance(data, list) or not data:
+        raise DecodeError("a list of rows is a non-empty list")
+    texts: list[object] = []
+    for r in data:
+        if not isinstance(r, list) or len(r) != width:
+            raise DecodeError(f"a row has {width} ciphertexts")
+        for pair in r:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise DecodeError("a ciphertext is a pair [a, b]")
+            texts += pair
+    elements = group.elements_from_hex(texts, rng, executor)
+    rows = []
+    for i in range(len(data)):
+        base = 2 * width * i
+        rows.append(
+            tuple(
+                Ciphertext(elements[base + 2 * k], elements[base + 2 * k + 1])
+                for k in range(width)
+            )
+        )
+    return rows

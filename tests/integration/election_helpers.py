@@ -231,12 +231,13 @@ async def run_election(client: BoardClient, board: Board, el: Election,
     assert await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar",
                                                body)) == "wrong_phase"
     state = board._elections[E].state
-    indices, rows = mix_input_of(state)
-    assert len(rows) == voters
-    bad = {"v": 1, "entries": indices[:-1], "rows": [elgamal.row_to_json(r) for r in rows[:-1]]}
+    indices, rows_json = mix_input_of(state)
+    assert len(rows_json) == voters
+    rows = elgamal.rows_from_json(pk.group, rows_json, el.manifest.width)
+    bad = {"v": 1, "entries": indices[:-1], "rows": rows_json[:-1]}
     assert await refused(client, el.admin_entry("mix_input", bad)) == "bad_body"
     await client.post(el.admin_entry("mix_input", {
-        "v": 1, "entries": indices, "rows": [elgamal.row_to_json(r) for r in rows]}))
+        "v": 1, "entries": indices, "rows": rows_json}))
     await client.post(el.admin_entry("phase", {"phase": "mixing"}))
 
     # ---- mixing, in order
