@@ -219,7 +219,7 @@ def _run(
             raise VerificationError(
                 "A5", "the mix input is not the last ballot of every voter"
                 + (f" ({missing} missing)" if missing > 0 else ""))
-        return [elgamal.row_from_json(group, r, width) for r in expected]
+        return elgamal.rows_from_json(group, expected, width, None, executor)
 
     current = step("A5", "mix input = last ballot per voter", mix_input)
     shuffles = [e for e in envs if e.type == "shuffle"]
@@ -229,7 +229,7 @@ def _run(
             if len(mine) != 1 or mine[0].body["position"] != k:
                 raise VerificationError(f"A6.{k}", f"mix server {k} posted no single shuffle")
             body = mine[0].body
-            outputs = [elgamal.row_from_json(group, r, width) for r in body["outputs"]]
+            outputs = elgamal.rows_from_json(group, body["outputs"], width, None, executor)
             proof = shuffle_proof.ShuffleProof.from_json(
                 group, body["proof"], len(current), width, executor=executor)
             shuffle_proof.verify(

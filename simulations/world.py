@@ -331,15 +331,17 @@ class SimulatedElection:
         """Close voting and post the mix input; `drop_last` plays a board that drops a ballot."""
         p = self.people
         self.board.post(p.admin_entry("phase", {"phase": "closed"}))
-        indices, rows = mix_input_of(self.board.state)
+        indices, rows_json = mix_input_of(self.board.state)
         if drop_last:
-            indices, rows = indices[:-1], rows[:-1]
-        body = {"v": 1, "entries": indices, "rows": [elgamal.row_to_json(r) for r in rows]}
+            indices, rows_json = indices[:-1], rows_json[:-1]
+        body = {"v": 1, "entries": indices, "rows": rows_json}
         self.board.post(p.admin_entry("mix_input", body), cheat=drop_last)
         if drop_last:
             # the cheating board's own state follows what it published
-            self.board.state.mix_input = rows
+            self.board.state.mix_input = rows_json
         self.board.post(p.admin_entry("phase", {"phase": "mixing"}))
+        rows = elgamal.rows_from_json(self.group, rows_json, p.manifest.width, self.rng,
+                                      self.executor)
         self.mix_lists = [rows]
         return rows
 
