@@ -235,7 +235,7 @@ def _status(args: argparse.Namespace) -> int:
                 if role == "trustee":
                     lines.append("share posted:  " + ("yes" if index in state.shares else "no"))
                 else:
-                    lines.append("shuffle posted: " + ("yes" if len(state.shuffles) >= index
+                    lines.append("shuffle posted: " + ("yes" if follower.shuffles >= index
                                                        else "no"))
     print("\n".join(lines))
     return 0
@@ -308,19 +308,19 @@ def _export(args: argparse.Namespace) -> int:
                                   deadline=args.deadline)
     elif role == "trustee" and state.phase == "decrypting":
         duty = "decrypt"
-        assert state.pk is not None and state.mix_input is not None
+        assert state.pk is not None and follower.mix_input is not None
         try:
-            rows = verify_chain(state.pk, state.mix_input, follower.shuffle_bodies,
+            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
                                 state.fingerprint)
         except ShuffleRejected as exc:
             print(f"tohyo trustee: refusing to export for decryption: {exc}", file=sys.stderr)
             return EXIT_REFUSED
         bundle = export_decryption_input(ceremony_config(state.manifest), index,
                                          state.dkg.messages, rows)
-    elif role == "mix" and state.phase == "mixing" and len(state.shuffles) == index - 1:
+    elif role == "mix" and state.phase == "mixing" and follower.shuffles == index - 1:
         duty = "mix"
-        assert state.pk is not None and state.mix_input is not None
-        bundle = export_mix_input(state.pk, state.fingerprint, index, state.mix_input,
+        assert state.pk is not None and follower.mix_input is not None
+        bundle = export_mix_input(state.pk, state.fingerprint, index, follower.mix_input,
                                   follower.shuffle_bodies)
     else:
         raise CliError(f"nothing to export for {args.author} in phase {state.phase}")

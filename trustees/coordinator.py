@@ -20,7 +20,6 @@ from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.entry import sign_envelope
 from election.manifest import Manifest
 from election.policy import ElectionRecordState, joint_key_body, mix_input_of
-from mixnet import elgamal
 from trustees.daemon import BoardFollower
 from trustees.decryption import DecryptionResult, DecryptionShare, combine_shares
 from trustees.dkg import PublicRecord
@@ -52,8 +51,8 @@ def joint_key_entry(state: ElectionRecordState) -> dict[str, Any]:
 
 def mix_input_entry(state: ElectionRecordState) -> dict[str, Any]:
     """The mix_input body: the last ballot of every voter, in board order."""
-    indices, rows = mix_input_of(state)
-    return {"v": 1, "entries": indices, "rows": [elgamal.row_to_json(r) for r in rows]}
+    indices, rows = mix_input_of(state)  # rows as posted with the ballots (JSON)
+    return {"v": 1, "entries": indices, "rows": rows}
 
 
 def count(manifest: Manifest, plaintexts: tuple[tuple[int, ...], ...]) -> dict[str, Any]:
@@ -95,8 +94,8 @@ def combine(follower: BoardFollower, executor: Executor | None = None) -> Decryp
     """Verify the shuffles, then every posted share; combine t valid ones."""
     state = follower.state
     manifest = follower.manifest
-    assert state.dkg is not None and state.pk is not None and state.mix_input is not None
-    rows = verify_chain(state.pk, state.mix_input, follower.shuffle_bodies, state.fingerprint,
+    assert state.dkg is not None and state.pk is not None and follower.mix_input is not None
+    rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies, state.fingerprint,
                         executor=executor)
     outcome = state.dkg.outcome()
     bound = max(c.max_slot_value for c in manifest.contests) + 1
@@ -133,13 +132,13 @@ class Coordinator:
     async def refresh(self) -> None:
         await self.follower.poll()
 
-    async def wait_until(self, condition: Callable[[ElectionRecordState], bool], what: str,
+    async def wait_until(self, condition: Callable[[BoardFollower], bool], what: str,
                          timeout: float, interval: float = 0.2) -> None:
-        """Poll until `condition(state)`; raise `TimeoutError` naming `what` after `timeout`."""
+        """Poll until `condition(follower)`; raise `TimeoutError` naming `what` after `timeout`."""
         end = time.monotonic() + timeout
         while True:
             await self.refresh()
-            if condition(self.state):
+            if condition(self.follower):
                 return
             if time.monotonic() > end:
                 raise TimeoutError(f"waited {timeout:g} s for {what}")
@@ -156,8 +155,9 @@ class Coordinator:
 
     async def joint_key(self, timeout: float) -> dict[str, Any]:
         """Wait for the ceremony to complete, post the joint key, return its body."""
-        await self.wait_until(lambda s: s.dkg is not None and ceremony_complete(s.dkg),
-                              "the key ceremony", timeout)
+        await self.wait_until(
+            lambda f: f.state.dkg is not None and ceremony_complete(f.state.dkg),
+            "the key ceremony", timeout)
         body = joint_key_entry(self.state)
         await self.post("joint_key", body)
         return body
@@ -172,7 +172,7 @@ class Coordinator:
         """Wait for `shares` decryption shares (default t), combine, post the result."""
         manifest = self.follower.manifest
         needed = manifest.threshold if shares is None else shares
-        await self.wait_until(lambda s: len(s.shares) >= needed,
+        await self.wait_until(lambda f: len(f.state.shares) >= needed,
                               f"{needed} decryption shares", timeout)
         body = await asyncio.to_thread(result_entry, self.follower, executor)
         try:

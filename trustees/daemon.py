@@ -44,6 +44,7 @@ from bulletin_board.entry import Envelope, decode_envelope, sign_envelope, verif
 from bulletin_board.log import MerkleLog, hash_leaf
 from election.manifest import Manifest
 from election.policy import ElectionPolicy, ElectionRecordState, ceremony_config
+from mixnet import elgamal
 from mixnet.errors import DecodeError, TohyoError, VerificationError
 from mixnet.rng import RandomSource, system_random
 from trustees.decryption import make_share
@@ -181,12 +182,19 @@ class BoardFollower:
         self.policy = ElectionPolicy(allow_test_groups=allow_test_groups)
         self.state: ElectionRecordState = self.policy.initial_state(election)
         self.envelopes: list[Envelope] = []
+        #: the mix input's rows, decoded (every element checked for membership)
+        self.mix_input: list[elgamal.Row] | None = None
+        #: the shuffle entries' bodies, in board order (decoded and verified by `verify_chain`)
         self.shuffle_bodies: list[dict[str, Any]] = []
         self._log = MerkleLog()
 
     @property
     def size(self) -> int:
         return len(self.envelopes)
+
+    @property
+    def shuffles(self) -> int:
+        return len(self.shuffle_bodies)
 
     @property
     def manifest(self) -> Manifest:
@@ -241,6 +249,11 @@ class BoardFollower:
         self.envelopes.append(env)
         if env.type == "shuffle":
             self.shuffle_bodies.append(dict(env.body))
+        elif env.type == "mix_input":
+            group = self.state.group
+            assert group is not None
+            self.mix_input = elgamal.rows_from_json(group, env.body["rows"],
+                                                    self.manifest.width)
 
 
 @dataclass(frozen=True)
@@ -530,13 +543,13 @@ class TrusteeDuty(_BaseDuty):
         secrets = self.keystore.secrets
         if secrets.share is None:
             raise DutyRefused("decryption", "this trustee holds no key share")
-        assert state.dkg is not None and state.mix_input is not None and state.pk is not None
+        assert state.dkg is not None and follower.mix_input is not None and state.pk is not None
         outcome = state.dkg.outcome()
         if outcome.pk != state.pk:
             raise DutyRefused("joint_key", "the posted joint key is not the ceremony's outcome")
         log.info("decryption: verifying %d proofs of shuffle", len(follower.shuffle_bodies))
         try:
-            rows = verify_chain(state.pk, state.mix_input, follower.shuffle_bodies,
+            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
                                 state.fingerprint, executor=self.executor)
         except ShuffleRejected as exc:
             raise DutyRefused(exc.check, f"refusing to decrypt: {exc}") from exc
@@ -568,7 +581,7 @@ class MixDuty(_BaseDuty):
         if state.phase is None:
             return []
         self._bind(follower)
-        done = len(state.shuffles)
+        done = follower.shuffles
         if done >= self.index:
             self.finished = True
             log.info("mixing: this mix server's shuffle is on the board; duty done")
@@ -585,10 +598,10 @@ class MixDuty(_BaseDuty):
             return []
         if "mixed" in self._said:
             return []
-        assert state.pk is not None and state.mix_input is not None
+        assert state.pk is not None and follower.mix_input is not None
         log.info("mixing: verifying %d earlier proofs of shuffle", done)
         try:
-            rows = verify_chain(state.pk, state.mix_input, follower.shuffle_bodies,
+            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
                                 state.fingerprint, executor=self.executor)
         except ShuffleRejected as exc:
             log.error("mixing: refusing to mix over shuffle %d: %s fails (%s)",

@@ -78,7 +78,7 @@ async def _online(board: BoardProcess, tmp_path: Path) -> None:
             t1, t2, t3 = (el.daemon(p) for p in el.trustees)
             # trustee 2 deals alone and is killed as soon as its commitments are on the board
             t2.start()
-            await co.wait_until(lambda s: s.dkg is not None and 2 in s.dkg.commitments,
+            await co.wait_until(lambda f: f.state.dkg is not None and 2 in f.state.dkg.commitments,
                                 "trustee 2's commitments", WAIT)
             t2.kill()
             assert co.state.dkg is not None
@@ -101,7 +101,7 @@ async def _online(board: BoardProcess, tmp_path: Path) -> None:
             assert sum(1 for m in co.state.dkg.messages
                        if m.sender == 2 and m.KIND == "dkg.commitments") == 1
             await _vote_and_close(client, co, el, BALLOTS)
-            await co.wait_until(lambda s: len(s.shuffles) == 3, "three shuffles", WAIT)
+            await co.wait_until(lambda f: f.shuffles == 3, "three shuffles", WAIT)
             await co.phase("decrypting")
             result = await co.result(WAIT, shares=3)
             await co.phase("tallied")
@@ -116,7 +116,12 @@ async def _online(board: BoardProcess, tmp_path: Path) -> None:
             secrets += secrets_of(party)
         for party in el.mixers:
             secrets += secrets_of(party)
-        logs = "".join(d.log() for d in el.daemons)
+        status = cli("trustee", "status", "--keystore", str(el.trustees[0].keystore),
+                     "--passphrase-file", str(el.trustees[0].passphrase_file), *el.board_args())
+        assert status.returncode == 0, status.stderr
+        assert "key share:     held" in status.stdout and "share posted:  yes" in status.stdout
+        assert "phase tallied" in status.stdout
+        logs = "".join(d.log() for d in el.daemons) + status.stdout + status.stderr
         assert "key ceremony: done" in logs and "mixing: shuffling and proving" in logs
         assert_no_secrets(logs, secrets)
         TALLIES["online"] = result["tally"]
@@ -169,8 +174,8 @@ async def _offline(board: BoardProcess, tmp_path: Path) -> None:
                     break
                 if not posted:  # nothing of ours to feed back: wait for the others
                     await co.wait_until(
-                        lambda s, n=others: s.dkg is not None
-                        and sum(1 for m in s.dkg.messages if m.sender != 2) > n,
+                        lambda f, n=others: f.state.dkg is not None
+                        and sum(1 for m in f.state.dkg.messages if m.sender != 2) > n,
                         "new DKG messages from the online trustees", WAIT)
                 else:
                     await co.refresh()
@@ -179,11 +184,11 @@ async def _offline(board: BoardProcess, tmp_path: Path) -> None:
             joint = await co.joint_key(WAIT)
             assert joint["qualified"] == [1, 2, 3]
             await _vote_and_close(client, co, el, BALLOTS)
-            await co.wait_until(lambda s: len(s.shuffles) == 1, "the first shuffle", WAIT)
+            await co.wait_until(lambda f: f.shuffles == 1, "the first shuffle", WAIT)
             posted, text = await _offline_trip(el, off_mixer, "mix")
             stderr += text
             assert posted == 1
-            await co.wait_until(lambda s: len(s.shuffles) == 3, "three shuffles", WAIT)
+            await co.wait_until(lambda f: f.shuffles == 3, "three shuffles", WAIT)
             await co.phase("decrypting")
             posted, text = await _offline_trip(el, off_trustee, "decrypt")
             stderr += text
@@ -221,8 +226,8 @@ async def _bad_shuffle(board: BoardProcess, tmp_path: Path) -> None:
             await _vote_and_close(client, co, el, 12)
             # mix server 1 cheats: a valid proof for its shuffle, posted with two rows swapped
             state = co.state
-            assert state.pk is not None and state.mix_input is not None
-            body = mix(state.pk, state.mix_input, state.fingerprint, 1)
+            assert state.pk is not None and co.follower.mix_input is not None
+            body = mix(state.pk, co.follower.mix_input, state.fingerprint, 1)
             outputs = body["outputs"]
             body["outputs"] = [outputs[1], outputs[0], *outputs[2:]]
             key = el.mixers[0].secrets().keys.ed25519_key()
@@ -231,7 +236,7 @@ async def _bad_shuffle(board: BoardProcess, tmp_path: Path) -> None:
             m2.start()
             assert await m2.wait() == 3, m2.log()
             await co.refresh()
-            assert len(co.state.shuffles) == 1  # mix server 2 posted nothing
+            assert co.follower.shuffles == 1  # mix server 2 posted nothing
         log = m2.log()
         assert "refusing to mix over shuffle 1: TW" in log, log
         assert "posted shuffle" not in log
