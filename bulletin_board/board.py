@@ -212,6 +212,10 @@ class Board:
         assert head is not None
         return head.tree_size
 
+    def policy_state(self, election: str) -> Any:
+        """The policy's live state of `election` (read-only for callers; see `election.intake`)."""
+        return self._known(election).state
+
     def describe(self, election: str) -> dict[str, Any]:
         e = self._known(election)
         return {

@@ -58,6 +58,12 @@ REFUSAL_CODES: dict[str, tuple[int, str]] = {
     "bad_proof": (422, "a proof in the body does not verify"),
     "bad_body": (422, "the body does not follow the entry type's schema"),
     "busy": (429, "too many posts pending; retry later (Retry-After)"),
+    "registrar_refused": (
+        403,
+        "the registrar refused the voter's card, certificate, eligibility or voting code; "
+        "'reason' names which (409 for a voting code used by another voter, 503 when "
+        "revocation cannot be checked now)",
+    ),
 }
 
 PHASES = ("setup", "key_ceremony", "voting", "closed", "mixing", "decrypting", "tallied")
@@ -91,6 +97,7 @@ class Refusal(Exception):
             raise ValueError(f"unknown refusal code {code!r}")
         self.code = code
         self.detail = detail
+        self.extra: dict[str, Any] = {}  # more machine-readable fields for the answer
         super().__init__(f"{code}: {detail}" if detail else code)
 
     @property

@@ -41,7 +41,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except Refusal as r:
-        resp = _error(r.status, r.code, r.detail)
+        resp = _json({"error": r.code, "detail": r.detail, **r.extra}, r.status)
         if r.status == 429:
             resp.headers["Retry-After"] = "1"
         return resp
@@ -295,7 +295,9 @@ class BoardServer:
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
+        extra_routes: Callable[[web.Application], None] | None = None,
     ) -> None:
+        self.extra_routes = extra_routes
         self.board = board
         self.host = host
         self.port = port
@@ -310,7 +312,10 @@ class BoardServer:
     async def start(self) -> None:
         await self.board.storage.open()
         await self.board.load()
-        self._runner = _CappedRunner(make_app(self.board), self.board.limits.max_connections)
+        app = make_app(self.board)
+        if self.extra_routes is not None:
+            self.extra_routes(app)
+        self._runner = _CappedRunner(app, self.board.limits.max_connections)
         await self._runner.setup()
         site = web.TCPSite(
             self._runner, self.host, self.port, ssl_context=self.ssl_context, backlog=128

@@ -500,9 +500,46 @@ class Registrar:
         return code_hash
 
     def _check_owner(self, code_hash: str, pseudonym: bytes) -> None:
-        owner = self.ledger.owner(code_hash)
+        owner = self.ledger.owner(code_hash) or self._reserved.get(code_hash)
         if owner is not None and owner != pseudonym:
             raise _Refusal(Reason.VOTING_CODE_USED)
+
+    def begin(self, request: BallotAuthentication, *, now: dt.datetime) -> Pending | Refused:
+        """Check `request` (R1–R8) and reserve its one-time code; nothing is stored yet.
+
+        The board service calls this, then appends the ballot, then `commit` (or `abort` when
+        the board refuses it), so a refused ballot leaves no evidence and no bound code.
+        """
+        try:
+            pseudonym, code_hash = self._check(request, now)
+            if code_hash is not None:
+                with self._lock:
+                    self._check_owner(code_hash, pseudonym)
+                    self._reserved[code_hash] = pseudonym
+        except _Refusal as refusal:
+            log.info("ballot refused: %s", refusal.reason.value)
+            return Refused(refusal.reason, refusal.detail)
+        cfg = self.config
+        attestation = sign_attestation(
+            cfg.attestation_key, cfg.election_fingerprint, pseudonym, request.ballot_hash
+        )
+        return Pending(request, pseudonym, code_hash, attestation, now)
+
+    def commit(self, pending: Pending) -> None:
+        """Keep the evidence and bind the code of a ballot the board accepted."""
+        with self._lock:
+            self._commit(pending.request, pending.received_at, pending.pseudonym,
+                         pending.code_hash)
+            if pending.code_hash is not None:
+                self._reserved.pop(pending.code_hash, None)
+        log.info("ballot accepted for pseudonym %s…", pending.pseudonym.hex()[:12])
+
+    def abort(self, pending: Pending) -> None:
+        """Release the reservation of a ballot the board refused."""
+        with self._lock:
+            code = pending.code_hash
+            if code is not None and self._reserved.get(code) == pending.pseudonym:
+                del self._reserved[code]
 
     def _commit(
         self,

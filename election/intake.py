@@ -1,0 +1,242 @@
+"""Ballot intake: the voter-facing endpoint of the board service (docs/board.md §8.2).
+
+`POST /v1/elections/{election}/ballots` with a JSON object
+
+    {"ballot": {v, row, proof, ballot_key, signature},
+     "jpki": {"certificate": hex DER, "signature": hex},
+     "voting_code": "XXXX-XXXX-XXXX-XXXX"}
+
+1. The ballot's stateless checks (membership, proof of knowledge bound to the election and the
+   ballot key, the ballot key's signature) run in an executor, outside the append lock, on as
+   many cores as the executor has.
+2. The registrar checks the card's signature, certificate and eligibility and reserves the
+   voting code (`Registrar.begin`); a refusal is a 4xx `{"error": "registrar_refused",
+   "reason": code, "detail": plain words}` and nothing is written anywhere.
+3. The board appends the ballot entry, signed by the registrar key, under the append lock,
+   where only the stateful checks run (phase, copied ciphertexts).
+4. Only then the registrar keeps the JPKI evidence and binds the code (`commit`); if the board
+   refused, the reservation is released (`abort`).
+
+The answer is the board's signed receipt plus whether this ballot replaced an earlier one of
+the same voter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bulletin_board.board import Board
+from bulletin_board.entry import sign_envelope
+from bulletin_board.log import public_key_hex
+from bulletin_board.policy import Refusal
+from election.manifest import Manifest
+from election.policy import ElectionRecordState, ballot_key_of, check_ballot_only
+from jpki.certs import TrustAnchors
+from jpki.evidence import EvidenceStore
+from jpki.reasons import Reason, explain
+from jpki.registrar import (
+    BallotAuthentication,
+    EligibilityRules,
+    Refused,
+    Registrar,
+    RegistrarConfig,
+    VotingCodeConfig,
+    VotingCodeMode,
+)
+from mixnet.encoding import canonical_json
+from mixnet.groups import group_from_description
+
+__all__ = ["BallotIntake", "RegistrarSettings", "registrar_status"]
+
+MAX_REQUEST_BYTES = 256 * 1024
+_MUNICIPALITY_SUFFIXES = ("市", "区", "町", "村")
+
+# reason -> HTTP status of the registrar's refusals
+_REASON_STATUS = {
+    Reason.MALFORMED_REQUEST: 400,
+    Reason.VOTING_CODE_USED: 409,
+    Reason.REVOCATION_UNKNOWN: 503,
+}
+
+
+def registrar_status(reason: Reason) -> int:
+    return _REASON_STATUS.get(reason, 403)
+
+
+@dataclass(frozen=True)
+class RegistrarSettings:
+    """What the registrar needs besides the manifest: keys, trust anchors, codes, evidence."""
+
+    attestation_key: Ed25519PrivateKey = field(repr=False)
+    pseudonym_key: bytes = field(repr=False)
+    trust: TrustAnchors
+    evidence_dir: Path
+    evidence_passphrase: str = field(repr=False)
+    code_hashes: dict[str, frozenset[str]] = field(default_factory=dict)  # election -> hashes
+    evidence_scrypt_n: int = 2**15
+
+    def registrar_for(self, manifest: Manifest) -> Registrar:
+        """The registrar of one election; refuses a manifest that names another registrar key."""
+        if public_key_hex(self.attestation_key.public_key()) != manifest.registrar_key:
+            raise ValueError("this registrar's key is not the manifest's registrar key")
+        areas = manifest.eligibility.areas
+        rules = EligibilityRules(
+            election_day=manifest.election_day,
+            minimum_age=manifest.eligibility.min_age,
+            municipalities=tuple(a for a in areas if a.endswith(_MUNICIPALITY_SUFFIXES)),
+            address_prefixes=tuple(a for a in areas if not a.endswith(_MUNICIPALITY_SUFFIXES)),
+        )
+        mode = manifest.eligibility.voting_codes
+        hashes = self.code_hashes.get(manifest.election_id, frozenset())
+        codes = VotingCodeConfig(
+            {"none": VotingCodeMode.NONE, "per_election": VotingCodeMode.SHARED,
+             "per_voter": VotingCodeMode.ONE_TIME}[mode],
+            hashes if mode != "none" else frozenset(),
+        )
+        config = RegistrarConfig(
+            election_fingerprint=manifest.fingerprint(),
+            trust=self.trust,
+            eligibility=rules,
+            voting_codes=codes,
+            pseudonym_key=self.pseudonym_key,
+            attestation_key=self.attestation_key,
+        )
+        self.evidence_dir.mkdir(parents=True, exist_ok=True)
+        store = EvidenceStore(self.evidence_dir / f"{manifest.election_id}.evidence",
+                              self.evidence_passphrase, scrypt_n=self.evidence_scrypt_n)
+        return Registrar(config, store)
+
+
+def _check_job(manifest_json: dict[str, Any], pk_hex: str, ballot_json: Any) -> Any:
+    """Runs in a worker: the stateless ballot checks. Returns (ballot JSON, hash) or a refusal."""
+    manifest = Manifest.from_json(manifest_json)
+    group = group_from_description(manifest.group)
+    try:
+        ballot = check_ballot_only(group, manifest, manifest.fingerprint(),
+                                   group.element_from_hex(pk_hex), ballot_json)
+    except Refusal as r:
+        return ("refused", r.code, r.detail)
+    return ("ok", ballot.to_json(), ballot.hash(manifest.fingerprint()))
+
+
+def _hex(value: Any, what: str, max_bytes: int) -> bytes:
+    if not isinstance(value, str) or not value or len(value) > 2 * max_bytes:
+        raise Refusal("bad_body", f"{what}: hex, at most {max_bytes} bytes")
+    try:
+        return bytes.fromhex(value)
+    except ValueError as exc:
+        raise Refusal("bad_body", f"{what}: not hex") from exc
+
+
+class BallotIntake:
+    """The ballot endpoint over a `Board` whose policy is `ElectionPolicy`."""
+
+    def __init__(
+        self,
+        board: Board,
+        settings: RegistrarSettings,
+        *,
+        executor: Executor | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.board = board
+        self.settings = settings
+        self.executor = executor
+        self.clock = clock
+        self._registrars: dict[str, Registrar] = {}
+
+    def install(self, app: web.Application) -> None:
+        app.add_routes([web.post("/v1/elections/{election}/ballots", self.handle)])
+
+    def registrar(self, election: str, manifest: Manifest) -> Registrar:
+        registrar = self._registrars.get(election)
+        if registrar is None:
+            registrar = self._registrars[election] = self.settings.registrar_for(manifest)
+        return registrar
+
+    def _state(self, election: str) -> ElectionRecordState:
+        state = self.board.policy_state(election)
+        if not isinstance(state, ElectionRecordState) or state.manifest is None:
+            raise Refusal("unknown_election", f"no election {election!r} on this board")
+        return state
+
+    async def handle(self, request: web.Request) -> web.Response:
+        election = request.match_info["election"]
+        data = await request.read()
+        if len(data) > MAX_REQUEST_BYTES:
+            raise Refusal("too_large", f"a ballot request is at most {MAX_REQUEST_BYTES} bytes")
+        try:
+            req = json.loads(data)
+        except ValueError as exc:
+            raise Refusal("malformed", "not JSON") from exc
+        if not isinstance(req, dict) or set(req) != {"ballot", "jpki", "voting_code"}:
+            raise Refusal("bad_body", "a ballot request is {ballot, jpki, voting_code}")
+        jpki = req["jpki"]
+        if not isinstance(jpki, dict) or set(jpki) != {"certificate", "signature"}:
+            raise Refusal("bad_body", "jpki is {certificate, signature}")
+        if not isinstance(req["voting_code"], str) or len(req["voting_code"]) > 64:
+            raise Refusal("bad_body", "voting_code: a string")
+        certificate = _hex(jpki["certificate"], "jpki.certificate", 8192)
+        signature = _hex(jpki["signature"], "jpki.signature", 1024)
+        result = await self.submit(election, req["ballot"], certificate, signature,
+                                   req["voting_code"])
+        return web.Response(body=canonical_json(result), content_type="application/json")
+
+    async def submit(
+        self, election: str, ballot_json: Any, certificate: bytes, signature: bytes, code: str
+    ) -> dict[str, Any]:
+        state = self._state(election)
+        if state.phase != "voting" or state.pk is None:
+            raise Refusal("wrong_phase", f"the election is not open for voting ({state.phase})")
+        manifest = state.manifest
+        assert manifest is not None
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(
+            self.executor, _check_job, manifest.to_json(), state.pk.to_hex(), ballot_json
+        )
+        if outcome[0] == "refused":
+            raise Refusal(outcome[1], outcome[2])
+        ballot_canonical, ballot_hash = outcome[1], outcome[2]
+        registrar = self.registrar(election, manifest)
+        auth = BallotAuthentication(state.fingerprint, ballot_hash, certificate, signature, code)
+        pending = registrar.begin(auth, now=self.clock())
+        if isinstance(pending, Refused):
+            raise RegistrarRefusal(pending.reason)
+        envelope = sign_envelope(
+            self.settings.attestation_key, election, "ballot", "registrar",
+            {"v": 1, "ballot": ballot_canonical, "attestation": pending.attestation.to_json()},
+        )
+        revote = pending.pseudonym in state.last_ballot
+        key = ballot_key_of(envelope)
+        state.prechecked.add(key)
+        try:
+            receipt = await self.board.post(election, envelope.to_bytes())
+        except BaseException:
+            state.prechecked.discard(key)
+            registrar.abort(pending)
+            raise
+        registrar.commit(pending)
+        return {"receipt": receipt.to_json(), "replaced_earlier_ballot": int(revote)}
+
+
+class RegistrarRefusal(Refusal):
+    """The registrar refused the voter; `extra` carries the JPKI reason code."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__("registrar_refused", explain(reason))
+        self.reason = reason
+        self.extra = {"reason": reason.value}
+
+    @property
+    def status(self) -> int:
+        return registrar_status(self.reason)
