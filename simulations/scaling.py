@@ -2,7 +2,8 @@
 
 For every group (both families side by side when an elliptic-curve group is registered) and
 every N of 100, 300, 1,000, … up to `--max-n`: ballots encrypted and proven as a voter's device
-does, their intake by the board's own policy (in process, no HTTP), one mixer's shuffle and
+does, their intake by the board's own policy (in process, no HTTP), the derivation of the
+shuffle generators h, h_1..h_N (paid once by every mixer and verifier), one mixer's shuffle and
 proof, the verification of that proof, and threshold decryption (t shares with their proofs,
 then combined and decoded). Then, at a fixed N, the whole mix-net (each mixer checking the
 previous proof, shuffling and proving, and the final check) for 1 … `--max-mixers` mixers.
@@ -27,7 +28,8 @@ from simulations.world import Participants, SimulatedElection, Vote
 
 __all__ = ["PHASES", "fit", "measure_group", "plot_scaling", "scaling_sizes"]
 
-PHASES = ("encrypt + prove", "board intake", "shuffle + prove", "verify shuffle", "decryption")
+PHASES = ("encrypt + prove", "board intake", "generators", "shuffle + prove", "verify shuffle",
+          "decryption")
 BASE_SIZES = (100, 300, 1_000, 3_000, 10_000, 30_000, 100_000)
 
 
@@ -90,6 +92,7 @@ def measure_group(
             votes, ballots, entries))
         rows = [b.row for b in ballots]
         sim.mix_lists = [rows]
+        t_gen, _ = _timed(sim.derive_generators)
         t_mix, (outputs, proof) = _timed(lambda: sim.shuffle_and_prove(1))
         sim.mix_lists.append(outputs)
         statement = shuffle_proof.ShuffleStatement(pk, rows, outputs, fp)
@@ -102,7 +105,8 @@ def measure_group(
 
         t_dec, _ = _timed(decrypt)
         points.append({"n": n, "refused": refused, "seconds": {
-            "encrypt + prove": t_enc, "board intake": t_in, "shuffle + prove": t_mix,
+            "encrypt + prove": t_enc, "board intake": t_in, "generators": t_gen,
+            "shuffle + prove": t_mix,
             "verify shuffle": t_ver, "decryption": t_dec}})
     fits = {ph: fit([p["n"] for p in points], [p["seconds"][ph] for p in points])
             for ph in PHASES}
@@ -116,6 +120,7 @@ def measure_group(
     for k_total in range(1, max_mixers + 1):
         step(f"{group.name}: {k_total} mixers at N = {mixers_n}")
         sim.mix_lists = [base]
+        sim.derive_generators()  # as in the N experiment, the generators are timed apart
         start = time.perf_counter()
         proof = None
         for k in range(1, k_total + 1):

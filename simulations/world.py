@@ -31,6 +31,7 @@ from election.policy import ElectionPolicy, ceremony_config, joint_key_body, mix
 from jpki.registrar import sign_attestation
 from mixnet import elgamal
 from mixnet.errors import DecodeError
+from mixnet.generators import derive_generators
 from mixnet.groups import Group
 from mixnet.rng import DeterministicRandom, RandomSource
 from mixnet.shuffle import proof as shuffle_proof
@@ -345,6 +346,12 @@ class SimulatedElection:
         self.mix_lists = [rows]
         return rows
 
+    def derive_generators(self) -> None:
+        """h, h_1..h_N of the proof of shuffle (docs/protocol.md §4): every mixer and verifier
+        derives them once; this process then keeps them cached."""
+        derive_generators(self.group, self.fingerprint, shuffle_proof.GENERATOR_PURPOSE,
+                          len(self.mix_lists[-1]), self.executor)
+
     def check_previous(self, k: int, proof: shuffle_proof.ShuffleProof) -> None:
         """Mixer k+1's duty: verify mixer k's proof before mixing over its output."""
         assert self.outcome is not None
@@ -444,6 +451,8 @@ class SimulatedElection:
             self.cast(votes, ballots, entries)
         with phase("close + mix input"):
             self.close()
+        with phase("shuffle generators (once per party)"):
+            self.derive_generators()
         k_total = len(self.people.mixers)
         for k in range(1, k_total + 1):
             if k > 1:

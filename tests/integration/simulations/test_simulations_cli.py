@@ -33,7 +33,8 @@ def test_simulate_election_small(tmp_path: Path) -> None:
     phases = set(doc["timings"])
     for phase in ("key ceremony", "ballots: encrypt + prove", "registrar: attest + sign",
                   "board intake",
-                  "close + mix input", "mixer 1: shuffle + prove", "mixer 2: check previous",
+                  "close + mix input", "shuffle generators (once per party)",
+                  "mixer 1: shuffle + prove", "mixer 2: check previous",
                   "mixer 2: shuffle + prove", "decryption: 2 shares",
                   "decryption: combine + decode", "independent verification",
                   "tohyo verify (V1–V12)"):
@@ -78,8 +79,8 @@ def test_simulate_scaling_quick(tmp_path: Path) -> None:
     assert [p["n"] for p in res["points"]] == [100, 200]
     for p in res["points"]:
         assert p["refused"] == 0
-        assert set(p["seconds"]) == {"encrypt + prove", "board intake", "shuffle + prove",
-                                     "verify shuffle", "decryption"}
+        assert set(p["seconds"]) == {"encrypt + prove", "board intake", "generators",
+                                     "shuffle + prove", "verify shuffle", "decryption"}
     assert set(res["fits"]) == set(res["points"][0]["seconds"])
     assert [m["mixers"] for m in res["mixnet"]] == [1, 2]
     for png in ("scaling-loglog.png", "scaling-mixers.png"):
