@@ -10,6 +10,7 @@ V1–V12).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from concurrent.futures import Executor
 from typing import Any
@@ -21,6 +22,15 @@ from simulations.report import PhaseTimer
 from simulations.world import Participants, SimulatedElection
 
 __all__ = ["run_simulated_election"]
+
+
+def _record_hash(entries: list[bytes]) -> str:
+    """SHA-256 over the record's entries (length-prefixed): equal records, equal hashes, so a
+    seeded run on a process pool and on a Dask cluster can be compared at a glance."""
+    h = hashlib.sha256()
+    for e in entries:
+        h.update(len(e).to_bytes(8, "big") + e)
+    return h.hexdigest()
 
 
 def run_simulated_election(
@@ -52,6 +62,7 @@ def run_simulated_election(
     return {
         "timings": timer.timings,
         "total_seconds": total,
+        "record_sha256": _record_hash(sim.board.entries),
         "counts": {
             "entries": len(sim.board.entries),
             "ballots_posted": state.ballots,
