@@ -12,6 +12,7 @@ pyproject.toml).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -164,9 +165,21 @@ def decode_rows(
             if not isinstance(pair, list) or len(pair) != 2:
                 raise DecodeError(f"{what}: a ciphertext is a pair [a, b]")
             flat += pair
-    elements = group.elements_from_hex(flat, executor=executor)
+    elements = decode_elements(group, flat, executor)
     step = 2 * width
     return [_pairs(elements[step * i : step * (i + 1)]) for i in range(len(data))]
+
+
+def _decode_chunk(group: Group, texts: list[Any]) -> list[Element]:
+    return group.elements_from_hex(texts)
+
+
+def decode_elements(
+    group: Group, texts: list[Any], executor: Executor | None = None
+) -> list[Element]:
+    """`group.elements_from_hex` (membership checked, in batches) over the executor's workers."""
+    parts = run_chunks(executor, _decode_chunk, len(texts), lambda a, b: (group, texts[a:b]))
+    return [e for part in parts for e in part]
 
 
 def _pairs(elements: Sequence[Element]) -> elgamal.Row:
@@ -743,6 +756,19 @@ def combine(
     return [row for part in parts for row in part]
 
 
+def decode_share(value: Any, group: Group, executor: Executor | None) -> DecryptionShare:
+    """`DecryptionShare.from_json_value`, with the factors' membership checked in parallel.
+
+    The strict decoder checks every field with the first factor alone; then all the factors
+    are decoded (fixed-width hex, membership) over the executor.
+    """
+    if not isinstance(value, dict) or not isinstance(value.get("factors"), list):
+        return DecryptionShare.from_json_value(value, group)  # raises the decoder's error
+    factors = value["factors"]
+    share = DecryptionShare.from_json_value(dict(value, factors=factors[:1]), group)
+    return dataclasses.replace(share, factors=tuple(decode_elements(group, factors, executor)))
+
+
 def v11_decryption(ctx: Context, res: StepResult) -> None:
     ctx.need("manifest", "group", "verification_keys", "final_rows")
     assert ctx.manifest and ctx.group and ctx.final_rows is not None
@@ -755,7 +781,7 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
         for index, entry in entries:
             j = ctx.authors[entry.author].index
             try:
-                share = DecryptionShare.from_json_value(entry.body["share"], ctx.group)
+                share = decode_share(entry.body["share"], ctx.group, ctx.options.executor)
                 if share.trustee not in ctx.verification_keys:
                     raise VerificationError("V11.trustee", "not a trustee of this election")
                 if len(share.factors) != sum(len(r) for r in rows):
