@@ -23,9 +23,26 @@ __all__ = ["load_or_create_key", "register"]
 EXIT_FORK = 3
 
 
+KEY_PASSPHRASE_ENV = "TOHYO_KEY_PASSPHRASE"  # noqa: S105 (the name of a variable)
+
+
+def _key_passphrase() -> bytes:
+    value = os.environ.get(KEY_PASSPHRASE_ENV, "")
+    if not value:
+        raise CliError(
+            f"key files are encrypted: set {KEY_PASSPHRASE_ENV} to the key passphrase "
+            "(it is never stored or printed)"
+        )
+    return value.encode("utf-8")
+
+
 def load_or_create_key(path: str | Path, *, create: bool = True) -> Ed25519PrivateKey:
-    """An Ed25519 key in an unencrypted PKCS#8 PEM file (created 0600 if missing)."""
+    """An Ed25519 key in a passphrase-encrypted PKCS#8 PEM file (created 0600 if missing).
+
+    The passphrase comes from the environment variable TOHYO_KEY_PASSPHRASE.
+    """
     p = Path(path)
+    passphrase = _key_passphrase()
     if not p.exists():
         if not create:
             raise CliError(f"no key file {p}")
@@ -33,16 +50,18 @@ def load_or_create_key(path: str | Path, *, create: bool = True) -> Ed25519Priva
         pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
+            serialization.BestAvailableEncryption(passphrase),
         )
         fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
         return key
     try:
-        loaded = serialization.load_pem_private_key(p.read_bytes(), password=None)
-    except (ValueError, TypeError) as exc:
-        raise CliError(f"{p}: not an unencrypted PEM private key") from exc
+        loaded = serialization.load_pem_private_key(p.read_bytes(), password=passphrase)
+    except TypeError as exc:
+        raise CliError(f"{p}: not an encrypted PEM private key") from exc
+    except ValueError as exc:
+        raise CliError(f"{p}: wrong passphrase, or not a PEM private key") from exc
     if not isinstance(loaded, Ed25519PrivateKey):
         raise CliError(f"{p}: not an Ed25519 key")
     return loaded
