@@ -99,6 +99,14 @@ def register(subparsers: Any) -> None:
         help="election: manifest-driven elections (default); registry: a bare signed log",
     )
     serve.add_argument(
+        "--registrar",
+        metavar="SETTINGS",
+        help="serve the voters' ballot endpoint with this registrar settings file (TOML)",
+    )
+    serve.add_argument(
+        "--processes", type=int, default=2, help="processes that check ballots (with --registrar)"
+    )
+    serve.add_argument(
         "--allow-test-groups",
         action="store_true",
         help="accept manifests in test groups (simulations and tests only)",
@@ -174,7 +182,21 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         policy = RegistryPolicy(args.creator_key)
     board = Board(open_storage(args.db), key, policy, limits=limits)
-    server = BoardServer(board, args.host, args.port, _ssl_context(args))
+    extra_routes = None
+    if args.registrar:
+        if args.policy != "election":
+            raise CliError("--registrar needs --policy election")
+        from concurrent.futures import ProcessPoolExecutor
+
+        from election.intake import BallotIntake, load_registrar_settings
+
+        try:
+            settings = load_registrar_settings(Path(args.registrar))
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+        executor = ProcessPoolExecutor(args.processes) if args.processes > 1 else None
+        extra_routes = BallotIntake(board, settings, executor=executor).install
+    server = BoardServer(board, args.host, args.port, _ssl_context(args), extra_routes)
 
     async def main() -> None:
         stop = asyncio.Event()

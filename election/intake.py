@@ -240,3 +240,59 @@ class RegistrarRefusal(Refusal):
     @property
     def status(self) -> int:
         return registrar_status(self.reason)
+
+
+def load_registrar_settings(path: Path) -> RegistrarSettings:
+    """Read the registrar's settings file (TOML; docs/board.md §8.2). Raises ValueError.
+
+        key = "registrar.pem"                  # Ed25519, encrypted (TOHYO_KEY_PASSPHRASE)
+        pseudonym_key = "pseudonym.key"        # ≥ 32 random bytes as hex, mode 0600
+        anchors = ["sign_ca_2023.pem"]         # J-LIS (or test) signing CA certificates
+        crls = ["sign_ca.crl"]                 # current CRLs (DER or PEM)
+        evidence_dir = "evidence"
+        evidence_passphrase_env = "TOHYO_EVIDENCE_PASSPHRASE"
+        [voting_codes]
+        "tsukuba-2026-mayor" = "hashes.json"   # from `tohyo admin voting-codes`
+    """
+    import os
+    import tomllib
+
+    from cryptography import x509
+
+    from bulletin_board.cli import load_or_create_key
+
+    base = path.parent
+    try:
+        with path.open("rb") as f:
+            conf = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    try:
+        key = load_or_create_key(base / conf["key"], create=False)
+        pseudonym_key = bytes.fromhex((base / conf["pseudonym_key"]).read_text().strip())
+        crls = []
+        for name in conf.get("crls", []):
+            data = (base / name).read_bytes()
+            crls.append(x509.load_pem_x509_crl(data) if data.startswith(b"-----")
+                        else x509.load_der_x509_crl(data))
+        trust = TrustAnchors.from_files([base / a for a in conf["anchors"]], crls=tuple(crls))
+        env = conf.get("evidence_passphrase_env", "TOHYO_EVIDENCE_PASSPHRASE")
+        passphrase = os.environ.get(env, "")
+        if not passphrase:
+            raise ValueError(f"set {env} to the evidence store's passphrase")
+        codes = {
+            election: frozenset(json.loads((base / file).read_text())["hashes"])
+            for election, file in conf.get("voting_codes", {}).items()
+        }
+    except KeyError as exc:
+        raise ValueError(f"{path}: missing setting {exc}") from exc
+    except OSError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    return RegistrarSettings(
+        attestation_key=key,
+        pseudonym_key=pseudonym_key,
+        trust=trust,
+        evidence_dir=base / conf.get("evidence_dir", "evidence"),
+        evidence_passphrase=passphrase,
+        code_hashes=codes,
+    )

@@ -220,3 +220,67 @@ def test_jpki_fields_must_be_hex(field: str) -> None:
     with pytest.raises(Refusal):
         _hex("00" * 11, field, 10)
     assert _hex("0a0b", field, 10) == b"\x0a\x0b"
+
+
+def _write_settings(tmp_path: Path, el: Election, ca: TestCa, hashes: frozenset[str]) -> Path:
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+
+    passphrase = os.environ["TOHYO_KEY_PASSPHRASE"].encode()
+    (tmp_path / "registrar.pem").write_bytes(el.registrar.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase)))
+    (tmp_path / "pseudonym.key").write_text(secrets.token_hex(32))
+    (tmp_path / "sign_ca.pem").write_bytes(
+        ca.sign.certificate.public_bytes(serialization.Encoding.PEM))
+    crl = ca.crl(CertPurpose.SIGN, this_update=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+                 next_update=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+    (tmp_path / "sign.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    (tmp_path / "hashes.json").write_text(json.dumps({"v": 1, "hashes": sorted(hashes)}))
+    settings = tmp_path / "registrar.toml"
+    settings.write_text(
+        'key = "registrar.pem"\npseudonym_key = "pseudonym.key"\nanchors = ["sign_ca.pem"]\n'
+        'crls = ["sign.crl"]\nevidence_dir = "evidence"\n'
+        f'[voting_codes]\n"{el.id}" = "hashes.json"\n'
+    )
+    return settings
+
+
+def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tohyo board serve --registrar SETTINGS` as a separate process takes a real vote."""
+    from bulletin_board.testing import BoardProcess
+
+    rng = DeterministicRandom(b"intake cli")
+    el = Election(rng, election_id="intake-cli")
+    ca = TestCa.create()
+    csv_text, hashes = generate_voting_codes(2)
+    codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
+    settings = _write_settings(tmp_path, el, ca, frozenset(hashes))
+    board_key = tmp_path / "board.pem"
+    # without the evidence passphrase the board refuses to start, saying why
+    monkeypatch.delenv("TOHYO_EVIDENCE_PASSPHRASE", raising=False)
+    proc = BoardProcess(str(tmp_path / "b.sqlite"), board_key, extra=(
+        "--registrar", str(settings), "--allow-test-groups", "--processes", "1"))
+    with pytest.raises(Exception):  # noqa: B017 (the process exits before listening)
+        proc.start(timeout=30)
+    monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
+    proc = BoardProcess(str(tmp_path / "b.sqlite"), board_key, extra=(
+        "--registrar", str(settings), "--allow-test-groups", "--processes", "1"))
+    url = proc.start()
+    try:
+        async def vote() -> None:
+            async with BoardClient(url) as client, aiohttp.ClientSession() as session:
+                pk = await open_voting(client, el, rng)
+                voter = Voter(ca, "投票 三郎", dt.date(1960, 2, 2), "茨城県つくば市天王台1番地")
+                status, doc = await post(session, f"{url}/v1/elections/{el.id}/ballots",
+                                         voter.request(el, pk, 1, codes[0], rng))
+                assert status == 200, doc
+                status, doc = await post(session, f"{url}/v1/elections/{el.id}/ballots",
+                                         voter.request(el, pk, 1, "WRONG", rng))
+                assert (status, doc["reason"]) == (403, "voting-code-unknown")
+
+        asyncio.run(vote())
+    finally:
+        proc.stop()
+    assert (tmp_path / "evidence" / f"{el.id}.evidence").stat().st_size > 0
