@@ -483,6 +483,22 @@ def _import(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
+def _add_run(run: argparse.ArgumentParser) -> None:
+    run.add_argument("--keystore", required=True)
+    _add_board(run)
+    run.add_argument("--round-timeout", type=float, default=120.0,
+                     help="seconds without new DKG messages before acting on the round's "
+                          "deadline (default 120)")
+    run.add_argument("--poll-interval", type=float, default=0.5,
+                     help="first delay between polls; doubles while idle (default 0.5)")
+    run.add_argument("--max-poll-interval", type=float, default=5.0)
+    run.add_argument("--workers", type=int, default=1,
+                     help="processes for the shuffle, proofs and shares (default 1: inline)")
+    run.add_argument("-v", "--verbose", action="store_true")
+    _add_passphrase(run)
+    run.set_defaults(func=_run)
+
+
 def register(subparsers: Any) -> None:
     trustee = subparsers.add_parser("trustee", help="key ceremony, mixing and decryption duties")
     sub = trustee.add_subparsers(dest="trustee_command", metavar="SUBCOMMAND")
@@ -503,20 +519,11 @@ def register(subparsers: Any) -> None:
     status.set_defaults(func=_status)
 
     run = sub.add_parser("run", help="follow the board and perform this party's duties")
-    run.add_argument("--keystore", required=True)
     run.add_argument("--role", choices=("trustee", "mix"), default="trustee")
-    _add_board(run)
-    run.add_argument("--round-timeout", type=float, default=120.0,
-                     help="seconds without new DKG messages before acting on the round's "
-                          "deadline (default 120)")
-    run.add_argument("--poll-interval", type=float, default=0.5,
-                     help="first delay between polls; doubles while idle (default 0.5)")
-    run.add_argument("--max-poll-interval", type=float, default=5.0)
-    run.add_argument("--workers", type=int, default=1,
-                     help="processes for the shuffle, proofs and shares (default 1: inline)")
-    run.add_argument("-v", "--verbose", action="store_true")
-    _add_passphrase(run)
-    run.set_defaults(func=_run)
+    _add_run(run)
+    mixer = sub.add_parser("mix", help="the same as `run --role mix`")
+    _add_run(mixer)
+    mixer.set_defaults(role="mix")
 
     export = sub.add_parser("export", help="write the input of a duty for an offline machine")
     _add_board(export)

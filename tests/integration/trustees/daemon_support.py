@@ -234,8 +234,9 @@ class DaemonElection:
                 "--board-key", raw(self.board.key), "--allow-test-groups"]
 
     def daemon(self, party: Party, *, role: str = "trustee", round_timeout: float = 90.0,
-               workers: int = 1, via_env: bool = False) -> Daemon:
-        args = ["run", "--keystore", str(party.keystore), "--role", role, *self.board_args(),
+               workers: int = 1, via_env: bool = False, alias: bool = False) -> Daemon:
+        command = ["mix"] if alias else ["run", "--role", role]
+        args = [*command, "--keystore", str(party.keystore), *self.board_args(),
                 "--round-timeout", str(round_timeout), "--poll-interval", "0.2",
                 "--max-poll-interval", "1", "--workers", str(workers), "--give-up-after", "60"]
         extra = {}

@@ -232,7 +232,7 @@ async def _bad_shuffle(board: BoardProcess, tmp_path: Path) -> None:
             body["outputs"] = [outputs[1], outputs[0], *outputs[2:]]
             key = el.mixers[0].secrets().keys.ed25519_key()
             await client.post(sign_envelope(key, el.election_id, "shuffle", "mix-1", body))
-            m2 = el.daemon(el.mixers[1], role="mix")
+            m2 = el.daemon(el.mixers[1], role="mix", alias=True)  # `tohyo trustee mix`
             m2.start()
             assert await m2.wait() == 3, m2.log()
             await co.refresh()
