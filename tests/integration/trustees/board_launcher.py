@@ -3,7 +3,7 @@
 `tohyo board serve` runs the registry policy only, so the tests start this small launcher in a
 separate process instead:
 
-    python tests/integration/trustees/board_launcher.py --db PATH --key PEM
+    python tests/integration/trustees/board_launcher.py --db PATH --key PEM (unencrypted)
 
 It prints `tohyo board: key <hex>` and `tohyo board: listening on <url>` like `serve`, and
 stops on SIGTERM/SIGINT.
@@ -16,8 +16,10 @@ import asyncio
 import logging
 import signal
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from bulletin_board.board import Board, Limits
-from bulletin_board.cli import load_or_create_key
 from bulletin_board.log import public_key_hex
 from bulletin_board.server import BoardServer
 from bulletin_board.storage import SqliteStorage
@@ -31,7 +33,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--max-body", type=int, default=4 * 1024 * 1024)
     args = parser.parse_args()
-    key = load_or_create_key(args.key)
+    with open(args.key, "rb") as f:  # an unencrypted test key written by the test
+        key = serialization.load_pem_private_key(f.read(), password=None)
+    assert isinstance(key, Ed25519PrivateKey)
     board = Board(SqliteStorage(args.db), key, ElectionPolicy(allow_test_groups=True),
                   limits=Limits(max_body_bytes=args.max_body))
     server = BoardServer(board, "127.0.0.1", args.port)
