@@ -66,7 +66,7 @@ def _param(
     return out
 
 
-def openapi_document(limits: Limits) -> dict[str, Any]:
+def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]:
     election = _param("election", "path", ELECTION, text="election id", example="e1")
     tree_size = _param("tree_size", "path", UINT, text="number of entries in the tree", example=3)
     page = {"type": "integer", "minimum": 0, "maximum": limits.max_page}
@@ -328,6 +328,42 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
             }
         },
     }
+    if ballots:
+        paths["/v1/elections/{election}/ballots"] = {
+            "post": {
+                "summary": "cast a ballot: the registrar checks the card's signature, "
+                "certificate and eligibility, then the board appends the ballot",
+                "operationId": "castBallot",
+                "parameters": [election],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "ballot": {"type": "object"},
+                                    "jpki": _obj(
+                                        {
+                                            "certificate": {"type": "string"},
+                                            "signature": {"type": "string"},
+                                        }
+                                    ),
+                                    "voting_code": {"type": "string", "maxLength": 64},
+                                }
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok(_obj({"receipt": _ref("Receipt"), "replaced_earlier_ballot": UINT})),
+                    **_errors(*WRITE_ERRORS),
+                    "503": {
+                        "description": "refused: registrar_refused (revocation-unknown)",
+                        "content": {"application/json": {"schema": _ref("Error")}},
+                    },
+                },
+            }
+        }
     return {
         "openapi": "3.0.3",
         "info": {

@@ -21,10 +21,12 @@ from bulletin_board.openapi import openapi_document
 from bulletin_board.policy import REFUSAL_CODES, Refusal
 from mixnet.encoding import MAX_JSON_INT, canonical_json, parse_canonical_json
 
-__all__ = ["BoardServer", "make_app"]
+__all__ = ["BALLOTS_KEY", "BoardServer", "make_app"]
 
 log = logging.getLogger("tohyo.board")
 BOARD_KEY: web.AppKey[Board] = web.AppKey("board", Board)
+#: set by `election.intake.BallotIntake.install` when the voters' ballot endpoint is served
+BALLOTS_KEY: web.AppKey[bool] = web.AppKey("ballots", bool)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -120,7 +122,7 @@ class _Handlers:
         return _json({"status": "ok"})
 
     async def openapi(self, request: web.Request) -> web.Response:
-        return _json(openapi_document(self.limits))
+        return _json(openapi_document(self.limits, ballots=BALLOTS_KEY in request.app))
 
     async def info(self, request: web.Request) -> web.Response:
         return _json(

@@ -156,6 +156,9 @@ class BallotIntake:
         self._registrars: dict[str, Registrar] = {}
 
     def install(self, app: web.Application) -> None:
+        from bulletin_board.server import BALLOTS_KEY
+
+        app[BALLOTS_KEY] = True
         app.add_routes([web.post("/v1/elections/{election}/ballots", self.handle)])
 
     def registrar(self, election: str, manifest: Manifest) -> Registrar:

@@ -284,3 +284,24 @@ def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.Monkey
     finally:
         proc.stop()
     assert (tmp_path / "evidence" / f"{el.id}.evidence").stat().st_size > 0
+
+
+def test_openapi_describes_the_ballot_endpoint_when_served(tmp_path: Path) -> None:
+    async def run() -> None:
+        el = Election(DeterministicRandom(b"openapi"), election_id="openapi-e")
+        board = Board(SqliteStorage(tmp_path / "b.sqlite"), el.board,
+                      ElectionPolicy(allow_test_groups=True))
+        settings = RegistrarSettings(el.registrar, secrets.token_bytes(32),
+                                     TrustAnchors(TestCa.create().certificates),
+                                     tmp_path / "ev", "passphrase")
+        for extra, present in ((None, False), (BallotIntake(board, settings).install, True)):
+            server = BoardServer(board, extra_routes=extra)
+            await server.start()
+            try:
+                async with aiohttp.ClientSession() as s, s.get(f"{server.url}/openapi.json") as r:
+                    doc = await r.json()
+                assert ("/v1/elections/{election}/ballots" in doc["paths"]) is present
+            finally:
+                await server.stop()
+
+    asyncio.run(run())
