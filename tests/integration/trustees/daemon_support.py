@@ -1,4 +1,4 @@
-"""Processes and keys for the trustee daemon tests: the board launcher, `tohyo trustee …`
+"""Processes and keys for the trustee daemon tests: `tohyo board serve`, `tohyo trustee …`
 subprocesses with bounded waits, keystores made by `tohyo trustee keygen`, and an election
 whose trustees and mix servers are those keystores."""
 
@@ -55,37 +55,39 @@ def env() -> dict[str, str]:
 
 
 class BoardProcess:
-    """The board launcher as a child process."""
+    """`tohyo board serve --policy election --allow-test-groups` as a child process."""
+
+    PASSPHRASE = "board key passphrase for the trustee tests"
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.key = Ed25519PrivateKey.generate()
-        key_path = directory / "board.pem"
-        key_path.write_bytes(self.key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
-        self.key_path = key_path
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.key_hex = ""
 
     def start(self, timeout: float = 60.0) -> str:
-        cmd = [sys.executable, str(Path(__file__).with_name("board_launcher.py")),
-               "--db", str(self.directory / "board.sqlite"), "--key", str(self.key_path)]
+        cmd = [sys.executable, "-m", "tohyo", "board", "serve",
+               "--db", str(self.directory / "board.sqlite"),
+               "--key", str(self.directory / "board.pem"), "--host", "127.0.0.1", "--port", "0",
+               "--policy", "election", "--allow-test-groups", "--max-body", str(4 << 20)]
         log = open(self.directory / "board.log", "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=REPO,
-                                     env=env())
+                                     env=env() | {"TOHYO_KEY_PASSPHRASE": self.PASSPHRASE})
         timer = threading.Timer(timeout, self.proc.kill)
         timer.start()
         try:
             assert self.proc.stdout is not None
             for line in self.proc.stdout:
                 text = line.decode().strip()
+                if text.startswith("tohyo board: key "):
+                    self.key_hex = text.rsplit(" ", 1)[1]
                 if text.startswith("tohyo board: listening on "):
                     self.url = text.rsplit(" ", 1)[1]
                     return self.url
         finally:
             timer.cancel()
-        raise RuntimeError("the board launcher exited early")
+        raise RuntimeError("the board process exited early: "
+                           + (self.directory / "board.log").read_text(errors="replace"))
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -225,13 +227,13 @@ class DaemonElection:
                               for p in self.mixers),
             admin_key=raw(self.admin),
             registrar_key=raw(self.registrar),
-            board_key=raw(self.board.key),
+            board_key=self.board.key_hex,
             group=get_group(GROUP).description(),
         )
 
     def board_args(self) -> list[str]:
         return ["--board", self.board.url, "--election", self.election_id,
-                "--board-key", raw(self.board.key), "--allow-test-groups"]
+                "--board-key", self.board.key_hex, "--allow-test-groups"]
 
     def daemon(self, party: Party, *, role: str = "trustee", round_timeout: float = 90.0,
                workers: int = 1, via_env: bool = False, alias: bool = False) -> Daemon:

@@ -1,8 +1,8 @@
 """Whole elections with the trustees and mix servers as separate processes on 127.0.0.1.
 
-A board (the election policy, test group) in its own process; `tohyo trustee run` daemons for
-3 trustees (t = 2) and 3 mix servers; the test plays the administrator (`Coordinator`) and the
-registrar. Checked: the key ceremony survives a SIGKILL of a trustee (same polynomial), a few
+A board (`tohyo board serve --policy election --allow-test-groups`) in its own process;
+`tohyo trustee run` daemons for 3 trustees (t = 2) and 3 mix servers; the test plays the
+administrator (`Coordinator`) and the registrar. Checked: the key ceremony survives a SIGKILL of a trustee (same polynomial), a few
 hundred ballots are mixed and decrypted to the right tally, one trustee and one mix server can
 work only through offline files with the same result, a mix server refuses to mix over a bad
 proof of shuffle (naming the check, posting nothing), and no secret reaches a log.
@@ -29,7 +29,6 @@ from daemon_support import (
     expected_tally,
     keygen,
     open_election,
-    raw,
     secrets_of,
 )
 
@@ -73,7 +72,7 @@ def test_election_with_daemons_and_a_restarted_trustee(board: BoardProcess,
 async def _online(board: BoardProcess, tmp_path: Path) -> None:
     el = DaemonElection.create("city-online", tmp_path, board)
     try:
-        async with BoardClient(board.url, raw(board.key)) as client:
+        async with BoardClient(board.url, board.key_hex) as client:
             co = await open_election(client, el)
             t1, t2, t3 = (el.daemon(p) for p in el.trustees)
             # trustee 2 deals alone and is killed as soon as its commitments are on the board
@@ -158,7 +157,7 @@ async def _offline(board: BoardProcess, tmp_path: Path) -> None:
     off_trustee, off_mixer = el.trustees[1], el.mixers[1]
     stderr = ""
     try:
-        async with BoardClient(board.url, raw(board.key)) as client:
+        async with BoardClient(board.url, board.key_hex) as client:
             co = await open_election(client, el)
             online = [el.daemon(p) for p in (el.trustees[0], el.trustees[2])]
             online += [el.daemon(p, role="mix") for p in (el.mixers[0], el.mixers[2])]
@@ -218,7 +217,7 @@ def test_mixer_refuses_to_mix_over_a_bad_shuffle(board: BoardProcess, tmp_path: 
 async def _bad_shuffle(board: BoardProcess, tmp_path: Path) -> None:
     el = DaemonElection.create("city-cheat", tmp_path, board, mixers=2)
     try:
-        async with BoardClient(board.url, raw(board.key)) as client:
+        async with BoardClient(board.url, board.key_hex) as client:
             co = await open_election(client, el)
             for p in el.trustees:
                 el.daemon(p).start()
