@@ -2,10 +2,11 @@
 
 A board (`tohyo board serve --policy election --allow-test-groups`) in its own process;
 `tohyo trustee run` daemons for 3 trustees (t = 2) and 3 mix servers; the test plays the
-administrator (`Coordinator`) and the registrar. Checked: the key ceremony survives a SIGKILL of a trustee (same polynomial), a few
-hundred ballots are mixed and decrypted to the right tally, one trustee and one mix server can
-work only through offline files with the same result, a mix server refuses to mix over a bad
-proof of shuffle (naming the check, posting nothing), and no secret reaches a log.
+administrator (`Coordinator`) and the registrar. Checked: the key ceremony survives a SIGKILL
+of a trustee (same polynomial), a few hundred ballots are mixed and decrypted to the right
+tally, one trustee and one mix server can work only through offline files with the same
+result, a mix server refuses to mix over a bad proof of shuffle (naming the check, posting
+nothing), and no secret reaches a log.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from trustees.coordinator import Coordinator
 from trustees.daemon import keystore_lock
 from trustees.mixer import mix
 
+pytestmark = pytest.mark.slow
 BALLOTS = 300
 TALLIES: dict[str, Any] = {}
 
