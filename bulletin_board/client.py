@@ -251,6 +251,11 @@ class BoardClient:
 
     # -- reads -----------------------------------------------------------------------------
 
+    async def election(self, election: str) -> dict[str, Any]:
+        """The board's summary of one election (tree size, the policy's phase and counts)."""
+        doc = await self._request("GET", f"/v1/elections/{election}")
+        return dict(doc)
+
     async def elections(self) -> list[str]:
         doc = await self._request("GET", "/v1/elections")
         return [e["election"] for e in doc["elections"]]

@@ -228,9 +228,10 @@ def _write_settings(tmp_path: Path, el: Election, ca: TestCa, hashes: frozenset[
     from cryptography.hazmat.primitives import serialization
 
     passphrase = os.environ["TOHYO_KEY_PASSPHRASE"].encode()
-    (tmp_path / "registrar.pem").write_bytes(el.registrar.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase)))
+    for name, key in (("registrar.pem", el.registrar), ("board.pem", el.board)):
+        (tmp_path / name).write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase)))
     (tmp_path / "pseudonym.key").write_text(secrets.token_hex(32))
     (tmp_path / "sign_ca.pem").write_bytes(
         ca.sign.certificate.public_bytes(serialization.Encoding.PEM))

@@ -1,0 +1,217 @@
+"""`tohyo vote …`: the voter's commands in the terminal.
+
+- `vote cast`: election → voting code → choices → review → card password → cast → receipt.
+  Interactive by default; every step can be given as a flag (`--choice CONTEST=OPTION[,…]`,
+  `--code`, `--yes`), and the card password comes from a prompt without echo or from
+  TOHYO_CARD_PASSWORD for scripts. `--audit FILE` checks the encryption instead of casting
+  (Benaloh): the ballot is spoiled and its randomness written for `tohyo verify ballot`.
+- `vote check-receipt RECEIPT [--board URL]`: is my ballot in the record?
+- `vote show --board URL --election ID`: the election, its contests and options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from mixnet.encoding import canonical_json
+
+__all__ = ["register"]
+
+PASSWORD_ENV = "TOHYO_CARD_PASSWORD"  # noqa: S105 (the name of a variable)
+
+
+def _choices_from_flags(values: list[str] | None) -> dict[str, Any]:
+    from tohyo.cli import CliError
+
+    out: dict[str, Any] = {}
+    for item in values or []:
+        contest, sep, options = item.partition("=")
+        if not sep or not contest:
+            raise CliError(f"--choice {item!r}: write CONTEST=OPTION[,OPTION…] or CONTEST=blank")
+        if options in ("", "blank"):
+            out[contest] = []
+        else:
+            out[contest] = [o.strip() for o in options.split(",") if o.strip()]
+    return out
+
+
+def _ask_choices(manifest: Any) -> dict[str, Any]:
+    choices: dict[str, Any] = {}
+    for contest in manifest.contests:
+        print(f"\n{contest.title}")
+        for i, o in enumerate(contest.options, start=1):
+            extra = " ".join(x for x in (o.reading and f"（{o.reading}）", o.party) if x)
+            print(f"  {i}. {o.name} {extra}".rstrip())
+        rule = {"single": "one number", "k_of_n": f"up to {contest.max_choices} numbers",
+                "ranked": "numbers in order of preference"}[contest.rule]
+        blank = ", or Enter for a blank vote" if contest.allow_blank else ""
+        answer = input(f"Your choice ({rule}, separated by spaces{blank}): ").split()
+        picked = []
+        for a in answer:
+            if not a.isdigit() or not 1 <= int(a) <= len(contest.options):
+                raise ValueError(f"{a!r} is not one of the numbers shown")
+            picked.append(contest.options[int(a) - 1].id)
+        choices[contest.id] = picked
+    return choices
+
+
+def _transport(args: argparse.Namespace) -> Any:
+    from jpki.pcsc import PcscTransport, list_readers
+    from tohyo.cli import CliError
+
+    readers = list_readers()
+    name = args.reader or (readers[0] if readers else None)
+    if name is None:
+        raise CliError("no card reader found (is pcscd running and the reader plugged in?)")
+    return PcscTransport(name)
+
+
+def _cast(args: argparse.Namespace) -> int:
+    from jpki.card import JpkiCard, PinBlockedError, WrongPinError
+    from jpki.pins import PinKind
+    from jpki.reasons import Reason, explain
+    from tohyo.cli import CliError
+    from voter_client.ballot import (
+        InvalidChoice,
+        audit_record,
+        describe_choices,
+        encrypt_ballot,
+    )
+    from voter_client.session import CastRefused, cast, fetch_election, save_receipt, sign_with_card
+
+    info = _fetch(args.board, args.election)
+    manifest = info.manifest
+    if info.phase != "voting" or info.pk is None:
+        raise CliError(f"{manifest.title}: voting is not open (phase: {info.phase})")
+    print(f"{manifest.title} — election day {manifest.election_day}")
+    try:
+        choices = _choices_from_flags(args.choice) if args.choice else _ask_choices(manifest)
+        encrypted = encrypt_ballot(manifest, info.pk, choices)
+    except (InvalidChoice, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    print("\nPlease check your ballot:")
+    for line in describe_choices(manifest, choices):
+        print(f"  {line}")
+    if args.audit:
+        record = audit_record(manifest, info.pk, encrypted)
+        args.audit.write_bytes(canonical_json(record))
+        print(f"\nThis ballot was NOT cast. Its encryption is revealed in {args.audit}; check "
+              f"it with `tohyo verify ballot {args.audit}`, then cast again.")
+        return 0
+    code = args.code if args.code is not None else input("Voting code (on your postcard): ")
+    if not args.yes:
+        if input('\nType "cast" to cast this ballot: ').strip().lower() != "cast":
+            print("Not cast. Nothing was sent.")
+            return 1
+    transport = _transport(args)
+    try:
+        card = JpkiCard(transport)
+        card.select_ap()
+        status = card.pin_status(PinKind.SIGN)
+        if status.blocked:
+            raise CliError(explain(Reason.PASSWORD_BLOCKED))
+        print(f"Card signing password: {status.tries_left} tries left")
+        password = os.environ.get(PASSWORD_ENV) or getpass.getpass("Signing password: ")
+        try:
+            certificate, signature = sign_with_card(card, password.upper(), manifest, encrypted)
+        except WrongPinError as exc:
+            raise CliError(explain(Reason.WRONG_PASSWORD, tries_left=exc.tries_left)) from exc
+        except PinBlockedError as exc:
+            raise CliError(explain(Reason.PASSWORD_BLOCKED)) from exc
+    finally:
+        transport.close()
+    try:
+        doc = asyncio.run(cast(args.board, args.election, encrypted, certificate, signature,
+                               code))
+    except CastRefused as exc:
+        detail = explain(Reason(exc.reason)) if exc.reason else exc.detail
+        raise CliError(f"the ballot was not accepted: {detail}") from exc
+    receipt_path = args.receipt or Path("receipts") / (
+        f"{args.election}-{doc['receipt']['index']}.json")
+    save_receipt(receipt_path, doc, manifest, args.board)
+    print("\nYour ballot was cast.")
+    if doc["replaced_earlier_ballot"]:
+        print("It replaces the ballot you cast before: only this one will be counted.")
+    print(f"Receipt saved in {receipt_path}. Check it any time with "
+          f"`tohyo vote check-receipt {receipt_path}`.")
+    return 0
+
+
+def _check_receipt(args: argparse.Namespace) -> int:
+    from tohyo.cli import CliError
+    from voter_client.session import check_receipt
+
+    if not args.receipt.exists():
+        raise CliError(f"{args.receipt}: no such file")
+    try:
+        result = asyncio.run(check_receipt(args.receipt, args.board))
+    except Exception as exc:
+        if isinstance(exc, CliError):
+            raise
+        raise CliError(f"could not check the receipt: {exc}") from exc
+    print(result.message)
+    if result.evidence is not None:
+        print(canonical_json(result.evidence).decode(), file=sys.stderr)
+    return 0 if result.included else 1
+
+
+def _fetch(board: str, election: str) -> Any:
+    """The election from the board, or a CliError saying in plain words what went wrong."""
+    import aiohttp
+
+    from mixnet.errors import DecodeError, VerificationError
+    from tohyo.cli import CliError
+    from voter_client.session import fetch_election
+
+    try:
+        return asyncio.run(fetch_election(board, election))
+    except VerificationError as exc:
+        raise CliError(f"the board at {board} failed a check ({exc}); do not vote there") from exc
+    except DecodeError as exc:
+        raise CliError(f"{board}: {exc}") from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise CliError(f"cannot reach the board at {board}: {exc}") from exc
+    except Exception as exc:  # a refusal from the board, e.g. an unknown election
+        raise CliError(f"{board}: {exc}") from exc
+
+
+def _show(args: argparse.Namespace) -> int:
+    info = _fetch(args.board, args.election)
+    m = info.manifest
+    print(f"{m.title} ({m.election_id}) — phase: {info.phase}")
+    print(f"election day {m.election_day}; voting {m.voting_start} → {m.voting_end}")
+    for c in m.contests:
+        print(f"\n{c.title} [{c.rule}]")
+        for o in c.options:
+            print(f"  {o.id}: {o.name} {o.reading} {o.party}".rstrip())
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("vote", help="cast a ballot, audit one, check a receipt")
+    sub = p.add_subparsers(dest="vote_command", metavar="ACTION", required=True)
+    c = sub.add_parser("cast", help="cast a ballot (interactive unless flags say it all)")
+    c.add_argument("--board", required=True, help="the board's URL")
+    c.add_argument("--election", required=True)
+    c.add_argument("--choice", action="append", metavar="CONTEST=OPTION[,OPTION…]")
+    c.add_argument("--code", help="voting code from the postcard")
+    c.add_argument("--reader", help="PC/SC reader name (default: the first)")
+    c.add_argument("--yes", action="store_true", help="do not ask before casting")
+    c.add_argument("--receipt", type=Path, help="where to keep the receipt")
+    c.add_argument("--audit", type=Path, metavar="FILE",
+                   help="check the encryption instead of casting (Benaloh challenge)")
+    c.set_defaults(func=_cast)
+    r = sub.add_parser("check-receipt", help="is my ballot in the record?")
+    r.add_argument("receipt", type=Path)
+    r.add_argument("--board", help="check against this URL instead of the receipt's")
+    r.set_defaults(func=_check_receipt)
+    s = sub.add_parser("show", help="the election's contests and options")
+    s.add_argument("--board", required=True)
+    s.add_argument("--election", required=True)
+    s.set_defaults(func=_show)
