@@ -83,7 +83,7 @@ def _cast(args: argparse.Namespace) -> int:
         describe_choices,
         encrypt_ballot,
     )
-    from voter_client.session import CastRefused, cast, fetch_election, save_receipt, sign_with_card
+    from voter_client.session import CastRefused, cast, save_receipt, sign_with_card
 
     info = _fetch(args.board, args.election)
     manifest = info.manifest
