@@ -49,6 +49,7 @@ __all__ = [
     "ballot_key_of",
     "ceremony_config",
     "check_ballot",
+    "check_ballot_only",
     "joint_key_body",
     "mix_input_of",
 ]
@@ -363,15 +364,28 @@ def ballot_key_of(envelope: Envelope) -> bytes:
     return hashlib.sha256(canonical_json(envelope.body["ballot"])).digest()
 
 
+def check_ballot_only(
+    group: Group, manifest: Manifest, fingerprint: bytes, pk: Element, ballot_json: Any
+) -> Ballot:
+    """Decode a ballot and check it alone (membership, proof, ballot-key signature)."""
+    try:
+        ballot = Ballot.from_json(group, ballot_json, manifest.width)
+    except DecodeError as exc:
+        code = "element_not_in_group" if "element" in str(exc) else "bad_body"
+        raise Refusal(code, f"ballot: {exc}") from exc
+    try:
+        ballot.verify(fingerprint, pk)
+    except VerificationError as exc:
+        code = "bad_signature" if "signature" in exc.check else "bad_proof"
+        raise Refusal(code, str(exc)) from exc
+    return ballot
+
+
 def check_ballot(
     group: Group, manifest: Manifest, fingerprint: bytes, pk: Element, body: Any
 ) -> Ballot:
     """The stateless checks of a ballot entry's body; raises `Refusal`. Safe to run anywhere."""
-    try:
-        ballot = Ballot.from_json(group, body["ballot"], manifest.width)
-    except DecodeError as exc:
-        code = "element_not_in_group" if "element" in str(exc) else "bad_body"
-        raise Refusal(code, f"ballot: {exc}") from exc
+    ballot = check_ballot_only(group, manifest, fingerprint, pk, body["ballot"])
     try:
         attestation = Attestation.from_json(body["attestation"])
     except ValueError as exc:
@@ -379,13 +393,10 @@ def check_ballot(
     if attestation.ballot_hash != ballot.hash(fingerprint):
         raise Refusal("bad_body", "the attestation is for another ballot")
     try:
-        verify_attestation(
-            attestation, bytes.fromhex(manifest.registrar_key), election_fingerprint=fingerprint
-        )
-        ballot.verify(fingerprint, pk)
+        verify_attestation(attestation, bytes.fromhex(manifest.registrar_key),
+                           election_fingerprint=fingerprint)
     except VerificationError as exc:
-        code = "bad_signature" if "signature" in exc.check else "bad_proof"
-        raise Refusal(code, str(exc)) from exc
+        raise Refusal("bad_signature", str(exc)) from exc
     return ballot
 
 
