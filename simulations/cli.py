@@ -334,7 +334,7 @@ def _load(args: argparse.Namespace) -> int:
               f"most {args.duration:g} s, against {url}", file=sys.stderr)
         samples, elapsed = asyncio.run(run_load(
             url, election, posts, reads=reads, concurrency=args.concurrency,
-            duration=args.duration, timeout=args.timeout))
+            duration=args.duration, timeout=args.timeout, progress=progress))
         summary = summarise(samples, elapsed)
         summary["planned"] = {"posts": len(posts), "reads": reads}
         summary["board_after"] = asyncio.run(describe(url, election))

@@ -10,10 +10,14 @@ V1–V12).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from typing import Any
+
+from tqdm import tqdm
 
 from mixnet.groups import Group
 from mixnet.rng import RandomSource
@@ -33,6 +37,28 @@ def _record_hash(entries: list[bytes]) -> str:
     return h.hexdigest()
 
 
+class _ProgressTimer(PhaseTimer):
+    """A `PhaseTimer` that also moves one progress bar (stderr) from phase to phase."""
+
+    def __init__(self, progress: bool, phases: int) -> None:
+        super().__init__()
+        self.bar = tqdm(total=phases, desc="election", unit="phase", leave=False,
+                        disable=not progress)
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.bar.set_postfix_str(name)
+        with super().__call__(name):
+            yield
+        self.bar.update(1)
+
+    def note(self, what: str) -> None:
+        self.bar.set_postfix_str(what)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def run_simulated_election(
     group: Group,
     *,
@@ -45,7 +71,7 @@ def run_simulated_election(
     executor: Executor | None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    timer = PhaseTimer()
+    timer = _ProgressTimer(progress, 11 + 2 * mixers)
     with timer("keys and manifest"):
         people = Participants(group, trustees=trustees, threshold=threshold, mixers=mixers,
                               rng=rng)
@@ -53,10 +79,11 @@ def run_simulated_election(
     start = time.perf_counter()
     sim.run_all(voters, revotes, timer=timer)
     with timer("independent verification"):
-        checks = check_record(sim.board.entries, executor)
+        checks = check_record(sim.board.entries, executor, progress=timer.note)
     with timer("tohyo verify (V1–V12)"):
         report = run_verifier(sim.board.entries, people.board, people.election_id, executor)
     total = time.perf_counter() - start
+    timer.close()
     state = sim.board.state
     assert sim.result is not None
     return {

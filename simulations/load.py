@@ -244,6 +244,7 @@ async def run_load(
     duration: float,
     timeout: float = 10.0,
     seed: int = 0,
+    progress: bool = False,
 ) -> tuple[list[Sample], float]:
     """Send every request (the posts in order, `reads` reads mixed in at random places) with
     `concurrency` clients until all are sent or `duration` seconds have passed. Returns the
@@ -259,6 +260,10 @@ async def run_load(
                     ("read", f"{url}/v1/elections/{election}{path}", None))
     queue = iter(plan)
     samples: list[Sample] = []
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(plan), desc="load", unit="req", leave=False, disable=not progress,
+               mininterval=0.5)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(
         connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
@@ -272,9 +277,11 @@ async def run_load(
                     return
                 samples.append(await _request(session, "POST" if body is not None else "GET",
                                               target, body, t0, kind))
+                bar.update(1)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - t0
+    bar.close()
     return samples, elapsed
 
 
