@@ -132,6 +132,7 @@ def attack_mixer_other_witness(group: Group, run: int, voters: int) -> Outcome:
     sim.close()
     outcome = Outcome()
     _, evil, witness = _substitute(sim, run)
+    assert sim.outcome is not None
     statement = shuffle_proof.ShuffleStatement(sim.outcome.pk, sim.mix_lists[-1], evil,
                                                sim.fingerprint)
     proof = shuffle_proof.prove(statement, witness, transcript=Transcript(
@@ -149,6 +150,7 @@ def attack_mixer_reused_proof(group: Group, run: int, voters: int) -> Outcome:
     sim.close()
     outcome = Outcome()
     honest, evil, witness = _substitute(sim, run)
+    assert sim.outcome is not None
     statement = shuffle_proof.ShuffleStatement(sim.outcome.pk, sim.mix_lists[-1], honest,
                                                sim.fingerprint)
     proof = shuffle_proof.prove(statement, witness, transcript=Transcript(

@@ -34,7 +34,8 @@ class DaskExecutor(Executor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         self.submitted += 1
-        return self._inner.submit(fn, *args, **kwargs)
+        future: Future[Any] = self._inner.submit(fn, *args, **kwargs)
+        return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._inner.shutdown(wait=wait)
@@ -65,22 +66,22 @@ def open_executor(
     from distributed import Client, LocalCluster
 
     if scheduler:
-        client = Client(scheduler)
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
         try:
             yield DaskExecutor(client)
         finally:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
         return
-    cluster = LocalCluster(
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=processes,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
         host="127.0.0.1",
     )
-    client = Client(cluster)
+    client = Client(cluster)  # type: ignore[no-untyped-call]
     try:
         yield DaskExecutor(client, processes)
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         cluster.close()

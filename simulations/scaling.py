@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -86,18 +87,17 @@ def measure_group(
         votes = [Vote((first + i).to_bytes(32, "big"), rng.randbelow(len(people.options)))
                  for i in range(n)]
         first += n
-        t_enc, ballots = _timed(lambda votes=votes: sim.make_ballots(votes))
+        t_enc, ballots = _timed(partial(sim.make_ballots, votes))
         entries = sim.attest(votes, ballots)
-        t_in, refused = _timed(lambda votes=votes, ballots=ballots, entries=entries: sim.cast(
-            votes, ballots, entries))
+        t_in, refused = _timed(partial(sim.cast, votes, ballots, entries))
         rows = [b.row for b in ballots]
         sim.mix_lists = [rows]
         t_gen, _ = _timed(sim.derive_generators)
         t_mix, (outputs, proof) = _timed(lambda: sim.shuffle_and_prove(1))
         sim.mix_lists.append(outputs)
         statement = shuffle_proof.ShuffleStatement(pk, rows, outputs, fp)
-        t_ver, _ = _timed(lambda statement=statement, proof=proof: shuffle_proof.verify(
-            statement, proof, transcript=Transcript(mix_context(fp, 1)), executor=executor))
+        t_ver, _ = _timed(partial(shuffle_proof.verify, statement, proof,
+                                  transcript=Transcript(mix_context(fp, 1)), executor=executor))
 
         def decrypt() -> Any:
             sim.shares = [sim.make_share(j) for j in sorted(sim.machines)[:2]]
