@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import random
 import time
@@ -125,7 +126,12 @@ class LoadTarget:
                    data["pk"], bytes.fromhex(data["registrar_key"]))
 
     def write(self, path: Path) -> None:
-        path.write_bytes(canonical_json(self.to_json()))
+        """Write with mode 0600 from the start (it holds a private key)."""
+        import os
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(canonical_json(self.to_json()))
         path.chmod(0o600)
 
     @classmethod
@@ -228,8 +234,9 @@ async def _request(session: Any, method: str, url: str, body: bytes | None,
     code = "ok"
     if status >= 400:
         try:
-            code = str(parse_canonical_json(raw).get("error"))
-        except Exception:
+            doc = json.loads(raw)
+            code = str(doc.get("error")) if isinstance(doc, dict) else "unreadable"
+        except ValueError:
             code = "unreadable"
     return Sample(kind, start - t0, latency, status, code)
 
