@@ -96,7 +96,7 @@ def test_simulate_load_against_a_running_board(tmp_path: Path) -> None:
         out = tmp_path / "out"
         proc = simulate("load", "--board", url, "--election", "load-test", "--keys", str(keys),
                         "--voters", "120", "--concurrency", "6", "--duration", "4",
-                        "--out", str(out), timeout=120)
+                        "--seed", "same", "--out", str(out), timeout=120)
         assert proc.returncode == 0, proc.stderr
         doc = load_json(out / "load.json")
         assert doc["throughput_per_s"] > 0
@@ -107,6 +107,19 @@ def test_simulate_load_against_a_running_board(tmp_path: Path) -> None:
         assert doc["elapsed_s"] < 4 + 10 + 2  # bounded in time (duration + one timeout)
         assert doc["board_after"]["policy"]["ballots"] == doc["by_kind"]["post"]["ok"]
         assert (out / "load.png").stat().st_size > 1000
+
+        # the same ballots again: refused as duplicates, counted by their code, none a 5xx
+        proc = simulate("load", "--board", url, "--election", "load-test", "--keys", str(keys),
+                        "--voters", "120", "--concurrency", "6", "--duration", "4",
+                        "--seed", "same", "--out", str(tmp_path / "again"), timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        again = load_json(tmp_path / "again" / "load.json")
+        duplicates = {c: n for c, n in again["errors"].items() if c.endswith("duplicate_entry")}
+        assert len(duplicates) == 1 and next(iter(duplicates)).startswith("4")
+        assert sum(duplicates.values()) + again["by_kind"]["post"]["ok"] == \
+            again["by_kind"]["post"]["requests"]
+        assert sum(duplicates.values()) >= 1
+        assert again["server_errors"] == 0
 
         # without the keys: reads only, still counted and bounded
         proc = simulate("load", "--board", url, "--election", "load-test", "--voters", "50",
