@@ -89,8 +89,13 @@ def register(subparsers: Any) -> None:
     ld.add_argument("--election", help="election id (default sim-election with --start-board)")
     ld.add_argument("--keys", type=Path,
                     help="the election's load-target file (election.json of a --start-board "
-                         "run); without it the load is reads only")
-    ld.add_argument("--group", default=None, help="group of the election --start-board sets up")
+                         "or --setup run); without it the load is reads only")
+    ld.add_argument("--setup", action="store_true",
+                    help="with --board: first set up a new election --election up to voting "
+                         "(the board must run the election policy, e.g. tohyo board serve "
+                         "--allow-test-groups for a test group)")
+    ld.add_argument("--group", default=None,
+                    help="group of the election --start-board or --setup sets up")
     ld.add_argument("--voters", type=int, default=1000, help="ballots to post (count bound)")
     ld.add_argument("--revotes", type=int, help="extra ballots by voters who change their mind")
     ld.add_argument("--concurrency", type=int, default=16)
@@ -314,6 +319,8 @@ def _load(args: argparse.Namespace) -> int:
         raise CliError("give either --board URL or --start-board")
     if args.board and not args.election:
         raise CliError("--board needs --election")
+    if args.setup and (not args.board or args.keys):
+        raise CliError("--setup goes with --board, without --keys")
     revotes = args.voters // 20 if args.revotes is None else args.revotes
     if revotes < 0:
         raise CliError("--revotes: not negative")
@@ -358,7 +365,19 @@ def _load(args: argparse.Namespace) -> int:
     else:
         election = args.election
         target = None
-        if args.keys is not None:
+        if args.setup:
+            from bulletin_board.client import BoardRefusedError
+
+            if not asyncio.run(reachable(args.board)):
+                raise CliError(f"board {args.board} is unreachable")
+            group = _group(args.group or DEFAULT_GROUP)
+            try:
+                target, _ = asyncio.run(prepare_target(args.board, group.name, election, seed))
+            except BoardRefusedError as exc:
+                raise CliError(f"the board refuses the election's setup: {exc.code} "
+                               f"({exc.detail})") from exc
+            target.write(out / "election.json")
+        elif args.keys is not None:
             try:
                 target = LoadTarget.read(args.keys)
             except (OSError, ValueError, KeyError) as exc:

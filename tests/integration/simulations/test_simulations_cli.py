@@ -150,3 +150,35 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         proc = simulate(*args, "--out", str(tmp_path / "x"), timeout=60)
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.startswith("tohyo simulate: "), proc.stderr
+
+
+def test_simulate_load_sets_up_an_election_on_tohyo_board_serve(tmp_path: Path) -> None:
+    board = subprocess.Popen(
+        [sys.executable, "-m", "tohyo", "board", "serve", "--db", str(tmp_path / "b.sqlite"),
+         "--key", str(tmp_path / "board.pem"), "--port", "0", "--allow-test-groups"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert board.stdout is not None
+        url = ""
+        for _ in range(10):
+            line = board.stdout.readline()
+            if "listening on" in line:
+                url = line.rsplit(" ", 1)[1].strip()
+                break
+        assert url.startswith("http://127.0.0.1:"), url
+        proc = simulate("load", "--board", url, "--election", "serve-test", "--setup",
+                        "--group", GROUP, "--voters", "60", "--concurrency", "4",
+                        "--duration", "3", "--out", str(tmp_path / "out"), timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        doc = load_json(tmp_path / "out" / "load.json")
+        assert doc["by_kind"]["post"]["ok"] > 0 and doc["server_errors"] == 0
+        assert doc["board_after"]["policy"]["phase"] == "voting"
+        assert (tmp_path / "out" / "election.json").exists()
+    finally:
+        board.terminate()
+        try:
+            board.wait(10)
+        except subprocess.TimeoutExpired:
+            board.kill()
+            board.wait(5)

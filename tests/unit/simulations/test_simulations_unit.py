@@ -189,6 +189,8 @@ def test_audit_names_a_forged_signature_and_a_wrong_joint_key(
     ("load", "--start-board", "--board", "http://127.0.0.1:1"),
     ("load", "--board", "http://127.0.0.1:1"),
     ("load", "--start-board", "--read-fraction", "1"),
+    ("load", "--start-board", "--setup"),
+    ("load", "--board", "http://127.0.0.1:1", "--election", "e", "--setup"),
 ])
 def test_usage_errors_are_cli_errors(
     args: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
