@@ -81,3 +81,18 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "ballot", str(bad)]) == 1
     assert "AUDIT FAILED: A4" in capsys.readouterr().out
     assert main(["verify", "ballot", str(tmp_path / "missing.json")]) == 2
+
+
+def test_the_voter_clients_audit_file_verifies() -> None:
+    """The voter client writes the §9 format; the verifier reads back the same choices."""
+    from voter_client.ballot import audit_record, encrypt_ballot
+
+    group = get_group("test-schnorr-512-128")
+    rng = DeterministicRandom(b"voter client audit")
+    pk = elgamal.keygen(group, rng).public
+    encrypted = encrypt_ballot(M, pk, {"mayor": "c", "council": ["a", "d"],
+                                       "park": ["b", "a"]}, rng)
+    result = verify_audit(canonical_json(audit_record(M, pk, encrypted)))
+    assert result.words[0] == "mayor (市長): C"
+    assert result.words[1] == "council (議会): A, D"
+    assert result.words[2] == "park (公園): 1. B, 2. A"
