@@ -208,6 +208,50 @@ def stale_receipt_of_a_dropped_entry(d: Doctor) -> None:
     d.tree_heads.append(("longer-head.json", sth.to_json()))
 
 
+def replace_joint_key(d: Doctor) -> None:
+    """The administrator publishes a key of its own instead of the ceremony's."""
+    i = d.index("joint_key")
+    body = d.body(i)
+    body["pk"] = (d.group.generator() ** 12345).to_hex()
+    d.resign(i, body)
+    d.rebuild()
+
+
+def copied_ballot(d: Doctor) -> None:
+    """Voter 0's ballot posted again under another pseudonym (a replay to learn their vote)."""
+    from jpki.registrar import sign_attestation
+
+    first = d.index("ballot", 0)
+    body = d.body(first)
+    att = sign_attestation(d.el.registrar, d.el.fingerprint, (77).to_bytes(32, "big"),
+                           bytes.fromhex(body["attestation"]["ballot_hash"]))
+    body["attestation"] = att.to_json()
+    last = max(i for i in range(len(d.entries)) if d.envelope(i).type == "ballot")
+    env = sign_envelope(d.el.registrar, d.el.id, "ballot", "registrar", body)
+    d.entries.insert(last + 1, env.to_bytes())
+    d.rebuild()
+
+
+def change_plaintext(d: Doctor) -> None:
+    """A decrypted vote changed in the result, with a tally that agrees with the change."""
+    from election.counting import count_election
+
+    i = d.index("result")
+    body = d.body(i)
+    body["plaintexts"][0][0] = body["plaintexts"][0][0] % 3 + 1
+    body["tally"] = count_election(d.el.manifest, body["plaintexts"])
+    d.resign(i, body)
+    d.rebuild()
+
+
+def shuffle_by_another_mixer(d: Doctor) -> None:
+    i = d.index("shuffle", 0)
+    env = d.envelope(i)
+    d.entries[i] = sign_envelope(d.el.mixers[1], env.election, env.type, "mix-2",
+                                 env.body).to_bytes()
+    d.rebuild()
+
+
 CASES: list[tuple[str, Callable[[Doctor], None], str]] = [
     ("a ballot dropped from the mix input", drop_from_mix_input, "V9"),
     ("a ballot added to the mix input", add_to_mix_input, "V9"),
@@ -221,6 +265,10 @@ CASES: list[tuple[str, Callable[[Doctor], None], str]] = [
     ("the tally changed by one vote", change_tally, "V12"),
     ("a tree head that forks the log", forking_tree_head, "V6"),
     ("a tree head beyond the record", stale_receipt_of_a_dropped_entry, "V6"),
+    ("the joint key replaced", replace_joint_key, "V7"),
+    ("a ballot copied under another pseudonym", copied_ballot, "V8"),
+    ("a decrypted vote changed, tally to match", change_plaintext, "V11"),
+    ("a shuffle posted by the wrong mix server", shuffle_by_another_mixer, "V4"),
 ]
 
 
