@@ -1,6 +1,6 @@
 """The shared vocabulary of an election: manifest, definition, record entry bodies."""
 
-from election.entries import Ballot, ballot_context, ballot_hash, decryption_context, mix_context
+from election.entries import Ballot, ballot_context, ballot_hash, mix_context
 from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
 
 __all__ = [
@@ -13,6 +13,5 @@ __all__ = [
     "Trustee",
     "ballot_context",
     "ballot_hash",
-    "decryption_context",
     "mix_context",
 ]

@@ -34,7 +34,6 @@ __all__ = [
     "Ballot",
     "ballot_context",
     "ballot_hash",
-    "decryption_context",
     "mix_context",
     "submission_message",
 ]
@@ -50,11 +49,6 @@ def ballot_context(fingerprint: bytes, ballot_key: bytes) -> list[Any]:
 def mix_context(fingerprint: bytes, position: int) -> list[Any]:
     """Transcript context of mix server `position`'s proof of shuffle."""
     return ["tohyo/mix/v1", fingerprint, position]
-
-
-def decryption_context(fingerprint: bytes, trustee_index: int) -> list[Any]:
-    """Transcript context of trustee `trustee_index`'s decryption share."""
-    return ["tohyo/decrypt/v1", fingerprint, trustee_index]
 
 
 def ballot_hash(
@@ -146,9 +140,18 @@ class Ballot:
             raise DecodeError("a ballot is {v, row, proof, ballot_key, signature}")
         if data["v"] != BODY_VERSION:
             raise DecodeError(f"unsupported ballot version {data['v']!r}")
+        proof = data["proof"]
+        if not isinstance(proof, dict) or set(proof) != {"t", "s"}:
+            raise DecodeError("an encryption proof is {t, s}")
+        if not isinstance(proof["t"], list) or len(proof["t"]) != width:
+            raise DecodeError(f"an encryption proof has {width} commitments")
+        if not isinstance(proof["s"], list) or len(proof["s"]) != width:
+            raise DecodeError(f"an encryption proof has {width} responses")
+        row = elgamal.rows_from_json(group, [data["row"]], width)[0]  # one batched test
+        t = group.elements_from_hex(proof["t"])
         return cls(
-            elgamal.row_from_json(group, data["row"], width),
-            encryption.Proof.from_json(group, data["proof"], width),
+            row,
+            encryption.Proof(t=tuple(t), s=tuple(group.scalar_from_hex(x) for x in proof["s"])),
             _hex(data["ballot_key"], 32, "ballot_key"),
             _hex(data["signature"], 64, "signature"),
         )

@@ -164,8 +164,7 @@ def rows_from_json(
         base = 2 * width * i
         rows.append(
             tuple(
-                Ciphertext(elements[base + 2 * k], elements[base + 2 * k + 1])
-                for k in range(width)
+                Ciphertext(elements[base + 2 * k], elements[base + 2 * k + 1]) for k in range(width)
             )
         )
     return rows

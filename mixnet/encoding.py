@@ -16,6 +16,7 @@ Two forms of the same values:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -47,6 +48,7 @@ TAG_SCALAR = 0x06
 TAG_MAP = 0x07
 
 MAX_JSON_INT = 2**53 - 1
+_HEX = re.compile("[0-9a-f]*")
 
 
 @runtime_checkable
@@ -99,7 +101,7 @@ def hex_to_int(text: object, width_bytes: int) -> int:
     """Parse fixed-width lowercase hex; anything else is a `DecodeError`."""
     if not isinstance(text, str) or len(text) != 2 * width_bytes:
         raise DecodeError(f"expected {2 * width_bytes} hex digits")
-    if text.lower() != text or any(c not in "0123456789abcdef" for c in text):
+    if _HEX.fullmatch(text) is None:
         raise DecodeError("hex digits must be lowercase 0-9a-f")
     return int(text, 16)
 

@@ -32,15 +32,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from mixnet.elgamal import Ciphertext, Row
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.generators import GeneratorSet, derive_generators
 from mixnet.groups.base import BATCH_BITS, Element, Group
 from mixnet.rng import RandomSource, system_random
-from mixnet.shuffle.shuffle import ShuffleWitness
 from mixnet.transcript import Label, Transcript
+
+if TYPE_CHECKING:
+    from mixnet.shuffle.shuffle import ShuffleWitness
 
 __all__ = [
     "C_BITS",
