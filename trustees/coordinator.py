@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.entry import sign_envelope
+from election.counting import count_election
 from election.manifest import Manifest
 from election.policy import ElectionRecordState, joint_key_body, mix_input_of
 from trustees.daemon import BoardFollower
@@ -56,28 +57,8 @@ def mix_input_entry(state: ElectionRecordState) -> dict[str, Any]:
 
 
 def count(manifest: Manifest, plaintexts: tuple[tuple[int, ...], ...]) -> dict[str, Any]:
-    """Per contest: votes per option and blank ballots.
-
-    single: the slot holds option number + 1; k_of_n: every non-zero slot counts for its
-    option; ranked: first preferences (the option whose slot holds rank 1). A ballot with no
-    choice in a contest is blank there. (The verifier owns the full counting rules.)
-    """
-    out: dict[str, Any] = {}
-    for contest, cols in manifest.contest_slices():
-        votes = {o.id: 0 for o in contest.options}
-        blank = 0
-        for row in plaintexts:
-            slots = row[cols]
-            if contest.rule == "ranked":
-                chosen = [contest.options[i].id for i, r in enumerate(slots) if r == 1]
-            else:
-                chosen = [contest.options[v - 1].id for v in slots
-                          if 1 <= v <= len(contest.options)]
-            for option in chosen:
-                votes[option] += 1
-            blank += not chosen
-        out[contest.id] = {"options": votes, "blank": blank}
-    return out
+    """The published tally: the verifier's own counting rules (`election.counting`)."""
+    return count_election(manifest, plaintexts)
 
 
 def decryption_shares(follower: BoardFollower) -> list[DecryptionShare]:

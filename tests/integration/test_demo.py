@@ -1,4 +1,5 @@
-"""The demo as a user runs it: a real process, files on disk, the verdict at the end."""
+"""The demo as a user runs it: every role a real process on 127.0.0.1, the record on disk, the
+observer's verdict at the end (scaled down: 12 voters, a test group)."""
 
 from __future__ import annotations
 
@@ -9,85 +10,46 @@ from pathlib import Path
 
 import pytest
 
-from mixnet.encoding import canonical_json, parse_canonical_json
-from simulations.demo import verify_record
+from mixnet.encoding import parse_canonical_json
+
+pytestmark = pytest.mark.slow
 
 
 def run_demo(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tohyo", "demo", "--voters", "30", "--group",
+        [sys.executable, "-m", "tohyo", "demo", "--voters", "12", "--group",
          "test-schnorr-512-128", "--processes", "1", "--output", str(out), *extra],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=900,
     )
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
+def test_whole_election_demo(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
     proc = run_demo(out, "--seed", "demo-test")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Verifier's verdict: VALID" in proc.stdout
-    return out
-
-
-def test_demo_writes_record_results_and_plot(demo_dir: Path) -> None:
-    result = json.loads((demo_dir / "result.json").read_text())
-    assert result["verdict"] == "valid"
-    assert sum(result["result"].values()) == 30
-    assert all(step["pass"] for step in result["verification"])
-    assert (demo_dir / "timings.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for name in ("manifest.json", "ballots.json", "mix1.json", "mix3.json", "decryption.json"):
-        parse_canonical_json((demo_dir / "record" / name).read_bytes())
-
-
-def test_seeded_demo_replays_identically(demo_dir: Path, tmp_path: Path) -> None:
-    proc = run_demo(tmp_path, "--seed", "demo-test")
-    assert proc.returncode == 0, proc.stderr
-    for name in ("ballots.json", "mix2.json", "decryption.json"):
-        assert (tmp_path / "record" / name).read_bytes() == (
-            demo_dir / "record" / name
-        ).read_bytes()
-
-
-def _tamper(src: Path, dst: Path, name: str, change) -> Path:  # type: ignore[no-untyped-def]
-    record = dst / "record"
-    record.mkdir(parents=True)
-    for f in (src / "record").iterdir():
-        (record / f.name).write_bytes(f.read_bytes())
-    data = parse_canonical_json((record / name).read_bytes())
-    change(data)
-    (record / name).write_bytes(canonical_json(data))
-    return record
-
-
-def _swap_outputs(mix: dict) -> None:  # type: ignore[type-arg]
-    mix["outputs"][0], mix["outputs"][1] = mix["outputs"][1], mix["outputs"][0]
-
-
-def _change_tally(dec: dict) -> None:  # type: ignore[type-arg]
-    first = next(iter(dec["tally"]))
-    dec["tally"][first] += 1
-
-
-def _drop_ballot(ballots: list) -> None:  # type: ignore[type-arg]
-    ballots.pop()
-
-
-@pytest.mark.parametrize(
-    ("name", "change", "failing_step"),
-    [
-        ("mix2.json", _swap_outputs, "D3.2"),
-        ("decryption.json", _change_tally, "D4"),
-        ("ballots.json", _drop_ballot, "D3.1"),
-    ],
-)
-def test_independent_check_names_the_tampered_step(
-    demo_dir: Path, tmp_path: Path, name: str, change, failing_step: str  # type: ignore[no-untyped-def]
-) -> None:
-    record = _tamper(demo_dir, tmp_path, name, change)
-    steps = verify_record(record, None)
-    failed = [sid for sid, _, ok, _ in steps if not ok]
-    assert failed == [failing_step]
+    result = json.loads((out / "result.json").read_text())
+    assert result["verdict"] == "valid" and result["verifier_exit_status"] == 0
+    counts = result["result"]["tally"]["mayor"]["counts"]
+    assert sum(counts.values()) == 12
+    assert sum(result["expected"].values()) == 12
+    report = json.loads((out / "verify-report.json").read_text())
+    assert report["result"] == "pass"
+    assert [s["id"] for s in report["steps"] if s["status"] == "pass"][:12] == [
+        f"V{i}" for i in range(1, 13)]
+    notes = " ".join(result["notes"])
+    assert "aged 15" in notes and "below the minimum voting age" in notes
+    assert "another city" in notes and "not in an area" in notes
+    assert "encrypted exactly the choice" in notes
+    for png in ("timings.png", "tally.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for line in (out / "record" / "entries.jsonl").read_bytes().splitlines():
+        parse_canonical_json(line)
+    # no secret in anything the demo leaves behind in the clear
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".log", ".json", ".jsonl", ".toml"):
+            text = path.read_text(errors="replace")
+            assert "TOHYO2026" not in text and "PRIVATE KEY" not in text
 
 
 def test_bad_arguments_exit_nonzero_with_a_message(tmp_path: Path) -> None:
@@ -96,7 +58,7 @@ def test_bad_arguments_exit_nonzero_with_a_message(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2
-    assert "at least 2 voters" in proc.stderr
+    assert "at least 10 voters" in proc.stderr
     proc = subprocess.run(
         [sys.executable, "-m", "tohyo", "demo", "--group", "nope", "--output", str(tmp_path)],
         capture_output=True, text=True, timeout=60,
