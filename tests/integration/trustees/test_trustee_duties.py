@@ -86,6 +86,8 @@ Scenario = Callable[[Setup, BoardClient], Awaitable[None]]
 
 
 def run(tmp_path: Path, scenario: Scenario) -> None:
+    _FOLLOWERS.clear()
+
     async def main() -> None:
         key = Ed25519PrivateKey.generate()
         setup = Setup(tmp_path, key)
@@ -100,18 +102,19 @@ def run(tmp_path: Path, scenario: Scenario) -> None:
     asyncio.run(main())
 
 
-_FOLLOWERS: dict[int, BoardFollower] = {}
+#: each duty's follower (the duty is the key, held: an id() could be reused after collection)
+_FOLLOWERS: dict[TrusteeDuty, BoardFollower] = {}
 
 
 def follower_of(duty: TrusteeDuty) -> BoardFollower:
-    return _FOLLOWERS[id(duty)]
+    return _FOLLOWERS[duty]
 
 
 async def step(duty: TrusteeDuty, client: BoardClient, *, idle: bool = False,
                post: int | None = None) -> list[Envelope]:
     """One poll and one step; post the first `post` entries it returns (all by default)."""
-    if id(duty) not in _FOLLOWERS:
-        _FOLLOWERS[id(duty)] = BoardFollower(client, E, allow_test_groups=True)
+    if duty not in _FOLLOWERS:
+        _FOLLOWERS[duty] = BoardFollower(client, E, allow_test_groups=True)
     follower = follower_of(duty)
     new = await follower.poll()
     out = duty.step(follower, new, idle)
