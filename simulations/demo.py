@@ -62,6 +62,7 @@ CANDIDATES = (
 PASSWORD = "TOHYO2026"  # noqa: S105 (the demo's virtual cards' signing password)
 ELECTION_DAY = dt.date(2026, 12, 6)
 WAIT = 600.0  # the longest any one phase may take
+PCSC_LOCK = "/tmp/tohyo-pcsc-tests.lock"  # noqa: S108 (shared with the PC/SC tests' lock)
 STREETS = ("研究学園", "竹園", "吾妻", "天久保", "春日", "並木", "松代", "桜")
 GIVEN = ("花子", "太郎", "さくら", "健", "美咲", "翔", "陽菜", "大輔", "結衣", "蓮")
 
@@ -350,6 +351,24 @@ class Demo:
         if not Path("/run/pcscd/pcscd.comm").exists():
             self.notes.append("pcscd is not running: every voter used an in-process card")
             return []
+        import fcntl
+
+        lock = open(PCSC_LOCK, "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            self.notes.append("the virtual PC/SC reader is busy: every voter used an "
+                              "in-process card")
+            return []
+        try:
+            return self._pcsc_voters(url, voters, card_present, VpcdConnection,
+                                     port_for_slot)
+        finally:
+            lock.close()
+
+    def _pcsc_voters(self, url: str, voters: list[Voter], card_present: Any,
+                     VpcdConnection: Any, port_for_slot: Any) -> list[tuple[int, int]]:
         done: list[tuple[int, int]] = []
         for voter in voters[:3]:
             connection = VpcdConnection(voter.issued.card, port=port_for_slot(0))
