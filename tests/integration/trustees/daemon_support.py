@@ -260,9 +260,17 @@ def votes(n: int) -> list[int]:
     return [(v * v + v // 7) % len(OPTIONS) for v in range(n)]
 
 
-def expected_tally(n: int) -> dict[str, Any]:
+def expected_counts(n: int) -> dict[str, int]:
+    """Votes per option of the one contest, from the choices cast."""
     c = Counter(votes(n))
-    return {"mayor": {"options": {o: c.get(i, 0) for i, o in enumerate(OPTIONS)}, "blank": 0}}
+    return {o: c.get(i, 0) for i, o in enumerate(OPTIONS)}
+
+
+def check_tally(tally: dict[str, Any], n: int) -> None:
+    """The published tally (election.counting's form) counts exactly the votes cast."""
+    mayor = tally["mayor"]
+    assert mayor["counts"] == expected_counts(n)
+    assert (mayor["ballots"], mayor["valid"], mayor["blank"], mayor["invalid"]) == (n, n, 0, 0)
 
 
 async def cast_ballots(client: BoardClient, el: DaemonElection, pk: Element, n: int) -> None:

@@ -26,8 +26,8 @@ from daemon_support import (
     Party,
     assert_no_secrets,
     cast_ballots,
+    check_tally,
     cli,
-    expected_tally,
     keygen,
     open_election,
     secrets_of,
@@ -106,7 +106,7 @@ async def _online(board: BoardProcess, tmp_path: Path) -> None:
             await co.phase("decrypting")
             result = await co.result(WAIT, shares=3)
             await co.phase("tallied")
-        assert result["tally"] == expected_tally(BALLOTS)
+        check_tally(result["tally"], BALLOTS)
         for d in (t1, t2, t3, *mixers):
             assert await d.wait() == 0, d.log()
         assert t2.runs == 2
@@ -196,7 +196,7 @@ async def _offline(board: BoardProcess, tmp_path: Path) -> None:
             assert posted == 1
             result = await co.result(WAIT, shares=3)
             await co.phase("tallied")
-        assert result["tally"] == expected_tally(BALLOTS)
+        check_tally(result["tally"], BALLOTS)
         if "online" in TALLIES:
             assert result["tally"] == TALLIES["online"]
         for d in online:
