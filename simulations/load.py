@@ -370,8 +370,12 @@ async def reachable(url: str, timeout: float = 5.0) -> bool:
 
 
 async def describe(url: str, election: str) -> Any:
+    """The board's status of the election after the load (or why it could not be read)."""
     import aiohttp
 
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as s:
-        async with s.get(f"{url}/v1/elections/{election}") as resp:
-            return await resp.json() if resp.status == 200 else {"status": resp.status}
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as s:
+            async with s.get(f"{url}/v1/elections/{election}") as resp:
+                return await resp.json() if resp.status == 200 else {"status": resp.status}
+    except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+        return {"unreadable": type(exc).__name__}
