@@ -15,7 +15,6 @@ refused, so one signed body has exactly one JSON form.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from bulletin_board.log import hash_leaf
-from mixnet.encoding import MAX_JSON_INT, canonical_json, encode
+from mixnet.encoding import MAX_JSON_INT, canonical_json, encode, parse_json_strict
 from mixnet.errors import DecodeError, VerificationError
 
 __all__ = [
@@ -150,36 +149,9 @@ def verify_envelope(envelope: Envelope, key: Ed25519PublicKey) -> None:
         raise VerificationError("entry.signature", f"not signed by {envelope.author}") from exc
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise DecodeError(f"duplicate JSON key {k!r}")
-        out[k] = v
-    return out
-
-
-def _reject(what: str) -> Any:
-    raise DecodeError(f"{what} is not allowed")
-
-
 def decode_envelope(data: bytes, *, max_bytes: int | None = None) -> Envelope:
     """Decode posted bytes. `DecodeError` if malformed, `NonCanonicalError` if not canonical."""
-    if max_bytes is not None and len(data) > max_bytes:
-        raise DecodeError(f"entry larger than {max_bytes} bytes")
-    try:
-        obj = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_float=lambda s: _reject("a float"),
-            parse_constant=_reject,
-        )
-    except UnicodeDecodeError as exc:
-        raise DecodeError("not UTF-8") from exc
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"not JSON: {exc.msg} at {exc.pos}") from exc
-    except RecursionError as exc:
-        raise DecodeError("nested too deeply") from exc
+    obj = parse_json_strict(data, max_bytes=max_bytes)
     if not isinstance(obj, dict) or set(obj) != _FIELDS:
         raise DecodeError(f"an entry has exactly the fields {sorted(_FIELDS)}")
     sig = obj["signature"]

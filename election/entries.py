@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from mixnet import elgamal
-from mixnet.encoding import encode
+from mixnet.encoding import bytes_from_hex, encode
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
 from mixnet.proofs import encryption
@@ -71,15 +71,6 @@ def ballot_hash(
 def submission_message(fingerprint: bytes, digest: bytes) -> bytes:
     """What the ballot key signs: TLV(["tohyo/ballot-submission/v1", fingerprint, ballot hash])."""
     return encode(["tohyo/ballot-submission/v1", fingerprint, digest])
-
-
-def _hex(data: Any, n: int, what: str) -> bytes:
-    if not isinstance(data, str) or len(data) != 2 * n or data != data.lower():
-        raise DecodeError(f"{what}: {2 * n} lowercase hex digits")
-    try:
-        return bytes.fromhex(data)
-    except ValueError as exc:
-        raise DecodeError(f"{what}: not hex") from exc
 
 
 @dataclass(frozen=True)
@@ -152,8 +143,8 @@ class Ballot:
         return cls(
             row,
             encryption.Proof(t=tuple(t), s=tuple(group.scalar_from_hex(x) for x in proof["s"])),
-            _hex(data["ballot_key"], 32, "ballot_key"),
-            _hex(data["signature"], 64, "signature"),
+            bytes_from_hex(data["ballot_key"], 32, "ballot_key"),
+            bytes_from_hex(data["signature"], 64, "signature"),
         )
 
     def verify(self, fingerprint: bytes, pk: Element) -> None:

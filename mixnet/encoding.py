@@ -32,11 +32,13 @@ __all__ = [
     "TAG_SCALAR",
     "TAG_STR",
     "Encodable",
+    "bytes_from_hex",
     "canonical_json",
     "encode",
     "hex_to_int",
     "int_to_hex",
     "parse_canonical_json",
+    "parse_json_strict",
 ]
 
 TAG_BYTES = 0x01
@@ -97,6 +99,13 @@ def int_to_hex(value: int, width_bytes: int) -> str:
     return format(value, f"0{2 * width_bytes}x")
 
 
+def bytes_from_hex(text: object, length: int, what: str = "value") -> bytes:
+    """Exactly `length` bytes from lowercase hex; anything else is a `DecodeError`."""
+    if not isinstance(text, str) or len(text) != 2 * length or _HEX.fullmatch(text) is None:
+        raise DecodeError(f"{what}: {length} bytes as {2 * length} lowercase hex digits")
+    return bytes.fromhex(text)
+
+
 def hex_to_int(text: object, width_bytes: int) -> int:
     """Parse fixed-width lowercase hex; anything else is a `DecodeError`."""
     if not isinstance(text, str) or len(text) != 2 * width_bytes:
@@ -148,14 +157,16 @@ def _reject_constant(name: str) -> Any:
     raise DecodeError(f"{name} is not allowed in canonical JSON")
 
 
-def parse_canonical_json(data: bytes, *, max_bytes: int | None = None) -> Any:
-    """Parse canonical JSON; raise `DecodeError` unless `data` is exactly canonical."""
+def parse_json_strict(data: bytes, *, max_bytes: int | None = None) -> Any:
+    """Parse UTF-8 JSON with no duplicate keys, floats or NaN; any fault is a `DecodeError`.
+
+    It does not demand canonical form; `parse_canonical_json` does.
+    """
     if max_bytes is not None and len(data) > max_bytes:
         raise DecodeError(f"document larger than {max_bytes} bytes")
     try:
-        text = data.decode("utf-8")
-        value = json.loads(
-            text,
+        return json.loads(
+            data.decode("utf-8"),
             object_pairs_hook=_no_duplicates,
             parse_float=lambda s: _reject_constant("a float"),
             parse_constant=_reject_constant,
@@ -166,6 +177,11 @@ def parse_canonical_json(data: bytes, *, max_bytes: int | None = None) -> Any:
         raise DecodeError(f"not JSON: {exc.msg} at {exc.pos}") from exc
     except RecursionError as exc:
         raise DecodeError("JSON nested too deeply") from exc
+
+
+def parse_canonical_json(data: bytes, *, max_bytes: int | None = None) -> Any:
+    """Parse canonical JSON; raise `DecodeError` unless `data` is exactly canonical."""
+    value = parse_json_strict(data, max_bytes=max_bytes)
     try:
         again = canonical_json(value)
     except (TypeError, ValueError) as exc:
