@@ -308,11 +308,17 @@ def cmd_virtual(args: argparse.Namespace) -> int:
     facts = BasicFacts(name=args.name, birth_date=args.birth, sex=sex, address=args.address)
 
     ca_dir: Path = args.ca_dir
+    ca_pass = os.environ.get("TOHYO_KEY_PASSPHRASE", "").encode()
+    if not ca_pass:
+        raise CliError("set TOHYO_KEY_PASSPHRASE: the test CA's keys are stored encrypted with it")
     if (ca_dir / "sign_ca.pem").exists():
-        ca = TestCa.load(ca_dir)
+        try:
+            ca = TestCa.load(ca_dir, ca_pass)
+        except (ValueError, TypeError) as exc:
+            raise CliError(f"{ca_dir}: cannot read the test CA's keys (wrong passphrase?)") from exc
     else:
         ca = TestCa.create(pooled=False, not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
-        ca.save(ca_dir)
+        ca.save(ca_dir, ca_pass)
     now = dt.datetime.now(dt.UTC)
     try:
         issued = issue_virtual_card(

@@ -310,7 +310,8 @@ class TestCa:
 
     # --- persistence (for `tohyo card virtual --ca-dir`) ---
 
-    def save(self, directory: Path) -> None:
+    def save(self, directory: Path, passphrase: bytes) -> None:
+        """Write certificates (PEM) and the CA keys, encrypted with `passphrase` (mode 0600)."""
         directory.mkdir(parents=True, exist_ok=True)
         for name, pair in (("sign", self.sign), ("auth", self.auth)):
             (directory / f"{name}_ca.pem").write_bytes(
@@ -321,18 +322,18 @@ class TestCa:
                 pair.key.private_bytes(
                     serialization.Encoding.PEM,
                     serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
+                    serialization.BestAvailableEncryption(passphrase),
                 )
             )
             key_path.chmod(0o600)
 
     @classmethod
-    def load(cls, directory: Path) -> TestCa:
+    def load(cls, directory: Path, passphrase: bytes) -> TestCa:
         pairs = []
         for name in ("sign", "auth"):
             cert = x509.load_pem_x509_certificate((directory / f"{name}_ca.pem").read_bytes())
             key = serialization.load_pem_private_key(
-                (directory / f"{name}_ca.key").read_bytes(), password=None
+                (directory / f"{name}_ca.key").read_bytes(), password=passphrase
             )
             if not isinstance(key, rsa.RSAPrivateKey):
                 raise ValueError("test CA key is not RSA")

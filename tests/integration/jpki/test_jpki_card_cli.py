@@ -202,7 +202,7 @@ def test_revoked_virtual_card_is_refused_by_the_registrar(pcscd: None, tmp_path:
     result = registrar((crl,)).register(request, now=now)
     assert isinstance(result, Refused) and result.reason is Reason.CERTIFICATE_REVOKED
     # the same card against an empty CRL of the same CA is accepted: the CRL made the difference
-    clean = TestCa.load(ca_dir).crl(
+    clean = TestCa.load(ca_dir, os.environ["TOHYO_KEY_PASSPHRASE"].encode()).crl(
         CertPurpose.SIGN,
         (),
         this_update=now - dt.timedelta(minutes=1),
