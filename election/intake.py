@@ -245,11 +245,24 @@ class RegistrarRefusal(Refusal):
         return registrar_status(self.reason)
 
 
+def derive_pseudonym_key(key: Ed25519PrivateKey) -> bytes:
+    """The registrar's secret pseudonym key, derived from its (encrypted) signing key.
+
+    HKDF-SHA-256 with its own label keeps the two uses apart, and no second secret has to be
+    stored: the pseudonym key exists only in memory.
+    """
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                            serialization.NoEncryption())
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"tohyo/pseudonym-key/v1").derive(raw)
+
+
 def load_registrar_settings(path: Path) -> RegistrarSettings:
     """Read the registrar's settings file (TOML; docs/board.md §8.2). Raises ValueError.
 
         key = "registrar.pem"                  # Ed25519, encrypted (TOHYO_KEY_PASSPHRASE)
-        pseudonym_key = "pseudonym.key"        # ≥ 32 random bytes as hex, mode 0600
         anchors = ["sign_ca_2023.pem"]         # J-LIS (or test) signing CA certificates
         crls = ["sign_ca.crl"]                 # current CRLs (DER or PEM)
         evidence_dir = "evidence"
@@ -272,7 +285,7 @@ def load_registrar_settings(path: Path) -> RegistrarSettings:
         raise ValueError(f"{path}: {exc}") from exc
     try:
         key = load_or_create_key(base / conf["key"], create=False)
-        pseudonym_key = bytes.fromhex((base / conf["pseudonym_key"]).read_text().strip())
+        pseudonym_key = derive_pseudonym_key(key)
         crls = []
         for name in conf.get("crls", []):
             data = (base / name).read_bytes()

@@ -182,10 +182,8 @@ class Demo:
         self.codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
         (self.out / "keys" / "code-hashes.json").write_text(
             json.dumps({"v": 1, "hashes": list(hashes)}))
-        (self.out / "keys" / "pseudonym.key").write_text(secrets.token_hex(32))
-        (self.out / "keys" / "pseudonym.key").chmod(0o600)
         (self.out / "registrar.toml").write_text(
-            'key = "keys/registrar.pem"\npseudonym_key = "keys/pseudonym.key"\n'
+            'key = "keys/registrar.pem"\n'
             'anchors = ["ca/sign_ca.pem"]\ncrls = ["ca/sign.crl"]\nevidence_dir = "evidence"\n'
             f'[voting_codes]\n"{ELECTION}" = "keys/code-hashes.json"\n')
         jst = dt.timezone(dt.timedelta(hours=9))

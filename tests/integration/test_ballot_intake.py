@@ -232,7 +232,6 @@ def _write_settings(tmp_path: Path, el: Election, ca: TestCa, hashes: frozenset[
         (tmp_path / name).write_bytes(key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(passphrase)))
-    (tmp_path / "pseudonym.key").write_text(secrets.token_hex(32))
     (tmp_path / "sign_ca.pem").write_bytes(
         ca.sign.certificate.public_bytes(serialization.Encoding.PEM))
     crl = ca.crl(CertPurpose.SIGN, this_update=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
@@ -241,7 +240,7 @@ def _write_settings(tmp_path: Path, el: Election, ca: TestCa, hashes: frozenset[
     (tmp_path / "hashes.json").write_text(json.dumps({"v": 1, "hashes": sorted(hashes)}))
     settings = tmp_path / "registrar.toml"
     settings.write_text(
-        'key = "registrar.pem"\npseudonym_key = "pseudonym.key"\nanchors = ["sign_ca.pem"]\n'
+        'key = "registrar.pem"\nanchors = ["sign_ca.pem"]\n'
         'crls = ["sign.crl"]\nevidence_dir = "evidence"\n'
         f'[voting_codes]\n"{el.id}" = "hashes.json"\n'
     )
@@ -306,3 +305,12 @@ def test_openapi_describes_the_ballot_endpoint_when_served(tmp_path: Path) -> No
                 await server.stop()
 
     asyncio.run(run())
+
+
+def test_pseudonym_key_is_derived_not_stored() -> None:
+    from election.intake import derive_pseudonym_key
+
+    a, b = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    assert derive_pseudonym_key(a) == derive_pseudonym_key(a)
+    assert derive_pseudonym_key(a) != derive_pseudonym_key(b)
+    assert len(derive_pseudonym_key(a)) == 32
