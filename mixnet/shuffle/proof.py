@@ -66,6 +66,11 @@ def _short_responses(group: Group) -> bool:
     return group.order.bit_length() > U_BITS + C_BITS + STAT_BITS + 64
 
 
+def _sequential_chain(group: Group) -> bool:
+    """Build the chain step by step when q is long (a table power costs |q|/8 products)."""
+    return group.order.bit_length() > 4 * U_BITS
+
+
 def _s_prime_bound(group: Group) -> int:
     if _short_responses(group):
         return 1 << (U_BITS + C_BITS + STAT_BITS + 1)
@@ -296,22 +301,40 @@ def prove(
     u = transcript.challenge_vector(Label.SHUFFLE_U, n, U_BITS)
     u_p = [u[psi[i]] for i in range(n)]
 
-    # chain ĉ_i = g^{R_i}·h^{U_i}; R_0 = 0, U_0 = 1 (so ĉ_0 = h)
-    big_r = [rng.randbelow(q) for _ in range(n)]
+    # commitment chain: ĉ_i = g^{r̂_i}·ĉ_{i−1}^{u'_i} = g^{R_i}·h^{U_i}, ĉ_0 = h (R_0 = 0, U_0 = 1)
     big_u = []
     acc = 1
     for v in u_p:
         acc = acc * v % q
         big_u.append(acc)
-    c_hat = [
-        a * b
-        for a, b in zip(
-            group.fixed_base_pows(g, big_r, executor), group.fixed_base_pows(h, big_u, executor)
-        )
-    ]
+    if _sequential_chain(group):
+        # long exponents: one short variable-base power per step beats a second table power
+        r_hat = [rng.randbelow(q) for _ in range(n)]
+        g_r_hat = group.fixed_base_pows(g, r_hat, executor)
+        c_hat = []
+        previous = h
+        for i in range(n):
+            previous = g_r_hat[i] * previous ** u_p[i]
+            c_hat.append(previous)
+        big_r = []
+        acc = 0
+        for i in range(n):
+            acc = (r_hat[i] + u_p[i] * acc) % q
+            big_r.append(acc)
+    else:
+        # short exponents: two table powers per step, all in parallel
+        big_r = [rng.randbelow(q) for _ in range(n)]
+        c_hat = [
+            a * b
+            for a, b in zip(
+                group.fixed_base_pows(g, big_r, executor),
+                group.fixed_base_pows(h, big_u, executor),
+            )
+        ]
     prev_r = [0, *big_r[:-1]]
     prev_u = [1, *big_u[:-1]]
-    r_hat = [(big_r[i] - u_p[i] * prev_r[i]) % q for i in range(n)]
+    if not _sequential_chain(group):
+        r_hat = [(big_r[i] - u_p[i] * prev_r[i]) % q for i in range(n)]
 
     # randomizers
     short = _short_responses(group)
