@@ -125,33 +125,19 @@ def _substitute(sim: SimulatedElection, seed: int) -> tuple[list[elgamal.Row], A
     return outputs, evil, witness
 
 
-def attack_mixer_other_witness(group: Group, run: int, voters: int) -> Outcome:
-    sim = _election(group, f"attack/mixer-other-witness/{run}", voters)
-    sim.key_ceremony()
-    _vote(sim, voters)
-    sim.close()
-    outcome = Outcome()
-    _, evil, witness = _substitute(sim, run)
-    assert sim.outcome is not None
-    statement = shuffle_proof.ShuffleStatement(sim.outcome.pk, sim.mix_lists[-1], evil,
-                                               sim.fingerprint)
-    proof = shuffle_proof.prove(statement, witness, transcript=Transcript(
-        mix_context(sim.fingerprint, 1)), rng=sim.rng)
-    sim.post_shuffle(1, evil, proof)
-    _mix_rest(sim, outcome, 2, proof)
-    _decrypt_and_audit(sim, outcome)
-    return outcome
-
-
-def attack_mixer_reused_proof(group: Group, run: int, voters: int) -> Outcome:
-    sim = _election(group, f"attack/mixer-reused-proof/{run}", voters)
+def _cheating_mixer(group: Group, name: str, run: int, voters: int, *,
+                    prove_for_honest: bool) -> Outcome:
+    """Mixer 1 replaces one ballot and posts a proof made for the doctored list (with the honest
+    witness) or, with `prove_for_honest`, the proof of the honest list it did not post."""
+    sim = _election(group, f"attack/{name}/{run}", voters)
     sim.key_ceremony()
     _vote(sim, voters)
     sim.close()
     outcome = Outcome()
     honest, evil, witness = _substitute(sim, run)
     assert sim.outcome is not None
-    statement = shuffle_proof.ShuffleStatement(sim.outcome.pk, sim.mix_lists[-1], honest,
+    proven = honest if prove_for_honest else evil
+    statement = shuffle_proof.ShuffleStatement(sim.outcome.pk, sim.mix_lists[-1], proven,
                                                sim.fingerprint)
     proof = shuffle_proof.prove(statement, witness, transcript=Transcript(
         mix_context(sim.fingerprint, 1)), rng=sim.rng)
@@ -159,6 +145,14 @@ def attack_mixer_reused_proof(group: Group, run: int, voters: int) -> Outcome:
     _mix_rest(sim, outcome, 2, proof)
     _decrypt_and_audit(sim, outcome)
     return outcome
+
+
+def attack_mixer_other_witness(group: Group, run: int, voters: int) -> Outcome:
+    return _cheating_mixer(group, "mixer-other-witness", run, voters, prove_for_honest=False)
+
+
+def attack_mixer_reused_proof(group: Group, run: int, voters: int) -> Outcome:
+    return _cheating_mixer(group, "mixer-reused-proof", run, voters, prove_for_honest=True)
 
 
 def attack_board_drops_ballot(group: Group, run: int, voters: int) -> Outcome:
