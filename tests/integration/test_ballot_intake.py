@@ -314,3 +314,30 @@ def test_pseudonym_key_is_derived_not_stored() -> None:
     assert derive_pseudonym_key(a) == derive_pseudonym_key(a)
     assert derive_pseudonym_key(a) != derive_pseudonym_key(b)
     assert len(derive_pseudonym_key(a)) == 32
+
+
+def test_registrar_settings_errors_are_clear(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from election.intake import load_registrar_settings
+
+    el = Election(DeterministicRandom(b"settings"), election_id="settings-e")
+    ca = TestCa.create()
+    path = _write_settings(tmp_path, el, ca, frozenset())
+    monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "p")
+    settings = load_registrar_settings(path)
+    assert settings.evidence_dir == tmp_path / "evidence"
+    assert settings.code_hashes == {el.id: frozenset()}
+    text = path.read_text()
+    for broken, message in (
+        (text.replace('key = "registrar.pem"\n', ""), "missing setting 'key'"),
+        (text.replace("sign_ca.pem", "nowhere.pem"), "nowhere.pem"),
+        ("key = [", "registrar.toml"),
+    ):
+        path.write_text(broken)
+        with pytest.raises(ValueError, match=message):
+            load_registrar_settings(path)
+    path.write_text(text)
+    monkeypatch.setenv("TOHYO_KEY_PASSPHRASE", "a wrong passphrase")
+    with pytest.raises(Exception, match="wrong passphrase") as info:
+        load_registrar_settings(path)
+    assert "a wrong passphrase" not in str(info.value)

@@ -301,3 +301,23 @@ def test_deeply_nested_json_is_a_decode_error(depth: int) -> None:
 def test_moderately_nested_json_is_accepted() -> None:
     data = b"[" * 50 + b"]" * 50
     assert canonical_json(parse_canonical_json(data)) == data
+
+
+def test_bytes_from_hex_is_strict() -> None:
+    from mixnet.encoding import bytes_from_hex
+
+    assert bytes_from_hex("0aff", 2) == b"\x0a\xff"
+    for bad in ("0AFF", "0aff00", "0af", "0a f", "zzzz", 10, None):
+        with pytest.raises(DecodeError, match="lowercase hex"):
+            bytes_from_hex(bad, 2, "key")
+
+
+def test_parse_json_strict_rejects_what_canonical_json_rejects_but_keeps_layout() -> None:
+    from mixnet.encoding import parse_json_strict
+
+    assert parse_json_strict(b'{ "b": 1, "a": [2] }') == {"a": [2], "b": 1}
+    for bad in (b'{"a":1,"a":2}', b'{"a":1.5}', b"NaN", b"\xff", b"[" * 5000 + b"]" * 5000):
+        with pytest.raises(DecodeError):
+            parse_json_strict(bad)
+    with pytest.raises(DecodeError, match="larger"):
+        parse_json_strict(b"[1]", max_bytes=2)

@@ -77,3 +77,27 @@ def test_random_permutation_reaches_every_permutation_evenly() -> None:
     counts = Counter(random_permutation(3, rng) for _ in range(3000))
     assert len(counts) == 6
     assert all(400 < c < 600 for c in counts.values())
+
+
+def test_rows_from_json_decodes_in_one_batch_and_refuses_bad_rows() -> None:
+    from mixnet.elgamal import encrypt_rows, keygen, row_to_json, rows_from_json
+    from mixnet.errors import DecodeError
+    from mixnet.groups import get_group
+    from mixnet.rng import DeterministicRandom
+
+    group = get_group("test-schnorr-512-128")
+    rng = DeterministicRandom(11)
+    pk = keygen(group, rng).public
+    rows, _ = encrypt_rows(pk, [[1, 2], [3, 4], [0, 1]], rng)
+    data = [row_to_json(r) for r in rows]
+    assert rows_from_json(group, data, 2) == rows
+    outside = format(int(group.p) - 1, f"0{2 * group.element_bytes}x")  # order 2
+    for bad, message in (
+        ([], "non-empty"),
+        ([data[0][:1]], "2 ciphertexts"),
+        ([[data[0][0], [data[0][1][0]]]], "pair"),
+        ([[data[0][0], [data[0][1][0], outside]]], "subgroup"),
+        ([[data[0][0], [data[0][1][0], data[0][1][1].upper()]]], "hex"),
+    ):
+        with pytest.raises(DecodeError, match=message):
+            rows_from_json(group, bad, 2)
