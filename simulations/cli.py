@@ -114,6 +114,9 @@ def register(subparsers: Any) -> None:
     sc.add_argument("--min-n", type=int, default=100)
     sc.add_argument("--mixers-n", type=int, help="N for the mixers experiment (default ≤ 300)")
     sc.add_argument("--max-mixers", type=int, default=3)
+    sc.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="plot wall seconds, or CPU seconds of one process (--processes 1): "
+                    "steadier on a shared machine")
     _add_executor(sc)
     _add_common(sc, "scaling")
     sc.set_defaults(func=_scaling)
@@ -208,6 +211,8 @@ def _scaling(args: argparse.Namespace) -> int:
         raise CliError("--max-n and --min-n: at least 2")
     if args.max_mixers < 1 or args.processes < 1:
         raise CliError("--max-mixers and --processes: at least 1")
+    if args.clock == "cpu" and (args.processes != 1 or args.executor != "local"):
+        raise CliError("--clock cpu counts this process only: use it with --processes 1")
     names = args.group or [DEFAULT_GROUP] + (["secp256k1"] if "secp256k1" in known_groups()
                                              else [])
     groups = [_group(g) for g in names]
@@ -232,11 +237,13 @@ def _scaling(args: argparse.Namespace) -> int:
     doc = {**_header("scaling", args), "sizes": sizes, "executor": args.executor,
            "processes": args.processes, "groups": results}
     write_json(out / "scaling.json", doc)
-    plot_scaling(results, out / "scaling-loglog.png", out / "scaling-mixers.png")
+    plot_scaling(results, out / "scaling-loglog.png", out / "scaling-mixers.png", args.clock)
     for res in results:
-        print(f"{res['group']}: cost per ballot (least-squares slope)")
+        print(f"{res['group']}: cost per ballot (least-squares slope; wall, and CPU of this "
+              "process)")
         for phase, f in res["fits"].items():
             print(f"  {phase:<18}{f['per_ballot_s'] * 1000:>10.3f} ms/ballot"
+                  f"{f['per_ballot_cpu_s'] * 1000:>10.3f} ms CPU"
                   f"   log–log slope {f['loglog_slope']:.2f}")
     print(f"results in {out}/scaling.json, plots {out}/scaling-loglog.png and "
           f"{out}/scaling-mixers.png")

@@ -70,8 +70,10 @@ def test_simulate_attacks_every_run_detected(tmp_path: Path) -> None:
 
 def test_simulate_scaling_quick(tmp_path: Path) -> None:
     proc = simulate("scaling", "--max-n", "200", "--group", GROUP, "--max-mixers", "2",
-                    "--mixers-n", "40", "--processes", "1", "--out", str(tmp_path))
+                    "--mixers-n", "40", "--processes", "1", "--clock", "cpu",
+                    "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
+    assert "ms CPU" in proc.stdout
     doc = load_json(tmp_path / "scaling.json")
     assert doc["sizes"] == [100, 200]
     (res,) = doc["groups"]
@@ -81,6 +83,9 @@ def test_simulate_scaling_quick(tmp_path: Path) -> None:
         assert p["refused"] == 0
         assert set(p["seconds"]) == {"encrypt + prove", "board intake", "generators",
                                      "shuffle + prove", "verify shuffle", "decryption"}
+        assert set(p["cpu_seconds"]) == set(p["seconds"])
+        assert all(v > 0 for v in p["cpu_seconds"].values())
+    assert all(f["per_ballot_cpu_s"] > 0 for f in res["fits"].values())
     assert set(res["fits"]) == set(res["points"][0]["seconds"])
     assert [m["mixers"] for m in res["mixnet"]] == [1, 2]
     for png in ("scaling-loglog.png", "scaling-mixers.png"):

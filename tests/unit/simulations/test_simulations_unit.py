@@ -183,6 +183,7 @@ def test_audit_names_a_forged_signature_and_a_wrong_joint_key(
     ("election", "--group", "no-such-group"),
     ("scaling", "--group", "no-such-group"),
     ("scaling", "--max-n", "1"),
+    ("scaling", "--clock", "cpu", "--processes", "2"),
     ("attacks", "--runs", "0"),
     ("attacks", "--only", "no-such-attack"),
     ("load", "--voters", "10"),
