@@ -6,65 +6,28 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import signal
 import ssl
 import sys
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bulletin_board.keyfile import KeyFileError, load_or_create_key
 from tohyo.cli import CliError
 
-__all__ = ["load_or_create_key", "register"]
+__all__ = ["load_key", "register"]
 
 EXIT_FORK = 3
 
 
-KEY_PASSPHRASE_ENV = "TOHYO_KEY_PASSPHRASE"  # noqa: S105 (the name of a variable)
-
-
-def _key_passphrase() -> bytes:
-    value = os.environ.get(KEY_PASSPHRASE_ENV, "")
-    if not value:
-        raise CliError(
-            f"key files are encrypted: set {KEY_PASSPHRASE_ENV} to the key passphrase "
-            "(it is never stored or printed)"
-        )
-    return value.encode("utf-8")
-
-
-def load_or_create_key(path: str | Path, *, create: bool = True) -> Ed25519PrivateKey:
-    """An Ed25519 key in a passphrase-encrypted PKCS#8 PEM file (created 0600 if missing).
-
-    The passphrase comes from the environment variable TOHYO_KEY_PASSPHRASE.
-    """
-    p = Path(path)
-    passphrase = _key_passphrase()
-    if not p.exists():
-        if not create:
-            raise CliError(f"no key file {p}")
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(passphrase),
-        )
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-        return key
+def load_key(path: str | Path, *, create: bool = True) -> Ed25519PrivateKey:
+    """`keyfile.load_or_create_key` for the command line: problems become `CliError`."""
     try:
-        loaded = serialization.load_pem_private_key(p.read_bytes(), password=passphrase)
-    except TypeError as exc:
-        raise CliError(f"{p}: not an encrypted PEM private key") from exc
-    except ValueError as exc:
-        raise CliError(f"{p}: wrong passphrase, or not a PEM private key") from exc
-    if not isinstance(loaded, Ed25519PrivateKey):
-        raise CliError(f"{p}: not an Ed25519 key")
-    return loaded
+        return load_or_create_key(path, create=create)
+    except KeyFileError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
@@ -168,7 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     if min(args.max_body, args.max_page, args.max_connections, args.max_pending_posts) < 1:
         raise CliError("the --max-… limits must be positive")
-    key = load_or_create_key(args.key)
+    key = load_key(args.key)
     limits = Limits(
         max_body_bytes=args.max_body,
         max_page=args.max_page,
@@ -222,7 +185,7 @@ def _mirror(args: argparse.Namespace) -> int:
     from bulletin_board.storage import open_storage
     from mixnet.errors import VerificationError
 
-    key = load_or_create_key(args.key)
+    key = load_key(args.key)
 
     async def main() -> int:
         storage = open_storage(args.db)
@@ -272,7 +235,7 @@ def _export(args: argparse.Namespace) -> int:
     from bulletin_board.log import public_key_hex
     from bulletin_board.storage import open_storage
 
-    key = load_or_create_key(args.key, create=False)
+    key = load_key(args.key, create=False)
 
     async def main() -> None:
         storage = open_storage(args.db)
@@ -309,5 +272,5 @@ def _keygen(args: argparse.Namespace) -> int:
 
     if Path(args.key).exists():
         raise CliError(f"{args.key} exists")
-    print(public_key_hex(load_or_create_key(args.key).public_key()))
+    print(public_key_hex(load_key(args.key).public_key()))
     return 0

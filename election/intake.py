@@ -275,7 +275,7 @@ def load_registrar_settings(path: Path) -> RegistrarSettings:
 
     from cryptography import x509
 
-    from bulletin_board.cli import load_or_create_key
+    from bulletin_board.keyfile import load_or_create_key
 
     base = path.parent
     try:

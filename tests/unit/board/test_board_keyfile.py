@@ -1,4 +1,4 @@
-"""Key files of the board service are encrypted; the passphrase comes from the environment."""
+"""Key files are encrypted; the passphrase comes from the environment."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from bulletin_board.cli import KEY_PASSPHRASE_ENV, load_or_create_key
+from bulletin_board.cli import load_key
+from bulletin_board.keyfile import KEY_PASSPHRASE_ENV, KeyFileError, load_or_create_key
 from tohyo.cli import CliError
 
 
@@ -31,10 +32,25 @@ def test_wrong_or_missing_passphrase_is_a_clear_error(
     path = tmp_path / "k.pem"
     load_or_create_key(path)
     monkeypatch.setenv(KEY_PASSPHRASE_ENV, "not the passphrase")
-    with pytest.raises(CliError, match="wrong passphrase") as info:
+    with pytest.raises(KeyFileError, match="wrong passphrase") as info:
         load_or_create_key(path)
     assert "not the passphrase" not in str(info.value)
     monkeypatch.delenv(KEY_PASSPHRASE_ENV)
-    with pytest.raises(CliError, match=KEY_PASSPHRASE_ENV):
+    with pytest.raises(KeyFileError, match=KEY_PASSPHRASE_ENV):
         load_or_create_key(tmp_path / "new.pem")
     assert not (tmp_path / "new.pem").exists()
+
+
+def test_missing_or_unreadable_key_files(tmp_path: Path) -> None:
+    with pytest.raises(KeyFileError, match="no key file"):
+        load_or_create_key(tmp_path / "absent.pem", create=False)
+    (tmp_path / "junk.pem").write_text("not a key")
+    with pytest.raises(KeyFileError, match=r"junk\.pem"):
+        load_or_create_key(tmp_path / "junk.pem")
+    with pytest.raises(KeyFileError, match="cannot create"):
+        load_or_create_key(tmp_path / "no-such-dir" / "k.pem")
+
+
+def test_the_command_line_turns_key_file_errors_into_its_own(tmp_path: Path) -> None:
+    with pytest.raises(CliError, match="no key file"):
+        load_key(tmp_path / "absent.pem", create=False)
