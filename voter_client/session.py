@@ -127,6 +127,11 @@ def save_receipt(path: Path, doc: dict[str, Any], manifest: Manifest, board_url:
     path.write_bytes(canonical_json(record))
 
 
+FORKED_MESSAGE = ("WARNING: the board now shows a history that contradicts your receipt (the "
+                  "record was rewritten, cut short or forked). Keep your receipt and report this "
+                  "to the election observers.")
+
+
 @dataclass(frozen=True)
 class ReceiptCheck:
     included: bool
@@ -149,14 +154,14 @@ async def check_receipt(path: Path, board_url: str | None = None) -> ReceiptChec
             return ReceiptCheck(False, False, "This receipt was not issued by this board for "
                                 f"this ballot ({exc.check}); it proves nothing.")
         election = receipt.election
-        await client.accept_head(receipt.tree_head, election)
         try:
             current = await client.tree_head(election)
+            if current.tree_size < receipt.tree_head.tree_size:
+                raise InconsistentBoardError("board.rollback", "the board's record is shorter "
+                                             "than at your receipt", receipt.tree_head, current)
+            await client.accept_head(receipt.tree_head, election)
         except InconsistentBoardError as exc:
-            return ReceiptCheck(False, True, "WARNING: the board now shows a history that "
-                                "contradicts your receipt (the record was rewritten or forked). "
-                                "Keep your receipt and report this to the election observers.",
-                                exc.evidence())
+            return ReceiptCheck(False, True, FORKED_MESSAGE, exc.evidence())
         proof = await client.inclusion_proof(election, receipt.index, current.tree_size)
         try:
             verify_inclusion(receipt.entry_hash, receipt.index, current.tree_size, proof,

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -57,7 +58,7 @@ def election(tmp_path: Path, test_ca: TestCa, monkeypatch: pytest.MonkeyPatch) -
 
     asyncio.run(setup())
     try:
-        yield el, url, codes
+        yield el, url, codes, board
     finally:
         board.stop()
 
@@ -70,7 +71,7 @@ async def _size(url: str, election: str) -> int:
 def test_cast_revote_audit_and_receipts(
     election: Any, issue: Callable[..., IssuedCard], insert: Callable[..., str], tmp_path: Path
 ) -> None:
-    el, url, codes = election
+    el, url, codes, _ = election
     reader = insert(issue(HANAKO, label="hanako"))
     base = ["vote", "cast", "--board", url, "--election", el.id, "--reader", reader]
     card_env = {"TOHYO_CARD_PASSWORD": PASSWORD}
@@ -130,3 +131,46 @@ def test_cast_revote_audit_and_receipts(
     (tmp_path / "junk.json").write_text(json.dumps({"x": 1}))
     proc = tohyo("vote", "check-receipt", str(tmp_path / "junk.json"))
     assert proc.returncode == 2 and "receipt" in proc.stderr
+
+
+def test_receipt_check_catches_a_forked_or_cut_history(
+    election: Any, issue: Callable[..., IssuedCard], insert: Callable[..., str], tmp_path: Path
+) -> None:
+    """A board that serves another history (same key, a copy of its database from before the
+    ballot) is caught by the voter's receipt, whether it is shorter or diverges."""
+    el, url, codes, board = election
+    reader = insert(issue(HANAKO, label="hanako"))
+    card_env = {"TOHYO_CARD_PASSWORD": PASSWORD}
+    board.stop()
+    fork_db = tmp_path / "fork.sqlite"
+    shutil.copyfile(board.db, fork_db)  # a clean stop leaves one file
+    board.start()
+    receipt = tmp_path / "receipt.json"
+    proc = tohyo("vote", "cast", "--board", url, "--election", el.id, "--reader", reader,
+                 "--choice", "mayor=b", "--code", codes[0], "--yes", "--receipt", str(receipt),
+                 env=card_env)
+    assert proc.returncode == 0, proc.stderr
+    assert tohyo("vote", "check-receipt", str(receipt)).returncode == 0
+
+    fork = BoardProcess(str(fork_db), board.key_path, extra=board.extra)
+    fork_url = fork.start()
+    try:
+        # the other history is shorter: the ballot was cut out
+        proc = tohyo("vote", "check-receipt", str(receipt), "--board", fork_url)
+        assert proc.returncode == 1 and "contradicts your receipt" in proc.stdout, proc.stdout
+        evidence = json.loads(proc.stderr)
+        assert evidence["check"] == "board.rollback" and len(evidence["tree_heads"]) == 2
+        # the other history diverges: another ballot took the same place
+        proc = tohyo("vote", "cast", "--board", fork_url, "--election", el.id, "--reader",
+                     reader, "--choice", "mayor=c", "--code", codes[0], "--yes", "--receipt",
+                     str(tmp_path / "other.json"), env=card_env)
+        assert proc.returncode == 0, proc.stderr
+        proc = tohyo("vote", "check-receipt", str(receipt), "--board", fork_url)
+        assert proc.returncode == 1 and "contradicts your receipt" in proc.stdout, proc.stdout
+        heads = json.loads(proc.stderr)["tree_heads"]
+        assert {h["tree_size"] for h in heads} == {asyncio.run(_size(url, el.id))}
+        assert heads[0]["root_hash"] != heads[1]["root_hash"]
+    finally:
+        fork.stop()
+    # the honest board still has the ballot
+    assert tohyo("vote", "check-receipt", str(receipt)).returncode == 0
