@@ -1,18 +1,38 @@
-"""`tohyo admin …`: the administrator's commands.
+"""`tohyo admin …`: the administrator's commands (docs/board.md §11).
 
 - `admin init PATH`: write an election definition to edit (the Tsukuba-style example).
 - `admin check PATH`: validate a definition; print the manifest summary and its fingerprint.
 - `admin voting-codes --count N --out CSV --hashes FILE`: one-time codes for the postcards;
   the CSV goes to the printer, only the hashes stay with the registrar.
+- `admin publish PATH --board URL --key admin.pem`: the definition becomes the signed manifest,
+  the board's first entry of the election.
+- `admin open ELECTION …`: setup → key ceremony; once the ceremony is complete, post the joint
+  key (derived from the board) and open voting.
+- `admin close ELECTION …`: close voting; post the mix input (the last ballot of every voter)
+  and hand over to the mix servers.
+- `admin status ELECTION --board URL`: the phase and counts of an election.
+
+Every entry is signed with the admin key (an encrypted key file, passphrase in
+TOHYO_KEY_PASSPHRASE). Bad input, a refusal of the board or an unreachable board is one line
+on stderr and exit status 2; nothing is posted unless every check passed.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from bulletin_board.client import BoardClient
+    from election.manifest import Manifest
+    from trustees.coordinator import Coordinator
 
 __all__ = ["register"]
 
@@ -28,14 +48,27 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace) -> int:
-    from election.definition import DefinitionError, load_definition, manifest_from_definition
+def _manifest(path: Path, defn: dict[str, Any], *, allow_test_group: bool = False) -> Manifest:
+    from election.definition import DefinitionError, manifest_from_definition
     from tohyo.cli import CliError
 
     try:
-        manifest = manifest_from_definition(load_definition(args.path))
+        return manifest_from_definition(defn, allow_test_group=allow_test_group)
     except DefinitionError as exc:
-        raise CliError(f"{args.path}: {exc}") from exc
+        raise CliError(f"{path}: {exc}") from exc
+
+
+def _definition(path: Path) -> dict[str, Any]:
+    from election.definition import DefinitionError, load_definition
+    from tohyo.cli import CliError
+
+    try:
+        return load_definition(path)
+    except DefinitionError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _summary(manifest: Manifest) -> None:
     print(f"election      {manifest.election_id} — {manifest.title}")
     print(
         f"election day  {manifest.election_day}  (voting {manifest.voting_start} → "
@@ -52,6 +85,11 @@ def _check(args: argparse.Namespace) -> int:
         f"mix servers {len(manifest.mix_servers)}; group {manifest.group['name']}"
     )
     print(f"fingerprint   {manifest.fingerprint().hex()}")
+
+
+def _check(args: argparse.Namespace) -> int:
+    manifest = _manifest(args.path, _definition(args.path))
+    _summary(manifest)
     if args.manifest_out:
         args.manifest_out.write_bytes(manifest.to_bytes())
         print(f"manifest written to {args.manifest_out}")
@@ -79,6 +117,216 @@ def _voting_codes(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- on the board
+
+
+def _admin_key(path: Path) -> Ed25519PrivateKey:
+    from bulletin_board.keyfile import KeyFileError, load_or_create_key
+    from tohyo.cli import CliError
+
+    try:
+        return load_or_create_key(path, create=False)
+    except KeyFileError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _key_hex(key: Ed25519PrivateKey) -> str:
+    from bulletin_board.log import public_key_hex
+
+    return public_key_hex(key.public_key())
+
+
+def _on_board(url: str, action: Callable[[BoardClient], Awaitable[int]]) -> int:
+    """Run `action` with a client of the board at `url`; every failure becomes a `CliError`."""
+    import aiohttp
+
+    from bulletin_board.client import BoardClient, BoardRefusedError
+    from mixnet.errors import TohyoError
+    from tohyo.cli import CliError
+
+    async def main() -> int:
+        async with BoardClient(url) as client:
+            return await action(client)
+
+    try:
+        return asyncio.run(main())
+    except BoardRefusedError as exc:
+        raise CliError(f"the board refused: {exc.code} ({exc.status}): {exc.detail}") from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise CliError(f"cannot reach the board at {url}: {exc or type(exc).__name__}") from exc
+    except TohyoError as exc:
+        raise CliError(f"the board's answer does not check out: {exc}") from exc
+
+
+def _fill_keys(defn: dict[str, Any], admin: str, board: str) -> None:
+    keys = defn.setdefault("keys", {})
+    if not isinstance(keys, dict):
+        return  # the definition check names the problem
+    for name, value, source in (("admin", admin, "the admin key file"),
+                                ("board", board, "the board")):
+        if not keys.get(name):
+            keys[name] = value
+            print(f"keys.{name} filled in from {source}: {value}")
+
+
+def _same_key(what: str, actual: str, expected: str, hint: str) -> None:
+    from tohyo.cli import CliError
+
+    if actual != expected:
+        raise CliError(f"{what} is {actual}, but the manifest names {expected}: {hint}")
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from bulletin_board.entry import sign_envelope
+    from tohyo.cli import CliError
+
+    key = _admin_key(args.key)
+    defn = _definition(args.path)
+    if not args.fill_keys:  # every check that needs no board, before reaching for it
+        _manifest(args.path, defn, allow_test_group=args.allow_test_groups)
+
+    async def action(client: BoardClient) -> int:
+        board_key = await client.board_key_hex()
+        if args.fill_keys:
+            _fill_keys(defn, _key_hex(key), board_key)
+        manifest = _manifest(args.path, defn, allow_test_group=args.allow_test_groups)
+        _same_key(f"the key in {args.key}", _key_hex(key), manifest.admin_key,
+                  "sign with the administrator's key of this election")
+        _same_key(f"the key of the board at {args.board}", board_key, manifest.board_key,
+                  "is this the board the election names?")
+        if manifest.election_id in await client.elections():
+            raise CliError(f"{manifest.election_id} is already on the board at {args.board}")
+        receipt = await client.post(sign_envelope(
+            key, manifest.election_id, "manifest", "admin", {"manifest": manifest.to_json()}))
+        _summary(manifest)
+        print(f"published {manifest.election_id} on {args.board}: entry {receipt.index}, "
+              f"tree head {receipt.tree_head.tree_size} entries, "
+              f"root {receipt.tree_head.root_hash.hex()}")
+        print(f"next: `tohyo admin open {manifest.election_id}` starts the key ceremony")
+        return 0
+
+    return _on_board(args.board, action)
+
+
+async def _coordinator(client: BoardClient, args: argparse.Namespace,
+                       key: Ed25519PrivateKey) -> Coordinator:
+    """The verified record of the election so far, with the admin's key checked against it."""
+    from trustees.coordinator import Coordinator
+
+    co = Coordinator(client, key, args.election, allow_test_groups=args.allow_test_groups)
+    await co.refresh()
+    _same_key(f"the key in {args.key}", _key_hex(key), co.follower.manifest.admin_key,
+              "sign with the administrator's key of this election")
+    return co
+
+
+def _ceremony_progress(co: Coordinator) -> str:
+    dkg = co.state.dkg
+    assert dkg is not None
+    return f"{len(dkg.complaints)} of {dkg.config.n} trustees have finished"
+
+
+async def _post_joint_key(co: Coordinator, wait: float) -> None:
+    from tohyo.cli import CliError
+    from trustees.coordinator import ceremony_complete, joint_key_entry
+    from trustees.errors import CeremonyFailed
+
+    def complete(follower: Any) -> bool:
+        return follower.state.dkg is not None and ceremony_complete(follower.state.dkg)
+
+    if wait > 0:
+        try:
+            await co.wait_until(complete, "the key ceremony", wait, interval=1.0)
+        except TimeoutError as exc:
+            raise CliError(f"voting cannot open yet: {exc} ({_ceremony_progress(co)})") from exc
+    elif not complete(co.follower):
+        raise CliError("voting cannot open yet: the key ceremony is not finished "
+                       f"({_ceremony_progress(co)}); run `tohyo admin open` again later, "
+                       "or with --wait SECONDS")
+    try:
+        body = joint_key_entry(co.state)
+    except CeremonyFailed as exc:
+        raise CliError(f"the key ceremony failed: {exc}") from exc
+    await co.post("joint_key", body)
+    print(f"joint key posted: {body['pk'][:32]}… (trustees {body['qualified']} qualified)")
+
+
+def _open(args: argparse.Namespace) -> int:
+    from tohyo.cli import CliError
+
+    key = _admin_key(args.key)
+
+    async def action(client: BoardClient) -> int:
+        co = await _coordinator(client, args, key)
+        if co.state.phase == "setup":
+            await co.phase("key_ceremony")
+            print(f"{args.election}: the key ceremony is open; the trustees can run it now")
+            if args.wait <= 0:
+                print("voting opens with `tohyo admin open` again once the ceremony is done")
+                return 0
+        if co.state.phase != "key_ceremony":
+            raise CliError(f"{args.election} is in phase {co.state.phase}: nothing to open")
+        if co.state.pk is None:
+            await _post_joint_key(co, args.wait)
+        await co.phase("voting")
+        print(f"{args.election}: voting is open")
+        return 0
+
+    return _on_board(args.board, action)
+
+
+def _close(args: argparse.Namespace) -> int:
+    from tohyo.cli import CliError
+
+    key = _admin_key(args.key)
+
+    async def action(client: BoardClient) -> int:
+        co = await _coordinator(client, args, key)
+        if co.state.phase != "voting":
+            raise CliError(f"voting is not open: {args.election} is in phase {co.state.phase}")
+        await co.phase("closed")
+        state = co.state
+        print(f"{args.election}: voting is closed; {state.ballots} ballots from "
+              f"{len(state.last_ballot)} voters ({state.superseded} superseded by a re-vote)")
+        if not state.last_ballot:
+            print("no ballots: nothing to mix")
+            return 0
+        body = await co.mix_input()
+        await co.phase("mixing")
+        print(f"mix input posted: {len(body['rows'])} ballots, one per voter; "
+              "the mix servers shuffle them now")
+        return 0
+
+    return _on_board(args.board, action)
+
+
+def _status(args: argparse.Namespace) -> int:
+    async def action(client: BoardClient) -> int:
+        doc = await client.election(args.election)
+        policy = doc["policy"]
+        counts = ", ".join(f"{k} {v}" for k, v in policy["counts"].items())
+        print(f"election   {args.election} on {args.board}")
+        print(f"phase      {policy['phase']}")
+        print(f"entries    {doc['tree_size']} ({counts})")
+        if "ballots" in policy:
+            print(f"ballots    {policy['ballots']} from {policy['voters']} voters "
+                  f"({policy['superseded']} superseded)")
+        return 0
+
+    return _on_board(args.board, action)
+
+
+def _board_args(q: argparse.ArgumentParser, *, election: bool = True, key: bool = True) -> None:
+    if election:
+        q.add_argument("election", help="the election id")
+    q.add_argument("--board", required=True, metavar="URL", help="the board's URL")
+    if key:
+        q.add_argument("--key", type=Path, required=True,
+                       help="the admin key file (encrypted; passphrase in TOHYO_KEY_PASSPHRASE)")
+        q.add_argument("--allow-test-groups", action="store_true",
+                       help="accept a test group (simulations and tests only)")
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("admin", help="administrator: define and run elections")
     sub = p.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
@@ -95,3 +343,20 @@ def register(subparsers: Any) -> None:
     q.add_argument("--out", type=Path, required=True, help="CSV for the printer")
     q.add_argument("--hashes", type=Path, required=True, help="hashes for the registrar")
     q.set_defaults(func=_voting_codes)
+    q = sub.add_parser("publish", help="post the signed manifest: the election's first entry")
+    q.add_argument("path", type=Path, help="the election definition (TOML)")
+    _board_args(q, election=False)
+    q.add_argument("--fill-keys", action="store_true",
+                   help="fill an empty keys.admin from --key and keys.board from the board")
+    q.set_defaults(func=_publish)
+    q = sub.add_parser("open", help="start the key ceremony; then open voting")
+    _board_args(q)
+    q.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for the key ceremony to finish")
+    q.set_defaults(func=_open)
+    q = sub.add_parser("close", help="close voting and post the mix input")
+    _board_args(q)
+    q.set_defaults(func=_close)
+    q = sub.add_parser("status", help="the phase and counts of an election")
+    _board_args(q, key=False)
+    q.set_defaults(func=_status)
