@@ -1,0 +1,448 @@
+"""`tohyo bench board`: ballots a real board accepts per second, against in-process validation.
+
+The board is `tohyo board serve --registrar SETTINGS --processes P` in its own process on
+127.0.0.1, on SQLite and on PostgreSQL. Voters post to the voters' endpoint
+(`POST /v1/elections/{e}/ballots`), so every ballot takes the production path: the intake's
+check in the process pool, the registrar's JPKI checks (test CA, CRL, eligibility, one-time
+voting code) and its attestation, the board's append and signed receipt, the encrypted
+evidence. The election (manifest, key ceremony, joint key, voting) is run in memory once and
+its entries posted to each fresh board; the ballot requests (encrypted, proved, signed by each
+voter's card key over the ballot message, with its certificate and code) are built beforehand,
+so the timed phase measures the board alone.
+
+Per backend and number of concurrent clients C: ballots accepted per second, p50/p90/p99
+latency, refusals by code. In the same run, the cost of validating one ballot in this process
+with the policy's own check (`election.policy.check_ballot`: decoding, group membership, proof
+of knowledge, ballot-key signature, registrar attestation) on ballots the board accepted, and
+
+    intake_ratio = accepted per second / (P / validation seconds per ballot)
+
+where P is the board's ballot-checking processes (`--processes`): 1.0 would mean that HTTP,
+the registrar and storage cost nothing beyond validation on P cores. Figures are measured,
+never asserted; the load average is reported with each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bulletin_board.entry import decode_envelope
+from election.manifest import Manifest
+from election.policy import check_ballot
+from jpki.certs import BasicFacts, CertPurpose, Sex
+from jpki.registrar import ballot_message
+from jpki.testca import TestCa, pooled_rsa_key
+from jpki.voting_codes import generate_voting_codes
+from mixnet.groups import DEFAULT_GROUP, Element, get_group
+from mixnet.rng import DeterministicRandom
+from simulations.load import Sample, _request, summarise
+from simulations.world import Participants, SimulatedElection, ensure_groups
+from tohyo.cli import CliError
+
+__all__ = ["Fixture", "add_arguments", "build_fixture", "post_ballots", "run", "run_one"]
+
+ELECTION = "bench-board-2026"
+BACKENDS = ("sqlite", "postgresql")
+KEY_ENV, EVIDENCE_ENV = "TOHYO_KEY_PASSPHRASE", "TOHYO_EVIDENCE_PASSPHRASE"
+VOTER_KEYS = 4  # RSA keys shared by the voters' test certificates (key generation is slow)
+CHUNK = 100
+
+
+def _say(text: str) -> None:
+    print(f"bench board: {text}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------- the election and ballots
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """Everything a run needs, built once: the same requests are valid on every fresh board."""
+
+    manifest: Manifest
+    pk: Element
+    setup_entries: tuple[bytes, ...]
+    board_key: Ed25519PrivateKey
+    registrar_key: Ed25519PrivateKey
+    ca: TestCa
+    code_hashes: tuple[str, ...]
+    warmup: tuple[bytes, ...]
+    requests: tuple[bytes, ...]
+
+
+def _facts(i: int) -> BasicFacts:
+    born = dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28)
+    return BasicFacts(f"負荷　試験{i}", born, Sex.FEMALE if i % 2 else Sex.MALE,
+                      f"茨城県つくば市研究学園{1 + i % 9}丁目{i}番地")
+
+
+def _requests(manifest_json: dict[str, Any], pk_hex: str, key_pem: bytes,
+              certificates: list[bytes], codes: list[str], seed: str) -> list[bytes]:
+    """Worker: one ballot request per voter, as the voter's device sends it."""
+    from voter_client.ballot import encrypt_ballot
+
+    manifest = Manifest.from_json(manifest_json)
+    pk = manifest.group_object().element_from_hex(pk_hex)
+    fingerprint = manifest.fingerprint()
+    key: Any = serialization.load_pem_private_key(key_pem, None)
+    rng = DeterministicRandom(seed)
+    contest = manifest.contests[0]
+    out = []
+    for certificate, code in zip(certificates, codes):
+        option = contest.options[rng.randbelow(len(contest.options))].id
+        ballot = encrypt_ballot(manifest, pk, {contest.id: option}, rng).ballot
+        # what the card's COMPUTE SIGNATURE returns: RSA PKCS#1 v1.5 over SHA-256
+        signature = key.sign(ballot_message(fingerprint, ballot.hash(fingerprint)),
+                             padding.PKCS1v15(), hashes.SHA256())
+        body = {"ballot": ballot.to_json(),
+                "jpki": {"certificate": certificate.hex(), "signature": signature.hex()},
+                "voting_code": code}
+        out.append(json.dumps(body).encode())
+    return out
+
+
+def build_fixture(group_name: str, ballots: int, warmup: int, processes: int,
+                  seed: str = "bench board", progress: bool = True) -> Fixture:
+    """Run the election up to voting in memory and build warmup + ballots requests."""
+    from tqdm import tqdm
+
+    ensure_groups()
+    rng = DeterministicRandom(seed)
+    people = Participants(get_group(group_name), trustees=3, threshold=2, mixers=1, rng=rng,
+                          election_id=ELECTION)
+    sim = SimulatedElection(people, rng, progress=False)
+    sim.setup()
+    outcome = sim.key_ceremony()
+    ca = TestCa.create(label="bench-board")
+    voters = warmup + ballots
+    csv_text, code_hashes = generate_voting_codes(voters)
+    codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
+    now = dt.datetime.now(dt.UTC)
+    pems = [pooled_rsa_key(f"bench-board-voter-{k}").private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()) for k in range(VOTER_KEYS)]
+    jobs = []
+    with ProcessPoolExecutor(max(1, processes)) as pool:
+        for start in tqdm(range(0, voters, CHUNK), desc="certificates", unit="chunk",
+                          leave=False, disable=not progress, mininterval=0.5):
+            k = start // CHUNK % VOTER_KEYS
+            public = pooled_rsa_key(f"bench-board-voter-{k}").public_key()
+            certificates = [ca.issue_sign_cert(
+                _facts(i), public, not_before=now - dt.timedelta(days=30),
+                not_after=now + dt.timedelta(days=365)).public_bytes(serialization.Encoding.DER)
+                for i in range(start, min(voters, start + CHUNK))]
+            jobs.append(pool.submit(_requests, people.manifest.to_json(), outcome.pk.to_hex(),
+                                    pems[k], certificates, codes[start:start + CHUNK],
+                                    f"{seed}/{start}"))
+        requests = [r for job in tqdm(jobs, desc="ballot requests", unit="chunk", leave=False,
+                                      disable=not progress, mininterval=0.5)
+                    for r in job.result()]
+    return Fixture(people.manifest, outcome.pk, tuple(sim.board.entries), people.board,
+                   people.registrar, ca, tuple(code_hashes), tuple(requests[:warmup]),
+                   tuple(requests[warmup:]))
+
+
+# ---------------------------------------------------------------------- a board process
+
+
+def _pem(key: Ed25519PrivateKey, path: Path, passphrase: str) -> None:
+    path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode())))
+    path.chmod(0o600)
+
+
+def write_settings(directory: Path, fx: Fixture, passphrase: str) -> Path:
+    """The board's key and the registrar's settings file (test CA, CRL, code hashes)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _pem(fx.board_key, directory / "board.pem", passphrase)
+    _pem(fx.registrar_key, directory / "registrar.pem", passphrase)
+    (directory / "sign_ca.pem").write_bytes(
+        fx.ca.sign.certificate.public_bytes(serialization.Encoding.PEM))
+    now = dt.datetime.now(dt.UTC)
+    crl = fx.ca.crl(CertPurpose.SIGN, this_update=now - dt.timedelta(days=1),
+                    next_update=now + dt.timedelta(days=30))
+    (directory / "sign.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    (directory / "hashes.json").write_text(json.dumps({"v": 1, "hashes": list(fx.code_hashes)}))
+    settings = directory / "registrar.toml"
+    settings.write_text(
+        'key = "registrar.pem"\nanchors = ["sign_ca.pem"]\ncrls = ["sign.crl"]\n'
+        f'evidence_dir = "evidence"\n[voting_codes]\n"{ELECTION}" = "hashes.json"\n')
+    return settings
+
+
+async def post_ballots(url: str, bodies: Sequence[bytes], *, concurrency: int, duration: float,
+                       progress: bool, timeout: float = 120.0) -> tuple[list[Sample], float]:
+    """`concurrency` clients post the requests in order until all are sent or `duration` is
+    over; returns the samples and the elapsed seconds."""
+    import aiohttp
+    from tqdm import tqdm
+
+    target = f"{url}/v1/elections/{ELECTION}/ballots"
+    pending = iter(bodies)
+    samples: list[Sample] = []
+    bar = tqdm(total=len(bodies), desc=f"posting ({concurrency} clients)", unit="ballot",
+               leave=False, disable=not progress, mininterval=0.5)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
+    ) as session:
+        t0 = time.perf_counter()
+        deadline = t0 + duration
+
+        async def client() -> None:
+            for body in pending:
+                if time.perf_counter() >= deadline:
+                    return
+                samples.append(await _request(session, "POST", target, body, t0, "post"))
+                bar.update(1)
+
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    bar.close()
+    return samples, elapsed
+
+
+def validation_seconds(fx: Fixture, entries: Sequence[bytes]) -> float:
+    """Mean time of `check_ballot` on these ballot entries' bodies, in this process."""
+    bodies = [decode_envelope(e).body for e in entries]
+    group, fingerprint = fx.pk.group, fx.manifest.fingerprint()
+    check_ballot(group, fx.manifest, fingerprint, fx.pk, bodies[0])  # tables, caches
+    start = time.perf_counter()
+    for body in bodies:
+        check_ballot(group, fx.manifest, fingerprint, fx.pk, body)
+    return (time.perf_counter() - start) / len(bodies)
+
+
+async def _drive(url: str, fx: Fixture, concurrency: int, duration: float, samples: int,
+                 progress: bool) -> dict[str, Any]:
+    from bulletin_board.client import BoardClient
+
+    async with BoardClient(url) as client:
+        for entry in fx.setup_entries:
+            await client.post(entry, ELECTION)
+    warm, _ = await post_ballots(url, fx.warmup, concurrency=max(1, min(8, len(fx.warmup))),
+                                 duration=600, progress=False)
+    refused = [s.code for s in warm if s.code != "ok"]
+    if refused:
+        raise CliError(f"the board refused the warm-up ballots: {sorted(set(refused))} "
+                       "(see board.log in the run directory)")
+    load_before = os.getloadavg()
+    posted, elapsed = await post_ballots(url, fx.requests, concurrency=concurrency,
+                                         duration=duration, progress=progress)
+    load_after = os.getloadavg()
+    summary = summarise(posted, elapsed)
+    async with BoardClient(url) as client:
+        size = len(fx.setup_entries) + len(fx.warmup) + summary["by_kind"].get(
+            "post", {}).get("ok", 0)
+        first = max(len(fx.setup_entries), size - samples)
+        entries = await client.entries_range(ELECTION, first, size)
+        status = await client.election(ELECTION)
+    return {"summary": summary, "entries": entries, "status": status,
+            "load_average": {"before": list(load_before), "after": list(load_after)}}
+
+
+def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency: int,
+            processes: int, duration: float, samples: int, test_group: bool,
+            progress: bool) -> dict[str, Any]:
+    """One fresh board process on `db`: set up the election, warm up, time the ballots."""
+    from bulletin_board.testing import BoardProcess
+
+    passphrase = os.environ.setdefault(KEY_ENV, secrets.token_urlsafe(18))
+    os.environ.setdefault(EVIDENCE_ENV, secrets.token_urlsafe(18))
+    settings = write_settings(directory, fx, passphrase)
+    extra: tuple[str, ...] = ("--registrar", str(settings), "--processes", str(processes))
+    extra += ("--allow-test-groups",) if test_group else ()
+    board = BoardProcess(db, directory / "board.pem", log_path=str(directory / "board.log"),
+                         extra=extra)
+    board.start()
+    try:
+        got = asyncio.run(_drive(board.url, fx, concurrency, duration, samples, progress))
+    finally:
+        board.stop()
+    summary = got["summary"]
+    post = summary["by_kind"].get("post", {"requests": 0, "ok": 0, "ok_per_s": 0.0,
+                                           "latency_ms": {}})
+    validation = validation_seconds(fx, got["entries"]) if got["entries"] else 0.0
+    capacity = processes / validation if validation else 0.0
+    return {
+        "backend": backend,
+        "concurrency": concurrency,
+        "ballots": len(fx.requests),
+        "posted": post["requests"],
+        "accepted": post["ok"],
+        "errors": summary["errors"],
+        "elapsed_s": round(summary["elapsed_s"], 3),
+        "accepted_per_s": round(post["ok_per_s"], 2),
+        "latency_ms": {k: round(v, 2) for k, v in post["latency_ms"].items()},
+        "validation_ms": round(validation * 1000, 4),
+        "validation_samples": len(got["entries"]),
+        "capacity_per_s": round(capacity, 2),
+        "intake_ratio": round(post["ok_per_s"] / capacity, 4) if capacity else 0.0,
+        "board_ballots": got["status"]["policy"]["ballots"],
+        "load_average": got["load_average"],
+    }
+
+
+# ---------------------------------------------------------------------- the command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", action="append", choices=BACKENDS,
+                        help="storage backend (repeatable; default: both)")
+    parser.add_argument("--pg-dsn", default=os.environ.get("TOHYO_TEST_PG_DSN"),
+                        help="PostgreSQL server (default: $TOHYO_TEST_PG_DSN); each run "
+                             "creates and drops its own database there")
+    parser.add_argument("--group", default=DEFAULT_GROUP)
+    parser.add_argument("--allow-test-groups", action="store_true",
+                        help="allow a test group (passed on to the board)")
+    parser.add_argument("--concurrency", action="append", type=int,
+                        help="concurrent clients (repeatable; default: 50 and 200)")
+    parser.add_argument("--ballots", type=int, default=3000, help="ballots posted per run")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="ballots posted before the timed phase of each run")
+    parser.add_argument("--duration", type=float, default=60.0,
+                        help="longest timed phase of a run (seconds)")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="the board's ballot-checking processes (default: the cores)")
+    parser.add_argument("--samples", type=int, default=200,
+                        help="accepted ballots re-validated in this process per run")
+    parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
+                        help="write the results as JSON to PATH (without PATH: print them)")
+    parser.add_argument("--keep", type=Path, help="keep the run directories (logs) here")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _check(args: argparse.Namespace) -> tuple[list[str], list[int]]:
+    backends = list(dict.fromkeys(args.backend or BACKENDS))
+    concurrency = args.concurrency or [50, 200]
+    if "postgresql" in backends and not args.pg_dsn:
+        raise CliError("PostgreSQL needs a server: give --pg-dsn DSN or set TOHYO_TEST_PG_DSN "
+                       "(or measure SQLite alone with --backend sqlite)")
+    if min(concurrency) < 1 or args.ballots < 1 or args.processes < 1 or args.warmup < 1:
+        raise CliError("--ballots, --warmup, --processes and --concurrency must be positive")
+    try:
+        group = get_group(args.group)
+    except (KeyError, ValueError) as exc:
+        raise CliError(f"unknown group {args.group}") from exc
+    if not group.production and not args.allow_test_groups:
+        raise CliError(f"{args.group} is a test group: add --allow-test-groups")
+    return backends, concurrency
+
+
+async def _database(dsn: str, drop: str | None = None) -> str:
+    from bulletin_board.testing import drop_database, fresh_database
+
+    if drop is not None:
+        await drop_database(dsn, drop)
+        return drop
+    return await fresh_database(dsn)
+
+
+def run(args: argparse.Namespace) -> int:
+    backends, concurrency = _check(args)
+    progress = not args.quiet
+    start_load = os.getloadavg()
+    _say(f"group {args.group}, {args.ballots} ballots per run (+{args.warmup} warm-up), "
+         f"board --processes {args.processes}, load average {_load(start_load)}")
+    t = time.perf_counter()
+    fx = build_fixture(args.group, args.ballots, args.warmup, args.processes, progress=progress)
+    _say(f"election and {len(fx.warmup) + len(fx.requests)} ballot requests built in "
+         f"{time.perf_counter() - t:.1f} s")
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="tohyo-bench-board-") as tmp:
+        base = args.keep or Path(tmp)
+        for backend in backends:
+            for c in concurrency:
+                directory = base / f"{backend}-{c}"
+                if backend == "sqlite":
+                    db = str(directory / "board.sqlite")
+                else:
+                    db = asyncio.run(_database(args.pg_dsn))
+                try:
+                    record = run_one(fx, backend, db, directory, concurrency=c,
+                                     processes=args.processes, duration=args.duration,
+                                     samples=args.samples,
+                                     test_group=not get_group(args.group).production,
+                                     progress=progress)
+                finally:
+                    if backend == "postgresql":
+                        asyncio.run(_database(args.pg_dsn, drop=db))
+                runs.append(record)
+                _say(_line(record))
+    doc = {
+        "bench": "board", "v": 1, "group": args.group, "processes": args.processes,
+        "cores": "the board's --processes: its pool that checks ballots",
+        "cpu_count": os.cpu_count(), "ballots_per_run": args.ballots, "warmup": args.warmup,
+        "duration_limit_s": args.duration,
+        "validation": "election.policy.check_ballot, one core, this process",
+        "load_average": {"start": list(start_load), "end": list(os.getloadavg())},
+        "runs": runs,
+    }
+    _report(doc, args.json)
+    return 0
+
+
+def _load(values: Sequence[float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)
+
+
+def _line(r: dict[str, Any]) -> str:
+    lat = r["latency_ms"]
+    errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
+    return (f"{r['backend']:<10} C={r['concurrency']:<4} {r['accepted']}/{r['posted']} accepted "
+            f"in {r['elapsed_s']:.1f} s = {r['accepted_per_s']:.1f}/s  p50 {lat.get('p50', 0):.0f}"
+            f" ms  p99 {lat.get('p99', 0):.0f} ms  validation {r['validation_ms']:.3f} ms  "
+            f"intake_ratio {r['intake_ratio']:.2f}  errors: {errors}  "
+            f"load {_load(r['load_average']['after'])}")
+
+
+def _report(doc: dict[str, Any], json_path: str | None) -> None:
+    if json_path == "-":
+        print(json.dumps(doc, indent=1))
+        return
+    if json_path:
+        Path(json_path).write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"board intake: group {doc['group']}, board --processes {doc['processes']} "
+          f"(= the cores of intake_ratio), {doc['ballots_per_run']} ballots per run")
+    print(f"{'backend':<11}{'clients':>8}{'accepted':>10}{'ballots/s':>11}{'p50 ms':>9}"
+          f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}  errors")
+    for r in doc["runs"]:
+        errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
+        print(f"{r['backend']:<11}{r['concurrency']:>8}{r['accepted']:>10}"
+              f"{r['accepted_per_s']:>11.1f}{r['latency_ms'].get('p50', 0):>9.1f}"
+              f"{r['latency_ms'].get('p99', 0):>9.1f}{r['validation_ms']:>11.3f}"
+              f"{r['intake_ratio']:>7.2f}  {errors}")
+    print(f"load average: start {_load(doc['load_average']['start'])}, "
+          f"end {_load(doc['load_average']['end'])} ({doc['cpu_count']} cores)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.board", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    try:
+        return run(parser.parse_args(argv))
+    except CliError as exc:
+        print(f"bench board: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

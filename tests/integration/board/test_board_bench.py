@@ -1,0 +1,45 @@
+"""`tohyo bench board` in a tiny configuration: the JSON has its fields and sane values.
+
+Timings are never asserted; only counts, the absence of refusals and positive ratios.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bulletin_board.testing import postgres_dsn
+from tohyo.cli import main
+
+TINY = ["--group", "test-schnorr-512-128", "--allow-test-groups", "--ballots", "6",
+        "--warmup", "2", "--concurrency", "3", "--processes", "1", "--samples", "4", "--quiet"]
+
+
+@pytest.mark.postgres
+def test_bench_board_on_both_backends(tmp_path: Path) -> None:
+    out = tmp_path / "board.json"
+    assert main(["bench", "board", *TINY, "--pg-dsn", postgres_dsn(), "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["bench"] == "board" and doc["processes"] == 1
+    assert [(r["backend"], r["concurrency"]) for r in doc["runs"]] == [
+        ("sqlite", 3), ("postgresql", 3)]
+    for run in doc["runs"]:
+        assert run["posted"] == run["accepted"] == run["ballots"] == 6
+        assert run["errors"] == {}
+        assert run["board_ballots"] == 6 + 2
+        assert run["accepted_per_s"] > 0 and run["validation_ms"] > 0
+        assert run["intake_ratio"] > 0
+        assert set(run["latency_ms"]) == {"p50", "p90", "p99"}
+        assert len(run["load_average"]["after"]) == 3
+
+
+def test_bench_board_needs_a_postgres_dsn_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TOHYO_TEST_PG_DSN", raising=False)
+    assert main(["bench", "board", *TINY]) == 2
+    assert "--pg-dsn" in capsys.readouterr().err
+    assert main(["bench", "board", "--group", "test-schnorr-512-128", "--backend", "sqlite"]) == 2
+    assert "--allow-test-groups" in capsys.readouterr().err
