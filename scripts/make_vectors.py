@@ -9,8 +9,15 @@ case with the failure they must cause (the check's id, e.g. "TW1", or "DecodeErr
     python scripts/make_vectors.py           # (re)write tests/vectors/*.json
     python scripts/make_vectors.py --check   # exit 1 if a file differs from what this makes
 
-tests/vectors/test_vectors.py re-derives the files' contents independently and also checks
-that `build_all()` reproduces them byte for byte.
+Every file holds modular cases and secp256k1 cases. Modular negative cases put an element of
+order 2 where a member is expected; on secp256k1 (cofactor 1, so every point is a member) they
+put refused encodings there instead: off the curve, a bad prefix, x ≥ p, SEC1's one-byte
+infinity, the uncompressed form. These are found with the group's own decoder; nothing here
+does curve arithmetic.
+
+tests/vectors/test_vectors.py re-derives the files' contents independently (modular integers,
+and affine secp256k1 arithmetic of its own in tests/vectors/reference.py) and also checks that
+`build_all()` reproduces them byte for byte.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import coincurve
+
 import mixnet.groups
 from mixnet.elgamal import (
     decrypt_row,
@@ -37,8 +46,10 @@ from mixnet.elgamal import (
 from mixnet.encoding import canonical_json, encode, int_to_hex
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.generators import derive_generators, generator_seed
-from mixnet.groups import Group, ModpGroup, get_group, known_groups
-from mixnet.groups.base import BATCH_BITS, Element
+from mixnet.groups import Group, ModpGroup, get_group, group_from_description, known_groups
+from mixnet.groups.base import BATCH_BITS, Element, Scalar
+from mixnet.groups.ec import GX, GY, SECP256K1
+from mixnet.groups.ec import P as EC_P
 from mixnet.proofs import chaum_pedersen as cp
 from mixnet.proofs import decryption as dec
 from mixnet.proofs import encryption as enc
@@ -51,7 +62,7 @@ from mixnet.transcript import Label, Transcript
 GENERATOR = "scripts/make_vectors.py"
 FORMAT = 1
 VECTOR_DIR = Path(__file__).resolve().parent.parent / "tests" / "vectors"
-PROOF_GROUPS = ("test-safe-256", "test-schnorr-512-128", "modp2048")
+PROOF_GROUPS = ("test-safe-256", "test-schnorr-512-128", "modp2048", SECP256K1)
 
 
 def load_group_families() -> None:
@@ -63,6 +74,11 @@ def load_group_families() -> None:
 def modular_groups() -> list[str]:
     load_group_families()
     return [n for n in known_groups() if isinstance(get_group(n), ModpGroup)]
+
+
+def curve_groups() -> list[str]:
+    load_group_families()
+    return [n for n in known_groups() if not isinstance(get_group(n), ModpGroup)]
 
 
 def seed_name(kind: str, case: str = "") -> str:
@@ -112,6 +128,93 @@ def other_member_hex(group: Group, tag: str) -> str:
 
 def bump_hex(text: str, modulus: int) -> str:
     return format((int(text, 16) + 1) % modulus, f"0{len(text)}x")
+
+
+# ------------------------------------------------------------------ secp256k1 encodings
+#
+# Bad encodings are found with the group's own decoder (no curve arithmetic here); the checker
+# re-derives why each one is refused with its own integers.
+
+#: The kinds of refused secp256k1 element encodings used by the negative cases.
+EC_BAD = {
+    "off-curve": "not on the curve",
+    "prefix-04": "with prefix 04 (33 bytes)",
+    "x+p": "with x ≥ p (x + p of a point)",
+    "infinity-00": "as SEC1 infinity (one byte 00)",
+    "zero-prefix": "with prefix 00 before its x",
+    "uncompressed": "uncompressed (65 bytes)",
+}
+#: First bytes refused before a valid x (02 and 03 are the only compressed prefixes).
+EC_BAD_PREFIXES = ("01", "04", "05", "06", "07", "ff")
+
+
+def ec_decodes(group: Group, data: bytes) -> bool:
+    try:
+        group.element_from_bytes(data)
+    except DecodeError:
+        return False
+    return True
+
+
+def ec_off_curve(group: Group, valid: str) -> str:
+    """The same prefix with the next x above the point's own for which x³ + 7 is no square."""
+    x = int(valid[2:], 16)
+    while True:
+        x = (x + 1) % EC_P
+        data = bytes.fromhex(valid[:2]) + x.to_bytes(32, "big")
+        if not ec_decodes(group, data):
+            return data.hex()
+
+
+def ec_first_x(group: Group) -> int:
+    """The smallest x of a point of the curve (its x + p still fits in 32 bytes)."""
+    x = 0
+    while not ec_decodes(group, b"\x02" + x.to_bytes(32, "big")):
+        x += 1
+    return x
+
+
+def ec_uncompressed(valid: str) -> str:
+    return coincurve.PublicKey(bytes.fromhex(valid)).format(compressed=False).hex()
+
+
+def ec_bad_hex(group: Group, kind: str, valid: str) -> str:
+    """A refused encoding of kind `kind` made from the valid encoding `valid`."""
+    if kind == "off-curve":
+        return ec_off_curve(group, valid)
+    if kind == "prefix-04":
+        return "04" + valid[2:]
+    if kind == "x+p":
+        return "02" + int_to_hex(ec_first_x(group) + EC_P, 32)
+    if kind == "infinity-00":
+        return "00"
+    if kind == "zero-prefix":
+        return "00" + valid[2:]
+    if kind == "uncompressed":
+        return ec_uncompressed(valid)
+    raise ValueError(kind)
+
+
+def ec_negated_hex(valid: str) -> str:
+    """−P: the same x with the other y parity (a valid point, a different element)."""
+    return ("03" if valid[:2] == "02" else "02") + valid[2:]
+
+
+def not_members(
+    group: Group, what: str, path: list[Any], valid: str, *kinds: str
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Negative cases putting a non-member at `path`: an element of order 2 in a modular
+    group; in secp256k1, one refused encoding of each kind in `kinds`."""
+    if isinstance(group, ModpGroup):
+        return [(f"{what} of order 2", [edit(path, non_member_hex(group))])]
+    return [(f"{what} {EC_BAD[k]}", [edit(path, ec_bad_hex(group, k, valid))]) for k in kinds]
+
+
+def curve_only(
+    group: Group, specs: list[tuple[str, list[dict[str, Any]]]]
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Negative cases that apply to secp256k1 only (the modular cases stay as they were)."""
+    return [] if isinstance(group, ModpGroup) else specs
 
 
 # ------------------------------------------------------------------ applying negative cases
@@ -243,7 +346,18 @@ def typed(value: Any) -> Any:
         return {"map": {k: typed(v) for k, v in value.items()}}
     if isinstance(value, Element):
         return {"element": {"group": value.group.name, "hex": value.to_hex()}}
+    if isinstance(value, Scalar):
+        return {"scalar": {"group": value.group.name, "hex": value.to_hex()}}
     return {"list": [typed(v) for v in value]}
+
+
+def tlv_case(name: str, value: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "value": typed(value),
+        "tlv": encode(value).hex(),
+        "sha256": hashlib.sha256(encode(value)).hexdigest(),
+    }
 
 
 def encoding_vectors() -> dict[str, Any]:
@@ -269,23 +383,14 @@ def encoding_vectors() -> dict[str, Any]:
         ("element g", group.generator()),
         ("transcript header", [Label.TRANSCRIPT, {"election": "e"}]),
     ]
-    tlv = [
-        {
-            "name": name,
-            "value": typed(v),
-            "tlv": encode(v).hex(),
-            "sha256": hashlib.sha256(encode(v)).hexdigest(),
-        }
-        for name, v in tlv_inputs
+    tlv = [tlv_case(name, v) for name, v in tlv_inputs]
+    tlv.append(tlv_case("scalar 5", group.scalar(5)))
+    ec = get_group(SECP256K1)
+    tlv += [
+        tlv_case("secp256k1 element G", ec.generator()),
+        tlv_case("secp256k1 identity", ec.identity()),
+        tlv_case("secp256k1 scalar n − 1", -ec.scalar(1)),
     ]
-    tlv.append(
-        {
-            "name": "scalar 5",
-            "value": {"scalar": {"group": group.name, "hex": group.scalar(5).to_hex()}},
-            "tlv": encode(group.scalar(5)).hex(),
-            "sha256": hashlib.sha256(encode(group.scalar(5))).hexdigest(),
-        }
-    )
     json_values: list[Any] = [
         {"b": [1, 2, {"d": None, "c": True}], "a": "é"},
         [],
@@ -325,13 +430,95 @@ def encoding_vectors() -> dict[str, Any]:
             "encoding",
             "encoding_vectors",
             "TLV encodings with SHA-256 of each; canonical JSON forms; byte strings the "
-            "canonical JSON parser must refuse; fixed-width hex decoding",
+            "canonical JSON parser must refuse; fixed-width hex decoding; secp256k1 element "
+            "encodings the decoder accepts (with x, y and k for k·G) and refuses (with the "
+            "reason: length, hex, prefix, x ≥ p, not on the curve), and scalars below and "
+            "from n",
         ),
         "tlv": tlv,
         "canonical_json": canonical,
         "canonical_json_rejected": [{"name": n, "bytes": b.hex()} for n, b in rejected],
         "hex": hex_cases,
+        "elements": ec_elements(ec),
+        "elements_rejected": ec_elements_rejected(ec),
+        "scalars": ec_scalars(ec),
     }
+
+
+def ec_elements(group: Group) -> list[dict[str, Any]]:
+    """Encodings the decoder accepts, with the affine x and y (from the library's uncompressed
+    form) and the multiple of G where known."""
+    g = group.generator()
+    points: list[tuple[str, Element, int | None]] = [
+        ("identity", group.identity(), 0),
+        ("G", g, 1),
+        ("2G", g**2, 2),
+        ("3G", g**3, 3),
+        ("−G (odd y)", g.inverse(), group.order - 1),
+        ("2^128·G", g ** (1 << 128), 1 << 128),
+        ("the point with x = 1", group.element_from_bytes(b"\x02" + (1).to_bytes(32, "big")), None),
+    ]
+    out = []
+    for name, point, k in points:
+        text = point.to_hex()
+        case: dict[str, Any] = {"group": group.name, "name": name, "hex": text}
+        if k is not None:
+            case["k"] = hexint(k, group)
+        if point != group.identity():
+            full = ec_uncompressed(text)
+            case |= {"x": full[2:66], "y": full[66:]}
+        out.append(case)
+    return out
+
+
+def ec_elements_rejected(group: Group) -> list[dict[str, Any]]:
+    """Encodings the decoder must refuse, each with the reason a checker can re-derive:
+    "length", "hex", "prefix", "x ≥ p" or "not on the curve"."""
+    g = group.generator().to_hex()
+    x_g = g[2:]
+    hybrid = ("06" if GY % 2 == 0 else "07") + int_to_hex(GX, 32) + int_to_hex(GY, 32)
+    cases = [
+        ("SEC1 infinity (one byte 00)", "00", "length"),
+        ("G uncompressed (65 bytes)", ec_uncompressed(g), "length"),
+        ("G hybrid (65 bytes)", hybrid, "length"),
+        ("G without its prefix (32 bytes)", x_g, "length"),
+        ("G with a trailing 00 (34 bytes)", g + "00", "length"),
+        ("G in uppercase hex", upper_hex(g), "hex"),
+        ("prefix 00 before the x of G", "00" + x_g, "prefix"),
+        ("prefix 00 before x = 1", "00" + int_to_hex(1, 32), "prefix"),
+        *((f"prefix {b} before the x of G", b + x_g, "prefix") for b in EC_BAD_PREFIXES),
+        ("x = p", "02" + int_to_hex(EC_P, 32), "x ≥ p"),
+        ("x = 1 + p (the point with x = 1)", "02" + int_to_hex(1 + EC_P, 32), "x ≥ p"),
+        ("x = 2^256 − 1", "03" + "ff" * 32, "x ≥ p"),
+        ("x = 0", "02" + int_to_hex(0, 32), "not on the curve"),
+        ("x = 5", "03" + int_to_hex(5, 32), "not on the curve"),
+        ("the next x above G's that is off the curve", ec_off_curve(group, g), "not on the curve"),
+    ]
+    for name, text, _ in cases:
+        try:
+            group.element_from_hex(text)
+        except DecodeError:
+            continue
+        raise AssertionError(f"secp256k1 decodes the refused encoding {name!r}")
+    return [{"group": group.name, "name": n, "hex": t, "reason": r} for n, t, r in cases]
+
+
+def ec_scalars(group: Group) -> list[dict[str, Any]]:
+    """Scalars as 64 hex digits: below n accepted (`value`), n and above refused."""
+    n = group.order
+    cases: list[tuple[str, str, int | None]] = [
+        ("zero", hexint(0, group), 0),
+        ("n − 1", hexint(n - 1, group), n - 1),
+        ("n", hexint(n, group), None),
+        ("n + 1", hexint(n + 1, group), None),
+        ("2^256 − 1", "ff" * 32, None),
+        ("n − 1 in uppercase hex", upper_hex(hexint(n - 1, group)), None),
+        ("31 bytes", hexint(1, group)[2:], None),
+    ]
+    return [
+        {"group": group.name, "name": name, "hex": text, "value": None if v is None else str(v)}
+        for name, text, v in cases
+    ]
 
 
 # ------------------------------------------------------------------ groups and generators
@@ -375,17 +562,75 @@ def group_vectors() -> dict[str, Any]:
             negative.append(
                 {"case": name, "name": tname, "change": change, "expect": "ParameterError"}
             )
+    for name in curve_groups():
+        case, changes = curve_group_case(get_group(name))
+        cases.append(case)
+        for tname, change in changes:
+            negative.append(
+                {
+                    "case": name,
+                    "name": tname,
+                    "change": {"description": change},
+                    "expect": "DecodeError",
+                }
+            )
     return {
         "about": about(
             "groups",
             "group_vectors",
             "every registered modular group: its generation record and the p, q, g derived "
             "from it, its canonical description and fingerprint (SHA-256 of the description's "
-            "TLV); negative cases change one field and check_generation must refuse them",
+            "TLV); negative cases change one field and check_generation must refuse them. "
+            "secp256k1: the SEC 2 constants p, n (q), G = (g_x, g_y) with b = 7, multiples k·G, "
+            "description and fingerprint; its negative cases change one field of the "
+            "description and group_from_description(recheck=True) must refuse them",
         ),
         "cases": cases,
         "negative": negative,
     }
+
+
+def curve_group_case(group: Group) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    description = group.description()
+    g = group.generator()
+    multiples = [1, 2, 3, 7, 1 << 128, group.order - 1, group.order]
+    case = {
+        "name": group.name,
+        "family": group.family,
+        "source": "SEC 2 v2 (Certicom, 2010), §2.4.1",
+        "p": int_to_hex(EC_P, 32),
+        "q": hexint(group.order, group),
+        "a": int_to_hex(0, 32),
+        "b": int_to_hex(7, 32),
+        "cofactor": 1,
+        "g": g.to_hex(),
+        "g_x": int_to_hex(GX, 32),
+        "g_y": int_to_hex(GY, 32),
+        "security_bits": group.security_bits,
+        "production": group.production,
+        "description": description,
+        "fingerprint": group.fingerprint().hex(),
+        "multiples": [{"k": hexint(k, group), "point": (g**k).to_hex()} for k in multiples],
+    }
+    changes = [
+        ("p + 2", dict(description, p=int_to_hex(EC_P + 2, 32))),
+        ("q − 1", dict(description, q=hexint(group.order - 1, group))),
+        ("g negated", dict(description, g=ec_negated_hex(g.to_hex()))),
+        ("g = 2G", dict(description, g=(g**2).to_hex())),
+        ("curve b = 5", dict(description, curve=description["curve"].replace("+ 7", "+ 5"))),
+        (
+            "another hash-to-group label",
+            dict(description, hash_to_group=description["hash_to_group"].replace("/v1", "/v2")),
+        ),
+    ]
+    for _, change in changes:
+        assert change != description
+        try:
+            group_from_description(change, recheck=True)
+        except DecodeError:
+            continue
+        raise AssertionError("a changed secp256k1 description is accepted")
+    return case, changes
 
 
 def generator_vectors() -> dict[str, Any]:
@@ -450,14 +695,31 @@ def elgamal_vectors() -> dict[str, Any]:
             for r in c["rows"]:
                 row_from_json(group, r, 3)
 
+        rows_json = case["rows"]
+        if isinstance(group, ModpGroup):
+            a_bad = [("a outside the subgroup", [edit(["rows", 0, 1, 0], non_member_hex(group))])]
+            b_bad = [("b is zero", [edit(["rows", 1, 2, 1], "00" * group.element_bytes)])]
+        else:
+            a_bad = not_members(
+                group, "a", ["rows", 0, 1, 0], rows_json[0][1][0], "off-curve", "prefix-04", "x+p"
+            )
+            b_bad = not_members(
+                group,
+                "b",
+                ["rows", 1, 2, 1],
+                rows_json[1][2][1],
+                "infinity-00",
+                "zero-prefix",
+                "uncompressed",
+            )
         negative += negatives(
             check,
             case,
             [
-                ("a outside the subgroup", [edit(["rows", 0, 1, 0], non_member_hex(group))]),
-                ("b uppercase", [edit(["rows", 1, 0, 1], upper_hex(case["rows"][1][0][1]))]),
-                ("b is zero", [edit(["rows", 1, 2, 1], "00" * group.element_bytes)]),
-                ("row too short", [edit(["rows", 0], case["rows"][0][:2])]),
+                *a_bad,
+                ("b uppercase", [edit(["rows", 1, 0, 1], upper_hex(rows_json[1][0][1]))]),
+                *b_bad,
+                ("row too short", [edit(["rows", 0], rows_json[0][:2])]),
             ],
         )
     return {
@@ -511,9 +773,29 @@ def schnorr_vectors() -> dict[str, Any]:
                 ("commitment replaced", [edit(["proof", "t"], other_member_hex(group, "t"))]),
                 ("another public key", [edit(["statement", "y"], other_member_hex(group, "y"))]),
                 ("another context", [edit(["context", "case"], "another")]),
-                ("commitment of order 2", [edit(["proof", "t"], non_member_hex(group))]),
+                *not_members(
+                    group,
+                    "commitment",
+                    ["proof", "t"],
+                    case["proof"]["t"],
+                    *EC_BAD,
+                ),
                 ("response = q", [edit(["proof", "s"], hexint(q, group))]),
                 ("uppercase hex", [edit(["proof", "t"], upper_hex(case["proof"]["t"]))]),
+                *curve_only(
+                    group,
+                    [
+                        ("response = 2^256 − 1", [edit(["proof", "s"], "ff" * 32)]),
+                        (
+                            "commitment negated",
+                            [edit(["proof", "t"], ec_negated_hex(case["proof"]["t"]))],
+                        ),
+                        (
+                            "commitment = identity",
+                            [edit(["proof", "t"], group.identity().to_hex())],
+                        ),
+                    ],
+                ),
             ],
         )
     return {
@@ -572,8 +854,19 @@ def cp_vectors() -> dict[str, Any]:
                 ("t2 replaced", [edit(["proof", "t2"], other_member_hex(group, "t2"))]),
                 ("another factor", [edit(["statement", "d"], other_member_hex(group, "d"))]),
                 ("another context", [edit(["context", "case"], "another")]),
-                ("factor of order 2", [edit(["statement", "d"], non_member_hex(group))]),
+                *not_members(
+                    group, "factor", ["statement", "d"], case["statement"]["d"], "off-curve", "x+p"
+                ),
                 ("response = q", [edit(["proof", "s"], hexint(q, group))]),
+                *curve_only(
+                    group,
+                    [
+                        (
+                            "factor negated",
+                            [edit(["statement", "d"], ec_negated_hex(case["statement"]["d"]))],
+                        )
+                    ],
+                ),
             ],
         )
         # batch
@@ -636,8 +929,24 @@ def cp_vectors() -> dict[str, Any]:
                 ),
                 ("response + 1", [edit(["proof", "s"], bump_hex(case["proof"]["s"], q))]),
                 ("another context", [edit(["context", "case"], "another")]),
-                ("factor of order 2", [edit(["statement", "factors", 0], non_member_hex(group))]),
+                *not_members(
+                    group,
+                    "factor",
+                    ["statement", "factors", 0],
+                    f[0],
+                    "prefix-04",
+                    "infinity-00",
+                ),
                 ("one factor missing", [edit(["statement", "factors"], f[:-1])]),
+                *curve_only(
+                    group,
+                    [
+                        (
+                            "one factor = identity",
+                            [edit(["statement", "factors", 1], group.identity().to_hex())],
+                        )
+                    ],
+                ),
             ],
         )
     return {
@@ -691,9 +1000,32 @@ def encryption_vectors() -> dict[str, Any]:
                 ("re-randomised row", [edit(["statement", "row"], row_to_json(rerandomised))]),
                 ("a replaced", [edit(["statement", "row", 1, 0], other_member_hex(group, "a"))]),
                 ("response + 1", [edit(["proof", "s", 2], bump_hex(s[2], q))]),
-                ("commitment of order 2", [edit(["proof", "t", 0], non_member_hex(group))]),
-                ("a of order 2", [edit(["statement", "row", 0, 0], non_member_hex(group))]),
+                *not_members(
+                    group, "commitment", ["proof", "t", 0], case["proof"]["t"][0], "off-curve"
+                ),
+                *not_members(
+                    group,
+                    "a",
+                    ["statement", "row", 0, 0],
+                    case["statement"]["row"][0][0],
+                    "zero-prefix",
+                    "uncompressed",
+                ),
                 ("response = q", [edit(["proof", "s", 1], hexint(q, group))]),
+                *curve_only(
+                    group,
+                    [
+                        (
+                            "b negated",
+                            [
+                                edit(
+                                    ["statement", "row", 2, 1],
+                                    ec_negated_hex(case["statement"]["row"][2][1]),
+                                )
+                            ],
+                        )
+                    ],
+                ),
             ],
         )
     return {
@@ -777,8 +1109,23 @@ def decryption_vectors() -> dict[str, Any]:
                 ),
                 ("another context", [edit(["context", "case"], "another")]),
                 ("one factor missing", [edit(["statement", "factors"], f[:-1])]),
-                ("factor of order 2", [edit(["statement", "factors", 1], non_member_hex(group))]),
+                *not_members(
+                    group, "factor", ["statement", "factors", 1], f[1], "off-curve", "x+p"
+                ),
                 ("response = q", [edit(["proof", "s"], hexint(q, group))]),
+                *curve_only(
+                    group,
+                    [
+                        (
+                            "factor negated",
+                            [edit(["statement", "factors", 0], ec_negated_hex(f[0]))],
+                        ),
+                        (
+                            "factor = identity",
+                            [edit(["statement", "factors", 2], group.identity().to_hex())],
+                        ),
+                    ],
+                ),
             ],
         )
     return {
@@ -802,6 +1149,8 @@ SHUFFLE_CASES = (
     ("test-schnorr-512-128", 3, 1),
     ("test-schnorr-512-128", 3, 2),
     ("modp2048", 4, 1),
+    (SECP256K1, 3, 1),
+    (SECP256K1, 4, 2),
 )
 
 
@@ -914,13 +1263,30 @@ def shuffle_vectors() -> dict[str, Any]:
                     [edit(["statement", "generator_context", "mixer"], 2)],
                 ),
                 ("another transcript context", [edit(["context", "case"], "another")]),
-                (
-                    "input of order 2",
-                    [edit(["statement", "inputs", 0, 0, 1], non_member_hex(group))],
+                *not_members(
+                    group,
+                    "input",
+                    ["statement", "inputs", 0, 0, 1],
+                    case["statement"]["inputs"][0][0][1],
+                    "off-curve",
+                    "infinity-00",
                 ),
-                ("commitment of order 2", [edit(["proof", "c_hat", 0], non_member_hex(group))]),
+                *not_members(
+                    group, "commitment", ["proof", "c_hat", 0], p["c_hat"][0], "x+p", "prefix-04"
+                ),
                 ("s1 = q", [edit(["proof", "s1"], hexint(q, group))]),
                 ("c one entry short", [edit(["proof", "c"], p["c"][:-1])]),
+                *curve_only(
+                    group,
+                    [
+                        (
+                            "c_hat_1 negated",
+                            [edit(["proof", "c_hat", 0], ec_negated_hex(p["c_hat"][0]))],
+                        ),
+                        ("t1 = identity", [edit(["proof", "t1"], group.identity().to_hex())]),
+                        ("s'_1 = q", [edit(["proof", "s_prime", 0], hexint(q, group))]),
+                    ],
+                ),
             ],
         )
     return {

@@ -5,6 +5,10 @@ encoder, group parameters from their seeds, generators by hashing into the group
 replaying the transcript, every verification equation with plain integers — run the library's
 verifier on positive cases, expect the named failure on every negative case, and check that the
 generator script reproduces the file byte for byte.
+
+The group arithmetic of these checks is `tests/vectors/reference.py`: modular integers, and for
+secp256k1 affine points with a SEC1 decoder of its own (never mixnet/groups/ec.py); the
+`cryptography` package's SECP256K1 decoding cross-checks the curve encodings.
 """
 
 from __future__ import annotations
@@ -21,15 +25,34 @@ from typing import Any
 
 import gmpy2
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec as pyca_ec
 
 from mixnet.elgamal import decrypt_row, row_from_json
 from mixnet.encoding import canonical_json, encode, hex_to_int, parse_canonical_json
 from mixnet.errors import DecodeError, ParameterError, VerificationError
 from mixnet.generators import derive_generators
-from mixnet.groups import GroupParameters, ModpGroup, check_generation, get_group
+from mixnet.groups import (
+    Group,
+    GroupParameters,
+    ModpGroup,
+    check_generation,
+    get_group,
+    group_from_description,
+)
 from mixnet.groups.base import BATCH_BITS, Element
 from mixnet.shuffle import proof as tw
 from mixnet.transcript import Label, Transcript
+from tests.vectors.reference import (
+    EC_B,
+    EC_GX,
+    EC_GY,
+    EC_N,
+    EC_P,
+    Arith,
+    ModArith,
+    NotAPoint,
+    Secp256k1,
+)
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE.parent.parent / "scripts" / "make_vectors.py"
@@ -69,8 +92,21 @@ def modp(name: str) -> ModpGroup:
     return group
 
 
+def arith(name: str) -> Arith:
+    """The checker's own arithmetic for a group of the vectors."""
+    group = get_group(name)
+    if isinstance(group, ModpGroup):
+        return ModArith(int(group.p), int(group.q), int(group.g), safe=group.family == "modp-safe")
+    assert name == "secp256k1"
+    return Secp256k1()
+
+
 def ints(texts: list[str]) -> list[int]:
     return [int(t, 16) for t in texts]
+
+
+def case_names(filename: str, section: str = "cases") -> list[str]:
+    return [c["name"] for c in load(filename)[section]]
 
 
 # ------------------------------------------------------------------ every file
@@ -123,9 +159,46 @@ def outcome(check: Any, case: dict[str, Any]) -> str:
 def run_negative(filename: str, case_name: str, neg_name: str, check: Any) -> None:
     doc = load(filename)
     neg = next(n for n in doc["negative"] if n["case"] == case_name and n["name"] == neg_name)
-    bad = apply(positive(doc, case_name), neg["edits"])
-    assert bad != positive(doc, case_name)
+    case = positive(doc, case_name)
+    bad = apply(case, neg["edits"])
+    assert bad != case
     assert outcome(check, bad) == neg["expect"]
+    if case.get("group", case_name) == "secp256k1":
+        check_curve_edits(neg)
+
+
+def is_scalar_slot(path: list[Any]) -> bool:
+    return path[0] == "proof" and str(path[1]).startswith("s")
+
+
+def my_scalar(text: str) -> int:
+    """A scalar as the checker reads it: 64 lowercase hex digits, below n."""
+    if len(text) != 64 or any(ch not in "0123456789abcdef" for ch in text):
+        raise ValueError("not 64 lowercase hex digits")
+    if int(text, 16) >= EC_N:
+        raise ValueError("scalar ≥ n")
+    return int(text, 16)
+
+
+def check_curve_edits(neg: dict[str, Any]) -> None:
+    """A secp256k1 negative case refused by the decoder edits in a value that the checker's own
+    decoder refuses too; a case refused by a proof check edits in only valid encodings."""
+    ec = Secp256k1()
+    refused = []
+    for e in neg["edits"]:
+        if not isinstance(e["value"], str) or e["path"][0] == "context":
+            continue
+        try:
+            if is_scalar_slot(e["path"]):
+                my_scalar(e["value"])
+            else:
+                ec.val(e["value"])
+        except ValueError:
+            refused.append(e)
+    if neg["expect"] == "DecodeError":
+        assert refused or any(isinstance(e["value"], list) for e in neg["edits"])
+    else:
+        assert not refused
 
 
 # ------------------------------------------------------------------ encoding
@@ -213,6 +286,72 @@ def test_hex_vectors() -> None:
             assert hex_to_int(case["text"], case["width"]) == int(case["value"])
 
 
+def pyca_point(data: bytes) -> tuple[int, int]:
+    """The point as the `cryptography` package (OpenSSL) decodes it; ValueError if refused."""
+    key = pyca_ec.EllipticCurvePublicKey.from_encoded_point(pyca_ec.SECP256K1(), data)
+    numbers = key.public_numbers()
+    return numbers.x, numbers.y
+
+
+@pytest.mark.parametrize("name", case_names("encoding.json", "elements"))
+def test_curve_element_vectors(name: str) -> None:
+    case = next(c for c in load("encoding.json")["elements"] if c["name"] == name)
+    ec = Secp256k1()
+    point = ec.val(case["hex"])
+    assert ec.to_hex(point) == case["hex"]
+    assert get_group(case["group"]).element_from_hex(case["hex"]).to_hex() == case["hex"]
+    if "k" in case:
+        assert ec.exp(ec.g, int(case["k"], 16)) == point
+    if point is None:
+        assert case["hex"] == "00" * 33 and "x" not in case
+        return
+    assert point == (int(case["x"], 16), int(case["y"], 16)) and ec.on_curve(point)
+    assert pyca_point(bytes.fromhex(case["hex"])) == point
+    assert pyca_point(bytes.fromhex("04" + case["x"] + case["y"])) == point
+
+
+@pytest.mark.parametrize("name", case_names("encoding.json", "elements_rejected"))
+def test_curve_element_rejected_vectors(name: str) -> None:
+    case = next(c for c in load("encoding.json")["elements_rejected"] if c["name"] == name)
+    with pytest.raises(DecodeError):
+        get_group(case["group"]).element_from_hex(case["hex"])
+    with pytest.raises(NotAPoint) as refused:
+        Secp256k1().val(case["hex"])
+    assert refused.value.reason == case["reason"]
+    if case["reason"] in ("x ≥ p", "not on the curve"):  # OpenSSL refuses these points too
+        with pytest.raises(ValueError):
+            pyca_point(bytes.fromhex(case["hex"]))
+    if case["reason"] == "not on the curve":
+        x = int(case["hex"][2:], 16)
+        assert pow(x**3 + EC_B, (EC_P - 1) // 2, EC_P) == EC_P - 1  # Euler: not a square
+    if case["reason"] == "x ≥ p":
+        assert int(case["hex"][2:], 16) >= EC_P
+
+
+def test_curve_uncompressed_form_is_refused_although_valid_sec1() -> None:
+    """The 65-byte form of G is a valid SEC1 encoding (OpenSSL reads G) yet not canonical here."""
+    case = next(
+        c
+        for c in load("encoding.json")["elements_rejected"]
+        if c["hex"].startswith("04") and len(c["hex"]) == 130
+    )
+    assert pyca_point(bytes.fromhex(case["hex"])) == (EC_GX, EC_GY)
+
+
+@pytest.mark.parametrize("name", case_names("encoding.json", "scalars"))
+def test_curve_scalar_vectors(name: str) -> None:
+    case = next(c for c in load("encoding.json")["scalars"] if c["name"] == name)
+    group = get_group(case["group"])
+    if case["value"] is None:
+        with pytest.raises(ValueError):
+            my_scalar(case["hex"])
+        with pytest.raises(DecodeError):
+            group.scalar_from_hex(case["hex"])
+    else:
+        assert my_scalar(case["hex"]) == int(case["value"])
+        assert group.scalar_from_hex(case["hex"]).value == int(case["value"])
+
+
 # ------------------------------------------------------------------ groups
 
 
@@ -237,7 +376,11 @@ def params_of(case: dict[str, Any]) -> GroupParameters:
     )
 
 
-@pytest.mark.parametrize("name", [c["name"] for c in load("groups.json")["cases"]])
+def family_cases(prefix: str) -> list[str]:
+    return [c["name"] for c in load("groups.json")["cases"] if c["family"].startswith(prefix)]
+
+
+@pytest.mark.parametrize("name", family_cases("modp-"))
 def test_group_vectors(name: str) -> None:
     case = positive(load("groups.json"), name)
     params = params_of(case)
@@ -281,11 +424,56 @@ def typed_json(value: Any) -> dict[str, Any]:
     return {"int": str(value)}
 
 
+@pytest.mark.parametrize("name", family_cases("ec-"))
+def test_curve_group_vectors(name: str) -> None:
+    case = positive(load("groups.json"), name)
+    p, n = int(case["p"], 16), int(case["q"], 16)
+    gx, gy = int(case["g_x"], 16), int(case["g_y"], 16)
+    assert (p, n, gx, gy, int(case["b"], 16), int(case["a"], 16)) == (
+        EC_P,
+        EC_N,
+        EC_GX,
+        EC_GY,
+        7,
+        0,
+    )
+    assert gmpy2.is_prime(p, 64) and gmpy2.is_prime(n, 64)
+    ec = Secp256k1()
+    assert ec.on_curve((gx, gy)) and ec.val(case["g"]) == (gx, gy)
+    assert ec.exp((gx, gy), n - 1) == ec.inv((gx, gy))  # so n·G = ∞: G has order n
+    # Hasse: |#E − (p + 1)| ≤ 2√p, and n is the only multiple of n in that window: cofactor 1
+    assert (
+        case["cofactor"] == 1 and (p + 1 - n) ** 2 <= 4 * p and 2 * n > p + 1 + 2 * gmpy2.isqrt(p)
+    )
+    for m in case["multiples"]:
+        k = int(m["k"], 16)
+        point = None if k == n else ec.exp(ec.g, k)
+        assert ec.to_hex(point) == m["point"]
+    desc = case["description"]
+    assert (desc["p"], desc["q"], desc["g"]) == (case["p"], case["q"], case["g"])
+    assert desc["hash_to_group"] == "tohyo/hash-to-group/secp256k1/v1"
+    assert "x^3 + 7" in desc["curve"]
+    group = group_from_description(desc, recheck=True)
+    assert group.name == name and group.family == case["family"]
+    assert (group.security_bits, group.production) == (case["security_bits"], case["production"])
+    assert (
+        hashlib.sha256(my_encode(typed_json(desc))).hexdigest()
+        == case["fingerprint"]
+        == group.fingerprint().hex()
+    )
+
+
 @pytest.mark.parametrize(("case_name", "neg_name"), negative_ids("groups.json"))
 def test_group_negative_vectors(case_name: str, neg_name: str) -> None:
     doc = load("groups.json")
     neg = next(n for n in doc["negative"] if n["case"] == case_name and n["name"] == neg_name)
     case = dict(positive(doc, case_name), **neg["change"])
+    if case["family"].startswith("ec-"):
+        assert neg["expect"] == "DecodeError"
+        assert case["description"] != positive(doc, case_name)["description"]
+        with pytest.raises(DecodeError):
+            group_from_description(case["description"], recheck=True)
+        return
     assert neg["expect"] == "ParameterError"
     with pytest.raises(ParameterError):
         check_generation(params_of(case))
@@ -294,24 +482,7 @@ def test_group_negative_vectors(case_name: str, neg_name: str) -> None:
 # ------------------------------------------------------------------ generators
 
 
-def my_hash_to_group(group: ModpGroup, data: bytes) -> int:
-    p = int(group.p)
-    nbytes = (p.bit_length() + 128 + 7) // 8
-    counter = 0
-    while True:
-        block = hashlib.shake_256(
-            b"tohyo/hash-to-group/v1" + counter.to_bytes(4, "big") + data
-        ).digest(nbytes)
-        x = int.from_bytes(block, "big") % p
-        y = x * x % p if group.family == "modp-safe" else pow(x, (p - 1) // int(group.q), p)
-        if y > 1:
-            return y
-        counter += 1
-
-
-def my_generators(
-    group: ModpGroup, context: Any, purpose: str, count: int
-) -> tuple[bytes, list[int]]:
+def my_generators(group: Group, context: Any, purpose: str, count: int) -> tuple[bytes, list[Any]]:
     seed = hashlib.sha256(
         my_encode(
             {
@@ -324,25 +495,26 @@ def my_generators(
             }
         )
     ).digest()
-    seen = {1, int(group.g)}
-    out: list[int] = []
+    a = arith(group.name)
+    seen = [a.one, a.g]
+    out: list[Any] = []
     i = 0
     while len(out) < count + 1:
-        y = my_hash_to_group(group, seed + i.to_bytes(8, "big"))
+        y = a.hash_to_group(seed + i.to_bytes(8, "big"))
         i += 1
         if y not in seen:
-            seen.add(y)
+            seen.append(y)
             out.append(y)
     return seed, out
 
 
-@pytest.mark.parametrize("name", [c["name"] for c in load("generators.json")["cases"]])
+@pytest.mark.parametrize("name", case_names("generators.json"))
 def test_generator_vectors(name: str) -> None:
     case = positive(load("generators.json"), name)
-    group = modp(case["group"])
+    group = get_group(case["group"])
     seed, values = my_generators(group, case["context"], case["purpose"], case["count"])
     assert seed.hex() == case["seed"]
-    assert values == ints([case["h"], *case["hs"]])
+    assert values == arith(group.name).vals([case["h"], *case["hs"]])
     gens = derive_generators(group, case["context"], case["purpose"], case["count"])
     assert [gens.h.to_hex(), *(h.to_hex() for h in gens.hs)] == [case["h"], *case["hs"]]
 
@@ -350,29 +522,21 @@ def test_generator_vectors(name: str) -> None:
 # ------------------------------------------------------------------ ElGamal
 
 
-def message_value(group: ModpGroup, m: int) -> int:
-    p, q = int(group.p), int(group.q)
-    if group.family == "modp-safe":  # the quadratic residue among ±(m + 1)
-        v = m + 1
-        return v if pow(v, q, p) == 1 else p - v
-    return pow(int(group.g), m, p)
-
-
-@pytest.mark.parametrize("name", [c["name"] for c in load("elgamal.json")["cases"]])
+@pytest.mark.parametrize("name", case_names("elgamal.json"))
 def test_elgamal_vectors(name: str) -> None:
     case = positive(load("elgamal.json"), name)
-    group = modp(case["group"])
-    p, g = int(group.p), int(group.g)
+    group = get_group(case["group"])
+    a = arith(group.name)
     x = int(case["secret"], 16)
-    pk = int(case["pk"], 16)
-    assert pk == pow(g, x, p)
+    pk = a.val(case["pk"])
+    assert pk == a.exp(a.g, x)
     for ms, encs, rs, row in zip(
         case["messages"], case["encoded_messages"], case["randomness"], case["rows"]
     ):
-        for m, e, r, (a, b) in zip(ms, ints(encs), ints(rs), row):
-            assert e == message_value(group, m)
-            assert int(b, 16) == pow(g, r, p)
-            assert int(a, 16) == e * pow(pk, r, p) % p
+        for m, e, r, (ct_a, ct_b) in zip(ms, a.vals(encs), ints(rs), row):
+            assert e == a.message(m)
+            assert a.val(ct_b) == a.exp(a.g, r)
+            assert a.val(ct_a) == a.mul(e, a.exp(pk, r))
         decoded = row_from_json(group, row, len(ms))
         assert decrypt_row(group.scalar(x), decoded, 16) == ms
 
@@ -389,27 +553,27 @@ def test_elgamal_negative_vectors(case_name: str, neg_name: str) -> None:
 # ------------------------------------------------------------------ Σ-proofs
 
 
-def element(group: ModpGroup, text: str) -> Element:
-    return group.element_from_hex(text)
+def elements(group: Group, a: Arith, values: list[Any]) -> list[Element]:
+    """The library's elements for values the checker computed (to absorb into a transcript)."""
+    return [group.element_from_hex(a.to_hex(v)) for v in values]
 
 
-@pytest.mark.parametrize("name", [c["name"] for c in load("schnorr.json")["cases"]])
+@pytest.mark.parametrize("name", case_names("schnorr.json"))
 def test_schnorr_vectors(name: str) -> None:
     case = positive(load("schnorr.json"), name)
-    group = modp(case["group"])
-    p, q = int(group.p), group.order
-    base, y = (element(group, case["statement"][k]) for k in ("base", "y"))
-    t_el = element(group, case["proof"]["t"])
+    group = get_group(case["group"])
+    a = arith(group.name)
+    st, pr = case["statement"], case["proof"]
     tr = Transcript(case["context"])
     tr.append("proof", Label.SCHNORR)
     tr.append("group", group.description())
-    tr.append("statement", [base, y])
-    tr.append("commitment", t_el)
-    c = tr.challenge_mod(Label.C, q)
+    tr.append("statement", [group.element_from_hex(st[k]) for k in ("base", "y")])
+    tr.append("commitment", group.element_from_hex(pr["t"]))
+    c = tr.challenge_mod(Label.C, a.q)
     assert c == int(case["intermediate"]["c"], 16)
-    s, t = int(case["proof"]["s"], 16), int(case["proof"]["t"], 16)
-    assert pow(int(base.value), s, p) == t * pow(int(y.value), c, p) % p
-    assert int(y.value) == pow(int(base.value), int(case["witness"]["x"], 16), p)
+    base, y, t = a.val(st["base"]), a.val(st["y"]), a.val(pr["t"])
+    assert a.exp(base, int(pr["s"], 16)) == a.mul(t, a.exp(y, c))  # S1
+    assert y == a.exp(base, int(case["witness"]["x"], 16))
     mv.check_schnorr(case)
 
 
@@ -418,42 +582,40 @@ def test_schnorr_negative_vectors(case_name: str, neg_name: str) -> None:
     run_negative("schnorr.json", case_name, neg_name, mv.check_schnorr)
 
 
-@pytest.mark.parametrize("name", [c["name"] for c in load("chaum_pedersen.json")["cases"]])
+@pytest.mark.parametrize("name", case_names("chaum_pedersen.json"))
 def test_chaum_pedersen_vectors(name: str) -> None:
     case = positive(load("chaum_pedersen.json"), name)
-    group = modp(case["group"])
-    p, q, g = int(group.p), group.order, int(group.g)
+    group = get_group(case["group"])
+    a = arith(group.name)
     st, pr, inter = case["statement"], case["proof"], case["intermediate"]
     x = int(case["witness"]["x"], 16)
     tr = Transcript(case["context"])
     if case["batch"]:
-        bases, factors = ints(st["bases"]), ints(st["factors"])
-        assert factors == [pow(b, x, p) for b in bases]
+        bases, factors = a.vals(st["bases"]), a.vals(st["factors"])
+        assert factors == [a.exp(b, x) for b in bases]
         tr.append("proof", Label.CHAUM_PEDERSEN_BATCH)
         tr.append("group", group.description())
-        tr.append("key", element(group, st["x_pub"]))
-        tr.append("bases", [element(group, b) for b in st["bases"]])
-        tr.append("factors", [element(group, d) for d in st["factors"]])
+        tr.append("key", group.element_from_hex(st["x_pub"]))
+        tr.append("bases", group.elements_from_hex(st["bases"]))
+        tr.append("factors", group.elements_from_hex(st["factors"]))
         weights = tr.challenge_vector(Label.BATCH, len(bases), BATCH_BITS)
         assert weights == ints(inter["weights"])
-        g2, d = 1, 1
-        for b, f, w in zip(bases, factors, weights):
-            g2, d = g2 * pow(b, w, p) % p, d * pow(f, w, p) % p
-        assert (g2, d) == (int(inter["combined_base"], 16), int(inter["combined_factor"], 16))
-        g1, x_pub = g, int(st["x_pub"], 16)
+        g2, d = a.mexp(bases, weights), a.mexp(factors, weights)
+        assert (g2, d) == (a.val(inter["combined_base"]), a.val(inter["combined_factor"]))
+        g1, x_pub = a.g, a.val(st["x_pub"])
     else:
-        g1, x_pub, g2, d = (int(st[k], 16) for k in ("g1", "x_pub", "g2", "d"))
-        assert d == pow(g2, x, p)
-    assert x_pub == pow(g1, x, p)
+        g1, x_pub, g2, d = (a.val(st[k]) for k in ("g1", "x_pub", "g2", "d"))
+        assert d == a.exp(g2, x)
+    assert x_pub == a.exp(g1, x)
     tr.append("proof", Label.CHAUM_PEDERSEN)
     tr.append("group", group.description())
-    tr.append("statement", [Element(group, gmpy2.mpz(v)) for v in (g1, x_pub, g2, d)])
-    tr.append("commitment", [element(group, pr["t1"]), element(group, pr["t2"])])
-    c = tr.challenge_mod(Label.C, q)
+    tr.append("statement", elements(group, a, [g1, x_pub, g2, d]))
+    tr.append("commitment", group.elements_from_hex([pr["t1"], pr["t2"]]))
+    c = tr.challenge_mod(Label.C, a.q)
     assert c == int(inter["c"], 16)
-    s, t1, t2 = int(pr["s"], 16), int(pr["t1"], 16), int(pr["t2"], 16)
-    assert pow(g1, s, p) == t1 * pow(x_pub, c, p) % p  # CP1
-    assert pow(g2, s, p) == t2 * pow(d, c, p) % p  # CP2
+    s, t1, t2 = int(pr["s"], 16), a.val(pr["t1"]), a.val(pr["t2"])
+    assert a.exp(g1, s) == a.mul(t1, a.exp(x_pub, c))  # CP1
+    assert a.exp(g2, s) == a.mul(t2, a.exp(d, c))  # CP2
     mv.check_cp(case)
 
 
@@ -462,27 +624,27 @@ def test_chaum_pedersen_negative_vectors(case_name: str, neg_name: str) -> None:
     run_negative("chaum_pedersen.json", case_name, neg_name, mv.check_cp)
 
 
-@pytest.mark.parametrize("name", [c["name"] for c in load("encryption.json")["cases"]])
+@pytest.mark.parametrize("name", case_names("encryption.json"))
 def test_encryption_vectors(name: str) -> None:
     case = positive(load("encryption.json"), name)
-    group = modp(case["group"])
-    p, q, g = int(group.p), group.order, int(group.g)
+    group = get_group(case["group"])
+    a = arith(group.name)
     st, pr = case["statement"], case["proof"]
-    pk = int(st["pk"], 16)
+    pk = a.val(st["pk"])
     rs = ints(case["witness"]["randomness"])
-    for (a, b), r, m in zip(st["row"], rs, case["witness"]["messages"]):
-        assert int(b, 16) == pow(g, r, p)
-        assert int(a, 16) == message_value(group, m) * pow(pk, r, p) % p
+    for (ct_a, ct_b), r, m in zip(st["row"], rs, case["witness"]["messages"]):
+        assert a.val(ct_b) == a.exp(a.g, r)
+        assert a.val(ct_a) == a.mul(a.message(m), a.exp(pk, r))
     tr = Transcript(case["context"])
     tr.append("proof", Label.ENCRYPTION)
     tr.append("group", group.description())
-    tr.append("pk", element(group, st["pk"]))
-    tr.append("row", [[element(group, a), element(group, b)] for a, b in st["row"]])
-    tr.append("commitment", [element(group, t) for t in pr["t"]])
-    c = tr.challenge_mod(Label.C, q)
+    tr.append("pk", group.element_from_hex(st["pk"]))
+    tr.append("row", [group.elements_from_hex(ct) for ct in st["row"]])
+    tr.append("commitment", group.elements_from_hex(pr["t"]))
+    c = tr.challenge_mod(Label.C, a.q)
     assert c == int(case["intermediate"]["c"], 16)
-    for (_, b), t, s in zip(st["row"], ints(pr["t"]), ints(pr["s"])):
-        assert pow(g, s, p) == t * pow(int(b, 16), c, p) % p  # E1
+    for (_, ct_b), t, s in zip(st["row"], a.vals(pr["t"]), ints(pr["s"])):
+        assert a.exp(a.g, s) == a.mul(t, a.exp(a.val(ct_b), c))  # E1
     mv.check_encryption(case)
 
 
@@ -491,47 +653,44 @@ def test_encryption_negative_vectors(case_name: str, neg_name: str) -> None:
     run_negative("encryption.json", case_name, neg_name, mv.check_encryption)
 
 
-@pytest.mark.parametrize("name", [c["name"] for c in load("decryption.json")["cases"]])
+@pytest.mark.parametrize("name", case_names("decryption.json"))
 def test_decryption_vectors(name: str) -> None:
     case = positive(load("decryption.json"), name)
-    group = modp(case["group"])
-    p, q, g = int(group.p), group.order, int(group.g)
+    group = get_group(case["group"])
+    a = arith(group.name)
     st, pr, inter = case["statement"], case["proof"], case["intermediate"]
     x = int(case["witness"]["x"], 16)
-    x_pub = int(st["x_pub"], 16)
-    assert x_pub == pow(g, x, p)
+    x_pub = a.val(st["x_pub"])
+    assert x_pub == a.exp(a.g, x)
     cts = [ct for row in st["rows"] for ct in row]
-    bs, factors = [int(b, 16) for _, b in cts], ints(st["factors"])
-    assert factors == [pow(b, x, p) for b in bs]
-    plain = [int(a, 16) * pow(d, -1, p) % p for (a, _), d in zip(cts, factors)]
-    assert plain == ints(inter["plaintext_elements"])
+    bs, factors = [a.val(b) for _, b in cts], a.vals(st["factors"])
+    assert factors == [a.exp(b, x) for b in bs]
+    plain = [a.div(a.val(ct_a), d) for (ct_a, _), d in zip(cts, factors)]
+    assert plain == a.vals(inter["plaintext_elements"])
     messages = [m for row in inter["messages"] for m in row]
-    assert plain == [message_value(group, m) for m in messages]
+    assert plain == [a.message(m) for m in messages]
     tr = Transcript(case["context"])
     tr.append("proof", Label.DECRYPTION)
-    tr.append("rows", [[[element(group, a), element(group, b)] for a, b in row]
-                       for row in st["rows"]])
+    tr.append("rows", [[group.elements_from_hex(ct) for ct in row] for row in st["rows"]])
     tr.append("proof", Label.CHAUM_PEDERSEN_BATCH)
     tr.append("group", group.description())
-    tr.append("key", element(group, st["x_pub"]))
-    tr.append("bases", [element(group, b) for _, b in cts])
-    tr.append("factors", [element(group, d) for d in st["factors"]])
+    tr.append("key", group.element_from_hex(st["x_pub"]))
+    tr.append("bases", group.elements_from_hex([b for _, b in cts]))
+    tr.append("factors", group.elements_from_hex(st["factors"]))
     weights = tr.challenge_vector(Label.BATCH, len(bs), BATCH_BITS)
     assert weights == ints(inter["weights"])
-    b_comb, d_comb = 1, 1
-    for b, d, w in zip(bs, factors, weights):
-        b_comb, d_comb = b_comb * pow(b, w, p) % p, d_comb * pow(d, w, p) % p
-    assert b_comb == int(inter["combined_base"], 16)
-    assert d_comb == int(inter["combined_factor"], 16)
+    b_comb, d_comb = a.mexp(bs, weights), a.mexp(factors, weights)
+    assert b_comb == a.val(inter["combined_base"])
+    assert d_comb == a.val(inter["combined_factor"])
     tr.append("proof", Label.CHAUM_PEDERSEN)
     tr.append("group", group.description())
-    tr.append("statement", [Element(group, gmpy2.mpz(v)) for v in (g, x_pub, b_comb, d_comb)])
-    tr.append("commitment", [element(group, pr["t1"]), element(group, pr["t2"])])
-    c = tr.challenge_mod(Label.C, q)
+    tr.append("statement", elements(group, a, [a.g, x_pub, b_comb, d_comb]))
+    tr.append("commitment", group.elements_from_hex([pr["t1"], pr["t2"]]))
+    c = tr.challenge_mod(Label.C, a.q)
     assert c == int(inter["c"], 16)
-    s, t1, t2 = int(pr["s"], 16), int(pr["t1"], 16), int(pr["t2"], 16)
-    assert pow(g, s, p) == t1 * pow(x_pub, c, p) % p
-    assert pow(b_comb, s, p) == t2 * pow(d_comb, c, p) % p
+    s, t1, t2 = int(pr["s"], 16), a.val(pr["t1"]), a.val(pr["t2"])
+    assert a.exp(a.g, s) == a.mul(t1, a.exp(x_pub, c))
+    assert a.exp(b_comb, s) == a.mul(t2, a.exp(d_comb, c))
     mv.check_decryption(case)
 
 
@@ -543,28 +702,18 @@ def test_decryption_negative_vectors(case_name: str, neg_name: str) -> None:
 # ------------------------------------------------------------------ shuffle
 
 
-def prod(values: list[int], p: int) -> int:
-    acc = 1
-    for v in values:
-        acc = acc * v % p
-    return acc
-
-
-def mexp(bases: list[int], exps: list[int], p: int) -> int:
-    return prod([pow(b, e, p) for b, e in zip(bases, exps)], p)
-
-
-@pytest.mark.parametrize("name", [c["name"] for c in load("shuffle.json")["cases"]])
+@pytest.mark.parametrize("name", case_names("shuffle.json"))
 def test_shuffle_vectors(name: str) -> None:
     case = positive(load("shuffle.json"), name)
-    group = modp(case["group"])
-    p, q, g = int(group.p), group.order, int(group.g)
+    group = get_group(case["group"])
+    a = arith(group.name)
+    q, g = a.q, a.g
     n, width = case["n"], case["width"]
     st, pr, inter = case["statement"], case["proof"], case["intermediate"]
-    pk = int(st["pk"], 16)
-    assert pk == pow(g, int(case["secret_key"], 16), p)
-    inputs = [[(int(a, 16), int(b, 16)) for a, b in row] for row in st["inputs"]]
-    outputs = [[(int(a, 16), int(b, 16)) for a, b in row] for row in st["outputs"]]
+    pk = a.val(st["pk"])
+    assert pk == a.exp(g, int(case["secret_key"], 16))
+    inputs = [[(a.val(x), a.val(y)) for x, y in row] for row in st["inputs"]]
+    outputs = [[(a.val(x), a.val(y)) for x, y in row] for row in st["outputs"]]
 
     # the witness: output i is input ψ(i) re-encrypted with r'_{ψ(i)}
     psi = case["witness"]["permutation"]
@@ -572,9 +721,9 @@ def test_shuffle_vectors(name: str) -> None:
     assert sorted(psi) == list(range(n))
     for i, j in enumerate(psi):
         for k in range(width):
-            a, b = inputs[j][k]
+            ct_a, ct_b = inputs[j][k]
             r = r_prime[j][k]
-            assert outputs[i][k] == (a * pow(pk, r, p) % p, b * pow(g, r, p) % p)
+            assert outputs[i][k] == (a.mul(ct_a, a.exp(pk, r)), a.mul(ct_b, a.exp(g, r)))
             assert (
                 decrypt_row(
                     group.scalar(int(case["secret_key"], 16)),
@@ -587,12 +736,12 @@ def test_shuffle_vectors(name: str) -> None:
     # generators, recomputed by hashing into the group
     seed, values = my_generators(group, st["generator_context"], tw.GENERATOR_PURPOSE, n)
     assert seed.hex() == inter["generator_seed"]
-    assert values == ints([inter["h"], *inter["h_i"]])
+    assert values == a.vals([inter["h"], *inter["h_i"]])
     h, hs = values[0], values[1:]
 
     # the challenges, by replaying the transcript of docs/protocol.md §8
     def el(text: str) -> Element:
-        return element(group, text)
+        return group.element_from_hex(text)
 
     tr = Transcript(case["context"])
     tr.append("proof", Label.SHUFFLE)
@@ -601,8 +750,8 @@ def test_shuffle_vectors(name: str) -> None:
     tr.append("generators", seed)
     tr.append("pk", el(st["pk"]))
     tr.append("shape", [n, width])
-    tr.append("inputs", [[[el(a), el(b)] for a, b in row] for row in st["inputs"]])
-    tr.append("outputs", [[[el(a), el(b)] for a, b in row] for row in st["outputs"]])
+    tr.append("inputs", [[[el(x), el(y)] for x, y in row] for row in st["inputs"]])
+    tr.append("outputs", [[[el(x), el(y)] for x, y in row] for row in st["outputs"]])
     tr.append("c", [el(x) for x in pr["c"]])
     u = tr.challenge_vector(Label.SHUFFLE_U, n, tw.U_BITS)
     assert u == ints(inter["u"])
@@ -620,13 +769,15 @@ def test_shuffle_vectors(name: str) -> None:
     tr.append("t_hat", [el(x) for x in pr["t_hat"]])
     c = tr.challenge_bits(Label.SHUFFLE_C, tw.C_BITS)
     assert c == int(inter["c"], 16)
-    u_prod = prod(u, q)
+    u_prod = 1
+    for v in u:
+        u_prod = u_prod * v % q
     assert u_prod == int(inter["u_product"], 16)
 
-    # TW1..TW5 with plain integers, each t̂_i on its own
-    cc, c_hat, t_hat = ints(pr["c"]), ints(pr["c_hat"]), ints(pr["t_hat"])
-    t1, t2, t3 = int(pr["t1"], 16), int(pr["t2"], 16), int(pr["t3"], 16)
-    t4a, t4b = ints(pr["t4a"]), ints(pr["t4b"])
+    # TW1..TW5 with the checker's own arithmetic, each t̂_i on its own
+    cc, c_hat, t_hat = a.vals(pr["c"]), a.vals(pr["c_hat"]), a.vals(pr["t_hat"])
+    t1, t2, t3 = a.val(pr["t1"]), a.val(pr["t2"]), a.val(pr["t3"])
+    t4a, t4b = a.vals(pr["t4a"]), a.vals(pr["t4b"])
     s1, s2, s3 = int(pr["s1"], 16), int(pr["s2"], 16), int(pr["s3"], 16)
     s4, s_hat, s_prime = ints(pr["s4"]), ints(pr["s_hat"]), ints(pr["s_prime"])
     if inter["s_prime_bound_bits"] is None:
@@ -634,27 +785,30 @@ def test_shuffle_vectors(name: str) -> None:
     else:
         assert all(v < 1 << inter["s_prime_bound_bits"] for v in s_prime)
         assert q.bit_length() > inter["s_prime_bound_bits"]
-    c_bar = prod(cc, p) * pow(prod(hs, p), -1, p) % p
-    assert t1 * pow(c_bar, c, p) % p == pow(g, s1, p)  # TW1
-    c_hat_agg = c_hat[-1] * pow(pow(h, u_prod, p), -1, p) % p
-    assert t2 * pow(c_hat_agg, c, p) % p == pow(g, s2, p)  # TW2
-    c_tilde = mexp(cc, u, p)
-    assert t3 * pow(c_tilde, c, p) % p == pow(g, s3, p) * mexp(hs, s_prime, p) % p  # TW3
+    c_bar = a.div(a.prod(cc), a.prod(hs))
+    assert a.mul(t1, a.exp(c_bar, c)) == a.exp(g, s1)  # TW1
+    c_hat_agg = a.div(c_hat[-1], a.exp(h, u_prod))
+    assert a.mul(t2, a.exp(c_hat_agg, c)) == a.exp(g, s2)  # TW2
+    c_tilde = a.mexp(cc, u)
+    assert a.mul(t3, a.exp(c_tilde, c)) == a.mul(a.exp(g, s3), a.mexp(hs, s_prime))  # TW3
     for k in range(width):
-        a_star = mexp([row[k][0] for row in inputs], u, p)
-        b_star = mexp([row[k][1] for row in inputs], u, p)
-        rhs_a = mexp([row[k][0] for row in outputs], s_prime, p)
-        rhs_b = mexp([row[k][1] for row in outputs], s_prime, p)
-        assert t4a[k] * pow(a_star, c, p) * pow(pk, s4[k], p) % p == rhs_a  # TW4a
-        assert t4b[k] * pow(b_star, c, p) * pow(g, s4[k], p) % p == rhs_b  # TW4b
+        a_star = a.mexp([row[k][0] for row in inputs], u)
+        b_star = a.mexp([row[k][1] for row in inputs], u)
+        rhs_a = a.mexp([row[k][0] for row in outputs], s_prime)
+        rhs_b = a.mexp([row[k][1] for row in outputs], s_prime)
+        assert a.prod([t4a[k], a.exp(a_star, c), a.exp(pk, s4[k])]) == rhs_a  # TW4a
+        assert a.prod([t4b[k], a.exp(b_star, c), a.exp(g, s4[k])]) == rhs_b  # TW4b
     prev = [h, *c_hat[:-1]]
     for i in range(n):
-        lhs = t_hat[i] * pow(c_hat[i], c, p) % p
-        assert lhs == pow(g, s_hat[i], p) * pow(prev[i], s_prime[i], p) % p  # TW5
+        lhs = a.mul(t_hat[i], a.exp(c_hat[i], c))
+        assert lhs == a.mul(a.exp(g, s_hat[i]), a.exp(prev[i], s_prime[i]))  # TW5
     # the proof's permutation commitment opens to ψ: c_j = g^{r_j}·h_{ψ⁻¹(j)} — not
     # checkable without r, but u' = u∘ψ makes TW3 hold only for the committed permutation
     u_perm = [u[psi[i]] for i in range(n)]
-    assert prod(u_perm, q) == u_prod
+    u_perm_prod = 1
+    for v in u_perm:
+        u_perm_prod = u_perm_prod * v % q
+    assert u_perm_prod == u_prod
 
     mv.check_shuffle(case)
 
@@ -666,6 +820,34 @@ def test_shuffle_negative_vectors(case_name: str, neg_name: str) -> None:
 
 def test_shuffle_vectors_cover_the_required_shapes() -> None:
     shapes = {(c["group"], c["n"], c["width"]) for c in load("shuffle.json")["cases"]}
-    assert {g for g, _, _ in shapes} >= {"test-safe-256", "test-schnorr-512-128", "modp2048"}
+    assert {g for g, _, _ in shapes} >= {
+        "test-safe-256",
+        "test-schnorr-512-128",
+        "modp2048",
+        "secp256k1",
+    }
     assert {w for _, _, w in shapes} >= {1, 2}
     assert ("modp2048", 4, 1) in shapes
+    assert {w for g, _, w in shapes if g == "secp256k1"} == {1, 2}
+
+
+@pytest.mark.parametrize("filename", [f for f in FILES if f != "encoding.json"])
+def test_every_file_covers_secp256k1(filename: str) -> None:
+    doc = load(filename)
+    groups = {c.get("group", c["name"]) for c in doc["cases"]}
+    assert "secp256k1" in groups
+    if "negative" in doc:
+        assert any(n["case"].startswith("secp256k1") for n in doc["negative"])
+
+
+def test_encoding_file_covers_secp256k1() -> None:
+    doc = load("encoding.json")
+    assert {c["reason"] for c in doc["elements_rejected"]} == {
+        "length",
+        "hex",
+        "prefix",
+        "x ≥ p",
+        "not on the curve",
+    }
+    assert any(c["value"] is None for c in doc["scalars"])
+    assert sum(c["name"].startswith("secp256k1") for c in doc["tlv"]) == 3
