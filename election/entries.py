@@ -138,10 +138,11 @@ class Ballot:
             raise DecodeError(f"an encryption proof has {width} commitments")
         if not isinstance(proof["s"], list) or len(proof["s"]) != width:
             raise DecodeError(f"an encryption proof has {width} responses")
-        row = elgamal.rows_from_json(group, [data["row"]], width)[0]  # one batched test
-        t = group.elements_from_hex(proof["t"])
+        texts = elgamal.row_texts([data["row"]], width)
+        elements = group.elements_from_hex(texts + proof["t"])  # one batched subgroup test
+        t = elements[len(texts):]
         return cls(
-            row,
+            elgamal.rows_from_elements(elements[: len(texts)], width)[0],
             encryption.Proof(t=tuple(t), s=tuple(group.scalar_from_hex(x) for x in proof["s"])),
             bytes_from_hex(data["ballot_key"], 32, "ballot_key"),
             bytes_from_hex(data["signature"], 64, "signature"),

@@ -25,7 +25,9 @@ __all__ = [
     "keygen",
     "reencrypt_rows",
     "row_from_json",
+    "row_texts",
     "row_to_json",
+    "rows_from_elements",
     "rows_from_json",
 ]
 
@@ -144,10 +146,8 @@ def row_from_json(group: Group, data: Any, width: int | None = None) -> Row:
     return tuple(out)
 
 
-def rows_from_json(
-    group: Group, data: Any, width: int, rng: Any = None, executor: Any = None
-) -> list[Row]:
-    """Decode many rows at once, with one batched membership test (`elements_from_hex`)."""
+def row_texts(data: Any, width: int) -> list[object]:
+    """The hex texts of many rows' elements in order (a, b of each ciphertext), shape checked."""
     if not isinstance(data, list) or not data:
         raise DecodeError("a list of rows is a non-empty list")
     texts: list[object] = []
@@ -158,13 +158,20 @@ def rows_from_json(
             if not isinstance(pair, list) or len(pair) != 2:
                 raise DecodeError("a ciphertext is a pair [a, b]")
             texts += pair
-    elements = group.elements_from_hex(texts, rng, executor)
-    rows = []
-    for i in range(len(data)):
-        base = 2 * width * i
-        rows.append(
-            tuple(
-                Ciphertext(elements[base + 2 * k], elements[base + 2 * k + 1]) for k in range(width)
-            )
-        )
-    return rows
+    return texts
+
+
+def rows_from_elements(elements: Sequence[Element], width: int) -> list[Row]:
+    """Rows of `width` ciphertexts from their elements in `row_texts` order."""
+    return [
+        tuple(Ciphertext(elements[base + 2 * k], elements[base + 2 * k + 1]) for k in range(width))
+        for base in range(0, len(elements), 2 * width)
+    ]
+
+
+def rows_from_json(
+    group: Group, data: Any, width: int, rng: Any = None, executor: Any = None
+) -> list[Row]:
+    """Decode many rows at once, with one batched membership test (`elements_from_hex`)."""
+    texts = row_texts(data, width)
+    return rows_from_elements(group.elements_from_hex(texts, rng, executor), width)

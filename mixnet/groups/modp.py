@@ -30,6 +30,10 @@ __all__ = ["ModpGroup"]
 
 #: Below this many exponentiations a table is not worth building.
 MIN_TABLE_USES = 32
+#: The generator gets a cached table only for exponents this short (Schnorr groups).
+MAX_TABLE_EXPONENT_BITS = 512
+#: Elements decoded together share one batched subgroup test from this many on.
+MIN_BATCH_DECODE = 2
 #: Default bound when decoding exponentially encoded messages.
 DEFAULT_MESSAGE_BOUND = 1 << 16
 
@@ -50,6 +54,9 @@ class ModpGroup(Group):
         self.message_encoding = "qr" if params.family == "modp-safe" else "exponential"
         self._cofactor = mpz((params.p - 1) // params.q)
         self._dlog_table: dict[int, int] = {}
+        # a table for g costs bits/8 · 255 products: worth keeping for short exponents only
+        self._short_exponents = self.order.bit_length() <= MAX_TABLE_EXPONENT_BITS
+        self._generator_uses = 0
         self._description = {
             "family": self.family,
             "name": self.name,
@@ -76,7 +83,16 @@ class ModpGroup(Group):
         return gmpy2.invert(a, self.p)
 
     def raw_pow(self, a: Any, e: int) -> Any:
+        if a == self.g and self._short_exponents:
+            return self._generator_pow(e)
         return gmpy2.powmod(a, e, self.p)
+
+    def _generator_pow(self, e: int) -> Any:
+        """g^e through a fixed-base table once g has been raised often enough to pay for it."""
+        if self._generator_uses < MIN_TABLE_USES:
+            self._generator_uses += 1
+            return gmpy2.powmod(self.g, e, self.p)
+        return fixed_base_table(self.g, self.p, self.order.bit_length()).pow(e % self.order)
 
     def raw_eq(self, a: Any, b: Any) -> bool:
         return bool(a == b)
@@ -126,7 +142,7 @@ class ModpGroup(Group):
         rng: RandomSource | None = None,
         executor: Executor | None = None,
     ) -> list[Element]:
-        if self.family != "modp-schnorr" or len(texts) < 8:
+        if self.family != "modp-schnorr" or len(texts) < MIN_BATCH_DECODE:
             return [self.element_from_hex(t) for t in texts]
         from mixnet.rng import system_random
 
