@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.encoding import bytes_from_hex, canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError
 from mixnet.groups import Group, group_from_description
 from mixnet.rng import RandomSource
@@ -33,13 +33,8 @@ _RAW = serialization.Encoding.Raw
 _RAW_PUB = serialization.PublicFormat.Raw
 
 
-def _hex_bytes(value: object, length: int, what: str) -> bytes:
-    if not isinstance(value, str) or len(value) != 2 * length or value != value.lower():
-        raise DecodeError(f"{what} is {length} bytes in lowercase hex")
-    try:
-        return bytes.fromhex(value)
-    except ValueError as exc:
-        raise DecodeError(f"{what} is not hex") from exc
+#: The name the other trustees modules decode fixed-length hex fields by.
+_hex_bytes = bytes_from_hex
 
 
 def _index(value: object, what: str) -> int:
@@ -80,8 +75,8 @@ class TrusteeKeys:
         v = _keys(value, {"index", "x25519", "ed25519"}, "trustee keys")
         return cls(
             _index(v["index"], "trustee index"),
-            _hex_bytes(v["x25519"], 32, "an X25519 key"),
-            _hex_bytes(v["ed25519"], 32, "an Ed25519 key"),
+            bytes_from_hex(v["x25519"], 32, "an X25519 key"),
+            bytes_from_hex(v["ed25519"], 32, "an Ed25519 key"),
         )
 
 
@@ -140,7 +135,7 @@ class CeremonyConfig:
         try:
             return cls(
                 group_from_description(v["group"]),
-                _hex_bytes(v["election"], 32, "the election fingerprint"),
+                bytes_from_hex(v["election"], 32, "the election fingerprint"),
                 _index(v["threshold"], "the threshold"),
                 tuple(TrusteeKeys.from_json_value(k) for k in v["trustees"]),
             )

@@ -112,3 +112,14 @@ def test_config_round_trip_and_checks(ceremony):
         CeremonyConfig.from_json_value(value)
     with pytest.raises(ValueError):
         TrusteeKeys(0, bytes(32), bytes(32))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["AB" * 32, "ab" * 31, "ab" * 33, "ab" * 31 + "  ", " " + "ab" * 31 + " ", "zz" * 32, 7],
+    ids=["uppercase", "short", "long", "trailing spaces", "spaces", "not hex", "not a string"],
+)
+def test_trustee_keys_take_exactly_32_bytes_of_lowercase_hex(text):
+    value = {"index": 1, "x25519": "ab" * 32, "ed25519": text}
+    with pytest.raises(DecodeError, match="an Ed25519 key: 32 bytes as 64 lowercase hex"):
+        TrusteeKeys.from_json_value(value)
