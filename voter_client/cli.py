@@ -7,6 +7,8 @@
   (Benaloh): the ballot is spoiled and its randomness written for `tohyo verify ballot`.
 - `vote check-receipt RECEIPT [--board URL]`: is my ballot in the record?
 - `vote show --board URL --election ID`: the election, its contests and options.
+- `vote web --board URL`: the same steps as accessible web pages on 127.0.0.1
+  (`voter_client.web`).
 """
 
 from __future__ import annotations
@@ -193,6 +195,24 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _web(args: argparse.Namespace) -> int:
+    from tohyo.cli import CliError
+    from voter_client.web import LOCAL_HOSTS, WebConfig, serve
+    from voter_client.web_card import pcsc_opener
+
+    if args.host not in LOCAL_HOSTS:
+        raise CliError("--host: the voter's pages are served on this machine only "
+                       "(127.0.0.1, localhost or ::1)")
+    if args.assets is not None and not args.assets.is_dir():
+        raise CliError(f"--assets {args.assets}: no such directory")
+    config = WebConfig(args.board, args.election, args.receipts, args.assets)
+    try:
+        asyncio.run(serve(config, pcsc_opener(args.reader), args.host, args.port))
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    return 0
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("vote", help="cast a ballot, audit one, check a receipt")
     sub = p.add_subparsers(dest="vote_command", metavar="ACTION", required=True)
@@ -215,3 +235,13 @@ def register(subparsers: Any) -> None:
     s.add_argument("--board", required=True)
     s.add_argument("--election", required=True)
     s.set_defaults(func=_show)
+    w = sub.add_parser("web", help="vote in the browser: accessible pages on 127.0.0.1")
+    w.add_argument("--board", required=True, help="the board's URL")
+    w.add_argument("--election", help="offer only this election")
+    w.add_argument("--reader", help="PC/SC reader name (default: the first)")
+    w.add_argument("--host", default="127.0.0.1", help="address to listen on (local only)")
+    w.add_argument("--port", type=int, default=8470, help="port (0: any free port)")
+    w.add_argument("--receipts", type=Path, default=Path("receipts"),
+                   help="where to keep receipts (default: ./receipts)")
+    w.add_argument("--assets", type=Path, help="the election's images (image-style ballots)")
+    w.set_defaults(func=_web)

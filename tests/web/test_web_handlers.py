@@ -1,0 +1,255 @@
+"""The voter web app's handlers without a browser: bad input gets a clear page, nothing is sent.
+
+A real board with its registrar runs in the test's event loop; the card is a virtual My Number
+Card reached in-process (the browser tests use the PC/SC stack).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from web_support import (
+    PASSWORD,
+    RunningBoard,
+    in_process_board,
+    issue_card,
+    unused_url,
+    web_election,
+)
+
+from jpki.testca import TestCa
+from jpki.transport import InProcessTransport, TransportError
+from jpki.virtual_card import IssuedCard
+from voter_client.web import WebConfig, make_app
+from voter_client.web_card import CardOpener, NoReaderError
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def ca() -> TestCa:
+    return TestCa.create(label="web")
+
+
+class Browser:
+    """A test client that keeps cookies and reads the CSRF token off the last page."""
+
+    def __init__(self, client: TestClient[Any, Any]) -> None:
+        self.client, self.csrf = client, ""
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with self.client.get(path, allow_redirects=True) as resp:
+            page = await resp.text()
+        found = CSRF.search(page)
+        self.csrf = found.group(1) if found else self.csrf
+        return resp.status, page
+
+    async def post(self, path: str, data: dict[str, Any], csrf: bool = True) -> tuple[int, str]:
+        fields = list(data.items()) if isinstance(data, dict) else list(data)
+        if csrf:
+            fields.append(("csrf", self.csrf))
+        async with self.client.post(path, data=fields, allow_redirects=True) as resp:
+            page = await resp.text()
+        found = CSRF.search(page)
+        self.csrf = found.group(1) if found else self.csrf
+        return resp.status, page
+
+
+def run_app(config: WebConfig, opener: CardOpener,
+            body: Callable[[Browser], Awaitable[None]]) -> None:
+    async def go() -> None:
+        async with TestClient(TestServer(make_app(config, opener))) as client:
+            await body(Browser(client))
+
+    asyncio.run(go())
+
+
+def with_board(tmp_path: Path, ca: TestCa, opener: CardOpener | None,
+               body: Callable[[Browser, RunningBoard], Awaitable[None]]) -> None:
+    el = web_election(b"web handlers", "web-unit")
+
+    async def go() -> None:
+        async with in_process_board(tmp_path, ca, el) as board:
+            config = WebConfig(board.url, receipts=tmp_path / "receipts")
+            async with TestClient(TestServer(make_app(config, opener or no_reader))) as client:
+                await body(Browser(client), board)
+
+    asyncio.run(go())
+
+
+def no_reader() -> Any:
+    raise NoReaderError("no card reader")
+
+
+def card_opener(issued: IssuedCard) -> CardOpener:
+    return lambda: InProcessTransport(issued.card)
+
+
+CHOICES = [("c.mayor", "b"), ("c.council", "sato"), ("blank.park", "1")]
+
+
+async def to_review(b: Browser, board: RunningBoard, code: str | None = None) -> None:
+    await b.get("/")
+    await b.post("/election", {"election": board.el.id})
+    await b.post("/code", {"code": code or board.codes[0]})
+    status, page = await b.post("/choose", CHOICES)  # type: ignore[arg-type]
+    assert status == 200 and "投票内容の確認" in page, page
+
+
+def test_session_cookie_headers_and_language(tmp_path: Path) -> None:
+    async def body(b: Browser) -> None:
+        async with b.client.get("/") as resp:
+            cookie = resp.cookies["tohyo_session"]
+            assert cookie["httponly"] and cookie["samesite"] == "Strict"
+            assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
+            page = await resp.text()
+        # the board is not there: said in Japanese by default, in English on request
+        assert resp.status == 502 and "接続できません" in page and '<html lang="ja">' in page
+        status, page = await b.get("/?lang=en")
+        assert status == 502 and "cannot be reached" in page and '<html lang="en">' in page
+        status, page = await b.get("/receipts")  # the language cookie stays
+        assert status == 200 and "Saved receipts" in page
+        # another host name (DNS rebinding) is refused
+        async with b.client.get("/", headers={"Host": "voting.example:80"}) as resp:
+            assert resp.status == 421
+
+    run_app(WebConfig(unused_url(), receipts=tmp_path), no_reader, body)
+
+
+def test_posts_need_the_session_csrf_token(tmp_path: Path) -> None:
+    async def body(b: Browser) -> None:
+        await b.get("/receipts")
+        status, page = await b.post("/election", {"election": "x"}, csrf=False)
+        assert status == 403 and "この操作は受け付けられません" in page
+        status, page = await b.post("/election", {"election": "x", "csrf": "forged"},
+                                    csrf=False)
+        assert status == 403
+
+    run_app(WebConfig(unused_url(), receipts=tmp_path), no_reader, body)
+
+
+def test_bad_codes_and_choices_are_refused_on_the_page(tmp_path: Path, ca: TestCa) -> None:
+    async def body(b: Browser, board: RunningBoard) -> None:
+        size = board.size()
+        status, page = await b.get("/")
+        assert status == 200 and "つくば市 住民投票テスト" in page
+        status, page = await b.post("/code", {"code": board.codes[0]})  # no election yet
+        assert status == 200 and "選挙を選んでください" in page
+        await b.post("/election", {"election": board.el.id})
+        status, page = await b.post("/code", {"code": "1234"})
+        assert status == 400 and "投票コードの形式が正しくありません" in page
+        assert 'aria-invalid="true"' in page
+        await b.post("/code", {"code": board.codes[0].lower().replace("-", " ")})
+        cases: list[tuple[list[tuple[str, str]], str]] = [
+            ([("c.council", "sato"), ("blank.park", "1")], "「つくば市長」で何も選ばれていません"),
+            ([("c.mayor", "a"), ("c.mayor", "b"), ("c.council", "sato"), ("blank.park", "1")],
+             "「つくば市長」の選び方は数えられません"),
+            ([("c.mayor", "-"), ("c.council", "sato"), ("c.council", "suzuki"),
+              ("c.council", "takahashi"), ("blank.park", "1")], "1〜2個選んでください"),
+            ([("c.mayor", "a"), ("c.council", "sato"), ("blank.council", "1"),
+              ("blank.park", "1")], "白票と候補の両方"),
+            ([("c.mayor", "a"), ("c.council", "nobody"), ("blank.park", "1")],
+             "「市議会議員（2人まで）」の選び方は数えられません"),
+            ([("c.mayor", "a"), ("blank.council", "1"), ("r.park.north", "1"),
+              ("r.park.river", "1")], "好きな順に番号をつけてください"),
+        ]
+        for fields, message in cases:
+            status, page = await b.post("/choose", fields)  # type: ignore[arg-type]
+            assert status == 400 and message in page, (fields, page)
+        # the refused form keeps what was ticked
+        assert 'value="north" selected' not in page and 'value="1" selected' in page
+        status, page = await b.post("/choose?lang=en", [  # type: ignore[arg-type]
+            ("c.mayor", "a"), ("blank.council", "1"), ("r.park.north", "x")])
+        assert status == 400 and "would not count" in page
+        await b.get("/?lang=ja")
+        status, page = await b.post("/choose", [  # type: ignore[arg-type]
+            ("c.mayor", "-"), ("blank.council", "1"), ("r.park.river", "1"),
+            ("r.park.north", "2")])
+        assert status == 200 and "白票" in page and "1位: 川沿いの緑地" in page
+        assert board.size() == size
+
+    with_board(tmp_path, ca, None, body)
+
+
+def test_card_trouble_and_wrong_passwords(tmp_path: Path, ca: TestCa) -> None:
+    issued = issue_card(ca, "web-unit-pw")
+    opener = card_opener(issued)
+    state = {"opener": no_reader}
+
+    def switching() -> Any:
+        return state["opener"]()
+
+    async def body(b: Browser, board: RunningBoard) -> None:
+        size = board.size()
+        await to_review(b, board)
+        status, page = await b.get("/card")
+        assert status == 503 and "カードリーダーが見つかりません" in page
+
+        def empty() -> Any:
+            raise TransportError("no card")
+
+        state["opener"] = empty
+        status, page = await b.get("/card?lang=en")
+        assert status == 503 and "The card cannot be read" in page
+        state["opener"] = opener
+        status, page = await b.get("/card?lang=ja")
+        assert status == 200 and "あと5回" in page
+        status, page = await b.post("/card", {"password": ""})
+        assert status == 400 and "パスワードを入力してください" in page
+        status, page = await b.post("/card", {"password": "WRONG1"})
+        assert status == 400 and "パスワードがちがいます。あと4回" in page
+        assert "WRONG1" not in page
+        status, page = await b.post("/card", {"password": "ab"})  # not a password: no try used
+        assert status == 400 and "英数字6〜16文字" in page and "あと4回" in page
+        for left in (3, 2, 1):
+            status, page = await b.post("/card?lang=en", {"password": "WRONG1"})
+            assert f"{left} tries are left" in page
+        status, page = await b.post("/card?lang=ja", {"password": "WRONG1"})
+        assert status == 403 and "ロックされています" in page
+        status, page = await b.get("/card")  # blocked: no password form at all
+        assert status == 403 and 'type="password"' not in page
+        status, page = await b.post("/card", {"password": PASSWORD})
+        assert status == 403 and PASSWORD not in page
+        assert board.size() == size
+
+    with_board(tmp_path, ca, switching, body)
+
+
+def test_wrong_code_then_cast_receipt_and_check(tmp_path: Path, ca: TestCa) -> None:
+    issued = issue_card(ca, "web-unit-cast")
+
+    async def body(b: Browser, board: RunningBoard) -> None:
+        size = board.size()
+        await to_review(b, board, code="AAAA-AAAA-AAAA-AAAA")
+        status, page = await b.post("/card", {"password": PASSWORD.lower()})
+        assert status == 200 and "この内容で投票する" in page and "石田 花子" in page
+        status, page = await b.post("/cast", {})
+        assert status == 403 and "投票コードがこの選挙のものではありません" in page
+        assert "投票コードを入力してください" in page and board.size() == size
+        # the right code: back to the review (the choices were kept), sign again, cast
+        status, page = await b.post("/code", {"code": board.codes[0]})
+        assert "投票内容の確認" in page
+        status, page = await b.get("/cast")
+        assert "マイナンバーカードで本人確認" in page  # the old signature was dropped
+        await b.post("/card", {"password": PASSWORD})
+        status, page = await b.post("/cast", {})
+        assert status == 200 and "投票しました" in page and "最初の票" in page
+        assert board.size() == size + 1
+        receipts = list((tmp_path / "receipts").glob("*.json"))
+        assert len(receipts) == 1 and board.codes[0] not in receipts[0].read_text()
+        status, page = await b.post("/cast", {})  # a second click casts nothing more
+        assert board.size() == size + 1
+        status, page = await b.get(f"/check?name={receipts[0].name}")
+        assert status == 200 and "あなたの票は掲示板の記録に含まれています" in page
+        status, page = await b.get("/check?name=../board.sqlite")
+        assert status == 404
+        async with b.client.get(f"/receipts/{receipts[0].name}") as resp:
+            assert resp.status == 200 and (await resp.read()) == receipts[0].read_bytes()
+
+    with_board(tmp_path, ca, card_opener(issued), body)
