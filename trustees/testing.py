@@ -1,6 +1,12 @@
-"""An in-memory ceremony for tests and simulations (no I/O, seeded randomness).
+"""Driving a key ceremony in tests and simulations (no I/O, seeded randomness).
 
-`run_ceremony` plays a bulletin board: every message is posted as canonical JSON, decoded
+`CeremonyDriver` is the one loop that moves DKG trustees along, the way a board does: the
+caller posts what the driver returns, hands back each posted message in board order, and
+calls the deadline of a round when the board has fallen quiet. It does no I/O, so the same
+driver serves the in-memory ceremony here and the ceremonies run through a real board over
+HTTP in the integration tests.
+
+`run_ceremony` plays the board in memory: every message is posted as canonical JSON, decoded
 back, and delivered in board order to every present trustee. A message that the public
 record refuses is not posted (as the real board refuses it) but is still shown to the
 trustees, so tests can check that they refuse it too. `intercept` lets a test replace, drop
@@ -21,9 +27,11 @@ from trustees.dkg import DkgOutcome, DkgTrustee, Phase, PublicRecord
 from trustees.errors import PeerProtocolError
 from trustees.messages import DkgMessage, decode_message
 
-__all__ = ["CeremonyRun", "make_config", "run_ceremony"]
+__all__ = ["CeremonyDriver", "CeremonyRun", "make_config", "run_ceremony"]
 
 Intercept = Callable[[DkgMessage], Iterable[DkgMessage]]
+#: A message to post, with the index of the trustee that sends it.
+Outgoing = list[tuple[int, DkgMessage]]
 
 
 def make_config(
@@ -38,6 +46,49 @@ def make_config(
 
 
 @dataclass
+class CeremonyDriver:
+    """The trustees of one ceremony, moved along by what the board shows them."""
+
+    trustees: dict[int, DkgTrustee]
+    #: (trustee index, message, error) for every message a trustee refused
+    refusals: list[tuple[int, DkgMessage, PeerProtocolError]] = field(default_factory=list)
+
+    def start(self) -> Outgoing:
+        """The opening messages of every trustee that has not started yet."""
+        return [
+            (i, m) for i, t in self.trustees.items() if t.phase is Phase.IDLE for m in t.start()
+        ]
+
+    def deliver(self, message: DkgMessage) -> Outgoing:
+        """Show a posted message to every trustee still at work, in index order."""
+        out: Outgoing = []
+        for i, t in self.trustees.items():
+            if t.phase is Phase.DONE:
+                continue
+            try:
+                out += [(i, m) for m in t.receive(message)]
+            except PeerProtocolError as exc:
+                self.refusals.append((i, message, exc))
+        return out
+
+    def deadline(self, index: int) -> Outgoing:
+        """Trustee `index`'s round time is up (nothing if it is done)."""
+        t = self.trustees[index]
+        return [] if t.phase is Phase.DONE else [(index, m) for m in t.deadline()]
+
+    @property
+    def done(self) -> bool:
+        return all(t.phase is Phase.DONE for t in self.trustees.values())
+
+    def outcome(self) -> DkgOutcome:
+        """The outcome every trustee reached; raises if they disagree or are not done."""
+        outcomes = [t.outcome for t in self.trustees.values()]
+        if any(o != outcomes[0] for o in outcomes):
+            raise AssertionError("trustees disagree")
+        return outcomes[0]
+
+
+@dataclass
 class CeremonyRun:
     config: CeremonyConfig
     trustees: dict[int, DkgTrustee]
@@ -46,10 +97,7 @@ class CeremonyRun:
     refusals: list[tuple[int, DkgMessage, PeerProtocolError]] = field(default_factory=list)
 
     def outcome(self) -> DkgOutcome:
-        outcomes = {i: t.outcome for i, t in self.trustees.items()}
-        first = next(iter(outcomes.values()))
-        assert all(o == first for o in outcomes.values()), "trustees disagree"
-        return first
+        return CeremonyDriver(self.trustees).outcome()
 
 
 def run_ceremony(
@@ -70,11 +118,12 @@ def run_ceremony(
             if i not in absent
         }
     run = CeremonyRun(config, trustees)
+    driver = CeremonyDriver(trustees, run.refusals)
     board = PublicRecord(config)
     queue: deque[DkgMessage] = deque()
 
-    def send(messages: Iterable[DkgMessage]) -> None:
-        for m in messages:
+    def send(messages: Outgoing) -> None:
+        for _, m in messages:
             queue.extend(intercept(m) if intercept else [m])
 
     def drain() -> None:
@@ -85,23 +134,14 @@ def run_ceremony(
                 run.posted.append(msg)
             except PeerProtocolError as exc:
                 run.refusals.append((0, msg, exc))
-            for i, t in trustees.items():
-                if t.phase is Phase.DONE:
-                    continue
-                try:
-                    send(t.receive(msg))
-                except PeerProtocolError as exc:
-                    run.refusals.append((i, msg, exc))
+            send(driver.deliver(msg))
 
-    for t in trustees.values():
-        if t.phase is Phase.IDLE:
-            send(t.start())
+    send(driver.start())
     drain()
     for _ in range(4):
-        if all(t.phase is Phase.DONE for t in trustees.values()):
+        if driver.done:
             break
-        for t in trustees.values():
-            if t.phase is not Phase.DONE:
-                send(t.deadline())
-                drain()
+        for i in trustees:
+            send(driver.deadline(i))
+            drain()
     return run

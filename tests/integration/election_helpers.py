@@ -3,7 +3,8 @@
 Manifest → key ceremony (DKG messages posted and read back) → joint key → ballots (with
 registrar attestations; re-votes; refused copies, forgeries and wrong phases) → close →
 mix input → mix servers → decryption shares (t of n) → result (counted with
-`election.counting`) → tallied. Used by `test_election_on_board.py` and the verifier tests.
+`election.counting`) → tallied. Used by `test_election_on_board.py` and the verifier tests;
+`key_ceremony_on_board` also by the tests that only need voting open.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from mixnet.shuffle.shuffle import ShuffleWitness, shuffle
 from mixnet.transcript import Transcript
 from trustees.config import generate_trustee_keys
 from trustees.decryption import DecryptionShare, combine_shares, make_share
-from trustees.dkg import DkgTrustee
+from trustees.dkg import DkgOutcome, DkgTrustee
 from trustees.messages import decode_message
+from trustees.testing import CeremonyDriver
 
 E = "test-city-2026"
 GROUP = "test-schnorr-512-128"
@@ -121,6 +123,39 @@ async def refused(client: BoardClient, envelope: Any) -> str:
     return info.value.code
 
 
+async def key_ceremony_on_board(
+    client: BoardClient, el: Election, machines: list[DkgTrustee], rounds: int = 20
+) -> DkgOutcome:
+    """Run the key ceremony through the board: each trustee's messages are signed and posted,
+    read back and shown to every trustee in board order (`trustees.testing.CeremonyDriver`);
+    when a round brings nothing new, the round's deadline. Returns the joint outcome."""
+    driver = CeremonyDriver({m.index: m for m in machines})
+    group = get_group(el.manifest.group["name"])
+    seen = 0
+
+    async def post(outgoing: list[tuple[int, Any]]) -> None:
+        for index, m in outgoing:
+            key = el.trustee_keys[index - 1].ed25519_key()
+            await client.post(
+                sign_envelope(key, el.id, "dkg", f"trustee-{index}", m.to_json_value())
+            )
+
+    await post(driver.start())
+    for _round in range(rounds):
+        if driver.done:
+            break
+        entries = [decode_envelope(x) for x in await client.entries(el.id, seen)]
+        seen += len(entries)
+        posted = [decode_message(dict(e.body), group) for e in entries if e.type == "dkg"]
+        if not posted:
+            for index in driver.trustees:
+                await post(driver.deadline(index))
+        for msg in posted:
+            await post(driver.deliver(msg))
+    assert driver.done, "the key ceremony did not finish"
+    return driver.outcome()
+
+
 async def run_election(client: BoardClient, board: Board, el: Election,
                        voters: int = 12) -> ElectionRun:
     """Post a whole election (and check the board's refusals on the way)."""
@@ -149,33 +184,7 @@ async def run_election(client: BoardClient, board: Board, el: Election,
     config = ceremony_config(el.manifest)
     machines = [DkgTrustee(config, i + 1, k, rng) for i, k in enumerate(el.trustee_keys)]
     run.machines = machines
-    seen = 0
-
-    async def post_dkg(index: int, messages: list[Any]) -> None:
-        key = el.trustee_keys[index - 1].ed25519_key()
-        for m in messages:
-            await client.post(sign_envelope(key, E, "dkg", f"trustee-{index}",
-                                            m.to_json_value()))
-
-    for m in machines:
-        await post_dkg(m.index, m.start())
-    for _round in range(6):
-        entries = await client.entries(E, seen)
-        seen += len(entries)
-        dkg = [decode_envelope(x) for x in entries]
-        dkg = [x for x in dkg if x.type == "dkg"]
-        if not dkg:
-            for m in machines:
-                await post_dkg(m.index, m.deadline())
-            continue
-        for env in dkg:
-            msg = decode_message(dict(env.body), group)
-            for m in machines:
-                await post_dkg(m.index, m.receive(msg))
-        if all(m.phase.value == "done" for m in machines):
-            break
-    outcome = machines[0].outcome
-    assert all(m.outcome.pk == outcome.pk for m in machines)
+    outcome = await key_ceremony_on_board(client, el, machines)
     # a wrong joint key is refused, the right one accepted
     wrong = joint_key_body(outcome) | {"pk": group.generator().to_hex()}
     assert await refused(client, el.admin_entry("joint_key", wrong)) == "bad_body"

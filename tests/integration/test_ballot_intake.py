@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.board import Board
 from bulletin_board.client import BoardClient
-from bulletin_board.entry import decode_envelope, sign_envelope
+from bulletin_board.entry import decode_envelope
 from bulletin_board.receipt import Receipt, verify_receipt
 from bulletin_board.server import BoardServer
 from bulletin_board.storage import SqliteStorage
@@ -40,7 +40,7 @@ from jpki.voting_codes import generate_voting_codes
 from mixnet import elgamal
 from mixnet.encoding import canonical_json
 from mixnet.rng import DeterministicRandom
-from tests.integration.election_helpers import Election
+from tests.integration.election_helpers import Election, key_ceremony_on_board
 from trustees.dkg import DkgTrustee
 
 PASSWORD = "TOHYO2026"
@@ -53,21 +53,7 @@ async def open_voting(client: BoardClient, el: Election, rng: DeterministicRando
     await client.post(el.admin_entry("phase", {"phase": "key_ceremony"}))
     config = ceremony_config(el.manifest)
     machines = [DkgTrustee(config, i + 1, k, rng) for i, k in enumerate(el.trustee_keys)]
-    pending = [(m, msg) for m in machines for msg in m.start()]
-    for _ in range(20):
-        if all(m.phase.value == "done" for m in machines):
-            break
-        if not pending:
-            pending = [(m, msg) for m in machines if m.phase.value != "done"
-                       for msg in m.deadline()]
-        posted = []
-        for m, msg in pending:
-            key = el.trustee_keys[m.index - 1].ed25519_key()
-            await client.post(sign_envelope(key, el.id, "dkg", f"trustee-{m.index}",
-                                            msg.to_json_value()))
-            posted.append(msg)
-        pending = [(m, out) for msg in posted for m in machines for out in m.receive(msg)]
-    outcome = machines[0].outcome
+    outcome = await key_ceremony_on_board(client, el, machines)
     await client.post(el.admin_entry("joint_key", joint_key_body(outcome)))
     await client.post(el.admin_entry("phase", {"phase": "voting"}))
     return outcome.pk
