@@ -1,10 +1,19 @@
 """The board service without HTTP: storage + Merkle logs + policy + signing key.
 
 `Board.post(election, data)` runs the whole acceptance path of docs/board.md §6: decode
-(canonical only) → election lock → duplicate check → policy check → sign the new tree head →
-one storage transaction (entry + tree head) → policy hook → signed receipt. Any refusal raises
-`Refusal` before anything is written. Reads serve entries, tree heads and proofs from memory
-and storage.
+(canonical only) → election lock → size cap of the entry type → duplicate check → policy check
+→ policy hook → sign the new tree head → group commit → signed receipt. The group commit is one
+storage transaction for every entry accepted while the previous one was being written (each
+entry with its own tree head), so under load one disk flush serves many entries; a receipt is
+signed only once its entry is committed, and a failed commit undoes its entries and those
+accepted after them. Any refusal raises `Refusal` before anything is written. Reads serve
+entries, tree heads and proofs from memory and storage, committed entries only.
+
+Size caps (docs/board.md §7): an entry of a type in `Limits.record_types` may be as large as
+`max_record_body_bytes`, any other as large as `max_body_bytes`. A policy with a method
+`body_cap(state, entry_type) -> int | None` may derive the cap of a type from the election
+instead (the election policy does for ballots and the record entries whose size grows with
+the number of ballots); `max_record_body_bytes` bounds every cap.
 """
 
 from __future__ import annotations
@@ -33,21 +42,39 @@ from bulletin_board.storage import Storage
 from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError, VerificationError
 
-__all__ = ["Board", "Limits", "system_clock_ms"]
+__all__ = ["RECORD_TYPES", "Board", "Limits", "system_clock_ms"]
 
 
 def system_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+#: entry types whose size grows with the number of ballots (a mix input lists them all)
+RECORD_TYPES = frozenset({"mix_input", "shuffle", "decryption_share", "result"})
+
+
 @dataclass(frozen=True)
 class Limits:
-    max_body_bytes: int = 256 * 1024
+    max_body_bytes: int = 64 * 1024  # any entry whose cap the policy does not derive
+    max_record_body_bytes: int = 64 * 1024 * 1024  # record entries; the ceiling of every cap
+    record_types: frozenset[str] = RECORD_TYPES
     max_page: int = 500
     max_connections: int = 512
     max_cosignatures: int = 64
     max_elections_listed: int = 1000
     max_pending_posts: int = 1024  # posts waiting for an election's lock; beyond: 429 busy
+
+
+@dataclass
+class _Batch:
+    """Entries accepted in memory from index `first` on, waiting for their one commit."""
+
+    first: int
+    rows: list[tuple[bytes, bytes, bytes]] = field(default_factory=list)  # entry, leaf, head
+    last: SignedTreeHead | None = None
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 @dataclass
@@ -58,6 +85,8 @@ class _Election:
     head: SignedTreeHead | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     stale: bool = False
+    batch: _Batch | None = None  # accepted, not yet committed
+    writer: asyncio.Task[None] | None = None
 
 
 class Board:
@@ -128,8 +157,9 @@ class Board:
     async def post(self, election: str, data: bytes) -> Receipt:
         if ELECTION_RE.fullmatch(election) is None:
             raise Refusal("unknown_election", "not a valid election id")
-        if len(data) > self.limits.max_body_bytes:
-            raise Refusal("too_large", f"entries are at most {self.limits.max_body_bytes} bytes")
+        if len(data) > self.limits.max_record_body_bytes:
+            cap = self.limits.max_record_body_bytes
+            raise Refusal("too_large", f"entries are at most {cap} bytes")
         try:
             envelope = decode_envelope(data)
         except NonCanonicalError as exc:
@@ -144,9 +174,27 @@ class Board:
                 e = self._elections.get(election)
                 if e is None:
                     fresh = _Election(MerkleLog(), self.policy.initial_state(election))
+                    self._check_size(fresh.state, envelope, len(data))
                     self.policy.check(fresh.state, envelope)  # refuses unless it opens one
                     e = self._elections.setdefault(election, fresh)
         return await self._append(election, e, envelope, data)
+
+    def body_cap(self, state: Any, entry_type: str) -> int:
+        """The largest entry of `entry_type` the election with policy state `state` accepts."""
+        limits = self.limits
+        derive = getattr(self.policy, "body_cap", None)
+        derived = derive(state, entry_type) if derive is not None else None
+        if derived is None:
+            return (limits.max_record_body_bytes if entry_type in limits.record_types
+                    else limits.max_body_bytes)
+        return min(int(derived), limits.max_record_body_bytes)
+
+    def _check_size(self, state: Any, envelope: Envelope, size: int) -> None:
+        cap = self.body_cap(state, envelope.type)
+        if size > cap:
+            raise Refusal(
+                "too_large", f"a {envelope.type} entry is at most {cap} bytes here ({size} sent)"
+            )
 
     async def _append(
         self, election: str, e: _Election, envelope: Envelope, data: bytes
@@ -162,28 +210,64 @@ class Board:
                     (fresh.head),
                 )
                 e.stale = False
+            self._check_size(e.state, envelope, len(data))
             if leaf in e.index_of:
                 raise Refusal("duplicate_entry", f"already at index {e.index_of[leaf]}")
             self.policy.check(e.state, envelope)
             index = e.log.append(leaf)
-            try:
-                sth = sign_tree_head(self.key, election, index + 1, e.log.root(), self.clock())
-                await self.storage.append(
-                    election,
-                    index,
-                    data,
-                    leaf,
-                    canonical_json(sth.to_json(with_cosignatures=False)),
-                )
-            except BaseException:
-                e.log.truncate(index)
-                e.stale = True
-                raise
+            sth = sign_tree_head(self.key, election, index + 1, e.log.root(), self.clock())
             e.index_of[leaf] = index
-            e.head = sth
             self.policy.on_accept(e.state, envelope, index)
-            path = e.log.inclusion_proof(index, index + 1)
+            done = self._queue(election, e, index, data, leaf, sth)
+        await asyncio.shield(done)  # a cancelled request leaves the batch alone
+        path = e.log.inclusion_proof(index, index + 1)
         return sign_receipt(self.key, election, index, leaf, sth, path)
+
+    def _queue(
+        self, election: str, e: _Election, index: int, data: bytes, leaf: bytes,
+        sth: SignedTreeHead,
+    ) -> asyncio.Future[None]:
+        """Add an accepted entry to the election's next commit; start its writer if idle."""
+        if e.batch is None:
+            e.batch = _Batch(index)
+        e.batch.rows.append((data, leaf, canonical_json(sth.to_json(with_cosignatures=False))))
+        e.batch.last = sth
+        if e.writer is None or e.writer.done():
+            e.writer = asyncio.create_task(self._write(election, e))
+        return e.batch.done
+
+    async def _write(self, election: str, e: _Election) -> None:
+        """Group commit: the entries waiting (each with its tree head) are one storage
+        transaction; the entries accepted meanwhile form the next."""
+        while e.batch is not None:
+            batch, e.batch = e.batch, None
+            try:
+                if len(batch.rows) == 1:
+                    await self.storage.append(election, batch.first, *batch.rows[0])
+                else:
+                    await self.storage.append_batch(election, batch.first, batch.rows)
+            except BaseException as exc:
+                self._fail(e, batch, exc)
+                if not isinstance(exc, Exception):
+                    raise
+                return
+            e.head = batch.last
+            batch.done.set_result(None)
+
+    @staticmethod
+    def _fail(e: _Election, batch: _Batch, exc: BaseException) -> None:
+        """A commit failed (its outcome unknown): undo it and every entry accepted after it,
+        and trust only the database from now on."""
+        e.log.truncate(batch.first)
+        e.stale = True
+        for failed in (batch, e.batch):
+            if failed is None or failed.done.done():
+                continue
+            if isinstance(exc, Exception):
+                failed.done.set_exception(exc)
+            else:
+                failed.done.cancel()
+        e.batch = None
 
     async def cosign(self, election: str, tree_size: int, data: bytes) -> SignedTreeHead:
         self._known(election)

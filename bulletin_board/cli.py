@@ -31,7 +31,18 @@ def load_key(path: str | Path, *, create: bool = True) -> Ed25519PrivateKey:
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-body", type=int, default=256 * 1024, help="largest entry (bytes)")
+    p.add_argument(
+        "--max-body",
+        type=int,
+        default=64 * 1024,
+        help="largest entry whose cap the policy does not derive: admin and DKG entries (bytes)",
+    )
+    p.add_argument(
+        "--max-record-body",
+        type=int,
+        default=64 * 1024 * 1024,
+        help="largest mix input, shuffle, decryption share or result; the ceiling of every cap",
+    )
     p.add_argument("--max-page", type=int, default=500, help="largest page of entries")
     p.add_argument("--max-connections", type=int, default=512, help="open connections")
     p.add_argument("--max-pending-posts", type=int, default=1024, help="posts waiting (429)")
@@ -129,11 +140,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             "tohyo board: warning: serving without TLS on a non-loopback address", file=sys.stderr
         )
-    if min(args.max_body, args.max_page, args.max_connections, args.max_pending_posts) < 1:
+    caps = (args.max_body, args.max_record_body, args.max_page, args.max_connections)
+    if min(*caps, args.max_pending_posts) < 1:
         raise CliError("the --max-… limits must be positive")
     key = load_key(args.key)
     limits = Limits(
         max_body_bytes=args.max_body,
+        max_record_body_bytes=max(args.max_body, args.max_record_body),
         max_page=args.max_page,
         max_connections=args.max_connections,
         max_pending_posts=args.max_pending_posts,

@@ -66,6 +66,19 @@ def _param(
     return out
 
 
+def _caps_text(limits: Limits) -> str:
+    record = ", ".join(sorted(limits.record_types))
+    return (
+        "Each entry type has a size cap; a larger entry is refused with 413 too_large, the "
+        "detail naming the cap. Entries of the types "
+        f"{record} are at most {limits.max_record_body_bytes} bytes, any other at most "
+        f"{limits.max_body_bytes} bytes. The election policy derives tighter caps from the "
+        "manifest: a ballot's from the width of its row (a few KiB), the record entries' from "
+        "the number of rows to mix times the size of a row; none exceeds "
+        f"{limits.max_record_body_bytes} bytes. GET /v1/board lists the limits."
+    )
+
+
 def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]:
     election = _param("election", "path", ELECTION, text="election id", example="e1")
     tree_size = _param("tree_size", "path", UINT, text="number of entries in the tree", example=3)
@@ -186,6 +199,7 @@ def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]
         "/v1/elections/{election}/entries": {
             "post": {
                 "summary": "append a signed entry; returns the board's signed receipt",
+                "description": _caps_text(limits),
                 "operationId": "postEntry",
                 "parameters": [election],
                 "requestBody": {

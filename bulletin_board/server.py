@@ -2,7 +2,8 @@
 
 Every refusal is a 4xx with a JSON body {"error": code, "detail": text}, code from
 `policy.REFUSAL_CODES`; nothing is written on a refusal. Request bodies, page sizes, listed
-items and open connections are capped (`board.Limits`).
+items and open connections are capped (`board.Limits`): a posted entry is read up to the
+largest cap (`max_record_body_bytes`), then held to the cap of its type (`Board.body_cap`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bulletin_board.openapi import openapi_document
 from bulletin_board.policy import REFUSAL_CODES, Refusal
 from mixnet.encoding import MAX_JSON_INT, canonical_json, parse_canonical_json
 
-__all__ = ["BALLOTS_KEY", "BoardServer", "make_app"]
+__all__ = ["BALLOTS_KEY", "BoardServer", "make_app", "read_capped_body"]
 
 log = logging.getLogger("tohyo.board")
 BOARD_KEY: web.AppKey[Board] = web.AppKey("board", Board)
@@ -92,7 +93,8 @@ def _path_int(request: web.Request, name: str) -> int:
     return int(text)
 
 
-async def _read_body(request: web.Request, cap: int) -> bytes:
+async def read_capped_body(request: web.Request, cap: int) -> bytes:
+    """The request body, refused `too_large` as soon as it exceeds `cap` bytes."""
     if request.content_length is not None and request.content_length > cap:
         raise Refusal("too_large", f"bodies are at most {cap} bytes")
     data = bytearray()
@@ -131,6 +133,8 @@ class _Handlers:
                 "public_key": self.board.public_key_hex,
                 "limits": {
                     "max_body_bytes": self.limits.max_body_bytes,
+                    "max_record_body_bytes": self.limits.max_record_body_bytes,
+                    "record_types": sorted(self.limits.record_types),
                     "max_page": self.limits.max_page,
                     "max_connections": self.limits.max_connections,
                     "max_pending_posts": self.limits.max_pending_posts,
@@ -150,7 +154,7 @@ class _Handlers:
 
     async def post_entry(self, request: web.Request) -> web.Response:
         _require_json(request)
-        data = await _read_body(request, self.limits.max_body_bytes)
+        data = await read_capped_body(request, self.limits.max_record_body_bytes)
         if self.pending >= self.limits.max_pending_posts:
             raise Refusal("busy", f"more than {self.limits.max_pending_posts} posts pending")
         self.pending += 1
@@ -213,7 +217,7 @@ class _Handlers:
         election = request.match_info["election"]
         size = _path_int(request, "tree_size")
         self.board.size(election)
-        data = await _read_body(request, 4096)
+        data = await read_capped_body(request, 4096)
         sth = await self.board.cosign(election, size, data)
         return _json(sth.to_json(), status=201)
 
@@ -241,7 +245,8 @@ class _Handlers:
 
 
 def make_app(board: Board) -> web.Application:
-    app = web.Application(middlewares=[_errors], client_max_size=board.limits.max_body_bytes + 1024)
+    largest = max(board.limits.max_body_bytes, board.limits.max_record_body_bytes)
+    app = web.Application(middlewares=[_errors], client_max_size=largest + 1024)
     app[BOARD_KEY] = board
     h = _Handlers(board)
     e = "/v1/elections/{election}"

@@ -39,6 +39,7 @@ from bulletin_board.board import Board
 from bulletin_board.entry import sign_envelope
 from bulletin_board.log import public_key_hex
 from bulletin_board.policy import Refusal
+from bulletin_board.server import read_capped_body
 from election.manifest import Manifest
 from election.policy import ElectionRecordState, ballot_key_of, check_ballot_only
 from jpki.certs import TrustAnchors
@@ -175,9 +176,7 @@ class BallotIntake:
 
     async def handle(self, request: web.Request) -> web.Response:
         election = request.match_info["election"]
-        data = await request.read()
-        if len(data) > MAX_REQUEST_BYTES:
-            raise Refusal("too_large", f"a ballot request is at most {MAX_REQUEST_BYTES} bytes")
+        data = await read_capped_body(request, MAX_REQUEST_BYTES)
         try:
             req = json.loads(data)
         except ValueError as exc:

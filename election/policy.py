@@ -17,6 +17,10 @@ manifest, the key ceremony's outcome and what is already on the board:
   is excluded when shares are combined, and named);
 - decrypting / result / admin: only after t shares;
 - any phase / phase / admin: the next phase in order, with its precondition.
+
+`body_cap` sizes each entry type for the board (docs/board.md §7): a ballot by the width of
+the manifest's row, the record entries (mix input, shuffles, decryption shares, result) by the
+number of rows to mix times that; other types get the board's default cap.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
     "ElectionPolicy",
     "ElectionRecordState",
     "ballot_key_of",
+    "body_cap_of",
     "ceremony_config",
     "check_ballot",
     "check_ballot_only",
@@ -103,6 +108,34 @@ class ElectionRecordState:
         return self.shuffle_sizes[-1] if self.shuffle_sizes else len(self.mix_input)
 
 
+#: entry types whose size grows with the number of rows to mix
+RECORD_TYPES = frozenset({"mix_input", "shuffle", "decryption_share", "result"})
+BALLOT_BASE_BYTES = 16 * 1024  # attestation, ballot key, signatures, JSON
+RECORD_BASE_BYTES = 64 * 1024  # the parts of a shuffle proof that do not grow with the rows
+# bytes an entry may take per ciphertext, in ciphertexts: a ballot needs < 2 (the ciphertext
+# and its proof of knowledge); a shuffle < 4 (output, commitments, responses), the others less
+BALLOT_CIPHERTEXTS = 4
+RECORD_CIPHERTEXTS = 8
+
+
+def ciphertext_json_bytes(group: Group) -> int:
+    """The size of one ciphertext [a, b] as canonical JSON (hex elements), with a comma."""
+    return 2 * (len(group.generator().to_hex()) + 3) + 3
+
+
+def body_cap_of(state: ElectionRecordState, entry_type: str) -> int | None:
+    """The largest entry of this type the election can need now; None: not derived."""
+    if state.manifest is None or state.group is None:
+        return None
+    row = state.manifest.width * ciphertext_json_bytes(state.group)
+    if entry_type == "ballot":
+        return BALLOT_BASE_BYTES + BALLOT_CIPHERTEXTS * row
+    if entry_type in RECORD_TYPES:
+        rows = len(state.mix_input) if state.mix_input is not None else len(state.last_ballot)
+        return RECORD_BASE_BYTES + RECORD_CIPHERTEXTS * row * rows
+    return None
+
+
 def mix_input_of(state: ElectionRecordState) -> tuple[list[int], list[Any]]:
     """The last valid ballot per pseudonym, in board order: (entry indices, rows as JSON)."""
     indices = sorted(state.last_ballot.values())
@@ -145,6 +178,9 @@ class ElectionPolicy:
             "superseded": state.superseded,
             "voters": len(state.last_ballot),
         }
+
+    def body_cap(self, state: ElectionRecordState, entry_type: str) -> int | None:
+        return body_cap_of(state, entry_type)
 
     # ---------------------------------------------------------------- check
     def check(self, state: ElectionRecordState, envelope: Envelope) -> None:
