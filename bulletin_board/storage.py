@@ -6,8 +6,8 @@ flushed with the server's default synchronous_commit=on). `open_storage(url)` pi
 
 Storage knows nothing of signatures or policies: it keeps, per election, the entry bytes with
 their leaf hashes at consecutive indices, signed tree heads by tree size, and co-signatures.
-`append` is atomic (the entry and its tree head commit together) and refuses any index other
-than the next one, so two writers can never fork a log.
+`append` and `append_batch` are atomic (entries and their tree heads commit together) and
+refuse any index other than the next one, so two writers can never fork a log.
 """
 
 from __future__ import annotations
@@ -51,6 +51,14 @@ class Storage(Protocol):
     ) -> None:
         """Store entry `index` (must be the current size) and, if given, the tree head of
         size index + 1, in one transaction; durable when this returns."""
+        ...
+
+    async def append_batch(
+        self, election: str, index: int, rows: Sequence[tuple[bytes, bytes, bytes | None]]
+    ) -> None:
+        """Store rows (entry, leaf hash, tree head of the size it makes or None) at index,
+        index + 1, … (index must be the current size) in one transaction; durable when this
+        returns."""
         ...
 
     async def entries(self, election: str, start: int, end: int) -> list[bytes]: ...
@@ -152,7 +160,10 @@ class SqliteStorage:
         return int(rows[0][0])
 
     def _append(
-        self, election: str, index: int, entry: bytes, leaf: bytes, head: bytes | None
+        self,
+        election: str,
+        index: int,
+        rows: Sequence[tuple[bytes, bytes, bytes | None]],
     ) -> None:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
@@ -160,16 +171,15 @@ class SqliteStorage:
             (n,) = db.execute(_NEXT_INDEX, (election,)).fetchone()
             if n != index:
                 raise StorageConflictError(f"{election}: next index is {n}, not {index}")
-            db.execute(
+            db.executemany(
                 "INSERT INTO board_entries (election, idx, leaf_hash, data) VALUES (?, ?, ?, ?)",
-                (election, index, leaf, entry),
+                [(election, index + k, leaf, e) for k, (e, leaf, _) in enumerate(rows)],
             )
-            if head is not None:
-                db.execute(
-                    "INSERT OR IGNORE INTO board_tree_heads (election, tree_size, data) "
-                    "VALUES (?, ?, ?)",
-                    (election, index + 1, head),
-                )
+            db.executemany(
+                "INSERT OR IGNORE INTO board_tree_heads (election, tree_size, data) "
+                "VALUES (?, ?, ?)",
+                [(election, index + k + 1, h) for k, (_, _, h) in enumerate(rows) if h],
+            )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -183,7 +193,12 @@ class SqliteStorage:
         leaf_hash: bytes,
         tree_head: bytes | None = None,
     ) -> None:
-        await self._run(self._append, election, index, entry, leaf_hash, tree_head)
+        await self._run(self._append, election, index, [(entry, leaf_hash, tree_head)])
+
+    async def append_batch(
+        self, election: str, index: int, rows: Sequence[tuple[bytes, bytes, bytes | None]]
+    ) -> None:
+        await self._run(self._append, election, index, rows)
 
     async def entries(self, election: str, start: int, end: int) -> list[bytes]:
         rows = await self._run(
@@ -313,6 +328,11 @@ class PostgresStorage:
         leaf_hash: bytes,
         tree_head: bytes | None = None,
     ) -> None:
+        await self.append_batch(election, index, [(entry, leaf_hash, tree_head)])
+
+    async def append_batch(
+        self, election: str, index: int, rows: Sequence[tuple[bytes, bytes, bytes | None]]
+    ) -> None:
         import asyncpg
 
         async with self.pool.acquire() as conn, conn.transaction():
@@ -320,23 +340,19 @@ class PostgresStorage:
             if n != index:
                 raise StorageConflictError(f"{election}: next index is {n}, not {index}")
             try:
-                await conn.execute(
+                await conn.executemany(
                     "INSERT INTO board_entries (election, idx, leaf_hash, data) "
                     "VALUES ($1, $2, $3, $4)",
-                    election,
-                    index,
-                    leaf_hash,
-                    entry,
+                    [(election, index + k, leaf, e) for k, (e, leaf, _) in enumerate(rows)],
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise StorageConflictError(f"{election}: index {index} is taken") from exc
-            if tree_head is not None:
-                await conn.execute(
+            heads = [(election, index + k + 1, h) for k, (_, _, h) in enumerate(rows) if h]
+            if heads:
+                await conn.executemany(
                     "INSERT INTO board_tree_heads (election, tree_size, data) "
                     "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    election,
-                    index + 1,
-                    tree_head,
+                    heads,
                 )
 
     async def entries(self, election: str, start: int, end: int) -> list[bytes]:
