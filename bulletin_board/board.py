@@ -9,7 +9,7 @@ signed only once its entry is committed, and a failed commit undoes its entries 
 accepted after them. Any refusal raises `Refusal` before anything is written. Reads serve
 entries, tree heads and proofs from memory and storage, committed entries only.
 
-Size caps (docs/board.md §7): an entry of a type in `Limits.record_types` may be as large as
+Size caps (docs/board.md §8.1): an entry of a type in `Limits.record_types` may be as large as
 `max_record_body_bytes`, any other as large as `max_body_bytes`. A policy with a method
 `body_cap(state, entry_type) -> int | None` may derive the cap of a type from the election
 instead (the election policy does for ballots and the record entries whose size grows with

@@ -18,7 +18,7 @@ manifest, the key ceremony's outcome and what is already on the board:
 - decrypting / result / admin: only after t shares;
 - any phase / phase / admin: the next phase in order, with its precondition.
 
-`body_cap` sizes each entry type for the board (docs/board.md §7): a ballot by the width of
+`body_cap` sizes each entry type for the board (docs/board.md §8.1): a ballot by the width of
 the manifest's row, the record entries (mix input, shuffles, decryption shares, result) by the
 number of rows to mix times that; other types get the board's default cap.
 """
