@@ -14,7 +14,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from web_support import (
+
+from jpki.testca import TestCa
+from jpki.transport import InProcessTransport, TransportError
+from jpki.virtual_card import IssuedCard
+from tests.web.web_support import (
     PASSWORD,
     RunningBoard,
     in_process_board,
@@ -22,10 +26,6 @@ from web_support import (
     unused_url,
     web_election,
 )
-
-from jpki.testca import TestCa
-from jpki.transport import InProcessTransport, TransportError
-from jpki.virtual_card import IssuedCard
 from voter_client.web import WebConfig, make_app
 from voter_client.web_card import CardOpener, NoReaderError
 
