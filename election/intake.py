@@ -8,14 +8,15 @@
 
 1. The ballot's stateless checks (membership, proof of knowledge bound to the election and the
    ballot key, the ballot key's signature) run in an executor, outside the append lock, on as
-   many cores as the executor has.
+   many cores as the executor has; each worker decodes an election's manifest and key once.
 2. The registrar checks the card's signature, certificate and eligibility and reserves the
    voting code (`Registrar.begin`); a refusal is a 4xx `{"error": "registrar_refused",
    "reason": code, "detail": plain words}` and nothing is written anywhere.
 3. The board appends the ballot entry, signed by the registrar key, under the append lock,
    where only the stateful checks run (phase, copied ciphertexts).
-4. Only then the registrar keeps the JPKI evidence and binds the code (`commit`); if the board
-   refused, the reservation is released (`abort`).
+4. Only then the registrar keeps the JPKI evidence and binds the code (`commit`, on a thread:
+   its disk flush does not hold up the event loop); if the board refused, the reservation is
+   released (`abort`).
 
 The answer is the board's signed receipt plus whether this ballot replaced an earlier one of
 the same voter.
@@ -54,8 +55,8 @@ from jpki.registrar import (
     VotingCodeConfig,
     VotingCodeMode,
 )
-from mixnet.encoding import canonical_json
-from mixnet.groups import group_from_description
+from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.groups import Element, Group, group_from_description
 
 __all__ = ["BallotIntake", "RegistrarSettings", "registrar_status"]
 
@@ -118,16 +119,31 @@ class RegistrarSettings:
         return Registrar(config, store)
 
 
-def _check_job(manifest_json: dict[str, Any], pk_hex: str, ballot_json: Any) -> Any:
+# (manifest bytes, pk hex) -> (group, manifest, fingerprint, pk): decoded once per worker
+_ELECTIONS: dict[tuple[bytes, str], tuple[Group, Manifest, bytes, Element]] = {}
+
+
+def _election(manifest_bytes: bytes, pk_hex: str) -> tuple[Group, Manifest, bytes, Element]:
+    key = (manifest_bytes, pk_hex)
+    found = _ELECTIONS.get(key)
+    if found is None:
+        manifest = Manifest.from_json(parse_canonical_json(manifest_bytes))
+        group = group_from_description(manifest.group)
+        found = (group, manifest, manifest.fingerprint(), group.element_from_hex(pk_hex))
+        if len(_ELECTIONS) >= 16:
+            _ELECTIONS.clear()
+        _ELECTIONS[key] = found
+    return found
+
+
+def _check_job(manifest_bytes: bytes, pk_hex: str, ballot_json: Any) -> Any:
     """Runs in a worker: the stateless ballot checks. Returns (ballot JSON, hash) or a refusal."""
-    manifest = Manifest.from_json(manifest_json)
-    group = group_from_description(manifest.group)
+    group, manifest, fingerprint, pk = _election(manifest_bytes, pk_hex)
     try:
-        ballot = check_ballot_only(group, manifest, manifest.fingerprint(),
-                                   group.element_from_hex(pk_hex), ballot_json)
+        ballot = check_ballot_only(group, manifest, fingerprint, pk, ballot_json)
     except Refusal as r:
         return ("refused", r.code, r.detail)
-    return ("ok", ballot.to_json(), ballot.hash(manifest.fingerprint()))
+    return ("ok", ballot.to_json(), ballot.hash(fingerprint))
 
 
 def _hex(value: Any, what: str, max_bytes: int) -> bytes:
@@ -155,6 +171,8 @@ class BallotIntake:
         self.executor = executor
         self.clock = clock
         self._registrars: dict[str, Registrar] = {}
+        # election -> (manifest, pk, what a check job is sent: manifest bytes, pk hex)
+        self._jobs: dict[str, tuple[Manifest, Element, bytes, str]] = {}
 
     def install(self, app: web.Application) -> None:
         from bulletin_board.server import BALLOTS_KEY
@@ -167,6 +185,13 @@ class BallotIntake:
         if registrar is None:
             registrar = self._registrars[election] = self.settings.registrar_for(manifest)
         return registrar
+
+    def _job_args(self, election: str, manifest: Manifest, pk: Element) -> tuple[bytes, str]:
+        cached = self._jobs.get(election)
+        if cached is None or cached[0] is not manifest or cached[1] is not pk:
+            cached = (manifest, pk, canonical_json(manifest.to_json()), pk.to_hex())
+            self._jobs[election] = cached
+        return cached[2], cached[3]
 
     def _state(self, election: str) -> ElectionRecordState:
         state = self.board.policy_state(election)
@@ -204,7 +229,7 @@ class BallotIntake:
         assert manifest is not None
         loop = asyncio.get_running_loop()
         outcome = await loop.run_in_executor(
-            self.executor, _check_job, manifest.to_json(), state.pk.to_hex(), ballot_json
+            self.executor, _check_job, *self._job_args(election, manifest, state.pk), ballot_json
         )
         if outcome[0] == "refused":
             raise Refusal(outcome[1], outcome[2])
@@ -227,7 +252,7 @@ class BallotIntake:
             state.prechecked.discard(key)
             registrar.abort(pending)
             raise
-        registrar.commit(pending)
+        await asyncio.to_thread(registrar.commit, pending)  # its fsync off the event loop
         return {"receipt": receipt.to_json(), "replaced_earlier_ballot": int(revote)}
 
 
