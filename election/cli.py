@@ -10,6 +10,8 @@
   key (derived from the board) and open voting.
 - `admin close ELECTION …`: close voting; post the mix input (the last ballot of every voter)
   and hand over to the mix servers.
+- `admin tally ELECTION …`: once every mix server has shuffled, open decryption; once t
+  trustees have posted their shares, combine them, post the result and the phase tallied.
 - `admin status ELECTION --board URL`: the phase and counts of an election.
 
 Every entry is signed with the admin key (an encrypted key file, passphrase in
@@ -220,6 +222,24 @@ async def _coordinator(client: BoardClient, args: argparse.Namespace,
     return co
 
 
+async def _await(co: Coordinator, condition: Callable[[Any], bool], refusal: str,
+                 progress: Callable[[Coordinator], str], wait: float) -> None:
+    """Return once `condition` holds (waiting up to `wait` s); otherwise refuse with
+    `refusal: progress`."""
+    from tohyo.cli import CliError
+
+    if wait > 0:
+        try:
+            await co.wait_until(condition, refusal, wait, interval=1.0)
+            return
+        except TimeoutError:
+            pass
+    elif condition(co.follower):
+        return
+    raise CliError(f"{refusal}: {progress(co)}; run the command again later, "
+                   "or with --wait SECONDS")
+
+
 def _ceremony_progress(co: Coordinator) -> str:
     dkg = co.state.dkg
     assert dkg is not None
@@ -234,15 +254,8 @@ async def _post_joint_key(co: Coordinator, wait: float) -> None:
     def complete(follower: Any) -> bool:
         return follower.state.dkg is not None and ceremony_complete(follower.state.dkg)
 
-    if wait > 0:
-        try:
-            await co.wait_until(complete, "the key ceremony", wait, interval=1.0)
-        except TimeoutError as exc:
-            raise CliError(f"voting cannot open yet: {exc} ({_ceremony_progress(co)})") from exc
-    elif not complete(co.follower):
-        raise CliError("voting cannot open yet: the key ceremony is not finished "
-                       f"({_ceremony_progress(co)}); run `tohyo admin open` again later, "
-                       "or with --wait SECONDS")
+    await _await(co, complete, "voting cannot open yet", lambda c: "the key ceremony is not "
+                 f"finished ({_ceremony_progress(c)})", wait)
     try:
         body = joint_key_entry(co.state)
     except CeremonyFailed as exc:
@@ -282,19 +295,63 @@ def _close(args: argparse.Namespace) -> int:
 
     async def action(client: BoardClient) -> int:
         co = await _coordinator(client, args, key)
-        if co.state.phase != "voting":
+        if co.state.phase not in ("voting", "closed"):
             raise CliError(f"voting is not open: {args.election} is in phase {co.state.phase}")
-        await co.phase("closed")
+        if co.state.phase == "voting":
+            await co.phase("closed")
         state = co.state
         print(f"{args.election}: voting is closed; {state.ballots} ballots from "
               f"{len(state.last_ballot)} voters ({state.superseded} superseded by a re-vote)")
         if not state.last_ballot:
             print("no ballots: nothing to mix")
             return 0
-        body = await co.mix_input()
+        body = {"rows": state.mix_input} if state.mix_input is not None else await co.mix_input()
         await co.phase("mixing")
         print(f"mix input posted: {len(body['rows'])} ballots, one per voter; "
               "the mix servers shuffle them now")
+        return 0
+
+    return _on_board(args.board, action)
+
+
+def _print_tally(tally: dict[str, Any]) -> None:
+    for contest, result in tally.items():
+        print(f"contest {contest}: {result['ballots']} ballots ({result['valid']} valid, "
+              f"{result['blank']} blank, {result['invalid']} invalid)")
+        for option, votes in result["counts"].items():
+            print(f"  {option:<16}{votes:>8}")
+        print(f"  winners: {', '.join(result['winners']) or '—'}")
+
+
+def _tally(args: argparse.Namespace) -> int:
+    from tohyo.cli import CliError
+
+    key = _admin_key(args.key)
+
+    async def action(client: BoardClient) -> int:
+        co = await _coordinator(client, args, key)
+        manifest = co.follower.manifest
+        mixers, t = len(manifest.mix_servers), manifest.threshold
+        if co.state.phase == "mixing":
+            await _await(co, lambda f: f.shuffles == mixers, "decryption cannot open yet",
+                         lambda c: f"{c.follower.shuffles} of {mixers} mix servers have "
+                         "posted their shuffle", args.wait)
+            await co.phase("decrypting")
+            print(f"{args.election}: every mix server has shuffled; the trustees decrypt now")
+            if args.wait <= 0 and len(co.state.shares) < t:
+                print("the result follows with `tohyo admin tally` again once "
+                      f"{t} trustees have posted their decryption shares")
+                return 0
+        if co.state.phase != "decrypting":
+            raise CliError(f"{args.election} is in phase {co.state.phase}: nothing to tally")
+        await _await(co, lambda f: len(f.state.shares) >= t, "the result cannot be computed yet",
+                     lambda c: f"{len(c.state.shares)} of the {t} decryption shares needed "
+                     "are posted", args.wait)
+        body = await co.result(0.0)
+        await co.phase("tallied")
+        print(f"{args.election}: result posted from the shares of trustees "
+              f"{', '.join(map(str, body['trustees']))}; the election is tallied")
+        _print_tally(body["tally"])
         return 0
 
     return _on_board(args.board, action)
@@ -357,6 +414,11 @@ def register(subparsers: Any) -> None:
     q = sub.add_parser("close", help="close voting and post the mix input")
     _board_args(q)
     q.set_defaults(func=_close)
+    q = sub.add_parser("tally", help="open decryption; then post the result")
+    _board_args(q)
+    q.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for the shuffles, then for the decryption shares")
+    q.set_defaults(func=_tally)
     q = sub.add_parser("status", help="the phase and counts of an election")
     _board_args(q, key=False)
     q.set_defaults(func=_status)

@@ -17,16 +17,20 @@ from bulletin_board.keyfile import KEY_PASSPHRASE_ENV, load_or_create_key
 from bulletin_board.log import public_key_hex
 from bulletin_board.testing import BoardProcess, free_port
 from election.definition import EXAMPLE, load_definition, manifest_from_definition
-from election.entries import Ballot
+from election.entries import Ballot, mix_context
 from election.manifest import Manifest
 from election.policy import ceremony_config
 from jpki.registrar import sign_attestation
 from mixnet import elgamal
 from mixnet.groups import Element
 from mixnet.rng import DeterministicRandom
+from mixnet.shuffle import proof as shuffle_proof
+from mixnet.shuffle.shuffle import shuffle
+from mixnet.transcript import Transcript
 from tests.integration.election_helpers import GROUP, Election
 from tohyo.cli import main
 from trustees.config import TrusteePrivateKeys
+from trustees.decryption import make_share
 from trustees.dkg import DkgTrustee
 from trustees.messages import decode_message
 
@@ -96,7 +100,7 @@ def refused(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> str:
 
 
 async def run_key_ceremony(url: str, manifest: Manifest,
-                           keys: list[TrusteePrivateKeys]) -> None:
+                           keys: list[TrusteePrivateKeys]) -> list[DkgTrustee]:
     """Three trustees run the DKG through the board (their messages posted and read back)."""
     config = ceremony_config(manifest)
     group = manifest.group_object()
@@ -126,7 +130,7 @@ async def run_key_ceremony(url: str, manifest: Manifest,
                 for m in machines:
                     await post(m.index, m.receive(msg))
             if all(m.phase.value == "done" for m in machines):
-                return
+                return machines
     raise AssertionError("the key ceremony did not finish")
 
 
@@ -147,7 +151,44 @@ async def cast(url: str, el: Election, manifest: Manifest, voter: int, choice: i
                                          "attestation": att.to_json()}))
 
 
-def test_publish_open_close(board: BoardProcess, election: Election, tmp_path: Path,
+async def entry_bodies(url: str, type_: str) -> list[Any]:
+    async with BoardClient(url) as client:
+        return [e.body for e in map(decode_envelope, await client.entries(E, 0))
+                if e.type == type_]
+
+
+async def mix(url: str, el: Election, manifest: Manifest) -> list[elgamal.Row]:
+    """The three mix servers shuffle in turn; the last rows."""
+    group, fingerprint = manifest.group_object(), manifest.fingerprint()
+    pk = group.element_from_hex((await entry_bodies(url, "joint_key"))[0]["pk"])
+    rows_json = (await entry_bodies(url, "mix_input"))[0]["rows"]
+    current = elgamal.rows_from_json(group, rows_json, manifest.width)
+    async with BoardClient(url) as client:
+        for k, key in enumerate(el.mixers, start=1):
+            outputs, witness = shuffle(pk, current, el.rng)
+            statement = shuffle_proof.ShuffleStatement(pk, current, outputs, fingerprint)
+            proof = shuffle_proof.prove(statement, witness, rng=el.rng,
+                                        transcript=Transcript(mix_context(fingerprint, k)))
+            body = {"v": 1, "position": k, "outputs": [elgamal.row_to_json(r) for r in outputs],
+                    "proof": proof.to_json()}
+            await client.post(sign_envelope(key, E, "shuffle", f"mix-{k}", body))
+            current = outputs
+    return current
+
+
+async def decrypt(url: str, el: Election, manifest: Manifest, machines: list[DkgTrustee],
+                  rows: list[elgamal.Row]) -> None:
+    """Trustees 1 and 3 post their decryption shares."""
+    async with BoardClient(url) as client:
+        for m in (machines[0], machines[2]):
+            assert m.key_share is not None
+            share = make_share(m.key_share, rows, election=manifest.fingerprint(), rng=el.rng)
+            key = el.trustee_keys[m.index - 1].ed25519_key()
+            await client.post(sign_envelope(key, E, "decryption_share", f"trustee-{m.index}",
+                                            {"v": 1, "share": share.to_json_value()}))
+
+
+def test_publish_open_close_tally(board: BoardProcess, election: Election, tmp_path: Path,
                             capsys: pytest.CaptureFixture[str]) -> None:
     key_path = tmp_path / "admin.pem"
     load_or_create_key(key_path)
@@ -171,7 +212,7 @@ def test_publish_open_close(board: BoardProcess, election: Election, tmp_path: P
     assert "voting cannot open yet: the key ceremony is not finished (0 of 3" in err
     assert "cannot open yet" in refused(capsys, board.url, "open", *common, "--wait", "0.5")
 
-    asyncio.run(run_key_ceremony(board.url, manifest, election.trustee_keys))
+    machines = asyncio.run(run_key_ceremony(board.url, manifest, election.trustee_keys))
     assert admin("open", *common) == 0
     out = capsys.readouterr().out
     assert "joint key posted" in out and f"{E}: voting is open" in out
@@ -185,10 +226,24 @@ def test_publish_open_close(board: BoardProcess, election: Election, tmp_path: P
     assert "voting is closed; 3 ballots from 2 voters (1 superseded by a re-vote)" in out
     assert "mix input posted: 2 ballots" in out
     assert "phase mixing" in refused(capsys, board.url, "close", *common)
-
     assert admin("status", E, "--board", board.url) == 0
     out = capsys.readouterr().out
     assert "phase      mixing" in out and "ballots    3 from 2 voters" in out
+
+    err = refused(capsys, board.url, "tally", *common)
+    assert "decryption cannot open yet: 0 of 3 mix servers have posted their shuffle" in err
+    rows = asyncio.run(mix(board.url, election, manifest))
+    assert admin("tally", *common) == 0
+    assert "every mix server has shuffled" in capsys.readouterr().out
+    err = refused(capsys, board.url, "tally", *common, "--wait", "0.5")
+    assert "cannot be computed yet: 0 of the 2 decryption shares needed are posted" in err
+    asyncio.run(decrypt(board.url, election, manifest, machines, rows))
+    assert admin("tally", *common) == 0
+    out = capsys.readouterr().out
+    assert "result posted from the shares of trustees 1, 3; the election is tallied" in out
+    assert re.search(r"aoki +0\n  ishida +1\n  ueno +1\n", out), out
+    assert describe(board.url)["policy"]["phase"] == "tallied"
+    assert "phase tallied: nothing to tally" in refused(capsys, board.url, "tally", *common)
 
 
 def test_publish_refusals_write_nothing(board: BoardProcess, election: Election,
