@@ -30,64 +30,59 @@ def _complaints(run):
     return {m.sender: m.complaints for m in run.posted if isinstance(m, Complaints)}
 
 
-def test_bad_share_then_valid_reveal_keeps_the_dealer(group, size):
-    config, keys = _setup(group, size, "bad-share")
+def _share_to_victim(m):
+    return isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (DEALER, VICTIM)
+
+
+def _resealed(config, keys, m, value, *, to=VICTIM, seed=7):
+    """The share `m` with its ciphertext replaced: `value` sealed for trustee `to`."""
+    eph, ct = channel.seal_share(
+        config, DEALER, to, config.group.scalar(value), DeterministicRandom(seed)
+    )
+    return resign(m, keys, ephemeral=eph, ciphertext=ct)
+
+
+#: The dealer sends the victim a share that fails the Feldman check, the victim complains, and
+#: the dealer answers the complaint: (ceremony seed, the bad share, the dealer's reveal as it
+#: is posted, who is disqualified and why).
+BAD_SHARE_ANSWERS = {
+    "valid reveal keeps the dealer": ("bad-share", 12345, lambda m, keys, group: [m], {}),
+    "invalid reveal disqualifies": (
+        "bad-reveal",
+        99,
+        lambda m, keys, group: [resign(m, keys, shares=((VICTIM, group.scalar(99)),))],
+        {DEALER: f"revealed share for trustee {VICTIM} fails g^s = ∏ A_k^(j^k)"},
+    ),
+    "no reveal disqualifies": (
+        "no-reveal",
+        5,
+        lambda m, keys, group: [],  # the dealer stays silent
+        {DEALER: f"did not answer the complaint of trustee {VICTIM}"},
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", BAD_SHARE_ANSWERS)
+def test_bad_share_then_the_dealers_answer(group, size, answer):
+    seed, value, reveal, disqualified = BAD_SHARE_ANSWERS[answer]
+    config, keys = _setup(group, size, seed)
 
     def intercept(m):
-        if isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (DEALER, VICTIM):
-            eph, ct = channel.seal_share(config, DEALER, VICTIM, group.scalar(12345),
-                                         DeterministicRandom(7))
-            return [resign(m, keys, ephemeral=eph, ciphertext=ct)]
-        return [m]
-
-    run = run_ceremony(config, keys, seed="bad-share", intercept=intercept)
-    assert _complaints(run)[VICTIM] == ((DEALER, "inconsistent"),)
-    reveals = [m for m in run.posted if isinstance(m, Reveal)]
-    assert [(m.sender, [j for j, _ in m.shares]) for m in reveals] == [(DEALER, [VICTIM])]
-    outcome = run.outcome()
-    assert outcome.qualified == tuple(config.indices)
-    assert run.trustees[VICTIM].key_share is not None  # uses the revealed share
-    assert derive_public_outcome(run.posted, config) == outcome
-    assert_every_subset_decrypts(run)
-
-
-def test_bad_share_then_invalid_reveal_disqualifies(group, size):
-    config, keys = _setup(group, size, "bad-reveal")
-
-    def intercept(m):
-        if isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (DEALER, VICTIM):
-            eph, ct = channel.seal_share(config, DEALER, VICTIM, group.scalar(99),
-                                         DeterministicRandom(7))
-            return [resign(m, keys, ephemeral=eph, ciphertext=ct)]
+        if _share_to_victim(m):
+            return [_resealed(config, keys, m, value)]
         if isinstance(m, Reveal) and m.sender == DEALER:
-            return [resign(m, keys, shares=((VICTIM, group.scalar(99)),))]
+            return reveal(m, keys, group)
         return [m]
 
-    run = run_ceremony(config, keys, seed="bad-reveal", intercept=intercept)
+    run = run_ceremony(config, keys, seed=seed, intercept=intercept)
+    assert _complaints(run)[VICTIM] == ((DEALER, "inconsistent"),)
     outcome = run.outcome()
-    assert DEALER not in outcome.qualified
-    assert outcome.disqualified == {
-        DEALER: f"revealed share for trustee {VICTIM} fails g^s = ∏ A_k^(j^k)"
-    }
-    assert derive_public_outcome(run.posted, config) == outcome
-    assert_every_subset_decrypts(run)
-
-
-def test_bad_share_and_no_reveal_disqualifies(group, size):
-    config, keys = _setup(group, size, "no-reveal")
-
-    def intercept(m):
-        if isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (DEALER, VICTIM):
-            eph, ct = channel.seal_share(config, DEALER, VICTIM, group.scalar(5),
-                                         DeterministicRandom(7))
-            return [resign(m, keys, ephemeral=eph, ciphertext=ct)]
-        if isinstance(m, Reveal):
-            return []  # the dealer stays silent
-        return [m]
-
-    run = run_ceremony(config, keys, seed="no-reveal", intercept=intercept)
-    outcome = run.outcome()
-    assert outcome.disqualified == {DEALER: f"did not answer the complaint of trustee {VICTIM}"}
+    assert outcome.disqualified == disqualified
+    assert outcome.qualified == tuple(i for i in config.indices if i not in disqualified)
+    if not disqualified:
+        reveals = [m for m in run.posted if isinstance(m, Reveal)]
+        assert [(m.sender, [j for j, _ in m.shares]) for m in reveals] == [(DEALER, [VICTIM])]
+        assert run.trustees[VICTIM].key_share is not None  # uses the revealed share
     assert derive_public_outcome(run.posted, config) == outcome
     assert_every_subset_decrypts(run)
 
@@ -145,7 +140,7 @@ def test_share_with_bad_signature_is_refused_then_complained_about(group, size):
     config, keys = _setup(group, size, "bad-sig")
 
     def intercept(m):
-        if isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (DEALER, VICTIM):
+        if _share_to_victim(m):
             sig = bytes([m.signature[0] ^ 1]) + m.signature[1:]
             return [type(m)(**{**m.__dict__, "signature": sig})]
         return [m]
@@ -163,11 +158,7 @@ def test_share_encrypted_to_the_wrong_recipient(group, size):
     other = 3
 
     def intercept(m):
-        if isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (DEALER, VICTIM):
-            eph, ct = channel.seal_share(config, DEALER, other, group.scalar(1),
-                                         DeterministicRandom(3))
-            return [resign(m, keys, ephemeral=eph, ciphertext=ct)]
-        return [m]
+        return [_resealed(config, keys, m, 1, to=other, seed=3)] if _share_to_victim(m) else [m]
 
     run = run_ceremony(config, keys, seed="wrong-key", intercept=intercept)
     assert _complaints(run)[VICTIM] == ((DEALER, "undecryptable"),)
@@ -180,7 +171,7 @@ def test_share_addressed_to_its_sender_or_nobody_is_refused(group, size, recipie
     config, keys = _setup(group, size, "no-recipient")
 
     def intercept(m):
-        if isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (DEALER, VICTIM):
+        if _share_to_victim(m):
             return [m, resign(m, keys, recipient=recipient)]
         return [m]
 
