@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -98,13 +99,25 @@ def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
     board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "board.pem", extra=(
         "--registrar", str(settings), "--allow-test-groups", "--processes", "1"))
     board_url = board.start()
+    try:
+        open_voting_on(board_url, el)
+        reader = insert(issue(HANAKO, label="web-hanako"))
+        yield from _serve_web(tmp_path, el.id, board_url, codes, reader)
+    finally:
+        board.stop()
 
+
+def open_voting_on(board_url: str, el: Any) -> None:
     async def setup() -> None:
         async with BoardClient(board_url) as client:
             await open_voting(client, el, el.rng)
 
     in_thread(setup)
-    reader = insert(issue(HANAKO, label="web-hanako"))
+
+
+def _serve_web(tmp_path: Path, election: str, board_url: str, codes: list[str],
+               reader: str) -> Iterator[VoterWeb]:
+    """`tohyo vote web` on a free port, stopped afterwards."""
     receipts, output = tmp_path / "receipts", tmp_path / "web.log"
     with output.open("wb") as log:
         web = subprocess.Popen(
@@ -117,11 +130,10 @@ def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
         line = web.stdout.readline().decode()
         found = re.search(r"http://127\.0\.0\.1:\d+/", line)
         assert found, line + output.read_text()
-        yield VoterWeb(board_url, el.id, found.group(0).rstrip("/"), codes, receipts, output)
+        yield VoterWeb(board_url, election, found.group(0).rstrip("/"), codes, receipts, output)
     finally:
         web.terminate()
         web.wait(10)
-        board.stop()
 
 
 def scan(page: Page, step: str) -> None:
@@ -142,11 +154,13 @@ def scan(page: Page, step: str) -> None:
 
 def scan_all(page: Page, step: str) -> None:
     """The current page in Japanese and English, on a desktop and on a phone screen."""
-    path = page.url.split("?")[0]
+    url = urlsplit(page.url)
+    query = [(k, v) for k, v in parse_qsl(url.query) if k != "lang"]
     for size in (DESKTOP, PHONE):
         page.set_viewport_size(size)
         for lang in ("en", "ja"):
-            page.goto(f"{path}?lang={lang}")
+            page.goto(url._replace(query=urlencode([*query, ("lang", lang)])).geturl())
+            expect(page.locator("#error")).to_have_count(0)
             scan(page, step)
     page.set_viewport_size(DESKTOP)
 
