@@ -72,9 +72,9 @@ def _caps_text(limits: Limits) -> str:
         "Each entry type has a size cap; a larger entry is refused with 413 too_large, the "
         "detail naming the cap. Entries of the types "
         f"{record} are at most {limits.max_record_body_bytes} bytes, any other at most "
-        f"{limits.max_body_bytes} bytes. The election policy derives tighter caps from the "
-        "manifest: a ballot's from the width of its row (a few KiB), the record entries' from "
-        "the number of rows to mix times the size of a row; none exceeds "
+        f"{limits.max_body_bytes} bytes. The election policy derives some caps from the "
+        "manifest instead: a ballot's from the width of its row (a few KiB), the record "
+        "entries' from the number of rows to mix times the size of a row; none exceeds "
         f"{limits.max_record_body_bytes} bytes. GET /v1/board lists the limits."
     )
 
