@@ -13,7 +13,8 @@ so the timed phase measures the board alone.
 Per backend and number of concurrent clients C: ballots accepted per second, p50/p90/p99
 latency, refusals by code. In the same run, the cost of validating one ballot in this process
 with the policy's own check (`election.policy.check_ballot`: decoding, group membership, proof
-of knowledge, ballot-key signature, registrar attestation) on ballots the board accepted, and
+of knowledge, ballot-key signature, registrar attestation) on ballot entries the board accepted,
+half just before and half just after the timed phase (the mean is used), and
 
     intake_ratio = accepted per second / (P / validation seconds per ballot)
 
@@ -220,15 +221,17 @@ async def post_ballots(url: str, bodies: Sequence[bytes], *, concurrency: int, d
     return samples, elapsed
 
 
-def validation_seconds(fx: Fixture, entries: Sequence[bytes]) -> float:
-    """Mean time of `check_ballot` on these ballot entries' bodies, in this process."""
+def validation_seconds(fx: Fixture, entries: Sequence[bytes], checks: int) -> float:
+    """Mean time of `check_ballot` on these ballot entries' bodies (in turn, `checks` times in
+    all), in this process."""
     bodies = [decode_envelope(e).body for e in entries]
     group, fingerprint = fx.pk.group, fx.manifest.fingerprint()
     check_ballot(group, fx.manifest, fingerprint, fx.pk, bodies[0])  # tables, caches
+    checks = max(1, checks)
     start = time.perf_counter()
-    for body in bodies:
-        check_ballot(group, fx.manifest, fingerprint, fx.pk, body)
-    return (time.perf_counter() - start) / len(bodies)
+    for k in range(checks):
+        check_ballot(group, fx.manifest, fingerprint, fx.pk, bodies[k % len(bodies)])
+    return (time.perf_counter() - start) / checks
 
 
 async def _drive(url: str, fx: Fixture, concurrency: int, duration: float, samples: int,
@@ -244,18 +247,22 @@ async def _drive(url: str, fx: Fixture, concurrency: int, duration: float, sampl
     if refused:
         raise CliError(f"the board refused the warm-up ballots: {sorted(set(refused))} "
                        "(see board.log in the run directory)")
+    start = len(fx.setup_entries)
+    async with BoardClient(url) as client:
+        warm_entries = await client.entries_range(ELECTION, start, start + len(fx.warmup))
+    # validation just before and just after the timed phase: the machine's load varies
+    before = validation_seconds(fx, warm_entries, samples // 2)
     load_before = os.getloadavg()
     posted, elapsed = await post_ballots(url, fx.requests, concurrency=concurrency,
                                          duration=duration, progress=progress)
     load_after = os.getloadavg()
     summary = summarise(posted, elapsed)
     async with BoardClient(url) as client:
-        size = len(fx.setup_entries) + len(fx.warmup) + summary["by_kind"].get(
-            "post", {}).get("ok", 0)
-        first = max(len(fx.setup_entries), size - samples)
-        entries = await client.entries_range(ELECTION, first, size)
+        size = start + len(fx.warmup) + summary["by_kind"].get("post", {}).get("ok", 0)
+        accepted = await client.entries_range(ELECTION, max(start, size - samples), size)
         status = await client.election(ELECTION)
-    return {"summary": summary, "entries": entries, "status": status,
+    after = validation_seconds(fx, accepted, samples - samples // 2)
+    return {"summary": summary, "validation_s": (before, after), "status": status,
             "load_average": {"before": list(load_before), "after": list(load_after)}}
 
 
@@ -280,8 +287,9 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     summary = got["summary"]
     post = summary["by_kind"].get("post", {"requests": 0, "ok": 0, "ok_per_s": 0.0,
                                            "latency_ms": {}})
-    validation = validation_seconds(fx, got["entries"]) if got["entries"] else 0.0
-    capacity = processes / validation if validation else 0.0
+    before, after = got["validation_s"]
+    validation = (before + after) / 2
+    capacity = processes / validation
     return {
         "backend": backend,
         "concurrency": concurrency,
@@ -293,9 +301,9 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
         "accepted_per_s": round(post["ok_per_s"], 2),
         "latency_ms": {k: round(v, 2) for k, v in post["latency_ms"].items()},
         "validation_ms": round(validation * 1000, 4),
-        "validation_samples": len(got["entries"]),
+        "validation_ms_before_after": [round(before * 1000, 4), round(after * 1000, 4)],
         "capacity_per_s": round(capacity, 2),
-        "intake_ratio": round(post["ok_per_s"] / capacity, 4) if capacity else 0.0,
+        "intake_ratio": round(post["ok_per_s"] / capacity, 4),
         "board_ballots": got["status"]["policy"]["ballots"],
         "load_average": got["load_average"],
     }
@@ -323,7 +331,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                         help="the board's ballot-checking processes (default: the cores)")
     parser.add_argument("--samples", type=int, default=200,
-                        help="accepted ballots re-validated in this process per run")
+                        help="ballot checks timed in this process per run (half before, "
+                             "half after the timed phase)")
     parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
                         help="write the results as JSON to PATH (without PATH: print them)")
     parser.add_argument("--keep", type=Path, help="keep the run directories (logs) here")
@@ -336,8 +345,9 @@ def _check(args: argparse.Namespace) -> tuple[list[str], list[int]]:
     if "postgresql" in backends and not args.pg_dsn:
         raise CliError("PostgreSQL needs a server: give --pg-dsn DSN or set TOHYO_TEST_PG_DSN "
                        "(or measure SQLite alone with --backend sqlite)")
-    if min(concurrency) < 1 or args.ballots < 1 or args.processes < 1 or args.warmup < 1:
-        raise CliError("--ballots, --warmup, --processes and --concurrency must be positive")
+    if min(*concurrency, args.ballots, args.processes, args.warmup) < 1 or args.samples < 2:
+        raise CliError("--ballots, --warmup, --processes and --concurrency must be positive, "
+                       "--samples at least 2")
     try:
         group = get_group(args.group)
     except (KeyError, ValueError) as exc:
