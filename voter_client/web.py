@@ -21,7 +21,7 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
-from bulletin_board.client import BoardClient
+from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.receipt import Receipt
 from jpki.apdu import ApduError
 from jpki.card import PinBlockedError, WrongPinError
@@ -107,7 +107,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
     page = _templates.get_template(template).render(
         t=text(lang),
         lang=lang,
-        path=request.path,
+        switch_url=str(request.rel_url.update_query(lang=text(lang)["switch_lang"])),
         csrf=_state(request).csrf,
         error=values.pop("error", None),
         **values,
@@ -195,8 +195,8 @@ class VoterPages:
         for election in ids:
             try:
                 info = await fetch_election(self.config.board, election)
-            except DecodeError:
-                continue
+            except (DecodeError, BoardRefusedError):
+                continue  # not (or no longer) an election on this board
             if info.phase == "voting" and info.pk is not None:
                 infos.append(info)
         return infos
@@ -572,7 +572,8 @@ async def serve(config: WebConfig, opener: CardOpener, host: str, port: int) -> 
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0][1]
-    print(f"tohyo voter web UI: open http://{host}:{bound}/ in your browser", flush=True)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"tohyo voter web UI: open http://{shown}:{bound}/ in your browser", flush=True)
     try:
         await asyncio.Event().wait()
     finally:

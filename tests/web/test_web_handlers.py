@@ -71,12 +71,13 @@ def run_app(config: WebConfig, opener: CardOpener,
 
 
 def with_board(tmp_path: Path, ca: TestCa, opener: CardOpener | None,
-               body: Callable[[Browser, RunningBoard], Awaitable[None]]) -> None:
+               body: Callable[[Browser, RunningBoard], Awaitable[None]],
+               only: str | None = None) -> None:
     el = web_election(b"web handlers", "web-unit")
 
     async def go() -> None:
         async with in_process_board(tmp_path, ca, el) as board:
-            config = WebConfig(board.url, receipts=tmp_path / "receipts")
+            config = WebConfig(board.url, only, receipts=tmp_path / "receipts")
             async with TestClient(TestServer(make_app(config, opener or no_reader))) as client:
                 await body(Browser(client), board)
 
@@ -247,9 +248,36 @@ def test_wrong_code_then_cast_receipt_and_check(tmp_path: Path, ca: TestCa) -> N
         assert board.size() == size + 1
         status, page = await b.get(f"/check?name={receipts[0].name}")
         assert status == 200 and "あなたの票は掲示板の記録に含まれています" in page
+        assert f'href="/check?name={receipts[0].name}&amp;lang=en"' in page
+        status, page = await b.get(f"/check?name={receipts[0].name}&lang=en")
+        assert status == 200 and "Your ballot is in the record" in page
         status, page = await b.get("/check?name=../board.sqlite")
         assert status == 404
         async with b.client.get(f"/receipts/{receipts[0].name}") as resp:
             assert resp.status == 200 and (await resp.read()) == receipts[0].read_bytes()
 
     with_board(tmp_path, ca, card_opener(issued), body)
+
+
+def test_an_unreachable_board_at_casting_time_is_said_so(tmp_path: Path, ca: TestCa) -> None:
+    issued = issue_card(ca, "web-unit-gone")
+
+    async def body(b: Browser, board: RunningBoard) -> None:
+        await to_review(b, board)
+        await b.post("/card", {"password": PASSWORD})
+        await board.server.stop()
+        status, page = await b.post("/cast", {})
+        assert status == 502 and "接続できません。何も送信されていません" in page
+        status, page = await b.get("/cast")  # the signed ballot is kept to try again
+        assert status == 200 and "この内容で投票する" in page
+
+    with_board(tmp_path, ca, card_opener(issued), body)
+
+
+def test_only_open_elections_are_offered(tmp_path: Path, ca: TestCa) -> None:
+    async def body(b: Browser, board: RunningBoard) -> None:
+        status, page = await b.get("/")
+        assert status == 200 and "いま投票を受け付けている選挙はありません" in page
+        assert 'name="election"' not in page
+
+    with_board(tmp_path, ca, None, body, only="no-such-election")

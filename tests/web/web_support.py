@@ -97,6 +97,7 @@ class RunningBoard:
     el: Election
     codes: list[str]
     board: Board
+    server: BoardServer
 
     def size(self) -> int:
         return self.board.size(self.el.id)
@@ -127,7 +128,7 @@ async def in_process_board(tmp_path: Path, ca: TestCa, el: Election) -> AsyncIte
     try:
         async with BoardClient(server.url) as client:
             await open_voting(client, el, el.rng)
-        yield RunningBoard(server.url, el, codes, board)
+        yield RunningBoard(server.url, el, codes, board, server)
     finally:
         await server.stop()
 
