@@ -45,7 +45,6 @@ _JA: dict[str, str] = {
     "rule_ranked": "好きな順に番号をつけてください（{min}〜{max}個）。",
     "rule_ties": "同じ順位をつけることができます。",
     "blank": "白票（だれも選ばない）",
-    "rank_of": "{name}の順位",
     "rank_none": "順位なし",
     "party": "所属",
     "photo_of": "{name}の写真",
@@ -125,7 +124,6 @@ _JA: dict[str, str] = {
     "not_voting": "この選挙はいま投票を受け付けていません。",
     "no_election": "先に選挙を選んでください。",
     "refused": "票は受け付けられませんでした: {detail} 票は記録されていません。",
-    "nothing_sent": "何も送信されていません。",
     "not_found": "ページが見つかりません。",
     "start_over": "最初から",
 }
@@ -163,7 +161,6 @@ _EN: dict[str, str] = {
     "rule_ranked": "Number the options in order of preference ({min} to {max} of them).",
     "rule_ties": "Options may share a rank.",
     "blank": "Blank vote (choose nobody)",
-    "rank_of": "Rank of {name}",
     "rank_none": "not ranked",
     "party": "Party",
     "photo_of": "Photo of {name}",
@@ -240,7 +237,6 @@ _EN: dict[str, str] = {
     "not_voting": "This election is not open for voting now.",
     "no_election": "Please choose an election first.",
     "refused": "The ballot was not accepted: {detail} Nothing was recorded.",
-    "nothing_sent": "Nothing was sent.",
     "not_found": "Page not found.",
     "start_over": "Start again",
 }

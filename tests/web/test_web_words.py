@@ -1,0 +1,61 @@
+"""The web UI's words and its choice form, without a server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from jpki.reasons import Reason
+from tests.web.web_support import web_election
+from voter_client.web_form import ChoiceError, choices_from_form, describe, form_values
+from voter_client.web_text import reason_text, text
+
+MANIFEST = web_election(b"web words", "web-words").manifest
+
+
+def test_both_languages_have_every_word_and_reason() -> None:
+    assert set(text("ja")) == set(text("en"))
+    assert text("fr") is text("ja")  # Japanese unless English is asked for
+    for reason in Reason:
+        assert reason_text("ja", reason, 3) and reason_text("en", reason, 3)
+    assert "あと3回" in reason_text("ja", Reason.WRONG_PASSWORD, 3)
+    assert "3 tries are left" in reason_text("en", Reason.WRONG_PASSWORD, 3)
+
+
+def as_form(values: dict[str, str]) -> dict[str, list[str]]:
+    """What a browser posts for the fields `form_values` marks (as the template renders them)."""
+    form: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if name.startswith("c."):
+            contest, _, option = name[2:].partition(".")
+            form.setdefault(f"c.{contest}", []).append(option)
+        else:
+            form[name] = [value]
+    return form
+
+
+@pytest.mark.parametrize("choices", [
+    {"mayor": ["b"], "council": ["sato", "takahashi"], "park": [["station"], ["north"]]},
+    {"mayor": [], "council": [], "park": []},
+    {"mayor": ["a"], "council": ["suzuki"], "park": [["river"], ["north"], ["station"]]},
+])
+def test_the_form_shows_and_reads_back_the_same_choices(choices: dict[str, Any]) -> None:
+    assert choices_from_form(MANIFEST, as_form(form_values(MANIFEST, choices)), "ja") == choices
+
+
+def test_refusals_name_the_contest_in_the_voters_language() -> None:
+    form = {"c.mayor": ["a"], "c.council": ["sato", "suzuki", "takahashi"], "blank.park": ["1"]}
+    with pytest.raises(ChoiceError) as ja:
+        choices_from_form(MANIFEST, form, "ja")
+    assert ja.value.contest == "council" and "1〜2個選んでください" in str(ja.value)
+    with pytest.raises(ChoiceError) as en:
+        choices_from_form(MANIFEST, form, "en")
+    assert "Choose 1 to 2" in str(en.value) and "at most 2" in str(en.value)
+
+
+def test_the_review_words() -> None:
+    choices = {"mayor": [], "council": ["takahashi"], "park": [["north"], ["river"]]}
+    words = describe(MANIFEST, choices, "en")
+    assert [w.lines for w in words] == [("Blank vote",), ("高橋 陽子",),
+                                        ("rank 1: 北部の森", "rank 2: 川沿いの緑地")]
