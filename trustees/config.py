@@ -34,7 +34,6 @@ _RAW_PUB = serialization.PublicFormat.Raw
 
 
 #: The name the other trustees modules decode fixed-length hex fields by.
-_hex_bytes = bytes_from_hex
 
 
 def _index(value: object, what: str) -> int:

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mixnet.elgamal import Row
-from mixnet.encoding import canonical_json, encode, parse_canonical_json
+from mixnet.encoding import bytes_from_hex, canonical_json, encode, parse_canonical_json
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
 from mixnet.proofs import chaum_pedersen as cp
 from mixnet.proofs.decryption import decryption_factors, prove_factors, verify_factors
 from mixnet.rng import RandomSource
 from mixnet.transcript import Transcript
-from trustees.config import _hex_bytes, _index
+from trustees.config import _index
 from trustees.dkg import KeyShare
 from trustees.errors import NotEnoughShares
 from trustees.labels import TrusteeLabel
@@ -99,9 +99,9 @@ class DecryptionShare:
         except (TypeError, ValueError) as exc:
             raise DecodeError(f"not a JSON value with a canonical form: {exc}") from exc
         return cls(
-            _hex_bytes(value["election"], 32, "the election fingerprint"),
+            bytes_from_hex(value["election"], 32, "the election fingerprint"),
             _index(value["trustee"], "trustee"),
-            _hex_bytes(value["rows"], 32, "the rows digest"),
+            bytes_from_hex(value["rows"], 32, "the rows digest"),
             tuple(group.element_from_hex(d) for d in factors),
             cp.Proof.from_json(group, value["proof"]),
         )

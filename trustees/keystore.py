@@ -34,10 +34,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.encoding import bytes_from_hex, canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError
 from mixnet.rng import RandomSource, system_random
-from trustees.config import _hex_bytes
 from trustees.errors import KeystoreTampered, WrongPassphrase
 from trustees.labels import TrusteeLabel
 from trustees.private import TrusteeSecrets, decode_secrets
@@ -114,7 +113,7 @@ class KdfParams:
         }
         if name not in names or set(value) != names[name]:
             raise DecodeError("kdf is scrypt {salt, n, r, p} or argon2id {salt, iterations, …}")
-        salt = _hex_bytes(value["salt"], 16, "the salt")
+        salt = bytes_from_hex(value["salt"], 16, "the salt")
         ints = {k: v for k, v in value.items() if k not in ("name", "salt")}
         if any(type(v) is not int for v in ints.values()):
             raise DecodeError("KDF parameters are integers")
@@ -187,12 +186,12 @@ def unseal(data: bytes, passphrase: str | bytes) -> TrusteeSecrets:
         if not isinstance(aead, dict) or set(aead) != {"name", "nonce"} or \
                 aead["name"] != "chacha20-poly1305":
             raise DecodeError("aead is chacha20-poly1305 with a nonce")
-        nonce = _hex_bytes(aead["nonce"], 12, "the nonce")
-        check = _hex_bytes(doc["check"], 32, "the check value")
+        nonce = bytes_from_hex(aead["nonce"], 12, "the nonce")
+        check = bytes_from_hex(doc["check"], 32, "the check value")
         ciphertext = doc["ciphertext"]
         if not isinstance(ciphertext, str) or len(ciphertext) % 2:
             raise DecodeError("the ciphertext is hex")
-        ciphertext_bytes = _hex_bytes(ciphertext, len(ciphertext) // 2, "the ciphertext")
+        ciphertext_bytes = bytes_from_hex(ciphertext, len(ciphertext) // 2, "the ciphertext")
     except DecodeError as exc:
         raise KeystoreTampered(f"the keystore file is malformed: {exc}") from exc
     material = kdf.derive(_passphrase_bytes(passphrase), salt)

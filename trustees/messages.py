@@ -22,12 +22,12 @@ from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.encoding import bytes_from_hex, canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError
 from mixnet.groups import Element, Group, Scalar
 from mixnet.proofs import schnorr
 from trustees.channel import TAG_BYTES, sign_payload
-from trustees.config import _hex_bytes, _index
+from trustees.config import _index
 
 __all__ = [
     "COMPLAINT_REASONS",
@@ -167,8 +167,8 @@ class EncryptedShare(_Message):
         return cls(
             **header,
             recipient=_index(v["recipient"], "recipient"),
-            ephemeral=_hex_bytes(v["ephemeral"], 32, "the ephemeral key"),
-            ciphertext=_hex_bytes(
+            ephemeral=bytes_from_hex(v["ephemeral"], 32, "the ephemeral key"),
+            ciphertext=bytes_from_hex(
                 v["ciphertext"], group.scalar_bytes + TAG_BYTES, "the share ciphertext"
             ),
         )
@@ -250,9 +250,9 @@ def decode_message(data: bytes | dict[str, Any], group: Group) -> DkgMessage:
     if value["version"] != MESSAGE_VERSION or type(value["version"]) is not int:
         raise DecodeError(f"unsupported message version {value['version']!r}")
     header = {
-        "election": _hex_bytes(value["election"], 32, "the election fingerprint"),
+        "election": bytes_from_hex(value["election"], 32, "the election fingerprint"),
         "sender": _index(value["sender"], "sender"),
-        "signature": _hex_bytes(value["signature"], 64, "the signature"),
+        "signature": bytes_from_hex(value["signature"], 64, "the signature"),
     }
     msg: DkgMessage = cls._decode(group, value, header)
     if msg.to_json_value() != value:  # pragma: no cover - a decoder bug, not bad input

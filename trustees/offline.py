@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from mixnet.elgamal import Row, row_from_json, row_to_json
-from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.encoding import bytes_from_hex, canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError
 from mixnet.rng import RandomSource
-from trustees.config import CeremonyConfig, _hex_bytes, _index
+from trustees.config import CeremonyConfig, _index
 from trustees.decryption import DecryptionShare, make_share
 from trustees.dkg import DkgOutcome, DkgTrustee, KeyShare, Phase, derive_public_outcome
 from trustees.errors import LocalProtocolError
@@ -158,7 +158,7 @@ def run_dkg_offline(
 def read_dkg_output(data: bytes, config: CeremonyConfig) -> list[DkgMessage]:
     """The messages an offline DKG step asks to post (checked to come from that trustee)."""
     doc = _read(data, "dkg-output", {"election", "messages", "outcome", "problem"})
-    if _hex_bytes(doc["election"], 32, "the election") != config.election:
+    if bytes_from_hex(doc["election"], 32, "the election") != config.election:
         raise DecodeError("output bundle of another election")
     messages = _messages(doc["messages"], config)
     if any(m.sender != doc["trustee"] for m in messages):

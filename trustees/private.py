@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mixnet.encoding import bytes_from_hex
 from mixnet.errors import DecodeError
 from mixnet.groups import Group, get_group
-from trustees.config import TrusteeKeys, TrusteePrivateKeys, _hex_bytes, _index
+from trustees.config import TrusteeKeys, TrusteePrivateKeys, _index
 from trustees.dkg import Polynomial
 
 __all__ = ["TrusteeSecrets", "decode_secrets"]
@@ -90,8 +91,8 @@ def decode_secrets(public: object, secret: object) -> TrusteeSecrets:
     if not isinstance(secret, dict) or set(secret) != {"x25519", "ed25519", "polynomial", "share"}:
         raise DecodeError("malformed secret part")
     keys = TrusteePrivateKeys(
-        _hex_bytes(secret["x25519"], 32, "the X25519 key"),
-        _hex_bytes(secret["ed25519"], 32, "the Ed25519 key"),
+        bytes_from_hex(secret["x25519"], 32, "the X25519 key"),
+        bytes_from_hex(secret["ed25519"], 32, "the Ed25519 key"),
     )
     poly = secret["polynomial"]
     if poly is not None and (not isinstance(poly, list) or not poly):
@@ -100,7 +101,7 @@ def decode_secrets(public: object, secret: object) -> TrusteeSecrets:
         raise DecodeError("the group is a name")
     out = TrusteeSecrets(
         _index(public["trustee"], "trustee"),
-        _hex_bytes(public["election"], 32, "the election fingerprint"),
+        bytes_from_hex(public["election"], 32, "the election fingerprint"),
         public["group"],
         keys,
         None if poly is None else tuple(_parse_int_hex(a, "a coefficient") for a in poly),

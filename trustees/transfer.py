@@ -22,11 +22,11 @@ from typing import Any
 
 from bulletin_board.entry import Envelope, decode_envelope
 from mixnet import elgamal
-from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.encoding import bytes_from_hex, canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError
 from mixnet.groups import Element, group_from_description
 from mixnet.rng import RandomSource, system_random
-from trustees.config import _hex_bytes, _index
+from trustees.config import _index
 from trustees.mixer import mix, verify_chain
 
 __all__ = [
@@ -125,7 +125,7 @@ def run_mix_offline(bundle: bytes, *, rng: RandomSource = system_random,
     """Verify every earlier shuffle (raises `ShuffleRejected`), mix; the output bundle."""
     doc = _read_mix(bundle, "mix", {"group", "pk", "mix_input", "shuffles"})
     group = group_from_description(doc["group"])
-    fingerprint = _hex_bytes(doc["election"], 32, "the election fingerprint")
+    fingerprint = bytes_from_hex(doc["election"], 32, "the election fingerprint")
     pk = group.element_from_hex(doc["pk"])
     if not isinstance(doc["mix_input"], list) or not doc["mix_input"]:
         raise DecodeError("mix_input is a non-empty list of rows")
@@ -144,7 +144,7 @@ def run_mix_offline(bundle: bytes, *, rng: RandomSource = system_random,
 def read_mix_output(data: bytes, fingerprint: bytes) -> tuple[int, dict[str, Any]]:
     """(position, shuffle body) of a mix output bundle for this election."""
     doc = _read_mix(data, "mix-output", {"shuffle"})
-    if _hex_bytes(doc["election"], 32, "the election") != fingerprint:
+    if bytes_from_hex(doc["election"], 32, "the election") != fingerprint:
         raise DecodeError("output bundle of another election")
     body = doc["shuffle"]
     if not isinstance(body, dict) or body.get("position") != doc["position"]:
