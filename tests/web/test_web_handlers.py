@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bulletin_board.client import BoardClient
 from jpki.testca import TestCa
 from jpki.transport import InProcessTransport, TransportError
 from jpki.virtual_card import IssuedCard
@@ -281,3 +282,16 @@ def test_only_open_elections_are_offered(tmp_path: Path, ca: TestCa) -> None:
         assert 'name="election"' not in page
 
     with_board(tmp_path, ca, None, body, only="no-such-election")
+
+
+def test_a_closed_election_is_not_offered_nor_cast_in(tmp_path: Path, ca: TestCa) -> None:
+    async def body(b: Browser, board: RunningBoard) -> None:
+        await to_review(b, board)
+        async with BoardClient(board.url) as client:
+            await client.post(board.el.admin_entry("phase", {"phase": "closed"}))
+        status, page = await b.get("/")
+        assert status == 200 and "いま投票を受け付けている選挙はありません" in page
+        status, page = await b.post("/election", {"election": board.el.id})
+        assert status == 400 and "いま投票を受け付けていません" in page
+
+    with_board(tmp_path, ca, None, body)
