@@ -399,7 +399,7 @@ def run(args: argparse.Namespace) -> int:
                 _say(_line(record))
     doc = {
         "bench": "board", "v": 1, "group": args.group, "processes": args.processes,
-        "cores": "the board's --processes: its pool that checks ballots",
+        "cores": _cores(args.processes),
         "cpu_count": os.cpu_count(), "ballots_per_run": args.ballots, "warmup": args.warmup,
         "duration_limit_s": args.duration,
         "validation": "election.policy.check_ballot, one core, this process",
@@ -408,6 +408,12 @@ def run(args: argparse.Namespace) -> int:
     }
     _report(doc, args.json)
     return 0
+
+
+def _cores(processes: int) -> str:
+    if processes == 1:
+        return "1: the board's --processes 1 checks ballots on a thread of its own process"
+    return f"{processes}: the board's --processes, the pool of processes that check ballots"
 
 
 def _load(values: Sequence[float]) -> str:
@@ -430,8 +436,8 @@ def _report(doc: dict[str, Any], json_path: str | None) -> None:
         return
     if json_path:
         Path(json_path).write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"board intake: group {doc['group']}, board --processes {doc['processes']} "
-          f"(= the cores of intake_ratio), {doc['ballots_per_run']} ballots per run")
+    print(f"board intake: group {doc['group']}, {doc['ballots_per_run']} ballots per run; "
+          f"cores of intake_ratio = {doc['cores']}")
     print(f"{'backend':<11}{'clients':>8}{'accepted':>10}{'ballots/s':>11}{'p50 ms':>9}"
           f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}  errors")
     for r in doc["runs"]:
