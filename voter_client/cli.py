@@ -78,6 +78,7 @@ def _cast(args: argparse.Namespace) -> int:
     from jpki.card import JpkiCard, PinBlockedError, WrongPinError
     from jpki.pins import PinKind
     from jpki.reasons import Reason, explain
+    from jpki.transport import TransportError
     from tohyo.cli import CliError
     from voter_client.ballot import (
         InvalidChoice,
@@ -106,12 +107,19 @@ def _cast(args: argparse.Namespace) -> int:
         print(f"\nThis ballot was NOT cast. Its encryption is revealed in {args.audit}; check "
               f"it with `tohyo verify ballot {args.audit}`, then cast again.")
         return 0
-    code = args.code if args.code is not None else input("Voting code (on your postcard): ")
+    if manifest.eligibility.voting_codes == "none":
+        code = ""
+    else:
+        code = args.code if args.code is not None else input("Voting code (on your postcard): ")
     if not args.yes:
         if input('\nType "cast" to cast this ballot: ').strip().lower() != "cast":
             print("Not cast. Nothing was sent.")
             return 1
-    transport = _transport(args)
+    try:
+        transport = _transport(args)
+    except TransportError as exc:
+        raise CliError(f"no card in the reader ({exc}): put your card on the reader and try "
+                       "again") from exc
     try:
         card = JpkiCard(transport)
         card.select_ap()
@@ -126,6 +134,8 @@ def _cast(args: argparse.Namespace) -> int:
             raise CliError(explain(Reason.WRONG_PASSWORD, tries_left=exc.tries_left)) from exc
         except PinBlockedError as exc:
             raise CliError(explain(Reason.PASSWORD_BLOCKED)) from exc
+    except TransportError as exc:
+        raise CliError(f"the card could not be read ({exc}); is it in the reader?") from exc
     finally:
         transport.close()
     try:

@@ -134,10 +134,18 @@ FORKED_MESSAGE = ("WARNING: the board now shows a history that contradicts your 
 
 @dataclass(frozen=True)
 class ReceiptCheck:
+    """What a receipt check found: `kind` is one of RECEIPT_KINDS, `message` plain words."""
+
     included: bool
     forked: bool
     message: str  # plain words for the voter
     evidence: dict[str, Any] | None = None
+    kind: str = "included"
+
+
+#: included: in the record; forked: the board's history contradicts the receipt; forged: the
+#: receipt's signature or hash does not check; missing: not at the receipt's place.
+RECEIPT_KINDS = ("included", "forked", "forged", "missing")
 
 
 async def check_receipt(path: Path, board_url: str | None = None) -> ReceiptCheck:
@@ -152,7 +160,7 @@ async def check_receipt(path: Path, board_url: str | None = None) -> ReceiptChec
             verify_receipt(receipt, await client.board_key())
         except VerificationError as exc:
             return ReceiptCheck(False, False, "This receipt was not issued by this board for "
-                                f"this ballot ({exc.check}); it proves nothing.")
+                                f"this ballot ({exc.check}); it proves nothing.", kind="forged")
         election = receipt.election
         try:
             current = await client.tree_head(election)
@@ -161,13 +169,14 @@ async def check_receipt(path: Path, board_url: str | None = None) -> ReceiptChec
                                              "than at your receipt", receipt.tree_head, current)
             await client.accept_head(receipt.tree_head, election)
         except InconsistentBoardError as exc:
-            return ReceiptCheck(False, True, FORKED_MESSAGE, exc.evidence())
+            return ReceiptCheck(False, True, FORKED_MESSAGE, exc.evidence(), kind="forked")
         proof = await client.inclusion_proof(election, receipt.index, current.tree_size)
         try:
             verify_inclusion(receipt.entry_hash, receipt.index, current.tree_size, proof,
                              current.root_hash)
         except VerificationError:
             return ReceiptCheck(False, False, "Your ballot is NOT in the board's record at the "
-                                "place your receipt gives. Keep your receipt and report this.")
+                                "place your receipt gives. Keep your receipt and report this.",
+                                kind="missing")
     return ReceiptCheck(True, False, f"Your ballot is in the record: entry {receipt.index} of "
                         f"{current.tree_size}, and the board's history agrees with your receipt.")

@@ -504,14 +504,11 @@ class VoterPages:
         except DecodeError as exc:
             raise PageError("not_found", 400) from exc
         index = Receipt.from_json(parse_canonical_json(path.read_bytes())["receipt"]).index
-        if result.included:
-            words = t["check_ok"].format(index=index)
-        elif result.forked:
-            words = t["check_forked"]
-        elif "not issued" in result.message:
-            words = t["check_forged"]
-        else:
-            words = t["check_missing"]
+        words = {
+            "included": t["check_ok"].format(index=index),
+            "forked": t["check_forked"],
+            "forged": t["check_forged"],
+        }.get(result.kind, t["check_missing"])
         return render(
             request, "check.html", step="receipt", name=path.name, ok=result.included, words=words
         )

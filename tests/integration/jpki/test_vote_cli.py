@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jpki_pcsc_support import PASSWORD
+from jpki_pcsc_support import PASSWORD, reader_name
 
 from bulletin_board.client import BoardClient
 from bulletin_board.testing import BoardProcess
@@ -87,6 +87,12 @@ def test_cast_revote_audit_and_receipts(
     proc = tohyo(*base, "--choice", "mayor=b", "--code", "AAAA-AAAA-AAAA-AAAA", "--yes",
                  env=card_env)
     assert proc.returncode == 2 and "voting code is not valid" in proc.stderr, proc.stderr
+    assert asyncio.run(_size(url, el.id)) == size
+    # an empty reader: a plain message, nothing cast
+    proc = tohyo(*base[:-1], reader_name(1), "--choice", "mayor=b", "--code", codes[0], "--yes",
+                 env=card_env)
+    assert proc.returncode == 2 and "no card in the reader" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
     assert asyncio.run(_size(url, el.id)) == size
     # an invalid choice never leaves the device
     proc = tohyo(*base, "--choice", "mayor=nobody", "--code", codes[0], "--yes", env=card_env)
