@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bulletin_board.cli import default_check_processes
+from bulletin_board.cli import DEFAULT_CHECK_PROCESSES
 from bulletin_board.entry import decode_envelope
 from election.manifest import Manifest
 from election.policy import check_ballot
@@ -329,9 +329,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ballots posted before the timed phase of each run")
     parser.add_argument("--duration", type=float, default=60.0,
                         help="longest timed phase of a run (seconds)")
-    parser.add_argument("--processes", type=int, default=default_check_processes(),
-                        help="the board's ballot-checking processes (default: the board's "
-                             "own, the cores but one)")
+    parser.add_argument("--processes", type=int, default=DEFAULT_CHECK_PROCESSES,
+                        help="the board's ballot-checking processes (default: the board's)")
     parser.add_argument("--samples", type=int, default=200,
                         help="ballot checks timed in this process per run (half before, "
                              "half after the timed phase)")

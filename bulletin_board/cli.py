@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import signal
 import ssl
 import sys
@@ -18,16 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bulletin_board.keyfile import KeyFileError, load_or_create_key
 from tohyo.cli import CliError
 
-__all__ = ["default_check_processes", "load_key", "register"]
+__all__ = ["DEFAULT_CHECK_PROCESSES", "load_key", "register"]
 
 EXIT_FORK = 3
-
-
-def default_check_processes() -> int:
-    """Ballot-checking processes by default: one core is left to the event loop, whose
-    HTTP, registrar checks, signatures and commits cost almost as much per ballot as the
-    ballot's own check (`tohyo bench board`)."""
-    return max(1, (os.cpu_count() or 2) - 1)
+DEFAULT_CHECK_PROCESSES = 2  # `board serve --processes`: the ballot-checking pool
 
 
 def load_key(path: str | Path, *, create: bool = True) -> Ed25519PrivateKey:
@@ -88,9 +81,9 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--processes",
         type=int,
-        default=default_check_processes(),
-        help="processes that check ballots (with --registrar; default: the cores but one, "
-        "which the event loop needs; 1 checks on a thread of the board process)",
+        default=DEFAULT_CHECK_PROCESSES,
+        help="processes that check ballots (with --registrar; 1: a thread of the board "
+        "process)",
     )
     serve.add_argument(
         "--allow-test-groups",
