@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
@@ -258,6 +258,27 @@ class TrustAnchors:
         default_factory=lambda: frozenset({POLICY_AUTH})
     )
     require_crl: bool = True
+    # per CRL, once: is it signed by this issuer's key, and which serials it lists
+    _crl_facts: dict[tuple[int, bytes], tuple[bool, frozenset[int]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def crl_facts(
+        self, index: int, issuer: x509.Certificate
+    ) -> tuple[bool, frozenset[int]]:
+        """(signed by `issuer`, revoked serial numbers) of CRL `index`, computed once.
+
+        A CRL's signature is a check over the whole list (megabytes for a national CA), so it
+        is made once per CRL and issuer key, not once per ballot; the serials go into a set.
+        """
+        key = (index, issuer.public_bytes(serialization.Encoding.DER))
+        facts = self._crl_facts.get(key)
+        if facts is None:
+            crl = self.crls[index]
+            signed = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+            serials = frozenset(entry.serial_number for entry in crl) if signed else frozenset()
+            facts = self._crl_facts[key] = (signed, serials)
+        return facts
 
     def __post_init__(self) -> None:
         for ca in self.certificates:
@@ -323,8 +344,11 @@ def _check_revocation(
     cert: x509.Certificate, issuer: x509.Certificate, anchors: TrustAnchors, at: dt.datetime
 ) -> None:
     current = False
-    for crl in anchors.crls:
-        if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+    for index, crl in enumerate(anchors.crls):
+        if crl.issuer != issuer.subject:
+            continue
+        signed, revoked = anchors.crl_facts(index, issuer)
+        if not signed:
             continue
         this_update = crl.last_update_utc
         next_update = crl.next_update_utc
@@ -332,8 +356,7 @@ def _check_revocation(
             continue
         if next_update is not None and next_update >= at:
             current = True
-        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-        if entry is not None:
+        if cert.serial_number in revoked:
             raise CertificateRejected(Reason.CERTIFICATE_REVOKED, "listed on the CRL")
     if anchors.require_crl and not current:
         raise CertificateRejected(Reason.REVOCATION_UNKNOWN, "no current CRL from the issuer")

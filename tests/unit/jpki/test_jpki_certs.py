@@ -287,3 +287,23 @@ def test_p256_key_is_not_accepted(test_ca: TestCa) -> None:
 
 def test_sex_codes() -> None:
     assert [s.value for s in Sex] == ["1", "2", "3"]
+
+
+def test_crl_checks_are_made_once_and_answer_the_same_every_time(
+    taro_card: IssuedCard, anchors_for, test_ca: TestCa, other_ca: TestCa
+) -> None:
+    revoking = anchors_for((taro_card.sign_cert.serial_number,))
+    for _ in range(3):  # the second and third answers come from the cached facts
+        rejected(
+            Reason.CERTIFICATE_REVOKED,
+            lambda: validate(taro_card.sign_cert, revoking, at=VOTING_TIME,
+                             purpose=CertPurpose.SIGN),
+        )
+    assert revoking.crl_facts(0, test_ca.sign.certificate) == (
+        True, frozenset({taro_card.sign_cert.serial_number}))
+    assert len(revoking._crl_facts) == 1  # one CRL of the issuer, checked once
+    # the same CRL asked about under another issuer's key is not signed by it
+    assert revoking.crl_facts(0, other_ca.sign.certificate) == (False, frozenset())
+    clean = anchors_for((12345,))
+    for _ in range(3):
+        validate(taro_card.sign_cert, clean, at=VOTING_TIME, purpose=CertPurpose.SIGN)
