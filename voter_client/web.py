@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import aiohttp
 import jinja2
 from aiohttp import web
+from markupsafe import Markup
 
 from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.receipt import Receipt
@@ -90,6 +92,20 @@ _templates = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
+@jinja2.pass_context
+def _native(context: Any, text: object) -> Markup:
+    """The election's own words (names, titles), marked as Japanese on a page in another
+    language, so that a screen reader reads them in Japanese."""
+    value = str(text)
+    if context.get("lang") != "ja" and _JAPANESE.search(value):
+        return Markup('<span lang="ja">{}</span>').format(value)
+    return Markup.escape(value)
+
+
+_templates.globals["native"] = _native
 
 
 def _lang(request: web.Request) -> str:

@@ -169,11 +169,15 @@ def test_bad_codes_and_choices_are_refused_on_the_page(tmp_path: Path, ca: TestC
         status, page = await b.post("/choose?lang=en", [  # type: ignore[arg-type]
             ("c.mayor", "a"), ("blank.council", "1"), ("r.park.north", "x")])
         assert status == 400 and "would not count" in page
+        # on an English page the election's Japanese words are marked so, for screen readers
+        assert '<legend><span lang="ja">市議会議員' in page
+        assert '<span class="name"><span lang="ja">' in page
         await b.get("/?lang=ja")
         status, page = await b.post("/choose", [  # type: ignore[arg-type]
             ("c.mayor", "-"), ("blank.council", "1"), ("r.park.river", "1"),
             ("r.park.north", "2")])
         assert status == 200 and "白票" in page and "1位: 川沿いの緑地" in page
+        assert 'lang="ja"' not in page.split("</head>")[1]  # a Japanese page needs no marks
         assert board.size() == size
 
     with_board(tmp_path, ca, None, body)
