@@ -2,8 +2,9 @@
 
 - `FixedBaseTable`: windowed tables base^(d·2^(8k)) so one exponentiation costs about
   bits/8 modular multiplications and no squarings.
-- `multi_exp`: ∏ b_i^{e_i} by the bucket method (Pippenger): the squarings are shared by all
-  terms and each term costs about bits/w multiplications.
+- `multi_exp`: ∏ b_i^{e_i} by the bucket method (Pippenger), or for fewer than 8 terms by
+  Straus's method (a table of 15 powers per base): the squarings are shared by all terms and
+  each term costs about bits/w multiplications.
 
 These functions take and return `mpz` values and do no checking; the group classes wrap them.
 """
@@ -79,20 +80,39 @@ def _bucket_window(n: int, bits: int) -> int:
     return best_w
 
 
+def _straus(bases: Sequence[Any], exps: Sequence[int], p: Any, bits: int) -> Any:
+    """A few terms: 4-bit windows of every exponent over one shared chain of squarings."""
+    tables = []
+    for b in bases:
+        row = [mpz(1), mpz(b) % p]
+        for _ in range(14):
+            row.append(row[-1] * row[1] % p)
+        tables.append(row)
+    exps = [int(e) for e in exps]
+    acc = mpz(1)
+    for shift in range(4 * ((bits - 1) // 4), -1, -4):
+        for _ in range(4):
+            acc = acc * acc % p
+        for row, e in zip(tables, exps):
+            d = (e >> shift) & 15
+            if d:
+                acc = acc * row[d] % p
+    return acc
+
+
 def multi_exp(bases: Sequence[Any], exps: Sequence[int], p: Any) -> Any:
     """∏ bases[i]^exps[i] mod p for non-negative integer exponents."""
     p = mpz(p)
     n = len(bases)
     if n == 0:
         return mpz(1)
-    if n < 8:
-        acc = mpz(1)
-        for b, e in zip(bases, exps):
-            acc = acc * gmpy2.powmod(b, e, p) % p
-        return acc
     bits = max(int(e).bit_length() for e in exps)
     if bits == 0:
         return mpz(1)
+    if n == 1:
+        return gmpy2.powmod(bases[0], exps[0], p)
+    if n < 8:
+        return _straus(bases, exps, p, bits)
     w = _bucket_window(n, bits)
     mask = (1 << w) - 1
     windows = -(-bits // w)

@@ -397,3 +397,13 @@ def test_pow_many_matches_pow(name: str, data: st.DataObject, n: int) -> None:
     bases = [group.hash_to_element(bytes([i, n, 7])) for i in range(n)]
     e = data.draw(st.integers(0, group.order - 1) | st.sampled_from([0, 1, group.order - 1]))
     assert group.pow_many(bases, e) == [b**e for b in bases]
+
+
+@pytest.mark.parametrize("n", range(2, 8))
+def test_few_term_multi_exp_edges(n: int) -> None:
+    """Straus's method (fewer than 8 terms): window edges, zero and one-bit exponents."""
+    group = modp(SMALL_MODP_GROUPS[0])
+    bases = [group.hash_to_element(bytes([i, n])).value for i in range(n)]
+    for exps in ([0] * (n - 1) + [1], [15, 16, 17, 255, 256, 4095, 4096][:n],
+                 [(1 << 128) - 1] * n, [1 << 127] + [0] * (n - 1)):
+        assert multi_exp(bases, exps, group.p) == naive_multi_exp(bases, exps, group.p)
