@@ -54,7 +54,7 @@ from jpki.testca import TestCa, pooled_rsa_key
 from jpki.voting_codes import generate_voting_codes
 from mixnet.groups import DEFAULT_GROUP, Element, get_group
 from mixnet.rng import DeterministicRandom
-from simulations.load import Sample, _request, summarise
+from simulations.load import Sample, drive, summarise
 from simulations.world import Participants, SimulatedElection, ensure_groups
 from tohyo.cli import CliError
 
@@ -194,32 +194,10 @@ async def post_ballots(url: str, bodies: Sequence[bytes], *, concurrency: int, d
                        progress: bool, timeout: float = 120.0) -> tuple[list[Sample], float]:
     """`concurrency` clients post the requests in order until all are sent or `duration` is
     over; returns the samples and the elapsed seconds."""
-    import aiohttp
-    from tqdm import tqdm
-
     target = f"{url}/v1/elections/{ELECTION}/ballots"
-    pending = iter(bodies)
-    samples: list[Sample] = []
-    bar = tqdm(total=len(bodies), desc=f"posting ({concurrency} clients)", unit="ballot",
-               leave=False, disable=not progress, mininterval=0.5)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
-    ) as session:
-        t0 = time.perf_counter()
-        deadline = t0 + duration
-
-        async def client() -> None:
-            for body in pending:
-                if time.perf_counter() >= deadline:
-                    return
-                samples.append(await _request(session, "POST", target, body, t0, "post"))
-                bar.update(1)
-
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - t0
-    bar.close()
-    return samples, elapsed
+    return await drive([("post", target, body) for body in bodies], concurrency=concurrency,
+                       duration=duration, timeout=timeout, progress=progress,
+                       desc=f"posting ({concurrency} clients)", unit="ballot")
 
 
 def validation_seconds(fx: Fixture, entries: Sequence[bytes], checks: int) -> float:

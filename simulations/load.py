@@ -35,8 +35,10 @@ __all__ = [
     "LoadTarget",
     "Sample",
     "board_process",
+    "drive",
     "percentiles",
     "prepare_target",
+    "request",
     "run_load",
     "summarise",
 ]
@@ -218,7 +220,7 @@ class Sample:
     code: str  # "ok", a refusal code, or the exception's name
 
 
-async def _request(session: Any, method: str, url: str, body: bytes | None,
+async def request(session: Any, method: str, url: str, body: bytes | None,
                    t0: float, kind: str) -> Sample:
     import aiohttp
 
@@ -256,7 +258,6 @@ async def run_load(
     """Send every request (the posts in order, `reads` reads mixed in at random places) with
     `concurrency` clients until all are sent or `duration` seconds have passed. Returns the
     samples and the elapsed time."""
-    import aiohttp
 
     chooser = random.Random(seed)
     plan: list[tuple[str, str, bytes | None]] = [
@@ -265,11 +266,29 @@ async def run_load(
         path = chooser.choice(["/tree-head", "/entries?start=0&limit=20", ""])
         plan.insert(chooser.randrange(len(plan) + 1),
                     ("read", f"{url}/v1/elections/{election}{path}", None))
-    queue = iter(plan)
-    samples: list[Sample] = []
+    return await drive(plan, concurrency=concurrency, duration=duration, timeout=timeout,
+                       progress=progress, desc="load", unit="req")
+
+
+async def drive(
+    plan: Sequence[tuple[str, str, bytes | None]],
+    *,
+    concurrency: int,
+    duration: float,
+    timeout: float,
+    progress: bool,
+    desc: str,
+    unit: str,
+) -> tuple[list[Sample], float]:
+    """`concurrency` clients send the requests of `plan` — (kind, url, body): a POST when there
+    is a body, else a GET — in order until all are sent or `duration` seconds have passed.
+    Returns the samples and the elapsed time."""
+    import aiohttp
     from tqdm import tqdm
 
-    bar = tqdm(total=len(plan), desc="load", unit="req", leave=False, disable=not progress,
+    queue = iter(plan)
+    samples: list[Sample] = []
+    bar = tqdm(total=len(plan), desc=desc, unit=unit, leave=False, disable=not progress,
                mininterval=0.5)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(
@@ -282,8 +301,8 @@ async def run_load(
             for kind, target, body in queue:
                 if time.perf_counter() >= deadline:
                     return
-                samples.append(await _request(session, "POST" if body is not None else "GET",
-                                              target, body, t0, kind))
+                samples.append(await request(session, "POST" if body is not None else "GET",
+                                             target, body, t0, kind))
                 bar.update(1)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
