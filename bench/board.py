@@ -215,8 +215,31 @@ def validation_seconds(fx: Fixture, entries: Sequence[bytes], checks: int) -> fl
     return (time.perf_counter() - start) / checks
 
 
+def process_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) of process `pid` and of its live child processes (the
+    board's checking pool), read from /proc; (0, 0) where /proc is not there."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(p: str) -> list[str] | None:
+        try:
+            text = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            return None
+        return text[text.rindex(")") + 2:].split()  # fields from the state on
+
+    own = stat(str(pid))
+    if own is None:
+        return 0.0, 0.0
+    children = 0.0
+    for entry in os.listdir("/proc"):
+        fields = stat(entry) if entry.isdigit() else None
+        if fields is not None and fields[1] == str(pid):  # ppid
+            children += (int(fields[11]) + int(fields[12])) / tick
+    return (int(own[11]) + int(own[12])) / tick, children
+
+
 async def _drive(url: str, fx: Fixture, concurrency: int, duration: float, samples: int,
-                 progress: bool) -> dict[str, Any]:
+                 progress: bool, board_pid: int) -> dict[str, Any]:
     from bulletin_board.client import BoardClient
 
     async with BoardClient(url) as client:
@@ -234,8 +257,10 @@ async def _drive(url: str, fx: Fixture, concurrency: int, duration: float, sampl
     # validation just before and just after the timed phase: the machine's load varies
     before = validation_seconds(fx, warm_entries, samples // 2)
     load_before = os.getloadavg()
+    cpu_before = (*process_cpu(board_pid), time.process_time())
     posted, elapsed = await post_ballots(url, fx.requests, concurrency=concurrency,
                                          duration=duration, progress=progress)
+    cpu_after = (*process_cpu(board_pid), time.process_time())
     load_after = os.getloadavg()
     summary = summarise(posted, elapsed)
     async with BoardClient(url) as client:
@@ -243,7 +268,9 @@ async def _drive(url: str, fx: Fixture, concurrency: int, duration: float, sampl
         accepted = await client.entries_range(ELECTION, max(start, size - samples), size)
         status = await client.election(ELECTION)
     after = validation_seconds(fx, accepted, samples - samples // 2)
-    return {"summary": summary, "validation_s": (before, after), "status": status,
+    cpu = dict(zip(("board_process", "checking_processes", "clients"),
+                   (b - a for a, b in zip(cpu_before, cpu_after))))
+    return {"summary": summary, "validation_s": (before, after), "status": status, "cpu_s": cpu,
             "load_average": {"before": list(load_before), "after": list(load_after)}}
 
 
@@ -262,7 +289,9 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
                          extra=extra)
     board.start()
     try:
-        got = asyncio.run(_drive(board.url, fx, concurrency, duration, samples, progress))
+        assert board.proc is not None
+        got = asyncio.run(_drive(board.url, fx, concurrency, duration, samples, progress,
+                                 board.proc.pid))
     finally:
         board.stop()
     summary = got["summary"]
@@ -286,6 +315,9 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
         "capacity_per_s": round(capacity, 2),
         "intake_ratio": round(post["ok_per_s"] / capacity, 4),
         "board_ballots": got["status"]["policy"]["ballots"],
+        # CPU per accepted ballot in the timed phase: where the time goes besides the checks
+        "cpu_ms_per_ballot": {k: round(v * 1000 / max(1, post["ok"]), 3)
+                              for k, v in got["cpu_s"].items()},
         "load_average": got["load_average"],
     }
 
@@ -420,13 +452,16 @@ def _report(doc: dict[str, Any], json_path: str | None) -> None:
     print(f"board intake: group {doc['group']}, {doc['ballots_per_run']} ballots per run; "
           f"cores of intake_ratio = {doc['cores']}")
     print(f"{'backend':<11}{'clients':>8}{'accepted':>10}{'ballots/s':>11}{'p50 ms':>9}"
-          f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}  errors")
+          f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}  CPU ms/ballot: board, checkers, "
+          "clients  errors")
     for r in doc["runs"]:
         errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
+        cpu = r["cpu_ms_per_ballot"]
         print(f"{r['backend']:<11}{r['concurrency']:>8}{r['accepted']:>10}"
               f"{r['accepted_per_s']:>11.1f}{r['latency_ms'].get('p50', 0):>9.1f}"
               f"{r['latency_ms'].get('p99', 0):>9.1f}{r['validation_ms']:>11.3f}"
-              f"{r['intake_ratio']:>7.2f}  {errors}")
+              f"{r['intake_ratio']:>7.2f}  {cpu['board_process']:6.2f} "
+              f"{cpu['checking_processes']:6.2f} {cpu['clients']:6.2f}  {errors}")
     print(f"load average: start {_load(doc['load_average']['start'])}, "
           f"end {_load(doc['load_average']['end'])} ({doc['cpu_count']} cores)")
 

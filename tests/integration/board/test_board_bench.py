@@ -33,6 +33,33 @@ def test_bench_board_on_both_backends(tmp_path: Path) -> None:
         assert run["intake_ratio"] > 0
         assert set(run["latency_ms"]) == {"p50", "p90", "p99"}
         assert len(run["load_average"]["after"]) == 3
+        cpu = run["cpu_ms_per_ballot"]
+        assert set(cpu) == {"board_process", "checking_processes", "clients"}
+        assert min(cpu.values()) >= 0 and cpu["clients"] > 0
+
+
+def test_process_cpu_reads_a_process_and_its_children() -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from bench.board import process_cpu
+
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import time\nt = time.process_time()\n"
+                              "while time.process_time() - t < 0.3: pass\ntime.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 20
+        own, children = process_cpu(os.getpid())
+        while children < 0.2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            own, children = process_cpu(os.getpid())
+        assert own > 0 and children >= 0.2
+        assert process_cpu(2**22 + 12345) == (0.0, 0.0)  # no such process
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_bench_board_needs_a_postgres_dsn_unless_told(
