@@ -26,7 +26,7 @@ from bulletin_board.receipt import Receipt, verify_receipt
 from bulletin_board.server import BoardServer
 from bulletin_board.storage import SqliteStorage
 from election.entries import Ballot
-from election.intake import BallotIntake, RegistrarSettings
+from election.intake import MAX_REQUEST_BYTES, BallotIntake, RegistrarSettings
 from election.policy import ElectionPolicy, ceremony_config, joint_key_body
 from jpki.card import CertKind, JpkiCard
 from jpki.certs import BasicFacts, CertPurpose, Sex, TrustAnchors
@@ -88,7 +88,8 @@ class Voter:
 
 
 async def post(session: aiohttp.ClientSession, url: str, body: Any) -> tuple[int, Any]:
-    async with session.post(url, data=json.dumps(body)) as resp:
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    async with session.post(url, data=data) as resp:
         return resp.status, await resp.json()
 
 
@@ -179,6 +180,14 @@ async def _intake(tmp_path: Path) -> None:
             await refused(bob.sign(el, stolen, codes[1]), 409, None, "duplicate_ciphertext")
             # malformed requests
             await refused({"ballot": 1}, 422, None, "bad_body")
+            await refused(b"{not json", 400, None, "malformed")
+            await refused(b" " * (MAX_REQUEST_BYTES + 1), 413, None, "too_large")
+            jpki = {"certificate": "00", "signature": "00"}
+            for body in ({"ballot": {}, "jpki": "00", "voting_code": ""},
+                         {"ballot": {}, "jpki": jpki, "voting_code": "A" * 65},
+                         {"ballot": {}, "jpki": {**jpki, "certificate": "zz"}, "voting_code": ""},
+                         {"ballot": {}, "jpki": {**jpki, "signature": ""}, "voting_code": ""}):
+                await refused(body, 422, None, "bad_body")
             bad = bob.request(el, pk, 1, codes[1], rng)
             bad["ballot"]["proof"]["s"][0] = "00" * len(bad["ballot"]["proof"]["s"][0][::2])
             await refused(bad, 422, None, "bad_proof")

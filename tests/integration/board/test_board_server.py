@@ -268,6 +268,49 @@ def test_cosignatures(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
+def test_cosign_and_read_refusals_write_nothing(tmp_path: Path) -> None:
+    """Bad co-signature posts and bad read parameters: a 4xx with a code; no co-signature stored."""
+
+    async def main() -> None:
+        keys, mirror = Keys(), Ed25519PrivateKey.generate()
+        async with running_board(str(tmp_path / "b.sqlite")) as server:
+            async with BoardClient(server.url) as client:
+                await open_election(client, keys)
+                sth = await client.tree_head(E)
+                good = canonical_json(cosign_tree_head(mirror, sth).to_json())
+                at = f"{server.url}/v1/elections/{E}/tree-heads"
+                for path, body, ctype, code in [
+                    (f"{sth.tree_size}", b"{not json", "application/json", "malformed"),
+                    (f"{sth.tree_size}", b'{"signer":"00"}', "application/json", "malformed"),
+                    (f"{sth.tree_size}", canonical_json([1]), "application/json", "malformed"),
+                    (f"{sth.tree_size}", good, "text/plain", "unsupported_media_type"),
+                    (f"{sth.tree_size}", b" " * 5000, "application/json", "too_large"),
+                    ("x1", good, "application/json", "not_found"),
+                    ("99", good, "application/json", "not_found"),
+                ]:
+                    async with aiohttp.ClientSession() as s, s.post(
+                        f"{at}/{path}/cosignatures", data=body, headers={"Content-Type": ctype}
+                    ) as r:
+                        doc = await r.json()
+                        assert doc["error"] == code, (path, body[:20], doc)
+                        assert r.status == REFUSAL_CODES[code][0]
+                assert (await client.tree_head(E)).cosignatures == ()
+                for path, params, code in [
+                    (f"/v1/elections/{E}/entries/abc", {}, "not_found"),
+                    (f"/v1/elections/{E}/tree-heads", {"start_size": "-1"}, "bad_request"),
+                    (f"/v1/elections/{E}/proofs/inclusion", {"entry_hash": "AB" * 32},
+                     "bad_request"),
+                    (f"/v1/elections/{E}/proofs/inclusion", {"entry_hash": "00"}, "bad_request"),
+                    (f"/v1/elections/{E}/proofs/consistency", {"first": "x"}, "bad_request"),
+                ]:
+                    status, doc = await get(server.url, path, **params)
+                    assert doc["error"] == code, (path, doc)
+                    assert status == REFUSAL_CODES[code][0]
+                assert (await client.tree_head(E)).tree_size == sth.tree_size
+
+    asyncio.run(main())
+
+
 def test_client_detects_forged_head_and_receipt(tmp_path: Path) -> None:
     async def main() -> None:
         keys = Keys()
