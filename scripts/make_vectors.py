@@ -85,6 +85,17 @@ def seed_name(kind: str, case: str = "") -> str:
     return f"tohyo-vectors/{kind}/v{FORMAT}" + (f"/{case}" if case else "")
 
 
+def seeded(kind: str, case: str) -> tuple[str, DeterministicRandom]:
+    """A case's seed name and the random source it seeds."""
+    seed = seed_name(kind, case)
+    return seed, DeterministicRandom(seed)
+
+
+def case_head(name: str, group: str, seed: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    """The fields every proof case starts with."""
+    return {"name": name, "group": group, "rng_seed": seed, "context": ctx}
+
+
 def about(kind: str, function: str, description: str) -> dict[str, Any]:
     return {
         "generator": GENERATOR,
@@ -97,6 +108,13 @@ def about(kind: str, function: str, description: str) -> dict[str, Any]:
         "to a copy of its positive case; `expect` is the id of the failing check (the first "
         "word of VerificationError.check) or DecodeError",
     }
+
+
+def vector_file(
+    kind: str, function: str, description: str, cases: list[Any], negative: list[Any]
+) -> dict[str, Any]:
+    """A vector file: its `about` block, positive cases and negative cases."""
+    return {"about": about(kind, function, description), "cases": cases, "negative": negative}
 
 
 def dump(document: dict[str, Any]) -> bytes:
@@ -574,20 +592,18 @@ def group_vectors() -> dict[str, Any]:
                     "expect": "DecodeError",
                 }
             )
-    return {
-        "about": about(
-            "groups",
-            "group_vectors",
-            "every registered modular group: its generation record and the p, q, g derived "
-            "from it, its canonical description and fingerprint (SHA-256 of the description's "
-            "TLV); negative cases change one field and check_generation must refuse them. "
-            "secp256k1: the SEC 2 constants p, n (q), G = (g_x, g_y) with b = 7, multiples k·G, "
-            "description and fingerprint; its negative cases change one field of the "
-            "description and group_from_description(recheck=True) must refuse them",
-        ),
-        "cases": cases,
-        "negative": negative,
-    }
+    return vector_file(
+        "groups",
+        "group_vectors",
+        "every registered modular group: its generation record and the p, q, g derived "
+        "from it, its canonical description and fingerprint (SHA-256 of the description's "
+        "TLV); negative cases change one field and check_generation must refuse them. "
+        "secp256k1: the SEC 2 constants p, n (q), G = (g_x, g_y) with b = 7, multiples k·G, "
+        "description and fingerprint; its negative cases change one field of the "
+        "description and group_from_description(recheck=True) must refuse them",
+        cases,
+        negative,
+    )
 
 
 def curve_group_case(group: Group) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
@@ -722,16 +738,14 @@ def elgamal_vectors() -> dict[str, Any]:
                 ("row too short", [edit(["rows", 0], rows_json[0][:2])]),
             ],
         )
-    return {
-        "about": about(
-            "elgamal",
-            "elgamal_vectors",
-            "rows (a, b) = (encode(m)·pk^r, g^r) with their secret key and randomness; "
-            "negative cases are rows the decoder must refuse",
-        ),
-        "cases": cases,
-        "negative": negative,
-    }
+    return vector_file(
+        "elgamal",
+        "elgamal_vectors",
+        "rows (a, b) = (encode(m)·pk^r, g^r) with their secret key and randomness; "
+        "negative cases are rows the decoder must refuse",
+        cases,
+        negative,
+    )
 
 
 # ------------------------------------------------------------------ Σ-proofs
@@ -741,8 +755,7 @@ def schnorr_vectors() -> dict[str, Any]:
     cases, negative = [], []
     for name in PROOF_GROUPS:
         group = get_group(name)
-        seed = seed_name("schnorr", name)
-        rng = DeterministicRandom(seed)
+        seed, rng = seeded("schnorr", name)
         x = group.random_scalar(rng)
         g = group.generator()
         st = schnorr.Statement(g, g**x)
@@ -752,11 +765,7 @@ def schnorr_vectors() -> dict[str, Any]:
         st.absorb(t)
         t.append("commitment", proof.t)
         c = t.challenge_mod(Label.C, group.order)
-        case = {
-            "name": name,
-            "group": name,
-            "rng_seed": seed,
-            "context": ctx,
+        case = case_head(name, name, seed, ctx) | {
             "witness": {"x": x.to_hex()},
             "statement": {"base": g.to_hex(), "y": st.y.to_hex()},
             "proof": proof.to_json(),
@@ -798,16 +807,14 @@ def schnorr_vectors() -> dict[str, Any]:
                 ),
             ],
         )
-    return {
-        "about": about(
-            "schnorr",
-            "schnorr_vectors",
-            "Schnorr proofs y = g^x with the challenge c = challenge_mod('c', q) after "
-            "absorbing proof label, group, statement [base, y] and commitment t",
-        ),
-        "cases": cases,
-        "negative": negative,
-    }
+    return vector_file(
+        "schnorr",
+        "schnorr_vectors",
+        "Schnorr proofs y = g^x with the challenge c = challenge_mod('c', q) after "
+        "absorbing proof label, group, statement [base, y] and commitment t",
+        cases,
+        negative,
+    )
 
 
 def cp_vectors() -> dict[str, Any]:
@@ -817,8 +824,7 @@ def cp_vectors() -> dict[str, Any]:
         q = group.order
         g = group.generator()
         # single
-        seed = seed_name("chaum-pedersen", name)
-        rng = DeterministicRandom(seed)
+        seed, rng = seeded("chaum-pedersen", name)
         x = group.random_scalar(rng)
         g2 = group.hash_to_element(b"tohyo-vectors/g2")
         st = cp.Statement(g, g**x, g2, g2**x)
@@ -828,12 +834,8 @@ def cp_vectors() -> dict[str, Any]:
         st.absorb(t)
         t.append("commitment", [proof.t1, proof.t2])
         c = t.challenge_mod(Label.C, q)
-        case = {
-            "name": name,
-            "group": name,
+        case = case_head(name, name, seed, ctx) | {
             "batch": False,
-            "rng_seed": seed,
-            "context": ctx,
             "witness": {"x": x.to_hex()},
             "statement": {
                 "g1": g.to_hex(),
@@ -871,8 +873,7 @@ def cp_vectors() -> dict[str, Any]:
         )
         # batch
         bname = f"{name} batch"
-        seed = seed_name("chaum-pedersen", bname)
-        rng = DeterministicRandom(seed)
+        seed, rng = seeded("chaum-pedersen", bname)
         x = group.random_scalar(rng)
         bases = [g ** group.random_scalar(rng) for _ in range(4)]
         bst = cp.BatchStatement(g**x, bases, [b**x for b in bases])
@@ -891,12 +892,8 @@ def cp_vectors() -> dict[str, Any]:
         cst.absorb(t)
         t.append("commitment", [proof.t1, proof.t2])
         c = t.challenge_mod(Label.C, q)
-        case = {
-            "name": bname,
-            "group": name,
+        case = case_head(bname, name, seed, ctx) | {
             "batch": True,
-            "rng_seed": seed,
-            "context": ctx,
             "witness": {"x": x.to_hex()},
             "statement": {
                 "x_pub": bst.x_pub.to_hex(),
@@ -949,17 +946,15 @@ def cp_vectors() -> dict[str, Any]:
                 ),
             ],
         )
-    return {
-        "about": about(
-            "chaum-pedersen",
-            "cp_vectors",
-            "Chaum–Pedersen proofs log_g1 X = log_g2 D, and batched proofs D_i = B_i^x with "
-            "128-bit weights e_i = challenge_vector('batch') and the combined statement "
-            "B = ∏B_i^e_i, D = ∏D_i^e_i proved with one challenge c",
-        ),
-        "cases": cases,
-        "negative": negative,
-    }
+    return vector_file(
+        "chaum-pedersen",
+        "cp_vectors",
+        "Chaum–Pedersen proofs log_g1 X = log_g2 D, and batched proofs D_i = B_i^x with "
+        "128-bit weights e_i = challenge_vector('batch') and the combined statement "
+        "B = ∏B_i^e_i, D = ∏D_i^e_i proved with one challenge c",
+        cases,
+        negative,
+    )
 
 
 def encryption_vectors() -> dict[str, Any]:
@@ -967,8 +962,7 @@ def encryption_vectors() -> dict[str, Any]:
     for name in PROOF_GROUPS:
         group = get_group(name)
         q = group.order
-        seed = seed_name("encryption", name)
-        rng = DeterministicRandom(seed)
+        seed, rng = seeded("encryption", name)
         pk = keygen(group, rng).public
         rows, rs = encrypt_rows(pk, [[1, 0, 3]], rng)
         st = enc.Statement(pk, rows[0])
@@ -979,11 +973,7 @@ def encryption_vectors() -> dict[str, Any]:
         t.append("commitment", list(proof.t))
         c = t.challenge_mod(Label.C, q)
         rerandomised = reencrypt_rows(pk, rows, [[1, 2, 3]])[0]
-        case = {
-            "name": name,
-            "group": name,
-            "rng_seed": seed,
-            "context": ctx,
+        case = case_head(name, name, seed, ctx) | {
             "witness": {"randomness": [r.to_hex() for r in rs[0]], "messages": [1, 0, 3]},
             "statement": {"pk": pk.to_hex(), "row": row_to_json(rows[0])},
             "proof": proof.to_json(),
@@ -1028,17 +1018,15 @@ def encryption_vectors() -> dict[str, Any]:
                 ),
             ],
         )
-    return {
-        "about": about(
-            "encryption",
-            "encryption_vectors",
-            "proofs of knowledge of a row's randomness (ballot non-malleability), bound to a "
-            "context holding the ballot key; c = challenge_mod('c', q) after the statement "
-            "[pk, row] and commitments t",
-        ),
-        "cases": cases,
-        "negative": negative,
-    }
+    return vector_file(
+        "encryption",
+        "encryption_vectors",
+        "proofs of knowledge of a row's randomness (ballot non-malleability), bound to a "
+        "context holding the ballot key; c = challenge_mod('c', q) after the statement "
+        "[pk, row] and commitments t",
+        cases,
+        negative,
+    )
 
 
 def decryption_vectors() -> dict[str, Any]:
@@ -1046,8 +1034,7 @@ def decryption_vectors() -> dict[str, Any]:
     for name in PROOF_GROUPS:
         group = get_group(name)
         q = group.order
-        seed = seed_name("decryption", name)
-        rng = DeterministicRandom(seed)
+        seed, rng = seeded("decryption", name)
         kp = keygen(group, rng)
         messages = [[2, 0], [1, 4]]
         rows, _ = encrypt_rows(kp.public, messages, rng)
@@ -1069,11 +1056,7 @@ def decryption_vectors() -> dict[str, Any]:
         t.append("commitment", [proof.t1, proof.t2])
         c = t.challenge_mod(Label.C, q)
         plain = [ct.a / d for ct, d in zip([ct for row in rows for ct in row], factors)]
-        case = {
-            "name": name,
-            "group": name,
-            "rng_seed": seed,
-            "context": ctx,
+        case = case_head(name, name, seed, ctx) | {
             "witness": {"x": kp.secret.to_hex()},
             "statement": {
                 "x_pub": kp.public.to_hex(),
@@ -1128,17 +1111,15 @@ def decryption_vectors() -> dict[str, Any]:
                 ),
             ],
         )
-    return {
-        "about": about(
-            "decryption",
-            "decryption_vectors",
-            "decryption factors d = b^x for every ciphertext, row-major, with a batched "
-            "Chaum–Pedersen proof (after absorbing the decryption label); the plaintext "
-            "elements a/d and the messages they encode",
-        ),
-        "cases": cases,
-        "negative": negative,
-    }
+    return vector_file(
+        "decryption",
+        "decryption_vectors",
+        "decryption factors d = b^x for every ciphertext, row-major, with a batched "
+        "Chaum–Pedersen proof (after absorbing the decryption label); the plaintext "
+        "elements a/d and the messages they encode",
+        cases,
+        negative,
+    )
 
 
 # ------------------------------------------------------------------ shuffle
@@ -1183,8 +1164,7 @@ def shuffle_vectors() -> dict[str, Any]:
         group = get_group(name)
         q = group.order
         cname = f"{name} N={n} w={width}"
-        seed = seed_name("shuffle", cname)
-        rng = DeterministicRandom(seed)
+        seed, rng = seeded("shuffle", cname)
         kp = keygen(group, rng)
         messages = [[(3 * i + k) % 5 for k in range(width)] for i in range(n)]
         rows, _ = encrypt_rows(kp.public, messages, rng)
@@ -1198,13 +1178,9 @@ def shuffle_vectors() -> dict[str, Any]:
         u_prod = 1
         for v in u:
             u_prod = u_prod * v % q
-        case = {
-            "name": cname,
-            "group": name,
+        case = case_head(cname, name, seed, ctx) | {
             "n": n,
             "width": width,
-            "rng_seed": seed,
-            "context": ctx,
             "secret_key": kp.secret.to_hex(),
             "messages": messages,
             "witness": {
@@ -1289,17 +1265,15 @@ def shuffle_vectors() -> dict[str, Any]:
                 ),
             ],
         )
-    return {
-        "about": about(
-            "shuffle",
-            "shuffle_vectors",
-            "Terelius–Wikström proofs of a shuffle of rows (docs/protocol.md §8) with the "
-            "witness (ψ, r'), the generators (seed, h, h_1..h_N), the batching vector u "
-            "(U_BITS-bit entries), ∏u mod q and the main challenge c (C_BITS bits)",
-        ),
-        "cases": cases,
-        "negative": negative,
-    }
+    return vector_file(
+        "shuffle",
+        "shuffle_vectors",
+        "Terelius–Wikström proofs of a shuffle of rows (docs/protocol.md §8) with the "
+        "witness (ψ, r'), the generators (seed, h, h_1..h_N), the batching vector u "
+        "(U_BITS-bit entries), ∏u mod q and the main challenge c (C_BITS bits)",
+        cases,
+        negative,
+    )
 
 
 # ------------------------------------------------------------------ all files
