@@ -17,8 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mixnet_property_support import (
     BIG_GROUP,
-    SMALL_GROUPS,
-    SMALL_MODP_GROUPS,
     bump,
     expect_check,
     expect_decode_error,
@@ -43,6 +41,7 @@ from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as tw
 from mixnet.shuffle.shuffle import ShuffleWitness, shuffle
 from mixnet.transcript import Transcript
+from tests.mixnet_support import SMALL_GROUPS, SMALL_MODP_GROUPS
 
 FAST = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CTX = {"election": "prop-test", "mixer": 1}

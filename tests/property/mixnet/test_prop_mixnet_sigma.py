@@ -19,8 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mixnet_property_support import (
     BIG_GROUP,
-    SMALL_GROUPS,
-    SMALL_MODP_GROUPS,
     expect_check,
     expect_decode_error,
     non_member,
@@ -38,6 +36,7 @@ from mixnet.proofs import encryption as enc
 from mixnet.proofs import schnorr
 from mixnet.rng import DeterministicRandom
 from mixnet.transcript import Transcript
+from tests.mixnet_support import SMALL_GROUPS, SMALL_MODP_GROUPS
 
 FAST = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ONE = settings(max_examples=1, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -148,6 +147,16 @@ def test_schnorr_proof_values_from_another_group_fail() -> None:
     statement, _ = make_schnorr(a, 1)
     _, foreign = make_schnorr(b, 1)
     expect_check("S0", lambda: schnorr.verify(statement, foreign, transcript=tr()))
+
+
+def test_schnorr_response_alone_from_another_group_fails() -> None:
+    a, b = get_group("test-safe-256"), get_group("test-schnorr-512-128")
+    statement, proof = make_schnorr(a, 1)
+    _, foreign = make_schnorr(b, 1)
+    bad = replace(proof, s=foreign.s)
+    assert expect_check("S0", lambda: schnorr.verify(statement, bad, transcript=tr())).check == (
+        "S0 group"
+    )
 
 
 @pytest.mark.slow
@@ -374,6 +383,16 @@ def test_encryption_lengths_must_match(name: str, seed: int, width: int) -> None
     for bad in (replace(proof, t=proof.t[:-1]), replace(proof, s=proof.s[:-1])):
         expect_check("E0", lambda bad=bad: enc.verify(statement, bad, transcript=tr()))
     expect_decode_error(lambda: enc.Proof.from_json(group, proof.to_json(), width - 1))
+
+
+def test_encryption_proof_values_from_another_group_fail() -> None:
+    """Commitments or responses alone from another group: E0 group, not a ValueError."""
+    a, b = get_group("test-safe-256"), get_group("test-schnorr-512-128")
+    statement, proof, _ = make_enc(a, 1, 2)
+    _, foreign, _ = make_enc(b, 1, 2)
+    for bad in (replace(proof, t=foreign.t), replace(proof, s=foreign.s)):
+        check = expect_check("E0", lambda bad=bad: enc.verify(statement, bad, transcript=tr()))
+        assert check.check == "E0 group"
 
 
 @pytest.mark.parametrize(("name", "kind"), non_member_kinds(SMALL_MODP_GROUPS))

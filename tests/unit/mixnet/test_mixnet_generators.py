@@ -7,13 +7,13 @@ import hashlib
 from typing import Any
 
 import pytest
-from mixnet_unit_support import ALL_GROUPS, SMALL_GROUPS
 
 from mixnet import generators
 from mixnet.encoding import encode
 from mixnet.generators import derive_generators, generator_seed
 from mixnet.groups import Group, get_group
 from mixnet.transcript import Label
+from tests.mixnet_support import ALL_GROUPS, SMALL_GROUPS
 
 CTX = {"election": "unit-test"}
 

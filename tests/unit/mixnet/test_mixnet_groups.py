@@ -10,14 +10,6 @@ import gmpy2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mixnet_unit_support import (
-    ALL_GROUPS,
-    MODP_GROUPS,
-    SMALL_GROUPS,
-    SMALL_MODP_GROUPS,
-    modp,
-    non_member_values,
-)
 
 from mixnet.elgamal import decrypt_row, encrypt_row, encrypt_rows, keygen
 from mixnet.encoding import int_to_hex
@@ -33,6 +25,14 @@ from mixnet.groups import (
 from mixnet.groups.base import Element
 from mixnet.groups.fastexp import FixedBaseTable, multi_exp
 from mixnet.rng import DeterministicRandom
+from tests.mixnet_support import (
+    ALL_GROUPS,
+    MODP_GROUPS,
+    SMALL_GROUPS,
+    SMALL_MODP_GROUPS,
+    modp,
+    non_member_values,
+)
 
 # ---------------------------------------------------------------- decoding and membership
 
@@ -404,6 +404,10 @@ def test_few_term_multi_exp_edges(n: int) -> None:
     """Straus's method (fewer than 8 terms): window edges, zero and one-bit exponents."""
     group = modp(SMALL_MODP_GROUPS[0])
     bases = [group.hash_to_element(bytes([i, n])).value for i in range(n)]
-    for exps in ([0] * (n - 1) + [1], [15, 16, 17, 255, 256, 4095, 4096][:n],
-                 [(1 << 128) - 1] * n, [1 << 127] + [0] * (n - 1)):
+    for exps in (
+        [0] * (n - 1) + [1],
+        [15, 16, 17, 255, 256, 4095, 4096][:n],
+        [(1 << 128) - 1] * n,
+        [1 << 127] + [0] * (n - 1),
+    ):
         assert multi_exp(bases, exps, group.p) == naive_multi_exp(bases, exps, group.p)

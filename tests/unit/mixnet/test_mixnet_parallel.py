@@ -9,7 +9,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import pytest
-from mixnet_unit_support import SMALL_GROUPS
 
 from mixnet import generators
 from mixnet.elgamal import Ciphertext, encrypt_rows, keygen
@@ -22,6 +21,7 @@ from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as tw
 from mixnet.shuffle.shuffle import shuffle
 from mixnet.transcript import Transcript
+from tests.mixnet_support import SMALL_GROUPS
 
 #: Enough items that `run_chunks` really splits the work over the pool.
 N = MIN_PARALLEL_ITEMS + 44

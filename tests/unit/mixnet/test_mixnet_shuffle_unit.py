@@ -8,12 +8,12 @@ from collections import Counter
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mixnet_unit_support import SMALL_GROUPS
 
 from mixnet.elgamal import Ciphertext, decrypt_row, encrypt_rows, keygen
 from mixnet.groups import get_group
 from mixnet.rng import DeterministicRandom
 from mixnet.shuffle.shuffle import random_permutation, shuffle
+from tests.mixnet_support import SMALL_GROUPS
 
 
 @pytest.mark.parametrize("name", SMALL_GROUPS)
