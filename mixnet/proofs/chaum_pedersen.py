@@ -18,6 +18,7 @@ from typing import Any
 
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups.base import BATCH_BITS, Element, Group, Scalar
+from mixnet.proofs.checks import check_values
 from mixnet.rng import RandomSource, system_random
 from mixnet.transcript import Label, Transcript
 
@@ -78,12 +79,12 @@ def verify(
     rng: RandomSource = system_random,
 ) -> None:
     group = statement.g1.group
-    if {proof.t1.group, proof.t2.group} != {group} or proof.s.group.order != group.order:
-        raise VerificationError("CP0 group", "proof values from another group")
-    group.check_members(
+    check_values(
+        group,
         [statement.g1, statement.x_pub, statement.g2, statement.d, proof.t1, proof.t2],
+        [proof.s],
         rng,
-        check="CP0 membership",
+        check="CP0",
     )
     c = _challenge(statement, proof.t1, proof.t2, transcript)
     if statement.g1**proof.s != proof.t1 * statement.x_pub**c:

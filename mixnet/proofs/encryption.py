@@ -18,6 +18,7 @@ from typing import Any
 from mixnet.elgamal import Row
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups.base import Element, Group, Scalar
+from mixnet.proofs.checks import check_values
 from mixnet.rng import RandomSource, system_random
 from mixnet.transcript import Label, Transcript
 
@@ -91,13 +92,8 @@ def verify(
     width = len(statement.row)
     if len(proof.t) != width or len(proof.s) != width:
         raise VerificationError("E0 lengths", "one commitment and response per ciphertext")
-    for x in (*proof.t, *[ct.a for ct in statement.row], *[ct.b for ct in statement.row]):
-        if x.group != group:
-            raise VerificationError("E0 group", "element from another group")
-    elements = [statement.pk, *proof.t]
-    for ct in statement.row:
-        elements += (ct.a, ct.b)
-    group.check_members(elements, rng, check="E0 membership")
+    elements = [statement.pk, *proof.t, *(x for ct in statement.row for x in (ct.a, ct.b))]
+    check_values(group, elements, proof.s, rng, check="E0")
     c = _challenge(statement, proof.t, transcript)
     g = group.generator()
     for j, (ct, t, s) in enumerate(zip(statement.row, proof.t, proof.s)):

@@ -11,6 +11,7 @@ from typing import Any
 
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups.base import Element, Group, Scalar
+from mixnet.proofs.checks import check_values
 from mixnet.rng import RandomSource, system_random
 from mixnet.transcript import Label, Transcript
 
@@ -65,9 +66,7 @@ def verify(
     rng: RandomSource = system_random,
 ) -> None:
     group = statement.base.group
-    if proof.t.group != group or proof.s.group.order != group.order:
-        raise VerificationError("S0 group", "proof values from another group")
-    group.check_members([statement.base, statement.y, proof.t], rng, check="S0 membership")
+    check_values(group, [statement.base, statement.y, proof.t], [proof.s], rng, check="S0")
     c = _challenge(statement, proof.t, transcript)
     if statement.base**proof.s != proof.t * statement.y**c:
         raise VerificationError("S1 base^s = t·y^c", "Schnorr equation fails")
