@@ -151,7 +151,11 @@ RECEIPT_KINDS = ("included", "forked", "forged", "missing")
 async def check_receipt(path: Path, board_url: str | None = None) -> ReceiptCheck:
     """Is the ballot of this receipt in the board's current record, with a consistent history?"""
     record = parse_canonical_json(path.read_bytes())
-    if not isinstance(record, dict) or record.get("format") != "tohyo-receipt/1":
+    if (
+        not isinstance(record, dict)
+        or record.get("format") != "tohyo-receipt/1"
+        or not {"board", "board_key", "receipt"} <= record.keys()
+    ):
         raise DecodeError("not a tohyo receipt file")
     receipt = Receipt.from_json(record["receipt"])
     url = board_url or record["board"]

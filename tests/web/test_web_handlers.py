@@ -299,3 +299,22 @@ def test_a_closed_election_is_not_offered_nor_cast_in(tmp_path: Path, ca: TestCa
         assert status == 400 and "いま投票を受け付けていません" in page
 
     with_board(tmp_path, ca, None, body)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json",
+        b'{"format":"something-else"}',
+        b'{"format":"tohyo-receipt/1"}',  # no board, key nor receipt: was a 500
+        b'{"board":"http://127.0.0.1:1","board_key":"00","format":"tohyo-receipt/1","receipt":{}}',
+    ],
+)
+def test_a_broken_receipt_file_is_refused_on_the_page(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "broken.json").write_bytes(content)
+
+    async def body(b: Browser) -> None:
+        status, page = await b.get("/check?name=broken.json")
+        assert status == 400 and "ページが見つかりません" in page
+
+    run_app(WebConfig(unused_url(), receipts=tmp_path), no_reader, body)
