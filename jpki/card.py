@@ -111,7 +111,10 @@ class JpkiCard:
             raise ValueError("certificate length out of range")
         out = bytearray(head)
         while len(out) < total:
-            out += self.read_binary(len(out), min(_CHUNK, total - len(out)))
+            chunk = self.read_binary(len(out), min(_CHUNK, total - len(out)))
+            if not chunk:  # else a card answering 9000 with no data keeps us reading forever
+                raise ValueError("card sent no data before the end of the certificate")
+            out += chunk
         return bytes(out[:total])
 
     # --- PINs ---

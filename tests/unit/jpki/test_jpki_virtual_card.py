@@ -142,6 +142,33 @@ def test_certificates_are_read_in_chunks_of_at_most_256(taro_card: IssuedCard) -
     assert sum(r.le or 0 for r in reads) == len(der)
 
 
+class EmptyReads:
+    """A card that answers 9000 to everything and sends only a certificate's first bytes."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def transmit(self, command: bytes) -> bytes:
+        if command[1] != apdu.INS_READ_BINARY:
+            return b"\x90\x00"
+        self.reads += 1
+        assert self.reads < 100, "still reading"
+        return bytes.fromhex("30820100" if command[2:4] == b"\0\0" else "") + b"\x90\x00"
+
+    def atr(self) -> bytes:
+        return JPKI_ATR
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_card_sending_no_data_mid_certificate_is_refused() -> None:
+    transport = EmptyReads()
+    with pytest.raises(ValueError, match="no data"):
+        JpkiCard(transport).read_certificate(CertKind.AUTH)
+    assert transport.reads == 2
+
+
 def test_read_binary_errors(taro_card: IssuedCard) -> None:
     vc = powered(taro_card)
     raw(vc, "00A4040C0AD392F000260100000001")
