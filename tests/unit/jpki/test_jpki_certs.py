@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.serialization import Encoding
 from jpki_unit_support import CERT_FROM, CERT_TO, HANAKO, TARO, UTC, VOTING_TIME
 
 from jpki import certs
@@ -21,6 +23,7 @@ from jpki.certs import (
     basic_facts,
     decode_birth_date,
     encode_birth_date,
+    load_certificates,
     validate,
 )
 from jpki.reasons import Reason
@@ -35,6 +38,12 @@ def rejected(reason: Reason, fn: Callable[[], object]) -> CertificateRejected:
     return info.value
 
 
+def sign_rejected(
+    reason: Reason, cert: x509.Certificate, anchors: TrustAnchors, at: dt.datetime = VOTING_TIME
+) -> None:
+    rejected(reason, lambda: validate(cert, anchors, at=at, purpose=CertPurpose.SIGN))
+
+
 def test_valid_signing_certificate(taro_card: IssuedCard, anchors_for, test_ca: TestCa) -> None:
     result = validate(taro_card.sign_cert, anchors_for(), at=VOTING_TIME, purpose=CertPurpose.SIGN)
     assert result.issuer == test_ca.sign.certificate
@@ -46,20 +55,12 @@ def test_valid_auth_certificate(taro_card: IssuedCard, anchors_for) -> None:
 
 def test_certificate_from_another_ca_is_untrusted(issue, other_ca: TestCa, anchors_for) -> None:
     foreign = issue(ca=other_ca)
-    rejected(
-        Reason.CERTIFICATE_UNTRUSTED,
-        lambda: validate(
-            foreign.sign_cert, anchors_for(), at=VOTING_TIME, purpose=CertPurpose.SIGN
-        ),
-    )
+    sign_rejected(Reason.CERTIFICATE_UNTRUSTED, foreign.sign_cert, anchors_for())
 
 
 def test_sign_cert_is_not_issued_by_the_auth_ca(taro_card: IssuedCard, test_ca: TestCa) -> None:
     only_auth = TrustAnchors((test_ca.auth.certificate,), require_crl=False)
-    rejected(
-        Reason.CERTIFICATE_UNTRUSTED,
-        lambda: validate(taro_card.sign_cert, only_auth, at=VOTING_TIME, purpose=CertPurpose.SIGN),
-    )
+    sign_rejected(Reason.CERTIFICATE_UNTRUSTED, taro_card.sign_cert, only_auth)
 
 
 @pytest.mark.parametrize(
@@ -73,9 +74,7 @@ def test_validity_period(
     taro_card: IssuedCard, test_ca: TestCa, at: dt.datetime, reason: Reason
 ) -> None:
     anchors = TrustAnchors(test_ca.certificates, require_crl=False)
-    rejected(
-        reason, lambda: validate(taro_card.sign_cert, anchors, at=at, purpose=CertPurpose.SIGN)
-    )
+    sign_rejected(reason, taro_card.sign_cert, anchors, at=at)
     validate(taro_card.sign_cert, anchors, at=CERT_FROM, purpose=CertPurpose.SIGN)
     validate(taro_card.sign_cert, anchors, at=CERT_TO, purpose=CertPurpose.SIGN)
 
@@ -89,10 +88,7 @@ def test_naive_time_is_taken_as_utc(taro_card: IssuedCard, test_ca: TestCa) -> N
 
 def test_revoked_certificate(taro_card: IssuedCard, anchors_for) -> None:
     anchors = anchors_for((taro_card.sign_cert.serial_number,))
-    rejected(
-        Reason.CERTIFICATE_REVOKED,
-        lambda: validate(taro_card.sign_cert, anchors, at=VOTING_TIME, purpose=CertPurpose.SIGN),
-    )
+    sign_rejected(Reason.CERTIFICATE_REVOKED, taro_card.sign_cert, anchors)
 
 
 def test_other_serials_on_the_crl_do_not_matter(taro_card: IssuedCard, anchors_for) -> None:
@@ -101,15 +97,7 @@ def test_other_serials_on_the_crl_do_not_matter(taro_card: IssuedCard, anchors_f
 
 
 def test_missing_or_stale_crl(taro_card: IssuedCard, anchors_for, test_ca: TestCa) -> None:
-    rejected(
-        Reason.REVOCATION_UNKNOWN,
-        lambda: validate(
-            taro_card.sign_cert,
-            anchors_for(with_crl=False),
-            at=VOTING_TIME,
-            purpose=CertPurpose.SIGN,
-        ),
-    )
+    sign_rejected(Reason.REVOCATION_UNKNOWN, taro_card.sign_cert, anchors_for(with_crl=False))
     stale = test_ca.crl(
         CertPurpose.SIGN,
         (),
@@ -117,10 +105,7 @@ def test_missing_or_stale_crl(taro_card: IssuedCard, anchors_for, test_ca: TestC
         next_update=dt.datetime(2027, 2, 1, tzinfo=UTC),
     )
     anchors = TrustAnchors(test_ca.certificates, (stale,))
-    rejected(
-        Reason.REVOCATION_UNKNOWN,
-        lambda: validate(taro_card.sign_cert, anchors, at=VOTING_TIME, purpose=CertPurpose.SIGN),
-    )
+    sign_rejected(Reason.REVOCATION_UNKNOWN, taro_card.sign_cert, anchors)
 
 
 def test_crl_signed_by_someone_else_is_ignored(
@@ -135,45 +120,46 @@ def test_crl_signed_by_someone_else_is_ignored(
         next_update=dt.datetime(2027, 5, 1, tzinfo=UTC),
     )
     anchors = TrustAnchors(test_ca.certificates, (forged,))
-    rejected(
-        Reason.REVOCATION_UNKNOWN,
-        lambda: validate(taro_card.sign_cert, anchors, at=VOTING_TIME, purpose=CertPurpose.SIGN),
-    )
+    sign_rejected(Reason.REVOCATION_UNKNOWN, taro_card.sign_cert, anchors)
 
 
 def test_auth_certificate_cannot_be_used_for_signing(
     taro_card: IssuedCard, test_ca: TestCa
 ) -> None:
     anchors = TrustAnchors(test_ca.certificates, require_crl=False)
-    rejected(
-        Reason.CERTIFICATE_WRONG_USAGE,
-        lambda: validate(taro_card.auth_cert, anchors, at=VOTING_TIME, purpose=CertPurpose.SIGN),
-    )
+    sign_rejected(Reason.CERTIFICATE_WRONG_USAGE, taro_card.auth_cert, anchors)
 
 
 def test_policy_must_be_accepted(taro_card: IssuedCard, test_ca: TestCa) -> None:
     anchors = TrustAnchors(
         test_ca.certificates, require_crl=False, sign_policies=frozenset({certs.POLICY_SIGN_TEST})
     )
-    rejected(
-        Reason.CERTIFICATE_WRONG_USAGE,
-        lambda: validate(taro_card.sign_cert, anchors, at=VOTING_TIME, purpose=CertPurpose.SIGN),
-    )
+    sign_rejected(Reason.CERTIFICATE_WRONG_USAGE, taro_card.sign_cert, anchors)
 
 
 def test_ca_certificate_is_not_an_end_entity(test_ca: TestCa) -> None:
     anchors = TrustAnchors(test_ca.certificates, require_crl=False)
-    rejected(
-        Reason.CERTIFICATE_WRONG_USAGE,
-        lambda: validate(
-            test_ca.sign.certificate, anchors, at=VOTING_TIME, purpose=CertPurpose.SIGN
-        ),
-    )
+    sign_rejected(Reason.CERTIFICATE_WRONG_USAGE, test_ca.sign.certificate, anchors)
 
 
 def test_trust_anchor_must_be_a_ca(taro_card: IssuedCard) -> None:
     with pytest.raises(ValueError):
         TrustAnchors((taro_card.sign_cert,))
+
+
+def test_certificate_files_load_as_pem_or_der_and_garbage_is_refused(
+    test_ca: TestCa, tmp_path: Path
+) -> None:
+    sign, auth = test_ca.sign.certificate, test_ca.auth.certificate
+    pem = tmp_path / "cas.pem"
+    pem.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in (sign, auth)))
+    der = tmp_path / "auth.der"
+    der.write_bytes(auth.public_bytes(Encoding.DER))
+    assert load_certificates([pem, der]) == (sign, auth, auth)
+    for name, junk in (("junk.der", b"\x30\x03abc"), ("junk.pem", b"-----BEGIN CERTIFICATE-----")):
+        (tmp_path / name).write_bytes(junk)
+        with pytest.raises(ValueError):
+            load_certificates([tmp_path / name])
 
 
 def test_basic_facts_round_trip(issue) -> None:
@@ -294,13 +280,11 @@ def test_crl_checks_are_made_once_and_answer_the_same_every_time(
 ) -> None:
     revoking = anchors_for((taro_card.sign_cert.serial_number,))
     for _ in range(3):  # the second and third answers come from the cached facts
-        rejected(
-            Reason.CERTIFICATE_REVOKED,
-            lambda: validate(taro_card.sign_cert, revoking, at=VOTING_TIME,
-                             purpose=CertPurpose.SIGN),
-        )
+        sign_rejected(Reason.CERTIFICATE_REVOKED, taro_card.sign_cert, revoking)
     assert revoking.crl_facts(0, test_ca.sign.certificate) == (
-        True, frozenset({taro_card.sign_cert.serial_number}))
+        True,
+        frozenset({taro_card.sign_cert.serial_number}),
+    )
     assert len(revoking._crl_facts) == 1  # one CRL of the issuer, checked once
     # the same CRL asked about under another issuer's key is not signed by it
     assert revoking.crl_facts(0, other_ca.sign.certificate) == (False, frozenset())
