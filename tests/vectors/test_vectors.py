@@ -82,6 +82,13 @@ def positive(doc: dict[str, Any], name: str) -> dict[str, Any]:
     return case
 
 
+def open_case(filename: str, name: str) -> tuple[dict[str, Any], Group, Arith]:
+    """A positive case of a vector file, its group and the checker's arithmetic for it."""
+    case = positive(load(filename), name)
+    group = get_group(case["group"])
+    return case, group, arith(group.name)
+
+
 def negative_ids(name: str) -> list[tuple[str, str]]:
     return [(n["case"], n["name"]) for n in load(name).get("negative", [])]
 
@@ -524,9 +531,7 @@ def test_generator_vectors(name: str) -> None:
 
 @pytest.mark.parametrize("name", case_names("elgamal.json"))
 def test_elgamal_vectors(name: str) -> None:
-    case = positive(load("elgamal.json"), name)
-    group = get_group(case["group"])
-    a = arith(group.name)
+    case, group, a = open_case("elgamal.json", name)
     x = int(case["secret"], 16)
     pk = a.val(case["pk"])
     assert pk == a.exp(a.g, x)
@@ -560,9 +565,7 @@ def elements(group: Group, a: Arith, values: list[Any]) -> list[Element]:
 
 @pytest.mark.parametrize("name", case_names("schnorr.json"))
 def test_schnorr_vectors(name: str) -> None:
-    case = positive(load("schnorr.json"), name)
-    group = get_group(case["group"])
-    a = arith(group.name)
+    case, group, a = open_case("schnorr.json", name)
     st, pr = case["statement"], case["proof"]
     tr = Transcript(case["context"])
     tr.append("proof", Label.SCHNORR)
@@ -584,9 +587,7 @@ def test_schnorr_negative_vectors(case_name: str, neg_name: str) -> None:
 
 @pytest.mark.parametrize("name", case_names("chaum_pedersen.json"))
 def test_chaum_pedersen_vectors(name: str) -> None:
-    case = positive(load("chaum_pedersen.json"), name)
-    group = get_group(case["group"])
-    a = arith(group.name)
+    case, group, a = open_case("chaum_pedersen.json", name)
     st, pr, inter = case["statement"], case["proof"], case["intermediate"]
     x = int(case["witness"]["x"], 16)
     tr = Transcript(case["context"])
@@ -626,9 +627,7 @@ def test_chaum_pedersen_negative_vectors(case_name: str, neg_name: str) -> None:
 
 @pytest.mark.parametrize("name", case_names("encryption.json"))
 def test_encryption_vectors(name: str) -> None:
-    case = positive(load("encryption.json"), name)
-    group = get_group(case["group"])
-    a = arith(group.name)
+    case, group, a = open_case("encryption.json", name)
     st, pr = case["statement"], case["proof"]
     pk = a.val(st["pk"])
     rs = ints(case["witness"]["randomness"])
@@ -655,9 +654,7 @@ def test_encryption_negative_vectors(case_name: str, neg_name: str) -> None:
 
 @pytest.mark.parametrize("name", case_names("decryption.json"))
 def test_decryption_vectors(name: str) -> None:
-    case = positive(load("decryption.json"), name)
-    group = get_group(case["group"])
-    a = arith(group.name)
+    case, group, a = open_case("decryption.json", name)
     st, pr, inter = case["statement"], case["proof"], case["intermediate"]
     x = int(case["witness"]["x"], 16)
     x_pub = a.val(st["x_pub"])
@@ -704,9 +701,7 @@ def test_decryption_negative_vectors(case_name: str, neg_name: str) -> None:
 
 @pytest.mark.parametrize("name", case_names("shuffle.json"))
 def test_shuffle_vectors(name: str) -> None:
-    case = positive(load("shuffle.json"), name)
-    group = get_group(case["group"])
-    a = arith(group.name)
+    case, group, a = open_case("shuffle.json", name)
     q, g = a.q, a.g
     n, width = case["n"], case["width"]
     st, pr, inter = case["statement"], case["proof"], case["intermediate"]
