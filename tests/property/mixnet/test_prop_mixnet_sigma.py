@@ -204,6 +204,15 @@ def test_cp_tampering_fails(name: str, tamper: str, seed: int) -> None:
     expect_check("CP", lambda: cp.verify(c.statement, c.proof, transcript=tr(c.ctx)))
 
 
+def test_cp_proof_values_from_another_group_fail() -> None:
+    a, b = get_group("test-safe-256"), get_group("test-schnorr-512-128")
+    statement, proof = make_cp(a, 1)
+    _, foreign = make_cp(b, 1)
+    for bad in (foreign, replace(proof, t2=foreign.t2), replace(proof, s=foreign.s)):
+        check = expect_check("CP0", lambda bad=bad: cp.verify(statement, bad, transcript=tr()))
+        assert check.check == "CP0 group"
+
+
 @pytest.mark.parametrize(("name", "kind"), non_member_kinds(SMALL_MODP_GROUPS))
 @given(seed=seeds, which=st.sampled_from(["t1", "t2"]))
 @FAST
