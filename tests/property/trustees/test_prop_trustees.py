@@ -27,8 +27,9 @@ from trustees.testing import make_config, run_ceremony
 
 GROUPS = ["test-schnorr-512-128", "test-safe-256"]
 FAST = KdfParams(name="scrypt", n=2**10)
-SETTINGS = settings(max_examples=12, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 seeds = st.integers(min_value=0, max_value=2**32)
 
 
@@ -55,17 +56,23 @@ def test_any_t_subset_decrypts(name, size, seed, data):
     assert derive_public_outcome(run.posted, config) == outcome
     votes = _votes(seed)
     rows, _ = encrypt_rows(outcome.pk, votes, DeterministicRandom(seed))
-    subset = data.draw(st.lists(st.sampled_from(list(config.indices)), min_size=t, max_size=n,
-                                unique=True))
-    shares = [make_share(run.trustees[j].key_share, rows, election=config.election,
-                         rng=DeterministicRandom(j)) for j in subset]
+    subset = data.draw(
+        st.lists(st.sampled_from(list(config.indices)), min_size=t, max_size=n, unique=True)
+    )
+    shares = [
+        make_share(
+            run.trustees[j].key_share, rows, election=config.election, rng=DeterministicRandom(j)
+        )
+        for j in subset
+    ]
     result = combine_shares(rows, shares, outcome.verification_keys, t, election=config.election)
     assert [list(r) for r in result.plaintexts] == votes
     assert set(result.used) | set(result.spare) == set(subset)
     if t > 1:
         with pytest.raises(NotEnoughShares, match=f"{t} needed"):
-            combine_shares(rows, shares[: t - 1], outcome.verification_keys, t,
-                           election=config.election)
+            combine_shares(
+                rows, shares[: t - 1], outcome.verification_keys, t, election=config.election
+            )
 
 
 @pytest.mark.parametrize("name", GROUPS)
@@ -78,8 +85,12 @@ def test_tampered_factor_is_always_excluded(name, seed, data):
     outcome = run.outcome()
     votes = _votes(seed)
     rows, _ = encrypt_rows(outcome.pk, votes, DeterministicRandom(seed))
-    shares = {j: make_share(t.key_share, rows, election=config.election,
-                            rng=DeterministicRandom(seed + j)) for j, t in run.trustees.items()}
+    shares = {
+        j: make_share(
+            t.key_share, rows, election=config.election, rng=DeterministicRandom(seed + j)
+        )
+        for j, t in run.trustees.items()
+    }
     victim = data.draw(st.sampled_from([1, 2, 3]))
     pos = data.draw(st.integers(0, len(shares[victim].factors) - 1))
     k = data.draw(st.integers(1, group.order - 1))
@@ -87,8 +98,9 @@ def test_tampered_factor_is_always_excluded(name, seed, data):
     factors = list(s.factors)
     factors[pos] = factors[pos] * group.generator() ** k
     shares[victim] = type(s)(s.election, s.trustee, s.rows_digest, tuple(factors), s.proof)
-    result = combine_shares(rows, list(shares.values()), outcome.verification_keys, 2,
-                            election=config.election)
+    result = combine_shares(
+        rows, list(shares.values()), outcome.verification_keys, 2, election=config.election
+    )
     assert set(result.excluded) == {victim}
     assert [list(r) for r in result.plaintexts] == votes
 
@@ -122,19 +134,28 @@ def test_bad_dealers_are_handled_by_complaints(name, seed, data):
     group = get_group(name)
     t, n = 2, 4
     config, keys = make_config(group, t, n, seed=f"c{seed}")
-    cheats = data.draw(st.sets(st.tuples(st.integers(1, n), st.integers(1, n))
-                               .filter(lambda p: p[0] != p[1]), max_size=4))
-    silent = data.draw(st.sets(st.sampled_from(sorted({i for i, _ in cheats}) or [1]),
-                               max_size=2)) & {i for i, _ in cheats}
+    cheats = data.draw(
+        st.sets(
+            st.tuples(st.integers(1, n), st.integers(1, n)).filter(lambda p: p[0] != p[1]),
+            max_size=4,
+        )
+    )
+    silent = data.draw(
+        st.sets(st.sampled_from(sorted({i for i, _ in cheats}) or [1]), max_size=2)
+    ) & {i for i, _ in cheats}
     if n - len(silent) < t:
         return
 
     def intercept(m):
         if isinstance(m, EncryptedShare) and (m.sender, m.recipient) in cheats:
-            eph, ct = channel.seal_share(config, m.sender, m.recipient, group.scalar(7),
-                                         DeterministicRandom(seed))
-            return [sign_message(replace(m, ephemeral=eph, ciphertext=ct),
-                                 keys[m.sender - 1].ed25519_key())]
+            eph, ct = channel.seal_share(
+                config, m.sender, m.recipient, group.scalar(7), DeterministicRandom(seed)
+            )
+            return [
+                sign_message(
+                    replace(m, ephemeral=eph, ciphertext=ct), keys[m.sender - 1].ed25519_key()
+                )
+            ]
         if isinstance(m, Reveal) and m.sender in silent:
             return []
         return [m]
@@ -148,10 +169,13 @@ def test_bad_dealers_are_handled_by_complaints(name, seed, data):
     holders = {j: tr.key_share for j, tr in run.trustees.items() if tr.key_share is not None}
     assert set(holders) == set(config.indices)
     for subset in itertools.combinations(sorted(holders), t):
-        shares = [make_share(holders[j], rows, election=config.election,
-                             rng=DeterministicRandom(j)) for j in subset]
-        result = combine_shares(rows, shares, outcome.verification_keys, t,
-                                election=config.election)
+        shares = [
+            make_share(holders[j], rows, election=config.election, rng=DeterministicRandom(j))
+            for j in subset
+        ]
+        result = combine_shares(
+            rows, shares, outcome.verification_keys, t, election=config.election
+        )
         assert [list(r) for r in result.plaintexts] == votes
 
 
@@ -163,8 +187,7 @@ def test_lagrange_recovers_the_constant_term(name, seed, t, data):
     poly = Polynomial.random(group, t - 1, DeterministicRandom(seed))
     subset = data.draw(st.lists(st.integers(1, 50), min_size=t, max_size=t + 3, unique=True))
     lam = lagrange_coefficients(subset, group.order)
-    assert sum(lam[j] * poly(j).value for j in subset) % group.order == \
-        poly.coefficients[0].value
+    assert sum(lam[j] * poly(j).value for j in subset) % group.order == poly.coefficients[0].value
 
 
 @pytest.mark.parametrize("name", GROUPS)
@@ -189,8 +212,14 @@ def test_share_channel_round_trip_and_tampering(name, seed, data):
 @given(passphrase=st.text(min_size=1, max_size=30), seed=seeds, data=st.data())
 def test_keystore_never_returns_wrong_secrets(passphrase, seed, data):
     rng = DeterministicRandom(seed)
-    secrets = TrusteeSecrets(1, bytes(32), "test-safe-256", generate_trustee_keys(rng),
-                             (rng.randbits(200), rng.randbits(200)), rng.randbits(200))
+    secrets = TrusteeSecrets(
+        1,
+        bytes(32),
+        "test-safe-256",
+        generate_trustee_keys(rng),
+        (rng.randbits(200), rng.randbits(200)),
+        rng.randbits(200),
+    )
     blob = seal(secrets, passphrase, kdf=FAST, rng=rng)
     assert unseal(blob, passphrase) == secrets
     pos = data.draw(st.integers(0, len(blob) - 1))
