@@ -379,6 +379,10 @@ class VoterPages:
                 raise PageError("no_reader", 503) from exc
             except TransportError as exc:
                 raise PageError("no_card", 503) from exc
+            except PinFormatError:
+                raise
+            except ValueError as exc:  # an answer of the card that does not parse
+                raise PageError("no_card", 503) from exc
 
     async def card_page(self, request: web.Request) -> web.Response:
         await self._encrypted(request)

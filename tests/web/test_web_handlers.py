@@ -89,6 +89,19 @@ def no_reader() -> Any:
     raise NoReaderError("no card reader")
 
 
+class Garbled:
+    """A card whose every answer is one byte: not a response APDU."""
+
+    def transmit(self, command: bytes) -> bytes:
+        return b"\x90"
+
+    def atr(self) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
 def card_opener(issued: IssuedCard) -> CardOpener:
     return lambda: InProcessTransport(issued.card)
 
@@ -203,6 +216,11 @@ def test_card_trouble_and_wrong_passwords(tmp_path: Path, ca: TestCa) -> None:
         state["opener"] = empty
         status, page = await b.get("/card?lang=en")
         assert status == 503 and "The card cannot be read" in page
+        state["opener"] = Garbled  # answers that do not parse were a 500
+        status, page = await b.get("/card?lang=en")
+        assert status == 503 and "The card cannot be read" in page
+        status, page = await b.post("/card", {"password": PASSWORD})
+        assert status == 503 and PASSWORD not in page
         state["opener"] = opener
         status, page = await b.get("/card?lang=ja")
         assert status == 200 and "あと5回" in page
