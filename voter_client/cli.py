@@ -76,7 +76,7 @@ def _transport(args: argparse.Namespace) -> Any:
 
 def _cast(args: argparse.Namespace) -> int:
     from jpki.card import JpkiCard, PinBlockedError, WrongPinError
-    from jpki.pins import PinKind
+    from jpki.pins import PinFormatError, PinKind
     from jpki.reasons import Reason, explain
     from jpki.transport import TransportError
     from tohyo.cli import CliError
@@ -134,6 +134,8 @@ def _cast(args: argparse.Namespace) -> int:
             raise CliError(explain(Reason.WRONG_PASSWORD, tries_left=exc.tries_left)) from exc
         except PinBlockedError as exc:
             raise CliError(explain(Reason.PASSWORD_BLOCKED)) from exc
+        except PinFormatError as exc:  # refused before the card: no try spent
+            raise CliError(str(exc)) from exc
     except TransportError as exc:
         raise CliError(f"the card could not be read ({exc}); is it in the reader?") from exc
     finally:

@@ -83,6 +83,11 @@ def test_cast_revote_audit_and_receipts(
     assert proc.returncode == 2 and "tries are left" in proc.stderr, proc.stderr
     assert "WRONG1" not in proc.stdout + proc.stderr
     assert asyncio.run(_size(url, el.id)) == size
+    # not a password at all: said plainly (was a traceback), no try spent
+    proc = tohyo(*base, "--choice", "mayor=b", "--code", codes[0], "--yes",
+                 env={"TOHYO_CARD_PASSWORD": "ab"})
+    assert proc.returncode == 2 and "6 to 16 characters" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
     # a wrong voting code: refused by the registrar in plain words, nothing cast
     proc = tohyo(*base, "--choice", "mayor=b", "--code", "AAAA-AAAA-AAAA-AAAA", "--yes",
                  env=card_env)
