@@ -19,6 +19,7 @@ from typing import Any
 from mixnet.encoding import canonical_json, encode
 from mixnet.errors import DecodeError, ParameterError
 from mixnet.groups import Group, group_from_description, production_group
+from trustees.config import CeremonyConfig, TrusteeKeys
 
 __all__ = [
     "BALLOT_STYLES",
@@ -30,6 +31,7 @@ __all__ = [
     "MixServer",
     "Option",
     "Trustee",
+    "ceremony_config",
 ]
 
 MANIFEST_VERSION = 1
@@ -464,3 +466,17 @@ class Manifest:
             )
         except TypeError as exc:
             raise DecodeError(f"manifest: {exc}") from exc
+
+
+def ceremony_config(manifest: Manifest, group: Group | None = None) -> CeremonyConfig:
+    """The key ceremony's configuration: trustees in index order (a manifest may list them in
+    any order). `group`: the manifest's group, if the caller has already decoded it."""
+    return CeremonyConfig(
+        group if group is not None else manifest.group_object(),
+        manifest.fingerprint(),
+        manifest.threshold,
+        tuple(
+            TrusteeKeys(t.index, bytes.fromhex(t.exchange_key), bytes.fromhex(t.signing_key))
+            for t in sorted(manifest.trustees, key=lambda t: t.index)
+        ),
+    )

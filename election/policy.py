@@ -34,14 +34,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bulletin_board.entry import Envelope, verify_envelope
 from bulletin_board.policy import PHASES, Refusal
 from election.entries import BODY_VERSION, Ballot
-from election.manifest import Manifest
+from election.manifest import Manifest, ceremony_config
 from jpki.registrar import Attestation, verify_attestation
 from mixnet import elgamal
 from mixnet.encoding import canonical_json
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
 from mixnet.shuffle import proof as shuffle_proof
-from trustees.config import CeremonyConfig, TrusteeKeys
 from trustees.decryption import DecryptionShare
 from trustees.dkg import PublicRecord
 from trustees.errors import CeremonyFailed, PeerProtocolError
@@ -58,18 +57,6 @@ __all__ = [
     "joint_key_body",
     "mix_input_of",
 ]
-
-
-def ceremony_config(manifest: Manifest) -> CeremonyConfig:
-    return CeremonyConfig(
-        manifest.group_object(),
-        manifest.fingerprint(),
-        manifest.threshold,
-        tuple(
-            TrusteeKeys(t.index, bytes.fromhex(t.exchange_key), bytes.fromhex(t.signing_key))
-            for t in manifest.trustees
-        ),
-    )
 
 
 @dataclass

@@ -35,7 +35,7 @@ from bulletin_board.policy import PHASES
 from bulletin_board.receipt import Receipt, verify_receipt
 from election.counting import count_election
 from election.entries import BODY_VERSION, Ballot, mix_context
-from election.manifest import Manifest
+from election.manifest import Manifest, ceremony_config
 from jpki.registrar import Attestation, verify_attestation
 from mixnet import elgamal
 from mixnet.encoding import canonical_json, parse_canonical_json
@@ -44,7 +44,6 @@ from mixnet.groups import Element, Group, group_from_description, production_gro
 from mixnet.parallel import run_chunks
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.transcript import Transcript
-from trustees.config import CeremonyConfig, TrusteeKeys
 from trustees.decryption import DecryptionShare, lagrange_coefficients, rows_digest, verify_share
 from trustees.dkg import derive_public_outcome
 from trustees.errors import CeremonyFailed
@@ -463,15 +462,7 @@ def v7_key_ceremony(ctx: Context, res: StepResult) -> None:
     ctx.need("manifest", "group")
     assert ctx.manifest is not None and ctx.group is not None
     m = ctx.manifest
-    config = CeremonyConfig(
-        ctx.group,
-        ctx.fingerprint,
-        m.threshold,
-        tuple(
-            TrusteeKeys(t.index, bytes.fromhex(t.exchange_key), bytes.fromhex(t.signing_key))
-            for t in sorted(m.trustees, key=lambda t: t.index)
-        ),
-    )
+    config = ceremony_config(m, ctx.group)
     messages = [canonical_json(dict(e.body)) for _, e in ctx.of_type("dkg")]
     index, entry = ctx.one("joint_key")
     try:

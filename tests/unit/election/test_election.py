@@ -208,3 +208,27 @@ def test_admin_cli_init_check_and_voting_codes(tmp_path: Path) -> None:
     proc = _tohyo("admin", "voting-codes", "--count", "5", "--out", "c.csv", "--hashes",
                   "h.json", cwd=tmp_path)
     assert proc.returncode == 2 and "refusing to overwrite" in proc.stderr
+
+
+def test_a_manifest_may_list_trustees_in_any_order(example: dict) -> None:  # type: ignore[type-arg]
+    """The board accepts such a manifest, so applying it must not fail (it raised ValueError)."""
+    from bulletin_board.entry import sign_envelope
+    from bulletin_board.log import public_key_hex
+    from election.manifest import ceremony_config
+    from election.policy import ElectionPolicy
+
+    admin = Ed25519PrivateKey.generate()
+    defn = copy.deepcopy(example)
+    defn["keys"]["admin"] = public_key_hex(admin.public_key())
+    obj = manifest_from_definition(defn).to_json()
+    obj["trustees"] = obj["trustees"][::-1]
+    manifest = Manifest.from_json(obj)
+    assert [t.index for t in manifest.trustees] == [3, 2, 1]
+    assert [k.index for k in ceremony_config(manifest).trustees] == [1, 2, 3]
+
+    policy = ElectionPolicy()
+    state = policy.initial_state(manifest.election_id)
+    envelope = sign_envelope(admin, manifest.election_id, "manifest", "admin", {"manifest": obj})
+    policy.check(state, envelope)
+    policy.on_accept(state, envelope, 0)
+    assert state.dkg is not None and [k.index for k in state.dkg.config.trustees] == [1, 2, 3]
