@@ -272,16 +272,21 @@ CASES: list[tuple[str, Callable[[Doctor], None], str]] = [
 ]
 
 
+def _doctor(election_record: tuple[Election, ElectionRun, Path], tmp_path: Path) -> Doctor:
+    """A doctor over a fresh copy of the record in tmp_path/record."""
+    el, run, record = election_record
+    directory = tmp_path / "record"
+    shutil.copytree(record, directory)
+    return Doctor(el, run, directory, (directory / "entries.jsonl").read_bytes().splitlines(), [])
+
+
 @pytest.mark.parametrize(("name", "edit", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_tampering_fails_the_right_step(
     election_record: tuple[Election, ElectionRun, Path], tmp_path: Path, name: str,
     edit: Callable[[Doctor], None], expected: str,
 ) -> None:
-    el, run, record = election_record
-    directory = tmp_path / "record"
-    shutil.copytree(record, directory)
-    doctor = Doctor(el, run, directory,
-                    (directory / "entries.jsonl").read_bytes().splitlines(), [])
+    doctor = _doctor(election_record, tmp_path)
+    directory = doctor.directory
     edit(doctor)
     report = verify_record(load_record(directory),
                            Options(tree_heads=doctor.tree_heads, allow_test_groups=True,
@@ -299,11 +304,8 @@ def test_tampering_fails_the_right_step(
 def test_the_untouched_copy_passes(election_record: tuple[Election, ElectionRun, Path],
                                    tmp_path: Path) -> None:
     """The doctor's rebuild alone (re-signed heads, same entries) changes nothing."""
-    el, run, record = election_record
-    directory = tmp_path / "record"
-    shutil.copytree(record, directory)
-    doctor = Doctor(el, run, directory,
-                    (directory / "entries.jsonl").read_bytes().splitlines(), [])
+    doctor = _doctor(election_record, tmp_path)
+    directory = doctor.directory
     doctor.rebuild()
     report = verify_record(load_record(directory),
                            Options(allow_test_groups=True, progress=False))
@@ -314,11 +316,8 @@ def test_an_unfinished_election_passes_only_as_partial(
     election_record: tuple[Election, ElectionRun, Path], tmp_path: Path
 ) -> None:
     """The record while voting is open: V9–V12 are skipped, which passes only with --partial."""
-    el, run, record = election_record
-    directory = tmp_path / "record"
-    shutil.copytree(record, directory)
-    doctor = Doctor(el, run, directory,
-                    (directory / "entries.jsonl").read_bytes().splitlines(), [])
+    doctor = _doctor(election_record, tmp_path)
+    directory = doctor.directory
     doctor.entries = doctor.entries[: doctor.index("phase", 2)]  # up to "closed", excluded
     doctor.rebuild()
     report = verify_record(load_record(directory),
