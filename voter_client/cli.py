@@ -74,9 +74,42 @@ def _transport(args: argparse.Namespace) -> Any:
     return PcscTransport(name)
 
 
-def _cast(args: argparse.Namespace) -> int:
+def _sign_on_card(transport: Any, manifest: Any, encrypted: Any) -> tuple[bytes, bytes]:
+    """The signing password from the voter, then the card's certificate and signature;
+    every card trouble becomes a plain CliError."""
+    from jpki.apdu import ApduError
     from jpki.card import JpkiCard, PinBlockedError, WrongPinError
     from jpki.pins import PinFormatError, PinKind
+    from jpki.reasons import Reason, explain
+    from jpki.transport import TransportError
+    from tohyo.cli import CliError
+    from voter_client.session import sign_with_card
+
+    try:
+        card = JpkiCard(transport)
+        card.select_ap()
+        status = card.pin_status(PinKind.SIGN)
+        if status.blocked:
+            raise CliError(explain(Reason.PASSWORD_BLOCKED))
+        print(f"Card signing password: {status.tries_left} tries left")
+        password = os.environ.get(PASSWORD_ENV) or getpass.getpass("Signing password: ")
+        try:
+            certificate, signature = sign_with_card(card, password.upper(), manifest, encrypted)
+        except WrongPinError as exc:
+            raise CliError(explain(Reason.WRONG_PASSWORD, tries_left=exc.tries_left)) from exc
+        except PinBlockedError as exc:
+            raise CliError(explain(Reason.PASSWORD_BLOCKED)) from exc
+        except PinFormatError as exc:  # refused before the card: no try spent
+            raise CliError(str(exc)) from exc
+    except TransportError as exc:
+        raise CliError(f"the card could not be read ({exc}); is it in the reader?") from exc
+    except (ApduError, ValueError) as exc:  # an answer that does not parse
+        raise CliError("the card cannot be read: it did not answer as a My Number Card "
+                       "does") from exc
+    return certificate, signature
+
+
+def _cast(args: argparse.Namespace) -> int:
     from jpki.reasons import Reason, explain
     from jpki.transport import TransportError
     from tohyo.cli import CliError
@@ -86,7 +119,7 @@ def _cast(args: argparse.Namespace) -> int:
         describe_choices,
         encrypt_ballot,
     )
-    from voter_client.session import CastRefused, cast, save_receipt, sign_with_card
+    from voter_client.session import CastRefused, cast, save_receipt
 
     info = _fetch(args.board, args.election)
     manifest = info.manifest
@@ -121,23 +154,7 @@ def _cast(args: argparse.Namespace) -> int:
         raise CliError(f"no card in the reader ({exc}): put your card on the reader and try "
                        "again") from exc
     try:
-        card = JpkiCard(transport)
-        card.select_ap()
-        status = card.pin_status(PinKind.SIGN)
-        if status.blocked:
-            raise CliError(explain(Reason.PASSWORD_BLOCKED))
-        print(f"Card signing password: {status.tries_left} tries left")
-        password = os.environ.get(PASSWORD_ENV) or getpass.getpass("Signing password: ")
-        try:
-            certificate, signature = sign_with_card(card, password.upper(), manifest, encrypted)
-        except WrongPinError as exc:
-            raise CliError(explain(Reason.WRONG_PASSWORD, tries_left=exc.tries_left)) from exc
-        except PinBlockedError as exc:
-            raise CliError(explain(Reason.PASSWORD_BLOCKED)) from exc
-        except PinFormatError as exc:  # refused before the card: no try spent
-            raise CliError(str(exc)) from exc
-    except TransportError as exc:
-        raise CliError(f"the card could not be read ({exc}); is it in the reader?") from exc
+        certificate, signature = _sign_on_card(transport, manifest, encrypted)
     finally:
         transport.close()
     try:
