@@ -1,7 +1,8 @@
 """Trustees: distributed key generation, threshold decryption, keystore, offline duties.
 
 See docs/trustees.md. The protocol code (`dkg`, `decryption`, `offline`) does no I/O;
-`keystore.save_keystore`/`load_keystore` are the only functions that touch files.
+files are touched only by `keystore.save_keystore`/`load_keystore`, the mix server's
+generator cache (`generator_cache`), the daemon's keystore lock and the command line.
 """
 
 from trustees.config import CeremonyConfig, TrusteeKeys, TrusteePrivateKeys, generate_trustee_keys
