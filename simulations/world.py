@@ -16,7 +16,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -47,9 +47,11 @@ __all__ = [
     "OPTIONS",
     "MemoryBoard",
     "Participants",
+    "PartyKeys",
     "SimulatedElection",
     "Vote",
     "ed25519_key",
+    "election_manifest",
     "raw_public",
 ]
 
@@ -76,6 +78,62 @@ def ensure_groups() -> None:
         pass
 
 
+class PartyKeys(Protocol):
+    """The private keys of an election's parties, as `Participants` holds them."""
+
+    @property
+    def admin(self) -> Ed25519PrivateKey: ...
+    @property
+    def registrar(self) -> Ed25519PrivateKey: ...
+    @property
+    def board(self) -> Ed25519PrivateKey: ...
+    @property
+    def trustee_keys(self) -> Sequence[TrusteePrivateKeys]: ...
+    @property
+    def mixers(self) -> Sequence[Ed25519PrivateKey]: ...
+
+
+def election_manifest(
+    parties: PartyKeys,
+    group: Group,
+    *,
+    election_id: str,
+    title: str,
+    options: Sequence[Option],
+    threshold: int,
+) -> Manifest:
+    """The manifest of a simulated or test election, its keys those of `parties`: one
+    single-choice contest for mayor of Tsukuba, voting 2026-11-29 07:00 to 2026-12-06 20:00
+    JST, voters from 16; trustees `trustee-i` and mix servers `mix-i` numbered from 1."""
+    jst = dt.timezone(dt.timedelta(hours=9))
+    return Manifest(
+        election_id=election_id,
+        title=title,
+        election_day=dt.date(2026, 12, 6),
+        voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
+        voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
+        contests=(Contest("mayor", "市長", "public_office", "single", tuple(options)),),
+        eligibility=Eligibility(16, ("茨城県つくば市",)),
+        threshold=threshold,
+        trustees=tuple(
+            Trustee(
+                f"trustee-{i}",
+                i,
+                k.public(i).ed25519_public.hex(),
+                k.public(i).x25519_public.hex(),
+            )
+            for i, k in enumerate(parties.trustee_keys, start=1)
+        ),
+        mix_servers=tuple(
+            MixServer(f"mix-{i}", i, raw_public(k)) for i, k in enumerate(parties.mixers, start=1)
+        ),
+        admin_key=raw_public(parties.admin),
+        registrar_key=raw_public(parties.registrar),
+        board_key=raw_public(parties.board),
+        group=group.description(),
+    )
+
+
 class Participants:
     """Everyone's keys and the manifest of one simulated election."""
 
@@ -99,39 +157,13 @@ class Participants:
             generate_trustee_keys(rng) for _ in range(trustees)
         ]
         self.mixers = [ed25519_key(rng) for _ in range(mixers)]
-        jst = dt.timezone(dt.timedelta(hours=9))
-        contest = Contest(
-            "mayor",
-            "市長",
-            "public_office",
-            "single",
-            tuple(Option(f"o{i + 1}", name) for i, name in enumerate(options)),
-        )
-        self.manifest = Manifest(
+        self.manifest = election_manifest(
+            self,
+            group,
             election_id=election_id,
             title="シミュレーション選挙",
-            election_day=dt.date(2026, 12, 6),
-            voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
-            voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
-            contests=(contest,),
-            eligibility=Eligibility(16, ("茨城県つくば市",)),
+            options=tuple(Option(f"o{i + 1}", name) for i, name in enumerate(options)),
             threshold=threshold,
-            trustees=tuple(
-                Trustee(
-                    f"trustee-{i + 1}",
-                    i + 1,
-                    k.public(i + 1).ed25519_public.hex(),
-                    k.public(i + 1).x25519_public.hex(),
-                )
-                for i, k in enumerate(self.trustee_keys)
-            ),
-            mix_servers=tuple(
-                MixServer(f"mix-{i + 1}", i + 1, raw_public(k)) for i, k in enumerate(self.mixers)
-            ),
-            admin_key=raw_public(self.admin),
-            registrar_key=raw_public(self.registrar),
-            board_key=raw_public(self.board),
-            group=group.description(),
         )
         self.fingerprint = self.manifest.fingerprint()
         self.options = tuple(options)

@@ -10,14 +10,12 @@ mix input → mix servers → decryption shares (t of n) → result (counted wit
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.board import Board
@@ -27,7 +25,7 @@ from bulletin_board.server import BoardServer
 from bulletin_board.storage import SqliteStorage
 from election.counting import count_election
 from election.entries import Ballot, mix_context
-from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
+from election.manifest import Option
 from election.policy import ElectionPolicy, ceremony_config, joint_key_body, mix_input_of
 from jpki.registrar import sign_attestation
 from mixnet import elgamal
@@ -36,6 +34,7 @@ from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.shuffle.shuffle import ShuffleWitness, shuffle
 from mixnet.transcript import Transcript
+from simulations.world import election_manifest
 from trustees.config import generate_trustee_keys
 from trustees.decryption import DecryptionShare, combine_shares, make_share
 from trustees.dkg import DkgOutcome, DkgTrustee
@@ -44,12 +43,6 @@ from trustees.testing import CeremonyDriver
 
 E = "test-city-2026"
 GROUP = "test-schnorr-512-128"
-
-
-def raw(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    ).hex()
 
 
 class Election:
@@ -64,29 +57,13 @@ class Election:
         self.board = Ed25519PrivateKey.generate()
         self.trustee_keys = [generate_trustee_keys(rng) for _ in range(3)]
         self.mixers = [Ed25519PrivateKey.generate() for _ in range(mixers)]
-        jst = dt.timezone(dt.timedelta(hours=9))
-        options = (Option("a", "青木"), Option("b", "石田"), Option("c", "上野"))
-        self.manifest = Manifest(
+        self.manifest = election_manifest(
+            self,
+            get_group(GROUP),
             election_id=election_id,
             title="テスト市長選挙",
-            election_day=dt.date(2026, 12, 6),
-            voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
-            voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
-            contests=(Contest("mayor", "市長", "public_office", "single", options),),
-            eligibility=Eligibility(16, ("茨城県つくば市",)),
+            options=(Option("a", "青木"), Option("b", "石田"), Option("c", "上野")),
             threshold=2,
-            trustees=tuple(
-                Trustee(f"trustee-{i + 1}", i + 1, k.public(i + 1).ed25519_public.hex(),
-                        k.public(i + 1).x25519_public.hex())
-                for i, k in enumerate(self.trustee_keys)
-            ),
-            mix_servers=tuple(
-                MixServer(f"mix-{i + 1}", i + 1, raw(k)) for i, k in enumerate(self.mixers)
-            ),
-            admin_key=raw(self.admin),
-            registrar_key=raw(self.registrar),
-            board_key=raw(self.board),
-            group=get_group(GROUP).description(),
         )
         self.fingerprint = self.manifest.fingerprint()
 
