@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 Value = Any  # an int mod p, or an affine point (x, y) / None for the point at infinity
+Point = tuple[int, int] | None  # an affine point of secp256k1; None is the point at infinity
 
 
 class Arith:
@@ -140,7 +141,7 @@ class Secp256k1(Arith):
         self.element_bytes = 33
 
     @staticmethod
-    def on_curve(point: Value) -> bool:
+    def on_curve(point: Point) -> bool:
         if point is None:
             return True
         x, y = point
