@@ -1,4 +1,5 @@
-"""`tohyo trustee …`: keygen, status, run, export, offline, import (docs/trustees.md §11–13).
+"""`tohyo trustee …`: keygen, status, run, generators, export, offline, import
+(docs/trustees.md §11–13).
 
 The passphrase comes from `--passphrase-file`, else the `TOHYO_TRUSTEE_PASSPHRASE` environment
 variable, else a prompt without echo. Progress goes to stderr; no secret is ever printed.
@@ -92,6 +93,21 @@ def _executor(workers: int) -> Executor | None:
         return None
     # forkserver: the daemon has threads (the event loop, a worker thread), so no plain fork
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def _background_executor() -> Executor:
+    """One worker process at a lower priority, for the generators derived ahead of time."""
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=os.nice, initargs=(10,))
+
+
+def _state_dir(args: argparse.Namespace) -> str:
+    """--state-dir, else the keystore's directory."""
+    if getattr(args, "state_dir", None):
+        return str(args.state_dir)
+    if getattr(args, "keystore", None):
+        return os.path.dirname(os.path.abspath(str(args.keystore)))
+    raise CliError("give --state-dir (or --keystore, whose directory is the default)")
 
 
 def _add_passphrase(p: argparse.ArgumentParser) -> None:
@@ -262,9 +278,12 @@ def _run(args: argparse.Namespace) -> int:
         give_up_after=args.give_up_after,
     )
     executor = _executor(args.workers)
+    background: Executor | None = None
     duty: Any
     if args.role == "mix":
-        duty = MixDuty(keystore, executor=executor)
+        state_dir = None if args.no_generator_cache else _state_dir(args)
+        background = _background_executor() if state_dir is not None else None
+        duty = MixDuty(keystore, executor=executor, state_dir=state_dir, background=background)
     else:
         duty = TrusteeDuty(keystore, executor=executor)
 
@@ -284,9 +303,57 @@ def _run(args: argparse.Namespace) -> int:
     except BoardUnreachable as exc:
         raise CliError(str(exc)) from exc
     finally:
+        if isinstance(duty, MixDuty):
+            duty.close()
+        for pool in (executor, background):
+            if pool is not None:
+                pool.shutdown()
+    log.info("done")
+    return 0
+
+
+def _generators(args: argparse.Namespace) -> int:
+    import time
+
+    from mixnet.generators import candidate_count, derive_candidates, generator_seed
+    from mixnet.shuffle.proof import GENERATOR_PURPOSE
+    from trustees.generator_cache import GeneratorCache
+
+    if args.expected < 1:
+        raise CliError("--expected must be at least 1")
+    _setup_logging(False)
+    state_dir = _state_dir(args)
+    follower = asyncio.run(_snapshot(args))
+    state = follower.state
+    if state.group is None:
+        raise CliError("the election has no manifest yet")
+    seed = generator_seed(state.group, state.fingerprint, GENERATOR_PURPOSE)
+    executor = _executor(args.workers)
+    try:
+        with GeneratorCache(state_dir, state.group, seed) as cache:
+            if not cache.acquire():
+                raise CliError(f"another process is writing {cache.path}")
+            cached = cache.load()
+            need = candidate_count(args.expected)
+            start, last = time.monotonic(), time.monotonic()
+            step = max(256, 64 * (args.workers or 1))
+            while cache.count < need:
+                b = min(need, cache.count + step)
+                cache.extend(derive_candidates(state.group, seed, cache.count, b, executor))
+                if time.monotonic() - last >= 10 or cache.count >= need:
+                    last = time.monotonic()
+                    log.info("generators: %d of %d candidates in the cache (%.0f %%)",
+                             cache.count, need, 100.0 * cache.count / need)
+            elapsed = time.monotonic() - start
+            path = cache.path
+    except OSError as exc:
+        raise CliError(f"cannot write the generator cache: {exc.strerror}") from exc
+    finally:
         if executor is not None:
             executor.shutdown()
-    log.info("done")
+    print(f"tohyo trustee: generators for {args.expected} rows of election {args.election} in "
+          f"{path} ({cached} candidates were cached, {max(0, need - cached)} derived in "
+          f"{elapsed:.1f} s)", file=sys.stderr)
     return 0
 
 
@@ -494,6 +561,11 @@ def _add_run(run: argparse.ArgumentParser) -> None:
     run.add_argument("--max-poll-interval", type=float, default=5.0)
     run.add_argument("--workers", type=int, default=1,
                      help="processes for the shuffle, proofs and shares (default 1: inline)")
+    run.add_argument("--state-dir",
+                     help="where a mix server keeps its generator cache (in generators/); "
+                          "default: the keystore's directory")
+    run.add_argument("--no-generator-cache", action="store_true",
+                     help="a mix server derives the generators only at its turn, keeps none")
     run.add_argument("-v", "--verbose", action="store_true")
     _add_passphrase(run)
     run.set_defaults(func=_run)
@@ -524,6 +596,18 @@ def register(subparsers: Any) -> None:
     mixer = sub.add_parser("mix", help="the same as `run --role mix`")
     _add_run(mixer)
     mixer.set_defaults(role="mix")
+
+    gens = sub.add_parser("generators",
+                          help="derive a mix server's shuffle generators ahead, into its cache")
+    _add_board(gens)
+    gens.add_argument("--expected", type=int, required=True,
+                      help="the number of rows to prepare for (e.g. the eligible voters)")
+    gens.add_argument("--state-dir", help="the mix server's state directory (as for run)")
+    gens.add_argument("--keystore", help="its keystore (only its directory is used, as the "
+                                         "default state directory)")
+    gens.add_argument("--workers", type=int, default=1,
+                      help="processes for the derivation (default 1: inline)")
+    gens.set_defaults(func=_generators)
 
     export = sub.add_parser("export", help="write the input of a duty for an offline machine")
     _add_board(export)

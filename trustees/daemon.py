@@ -16,7 +16,10 @@ every batch of new entries to a duty, which returns the entries to post:
   polynomial is saved in the keystore *before* the commitments are posted, and the share x_j as
   soon as it is known), then its decryption share for the last shuffle's outputs, after
   verifying every proof of shuffle;
-- `MixDuty`: at its turn, verify every earlier proof of shuffle, then shuffle, prove and post.
+- `MixDuty`: while ballots arrive (and while earlier mix servers work), derive the shuffle
+  generators into its state directory's cache in the background (`trustees.generator_cache`),
+  following the number of voters on the board; at its turn, take the cached prefix and derive
+  only the rest, verify every earlier proof of shuffle, then shuffle, prove and post.
 
 A restarted daemon rebuilds everything from its keystore and a replay of the board. Progress
 goes to the `tohyo.trustee` logger (stderr in the CLI); no secret is ever logged.
@@ -46,10 +49,20 @@ from election.manifest import Manifest
 from election.policy import ElectionPolicy, ElectionRecordState, ceremony_config
 from mixnet import elgamal
 from mixnet.errors import DecodeError, TohyoError, VerificationError
+from mixnet.generators import (
+    candidate_count,
+    clear_cache,
+    derive_candidates,
+    derive_generators,
+    generator_seed,
+)
+from mixnet.groups import Group
 from mixnet.rng import RandomSource, system_random
+from mixnet.shuffle.proof import GENERATOR_PURPOSE
 from trustees.decryption import make_share
 from trustees.dkg import DkgTrustee, Phase
 from trustees.errors import LocalProtocolError, PeerProtocolError
+from trustees.generator_cache import GeneratorCache, Precompute
 from trustees.keystore import KdfParams, save_keystore
 from trustees.messages import DkgMessage, decode_message
 from trustees.mixer import ShuffleRejected, mix, verify_chain
@@ -569,10 +582,30 @@ def _done(machine: DkgTrustee) -> bool:
     return machine.phase is Phase.DONE
 
 
+def expected_rows(voters: int) -> int:
+    """How many generators to derive ahead while `voters` voters have a ballot on the board:
+    the mix input has one row per voter; the margin keeps ahead of the ballots to come."""
+    return voters + max(64, voters // 10)
+
+
 class MixDuty(_BaseDuty):
-    """At this mix server's turn: verify the earlier shuffles, shuffle, prove, post."""
+    """Derive the generators ahead; at this mix server's turn verify the earlier shuffles,
+    shuffle, prove, post.
+
+    With a `state_dir`, the generators h, h_1..h_N are derived during the voting period into
+    `<state_dir>/generators/` (on `background`, a low-priority worker, else in a thread) and
+    the mix derives only what the cache lacks.
+    """
 
     role = "mix"
+
+    def __init__(self, keystore: KeystoreFile, *, rng: RandomSource = system_random,
+                 executor: Executor | None = None, state_dir: str | None = None,
+                 background: Executor | None = None) -> None:
+        super().__init__(keystore, rng=rng, executor=executor)
+        self.state_dir = state_dir
+        self.background = background
+        self.precompute: Precompute | None = None
 
     def step(
         self, follower: BoardFollower, new: Sequence[tuple[int, Envelope]], idle: bool
@@ -584,12 +617,15 @@ class MixDuty(_BaseDuty):
         done = follower.shuffles
         if done >= self.index:
             self.finished = True
+            self.close()
             log.info("mixing: this mix server's shuffle is on the board; duty done")
             return []
         if state.phase in ("decrypting", "tallied"):
             self.finished = True
+            self.close()
             log.error("mixing: the mixing phase is over without this mix server's shuffle")
             return []
+        self._precompute(follower)
         if state.phase != "mixing":
             self._once("wait-phase", "waiting for the mixing phase")
             return []
@@ -599,10 +635,10 @@ class MixDuty(_BaseDuty):
         if "mixed" in self._said:
             return []
         assert state.pk is not None and follower.mix_input is not None
+        known = self._generators(follower)
         log.info("mixing: verifying %d earlier proofs of shuffle", done)
         try:
-            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
-                                state.fingerprint, executor=self.executor)
+            rows = self._verify_chain(follower, known)
         except ShuffleRejected as exc:
             log.error("mixing: refusing to mix over shuffle %d: %s fails (%s)",
                       exc.position, exc.check, exc.detail)
@@ -612,6 +648,95 @@ class MixDuty(_BaseDuty):
                    executor=self.executor)
         self._said.add("mixed")
         return [self._sign(follower, "shuffle", body)]
+
+    def close(self) -> None:
+        """Stop the background derivation and let go of the cache."""
+        if self.precompute is not None:
+            self.precompute.stop()
+            self.precompute.cache.release()
+
+    # -- generators --
+    def _cache(self, group: Group, fingerprint: bytes) -> GeneratorCache | None:
+        if self.state_dir is None:
+            return None
+        if self.precompute is None:
+            seed = generator_seed(group, fingerprint, GENERATOR_PURPOSE)
+            cache = GeneratorCache(self.state_dir, group, seed)
+            cache.load()
+            log.info("generators: %d candidates in the cache %s", cache.count, cache.path)
+            self.precompute = Precompute(cache, executor=self.background)
+        return self.precompute.cache
+
+    def _precompute(self, follower: BoardFollower) -> None:
+        state = follower.state
+        if state.phase not in ("voting", "closed", "mixing") or state.group is None:
+            return
+        if self._cache(state.group, state.fingerprint) is None:
+            return
+        assert self.precompute is not None
+        if follower.mix_input is not None:
+            n = len(follower.mix_input)
+            if candidate_count(n) > self.precompute.target:
+                log.info("generators: deriving in the background for the %d rows of the mix "
+                         "input", n)
+        else:
+            voters = len(state.last_ballot)
+            n = expected_rows(voters)
+            self._once("want", "generators: deriving in the background while ballots arrive "
+                       "(%d voters on the board, %d rows ahead)", voters, n)
+        self.precompute.want(n)
+
+    def _generators(self, follower: BoardFollower) -> int:
+        """Make h, h_1..h_N ready in this process from the cache and fresh derivation; return
+        how many candidates came from the cache."""
+        state = follower.state
+        assert state.group is not None and follower.mix_input is not None
+        group, n = state.group, len(follower.mix_input)
+        need = candidate_count(n)
+        start = time.monotonic()
+        cache = self._cache(group, state.fingerprint)
+        known: list[Any] = []
+        from_cache = 0
+        if cache is not None:
+            assert self.precompute is not None
+            self.precompute.stop()
+            if not cache.writable:
+                cache.load()  # another process writes it: read its latest state
+            from_cache = min(cache.count, need)
+            rest = (derive_candidates(group, cache.seed, cache.count, need, self.executor)
+                    if cache.count < need else [])
+            if rest and cache.writable:
+                cache.extend(rest)  # kept for a restart
+                rest = []
+            known = [*cache.candidates[:need], *rest]
+        derive_generators(group, state.fingerprint, GENERATOR_PURPOSE, n, self.executor,
+                          known=known)
+        log.info("mixing: generators h, h_1..h_%d ready in %.1f s (%d of %d candidates from "
+                 "the cache)", n, time.monotonic() - start, from_cache, need)
+        return from_cache
+
+    def _verify_chain(self, follower: BoardFollower, known: int) -> list[elgamal.Row]:
+        state = follower.state
+        assert state.pk is not None and follower.mix_input is not None
+        try:
+            return verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
+                                state.fingerprint, executor=self.executor)
+        except ShuffleRejected as exc:
+            if not known:
+                raise
+            # a proof that fails with cached generators is checked again with fresh ones
+            # before this mix server accuses anybody
+            log.warning("mixing: shuffle %d fails %s with the cached generators; checking "
+                        "again with generators derived afresh", exc.position, exc.check)
+            clear_cache()
+            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
+                                state.fingerprint, executor=self.executor)
+            log.error("mixing: the generator cache was wrong (the proofs hold with fresh "
+                      "generators); it is no longer used")
+            if self.precompute is not None:
+                self.precompute.cache.discard("it gave generators that differ from a fresh "
+                                              "derivation")
+            return rows
 
 
 def default_workers() -> int:

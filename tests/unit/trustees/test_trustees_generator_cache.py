@@ -244,3 +244,37 @@ def test_precompute_follows_a_growing_target(tmp_path: Path,
     work.want(200)  # stopped: asks for nothing more
     assert cache.count == candidate_count(100)
     cache.release()
+
+
+def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Generators from a wrong cache make an honest earlier shuffle fail; the mix server checks
+    it again with fresh generators, accepts it, and stops using the cache."""
+    from types import SimpleNamespace
+
+    from trustees.daemon import KeystoreFile, MixDuty
+
+    group = get_group(SMALL)
+    rng = DeterministicRandom("wrong cache")
+    kp = elgamal.keygen(group, rng)
+    rows, _ = elgamal.encrypt_rows(kp.public, [[i % 3] for i in range(6)], rng)
+    body = mix(kp.public, rows, FP, 1, rng=rng)
+    clear_cache()
+    wrong = derive_candidates(group, hashlib.sha256(b"not the seed").digest(), 0,
+                              candidate_count(6))
+    cache = GeneratorCache(tmp_path, group, seed_of(group))
+    assert cache.acquire()
+    cache.extend(wrong)  # as if the load's checks had missed it
+    derive_generators(group, FP, GENERATOR_PURPOSE, 6, known=cache.candidates)
+    duty = MixDuty(KeystoreFile("unused", "unused", None), state_dir=str(tmp_path))  # type: ignore[arg-type]
+    duty.precompute = Precompute(cache)
+    follower = SimpleNamespace(
+        state=SimpleNamespace(pk=kp.public, fingerprint=FP), mix_input=rows,
+        shuffle_bodies=[body])
+    with caplog.at_level(logging.WARNING, logger="tohyo.trustee"):
+        out = duty._verify_chain(follower, len(wrong))  # type: ignore[arg-type]
+    assert len(out) == 6
+    assert "shuffle 1 fails TW" in caplog.text and "with the cached generators" in caplog.text
+    assert "the generator cache was wrong" in caplog.text
+    assert cache.count == 0 and os.path.exists(cache.path + ".bad")
+    cache.release()
