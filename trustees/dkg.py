@@ -413,9 +413,10 @@ class DkgTrustee:
     def _ready(self) -> _Event | None:
         rec, cfg = self.record, self.config
         if self.phase is Phase.DEALT:
+            # all dealing on the board, not only the shares for this trustee: closing round 1
+            # early would leave a slower dealer's later shares refused (DKG4)
             complete = rec.round >= 2 or (
-                len(rec.commitments) == cfg.n
-                and all((i, self.index) in rec.shares for i in cfg.indices if i != self.index)
+                len(rec.commitments) == cfg.n and len(rec.shares) == cfg.n * (cfg.n - 1)
             )
             return _Event.DEALING_COMPLETE if complete else None
         if self.phase is Phase.COMPLAINED:

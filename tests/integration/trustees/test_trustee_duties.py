@@ -1,9 +1,9 @@
 """The trustee duty in this process against a real board on 127.0.0.1, step by step.
 
 Deterministic versions of what the process tests can only hit by chance: a crash between the
-commitments and the shares, a crash after the polynomial was saved but before anything was
-posted, a keystore that lost its polynomial, an absent trustee handled by the round deadline,
-and a keystore of another election.
+commitments and the shares, a crash between two shares, a crash after the polynomial was saved
+but before anything was posted, a keystore that lost its polynomial, an absent trustee handled
+by the round deadline, and a keystore of another election.
 """
 
 from __future__ import annotations
@@ -151,6 +151,35 @@ def test_crash_between_commitments_and_shares(tmp_path: Path) -> None:
         for path in s.paths:
             held = load_keystore(path, PASS)
             assert held.share is not None and held.polynomial is None
+
+    run(tmp_path, scenario)
+
+
+async def crash_between_shares(s: Setup, client: BoardClient) -> list[TrusteeDuty]:
+    """Trustee 2 posts its commitments and its share for 1 and crashes; 1 and 3 deal."""
+    await step(s.duty(2), client, post=2)
+    others = [s.duty(1), s.duty(3)]
+    await settle(others, client)
+    return others
+
+
+def complaints_of(duty: TrusteeDuty) -> dict[int, Any]:
+    state = follower_of(duty).state
+    return {j: c.complaints for j, c in state.dkg.complaints.items()}
+
+
+def test_crash_between_shares_keeps_the_dealing_open(tmp_path: Path) -> None:
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        others = await crash_between_shares(s, client)
+        assert complaints_of(others[0]) == {}  # 1 has its shares but waits for 2's share for 3
+        restarted = s.duty(2)
+        out = await step(restarted, client)
+        assert [(e.body["kind"], e.body["recipient"]) for e in out] == [("dkg.share", 3)]
+        await settle([*others, restarted], client)
+        state = follower_of(restarted).state
+        assert ceremony_complete(state.dkg) and not state.dkg.reveals
+        assert complaints_of(restarted) == {1: (), 2: (), 3: ()}
+        assert state.dkg.outcome().qualified == (1, 2, 3)
 
     run(tmp_path, scenario)
 

@@ -10,7 +10,7 @@ from trustees import channel
 from trustees.dkg import DkgTrustee, Phase, Polynomial, derive_public_outcome, feldman_check
 from trustees.errors import CeremonyFailed, LocalProtocolError, PeerProtocolError
 from trustees.messages import Commitments, Complaints, EncryptedShare
-from trustees.testing import make_config, run_ceremony
+from trustees.testing import CeremonyRun, make_config, run_ceremony
 
 
 def test_honest_ceremony_every_subset_decrypts(ceremony):
@@ -136,6 +136,55 @@ def test_restart_with_another_polynomial_is_refused(group):
         again.receive(m)
     with pytest.raises(LocalProtocolError, match="not those of my polynomial"):
         again.start()
+
+
+class _Board:
+    """Posted messages in order, each shown to the given trustees (what they answer is posted)."""
+
+    def __init__(self) -> None:
+        self.posted: list = []
+
+    def post(self, messages, trustees) -> None:
+        queue = list(messages)
+        while queue:
+            msg = queue.pop(0)
+            self.posted.append(msg)
+            for t in trustees:
+                if t.phase is not Phase.DONE:
+                    queue += t.receive(msg)
+
+
+def _crash_between_shares(group):
+    """Trustee 2 posts its commitments and its share for 1, then crashes; 1 and 3 deal."""
+    config, keys = make_config(group, 2, 3, seed="crash between shares")
+    first = DkgTrustee(config, 2, keys[1], DeterministicRandom("crash/2"))
+    commitments, share_for_1, share_for_3 = first.start()
+    others = {i: DkgTrustee(config, i, keys[i - 1], DeterministicRandom(f"crash/{i}"))
+              for i in (1, 3)}
+    board = _Board()
+    board.post([commitments, share_for_1], others.values())
+    board.post([m for t in others.values() for m in t.start()], others.values())
+    return config, keys, first, others, board, share_for_3
+
+
+def test_no_complaint_before_every_dealer_has_dealt_to_everyone(group):
+    """Trustee 1 holds all it needs, but round 1 stays open until 2's share for 3 is posted:
+    the restarted trustee 2 can still deal it, and nobody complains."""
+    config, keys, first, others, board, _ = _crash_between_shares(group)
+    assert not any(isinstance(m, Complaints) for m in board.posted)
+    restarted = DkgTrustee(config, 2, keys[1], DeterministicRandom(9), first.polynomial)
+    for m in board.posted:
+        restarted.receive(m)
+    out = restarted.start()
+    assert [(type(m), getattr(m, "recipient", None)) for m in out] == [(EncryptedShare, 3)]
+    trustees = {**others, 2: restarted}
+    board.post(out, trustees.values())
+    assert all(t.phase is Phase.DONE for t in trustees.values())
+    complaints = [m.complaints for m in board.posted if isinstance(m, Complaints)]
+    assert complaints == [(), (), ()]
+    run = CeremonyRun(config, dict(sorted(trustees.items())), board.posted)
+    assert run.outcome().qualified == (1, 2, 3)
+    assert_every_subset_decrypts(run)
 
 
 def test_trustee_that_misses_the_complaint_round_knows_it_has_no_share(group):
