@@ -447,6 +447,8 @@ class DkgTrustee:
         commitments = tuple(g**a for a in coeffs)
         if posted is not None and posted.commitments != commitments:
             raise LocalProtocolError("the posted commitments are not those of my polynomial")
+        if posted is not None and rec.round > 1:
+            return []  # too late for the missing shares: their recipients complain, we reveal
         out: list[DkgMessage] = []
         if posted is None:
             proofs = tuple(

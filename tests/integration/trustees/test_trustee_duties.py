@@ -1,9 +1,9 @@
 """The trustee duty in this process against a real board on 127.0.0.1, step by step.
 
 Deterministic versions of what the process tests can only hit by chance: a crash between the
-commitments and the shares, a crash between two shares, a crash after the polynomial was saved
-but before anything was posted, a keystore that lost its polynomial, an absent trustee handled
-by the round deadline, and a keystore of another election.
+commitments and the shares, a crash between two shares (before and after the round deadline),
+a crash after the polynomial was saved but before anything was posted, a keystore that lost its
+polynomial, an absent trustee handled by the round deadline, and a keystore of another election.
 """
 
 from __future__ import annotations
@@ -180,6 +180,26 @@ def test_crash_between_shares_keeps_the_dealing_open(tmp_path: Path) -> None:
         assert ceremony_complete(state.dkg) and not state.dkg.reveals
         assert complaints_of(restarted) == {1: (), 2: (), 3: ()}
         assert state.dkg.outcome().qualified == (1, 2, 3)
+
+    run(tmp_path, scenario)
+
+
+def test_restart_after_the_dealing_deadline(tmp_path: Path) -> None:
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        others = await crash_between_shares(s, client)
+        await step(others[0], client, idle=True)  # 1's round time is up: round 1 is closed
+        await settle(others, client)
+        assert complaints_of(others[0]) == {1: (), 3: ((2, "missing"),)}
+        restarted = s.duty(2)
+        out = await step(restarted, client)  # too late to deal: complaints, then the reveal
+        assert [e.body["kind"] for e in out] == ["dkg.complaints"]
+        await settle([*others, restarted], client)
+        state = follower_of(restarted).state
+        assert ceremony_complete(state.dkg) and sorted(state.dkg.reveals) == [2]
+        assert state.dkg.outcome().qualified == (1, 2, 3)
+        for path in s.paths:
+            held = load_keystore(path, PASS)
+            assert held.share is not None and held.polynomial is None
 
     run(tmp_path, scenario)
 

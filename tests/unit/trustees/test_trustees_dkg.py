@@ -187,6 +187,29 @@ def test_no_complaint_before_every_dealer_has_dealt_to_everyone(group):
     assert_every_subset_decrypts(run)
 
 
+def test_restart_after_the_dealing_deadline_answers_the_missing_share_by_a_reveal(group):
+    """Trustee 2 stayed down past the round's deadline: 1 closed round 1, 3 complained of the
+    missing share. Restarted, 2 cannot deal it any more; it posts its complaints, reveals s_23
+    and stays in QUAL."""
+    config, keys, first, others, board, _ = _crash_between_shares(group)
+    board.post(others[1].deadline(), others.values())
+    complaints = {m.sender: m.complaints for m in board.posted if isinstance(m, Complaints)}
+    assert complaints == {1: (), 3: ((2, "missing"),)}
+    restarted = DkgTrustee(config, 2, keys[1], DeterministicRandom(9), first.polynomial)
+    for m in board.posted:
+        restarted.receive(m)
+    out = restarted.start()
+    assert [type(m) for m in out] == [Complaints]
+    trustees = {**others, 2: restarted}
+    board.post(out, trustees.values())
+    assert all(t.phase is Phase.DONE for t in trustees.values())
+    assert dict(restarted.record.reveals[2].shares) == {3: first.polynomial(3)}
+    run = CeremonyRun(config, dict(sorted(trustees.items())), board.posted)
+    assert run.outcome().qualified == (1, 2, 3)
+    assert derive_public_outcome(board.posted, config) == run.outcome()
+    assert_every_subset_decrypts(run)
+
+
 def test_trustee_that_misses_the_complaint_round_knows_it_has_no_share(group):
     """Trustee 1 gets a bad share from 2 but its complaint never reaches the board: dealer 2
     stays qualified, trustee 1 says it holds no usable share, the others still decrypt."""
