@@ -11,16 +11,19 @@ voter's card key over the ballot message, with its certificate and code) are bui
 so the timed phase measures the board alone.
 
 Per backend and number of concurrent clients C: ballots accepted per second, p50/p90/p99
-latency, refusals by code. In the same run, the cost of validating one ballot in this process
-with the policy's own check (`election.policy.check_ballot`: decoding, group membership, proof
-of knowledge, ballot-key signature, registrar attestation) on ballot entries the board accepted,
-half just before and half just after the timed phase (the mean is used), and
+latency, refusals by code. In the same run, the cost of validating one ballot request in this
+process with the intake's own function (`election.intake.validate_request`: the request's form;
+the ballot's group membership, proof of knowledge and ballot-key signature; the card's
+certificate chain, revocation and signature, age and residence), on the requests posted, half
+just before and half just after the timed phase (the mean is used), and
 
     intake_ratio = accepted per second / (P / validation seconds per ballot)
 
 where P is the board's ballot-checking processes (`--processes`): 1.0 would mean that HTTP,
-the registrar and storage cost nothing beyond validation on P cores. Figures are measured,
-never asserted; the load average is reported with each run.
+signing, the processes' traffic and storage cost nothing beyond validation on P cores. The
+ballot's part of the validation alone (`check_ballot_only`) is reported beside it, with the
+ratio it would give (`ballot_only_ratio`). Figures are measured, never asserted; the load
+average and the CPU time per ballot of each party are reported with each run.
 """
 
 from __future__ import annotations
@@ -45,9 +48,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.cli import DEFAULT_CHECK_PROCESSES
-from bulletin_board.entry import decode_envelope
+from election.intake import ElectionChecks, load_registrar_settings, validate_request
 from election.manifest import Manifest
-from election.policy import check_ballot
+from election.policy import check_ballot_only
 from jpki.certs import BasicFacts, CertPurpose, Sex
 from jpki.registrar import ballot_message
 from jpki.testca import TestCa, pooled_rsa_key
@@ -200,19 +203,23 @@ async def post_ballots(url: str, bodies: Sequence[bytes], *, concurrency: int, d
                        desc=f"posting ({concurrency} clients)", unit="ballot")
 
 
-def validation_seconds(fx: Fixture, entries: Sequence[bytes], checks: int) -> float:
-    """Mean time of `check_ballot` on these ballot entries' bodies (in turn, `checks` times in
-    all), in this process."""
-    bodies = [decode_envelope(e).body for e in entries]
-    group, fingerprint = fx.pk.group, fx.manifest.fingerprint()
-    # the joint key as the board holds it: decoded from its entry, its membership tested once
-    pk = group.element_from_hex(fx.pk.to_hex())
-    check_ballot(group, fx.manifest, fingerprint, pk, bodies[0])  # tables, caches
-    checks = max(1, checks)
+def validation_seconds(checks: ElectionChecks, requests: Sequence[bytes],
+                       count: int) -> tuple[float, float]:
+    """Mean seconds, in this process, of the intake's `validate_request` on these requests
+    (in turn, `count` in all) and of its ballot part alone (`check_ballot_only`)."""
+    now = dt.datetime.now(dt.UTC)
+    ballots = [json.loads(r)["ballot"] for r in requests]
+    validate_request(checks, requests[0], now)  # tables, caches
+    count = max(1, count)
     start = time.perf_counter()
-    for k in range(checks):
-        check_ballot(group, fx.manifest, fingerprint, pk, bodies[k % len(bodies)])
-    return (time.perf_counter() - start) / checks
+    for k in range(count):
+        validate_request(checks, requests[k % len(requests)], now)
+    full = (time.perf_counter() - start) / count
+    start = time.perf_counter()
+    for k in range(count):
+        check_ballot_only(checks.group, checks.manifest, checks.fingerprint, checks.pk,
+                          ballots[k % len(ballots)])
+    return full, (time.perf_counter() - start) / count
 
 
 def process_cpu(pid: int) -> tuple[float, float]:
@@ -238,8 +245,9 @@ def process_cpu(pid: int) -> tuple[float, float]:
     return (int(own[11]) + int(own[12])) / tick, children
 
 
-async def _drive(url: str, fx: Fixture, concurrency: int, duration: float, samples: int,
-                 progress: bool, board_pid: int) -> dict[str, Any]:
+async def _drive(url: str, fx: Fixture, checks: ElectionChecks, concurrency: int,
+                 duration: float, samples: int, progress: bool,
+                 board_pid: int) -> dict[str, Any]:
     from bulletin_board.client import BoardClient
 
     async with BoardClient(url) as client:
@@ -251,11 +259,8 @@ async def _drive(url: str, fx: Fixture, concurrency: int, duration: float, sampl
     if refused:
         raise CliError(f"the board refused the warm-up ballots: {sorted(set(refused))} "
                        "(see board.log in the run directory)")
-    start = len(fx.setup_entries)
-    async with BoardClient(url) as client:
-        warm_entries = await client.entries_range(ELECTION, start, start + len(fx.warmup))
     # validation just before and just after the timed phase: the machine's load varies
-    before = validation_seconds(fx, warm_entries, samples // 2)
+    before = validation_seconds(checks, fx.warmup, samples // 2)
     load_before = os.getloadavg()
     cpu_before = (*process_cpu(board_pid), time.process_time())
     posted, elapsed = await post_ballots(url, fx.requests, concurrency=concurrency,
@@ -264,10 +269,8 @@ async def _drive(url: str, fx: Fixture, concurrency: int, duration: float, sampl
     load_after = os.getloadavg()
     summary = summarise(posted, elapsed)
     async with BoardClient(url) as client:
-        size = start + len(fx.warmup) + summary["by_kind"].get("post", {}).get("ok", 0)
-        accepted = await client.entries_range(ELECTION, max(start, size - samples), size)
         status = await client.election(ELECTION)
-    after = validation_seconds(fx, accepted, samples - samples // 2)
+    after = validation_seconds(checks, fx.requests[:samples], samples - samples // 2)
     cpu = dict(zip(("board_process", "checking_processes", "clients"),
                    (b - a for a, b in zip(cpu_before, cpu_after))))
     return {"summary": summary, "validation_s": (before, after), "status": status, "cpu_s": cpu,
@@ -283,6 +286,8 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     passphrase = os.environ.setdefault(KEY_ENV, secrets.token_urlsafe(18))
     os.environ.setdefault(EVIDENCE_ENV, secrets.token_urlsafe(18))
     settings = write_settings(directory, fx, passphrase)
+    pk = fx.pk.group.element_from_hex(fx.pk.to_hex())  # decoded as the board does it
+    checks = ElectionChecks.build(load_registrar_settings(settings).for_checks(), fx.manifest, pk)
     extra: tuple[str, ...] = ("--registrar", str(settings), "--processes", str(processes))
     extra += ("--allow-test-groups",) if test_group else ()
     board = BoardProcess(db, directory / "board.pem", log_path=str(directory / "board.log"),
@@ -290,15 +295,16 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     board.start()
     try:
         assert board.proc is not None
-        got = asyncio.run(_drive(board.url, fx, concurrency, duration, samples, progress,
-                                 board.proc.pid))
+        got = asyncio.run(_drive(board.url, fx, checks, concurrency, duration, samples,
+                                 progress, board.proc.pid))
     finally:
         board.stop()
     summary = got["summary"]
     post = summary["by_kind"].get("post", {"requests": 0, "ok": 0, "ok_per_s": 0.0,
                                            "latency_ms": {}})
-    before, after = got["validation_s"]
+    (before, ballot_before), (after, ballot_after) = got["validation_s"]
     validation = (before + after) / 2
+    ballot_check = (ballot_before + ballot_after) / 2
     capacity = processes / validation
     return {
         "backend": backend,
@@ -312,8 +318,10 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
         "latency_ms": {k: round(v, 2) for k, v in post["latency_ms"].items()},
         "validation_ms": round(validation * 1000, 4),
         "validation_ms_before_after": [round(before * 1000, 4), round(after * 1000, 4)],
+        "ballot_check_ms": round(ballot_check * 1000, 4),
         "capacity_per_s": round(capacity, 2),
         "intake_ratio": round(post["ok_per_s"] / capacity, 4),
+        "ballot_only_ratio": round(post["ok_per_s"] * ballot_check / processes, 4),
         "board_ballots": got["status"]["policy"]["ballots"],
         # CPU per accepted ballot in the timed phase: where the time goes besides the checks
         "cpu_ms_per_ballot": {k: round(v * 1000 / max(1, post["ok"]), 3)
@@ -415,7 +423,8 @@ def run(args: argparse.Namespace) -> int:
         "cores": _cores(args.processes),
         "cpu_count": os.cpu_count(), "ballots_per_run": args.ballots, "warmup": args.warmup,
         "duration_limit_s": args.duration,
-        "validation": "election.policy.check_ballot, one core, this process",
+        "validation": "election.intake.validate_request (ballot and card), one core, "
+                      "this process; ballot_check: election.policy.check_ballot_only",
         "load_average": {"start": list(start_load), "end": list(os.getloadavg())},
         "runs": runs,
     }
@@ -438,8 +447,9 @@ def _line(r: dict[str, Any]) -> str:
     errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
     return (f"{r['backend']:<10} C={r['concurrency']:<4} {r['accepted']}/{r['posted']} accepted "
             f"in {r['elapsed_s']:.1f} s = {r['accepted_per_s']:.1f}/s  p50 {lat.get('p50', 0):.0f}"
-            f" ms  p99 {lat.get('p99', 0):.0f} ms  validation {r['validation_ms']:.3f} ms  "
-            f"intake_ratio {r['intake_ratio']:.2f}  errors: {errors}  "
+            f" ms  p99 {lat.get('p99', 0):.0f} ms  validation {r['validation_ms']:.3f} ms "
+            f"(ballot {r['ballot_check_ms']:.3f})  intake_ratio {r['intake_ratio']:.2f} "
+            f"(ballot only {r['ballot_only_ratio']:.2f})  errors: {errors}  "
             f"load {_load(r['load_average']['after'])}")
 
 
@@ -452,15 +462,16 @@ def _report(doc: dict[str, Any], json_path: str | None) -> None:
     print(f"board intake: group {doc['group']}, {doc['ballots_per_run']} ballots per run; "
           f"cores of intake_ratio = {doc['cores']}")
     print(f"{'backend':<11}{'clients':>8}{'accepted':>10}{'ballots/s':>11}{'p50 ms':>9}"
-          f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}  CPU ms/ballot: board, checkers, "
-          "clients  errors")
+          f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}{'ballot':>8}{'ratio':>7}  "
+          "CPU ms/ballot: board, checkers, clients  errors")
     for r in doc["runs"]:
         errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
         cpu = r["cpu_ms_per_ballot"]
         print(f"{r['backend']:<11}{r['concurrency']:>8}{r['accepted']:>10}"
               f"{r['accepted_per_s']:>11.1f}{r['latency_ms'].get('p50', 0):>9.1f}"
               f"{r['latency_ms'].get('p99', 0):>9.1f}{r['validation_ms']:>11.3f}"
-              f"{r['intake_ratio']:>7.2f}  {cpu['board_process']:6.2f} "
+              f"{r['intake_ratio']:>7.2f}{r['ballot_check_ms']:>8.3f}"
+              f"{r['ballot_only_ratio']:>7.2f}  {cpu['board_process']:6.2f} "
               f"{cpu['checking_processes']:6.2f} {cpu['clients']:6.2f}  {errors}")
     print(f"load average: start {_load(doc['load_average']['start'])}, "
           f"end {_load(doc['load_average']['end'])} ({doc['cpu_count']} cores)")

@@ -167,16 +167,13 @@ def _serve(args: argparse.Namespace) -> int:
     if args.registrar:
         if args.policy != "election":
             raise CliError("--registrar needs --policy election")
-        from concurrent.futures import ProcessPoolExecutor
-
         from election.intake import BallotIntake, load_registrar_settings
 
         try:
             settings = load_registrar_settings(Path(args.registrar))
         except ValueError as exc:
             raise CliError(str(exc)) from exc
-        executor = ProcessPoolExecutor(args.processes) if args.processes > 1 else None
-        extra_routes = BallotIntake(board, settings, executor=executor).install
+        extra_routes = BallotIntake(board, settings, processes=args.processes).install
     server = BoardServer(board, args.host, args.port, _ssl_context(args), extra_routes)
 
     async def main() -> None:

@@ -105,7 +105,7 @@ async def read_capped_body(request: web.Request, cap: int) -> bytes:
     return bytes(data)
 
 
-def _require_json(request: web.Request) -> None:
+def require_json(request: web.Request) -> None:
     if request.content_type != "application/json":
         raise Refusal("unsupported_media_type", "send Content-Type: application/json")
 
@@ -153,7 +153,7 @@ class _Handlers:
         return _json(self.board.describe(request.match_info["election"]))
 
     async def post_entry(self, request: web.Request) -> web.Response:
-        _require_json(request)
+        require_json(request)
         data = await read_capped_body(request, self.limits.max_record_body_bytes)
         if self.pending >= self.limits.max_pending_posts:
             raise Refusal("busy", f"more than {self.limits.max_pending_posts} posts pending")
@@ -213,7 +213,7 @@ class _Handlers:
         return _json({"election": election, "tree_heads": heads, "next": nxt})
 
     async def cosign(self, request: web.Request) -> web.Response:
-        _require_json(request)
+        require_json(request)
         election = request.match_info["election"]
         size = _path_int(request, "tree_size")
         self.board.size(election)

@@ -1,4 +1,4 @@
-"""Ballot intake: the voter-facing endpoint of the board service (docs/board.md §8.2).
+"""Ballot intake: the voter-facing endpoint of the board service (docs/board.md §12).
 
 `POST /v1/elections/{election}/ballots` with a JSON object
 
@@ -6,17 +6,23 @@
      "jpki": {"certificate": hex DER, "signature": hex},
      "voting_code": "XXXX-XXXX-XXXX-XXXX"}
 
-1. The ballot's stateless checks (membership, proof of knowledge bound to the election and the
-   ballot key, the ballot key's signature) run in an executor, outside the append lock, on as
-   many cores as the executor has; each worker decodes an election's manifest and key once.
-2. The registrar checks the card's signature, certificate and eligibility and reserves the
-   voting code (`Registrar.begin`); a refusal is a 4xx `{"error": "registrar_refused",
-   "reason": code, "detail": plain words}` and nothing is written anywhere.
-3. The board appends the ballot entry, signed by the registrar key, under the append lock,
-   where only the stateful checks run (phase, copied ciphertexts).
-4. Only then the registrar keeps the JPKI evidence and binds the code (`commit`, on a thread:
-   its disk flush does not hold up the event loop); if the board refused, the reservation is
-   released (`abort`).
+1. Every check that needs no state runs in a checking process (`processes`; with 1, on a
+   thread), outside the append lock, on the request's raw bytes: its form; the ballot's
+   membership tests, proof of knowledge bound to the election and the ballot key, and the
+   ballot key's signature; the registrar's R1–R7 (the card's certificate, revocation and
+   signature over the ballot hash, age and residence: `jpki.registrar.check_card`). The
+   process then signs the attestation and the ballot entry with the registrar key and returns
+   the entry built. Each process decodes an election (manifest, joint key) once.
+2. The registrar checks the voting code and reserves a one-time code (`Registrar.reserve`,
+   R8, the one registrar check with state). A registrar refusal is a 4xx
+   `{"error": "registrar_refused", "reason": code, "detail": plain words}`; nothing is
+   written anywhere.
+3. The board appends the entry it was handed (`Board.post_envelope`: no second decoding, no
+   second signature check); under the append lock only the stateful checks run (phase,
+   copied ciphertexts).
+4. Only then the registrar keeps the JPKI evidence and binds the code (`commit_many`, on a
+   thread, one disk flush for every ballot accepted while the previous flush ran); if the
+   board refused, the reservation is released (`abort`).
 
 The answer is the board's signed receipt plus whether this ballot replaced an earlier one of
 the same voter.
@@ -26,39 +32,49 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
+import secrets
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.board import Board
-from bulletin_board.entry import sign_envelope
+from bulletin_board.entry import Envelope, sign_envelope
 from bulletin_board.log import public_key_hex
 from bulletin_board.policy import Refusal
-from bulletin_board.server import read_capped_body
+from bulletin_board.server import read_capped_body, require_json
+from election.entries import Ballot
 from election.manifest import Manifest
-from election.policy import ElectionRecordState, ballot_key_of, check_ballot_only
+from election.policy import ElectionRecordState, check_ballot_only
 from jpki.certs import TrustAnchors
 from jpki.evidence import EvidenceStore
 from jpki.reasons import Reason, explain
 from jpki.registrar import (
     BallotAuthentication,
+    CardRefused,
     EligibilityRules,
+    MemoryCodeLedger,
     Refused,
     Registrar,
     RegistrarConfig,
     VotingCodeConfig,
     VotingCodeMode,
+    check_card,
+    sign_attestation,
 )
+from jpki.voting_codes import hash_voting_code
 from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.groups import Element, Group, group_from_description
 
-__all__ = ["BallotIntake", "RegistrarSettings", "registrar_status"]
+__all__ = ["BallotIntake", "CheckSettings", "ElectionChecks", "RegistrarSettings",
+           "registrar_config", "registrar_status", "validate_request"]
 
 MAX_REQUEST_BYTES = 256 * 1024
 _MUNICIPALITY_SUFFIXES = ("市", "区", "町", "村")
@@ -75,6 +91,34 @@ def registrar_status(reason: Reason) -> int:
     return _REASON_STATUS.get(reason, 403)
 
 
+def registrar_config(
+    manifest: Manifest,
+    *,
+    attestation_key: Ed25519PrivateKey,
+    pseudonym_key: bytes,
+    trust: TrustAnchors,
+    voting_codes: VotingCodeConfig,
+) -> RegistrarConfig:
+    """The registrar's configuration for one election: its rules come from the manifest."""
+    if public_key_hex(attestation_key.public_key()) != manifest.registrar_key:
+        raise ValueError("this registrar's key is not the manifest's registrar key")
+    areas = manifest.eligibility.areas
+    rules = EligibilityRules(
+        election_day=manifest.election_day,
+        minimum_age=manifest.eligibility.min_age,
+        municipalities=tuple(a for a in areas if a.endswith(_MUNICIPALITY_SUFFIXES)),
+        address_prefixes=tuple(a for a in areas if not a.endswith(_MUNICIPALITY_SUFFIXES)),
+    )
+    return RegistrarConfig(
+        election_fingerprint=manifest.fingerprint(),
+        trust=trust,
+        eligibility=rules,
+        voting_codes=voting_codes,
+        pseudonym_key=pseudonym_key,
+        attestation_key=attestation_key,
+    )
+
+
 @dataclass(frozen=True)
 class RegistrarSettings:
     """What the registrar needs besides the manifest: keys, trust anchors, codes, evidence."""
@@ -88,16 +132,11 @@ class RegistrarSettings:
     evidence_scrypt_n: int = 2**15
 
     def registrar_for(self, manifest: Manifest) -> Registrar:
-        """The registrar of one election; refuses a manifest that names another registrar key."""
-        if public_key_hex(self.attestation_key.public_key()) != manifest.registrar_key:
-            raise ValueError("this registrar's key is not the manifest's registrar key")
-        areas = manifest.eligibility.areas
-        rules = EligibilityRules(
-            election_day=manifest.election_day,
-            minimum_age=manifest.eligibility.min_age,
-            municipalities=tuple(a for a in areas if a.endswith(_MUNICIPALITY_SUFFIXES)),
-            address_prefixes=tuple(a for a in areas if not a.endswith(_MUNICIPALITY_SUFFIXES)),
-        )
+        """The registrar of one election; refuses a manifest that names another registrar key.
+
+        Its one-time codes' bindings are rebuilt from its evidence file, so a restarted board
+        service still refuses a code that another voter has used.
+        """
         mode = manifest.eligibility.voting_codes
         hashes = self.code_hashes.get(manifest.election_id, frozenset())
         codes = VotingCodeConfig(
@@ -105,45 +144,140 @@ class RegistrarSettings:
              "per_voter": VotingCodeMode.ONE_TIME}[mode],
             hashes if mode != "none" else frozenset(),
         )
-        config = RegistrarConfig(
-            election_fingerprint=manifest.fingerprint(),
-            trust=self.trust,
-            eligibility=rules,
-            voting_codes=codes,
-            pseudonym_key=self.pseudonym_key,
-            attestation_key=self.attestation_key,
-        )
+        config = registrar_config(manifest, attestation_key=self.attestation_key,
+                                  pseudonym_key=self.pseudonym_key, trust=self.trust,
+                                  voting_codes=codes)
         self.evidence_dir.mkdir(parents=True, exist_ok=True)
         store = EvidenceStore(self.evidence_dir / f"{manifest.election_id}.evidence",
                               self.evidence_passphrase, scrypt_n=self.evidence_scrypt_n)
-        return Registrar(config, store)
+        return Registrar(config, store, ledger=MemoryCodeLedger.from_evidence(store.read_all()))
+
+    def for_checks(self) -> CheckSettings:
+        """What a checking process needs of these settings (picklable)."""
+        raw = self.attestation_key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+            serialization.NoEncryption())
+        return CheckSettings(raw, self.pseudonym_key, self.trust)
 
 
-# (manifest bytes, pk hex) -> (group, manifest, fingerprint, pk): decoded once per worker
-_ELECTIONS: dict[tuple[bytes, str], tuple[Group, Manifest, bytes, Element]] = {}
+# ---------------------------------------------------------------------- the checking processes
 
 
-def _election(manifest_bytes: bytes, pk_hex: str) -> tuple[Group, Manifest, bytes, Element]:
-    key = (manifest_bytes, pk_hex)
-    found = _ELECTIONS.get(key)
-    if found is None:
-        manifest = Manifest.from_json(parse_canonical_json(manifest_bytes))
-        group = group_from_description(manifest.group)
-        found = (group, manifest, manifest.fingerprint(), group.element_from_hex(pk_hex))
+@dataclass(frozen=True)
+class CheckSettings:
+    """The registrar's keys and trust anchors as a checking process receives them, once, when
+    it starts (pickled through its pipe; never written anywhere)."""
+
+    attestation_key: bytes = field(repr=False)  # Ed25519, raw
+    pseudonym_key: bytes = field(repr=False)
+    trust: TrustAnchors
+
+
+@dataclass(frozen=True)
+class ElectionChecks:
+    """One election as a checking process holds it: decoded once, used for every ballot."""
+
+    group: Group
+    manifest: Manifest
+    fingerprint: bytes
+    pk: Element
+    config: RegistrarConfig  # for R1–R7 and the signatures; its voting codes are not used
+
+    @classmethod
+    def build(cls, settings: CheckSettings, manifest: Manifest, pk: Element) -> ElectionChecks:
+        config = registrar_config(
+            manifest,
+            attestation_key=Ed25519PrivateKey.from_private_bytes(settings.attestation_key),
+            pseudonym_key=settings.pseudonym_key,
+            trust=settings.trust,
+            voting_codes=VotingCodeConfig(VotingCodeMode.NONE),
+        )
+        return cls(pk.group, manifest, manifest.fingerprint(), pk, config)
+
+
+def validate_request(
+    checks: ElectionChecks, body: bytes, now: dt.datetime
+) -> tuple[Ballot, BallotAuthentication, bytes]:
+    """Every check of one ballot request that needs no state: its form; the ballot's (group
+    membership, proof of knowledge bound to the election and the ballot key, the ballot key's
+    signature); the card's (R1–R7: certificate chain, validity and revocation, the card's
+    signature over the ballot hash, age, residence). Returns (ballot, the card's request,
+    pseudonym); raises `Refusal` or `CardRefused`."""
+    ballot_json, certificate, signature, code = _parse_request(body)
+    ballot = check_ballot_only(checks.group, checks.manifest, checks.fingerprint, checks.pk,
+                               ballot_json)
+    auth = BallotAuthentication(checks.fingerprint, ballot.hash(checks.fingerprint), certificate,
+                                signature, code)
+    return ballot, auth, check_card(checks.config, auth, now)
+
+
+# in each checking process: intake token -> settings; election key -> decoded election
+_SETTINGS: dict[bytes, CheckSettings] = {}
+_ELECTIONS: dict[bytes, ElectionChecks] = {}
+
+
+def _start_checks(token: bytes, settings: CheckSettings) -> None:
+    """Initialise a checking process (or, with one process, the board's own)."""
+    _SETTINGS[token] = settings
+
+
+def _election_checks(token: bytes, manifest_bytes: bytes, pk_hex: str) -> ElectionChecks:
+    manifest = Manifest.from_json(parse_canonical_json(manifest_bytes))
+    pk = group_from_description(manifest.group).element_from_hex(pk_hex)
+    return ElectionChecks.build(_SETTINGS[token], manifest, pk)
+
+
+def _check_job(
+    token: bytes, election_key: bytes, payload: tuple[bytes, str] | None, election: str,
+    body: bytes, now: dt.datetime,
+) -> tuple[Any, ...]:
+    """Runs in a checking process: `validate_request`, then the attestation and the entry,
+    signed with the registrar key. Returns ("ok", envelope, its bytes, the card's request,
+    pseudonym, attestation, the voting code's hash for R8), ("refused", code, detail),
+    ("card", reason), or ("missing",) when this process has not seen the election yet and
+    `payload` was not sent."""
+    checks = _ELECTIONS.get(election_key)
+    if checks is None:
+        if payload is None:
+            return ("missing",)
         if len(_ELECTIONS) >= 16:
             _ELECTIONS.clear()
-        _ELECTIONS[key] = found
-    return found
-
-
-def _check_job(manifest_bytes: bytes, pk_hex: str, ballot_json: Any) -> Any:
-    """Runs in a worker: the stateless ballot checks. Returns (ballot JSON, hash) or a refusal."""
-    group, manifest, fingerprint, pk = _election(manifest_bytes, pk_hex)
+        checks = _ELECTIONS[election_key] = _election_checks(token, *payload)
     try:
-        ballot = check_ballot_only(group, manifest, fingerprint, pk, ballot_json)
+        ballot, auth, pseudonym = validate_request(checks, body, now)
     except Refusal as r:
         return ("refused", r.code, r.detail)
-    return ("ok", ballot.to_json(), ballot.hash(fingerprint))
+    except CardRefused as r:
+        return ("card", r.reason)
+    key = checks.config.attestation_key
+    attestation = sign_attestation(key, checks.fingerprint, pseudonym, auth.ballot_hash)
+    envelope = sign_envelope(
+        key, election, "ballot", "registrar",
+        {"v": 1, "ballot": ballot.to_json(), "attestation": attestation.to_json()},
+    )
+    try:
+        code_hash = hash_voting_code(auth.voting_code) if auth.voting_code else None
+    except ValueError:
+        code_hash = None  # not a voting code: the registrar says so
+    return ("ok", envelope, envelope.to_bytes(), auth, pseudonym, attestation, code_hash)
+
+
+def _parse_request(data: bytes) -> tuple[Any, bytes, bytes, str]:
+    """(ballot JSON, certificate, card signature, voting code) of a request; raises Refusal."""
+    try:
+        req = json.loads(data)
+    except ValueError as exc:
+        raise Refusal("malformed", "not JSON") from exc
+    if not isinstance(req, dict) or set(req) != {"ballot", "jpki", "voting_code"}:
+        raise Refusal("bad_body", "a ballot request is {ballot, jpki, voting_code}")
+    jpki = req["jpki"]
+    if not isinstance(jpki, dict) or set(jpki) != {"certificate", "signature"}:
+        raise Refusal("bad_body", "jpki is {certificate, signature}")
+    if not isinstance(req["voting_code"], str) or len(req["voting_code"]) > 64:
+        raise Refusal("bad_body", "voting_code: a string")
+    certificate = _hex(jpki["certificate"], "jpki.certificate", 8192)
+    signature = _hex(jpki["signature"], "jpki.signature", 1024)
+    return req["ballot"], certificate, signature, req["voting_code"]
 
 
 def _hex(value: Any, what: str, max_bytes: int) -> bytes:
@@ -155,6 +289,35 @@ def _hex(value: Any, what: str, max_bytes: int) -> bytes:
         raise Refusal("bad_body", f"{what}: not hex") from exc
 
 
+class _GroupCommit:
+    """Runs `flush(items)` on a thread for every item submitted while the previous flush ran:
+    one disk flush serves them all. `submit` returns once its item's flush has."""
+
+    def __init__(self, flush: Callable[[list[Any]], None]) -> None:
+        self._flush = flush
+        self._waiting: list[tuple[Any, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, item: Any) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await asyncio.shield(done)  # a cancelled request leaves the group alone
+
+    async def _write(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                await asyncio.to_thread(self._flush, [item for item, _ in group])
+            except Exception as exc:  # each request of the group fails with it
+                for _, done in group:
+                    done.set_exception(exc)
+            else:
+                for _, done in group:
+                    done.set_result(None)
+
+
 class BallotIntake:
     """The ballot endpoint over a `Board` whose policy is `ElectionPolicy`."""
 
@@ -163,34 +326,54 @@ class BallotIntake:
         board: Board,
         settings: RegistrarSettings,
         *,
-        executor: Executor | None = None,
+        processes: int = 1,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.board = board
         self.settings = settings
-        self.executor = executor
         self.clock = clock
+        self._token = secrets.token_bytes(16)  # this intake's settings in the checking code
+        checks = settings.for_checks()
+        self._executor: Executor | None = None
+        if processes > 1:
+            self._executor = ProcessPoolExecutor(
+                processes, initializer=_start_checks, initargs=(self._token, checks))
+        else:
+            _start_checks(self._token, checks)
         self._registrars: dict[str, Registrar] = {}
-        # election -> (manifest, pk, what a check job is sent: manifest bytes, pk hex)
-        self._jobs: dict[str, tuple[Manifest, Element, bytes, str]] = {}
+        self._evidence: dict[str, _GroupCommit] = {}
+        # election -> (manifest, pk, election key, what a process needs to decode it)
+        self._jobs: dict[str, tuple[Manifest, Element, bytes, tuple[bytes, str]]] = {}
 
     def install(self, app: web.Application) -> None:
         from bulletin_board.server import BALLOTS_KEY
 
         app[BALLOTS_KEY] = True
         app.add_routes([web.post("/v1/elections/{election}/ballots", self.handle)])
+        app.on_cleanup.append(lambda _app: self.close())
+
+    async def close(self) -> None:
+        """Stop the checking processes and forget the registrar's keys in this process."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        _SETTINGS.pop(self._token, None)
 
     def registrar(self, election: str, manifest: Manifest) -> Registrar:
         registrar = self._registrars.get(election)
         if registrar is None:
             registrar = self._registrars[election] = self.settings.registrar_for(manifest)
+            self._evidence[election] = _GroupCommit(registrar.commit_many)
         return registrar
 
-    def _job_args(self, election: str, manifest: Manifest, pk: Element) -> tuple[bytes, str]:
+    def _job_args(
+        self, election: str, manifest: Manifest, pk: Element
+    ) -> tuple[bytes, tuple[bytes, str]]:
         cached = self._jobs.get(election)
         if cached is None or cached[0] is not manifest or cached[1] is not pk:
-            cached = (manifest, pk, canonical_json(manifest.to_json()), pk.to_hex())
-            self._jobs[election] = cached
+            payload = (canonical_json(manifest.to_json()), pk.to_hex())
+            key = self._token + hashlib.sha256(payload[0] + payload[1].encode()).digest()
+            cached = self._jobs[election] = (manifest, pk, key, payload)
         return cached[2], cached[3]
 
     def _state(self, election: str) -> ElectionRecordState:
@@ -200,59 +383,54 @@ class BallotIntake:
         return state
 
     async def handle(self, request: web.Request) -> web.Response:
-        election = request.match_info["election"]
+        require_json(request)
         data = await read_capped_body(request, MAX_REQUEST_BYTES)
-        try:
-            req = json.loads(data)
-        except ValueError as exc:
-            raise Refusal("malformed", "not JSON") from exc
-        if not isinstance(req, dict) or set(req) != {"ballot", "jpki", "voting_code"}:
-            raise Refusal("bad_body", "a ballot request is {ballot, jpki, voting_code}")
-        jpki = req["jpki"]
-        if not isinstance(jpki, dict) or set(jpki) != {"certificate", "signature"}:
-            raise Refusal("bad_body", "jpki is {certificate, signature}")
-        if not isinstance(req["voting_code"], str) or len(req["voting_code"]) > 64:
-            raise Refusal("bad_body", "voting_code: a string")
-        certificate = _hex(jpki["certificate"], "jpki.certificate", 8192)
-        signature = _hex(jpki["signature"], "jpki.signature", 1024)
-        result = await self.submit(election, req["ballot"], certificate, signature,
-                                   req["voting_code"])
+        result = await self.submit(request.match_info["election"], data)
         return web.Response(body=canonical_json(result), content_type="application/json")
 
-    async def submit(
-        self, election: str, ballot_json: Any, certificate: bytes, signature: bytes, code: str
-    ) -> dict[str, Any]:
+    async def _check(
+        self, election: str, state: ElectionRecordState, body: bytes, now: dt.datetime
+    ) -> tuple[Any, ...]:
+        assert state.manifest is not None and state.pk is not None
+        key, payload = self._job_args(election, state.manifest, state.pk)
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(
+            self._executor, _check_job, self._token, key, None, election, body, now)
+        if outcome[0] == "missing":  # this process's first ballot of the election
+            outcome = await loop.run_in_executor(
+                self._executor, _check_job, self._token, key, payload, election, body, now)
+        return outcome
+
+    async def submit(self, election: str, body: bytes) -> dict[str, Any]:
+        """Take one ballot request (its raw JSON bytes); return the answer or raise Refusal."""
         state = self._state(election)
         if state.phase != "voting" or state.pk is None:
             raise Refusal("wrong_phase", f"the election is not open for voting ({state.phase})")
         manifest = state.manifest
         assert manifest is not None
-        loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(
-            self.executor, _check_job, *self._job_args(election, manifest, state.pk), ballot_json
-        )
+        now = self.clock()
+        outcome = await self._check(election, state, body, now)
         if outcome[0] == "refused":
             raise Refusal(outcome[1], outcome[2])
-        ballot_canonical, ballot_hash = outcome[1], outcome[2]
+        if outcome[0] == "card":
+            raise RegistrarRefusal(outcome[1])
+        envelope: Envelope = outcome[1]
+        data: bytes = outcome[2]
         registrar = self.registrar(election, manifest)
-        auth = BallotAuthentication(state.fingerprint, ballot_hash, certificate, signature, code)
-        pending = registrar.begin(auth, now=self.clock())
+        pending = registrar.reserve(outcome[3], outcome[4], outcome[5], now=now,
+                                    code_hash=outcome[6])
         if isinstance(pending, Refused):
             raise RegistrarRefusal(pending.reason)
-        envelope = sign_envelope(
-            self.settings.attestation_key, election, "ballot", "registrar",
-            {"v": 1, "ballot": ballot_canonical, "attestation": pending.attestation.to_json()},
-        )
         revote = pending.pseudonym in state.last_ballot
-        key = ballot_key_of(envelope)
-        state.prechecked.add(key)
+        state.prechecked[id(envelope)] = envelope
         try:
-            receipt = await self.board.post(election, envelope.to_bytes())
+            receipt = await self.board.post_envelope(election, envelope, data)
         except BaseException:
-            state.prechecked.discard(key)
+            if state.is_prechecked(envelope):
+                del state.prechecked[id(envelope)]
             registrar.abort(pending)
             raise
-        await asyncio.to_thread(registrar.commit, pending)  # its fsync off the event loop
+        await self._evidence[election].submit(pending)
         return {"receipt": receipt.to_json(), "replaced_earlier_ballot": int(revote)}
 
 

@@ -294,6 +294,34 @@ class TrustAnchors:
     def from_files(cls, paths: Iterable[Path | str], **kwargs: object) -> TrustAnchors:
         return cls(load_certificates(paths), **kwargs)  # type: ignore[arg-type]
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled as DER and dotted OIDs (the x509 objects do not pickle), so the board
+        service can hand its anchors to its checking processes."""
+        der = serialization.Encoding.DER
+        return (_trust_anchors_from_der, (
+            tuple(c.public_bytes(der) for c in self.certificates),
+            tuple(crl.public_bytes(der) for crl in self.crls),
+            tuple(sorted(o.dotted_string for o in self.sign_policies)),
+            tuple(sorted(o.dotted_string for o in self.auth_policies)),
+            self.require_crl,
+        ))
+
+
+def _trust_anchors_from_der(
+    certificates: tuple[bytes, ...],
+    crls: tuple[bytes, ...],
+    sign_policies: tuple[str, ...],
+    auth_policies: tuple[str, ...],
+    require_crl: bool,
+) -> TrustAnchors:
+    return TrustAnchors(
+        tuple(x509.load_der_x509_certificate(c) for c in certificates),
+        tuple(x509.load_der_x509_crl(c) for c in crls),
+        frozenset(x509.ObjectIdentifier(o) for o in sign_policies),
+        frozenset(x509.ObjectIdentifier(o) for o in auth_policies),
+        require_crl,
+    )
+
 
 @dataclass(frozen=True)
 class ValidatedCertificate:

@@ -17,6 +17,7 @@ import hmac
 import os
 import secrets
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -53,16 +54,17 @@ class EvidenceStoreError(Exception):
 
 
 def _evidence_to_json(e: Evidence) -> bytes:
-    return canonical_json(
-        {
-            "ballot_hash": e.ballot_hash.hex(),
-            "certificate": e.certificate.hex(),
-            "election_fingerprint": e.election_fingerprint.hex(),
-            "pseudonym": e.pseudonym.hex(),
-            "received_at": e.received_at.astimezone(dt.UTC).isoformat(),
-            "signature": e.signature.hex(),
-        }
-    )
+    record = {
+        "ballot_hash": e.ballot_hash.hex(),
+        "certificate": e.certificate.hex(),
+        "election_fingerprint": e.election_fingerprint.hex(),
+        "pseudonym": e.pseudonym.hex(),
+        "received_at": e.received_at.astimezone(dt.UTC).isoformat(),
+        "signature": e.signature.hex(),
+    }
+    if e.code_hash is not None:
+        record["code_hash"] = e.code_hash
+    return canonical_json(record)
 
 
 def _evidence_from_json(data: bytes) -> Evidence:
@@ -74,6 +76,7 @@ def _evidence_from_json(data: bytes) -> Evidence:
         certificate=bytes.fromhex(obj["certificate"]),
         signature=bytes.fromhex(obj["signature"]),
         received_at=dt.datetime.fromisoformat(obj["received_at"]),
+        code_hash=obj.get("code_hash"),
     )
 
 
@@ -135,15 +138,23 @@ class EvidenceStore:
         return self._header + index.to_bytes(8, "big")
 
     def append(self, evidence: Evidence) -> None:
+        self.append_many([evidence])
+
+    def append_many(self, records: Sequence[Evidence]) -> None:
+        """Append `records` with one write and one disk flush (a group commit)."""
+        if not records:
+            return
         with self._lock:
-            index = self._count + 1
-            nonce = secrets.token_bytes(12)
-            sealed = self._aead.encrypt(nonce, _evidence_to_json(evidence), self._aad(index))
+            lines = []
+            for offset, evidence in enumerate(records, start=self._count + 1):
+                nonce = secrets.token_bytes(12)
+                sealed = self._aead.encrypt(nonce, _evidence_to_json(evidence), self._aad(offset))
+                lines.append(base64.b64encode(nonce + sealed) + b"\n")
             with open(self.path, "ab") as f:
-                f.write(base64.b64encode(nonce + sealed) + b"\n")
+                f.write(b"".join(lines))
                 f.flush()
                 os.fsync(f.fileno())
-            self._count = index
+            self._count += len(records)
 
     def __len__(self) -> int:
         return self._count

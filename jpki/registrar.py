@@ -24,6 +24,7 @@ import hmac
 import logging
 import threading
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,6 +54,7 @@ __all__ = [
     "Accepted",
     "Attestation",
     "BallotAuthentication",
+    "CardRefused",
     "CodeLedger",
     "EligibilityRules",
     "Evidence",
@@ -67,6 +69,7 @@ __all__ = [
     "age_on",
     "attestation_message",
     "ballot_message",
+    "check_card",
     "derive_pseudonym",
     "is_resident",
     "sign_attestation",
@@ -367,6 +370,15 @@ class MemoryCodeLedger:
     def __init__(self) -> None:
         self._owners: dict[str, bytes] = {}
 
+    @classmethod
+    def from_evidence(cls, records: Iterable[Evidence]) -> MemoryCodeLedger:
+        """The bindings the evidence records: what a restarted registrar must remember."""
+        ledger = cls()
+        for record in records:
+            if record.code_hash is not None:
+                ledger.bind(record.code_hash, record.pseudonym)
+        return ledger
+
     def owner(self, code_hash: str) -> bytes | None:
         return self._owners.get(code_hash)
 
@@ -379,7 +391,9 @@ class MemoryCodeLedger:
 
 
 class EvidenceSink(Protocol):
-    def append(self, evidence: Evidence) -> None: ...
+    def append_many(self, records: Sequence[Evidence]) -> None:
+        """Keep `records` durably, in order, all or none."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -392,12 +406,61 @@ class Evidence:
     certificate: bytes = field(repr=False)
     signature: bytes = field(repr=False)
     received_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    code_hash: str | None = None  # the one-time voting code it bound (rebuilds the ledger)
 
 
-class _Refusal(Exception):
+class CardRefused(Exception):
+    """A check R1–R8 failed: `reason` is what the voter is told, `detail` plain words."""
+
     def __init__(self, reason: Reason, detail: str = "") -> None:
+        super().__init__(reason.value, detail)
         self.reason = reason
         self.detail = detail
+
+
+def check_card(config: RegistrarConfig, request: BallotAuthentication, now: dt.datetime) -> bytes:
+    """The stateless checks R1–R7 of `request`; returns the voter's pseudonym.
+
+    Pure (no ledger, no evidence): the board service runs it in its checking processes beside
+    the ballot's own checks. Raises `CardRefused`.
+    """
+    # R1
+    if (
+        len(request.ballot_hash) != HASH_BYTES
+        or not request.certificate
+        or len(request.certificate) > MAX_CERT_BYTES
+        or not request.signature
+        or len(request.signature) > MAX_SIGNATURE_BYTES
+    ):
+        raise CardRefused(Reason.MALFORMED_REQUEST, "field sizes")
+    if request.election_fingerprint != config.election_fingerprint:
+        raise CardRefused(Reason.MALFORMED_REQUEST, "request is for another election")
+    try:
+        cert = x509.load_der_x509_certificate(request.certificate)
+    except ValueError:
+        raise CardRefused(Reason.MALFORMED_REQUEST, "certificate is not DER X.509") from None
+    try:
+        # R2
+        validate(cert, config.trust, at=now, purpose=CertPurpose.SIGN)
+        # R3
+        message = ballot_message(request.election_fingerprint, request.ballot_hash)
+        signature_algorithm_for(cert).verify(cert.public_key(), request.signature, message)
+        # R4
+        facts = basic_facts(cert)
+    except CertificateRejected as exc:
+        raise CardRefused(exc.reason, exc.detail) from None
+    pseudonym = derive_pseudonym(config.pseudonym_key, config.election_fingerprint, facts)
+    rules = config.eligibility
+    # R5
+    if rules.voter_roll is not None and pseudonym not in rules.voter_roll:
+        raise CardRefused(Reason.NOT_ON_VOTER_ROLL)
+    # R6
+    if age_on(facts.birth_date, rules.election_day) < rules.minimum_age:
+        raise CardRefused(Reason.NOT_ELIGIBLE_AGE, f"minimum age {rules.minimum_age}")
+    # R7
+    if not is_resident(facts.address, rules.municipalities, rules.address_prefixes):
+        raise CardRefused(Reason.NOT_ELIGIBLE_RESIDENCE)
+    return pseudonym
 
 
 class Registrar:
@@ -421,79 +484,23 @@ class Registrar:
         return self.config.attestation_public_key
 
     def register(self, request: BallotAuthentication, *, now: dt.datetime) -> Accepted | Refused:
-        """Check `request` (steps R1–R8); on success keep evidence and return the attestation.
+        """Check `request` (steps R1–R8); on success keep evidence and return the attestation."""
+        pending = self.begin(request, now=now)
+        if isinstance(pending, Refused):
+            return pending
+        self.commit(pending)
+        return Accepted(pending.pseudonym, pending.attestation)
 
-        The checks run without a lock; only the one-time code re-check, the evidence write and
-        the code binding are serialised, so concurrent submissions cannot share a code.
-        """
-        try:
-            pseudonym, code_hash = self._check(request, now)
-            with self._lock:
-                if code_hash is not None:
-                    self._check_owner(code_hash, pseudonym)
-                self._commit(request, now, pseudonym, code_hash)
-        except _Refusal as refusal:
-            log.info("ballot refused: %s", refusal.reason.value)
-            return Refused(refusal.reason, refusal.detail)
-        cfg = self.config
-        attestation = sign_attestation(
-            cfg.attestation_key, cfg.election_fingerprint, pseudonym, request.ballot_hash
-        )
-        log.info("ballot accepted for pseudonym %s…", pseudonym.hex()[:12])
-        return Accepted(pseudonym, attestation)
-
-    def _check(self, request: BallotAuthentication, now: dt.datetime) -> tuple[bytes, str | None]:
-        cfg = self.config
-        # R1
-        if (
-            len(request.ballot_hash) != HASH_BYTES
-            or not request.certificate
-            or len(request.certificate) > MAX_CERT_BYTES
-            or not request.signature
-            or len(request.signature) > MAX_SIGNATURE_BYTES
-        ):
-            raise _Refusal(Reason.MALFORMED_REQUEST, "field sizes")
-        if request.election_fingerprint != cfg.election_fingerprint:
-            raise _Refusal(Reason.MALFORMED_REQUEST, "request is for another election")
-        try:
-            cert = x509.load_der_x509_certificate(request.certificate)
-        except ValueError:
-            raise _Refusal(Reason.MALFORMED_REQUEST, "certificate is not DER X.509") from None
-        try:
-            # R2
-            validate(cert, cfg.trust, at=now, purpose=CertPurpose.SIGN)
-            # R3
-            message = ballot_message(request.election_fingerprint, request.ballot_hash)
-            signature_algorithm_for(cert).verify(cert.public_key(), request.signature, message)
-            # R4
-            facts = basic_facts(cert)
-        except CertificateRejected as exc:
-            raise _Refusal(exc.reason, exc.detail) from None
-        pseudonym = derive_pseudonym(cfg.pseudonym_key, cfg.election_fingerprint, facts)
-        rules = cfg.eligibility
-        # R5
-        if rules.voter_roll is not None and pseudonym not in rules.voter_roll:
-            raise _Refusal(Reason.NOT_ON_VOTER_ROLL)
-        # R6
-        if age_on(facts.birth_date, rules.election_day) < rules.minimum_age:
-            raise _Refusal(Reason.NOT_ELIGIBLE_AGE, f"minimum age {rules.minimum_age}")
-        # R7
-        if not is_resident(facts.address, rules.municipalities, rules.address_prefixes):
-            raise _Refusal(Reason.NOT_ELIGIBLE_RESIDENCE)
-        # R8
-        code_hash = self._check_code(request.voting_code, pseudonym)
-        return pseudonym, code_hash
-
-    def _check_code(self, code: str, pseudonym: bytes) -> str | None:
+    def _check_code(self, code: str, pseudonym: bytes, code_hash: str | None) -> str | None:
         codes = self.config.voting_codes
         if codes.mode is VotingCodeMode.NONE:
             return None
         try:
-            code_hash = hash_voting_code(code)
+            code_hash = code_hash or hash_voting_code(code)
         except ValueError:
-            raise _Refusal(Reason.VOTING_CODE_UNKNOWN, "not a voting code") from None
+            raise CardRefused(Reason.VOTING_CODE_UNKNOWN, "not a voting code") from None
         if code_hash not in codes.code_hashes:
-            raise _Refusal(Reason.VOTING_CODE_UNKNOWN)
+            raise CardRefused(Reason.VOTING_CODE_UNKNOWN)
         if codes.mode is VotingCodeMode.SHARED:
             return None
         self._check_owner(code_hash, pseudonym)
@@ -502,37 +509,78 @@ class Registrar:
     def _check_owner(self, code_hash: str, pseudonym: bytes) -> None:
         owner = self.ledger.owner(code_hash) or self._reserved.get(code_hash)
         if owner is not None and owner != pseudonym:
-            raise _Refusal(Reason.VOTING_CODE_USED)
+            raise CardRefused(Reason.VOTING_CODE_USED)
 
     def begin(self, request: BallotAuthentication, *, now: dt.datetime) -> Pending | Refused:
         """Check `request` (R1–R8) and reserve its one-time code; nothing is stored yet.
 
-        The board service calls this, then appends the ballot, then `commit` (or `abort` when
-        the board refuses it), so a refused ballot leaves no evidence and no bound code.
+        The board service calls this (or `check_card` elsewhere and then `reserve`), then
+        appends the ballot, then `commit` (or `abort` when the board refuses it), so a refused
+        ballot leaves no evidence and no bound code.
         """
         try:
-            pseudonym, code_hash = self._check(request, now)
-            if code_hash is not None:
-                with self._lock:
-                    self._check_owner(code_hash, pseudonym)
-                    self._reserved[code_hash] = pseudonym
-        except _Refusal as refusal:
+            pseudonym = check_card(self.config, request, now)
+        except CardRefused as refusal:
             log.info("ballot refused: %s", refusal.reason.value)
             return Refused(refusal.reason, refusal.detail)
         cfg = self.config
         attestation = sign_attestation(
             cfg.attestation_key, cfg.election_fingerprint, pseudonym, request.ballot_hash
         )
+        return self.reserve(request, pseudonym, attestation, now=now)
+
+    def reserve(
+        self,
+        request: BallotAuthentication,
+        pseudonym: bytes,
+        attestation: Attestation,
+        *,
+        now: dt.datetime,
+        code_hash: str | None = None,
+    ) -> Pending | Refused:
+        """R8 for a request whose R1–R7 passed (`check_card`) and the reservation of its
+        one-time code: the only check that needs the registrar's state. `code_hash`, if
+        given, is `hash_voting_code(request.voting_code)`, computed elsewhere."""
+        try:
+            code_hash = self._check_code(request.voting_code, pseudonym, code_hash)
+            if code_hash is not None:
+                with self._lock:
+                    self._check_owner(code_hash, pseudonym)
+                    self._reserved[code_hash] = pseudonym
+        except CardRefused as refusal:
+            log.info("ballot refused: %s", refusal.reason.value)
+            return Refused(refusal.reason, refusal.detail)
         return Pending(request, pseudonym, code_hash, attestation, now)
 
     def commit(self, pending: Pending) -> None:
         """Keep the evidence and bind the code of a ballot the board accepted."""
+        self.commit_many([pending])
+
+    def commit_many(self, pendings: Sequence[Pending]) -> None:
+        """`commit` for several ballots, their evidence in one durable write.
+
+        Their codes stay reserved while the evidence is written, so the registrar's lock is
+        never held across a disk flush.
+        """
+        self.evidence.append_many([
+            Evidence(
+                election_fingerprint=p.request.election_fingerprint,
+                pseudonym=p.pseudonym,
+                ballot_hash=p.request.ballot_hash,
+                certificate=p.request.certificate,
+                signature=p.request.signature,
+                received_at=p.received_at,
+                code_hash=p.code_hash,
+            )
+            for p in pendings
+        ])
         with self._lock:
-            self._commit(pending.request, pending.received_at, pending.pseudonym,
-                         pending.code_hash)
-            if pending.code_hash is not None:
-                self._reserved.pop(pending.code_hash, None)
-        log.info("ballot accepted for pseudonym %s…", pending.pseudonym.hex()[:12])
+            for p in pendings:
+                if p.code_hash is not None:
+                    self.ledger.bind(p.code_hash, p.pseudonym)
+                    self._reserved.pop(p.code_hash, None)
+        for p in pendings:
+            log.info("ballot accepted for pseudonym %s…", p.pseudonym.hex()[:12])
 
     def abort(self, pending: Pending) -> None:
         """Release the reservation of a ballot the board refused."""
@@ -540,23 +588,3 @@ class Registrar:
             code = pending.code_hash
             if code is not None and self._reserved.get(code) == pending.pseudonym:
                 del self._reserved[code]
-
-    def _commit(
-        self,
-        request: BallotAuthentication,
-        now: dt.datetime,
-        pseudonym: bytes,
-        code_hash: str | None,
-    ) -> None:
-        self.evidence.append(
-            Evidence(
-                election_fingerprint=request.election_fingerprint,
-                pseudonym=pseudonym,
-                ballot_hash=request.ballot_hash,
-                certificate=request.certificate,
-                signature=request.signature,
-                received_at=now,
-            )
-        )
-        if code_hash is not None:
-            self.ledger.bind(code_hash, pseudonym)

@@ -89,7 +89,7 @@ class Voter:
 
 async def post(session: aiohttp.ClientSession, url: str, body: Any) -> tuple[int, Any]:
     data = body if isinstance(body, bytes) else json.dumps(body)
-    async with session.post(url, data=data) as resp:
+    async with session.post(url, data=data, headers={"Content-Type": "application/json"}) as resp:
         return resp.status, await resp.json()
 
 
@@ -179,6 +179,11 @@ async def _intake(tmp_path: Path) -> None:
             stolen = Ballot.from_json(pk.group, last.body["ballot"], 1)
             await refused(bob.sign(el, stolen, codes[1]), 409, None, "duplicate_ciphertext")
             # malformed requests
+            async with session.post(url, data=json.dumps(bob.request(el, pk, 1, codes[1], rng)),
+                                    headers={"Content-Type": "text/plain"}) as resp:
+                assert (resp.status, (await resp.json())["error"]) == (
+                    415, "unsupported_media_type")
+            assert board.size(el.id) == size
             await refused({"ballot": 1}, 422, None, "bad_body")
             await refused(b"{not json", 400, None, "malformed")
             await refused(b" " * (MAX_REQUEST_BYTES + 1), 413, None, "too_large")
@@ -242,8 +247,12 @@ def _write_settings(tmp_path: Path, el: Election, ca: TestCa, hashes: frozenset[
     return settings
 
 
-def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`tohyo board serve --registrar SETTINGS` as a separate process takes a real vote."""
+@pytest.mark.parametrize("processes", [1, 2])
+def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      processes: int) -> None:
+    """`tohyo board serve --registrar SETTINGS` as a separate process takes a real vote, with
+    its checks on a thread (1) or in checking processes (2); restarted, it still knows which
+    voter holds a one-time code."""
     from bulletin_board.testing import BoardProcess
 
     rng = DeterministicRandom(b"intake cli")
@@ -260,25 +269,45 @@ def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(Exception):  # noqa: B017 (the process exits before listening)
         proc.start(timeout=30)
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
-    proc = BoardProcess(str(tmp_path / "b.sqlite"), board_key, extra=(
-        "--registrar", str(settings), "--allow-test-groups", "--processes", "1"))
+
+    def board() -> BoardProcess:
+        return BoardProcess(str(tmp_path / "b.sqlite"), board_key, extra=(
+            "--registrar", str(settings), "--allow-test-groups", "--processes", str(processes)))
+
+    saburo = Voter(ca, "投票 三郎", dt.date(1960, 2, 2), "茨城県つくば市天王台1番地")
+    shiro = Voter(ca, "投票 四郎", dt.date(1961, 3, 3), "茨城県つくば市天王台2番地")
+    proc = board()
     url = proc.start()
     try:
-        async def vote() -> None:
+        async def vote() -> Any:
             async with BoardClient(url) as client, aiohttp.ClientSession() as session:
                 pk = await open_voting(client, el, rng)
-                voter = Voter(ca, "投票 三郎", dt.date(1960, 2, 2), "茨城県つくば市天王台1番地")
-                status, doc = await post(session, f"{url}/v1/elections/{el.id}/ballots",
-                                         voter.request(el, pk, 1, codes[0], rng))
+                ballots = f"{url}/v1/elections/{el.id}/ballots"
+                status, doc = await post(session, ballots, saburo.request(el, pk, 1, codes[0], rng))
                 assert status == 200, doc
-                status, doc = await post(session, f"{url}/v1/elections/{el.id}/ballots",
-                                         voter.request(el, pk, 1, "WRONG", rng))
+                status, doc = await post(session, ballots, saburo.request(el, pk, 1, "WRONG", rng))
                 assert (status, doc["reason"]) == (403, "voting-code-unknown")
+                return pk
 
-        asyncio.run(vote())
+        pk = asyncio.run(vote())
     finally:
         proc.stop()
     assert (tmp_path / "evidence" / f"{el.id}.evidence").stat().st_size > 0
+
+    proc = board()  # restarted on the same database and evidence
+    url = proc.start()
+    try:
+        async def after_restart() -> None:
+            async with aiohttp.ClientSession() as session:
+                ballots = f"{url}/v1/elections/{el.id}/ballots"
+                status, doc = await post(session, ballots, shiro.request(el, pk, 0, codes[0], rng))
+                assert (status, doc["reason"]) == (409, "voting-code-used"), doc
+                status, doc = await post(session, ballots, saburo.request(el, pk, 0, codes[0], rng))
+                assert (status, doc["replaced_earlier_ballot"]) == (200, 1), doc
+
+        asyncio.run(after_restart())
+    finally:
+        proc.stop()
 
 
 def test_openapi_describes_the_ballot_endpoint_when_served(tmp_path: Path) -> None:

@@ -212,5 +212,5 @@ def test_revoked_virtual_card_is_refused_by_the_registrar(pcscd: None, tmp_path:
 
 
 class _Sink:
-    def append(self, evidence: object) -> None:
+    def append_many(self, records: object) -> None:
         pass

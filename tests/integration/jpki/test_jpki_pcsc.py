@@ -261,8 +261,8 @@ def test_ballot_signed_through_pcsc_is_accepted_by_the_registrar(
         def __init__(self) -> None:
             self.items: list[object] = []
 
-        def append(self, evidence: object) -> None:
-            self.items.append(evidence)
+        def append_many(self, records: list[object]) -> None:
+            self.items.extend(records)
 
     sink = Sink()
     registrar = Registrar(config, sink)

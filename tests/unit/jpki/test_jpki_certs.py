@@ -291,3 +291,18 @@ def test_crl_checks_are_made_once_and_answer_the_same_every_time(
     clean = anchors_for((12345,))
     for _ in range(3):
         validate(taro_card.sign_cert, clean, at=VOTING_TIME, purpose=CertPurpose.SIGN)
+
+
+def test_trust_anchors_survive_pickling(taro_card: IssuedCard, anchors_for) -> None:
+    """The board service hands its anchors and CRLs to its checking processes."""
+    import pickle
+
+    anchors = anchors_for((taro_card.sign_cert.serial_number + 1,))
+    copy = pickle.loads(pickle.dumps(anchors))
+    assert copy == anchors  # the same certificates, CRLs, policies and CRL requirement
+    validate(taro_card.sign_cert, copy, at=VOTING_TIME, purpose=CertPurpose.SIGN)
+    revoked = anchors_for((taro_card.sign_cert.serial_number,))
+    with pytest.raises(CertificateRejected) as caught:
+        validate(taro_card.sign_cert, pickle.loads(pickle.dumps(revoked)), at=VOTING_TIME,
+                 purpose=CertPurpose.SIGN)
+    assert caught.value.reason is Reason.CERTIFICATE_REVOKED

@@ -55,6 +55,25 @@ def test_round_trip_and_reopen(taro_card: IssuedCard, tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
 
 
+def test_append_many_is_one_write_in_order(taro_card: IssuedCard, tmp_path: Path) -> None:
+    path = tmp_path / "ev"
+    store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
+    store.append(make_evidence(taro_card))
+    records = [dataclasses.replace(make_evidence(taro_card, hashlib.sha256(bytes([i])).digest()),
+                                   code_hash=f"{i:064x}" if i % 2 else None) for i in range(4)]
+    store.append_many(records)
+    store.append_many([])
+    assert len(store) == 5
+    again = EvidenceStore(path, PASSPHRASE).read_all()
+    assert again[1:] == records and [r.code_hash for r in again][1:3] == [None, f"{1:064x}"]
+    # each record keeps its own position: the group's second line moved first fails to open
+    lines = path.read_bytes().split(b"\n")
+    lines[2], lines[3] = lines[3], lines[2]
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(EvidenceStoreError):
+        EvidenceStore(path, PASSPHRASE).read_all()
+
+
 def test_file_holds_no_certificate_or_personal_data_in_the_clear(
     taro_card: IssuedCard, tmp_path: Path
 ) -> None:

@@ -22,7 +22,9 @@ from jpki.registrar import (
     Accepted,
     Attestation,
     BallotAuthentication,
+    CardRefused,
     EligibilityRules,
+    MemoryCodeLedger,
     Refused,
     Registrar,
     RegistrarConfig,
@@ -31,8 +33,10 @@ from jpki.registrar import (
     age_on,
     attestation_message,
     ballot_message,
+    check_card,
     derive_pseudonym,
     is_resident,
+    sign_attestation,
     verify_attestation,
 )
 from jpki.testca import TestCa
@@ -108,8 +112,8 @@ class ListSink:
     def __init__(self) -> None:
         self.items: list = []
 
-    def append(self, evidence) -> None:
-        self.items.append(evidence)
+    def append_many(self, records) -> None:
+        self.items.extend(records)
 
 
 def refused(result: Accepted | Refused, reason: Reason) -> None:
@@ -425,6 +429,60 @@ def test_one_time_codes(config_for, issue, taro_card: IssuedCard) -> None:
     )
 
 
+def test_a_restarted_registrar_rebuilds_its_code_bindings_from_the_evidence(
+    config_for, issue, taro_card: IssuedCard, tmp_path: Path
+) -> None:
+    csv_text, hashes = generate_voting_codes(2)
+    codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
+    config = config_for(codes=VotingCodeConfig(VotingCodeMode.ONE_TIME, frozenset(hashes)))
+    path = tmp_path / "evidence"
+    first = Registrar(config, EvidenceStore(path, "evidence passphrase", scrypt_n=2**10))
+    assert isinstance(
+        first.register(sign_ballot(taro_card, code=codes[0]), now=VOTING_TIME), Accepted
+    )
+    store = EvidenceStore(path, "evidence passphrase")
+    assert [r.code_hash for r in store.read_all()] == [hash_voting_code(codes[0])]
+    ledger = MemoryCodeLedger.from_evidence(store.read_all())
+    assert ledger.owner(hash_voting_code(codes[0])) == derive_pseudonym(
+        PSEUDONYM_KEY, FINGERPRINT, TARO)
+    again = Registrar(config, store, ledger=ledger)
+    hanako = issue(HANAKO, label="hanako")
+    refused(again.register(sign_ballot(hanako, code=codes[0]), now=VOTING_TIME),
+            Reason.VOTING_CODE_USED)
+    assert isinstance(
+        again.register(sign_ballot(taro_card, bhash=ballot_hash(3), code=codes[0]),
+                       now=VOTING_TIME), Accepted)
+    # without the rebuilt ledger the used code would pass: the test above can fail
+    forgetful = Registrar(config, store)
+    assert isinstance(
+        forgetful.register(sign_ballot(hanako, code=codes[0]), now=VOTING_TIME), Accepted)
+
+
+def test_reserve_takes_the_code_hash_computed_elsewhere(config_for, taro_card: IssuedCard) -> None:
+    csv_text, hashes = generate_voting_codes(1)
+    code = csv_text.splitlines()[1].split(",")[1]
+    config = config_for(codes=VotingCodeConfig(VotingCodeMode.ONE_TIME, frozenset(hashes)))
+    registrar = Registrar(config, ListSink())
+    request = sign_ballot(taro_card, code=code)
+    pseudonym = check_card(config, request, VOTING_TIME)
+    attestation = sign_attestation(config.attestation_key, FINGERPRINT, pseudonym,
+                                   request.ballot_hash)
+    pending = registrar.reserve(request, pseudonym, attestation, now=VOTING_TIME,
+                                code_hash=hash_voting_code(code))
+    assert not isinstance(pending, Refused) and pending.code_hash == hash_voting_code(code)
+    registrar.abort(pending)
+    # a hash that is not one of the election's: refused as an unknown code
+    refused(registrar.reserve(request, pseudonym, attestation, now=VOTING_TIME,
+                              code_hash="00" * 32), Reason.VOTING_CODE_UNKNOWN)
+
+
+def test_check_card_raises_the_reason(config_for, issue) -> None:
+    too_young = with_facts(issue, "young", birth_date=dt.date(2015, 1, 1))
+    with pytest.raises(CardRefused) as caught:
+        check_card(config_for(), sign_ballot(too_young), VOTING_TIME)
+    assert caught.value.reason is Reason.NOT_ELIGIBLE_AGE
+
+
 def test_refusal_does_not_consume_a_one_time_code(config_for, issue) -> None:
     csv_text, hashes = generate_voting_codes(1)
     code = csv_text.splitlines()[1].split(",")[1]
@@ -628,9 +686,9 @@ def test_one_time_code_cannot_be_shared_by_concurrent_submissions(config_for, is
     config = config_for(codes=VotingCodeConfig(VotingCodeMode.ONE_TIME, frozenset(hashes)))
 
     class SlowSink(ListSink):
-        def append(self, evidence) -> None:
+        def append_many(self, records) -> None:
             time.sleep(0.2)  # widen the window between check and commit
-            super().append(evidence)
+            super().append_many(records)
 
     sink = SlowSink()
     registrar = Registrar(config, sink)

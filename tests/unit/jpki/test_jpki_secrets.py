@@ -113,7 +113,7 @@ def test_registrar_logs_reasons_only(
     )
 
     class Sink:
-        def append(self, evidence: object) -> None:
+        def append_many(self, records: object) -> None:
             pass
 
     registrar = Registrar(config, Sink())
