@@ -11,6 +11,13 @@ Reported per configuration (group, N rows, width w, processes), per ciphertext (
 - membership_ms_per_ct: the subgroup test of all inputs and outputs (also inside verify);
 - prove_ms_per_ct: shuffle (re-encryption + permutation) and its proof;
 - verify_ms_per_ct: the whole proof check, membership included, generators cached.
+
+With `--after-close`, instead: the mix server's step after the close (mix server 1: the
+generators, then shuffle + prove with `trustees.mixer.mix`), once deriving every generator
+then (`tohyo trustee mix --no-generator-cache`) and once with the candidates derived during the
+voting period into a generator cache on disk (`trustees.generator_cache`: loaded with its
+checks, nothing derived); the proof made with the cache is verified with fresh generators.
+Times in wall seconds, and in CPU seconds of this process when it works alone (1 process).
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ if __name__ == "__main__" and sys.path and sys.path[0].endswith("bench"):
     sys.path.pop(0)  # run as a script: bench/ must not shadow the `mixnet` package
 
 import argparse
+import hashlib
 import json
 import statistics
+import tempfile
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
@@ -39,6 +48,7 @@ EC_GROUPS = ["secp256k1", "ristretto255"]
 DEFAULT_N = [1000, 10000]
 DEFAULT_WIDTH = [1, 3]
 DEFAULT_PROCESSES = [1, 2]
+AFTER_CLOSE_GROUPS = ["tohyo-schnorr-3072-256", "secp256k1"]
 
 
 def powmod_ms(group: Group, samples: int = 40) -> float:
@@ -125,6 +135,121 @@ def run_one(group_name: str, n: int, width: int, processes: int, progress: bool)
     return record
 
 
+class _Clock:
+    """Wall and CPU seconds of one phase."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def stop(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def run_after_close(
+    group_name: str, n: int, width: int, processes: int, progress: bool
+) -> dict[str, Any]:
+    """The mix step after the close without and with generators precomputed during voting."""
+    from trustees.generator_cache import GeneratorCache
+    from trustees.mixer import mix, verify_chain
+
+    group = get_group(group_name)
+    rng = DeterministicRandom(f"bench after close {group_name} {n} {width}".encode())
+    fingerprint = hashlib.sha256(f"bench after close {group_name} {n}".encode()).digest()
+    purpose = shuffle_proof.GENERATOR_PURPOSE
+    seed = generators.generator_seed(group, fingerprint, purpose)
+    need = generators.candidate_count(n)
+    executor: Executor | None = ProcessPoolExecutor(processes) if processes > 1 else None
+    say = (lambda m: print(f"  … {m}", file=sys.stderr, flush=True)) if progress else None
+    try:
+        kp = elgamal.keygen(group, rng)
+        rows, _ = elgamal.encrypt_rows(
+            kp.public, [[(i + k) % 5 for k in range(width)] for i in range(n)], rng, executor
+        )
+        with tempfile.TemporaryDirectory() as state:
+            if say:
+                say(f"{group_name} N={n} w={width} p={processes}: precomputing (voting)")
+            clock = _Clock()
+            with GeneratorCache(state, group, seed) as cache:
+                assert cache.acquire()
+                cache.extend(generators.derive_candidates(group, seed, 0, need, executor))
+            t_pre = clock.stop()
+            size = cache.count * group.element_bytes
+            generators.clear_cache()
+            gens = generators.derive_generators(group, fingerprint, purpose, n, executor)
+            _warm(group, kp.public, gens.h, executor)  # the same tables in both runs
+            if say:
+                say("mix after the close, generators derived then")
+            generators.clear_cache()
+            clock = _Clock()
+            generators.derive_generators(group, fingerprint, purpose, n, executor)
+            mix(kp.public, rows, fingerprint, 1, rng=rng, executor=executor)
+            t_cold = clock.stop()
+            if say:
+                say("mix after the close, generators from the cache")
+            generators.clear_cache()
+            clock = _Clock()
+            cache = GeneratorCache(state, group, seed)
+            assert cache.load() == need
+            t_load = clock.stop()
+            generators.derive_generators(
+                group, fingerprint, purpose, n, executor, known=cache.candidates
+            )
+            body = mix(kp.public, rows, fingerprint, 1, rng=rng, executor=executor)
+            t_warm = clock.stop()
+        generators.clear_cache()
+        verify_chain(kp.public, rows, [body], fingerprint, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    record: dict[str, Any] = {
+        "group": group_name,
+        "n": n,
+        "width": width,
+        "processes": processes,
+        "cache_bytes": size,
+        "verified_with_fresh_generators": True,
+    }
+    for key, (wall, cpu) in (
+        ("precompute", t_pre),
+        ("load_cache", t_load),
+        ("mix_without_cache", t_cold),
+        ("mix_with_cache", t_warm),
+    ):
+        record[f"{key}_s"] = round(wall, 3)
+        if processes == 1:
+            record[f"{key}_cpu_s"] = round(cpu, 3)
+    record["speedup"] = round(t_cold[0] / t_warm[0], 2)
+    return record
+
+
+def format_after_close(records: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'group':<24}{'N':>7}{'w':>3}{'proc':>5}{'precompute':>17}{'load cache':>15}"
+        f"{'mix without':>17}{'mix with':>17}{'ratio':>7}"
+    )
+    lines = [
+        "the mix after the close, mix server 1 (wall s; CPU s of this process in brackets);"
+        " precompute = derived during voting",
+        head,
+        "-" * len(head),
+    ]
+
+    def cell(r: dict[str, Any], key: str, width: int) -> str:
+        text = f"{r[key + '_s']:.2f}"
+        if key + "_cpu_s" in r:
+            text += f" ({r[key + '_cpu_s']:.2f})"
+        return text.rjust(width)
+
+    for r in records:
+        lines.append(
+            f"{r['group']:<24}{r['n']:>7}{r['width']:>3}{r['processes']:>5}"
+            f"{cell(r, 'precompute', 17)}{cell(r, 'load_cache', 15)}"
+            f"{cell(r, 'mix_without_cache', 17)}{cell(r, 'mix_with_cache', 17)}"
+            f"{r['speedup']:>6.1f}×"
+        )
+    return "\n".join(lines)
+
+
 def format_table(records: list[dict[str, Any]]) -> str:
     head = (
         f"{'group':<24}{'N':>7}{'w':>3}{'proc':>5}{'powmod ms':>10}"
@@ -155,9 +280,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--processes", action="append", type=int, help="1 or more (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--after-close",
+        action="store_true",
+        help="the mix step after the close, with and without generators precomputed during "
+        "voting (defaults: tohyo-schnorr-3072-256 and secp256k1, N = 1000, width 1, 1 process)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.after_close:
+        return run_after_close_all(args)
     names = args.group or [g for g in DEFAULT_GROUPS + EC_GROUPS if g in known_groups()]
     unknown = [g for g in names if g not in known_groups()]
     if unknown:
@@ -183,6 +316,32 @@ def run(args: argparse.Namespace) -> int:
     else:
         print()
         print(format_table(records))
+    return 0
+
+
+def run_after_close_all(args: argparse.Namespace) -> int:
+    names = args.group or [g for g in AFTER_CLOSE_GROUPS if g in known_groups()]
+    unknown = [g for g in names if g not in known_groups()]
+    if unknown:
+        print(f"unknown group(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    if any(n < 2 for n in args.n or []) or any(w < 1 for w in args.width or []):
+        print("N must be at least 2 and the width at least 1", file=sys.stderr)
+        return 2
+    records = []
+    for name in names:
+        for n in args.n or [1000]:
+            for width in args.width or [1]:
+                for processes in args.processes or [1]:
+                    record = run_after_close(name, n, width, processes, not args.quiet)
+                    records.append(record)
+                    if not args.json:
+                        print(format_after_close([record]).splitlines()[-1], flush=True)
+    if args.json:
+        print(json.dumps(records, indent=1))
+    else:
+        print()
+        print(format_after_close(records))
     return 0
 
 
