@@ -80,6 +80,7 @@ __all__ = [
     "MixDuty",
     "TrusteeDuty",
     "bind_secrets",
+    "expected_rows",
     "follow",
     "is_bound",
     "keystore_lock",
@@ -662,7 +663,13 @@ class MixDuty(_BaseDuty):
         if self.precompute is None:
             seed = generator_seed(group, fingerprint, GENERATOR_PURPOSE)
             cache = GeneratorCache(self.state_dir, group, seed)
-            cache.load()
+            try:
+                cache.load()
+            except OSError as exc:
+                log.warning("generators: cannot use the cache %s (%s); deriving them at this "
+                            "mix server's turn", cache.path, exc)
+                self.state_dir = None
+                return None
             log.info("generators: %d candidates in the cache %s", cache.count, cache.path)
             self.precompute = Precompute(cache, executor=self.background)
         return self.precompute.cache
@@ -701,13 +708,19 @@ class MixDuty(_BaseDuty):
             assert self.precompute is not None
             self.precompute.stop()
             if not cache.writable:
-                cache.load()  # another process writes it: read its latest state
+                try:
+                    cache.load()  # another process writes it: read its latest state
+                except OSError as exc:
+                    log.warning("generators: cannot read the cache %s (%s)", cache.path, exc)
             from_cache = min(cache.count, need)
             rest = (derive_candidates(group, cache.seed, cache.count, need, self.executor)
                     if cache.count < need else [])
             if rest and cache.writable:
-                cache.extend(rest)  # kept for a restart
-                rest = []
+                try:
+                    cache.extend(rest)  # kept for a restart
+                    rest = []
+                except OSError as exc:
+                    log.warning("generators: cannot append to the cache (%s)", exc)
             known = [*cache.candidates[:need], *rest]
         derive_generators(group, state.fingerprint, GENERATOR_PURPOSE, n, self.executor,
                           known=known)

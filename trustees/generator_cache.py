@@ -225,11 +225,15 @@ class GeneratorCache:
         log.error("generator cache %s: %s; deriving the generators afresh",
                   os.path.basename(self.path), reason)
         self.candidates, self._tag, self._offset = [], _first_tag(self._header), 0
-        if self.writable or self.acquire():
-            with contextlib.suppress(FileNotFoundError):
+        try:
+            if self.writable or self.acquire():
                 os.replace(self.path, f"{self.path}.bad")
                 log.error("generator cache: the file is kept as %s.bad for inspection",
                           self.path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.error("generator cache: cannot move %s aside (%s)", self.path, exc)
 
     def _truncate(self, offset: int) -> None:
         if self.writable or self.acquire():
@@ -320,7 +324,14 @@ class Precompute:
         self.target = target
         self._wake.set()
         if self._thread is None:
-            if not self.cache.acquire():
+            try:
+                writer = self.cache.acquire()
+            except OSError as exc:
+                log.warning("generators: cannot write the cache %s (%s); deriving nothing ahead",
+                            self.cache.path, exc)
+                self._stop.set()
+                return
+            if not writer:
                 log.info("generators: another process is deriving into %s; this one reads it",
                          self.cache.path)
                 self._stop.set()
