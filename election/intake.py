@@ -36,7 +36,6 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from bulletin_board.entry import Envelope, sign_envelope
 from bulletin_board.log import public_key_hex
 from bulletin_board.policy import Refusal
 from bulletin_board.server import read_capped_body, require_json
+from bulletin_board.workers import WorkerPool
 from election.entries import Ballot
 from election.manifest import Manifest
 from election.policy import ElectionRecordState, check_ballot_only
@@ -334,10 +334,10 @@ class BallotIntake:
         self.clock = clock
         self._token = secrets.token_bytes(16)  # this intake's settings in the checking code
         checks = settings.for_checks()
-        self._executor: Executor | None = None
+        self._pool: WorkerPool | None = None
         if processes > 1:
-            self._executor = ProcessPoolExecutor(
-                processes, initializer=_start_checks, initargs=(self._token, checks))
+            self._pool = WorkerPool(processes, initializer=_start_checks,
+                                    initargs=(self._token, checks))
         else:
             _start_checks(self._token, checks)
         self._registrars: dict[str, Registrar] = {}
@@ -354,9 +354,9 @@ class BallotIntake:
 
     async def close(self) -> None:
         """Stop the checking processes and forget the registrar's keys in this process."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         _SETTINGS.pop(self._token, None)
 
     def registrar(self, election: str, manifest: Manifest) -> Registrar:
@@ -393,13 +393,15 @@ class BallotIntake:
     ) -> tuple[Any, ...]:
         assert state.manifest is not None and state.pk is not None
         key, payload = self._job_args(election, state.manifest, state.pk)
-        loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(
-            self._executor, _check_job, self._token, key, None, election, body, now)
+        outcome = await self._run(_check_job, self._token, key, None, election, body, now)
         if outcome[0] == "missing":  # this process's first ballot of the election
-            outcome = await loop.run_in_executor(
-                self._executor, _check_job, self._token, key, payload, election, body, now)
+            outcome = await self._run(_check_job, self._token, key, payload, election, body, now)
         return outcome
+
+    async def _run(self, function: Callable[..., tuple[Any, ...]], *args: Any) -> tuple[Any, ...]:
+        if self._pool is not None:
+            return await self._pool.run(function, *args)  # type: ignore[no-any-return]
+        return await asyncio.to_thread(function, *args)
 
     async def submit(self, election: str, body: bytes) -> dict[str, Any]:
         """Take one ballot request (its raw JSON bytes); return the answer or raise Refusal."""
