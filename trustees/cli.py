@@ -264,6 +264,7 @@ def _run(args: argparse.Namespace) -> int:
         FollowSettings,
         KeystoreBusy,
         MixDuty,
+        ShuffleGenerators,
         TrusteeDuty,
         follow,
         keystore_lock,
@@ -278,14 +279,14 @@ def _run(args: argparse.Namespace) -> int:
         give_up_after=args.give_up_after,
     )
     executor = _executor(args.workers)
-    background: Executor | None = None
-    duty: Any
+    state_dir = None if args.no_generator_cache else _state_dir(args)
+    background = _background_executor() if state_dir is not None else None
+    generators = ShuffleGenerators(state_dir, background)
+    duty: MixDuty | TrusteeDuty
     if args.role == "mix":
-        state_dir = None if args.no_generator_cache else _state_dir(args)
-        background = _background_executor() if state_dir is not None else None
-        duty = MixDuty(keystore, executor=executor, state_dir=state_dir, background=background)
+        duty = MixDuty(keystore, executor=executor, generators=generators)
     else:
-        duty = TrusteeDuty(keystore, executor=executor)
+        duty = TrusteeDuty(keystore, executor=executor, generators=generators)
 
     async def main() -> None:
         async with _client(args) as client:
@@ -303,8 +304,7 @@ def _run(args: argparse.Namespace) -> int:
     except BoardUnreachable as exc:
         raise CliError(str(exc)) from exc
     finally:
-        if isinstance(duty, MixDuty):
-            duty.close()
+        duty.close()
         for pool in (executor, background):
             if pool is not None:
                 pool.shutdown()
@@ -562,10 +562,10 @@ def _add_run(run: argparse.ArgumentParser) -> None:
     run.add_argument("--workers", type=int, default=1,
                      help="processes for the shuffle, proofs and shares (default 1: inline)")
     run.add_argument("--state-dir",
-                     help="where a mix server keeps its generator cache (in generators/); "
-                          "default: the keystore's directory")
+                     help="where the shuffle generators derived ahead are kept (in "
+                          "generators/); default: the keystore's directory")
     run.add_argument("--no-generator-cache", action="store_true",
-                     help="a mix server derives the generators only at its turn, keeps none")
+                     help="derive the shuffle generators only when they are needed, keep none")
     run.add_argument("-v", "--verbose", action="store_true")
     _add_passphrase(run)
     run.set_defaults(func=_run)

@@ -15,7 +15,7 @@ every batch of new entries to a duty, which returns the entries to post:
   returns, call `deadline()` when nothing new arrives for `round_timeout` seconds; the
   polynomial is saved in the keystore *before* the commitments are posted, and the share x_j as
   soon as it is known), then its decryption share for the last shuffle's outputs, after
-  verifying every proof of shuffle;
+  verifying every proof of shuffle (the shuffle generators derived ahead, as below);
 - `MixDuty`: while ballots arrive (and while earlier mix servers work), derive the shuffle
   generators into its state directory's cache in the background (`trustees.generator_cache`),
   following the number of voters on the board; at its turn, take the cached prefix and derive
@@ -78,6 +78,7 @@ __all__ = [
     "KeystoreBusy",
     "KeystoreFile",
     "MixDuty",
+    "ShuffleGenerators",
     "TrusteeDuty",
     "bind_secrets",
     "expected_rows",
@@ -434,10 +435,15 @@ class TrusteeDuty(_BaseDuty):
     role = "trustee"
 
     def __init__(self, keystore: KeystoreFile, *, rng: RandomSource = system_random,
-                 executor: Executor | None = None) -> None:
+                 executor: Executor | None = None,
+                 generators: ShuffleGenerators | None = None) -> None:
         super().__init__(keystore, rng=rng, executor=executor)
         self.machine: DkgTrustee | None = None
         self.ceremony_over = False
+        self.generators = generators or ShuffleGenerators()
+
+    def close(self) -> None:
+        self.generators.close()
 
     def step(
         self, follower: BoardFollower, new: Sequence[tuple[int, Envelope]], idle: bool
@@ -448,6 +454,7 @@ class TrusteeDuty(_BaseDuty):
         self._bind(follower)
         messages = self._ceremony(follower, new, idle)
         out = [self._sign(follower, "dkg", m.to_json_value()) for m in messages]
+        self.generators.follow(follower)
         return out + self._decrypt(follower)
 
     # -- key ceremony --
@@ -544,12 +551,14 @@ class TrusteeDuty(_BaseDuty):
         state = follower.state
         if state.phase == "tallied":
             self.finished = True
+            self.close()
             log.info("the election is tallied")
             return []
         if state.phase != "decrypting":
             return []
         if self.index in state.shares:
             self.finished = True
+            self.close()
             log.info("decryption: this trustee's share is on the board; duties done")
             return []
         if "share-made" in self._said:
@@ -561,10 +570,10 @@ class TrusteeDuty(_BaseDuty):
         outcome = state.dkg.outcome()
         if outcome.pk != state.pk:
             raise DutyRefused("joint_key", "the posted joint key is not the ceremony's outcome")
+        self.generators.ready(follower, self.executor)
         log.info("decryption: verifying %d proofs of shuffle", len(follower.shuffle_bodies))
         try:
-            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
-                                state.fingerprint, executor=self.executor)
+            rows = self.generators.verify_chain(follower, self.executor)
         except ShuffleRejected as exc:
             raise DutyRefused(exc.check, f"refusing to decrypt: {exc}") from exc
         try:
@@ -589,24 +598,147 @@ def expected_rows(voters: int) -> int:
     return voters + max(64, voters // 10)
 
 
+class ShuffleGenerators:
+    """The shuffle generators h, h_1..h_N of the followed election, for a duty that shuffles
+    or checks shuffles (docs/trustees.md §11.4).
+
+    With a `state_dir`, `follow` derives them ahead into `<state_dir>/generators/` (on
+    `background`, a low-priority worker, else in a thread) from the voting phase on; `ready`
+    makes them ready in this process, deriving only what the cache lacks; `verify_chain`
+    checks the posted shuffles and, if they fail with cached generators, again with fresh ones.
+    Without a state directory the generators are derived at the duty's turn, as before.
+    """
+
+    def __init__(self, state_dir: str | None = None, background: Executor | None = None,
+                 ) -> None:
+        self.state_dir = state_dir
+        self.background = background
+        self.precompute: Precompute | None = None
+        self.from_cache = 0
+        self._said: set[str] = set()
+
+    def close(self) -> None:
+        """Stop the background derivation and let go of the cache."""
+        if self.precompute is not None:
+            self.precompute.stop()
+            self.precompute.cache.release()
+
+    def _cache(self, group: Group, fingerprint: bytes) -> GeneratorCache | None:
+        if self.state_dir is None:
+            return None
+        if self.precompute is None:
+            seed = generator_seed(group, fingerprint, GENERATOR_PURPOSE)
+            cache = GeneratorCache(self.state_dir, group, seed)
+            try:
+                cache.load()
+            except OSError as exc:
+                log.warning("generators: cannot use the cache %s (%s); deriving them when "
+                            "they are needed", cache.path, exc)
+                self.state_dir = None
+                return None
+            log.info("generators: %d candidates in the cache %s", cache.count, cache.path)
+            self.precompute = Precompute(cache, executor=self.background)
+        return self.precompute.cache
+
+    def follow(self, follower: BoardFollower) -> None:
+        """From the voting phase on: derive ahead for the voters on the board (+ a margin),
+        or for the mix input's N once it is posted."""
+        state = follower.state
+        if state.phase not in ("voting", "closed", "mixing") or state.group is None:
+            return
+        if self._cache(state.group, state.fingerprint) is None:
+            return
+        assert self.precompute is not None
+        if follower.mix_input is not None:
+            n = len(follower.mix_input)
+            if candidate_count(n) > self.precompute.target:
+                log.info("generators: deriving in the background for the %d rows of the mix "
+                         "input", n)
+        else:
+            voters = len(state.last_ballot)
+            n = expected_rows(voters)
+            if "want" not in self._said:
+                self._said.add("want")
+                log.info("generators: deriving in the background while ballots arrive (%d "
+                         "voters on the board, %d rows ahead)", voters, n)
+        self.precompute.want(n)
+
+    def ready(self, follower: BoardFollower, executor: Executor | None) -> int:
+        """Make h, h_1..h_N ready in this process from the cache and fresh derivation; return
+        how many candidates came from the cache."""
+        state = follower.state
+        assert state.group is not None and follower.mix_input is not None
+        group, n = state.group, len(follower.mix_input)
+        need = candidate_count(n)
+        start = time.monotonic()
+        cache = self._cache(group, state.fingerprint)
+        known: list[Any] = []
+        self.from_cache = 0
+        if cache is not None:
+            assert self.precompute is not None
+            self.precompute.stop()
+            if not cache.writable:
+                try:
+                    cache.load()  # another process writes it: read its latest state
+                except OSError as exc:
+                    log.warning("generators: cannot read the cache %s (%s)", cache.path, exc)
+            self.from_cache = min(cache.count, need)
+            rest = (derive_candidates(group, cache.seed, cache.count, need, executor)
+                    if cache.count < need else [])
+            if rest and cache.writable:
+                try:
+                    cache.extend(rest)  # kept for a restart
+                    rest = []
+                except OSError as exc:
+                    log.warning("generators: cannot append to the cache (%s)", exc)
+            known = [*cache.candidates[:need], *rest]
+        derive_generators(group, state.fingerprint, GENERATOR_PURPOSE, n, executor, known=known)
+        log.info("generators h, h_1..h_%d ready in %.1f s (%d of %d candidates from the cache)",
+                 n, time.monotonic() - start, self.from_cache, need)
+        return self.from_cache
+
+    def verify_chain(self, follower: BoardFollower, executor: Executor | None,
+                     ) -> list[elgamal.Row]:
+        """`trustees.mixer.verify_chain` over the posted shuffles with the generators made
+        ready; a failure with cached generators is checked again with fresh ones."""
+        state = follower.state
+        assert state.pk is not None and follower.mix_input is not None
+        try:
+            return verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
+                                state.fingerprint, executor=executor)
+        except ShuffleRejected as exc:
+            if not self.from_cache:
+                raise
+            # a proof that fails with cached generators is checked again with fresh ones
+            # before anybody is accused
+            log.warning("shuffle %d fails %s with the cached generators; checking again with "
+                        "generators derived afresh", exc.position, exc.check)
+            clear_cache()
+            self.from_cache = 0
+            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
+                                state.fingerprint, executor=executor)
+            log.error("the generator cache was wrong (the proofs hold with fresh generators); "
+                      "it is no longer used")
+            if self.precompute is not None:
+                self.precompute.cache.discard("it gave generators that differ from a fresh "
+                                              "derivation")
+            return rows
+
+
 class MixDuty(_BaseDuty):
     """Derive the generators ahead; at this mix server's turn verify the earlier shuffles,
-    shuffle, prove, post.
-
-    With a `state_dir`, the generators h, h_1..h_N are derived during the voting period into
-    `<state_dir>/generators/` (on `background`, a low-priority worker, else in a thread) and
-    the mix derives only what the cache lacks.
-    """
+    shuffle, prove, post. `generators` (a `ShuffleGenerators`) says where they are kept."""
 
     role = "mix"
 
     def __init__(self, keystore: KeystoreFile, *, rng: RandomSource = system_random,
-                 executor: Executor | None = None, state_dir: str | None = None,
-                 background: Executor | None = None) -> None:
+                 executor: Executor | None = None,
+                 generators: ShuffleGenerators | None = None) -> None:
         super().__init__(keystore, rng=rng, executor=executor)
-        self.state_dir = state_dir
-        self.background = background
-        self.precompute: Precompute | None = None
+        self.generators = generators or ShuffleGenerators()
+
+    def close(self) -> None:
+        self.generators.close()
 
     def step(
         self, follower: BoardFollower, new: Sequence[tuple[int, Envelope]], idle: bool
@@ -626,7 +758,7 @@ class MixDuty(_BaseDuty):
             self.close()
             log.error("mixing: the mixing phase is over without this mix server's shuffle")
             return []
-        self._precompute(follower)
+        self.generators.follow(follower)
         if state.phase != "mixing":
             self._once("wait-phase", "waiting for the mixing phase")
             return []
@@ -636,10 +768,10 @@ class MixDuty(_BaseDuty):
         if "mixed" in self._said:
             return []
         assert state.pk is not None and follower.mix_input is not None
-        known = self._generators(follower)
+        self.generators.ready(follower, self.executor)
         log.info("mixing: verifying %d earlier proofs of shuffle", done)
         try:
-            rows = self._verify_chain(follower, known)
+            rows = self.generators.verify_chain(follower, self.executor)
         except ShuffleRejected as exc:
             log.error("mixing: refusing to mix over shuffle %d: %s fails (%s)",
                       exc.position, exc.check, exc.detail)
@@ -649,107 +781,6 @@ class MixDuty(_BaseDuty):
                    executor=self.executor)
         self._said.add("mixed")
         return [self._sign(follower, "shuffle", body)]
-
-    def close(self) -> None:
-        """Stop the background derivation and let go of the cache."""
-        if self.precompute is not None:
-            self.precompute.stop()
-            self.precompute.cache.release()
-
-    # -- generators --
-    def _cache(self, group: Group, fingerprint: bytes) -> GeneratorCache | None:
-        if self.state_dir is None:
-            return None
-        if self.precompute is None:
-            seed = generator_seed(group, fingerprint, GENERATOR_PURPOSE)
-            cache = GeneratorCache(self.state_dir, group, seed)
-            try:
-                cache.load()
-            except OSError as exc:
-                log.warning("generators: cannot use the cache %s (%s); deriving them at this "
-                            "mix server's turn", cache.path, exc)
-                self.state_dir = None
-                return None
-            log.info("generators: %d candidates in the cache %s", cache.count, cache.path)
-            self.precompute = Precompute(cache, executor=self.background)
-        return self.precompute.cache
-
-    def _precompute(self, follower: BoardFollower) -> None:
-        state = follower.state
-        if state.phase not in ("voting", "closed", "mixing") or state.group is None:
-            return
-        if self._cache(state.group, state.fingerprint) is None:
-            return
-        assert self.precompute is not None
-        if follower.mix_input is not None:
-            n = len(follower.mix_input)
-            if candidate_count(n) > self.precompute.target:
-                log.info("generators: deriving in the background for the %d rows of the mix "
-                         "input", n)
-        else:
-            voters = len(state.last_ballot)
-            n = expected_rows(voters)
-            self._once("want", "generators: deriving in the background while ballots arrive "
-                       "(%d voters on the board, %d rows ahead)", voters, n)
-        self.precompute.want(n)
-
-    def _generators(self, follower: BoardFollower) -> int:
-        """Make h, h_1..h_N ready in this process from the cache and fresh derivation; return
-        how many candidates came from the cache."""
-        state = follower.state
-        assert state.group is not None and follower.mix_input is not None
-        group, n = state.group, len(follower.mix_input)
-        need = candidate_count(n)
-        start = time.monotonic()
-        cache = self._cache(group, state.fingerprint)
-        known: list[Any] = []
-        from_cache = 0
-        if cache is not None:
-            assert self.precompute is not None
-            self.precompute.stop()
-            if not cache.writable:
-                try:
-                    cache.load()  # another process writes it: read its latest state
-                except OSError as exc:
-                    log.warning("generators: cannot read the cache %s (%s)", cache.path, exc)
-            from_cache = min(cache.count, need)
-            rest = (derive_candidates(group, cache.seed, cache.count, need, self.executor)
-                    if cache.count < need else [])
-            if rest and cache.writable:
-                try:
-                    cache.extend(rest)  # kept for a restart
-                    rest = []
-                except OSError as exc:
-                    log.warning("generators: cannot append to the cache (%s)", exc)
-            known = [*cache.candidates[:need], *rest]
-        derive_generators(group, state.fingerprint, GENERATOR_PURPOSE, n, self.executor,
-                          known=known)
-        log.info("mixing: generators h, h_1..h_%d ready in %.1f s (%d of %d candidates from "
-                 "the cache)", n, time.monotonic() - start, from_cache, need)
-        return from_cache
-
-    def _verify_chain(self, follower: BoardFollower, known: int) -> list[elgamal.Row]:
-        state = follower.state
-        assert state.pk is not None and follower.mix_input is not None
-        try:
-            return verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
-                                state.fingerprint, executor=self.executor)
-        except ShuffleRejected as exc:
-            if not known:
-                raise
-            # a proof that fails with cached generators is checked again with fresh ones
-            # before this mix server accuses anybody
-            log.warning("mixing: shuffle %d fails %s with the cached generators; checking "
-                        "again with generators derived afresh", exc.position, exc.check)
-            clear_cache()
-            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
-                                state.fingerprint, executor=self.executor)
-            log.error("mixing: the generator cache was wrong (the proofs hold with fresh "
-                      "generators); it is no longer used")
-            if self.precompute is not None:
-                self.precompute.cache.discard("it gave generators that differ from a fresh "
-                                              "derivation")
-            return rows
 
 
 def default_workers() -> int:

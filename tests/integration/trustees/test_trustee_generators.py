@@ -3,9 +3,10 @@
 A board and `tohyo trustee run` daemons in their own processes, as in test_trustee_daemons:
 mix server 1 keeps its generator cache in its keystore's directory (the default) and fills it
 in the background during the voting period, following the voters on the board; mix server 2's
-operator prepares its state directory ahead with `tohyo trustee generators --expected N`. After
-the close both take every generator from their caches, the shuffles verify, and the tally is
-the votes cast.
+operator prepares its state directory ahead with `tohyo trustee generators --expected N`; the
+trustees, which verify every shuffle before decrypting, have state directories of their own.
+After the close every one of them takes all the generators from its cache, the shuffles
+verify, and the tally is the votes cast.
 """
 
 from __future__ import annotations
@@ -70,8 +71,10 @@ async def _scenario(board: BoardProcess, tmp_path: Path) -> None:
     try:
         async with BoardClient(board.url, board.key_hex) as client:
             co = await open_election(client, el)
-            for p in el.trustees:
-                el.daemon(p).start()
+            trustees = [el.daemon(p) for p in el.trustees]
+            for p, d in zip(el.trustees, trustees):
+                d.args += ["--state-dir", str(tmp_path / f"{p.id}-state")]
+                d.start()
             m1 = el.daemon(el.mixers[0], role="mix")
             m2 = el.daemon(el.mixers[1], role="mix", alias=True)
             m2.args += ["--state-dir", str(ahead)]
@@ -114,12 +117,13 @@ async def _scenario(board: BoardProcess, tmp_path: Path) -> None:
         for d in el.daemons:
             assert await d.wait() == 0, d.log()
         need = candidate_count(BALLOTS)
-        for m in (m1, m2):
-            log = m.log()
+        for d in (m1, m2, *trustees):
+            log = d.log()
             assert f"({need} of {need} candidates from the cache)" in log, log
-            assert "posted shuffle" in log
+        for m in (m1, m2):
+            assert "posted shuffle" in m.log()
         assert "generators: deriving in the background" in m1.log()
         assert f"{need} candidates in the cache {cache_path(ahead, group, seed)}" in m2.log()
-        assert "afresh" not in m1.log() + m2.log()
+        assert "afresh" not in "".join(d.log() for d in el.daemons)
     finally:
         el.stop_all()

@@ -248,11 +248,11 @@ def test_precompute_follows_a_growing_target(tmp_path: Path,
 
 def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """Generators from a wrong cache make an honest earlier shuffle fail; the mix server checks
-    it again with fresh generators, accepts it, and stops using the cache."""
+    """Generators from a wrong cache make an honest earlier shuffle fail; the daemon checks it
+    again with fresh generators, accepts it, and stops using the cache."""
     from types import SimpleNamespace
 
-    from trustees.daemon import KeystoreFile, MixDuty
+    from trustees.daemon import ShuffleGenerators
 
     group = get_group(SMALL)
     rng = DeterministicRandom("wrong cache")
@@ -265,16 +265,16 @@ def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
     cache = GeneratorCache(tmp_path, group, seed_of(group))
     assert cache.acquire()
     cache.extend(wrong)  # as if the load's checks had missed it
-    derive_generators(group, FP, GENERATOR_PURPOSE, 6, known=cache.candidates)
-    duty = MixDuty(KeystoreFile("unused", "unused", None), state_dir=str(tmp_path))  # type: ignore[arg-type]
-    duty.precompute = Precompute(cache)
+    gens = ShuffleGenerators(str(tmp_path))
+    gens.precompute = Precompute(cache)
     follower = SimpleNamespace(
-        state=SimpleNamespace(pk=kp.public, fingerprint=FP), mix_input=rows,
-        shuffle_bodies=[body])
-    with caplog.at_level(logging.WARNING, logger="tohyo.trustee"):
-        out = duty._verify_chain(follower, len(wrong))  # type: ignore[arg-type]
+        state=SimpleNamespace(pk=kp.public, fingerprint=FP, group=group, phase="mixing"),
+        mix_input=rows, shuffle_bodies=[body])
+    with caplog.at_level(logging.INFO, logger="tohyo.trustee"):
+        assert gens.ready(follower, None) == candidate_count(6)  # type: ignore[arg-type]
+        out = gens.verify_chain(follower, None)  # type: ignore[arg-type]
     assert len(out) == 6
     assert "shuffle 1 fails TW" in caplog.text and "with the cached generators" in caplog.text
     assert "the generator cache was wrong" in caplog.text
     assert cache.count == 0 and os.path.exists(cache.path + ".bad")
-    cache.release()
+    gens.close()
