@@ -48,7 +48,12 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.cli import DEFAULT_CHECK_PROCESSES
-from election.intake import ElectionChecks, load_registrar_settings, validate_request
+from election.intake import (
+    CheckSettings,
+    ElectionChecks,
+    load_registrar_settings,
+    validate_request,
+)
 from election.manifest import Manifest
 from election.policy import check_ballot_only
 from jpki.certs import BasicFacts, CertPurpose, Sex
@@ -222,6 +227,37 @@ def validation_seconds(checks: ElectionChecks, requests: Sequence[bytes],
     return full, (time.perf_counter() - start) / count
 
 
+def _validate_together(settings: CheckSettings, manifest_json: dict[str, Any], pk_hex: str,
+                       requests: Sequence[bytes], start: float) -> float:
+    """Worker of `parallel_validations_per_s`: validate `requests` from monotonic time `start`
+    (the same instant in every worker); returns the seconds taken."""
+    manifest = Manifest.from_json(manifest_json)
+    checks = ElectionChecks.build(settings, manifest,
+                                  manifest.group_object().element_from_hex(pk_hex))
+    now = dt.datetime.now(dt.UTC)
+    for body in requests[:40]:  # tables and caches, as a board that has run a while has them
+        validate_request(checks, body, now)
+    while time.monotonic() < start:
+        time.sleep(0.001)
+    began = time.perf_counter()
+    for body in requests:
+        validate_request(checks, body, now)
+    return time.perf_counter() - began
+
+
+def parallel_validations_per_s(settings: CheckSettings, fx: Fixture, requests: Sequence[bytes],
+                               processes: int) -> float:
+    """Ballot requests validated per second by `processes` processes at once, each validating
+    `requests`: what `processes / validation time` assumes, measured. On a machine whose cores
+    slow each other down (shared caches, SMT siblings, a busy host) it is lower."""
+    with ProcessPoolExecutor(processes) as pool:
+        start = time.monotonic() + 3.0
+        jobs = [pool.submit(_validate_together, settings, fx.manifest.to_json(), fx.pk.to_hex(),
+                            list(requests), start) for _ in range(processes)]
+        slowest = max(job.result() for job in jobs)
+    return processes * len(requests) / slowest
+
+
 def process_cpu(pid: int) -> tuple[float, float]:
     """CPU seconds (user + system) of process `pid` and of its live child processes (the
     board's checking pool), read from /proc; (0, 0) where /proc is not there."""
@@ -245,8 +281,8 @@ def process_cpu(pid: int) -> tuple[float, float]:
     return (int(own[11]) + int(own[12])) / tick, children
 
 
-async def _drive(url: str, fx: Fixture, checks: ElectionChecks, concurrency: int,
-                 duration: float, samples: int, progress: bool,
+async def _drive(url: str, fx: Fixture, settings: CheckSettings, concurrency: int,
+                 duration: float, samples: int, processes: int, progress: bool,
                  board_pid: int) -> dict[str, Any]:
     from bulletin_board.client import BoardClient
 
@@ -259,6 +295,8 @@ async def _drive(url: str, fx: Fixture, checks: ElectionChecks, concurrency: int
     if refused:
         raise CliError(f"the board refused the warm-up ballots: {sorted(set(refused))} "
                        "(see board.log in the run directory)")
+    pk = fx.pk.group.element_from_hex(fx.pk.to_hex())  # decoded as the board does it
+    checks = ElectionChecks.build(settings, fx.manifest, pk)
     # validation just before and just after the timed phase: the machine's load varies
     before = validation_seconds(checks, fx.warmup, samples // 2)
     load_before = os.getloadavg()
@@ -271,9 +309,11 @@ async def _drive(url: str, fx: Fixture, checks: ElectionChecks, concurrency: int
     async with BoardClient(url) as client:
         status = await client.election(ELECTION)
     after = validation_seconds(checks, fx.requests[:samples], samples - samples // 2)
+    together = parallel_validations_per_s(settings, fx, fx.requests[:samples], processes)
     cpu = dict(zip(("board_process", "checking_processes", "clients"),
                    (b - a for a, b in zip(cpu_before, cpu_after))))
-    return {"summary": summary, "validation_s": (before, after), "status": status, "cpu_s": cpu,
+    return {"summary": summary, "validation_s": (before, after), "together_per_s": together,
+            "status": status, "cpu_s": cpu,
             "load_average": {"before": list(load_before), "after": list(load_after)}}
 
 
@@ -286,8 +326,7 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     passphrase = os.environ.setdefault(KEY_ENV, secrets.token_urlsafe(18))
     os.environ.setdefault(EVIDENCE_ENV, secrets.token_urlsafe(18))
     settings = write_settings(directory, fx, passphrase)
-    pk = fx.pk.group.element_from_hex(fx.pk.to_hex())  # decoded as the board does it
-    checks = ElectionChecks.build(load_registrar_settings(settings).for_checks(), fx.manifest, pk)
+    check_settings = load_registrar_settings(settings).for_checks()
     extra: tuple[str, ...] = ("--registrar", str(settings), "--processes", str(processes))
     extra += ("--allow-test-groups",) if test_group else ()
     board = BoardProcess(db, directory / "board.pem", log_path=str(directory / "board.log"),
@@ -295,8 +334,8 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     board.start()
     try:
         assert board.proc is not None
-        got = asyncio.run(_drive(board.url, fx, checks, concurrency, duration, samples,
-                                 progress, board.proc.pid))
+        got = asyncio.run(_drive(board.url, fx, check_settings, concurrency, duration, samples,
+                                 processes, progress, board.proc.pid))
     finally:
         board.stop()
     summary = got["summary"]
@@ -309,6 +348,7 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     return {
         "backend": backend,
         "concurrency": concurrency,
+        "processes": processes,
         "ballots": len(fx.requests),
         "posted": post["requests"],
         "accepted": post["ok"],
@@ -322,6 +362,10 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
         "capacity_per_s": round(capacity, 2),
         "intake_ratio": round(post["ok_per_s"] / capacity, 4),
         "ballot_only_ratio": round(post["ok_per_s"] * ballot_check / processes, 4),
+        # P processes validating at once, measured: what P / validation time assumes
+        "parallel_validations_per_s": round(got["together_per_s"], 2),
+        "validation_scaling": round(got["together_per_s"] / capacity, 4),
+        "parallel_ratio": round(post["ok_per_s"] / got["together_per_s"], 4),
         "board_ballots": got["status"]["policy"]["ballots"],
         # CPU per accepted ballot in the timed phase: where the time goes besides the checks
         "cpu_ms_per_ballot": {k: round(v * 1000 / max(1, post["ok"]), 3)
@@ -449,7 +493,9 @@ def _line(r: dict[str, Any]) -> str:
             f"in {r['elapsed_s']:.1f} s = {r['accepted_per_s']:.1f}/s  p50 {lat.get('p50', 0):.0f}"
             f" ms  p99 {lat.get('p99', 0):.0f} ms  validation {r['validation_ms']:.3f} ms "
             f"(ballot {r['ballot_check_ms']:.3f})  intake_ratio {r['intake_ratio']:.2f} "
-            f"(ballot only {r['ballot_only_ratio']:.2f})  errors: {errors}  "
+            f"(ballot only {r['ballot_only_ratio']:.2f}; against {r['processes']} processes "
+            f"validating at once, {r['parallel_validations_per_s']:.0f}/s measured: "
+            f"{r['parallel_ratio']:.2f})  errors: {errors}  "
             f"load {_load(r['load_average']['after'])}")
 
 
@@ -462,7 +508,8 @@ def _report(doc: dict[str, Any], json_path: str | None) -> None:
     print(f"board intake: group {doc['group']}, {doc['ballots_per_run']} ballots per run; "
           f"cores of intake_ratio = {doc['cores']}")
     print(f"{'backend':<11}{'clients':>8}{'accepted':>10}{'ballots/s':>11}{'p50 ms':>9}"
-          f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}{'ballot':>8}{'ratio':>7}  "
+          f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}{'ballot':>8}{'ratio':>7}"
+          f"{'together/s':>12}{'scaling':>9}{'ratio':>7}  "
           "CPU ms/ballot: board, checkers, clients  errors")
     for r in doc["runs"]:
         errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
@@ -471,8 +518,14 @@ def _report(doc: dict[str, Any], json_path: str | None) -> None:
               f"{r['accepted_per_s']:>11.1f}{r['latency_ms'].get('p50', 0):>9.1f}"
               f"{r['latency_ms'].get('p99', 0):>9.1f}{r['validation_ms']:>11.3f}"
               f"{r['intake_ratio']:>7.2f}{r['ballot_check_ms']:>8.3f}"
-              f"{r['ballot_only_ratio']:>7.2f}  {cpu['board_process']:6.2f} "
-              f"{cpu['checking_processes']:6.2f} {cpu['clients']:6.2f}  {errors}")
+              f"{r['ballot_only_ratio']:>7.2f}{r['parallel_validations_per_s']:>12.1f}"
+              f"{r['validation_scaling']:>9.2f}{r['parallel_ratio']:>7.2f}  "
+              f"{cpu['board_process']:6.2f} {cpu['checking_processes']:6.2f} "
+              f"{cpu['clients']:6.2f}  {errors}")
+    print("valid. ms: the intake's validate_request (ballot and card), one process; ratio: "
+          "intake_ratio. ballot: its ballot part alone, and the ratio against it. together/s: "
+          "the checking processes' number of processes validating at once, measured; scaling: "
+          "that ÷ (processes ÷ valid. ms); ratio: ballots/s ÷ together/s.")
     print(f"load average: start {_load(doc['load_average']['start'])}, "
           f"end {_load(doc['load_average']['end'])} ({doc['cpu_count']} cores)")
 

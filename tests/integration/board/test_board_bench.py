@@ -30,7 +30,10 @@ def test_bench_board_on_both_backends(tmp_path: Path) -> None:
         assert run["errors"] == {}
         assert run["board_ballots"] == 6 + 2
         assert run["accepted_per_s"] > 0 and run["validation_ms"] > 0
-        assert run["intake_ratio"] > 0
+        assert run["intake_ratio"] > 0 and run["ballot_only_ratio"] > 0
+        assert run["ballot_check_ms"] > 0 and run["processes"] == 1
+        assert run["parallel_validations_per_s"] > 0 and run["parallel_ratio"] > 0
+        assert run["validation_scaling"] > 0
         assert set(run["latency_ms"]) == {"p50", "p90", "p99"}
         assert len(run["load_average"]["after"]) == 3
         cpu = run["cpu_ms_per_ballot"]
