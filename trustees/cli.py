@@ -602,7 +602,7 @@ def register(subparsers: Any) -> None:
     _add_board(gens)
     gens.add_argument("--expected", type=int, required=True,
                       help="the number of rows to prepare for (e.g. the eligible voters)")
-    gens.add_argument("--state-dir", help="the mix server's state directory (as for run)")
+    gens.add_argument("--state-dir", help="the daemon's state directory (as for run)")
     gens.add_argument("--keystore", help="its keystore (only its directory is used, as the "
                                          "default state directory)")
     gens.add_argument("--workers", type=int, default=1,
