@@ -28,6 +28,7 @@ __all__ = [
     "GeneratorSet",
     "candidate_count",
     "clear_cache",
+    "count_covered",
     "derive_candidates",
     "derive_generators",
     "generator_seed",
@@ -72,6 +73,16 @@ def candidate_count(count: int) -> int:
     if count < 0:
         raise ValueError("a negative number of generators")
     return count + 1 + 4 + count // 64
+
+
+def count_covered(candidates: int) -> int:
+    """The largest N whose h, h_1..h_N are drawn from the first `candidates` candidates."""
+    n = max(0, (candidates - 5) * 64 // 65)
+    while candidate_count(n + 1) <= candidates:
+        n += 1
+    while n > 0 and candidate_count(n) > candidates:
+        n -= 1
+    return n if candidate_count(n) <= candidates else 0
 
 
 def derive_candidates(

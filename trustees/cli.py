@@ -253,8 +253,30 @@ def _status(args: argparse.Namespace) -> int:
                 else:
                     lines.append("shuffle posted: " + ("yes" if follower.shuffles >= index
                                                        else "no"))
+            lines.append(_generators_status(args, follower))
     print("\n".join(lines))
     return 0
+
+
+def _generators_status(args: argparse.Namespace, follower: Any) -> str:
+    """One line: the shuffle generators cached for the election (the file is not changed)."""
+    from mixnet.generators import count_covered, generator_seed
+    from mixnet.shuffle.proof import GENERATOR_PURPOSE
+    from trustees.generator_cache import GeneratorCache
+
+    state = follower.state
+    seed = generator_seed(state.group, state.fingerprint, GENERATOR_PURPOSE)
+    cache = GeneratorCache(_state_dir(args), state.group, seed)
+    try:
+        count = cache.load(repair=False)
+    except OSError as exc:
+        return f"generators:    cannot read {cache.path}: {exc.strerror}"
+    rows = count_covered(count)
+    if follower.mix_input is not None:
+        need = len(follower.mix_input)
+        return (f"generators:    {count} candidates cached ({rows} rows; the mix input has "
+                f"{need}) in {cache.path}")
+    return f"generators:    {count} candidates cached ({rows} rows) in {cache.path}"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -587,6 +609,8 @@ def register(subparsers: Any) -> None:
     status.add_argument("--board-key")
     status.add_argument("--allow-test-groups", action="store_true")
     status.add_argument("--give-up-after", type=float, default=30.0)
+    status.add_argument("--state-dir", help="where the daemon keeps its generator cache "
+                                            "(default: the keystore's directory)")
     _add_passphrase(status)
     status.set_defaults(func=_status)
 

@@ -155,8 +155,11 @@ class GeneratorCache:
         self.release()
 
     # ---- reading ----
-    def load(self) -> int:
-        """Read and check the file; keep the good prefix; return the number of candidates."""
+    def load(self, *, repair: bool = True) -> int:
+        """Read and check the file; keep the good prefix; return the number of candidates.
+
+        With `repair` (and the lock, or no other writer) a bad tail is cut off the file and a
+        bad file moved aside; without, the file is left as it is (`tohyo trustee status`)."""
         self.candidates, self._tag, self._offset = [], _first_tag(self._header), 0
         try:
             with open(self.path, "rb") as f:
@@ -165,21 +168,22 @@ class GeneratorCache:
             return 0
         name = os.path.basename(self.path)
         if data[: _HEADER.size] != self._header:
-            self.discard("its header is not this group's and seed's")
+            self.discard("its header is not this group's and seed's", move=repair)
             return 0
         raws, tag, offset, problem = self._segments(data)
         if problem:
             log.warning("generator cache %s: %s; keeping the %d candidates before it",
                         name, problem, len(raws))
-            self._truncate(offset)
+            if repair:
+                self._truncate(offset)
         try:
             elements = self.group.elements_from_hex([r.hex() for r in raws], self.rng)
         except DecodeError as exc:
-            self.discard(f"an element is not a group member ({exc})")
+            self.discard(f"an element is not a group member ({exc})", move=repair)
             return 0
         bad = self._sample_mismatch(elements)
         if bad is not None:
-            self.discard(f"candidate {bad} differs from a fresh derivation")
+            self.discard(f"candidate {bad} differs from a fresh derivation", move=repair)
             return 0
         self.candidates, self._tag, self._offset = elements, tag, offset
         return self.count
@@ -220,11 +224,13 @@ class GeneratorCache:
                 return i
         return None
 
-    def discard(self, reason: str) -> None:
+    def discard(self, reason: str, *, move: bool = True) -> None:
         """Stop using the cache: log `reason`, forget it, move the file aside (to `.bad`)."""
         log.error("generator cache %s: %s; deriving the generators afresh",
                   os.path.basename(self.path), reason)
         self.candidates, self._tag, self._offset = [], _first_tag(self._header), 0
+        if not move:
+            return
         try:
             if self.writable or self.acquire():
                 os.replace(self.path, f"{self.path}.bad")

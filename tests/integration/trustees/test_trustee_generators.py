@@ -125,5 +125,12 @@ async def _scenario(board: BoardProcess, tmp_path: Path) -> None:
         assert "generators: deriving in the background" in m1.log()
         assert f"{need} candidates in the cache {cache_path(ahead, group, seed)}" in m2.log()
         assert "afresh" not in "".join(d.log() for d in el.daemons)
+        status = await asyncio.to_thread(
+            cli, "trustee", "status", "--keystore", str(el.mixers[0].keystore),
+            "--passphrase-file", str(el.mixers[0].passphrase_file), *el.board_args())
+        assert status.returncode == 0, status.stderr
+        rows = expected_rows(BALLOTS)
+        assert (f"generators:    {target} candidates cached ({rows} rows; the mix input has "
+                f"{BALLOTS}) in {cache_path(tmp_path, group, seed)}") in status.stdout
     finally:
         el.stop_all()

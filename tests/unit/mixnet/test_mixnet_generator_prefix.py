@@ -13,6 +13,7 @@ import pytest
 from mixnet.generators import (
     candidate_count,
     clear_cache,
+    count_covered,
     derive_candidates,
     derive_generators,
     generator_seed,
@@ -36,6 +37,13 @@ def test_candidate_count_grows_with_n() -> None:
     assert all(c >= n + 1 for n, c in enumerate(counts))
     with pytest.raises(ValueError):
         candidate_count(-1)
+
+
+def test_count_covered_inverts_candidate_count() -> None:
+    for c in range(0, 3000):
+        n = count_covered(c)
+        assert candidate_count(n) <= c or (n == 0 and c < candidate_count(0))
+        assert candidate_count(n + 1) > c
 
 
 @pytest.mark.parametrize("name", SMALL_GROUPS)
