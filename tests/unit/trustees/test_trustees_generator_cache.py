@@ -278,3 +278,19 @@ def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
     assert "the generator cache was wrong" in caplog.text
     assert cache.count == 0 and os.path.exists(cache.path + ".bad")
     gens.close()
+
+
+def test_a_read_only_load_changes_nothing(tmp_path: Path) -> None:
+    group = get_group(SMALL)
+    cache = filled(tmp_path, group, 30, chunks=3)
+    size = os.path.getsize(cache.path)
+    with open(cache.path, "r+b") as f:
+        f.truncate(size - 3)
+    again = GeneratorCache(tmp_path, group, seed_of(group))
+    assert again.load(repair=False) == 20
+    assert os.path.getsize(cache.path) == size - 3 and not again.writable
+    raw = bytearray(Path(cache.path).read_bytes())
+    raw[0] ^= 1
+    Path(cache.path).write_bytes(bytes(raw))
+    assert again.load(repair=False) == 0
+    assert os.path.exists(cache.path) and not os.path.exists(cache.path + ".bad")
