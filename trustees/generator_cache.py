@@ -1,9 +1,10 @@
-"""A mix server's cache of shuffle-generator candidates on disk (docs/trustees.md §11.4).
+"""The daemon's cache of shuffle-generator candidates on disk (docs/trustees.md §11.4).
 
 The generators h, h_1..h_N of an election (docs/protocol.md §4) depend only on the group and
-the seed, and the list for N is a prefix of the list for any larger N. A mix server derives the
-candidates while ballots arrive, keeps them in its state directory, and at its turn derives
-only the ones the cache does not hold (`mixnet.generators.derive_generators(known=…)`).
+the seed, and the list for N is a prefix of the list for any larger N. A mix server (or a
+trustee, which checks the shuffles) derives the candidates while ballots arrive, keeps them in
+its state directory, and when it needs them derives only the ones the cache does not hold
+(`mixnet.generators.derive_generators(known=…)`).
 
 One file per (group, seed): `<state dir>/generators/<group>-<seed hex>.gens`,
 
@@ -356,7 +357,7 @@ class Precompute:
         cache = self.cache
         try:
             last_log = self.clock()
-            started, derived = last_log, 0
+            busy, derived = 0.0, 0
             while not self._stop.is_set():
                 if cache.count >= self.target:
                     self._wake.wait()
@@ -371,13 +372,12 @@ class Precompute:
                     part = self.executor.submit(derive_candidates, cache.group, cache.seed,
                                                 a, b).result()
                 cache.extend(part)
-                derived += len(part)
                 now = self.clock()
+                busy, derived = busy + (now - t), derived + len(part)
                 if now - last_log >= self.log_every or cache.count >= self.target:
-                    each = (now - started) / derived if derived else now - t
                     log.info("generators: %d of %d candidates in the cache (%.0f %%, %.1f ms "
                              "each)", cache.count, self.target,
-                             100.0 * cache.count / self.target, 1e3 * each)
+                             100.0 * cache.count / self.target, 1e3 * busy / derived)
                     last_log = now
         except BaseException as exc:  # reported by the daemon; the mix derives what is missing
             self.error = exc
