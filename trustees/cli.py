@@ -91,14 +91,36 @@ def _executor(workers: int) -> Executor | None:
         raise CliError("--workers must be at least 1")
     if workers == 1:
         return None
-    # forkserver: the daemon has threads (the event loop, a worker thread), so no plain fork
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    return _processes(workers, niceness=0)
 
 
 def _background_executor() -> Executor:
     """One worker process at a lower priority, for the generators derived ahead of time."""
-    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"),
-                               initializer=os.nice, initargs=(10,))
+    return _processes(1, niceness=10)
+
+
+def _processes(workers: int, *, niceness: int) -> Executor:
+    # spawned, not forked (the daemon has threads), and not through a fork server (which, with
+    # its workers, would outlive a daemon that is killed)
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(niceness, os.getpid()))
+
+
+def _start_worker(niceness: int, daemon: int) -> None:
+    """In a worker process: lower its priority, and end it when the daemon ends, also when
+    the daemon is killed (its pool's queues would keep it waiting forever)."""
+    import threading
+    import time
+
+    if niceness:
+        os.nice(niceness)
+
+    def watch() -> None:
+        while os.getppid() == daemon:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-daemon", daemon=True).start()
 
 
 def _state_dir(args: argparse.Namespace) -> str:
