@@ -184,13 +184,14 @@ def bench_shuffle(name: str, n: int, width: int = 1) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="N = 1,000 only, fewer repetitions")
     parser.add_argument(
         "--shuffle", type=int, default=0, metavar="N", help="also time a shuffle of N rows"
     )
-    args = parser.parse_args()
+
+
+def run(args: argparse.Namespace) -> int:
     sizes = SIZES[:1] if args.quick else SIZES
     count = 200 if args.quick else 2000
     bench_secp256k1_group(sizes, count)
@@ -203,7 +204,13 @@ def main() -> None:
         print("shuffle and proof of shuffle (one process)")
         for name in ("secp256k1", "tohyo-schnorr-3072-256"):
             bench_shuffle(name, args.shuffle)
+    return 0
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

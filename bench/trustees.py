@@ -92,17 +92,24 @@ def bench(name: str, n: int, reps: int) -> None:
         print(f"  {label:<40} {secs * 1e3:9.3f} ms = {secs / unit:6.2f} exp. equivalents")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", default="tohyo-schnorr-3072-256",
                         help=f"a group name, or 'all' for {', '.join(PRODUCTION_GROUPS)}")
     parser.add_argument("--n", type=int, default=200, help="number of ciphertexts")
     parser.add_argument("--reps", type=int, default=200, help="powmods timed for the unit")
-    args = parser.parse_args()
+
+
+def run(args: argparse.Namespace) -> int:
     names = list(PRODUCTION_GROUPS) if args.group == "all" else [args.group]
     for name in names:
         bench(name, args.n, args.reps)
+    return 0
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
