@@ -1,8 +1,9 @@
 """The board service without HTTP: storage + Merkle logs + policy + signing key.
 
 `Board.post(election, data)` runs the whole acceptance path of docs/board.md §6: decode
-(canonical only) → election lock → size cap of the entry type → duplicate check → policy check
-→ policy hook → sign the new tree head → group commit → signed receipt. The group commit is one
+(canonical only) → the optional `precheck` (stateless checks outside the lock, e.g. in worker
+processes) → election lock → size cap of the entry type → duplicate check → policy check →
+policy hook → sign the new tree head → group commit → signed receipt. The group commit is one
 storage transaction for every entry accepted while the previous one was being written (each
 entry with its own tree head), so under load one disk flush serves many entries; a receipt is
 signed only once its entry is committed, and a failed commit undoes its entries and those
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,9 @@ from bulletin_board.storage import Storage
 from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError, VerificationError
 
-__all__ = ["RECORD_TYPES", "Board", "Limits", "system_clock_ms"]
+__all__ = ["RECORD_TYPES", "Board", "Limits", "Precheck", "system_clock_ms"]
+
+Precheck = Callable[[str, Any, Envelope, bytes], Awaitable[Callable[[], None] | None]]
 
 
 def system_clock_ms() -> int:
@@ -107,6 +110,10 @@ class Board:
         self.clock = clock
         self._elections: dict[str, _Election] = {}
         self._create_lock = asyncio.Lock()
+        # optional: `await precheck(election, state, envelope, data)` runs before the lock
+        # (checks that need no state, e.g. in worker processes); it may raise Refusal, and
+        # returns None or a function the board calls once the append is over
+        self.precheck: Precheck | None = None
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -177,7 +184,15 @@ class Board:
                     self._check_size(fresh.state, envelope, len(data))
                     self.policy.check(fresh.state, envelope)  # refuses unless it opens one
                     e = self._elections.setdefault(election, fresh)
-        return await self._append(election, e, envelope, data)
+        if self.precheck is None:
+            return await self._append(election, e, envelope, data)
+        self._check_size(e.state, envelope, len(data))  # before any work on a too large one
+        done = await self.precheck(election, e.state, envelope, data)
+        try:
+            return await self._append(election, e, envelope, data)
+        finally:
+            if done is not None:
+                done()
 
     async def post_envelope(self, election: str, envelope: Envelope, data: bytes) -> Receipt:
         """`post` for an entry this process built itself, `data` being `envelope.to_bytes()`:

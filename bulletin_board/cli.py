@@ -82,8 +82,8 @@ def register(subparsers: Any) -> None:
         "--processes",
         type=int,
         default=DEFAULT_CHECK_PROCESSES,
-        help="processes that check ballots (with --registrar; 1: a thread of the board "
-        "process)",
+        help="processes that check ballots, those of the voters' endpoint and the attested "
+        "ones posted as entries (with --policy election; 1: the board process itself)",
     )
     serve.add_argument(
         "--allow-test-groups",
@@ -162,8 +162,11 @@ def _serve(args: argparse.Namespace) -> int:
         policy: Any = ElectionPolicy(allow_test_groups=args.allow_test_groups)
     else:
         policy = RegistryPolicy(args.creator_key)
+    if args.processes < 1:
+        raise CliError("--processes must be at least 1")
     board = Board(open_storage(args.db), key, policy, limits=limits)
     extra_routes = None
+    pool = own_pool = None
     if args.registrar:
         if args.policy != "election":
             raise CliError("--registrar needs --policy election")
@@ -173,7 +176,15 @@ def _serve(args: argparse.Namespace) -> int:
             settings = load_registrar_settings(Path(args.registrar))
         except ValueError as exc:
             raise CliError(str(exc)) from exc
-        extra_routes = BallotIntake(board, settings, processes=args.processes).install
+        intake = BallotIntake(board, settings, processes=args.processes)
+        extra_routes, pool = intake.install, intake.pool
+    if args.policy == "election" and args.processes > 1:
+        from bulletin_board.workers import WorkerPool
+        from election.prechecks import BallotPrecheck
+
+        if pool is None:
+            pool = own_pool = WorkerPool(args.processes)
+        board.precheck = BallotPrecheck(pool)
     server = BoardServer(board, args.host, args.port, _ssl_context(args), extra_routes)
 
     async def main() -> None:
@@ -188,6 +199,8 @@ def _serve(args: argparse.Namespace) -> int:
             await stop.wait()
         finally:
             await server.stop()
+            if own_pool is not None:
+                own_pool.close()
 
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(main())

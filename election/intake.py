@@ -345,6 +345,11 @@ class BallotIntake:
         # election -> (manifest, pk, election key, what a process needs to decode it)
         self._jobs: dict[str, tuple[Manifest, Element, bytes, tuple[bytes, str]]] = {}
 
+    @property
+    def pool(self) -> WorkerPool | None:
+        """The checking processes (None with one process), which the board may share."""
+        return self._pool
+
     def install(self, app: web.Application) -> None:
         from bulletin_board.server import BALLOTS_KEY
 
