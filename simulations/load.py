@@ -47,14 +47,17 @@ __all__ = [
 # ---------------------------------------------------------------------- a board to load
 
 
-def _serve(directory: str, key: bytes, ready: Any, stop: Any) -> None:
-    """Child process: a board with the manifest policy on 127.0.0.1 until `stop` is set."""
+def _serve(directory: str, key: bytes, ready: Any, stop: Any, processes: int) -> None:
+    """Child process: a board with the manifest policy on 127.0.0.1 until `stop` is set, its
+    ballots checked in `processes` worker processes as `tohyo board serve` does."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from bulletin_board.board import Board
     from bulletin_board.server import BoardServer
     from bulletin_board.storage import SqliteStorage
+    from bulletin_board.workers import WorkerPool
     from election.policy import ElectionPolicy
+    from election.prechecks import BallotPrecheck
 
     ensure_groups()
 
@@ -62,6 +65,9 @@ def _serve(directory: str, key: bytes, ready: Any, stop: Any) -> None:
         board = Board(SqliteStorage(Path(directory) / "board.sqlite"),
                       Ed25519PrivateKey.from_private_bytes(key),
                       ElectionPolicy(allow_test_groups=True))
+        pool = WorkerPool(processes) if processes > 1 else None
+        if pool is not None:
+            board.precheck = BallotPrecheck(pool)
         server = BoardServer(board, "127.0.0.1", 0)
         await server.start()
         ready.put(server.port)
@@ -70,19 +76,23 @@ def _serve(directory: str, key: bytes, ready: Any, stop: Any) -> None:
                 await asyncio.sleep(0.1)
         finally:
             await server.stop()
+            if pool is not None:
+                pool.close()
 
     asyncio.run(main())
 
 
 @contextlib.contextmanager
-def board_process(directory: Path, key: bytes, timeout: float = 60.0) -> Iterator[str]:
-    """Run a board in a child process; yields its URL; stops it on exit."""
+def board_process(directory: Path, key: bytes, timeout: float = 60.0,
+                  processes: int = 2) -> Iterator[str]:
+    """Run a board in a child process (its ballots checked in `processes` worker processes,
+    as `tohyo board serve`'s default); yields its URL; stops it on exit."""
     import queue
 
     directory.mkdir(parents=True, exist_ok=True)
     ctx = multiprocessing.get_context("spawn")
     ready, stop = ctx.Queue(), ctx.Event()
-    proc = ctx.Process(target=_serve, args=(str(directory), key, ready, stop), daemon=True)
+    proc = ctx.Process(target=_serve, args=(str(directory), key, ready, stop, processes))
     proc.start()
     try:
         deadline = time.monotonic() + timeout
