@@ -1,29 +1,34 @@
 """`tohyo bench board`: ballots a real board accepts per second, against in-process validation.
 
 The board is `tohyo board serve --registrar SETTINGS --processes P` in its own process on
-127.0.0.1, on SQLite and on PostgreSQL. Voters post to the voters' endpoint
-(`POST /v1/elections/{e}/ballots`), so every ballot takes the production path: the intake's
-check in the process pool, the registrar's JPKI checks (test CA, CRL, eligibility, one-time
-voting code) and its attestation, the board's append and signed receipt, the encrypted
-evidence. The election (manifest, key ceremony, joint key, voting) is run in memory once and
-its entries posted to each fresh board; the ballot requests (encrypted, proved, signed by each
-voter's card key over the ballot message, with its certificate and code) are built beforehand,
-so the timed phase measures the board alone.
+127.0.0.1, on SQLite and on PostgreSQL. Two endpoints, each the production path:
 
-Per backend and number of concurrent clients C: ballots accepted per second, p50/p90/p99
-latency, refusals by code. In the same run, the cost of validating one ballot request in this
-process with the intake's own function (`election.intake.validate_request`: the request's form;
-the ballot's group membership, proof of knowledge and ballot-key signature; the card's
-certificate chain, revocation and signature, age and residence), on the requests posted, half
-just before and half just after the timed phase (the mean is used), and
+- `/ballots`, the voters' endpoint: the request of a voter's device (ballot, card certificate
+  and signature, one-time voting code). The checking processes check the ballot and the card
+  (test CA, CRL, eligibility) and sign the attestation and the entry; the board checks the
+  code, appends, signs the receipt, keeps the encrypted evidence.
+- `/entries`: the same ballots as attested entries, as a registrar that runs apart from the
+  board posts them. The checking processes check the entry's signature, the ballot and the
+  attestation; the board appends and signs the receipt.
+
+The election (manifest, key ceremony, joint key, voting) is run in memory once and its entries
+posted to each fresh board; the ballots (encrypted, proved, signed) are built beforehand, so the
+timed phase measures the board alone.
+
+Per endpoint, backend and number of concurrent clients C: ballots accepted per second,
+p50/p90/p99 latency, refusals by code. In the same run, the cost of validating one body in this
+process with the checking processes' own function (`election.intake.validate_request`, or
+`election.prechecks.check_ballot_entry`), on the bodies posted, half just before and half just
+after the timed phase (the mean is used), and
 
     intake_ratio = accepted per second / (P / validation seconds per ballot)
 
 where P is the board's ballot-checking processes (`--processes`): 1.0 would mean that HTTP,
-signing, the processes' traffic and storage cost nothing beyond validation on P cores. The
-ballot's part of the validation alone (`check_ballot_only`) is reported beside it, with the
-ratio it would give (`ballot_only_ratio`). Figures are measured, never asserted; the load
-average and the CPU time per ballot of each party are reported with each run.
+signing, the processes' traffic and storage cost nothing beyond validation on P cores. Beside
+it: the ballot's own checks alone (`check_ballot_only`) and the ratio against them; P processes
+validating at once, measured, and the ratio against that. Figures are measured, never
+asserted; the load average and the CPU time per ballot of each party are reported with each
+run.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
+import itertools
 import json
 import os
 import secrets
@@ -56,10 +63,12 @@ from election.intake import (
 )
 from election.manifest import Manifest
 from election.policy import check_ballot_only
+from election.prechecks import check_ballot_entry
 from jpki.certs import BasicFacts, CertPurpose, Sex
 from jpki.registrar import ballot_message
 from jpki.testca import TestCa, pooled_rsa_key
 from jpki.voting_codes import generate_voting_codes
+from mixnet.encoding import canonical_json
 from mixnet.groups import DEFAULT_GROUP, Element, get_group
 from mixnet.rng import DeterministicRandom
 from simulations.load import Sample, drive, summarise
@@ -95,6 +104,15 @@ class Fixture:
     code_hashes: tuple[str, ...]
     warmup: tuple[bytes, ...]
     requests: tuple[bytes, ...]
+    # the same ballots as attested entries, as a registrar apart from the board posts them
+    warmup_entries: tuple[bytes, ...] = ()
+    entries: tuple[bytes, ...] = ()
+
+    def bodies(self, endpoint: str) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+        """(warm-up, timed) bodies for `endpoint`: "ballots" or "entries"."""
+        if endpoint == "ballots":
+            return self.warmup, self.requests
+        return self.warmup_entries, self.entries
 
 
 def _facts(i: int) -> BasicFacts:
@@ -104,18 +122,23 @@ def _facts(i: int) -> BasicFacts:
 
 
 def _requests(manifest_json: dict[str, Any], pk_hex: str, key_pem: bytes,
-              certificates: list[bytes], codes: list[str], seed: str) -> list[bytes]:
-    """Worker: one ballot request per voter, as the voter's device sends it."""
+              certificates: list[bytes], codes: list[str], seed: str,
+              registrar_key: bytes, first: int) -> list[tuple[bytes, bytes]]:
+    """Worker: per voter, the ballot request as the voter's device sends it, and the same
+    ballot as the attested entry a registrar apart from the board would post."""
+    from bulletin_board.entry import sign_envelope
+    from jpki.registrar import sign_attestation
     from voter_client.ballot import encrypt_ballot
 
     manifest = Manifest.from_json(manifest_json)
     pk = manifest.group_object().element_from_hex(pk_hex)
     fingerprint = manifest.fingerprint()
     key: Any = serialization.load_pem_private_key(key_pem, None)
+    registrar = Ed25519PrivateKey.from_private_bytes(registrar_key)
     rng = DeterministicRandom(seed)
     contest = manifest.contests[0]
     out = []
-    for certificate, code in zip(certificates, codes):
+    for voter, (certificate, code) in enumerate(zip(certificates, codes), start=first):
         option = contest.options[rng.randbelow(len(contest.options))].id
         ballot = encrypt_ballot(manifest, pk, {contest.id: option}, rng).ballot
         # what the card's COMPUTE SIGNATURE returns: RSA PKCS#1 v1.5 over SHA-256
@@ -124,7 +147,12 @@ def _requests(manifest_json: dict[str, Any], pk_hex: str, key_pem: bytes,
         body = {"ballot": ballot.to_json(),
                 "jpki": {"certificate": certificate.hex(), "signature": signature.hex()},
                 "voting_code": code}
-        out.append(json.dumps(body).encode())
+        attestation = sign_attestation(registrar, fingerprint, voter.to_bytes(32, "big"),
+                                       ballot.hash(fingerprint))
+        entry = sign_envelope(registrar, manifest.election_id, "ballot", "registrar",
+                              {"v": 1, "ballot": ballot.to_json(),
+                               "attestation": attestation.to_json()})
+        out.append((json.dumps(body).encode(), entry.to_bytes()))
     return out
 
 
@@ -145,6 +173,9 @@ def build_fixture(group_name: str, ballots: int, warmup: int, processes: int,
     csv_text, code_hashes = generate_voting_codes(voters)
     codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
     now = dt.datetime.now(dt.UTC)
+    registrar_raw = people.registrar.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+        serialization.NoEncryption())
     pems = [pooled_rsa_key(f"bench-board-voter-{k}").private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()) for k in range(VOTER_KEYS)]
@@ -160,13 +191,14 @@ def build_fixture(group_name: str, ballots: int, warmup: int, processes: int,
                 for i in range(start, min(voters, start + CHUNK))]
             jobs.append(pool.submit(_requests, people.manifest.to_json(), outcome.pk.to_hex(),
                                     pems[k], certificates, codes[start:start + CHUNK],
-                                    f"{seed}/{start}"))
-        requests = [r for job in tqdm(jobs, desc="ballot requests", unit="chunk", leave=False,
+                                    f"{seed}/{start}", registrar_raw, start))
+        pairs = [r for job in tqdm(jobs, desc="ballot requests", unit="chunk", leave=False,
                                       disable=not progress, mininterval=0.5)
                     for r in job.result()]
     return Fixture(people.manifest, outcome.pk, tuple(sim.board.entries), people.board,
-                   people.registrar, ca, tuple(code_hashes), tuple(requests[:warmup]),
-                   tuple(requests[warmup:]))
+                   people.registrar, ca, tuple(code_hashes),
+                   tuple(r for r, _ in pairs[:warmup]), tuple(r for r, _ in pairs[warmup:]),
+                   tuple(e for _, e in pairs[:warmup]), tuple(e for _, e in pairs[warmup:]))
 
 
 # ---------------------------------------------------------------------- a board process
@@ -198,64 +230,98 @@ def write_settings(directory: Path, fx: Fixture, passphrase: str) -> Path:
     return settings
 
 
+ENDPOINTS = ("ballots", "entries")
+
+
 async def post_ballots(url: str, bodies: Sequence[bytes], *, concurrency: int, duration: float,
-                       progress: bool, timeout: float = 120.0) -> tuple[list[Sample], float]:
-    """`concurrency` clients post the requests in order until all are sent or `duration` is
-    over; returns the samples and the elapsed seconds."""
-    target = f"{url}/v1/elections/{ELECTION}/ballots"
+                       progress: bool, timeout: float = 120.0,
+                       endpoint: str = "ballots") -> tuple[list[Sample], float]:
+    """`concurrency` clients post the bodies to the endpoint in order until all are sent or
+    `duration` is over; returns the samples and the elapsed seconds."""
+    target = f"{url}/v1/elections/{ELECTION}/{endpoint}"
     return await drive([("post", target, body) for body in bodies], concurrency=concurrency,
                        duration=duration, timeout=timeout, progress=progress,
                        desc=f"posting ({concurrency} clients)", unit="ballot")
 
 
-def validation_seconds(checks: ElectionChecks, requests: Sequence[bytes],
+class Validator:
+    """What the board's checking processes check of one body posted to `endpoint`, run here:
+    for "ballots" the intake's `validate_request` (the ballot's checks and the card's), for
+    "entries" `check_ballot_entry` (the registrar's signature on the entry, the ballot's
+    checks and the attestation)."""
+
+    def __init__(self, endpoint: str, settings: CheckSettings, manifest: Manifest,
+                 pk: Element) -> None:
+        self.endpoint = endpoint
+        self.manifest, self.pk = manifest, pk
+        self.fingerprint = manifest.fingerprint()
+        self.now = dt.datetime.now(dt.UTC)
+        self.checks = ElectionChecks.build(settings, manifest, pk)
+        payload = (canonical_json(manifest.to_json()), pk.to_hex())
+        self.entry_context = (hashlib.sha256(payload[0] + payload[1].encode()).digest(), payload)
+
+    def __call__(self, body: bytes) -> None:
+        if self.endpoint == "ballots":
+            validate_request(self.checks, body, self.now)
+            return
+        outcome = check_ballot_entry(*self.entry_context, body)
+        if outcome[0] != "ok":
+            raise CliError(f"a ballot entry of the bench fails its checks: {outcome}")
+
+    def ballot_part(self, body: bytes) -> Any:
+        """The ballot JSON of a body, for timing the ballot's own checks alone."""
+        doc = json.loads(body)
+        return doc["ballot"] if self.endpoint == "ballots" else doc["body"]["ballot"]
+
+    def check_ballot(self, ballot_json: Any) -> None:
+        check_ballot_only(self.pk.group, self.manifest, self.fingerprint, self.pk, ballot_json)
+
+
+def validation_seconds(validate: Validator, bodies: Sequence[bytes],
                        count: int) -> tuple[float, float]:
-    """Mean seconds, in this process, of the intake's `validate_request` on these requests
-    (in turn, `count` in all) and of its ballot part alone (`check_ballot_only`)."""
-    now = dt.datetime.now(dt.UTC)
-    ballots = [json.loads(r)["ballot"] for r in requests]
-    validate_request(checks, requests[0], now)  # tables, caches
+    """Mean seconds, in this process, of `validate` on these bodies (in turn, `count` in all)
+    and of the ballot's own checks alone (`check_ballot_only`)."""
+    ballots = [validate.ballot_part(b) for b in bodies]
+    validate(bodies[0])  # tables, caches
     count = max(1, count)
     start = time.perf_counter()
     for k in range(count):
-        validate_request(checks, requests[k % len(requests)], now)
+        validate(bodies[k % len(bodies)])
     full = (time.perf_counter() - start) / count
     start = time.perf_counter()
     for k in range(count):
-        check_ballot_only(checks.group, checks.manifest, checks.fingerprint, checks.pk,
-                          ballots[k % len(ballots)])
+        validate.check_ballot(ballots[k % len(ballots)])
     return full, (time.perf_counter() - start) / count
 
 
 def _validate_together(settings: CheckSettings, manifest_json: dict[str, Any], pk_hex: str,
-                       requests: Sequence[bytes], start: float) -> float:
-    """Worker of `parallel_validations_per_s`: validate `requests` from monotonic time `start`
+                       endpoint: str, bodies: Sequence[bytes], start: float) -> float:
+    """Worker of `parallel_validations_per_s`: validate `bodies` from monotonic time `start`
     (the same instant in every worker); returns the seconds taken."""
     manifest = Manifest.from_json(manifest_json)
-    checks = ElectionChecks.build(settings, manifest,
-                                  manifest.group_object().element_from_hex(pk_hex))
-    now = dt.datetime.now(dt.UTC)
-    for body in requests[:40]:  # tables and caches, as a board that has run a while has them
-        validate_request(checks, body, now)
+    validate = Validator(endpoint, settings, manifest,
+                         manifest.group_object().element_from_hex(pk_hex))
+    for body in bodies[:40]:  # tables and caches, as a board that has run a while has them
+        validate(body)
     while time.monotonic() < start:
         time.sleep(0.001)
     began = time.perf_counter()
-    for body in requests:
-        validate_request(checks, body, now)
+    for body in bodies:
+        validate(body)
     return time.perf_counter() - began
 
 
-def parallel_validations_per_s(settings: CheckSettings, fx: Fixture, requests: Sequence[bytes],
-                               processes: int) -> float:
-    """Ballot requests validated per second by `processes` processes at once, each validating
-    `requests`: what `processes / validation time` assumes, measured. On a machine whose cores
+def parallel_validations_per_s(settings: CheckSettings, fx: Fixture, endpoint: str,
+                               bodies: Sequence[bytes], processes: int) -> float:
+    """Bodies validated per second by `processes` processes at once, each validating
+    `bodies`: what `processes / validation time` assumes, measured. On a machine whose cores
     slow each other down (shared caches, SMT siblings, a busy host) it is lower."""
     with ProcessPoolExecutor(processes) as pool:
         start = time.monotonic() + 3.0
         jobs = [pool.submit(_validate_together, settings, fx.manifest.to_json(), fx.pk.to_hex(),
-                            list(requests), start) for _ in range(processes)]
+                            endpoint, list(bodies), start) for _ in range(processes)]
         slowest = max(job.result() for job in jobs)
-    return processes * len(requests) / slowest
+    return processes * len(bodies) / slowest
 
 
 def process_cpu(pid: int) -> tuple[float, float]:
@@ -281,35 +347,37 @@ def process_cpu(pid: int) -> tuple[float, float]:
     return (int(own[11]) + int(own[12])) / tick, children
 
 
-async def _drive(url: str, fx: Fixture, settings: CheckSettings, concurrency: int,
-                 duration: float, samples: int, processes: int, progress: bool,
-                 board_pid: int) -> dict[str, Any]:
+async def _drive(url: str, fx: Fixture, settings: CheckSettings, endpoint: str,
+                 concurrency: int, duration: float, samples: int, processes: int,
+                 progress: bool, board_pid: int) -> dict[str, Any]:
     from bulletin_board.client import BoardClient
 
     async with BoardClient(url) as client:
         for entry in fx.setup_entries:
             await client.post(entry, ELECTION)
-    warm, _ = await post_ballots(url, fx.warmup, concurrency=max(1, min(8, len(fx.warmup))),
-                                 duration=600, progress=False)
+    warmup, timed = fx.bodies(endpoint)
+    warm, _ = await post_ballots(url, warmup, concurrency=max(1, min(8, len(warmup))),
+                                 duration=600, progress=False, endpoint=endpoint)
     refused = [s.code for s in warm if s.code != "ok"]
     if refused:
         raise CliError(f"the board refused the warm-up ballots: {sorted(set(refused))} "
                        "(see board.log in the run directory)")
     pk = fx.pk.group.element_from_hex(fx.pk.to_hex())  # decoded as the board does it
-    checks = ElectionChecks.build(settings, fx.manifest, pk)
+    validate = Validator(endpoint, settings, fx.manifest, pk)
     # validation just before and just after the timed phase: the machine's load varies
-    before = validation_seconds(checks, fx.warmup, samples // 2)
+    before = validation_seconds(validate, warmup, samples // 2)
     load_before = os.getloadavg()
     cpu_before = (*process_cpu(board_pid), time.process_time())
-    posted, elapsed = await post_ballots(url, fx.requests, concurrency=concurrency,
-                                         duration=duration, progress=progress)
+    posted, elapsed = await post_ballots(url, timed, concurrency=concurrency,
+                                         duration=duration, progress=progress,
+                                         endpoint=endpoint)
     cpu_after = (*process_cpu(board_pid), time.process_time())
     load_after = os.getloadavg()
     summary = summarise(posted, elapsed)
     async with BoardClient(url) as client:
         status = await client.election(ELECTION)
-    after = validation_seconds(checks, fx.requests[:samples], samples - samples // 2)
-    together = parallel_validations_per_s(settings, fx, fx.requests[:samples], processes)
+    after = validation_seconds(validate, timed[:samples], samples - samples // 2)
+    together = parallel_validations_per_s(settings, fx, endpoint, timed[:samples], processes)
     cpu = dict(zip(("board_process", "checking_processes", "clients"),
                    (b - a for a, b in zip(cpu_before, cpu_after))))
     return {"summary": summary, "validation_s": (before, after), "together_per_s": together,
@@ -319,7 +387,7 @@ async def _drive(url: str, fx: Fixture, settings: CheckSettings, concurrency: in
 
 def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency: int,
             processes: int, duration: float, samples: int, test_group: bool,
-            progress: bool) -> dict[str, Any]:
+            progress: bool, endpoint: str = "ballots") -> dict[str, Any]:
     """One fresh board process on `db`: set up the election, warm up, time the ballots."""
     from bulletin_board.testing import BoardProcess
 
@@ -334,8 +402,8 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     board.start()
     try:
         assert board.proc is not None
-        got = asyncio.run(_drive(board.url, fx, check_settings, concurrency, duration, samples,
-                                 processes, progress, board.proc.pid))
+        got = asyncio.run(_drive(board.url, fx, check_settings, endpoint, concurrency, duration,
+                                 samples, processes, progress, board.proc.pid))
     finally:
         board.stop()
     summary = got["summary"]
@@ -347,9 +415,10 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     capacity = processes / validation
     return {
         "backend": backend,
+        "endpoint": endpoint,
         "concurrency": concurrency,
         "processes": processes,
-        "ballots": len(fx.requests),
+        "ballots": len(fx.bodies(endpoint)[1]),
         "posted": post["requests"],
         "accepted": post["ok"],
         "errors": summary["errors"],
@@ -380,6 +449,10 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", action="append", choices=BACKENDS,
                         help="storage backend (repeatable; default: both)")
+    parser.add_argument("--endpoint", action="append", choices=ENDPOINTS,
+                        help="ballots: the voters' endpoint, the board checks the card too; "
+                             "entries: attested ballot entries from a registrar apart from the "
+                             "board (repeatable; default: both)")
     parser.add_argument("--pg-dsn", default=os.environ.get("TOHYO_TEST_PG_DSN"),
                         help="PostgreSQL server (default: $TOHYO_TEST_PG_DSN); each run "
                              "creates and drops its own database there")
@@ -433,6 +506,7 @@ async def _database(dsn: str, drop: str | None = None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     backends, concurrency = _check(args)
+    endpoints = list(dict.fromkeys(args.endpoint or ENDPOINTS))
     progress = not args.quiet
     start_load = os.getloadavg()
     _say(f"group {args.group}, {args.ballots} ballots per run (+{args.warmup} warm-up), "
@@ -444,31 +518,35 @@ def run(args: argparse.Namespace) -> int:
     runs = []
     with tempfile.TemporaryDirectory(prefix="tohyo-bench-board-") as tmp:
         base = args.keep or Path(tmp)
-        for backend in backends:
-            for c in concurrency:
-                directory = base / f"{backend}-{c}"
-                if backend == "sqlite":
-                    db = str(directory / "board.sqlite")
-                else:
-                    db = asyncio.run(_database(args.pg_dsn))
-                try:
-                    record = run_one(fx, backend, db, directory, concurrency=c,
-                                     processes=args.processes, duration=args.duration,
-                                     samples=args.samples,
-                                     test_group=not get_group(args.group).production,
-                                     progress=progress)
-                finally:
-                    if backend == "postgresql":
-                        asyncio.run(_database(args.pg_dsn, drop=db))
-                runs.append(record)
-                _say(_line(record))
+        for endpoint, backend, c in itertools.product(endpoints, backends, concurrency):
+            directory = base / f"{endpoint}-{backend}-{c}"
+            if backend == "sqlite":
+                db = str(directory / "board.sqlite")
+            else:
+                db = asyncio.run(_database(args.pg_dsn))
+            try:
+                record = run_one(fx, backend, db, directory, concurrency=c,
+                                 processes=args.processes, duration=args.duration,
+                                 samples=args.samples,
+                                 test_group=not get_group(args.group).production,
+                                 progress=progress, endpoint=endpoint)
+            finally:
+                if backend == "postgresql":
+                    asyncio.run(_database(args.pg_dsn, drop=db))
+            runs.append(record)
+            _say(_line(record))
     doc = {
         "bench": "board", "v": 1, "group": args.group, "processes": args.processes,
         "cores": _cores(args.processes),
         "cpu_count": os.cpu_count(), "ballots_per_run": args.ballots, "warmup": args.warmup,
         "duration_limit_s": args.duration,
-        "validation": "election.intake.validate_request (ballot and card), one core, "
-                      "this process; ballot_check: election.policy.check_ballot_only",
+        "validation": {
+            "ballots": "election.intake.validate_request (the ballot's and the card's "
+                       "checks), one core, this process",
+            "entries": "election.prechecks.check_ballot_entry (the entry's signature, the "
+                       "ballot's checks, the attestation), one core, this process",
+            "ballot_check": "election.policy.check_ballot_only",
+        },
         "load_average": {"start": list(start_load), "end": list(os.getloadavg())},
         "runs": runs,
     }
@@ -489,7 +567,8 @@ def _load(values: Sequence[float]) -> str:
 def _line(r: dict[str, Any]) -> str:
     lat = r["latency_ms"]
     errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
-    return (f"{r['backend']:<10} C={r['concurrency']:<4} {r['accepted']}/{r['posted']} accepted "
+    return (f"/{r['endpoint']:<8} {r['backend']:<10} C={r['concurrency']:<4} "
+            f"{r['accepted']}/{r['posted']} accepted "
             f"in {r['elapsed_s']:.1f} s = {r['accepted_per_s']:.1f}/s  p50 {lat.get('p50', 0):.0f}"
             f" ms  p99 {lat.get('p99', 0):.0f} ms  validation {r['validation_ms']:.3f} ms "
             f"(ballot {r['ballot_check_ms']:.3f})  intake_ratio {r['intake_ratio']:.2f} "
@@ -507,14 +586,15 @@ def _report(doc: dict[str, Any], json_path: str | None) -> None:
         Path(json_path).write_text(json.dumps(doc, indent=1) + "\n")
     print(f"board intake: group {doc['group']}, {doc['ballots_per_run']} ballots per run; "
           f"cores of intake_ratio = {doc['cores']}")
-    print(f"{'backend':<11}{'clients':>8}{'accepted':>10}{'ballots/s':>11}{'p50 ms':>9}"
+    print(f"{'endpoint':<9}{'backend':<11}{'clients':>8}{'accepted':>10}{'ballots/s':>11}"
+          f"{'p50 ms':>9}"
           f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}{'ballot':>8}{'ratio':>7}"
           f"{'together/s':>12}{'scaling':>9}{'ratio':>7}  "
           "CPU ms/ballot: board, checkers, clients  errors")
     for r in doc["runs"]:
         errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
         cpu = r["cpu_ms_per_ballot"]
-        print(f"{r['backend']:<11}{r['concurrency']:>8}{r['accepted']:>10}"
+        print(f"{'/' + r['endpoint']:<9}{r['backend']:<11}{r['concurrency']:>8}{r['accepted']:>10}"
               f"{r['accepted_per_s']:>11.1f}{r['latency_ms'].get('p50', 0):>9.1f}"
               f"{r['latency_ms'].get('p99', 0):>9.1f}{r['validation_ms']:>11.3f}"
               f"{r['intake_ratio']:>7.2f}{r['ballot_check_ms']:>8.3f}"
@@ -522,8 +602,10 @@ def _report(doc: dict[str, Any], json_path: str | None) -> None:
               f"{r['validation_scaling']:>9.2f}{r['parallel_ratio']:>7.2f}  "
               f"{cpu['board_process']:6.2f} {cpu['checking_processes']:6.2f} "
               f"{cpu['clients']:6.2f}  {errors}")
-    print("valid. ms: the intake's validate_request (ballot and card), one process; ratio: "
-          "intake_ratio. ballot: its ballot part alone, and the ratio against it. together/s: "
+    print("valid. ms: what the checking processes check of one body, in one process (/ballots: "
+          "the ballot's and the card's checks; /entries: the entry's signature, the ballot's "
+          "checks and the attestation); ratio: intake_ratio. ballot: the ballot's checks alone, "
+          "and the ratio against them. together/s: "
           "the checking processes' number of processes validating at once, measured; scaling: "
           "that ÷ (processes ÷ valid. ms); ratio: ballots/s ÷ together/s.")
     print(f"load average: start {_load(doc['load_average']['start'])}, "

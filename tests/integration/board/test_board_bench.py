@@ -23,8 +23,9 @@ def test_bench_board_on_both_backends(tmp_path: Path) -> None:
     assert main(["bench", "board", *TINY, "--pg-dsn", postgres_dsn(), "--json", str(out)]) == 0
     doc = json.loads(out.read_text())
     assert doc["bench"] == "board" and doc["processes"] == 1
-    assert [(r["backend"], r["concurrency"]) for r in doc["runs"]] == [
-        ("sqlite", 3), ("postgresql", 3)]
+    assert [(r["endpoint"], r["backend"], r["concurrency"]) for r in doc["runs"]] == [
+        ("ballots", "sqlite", 3), ("ballots", "postgresql", 3),
+        ("entries", "sqlite", 3), ("entries", "postgresql", 3)]
     for run in doc["runs"]:
         assert run["posted"] == run["accepted"] == run["ballots"] == 6
         assert run["errors"] == {}
