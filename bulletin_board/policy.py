@@ -58,6 +58,11 @@ REFUSAL_CODES: dict[str, tuple[int, str]] = {
     "bad_proof": (422, "a proof in the body does not verify"),
     "bad_body": (422, "the body does not follow the entry type's schema"),
     "busy": (429, "too many posts pending; retry later (Retry-After)"),
+    "not_this_registrar": (
+        503,
+        "this board's registrar is not the one the election names: it cannot take the "
+        "election's ballots",
+    ),
     "registrar_refused": (
         403,
         "the registrar refused the voter's card, certificate, eligibility or voting code; "

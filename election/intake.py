@@ -333,6 +333,7 @@ class BallotIntake:
         self.settings = settings
         self.clock = clock
         self._token = secrets.token_bytes(16)  # this intake's settings in the checking code
+        self._key_hex = public_key_hex(settings.attestation_key.public_key())
         checks = settings.for_checks()
         self._pool: WorkerPool | None = None
         if processes > 1:
@@ -415,6 +416,9 @@ class BallotIntake:
             raise Refusal("wrong_phase", f"the election is not open for voting ({state.phase})")
         manifest = state.manifest
         assert manifest is not None
+        if manifest.registrar_key != self._key_hex:
+            raise Refusal("not_this_registrar",
+                          "the election names another registrar key than this board's")
         now = self.clock()
         outcome = await self._check(election, state, body, now)
         if outcome[0] == "refused":

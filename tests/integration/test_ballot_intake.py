@@ -365,3 +365,34 @@ def test_registrar_settings_errors_are_clear(tmp_path: Path,
     with pytest.raises(Exception, match="wrong passphrase") as info:
         load_registrar_settings(path)
     assert "a wrong passphrase" not in str(info.value)
+
+
+def test_a_board_whose_registrar_the_election_does_not_name_refuses_its_ballots(
+    tmp_path: Path,
+) -> None:
+    rng = DeterministicRandom(b"other registrar")
+    el = Election(rng, election_id="other-registrar")
+    ca = TestCa.create()
+    settings = RegistrarSettings(Ed25519PrivateKey.generate(), secrets.token_bytes(32),
+                                 TrustAnchors(ca.certificates), tmp_path / "ev", "passphrase")
+    board = Board(SqliteStorage(tmp_path / "b.sqlite"), el.board,
+                  ElectionPolicy(allow_test_groups=True))
+    intake = BallotIntake(board, settings, clock=lambda: NOW)
+
+    async def run() -> None:
+        server = BoardServer(board, extra_routes=intake.install)
+        await server.start()
+        try:
+            async with BoardClient(server.url) as client, aiohttp.ClientSession() as session:
+                pk = await open_voting(client, el, rng)
+                size = board.size(el.id)
+                voter = Voter(ca, "投票 五郎", dt.date(1970, 5, 5), "茨城県つくば市天王台5番地")
+                status, doc = await post(session, f"{server.url}/v1/elections/{el.id}/ballots",
+                                         voter.request(el, pk, 0, "", rng))
+                assert (status, doc["error"]) == (503, "not_this_registrar"), doc
+                assert board.size(el.id) == size
+                assert not (tmp_path / "ev").exists()  # no evidence store was even opened
+        finally:
+            await server.stop()
+
+    asyncio.run(run())
