@@ -29,6 +29,7 @@ if __name__ == "__main__" and sys.path and sys.path[0].endswith("bench"):
 
 import argparse
 import hashlib
+import itertools
 import json
 import statistics
 import tempfile
@@ -290,8 +291,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.after_close:
-        return run_after_close_all(args)
-    names = args.group or [g for g in DEFAULT_GROUPS + EC_GROUPS if g in known_groups()]
+        default_groups, defaults = AFTER_CLOSE_GROUPS, ([1000], [1], [1])
+        measure, table = run_after_close, format_after_close
+    else:
+        default_groups, defaults = DEFAULT_GROUPS + EC_GROUPS, (
+            DEFAULT_N, DEFAULT_WIDTH, DEFAULT_PROCESSES)
+
+        def measure(name: str, n: int, width: int, processes: int,
+                    progress: bool) -> dict[str, Any]:
+            return run_one(name, n, width, processes, progress=progress)
+
+        table = format_table
+    names = args.group or [g for g in default_groups if g in known_groups()]
     unknown = [g for g in names if g not in known_groups()]
     if unknown:
         print(
@@ -303,45 +314,18 @@ def run(args: argparse.Namespace) -> int:
         print("N must be at least 2 and the width at least 1", file=sys.stderr)
         return 2
     records = []
-    for name in names:
-        for n in args.n or DEFAULT_N:
-            for width in args.width or DEFAULT_WIDTH:
-                for processes in args.processes or DEFAULT_PROCESSES:
-                    record = run_one(name, n, width, processes, progress=not args.quiet)
-                    records.append(record)
-                    if not args.json:
-                        print(format_table([record]).splitlines()[-1], flush=True)
+    sizes = itertools.product(names, args.n or defaults[0], args.width or defaults[1],
+                              args.processes or defaults[2])
+    for name, n, width, processes in sizes:
+        record = measure(name, n, width, processes, not args.quiet)
+        records.append(record)
+        if not args.json:
+            print(table([record]).splitlines()[-1], flush=True)
     if args.json:
         print(json.dumps(records, indent=1))
     else:
         print()
-        print(format_table(records))
-    return 0
-
-
-def run_after_close_all(args: argparse.Namespace) -> int:
-    names = args.group or [g for g in AFTER_CLOSE_GROUPS if g in known_groups()]
-    unknown = [g for g in names if g not in known_groups()]
-    if unknown:
-        print(f"unknown group(s): {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    if any(n < 2 for n in args.n or []) or any(w < 1 for w in args.width or []):
-        print("N must be at least 2 and the width at least 1", file=sys.stderr)
-        return 2
-    records = []
-    for name in names:
-        for n in args.n or [1000]:
-            for width in args.width or [1]:
-                for processes in args.processes or [1]:
-                    record = run_after_close(name, n, width, processes, not args.quiet)
-                    records.append(record)
-                    if not args.json:
-                        print(format_after_close([record]).splitlines()[-1], flush=True)
-    if args.json:
-        print(json.dumps(records, indent=1))
-    else:
-        print()
-        print(format_after_close(records))
+        print(table(records))
     return 0
 
 

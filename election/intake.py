@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -53,6 +52,7 @@ from bulletin_board.workers import WorkerPool
 from election.entries import Ballot
 from election.manifest import Manifest
 from election.policy import ElectionRecordState, check_ballot_only
+from election.prechecks import ElectionJobs
 from jpki.certs import TrustAnchors
 from jpki.evidence import EvidenceStore
 from jpki.reasons import Reason, explain
@@ -228,7 +228,7 @@ def _election_checks(token: bytes, manifest_bytes: bytes, pk_hex: str) -> Electi
 
 
 def _check_job(
-    token: bytes, election_key: bytes, payload: tuple[bytes, str] | None, election: str,
+    election_key: bytes, payload: tuple[bytes, str] | None, token: bytes, election: str,
     body: bytes, now: dt.datetime,
 ) -> tuple[Any, ...]:
     """Runs in a checking process: `validate_request`, then the attestation and the entry,
@@ -343,8 +343,7 @@ class BallotIntake:
             _start_checks(self._token, checks)
         self._registrars: dict[str, Registrar] = {}
         self._evidence: dict[str, _GroupCommit] = {}
-        # election -> (manifest, pk, election key, what a process needs to decode it)
-        self._jobs: dict[str, tuple[Manifest, Element, bytes, tuple[bytes, str]]] = {}
+        self._jobs = ElectionJobs(self._run, prefix=self._token)
 
     @property
     def pool(self) -> WorkerPool | None:
@@ -372,16 +371,6 @@ class BallotIntake:
             self._evidence[election] = _GroupCommit(registrar.commit_many)
         return registrar
 
-    def _job_args(
-        self, election: str, manifest: Manifest, pk: Element
-    ) -> tuple[bytes, tuple[bytes, str]]:
-        cached = self._jobs.get(election)
-        if cached is None or cached[0] is not manifest or cached[1] is not pk:
-            payload = (canonical_json(manifest.to_json()), pk.to_hex())
-            key = self._token + hashlib.sha256(payload[0] + payload[1].encode()).digest()
-            cached = self._jobs[election] = (manifest, pk, key, payload)
-        return cached[2], cached[3]
-
     def _state(self, election: str) -> ElectionRecordState:
         state = self.board.policy_state(election)
         if not isinstance(state, ElectionRecordState) or state.manifest is None:
@@ -398,11 +387,8 @@ class BallotIntake:
         self, election: str, state: ElectionRecordState, body: bytes, now: dt.datetime
     ) -> tuple[Any, ...]:
         assert state.manifest is not None and state.pk is not None
-        key, payload = self._job_args(election, state.manifest, state.pk)
-        outcome = await self._run(_check_job, self._token, key, None, election, body, now)
-        if outcome[0] == "missing":  # this process's first ballot of the election
-            outcome = await self._run(_check_job, self._token, key, payload, election, body, now)
-        return outcome
+        return await self._jobs.run(_check_job, election, state.manifest, state.pk,
+                                    self._token, election, body, now)
 
     async def _run(self, function: Callable[..., tuple[Any, ...]], *args: Any) -> tuple[Any, ...]:
         if self._pool is not None:

@@ -12,7 +12,7 @@ or a ballot outside the voting phase, goes through the policy as it is.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -26,7 +26,7 @@ from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group, group_from_description
 
-__all__ = ["BallotPrecheck", "check_ballot_entry"]
+__all__ = ["BallotPrecheck", "ElectionJobs", "check_ballot_entry"]
 
 # in each worker: election key -> (group, manifest, fingerprint, pk, registrar key)
 _CONTEXTS: dict[bytes, tuple[Group, Manifest, bytes, Element, Ed25519PublicKey]] = {}
@@ -65,23 +65,46 @@ def check_ballot_entry(
     return ("ok",)
 
 
-class BallotPrecheck:
-    """The board's `precheck` hook for the election policy (see `Board.post`)."""
+class ElectionJobs:
+    """How worker jobs name an election: a key, and what a worker that has not seen it yet
+    needs to decode it once (the manifest's bytes, the joint key's hex). `run` sends the key
+    alone and, to a worker that answers ("missing",), the job again with the payload.
 
-    def __init__(self, pool: WorkerPool) -> None:
-        self.pool = pool
+    `runner(function, *args)` runs a job: `WorkerPool.run`, or a thread of this process."""
+
+    def __init__(self, runner: Callable[..., Awaitable[Any]], prefix: bytes = b"") -> None:
+        self.runner = runner
+        self.prefix = prefix  # tells apart users of one worker process (see BallotIntake)
         # election -> (manifest, pk, election key, payload)
         self._jobs: dict[str, tuple[Manifest, Element, bytes, tuple[bytes, str]]] = {}
 
-    def _job_args(
+    def args(
         self, election: str, manifest: Manifest, pk: Element
     ) -> tuple[bytes, tuple[bytes, str]]:
         cached = self._jobs.get(election)
         if cached is None or cached[0] is not manifest or cached[1] is not pk:
             payload = (canonical_json(manifest.to_json()), pk.to_hex())
-            key = hashlib.sha256(payload[0] + payload[1].encode()).digest()
+            key = self.prefix + hashlib.sha256(payload[0] + payload[1].encode()).digest()
             cached = self._jobs[election] = (manifest, pk, key, payload)
         return cached[2], cached[3]
+
+    async def run(
+        self, function: Callable[..., tuple[Any, ...]], election: str, manifest: Manifest,
+        pk: Element, *args: Any,
+    ) -> tuple[Any, ...]:
+        """`function(key, payload or None, *args)` for the election, in a worker."""
+        key, payload = self.args(election, manifest, pk)
+        outcome: tuple[Any, ...] = await self.runner(function, key, None, *args)
+        if outcome[0] == "missing":  # this worker's first job for the election
+            outcome = await self.runner(function, key, payload, *args)
+        return outcome
+
+
+class BallotPrecheck:
+    """The board's `precheck` hook for the election policy (see `Board.post`)."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.jobs = ElectionJobs(pool.run)
 
     async def __call__(
         self, election: str, state: Any, envelope: Envelope, data: bytes
@@ -98,10 +121,8 @@ class BallotPrecheck:
             or state.pk is None
         ):
             return None
-        key, payload = self._job_args(election, state.manifest, state.pk)
-        outcome = await self.pool.run(check_ballot_entry, key, None, data)
-        if outcome[0] == "missing":  # this worker's first entry of the election
-            outcome = await self.pool.run(check_ballot_entry, key, payload, data)
+        outcome = await self.jobs.run(check_ballot_entry, election, state.manifest, state.pk,
+                                      data)
         if outcome[0] == "refused":
             raise Refusal(outcome[1], outcome[2])
         state.prechecked[id(envelope)] = envelope

@@ -80,16 +80,16 @@ def test_ballot_entries_are_checked_in_worker_processes(tmp_path: Path) -> None:
     board = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,
                   ElectionPolicy(allow_test_groups=True))
     pool = WorkerPool(2)
-    board.precheck = BallotPrecheck(pool)
+    precheck = BallotPrecheck(pool)
+    board.precheck = precheck
     calls: list[tuple[Any, ...]] = []
-    real_run = pool.run
 
     async def counting_run(function: Any, *args: Any) -> Any:
         calls.append(args)
         assert function is check_ballot_entry
-        return await real_run(function, *args)
+        return await pool.run(function, *args)
 
-    pool.run = counting_run  # type: ignore[method-assign]
+    precheck.jobs.runner = counting_run
 
     async def post(client: aiohttp.ClientSession, url: str, data: bytes) -> tuple[int, Any]:
         async with client.post(f"{url}/v1/elections/{el.id}/entries", data=data,

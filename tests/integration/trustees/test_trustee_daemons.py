@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +42,6 @@ from trustees.mixer import mix
 pytestmark = pytest.mark.slow
 BALLOTS = 300
 TALLIES: dict[str, Any] = {}
-
-
-@pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoardProcess]:
-    process = BoardProcess(tmp_path_factory.mktemp("board"))
-    process.start()
-    yield process
-    process.stop()
 
 
 async def _vote_and_close(client: BoardClient, co: Coordinator, el: DaemonElection,

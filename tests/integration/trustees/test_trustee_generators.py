@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,14 +39,6 @@ from trustees.mixer import verify_chain
 
 pytestmark = pytest.mark.slow
 BALLOTS = 40
-
-
-@pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoardProcess]:
-    process = BoardProcess(tmp_path_factory.mktemp("board"))
-    process.start()
-    yield process
-    process.stop()
 
 
 async def wait_for_line(daemon: Daemon, pattern: str, what: str) -> None:
