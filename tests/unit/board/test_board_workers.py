@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from pathlib import Path
 
 import pytest
 
@@ -98,9 +97,7 @@ def test_a_pool_needs_a_process() -> None:
 
 
 def test_workers_exit_when_the_board_process_is_killed() -> None:
-    import subprocess
-    import sys
-    import time
+    from tests.process_support import kill_and_watch
 
     script = (
         "import asyncio, os, sys\n"
@@ -113,22 +110,5 @@ def test_workers_exit_when_the_board_process_is_killed() -> None:
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"
     )
-    board = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                             cwd=Path(__file__).resolve().parents[3])
-    assert board.stdout is not None
-    pids = [int(p) for p in board.stdout.readline().split()]
-    assert len(pids) == 2
-    board.kill()
-    board.wait()
-
-    def alive(pid: int) -> bool:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                return f.read().split(") ")[1][0] != "Z"
-        except FileNotFoundError:
-            return False
-
-    deadline = time.monotonic() + 30
-    while any(alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(alive(p) for p in pids)
+    pids, left = kill_and_watch(script)
+    assert len(pids) == 2 and not left
