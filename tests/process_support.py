@@ -22,8 +22,9 @@ def alive(pid: int) -> bool:
 
 def kill_and_watch(script: str, seconds: float = 30) -> tuple[list[str], list[int]]:
     """Run `script` (Python, from the repository), read the first line it prints (process
-    ids, then any words that are not all digits), kill it with SIGKILL, and wait up to `seconds` for the processes
-    it named to end. Returns (the words of the line, the ids still alive)."""
+    ids, then any words that are not all digits), kill it with SIGKILL, and wait up to
+    `seconds` for the processes it named to end. Returns (the words of the line, the ids
+    still alive)."""
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                               cwd=REPO)
     assert parent.stdout is not None
