@@ -148,6 +148,8 @@ def _serve(args: argparse.Namespace) -> int:
     caps = (args.max_body, args.max_record_body, args.max_page, args.max_connections)
     if min(*caps, args.max_pending_posts) < 1:
         raise CliError("the --max-… limits must be positive")
+    if args.processes < 1:
+        raise CliError("--processes must be at least 1")
     key = load_key(args.key)
     limits = Limits(
         max_body_bytes=args.max_body,
@@ -162,8 +164,6 @@ def _serve(args: argparse.Namespace) -> int:
         policy: Any = ElectionPolicy(allow_test_groups=args.allow_test_groups)
     else:
         policy = RegistryPolicy(args.creator_key)
-    if args.processes < 1:
-        raise CliError("--processes must be at least 1")
     board = Board(open_storage(args.db), key, policy, limits=limits)
     extra_routes = None
     pool = own_pool = None

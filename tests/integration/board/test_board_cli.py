@@ -93,3 +93,6 @@ def test_serve_tls_export_and_verify(tmp_path: Path, capsys: pytest.CaptureFixtu
                  "--election", "nope", "--out", str(out)]) == 2
     assert main(["board", "serve", "--db", db, "--key", str(tmp_path / "board.pem"),
                  "--tls-cert", str(cert)]) == 2
+    assert main(["board", "serve", "--db", db, "--key", str(tmp_path / "board.pem"),
+                 "--processes", "0"]) == 2
+    assert "--processes must be at least 1" in capsys.readouterr().err
