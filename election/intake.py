@@ -291,10 +291,14 @@ def _hex(value: Any, what: str, max_bytes: int) -> bytes:
 
 class _GroupCommit:
     """Runs `flush(items)` on a thread for every item submitted while the previous flush ran:
-    one disk flush serves them all. `submit` returns once its item's flush has."""
+    one disk flush serves them all. `submit` returns once its item's flush has. Once a flush
+    held several items, the next waits `delay` seconds for more to join (as the board's
+    group commit does, `Limits.commit_delay_ms`)."""
 
-    def __init__(self, flush: Callable[[list[Any]], None]) -> None:
+    def __init__(self, flush: Callable[[list[Any]], None], delay: float = 0.0) -> None:
         self._flush = flush
+        self._delay = delay
+        self._last = 1  # items in the last flush
         self._waiting: list[tuple[Any, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -307,7 +311,10 @@ class _GroupCommit:
 
     async def _write(self) -> None:
         while self._waiting:
+            if self._last > 1 and self._delay > 0:
+                await asyncio.sleep(self._delay)
             group, self._waiting = self._waiting, []
+            self._last = len(group)
             try:
                 await asyncio.to_thread(self._flush, [item for item, _ in group])
             except Exception as exc:  # each request of the group fails with it
@@ -368,7 +375,8 @@ class BallotIntake:
         registrar = self._registrars.get(election)
         if registrar is None:
             registrar = self._registrars[election] = self.settings.registrar_for(manifest)
-            self._evidence[election] = _GroupCommit(registrar.commit_many)
+            self._evidence[election] = _GroupCommit(
+                registrar.commit_many, self.board.limits.commit_delay_ms / 1000)
         return registrar
 
     def _state(self, election: str) -> ElectionRecordState:

@@ -486,6 +486,68 @@ def test_concurrent_posts_get_distinct_indices_and_consistent_heads(storage_url:
     asyncio.run(main())
 
 
+class CountingStorage(FlakyStorage):
+    """A SQLite storage that records how many entries each commit held."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.groups: list[int] = []
+
+    async def append(self, *args: Any, **kw: Any) -> None:
+        self.groups.append(1)
+        await super().append(*args, **kw)
+
+    async def append_batch(self, election: str, index: int, rows: Any) -> None:
+        self.groups.append(len(rows))
+        await self.inner.append_batch(election, index, rows)
+
+
+def test_a_commit_waits_for_company_under_load_only(tmp_path: Path) -> None:
+    """`Limits.commit_delay_ms`: once a group commit held several entries, the next one waits
+    for more to join it; posts that come one at a time never wait."""
+    from bulletin_board.board import Board, Limits
+    from bulletin_board.server import BoardServer
+
+    async def run(delay_ms: float, burst: bool) -> list[int]:
+        keys = Keys()
+        storage = CountingStorage(str(tmp_path / f"b-{delay_ms}.sqlite"))
+        board = Board(storage, Ed25519PrivateKey.generate(),  # type: ignore[arg-type]
+                      limits=Limits(commit_delay_ms=delay_ms))
+        server = BoardServer(board)
+        await server.start()
+        try:
+            async with BoardClient(server.url) as c:
+                await open_election(c, keys)
+                storage.groups.clear()
+                if burst:
+                    clients = [BoardClient(server.url) for _ in range(20)]
+                    try:
+                        # a burst that commits as one group, then posts 2 ms apart: the
+                        # first commit after the burst waits and gathers them
+                        await asyncio.gather(*(clients[i].post(keys.ballot(E))
+                                               for i in range(5)))
+                        posts = []
+                        for i in range(40):
+                            posts.append(asyncio.ensure_future(
+                                clients[i % 20].post(keys.ballot(E))))
+                            await asyncio.sleep(0.002)
+                        await asyncio.gather(*posts)
+                    finally:
+                        for x in clients:
+                            await x.close()
+                else:
+                    for _ in range(5):  # a wait of 100 s would show here
+                        await asyncio.wait_for(c.post(keys.ballot(E)), 30)
+                return storage.groups
+        finally:
+            await server.stop()
+
+    assert asyncio.run(run(100_000, burst=False)) == [1] * 5
+    groups = asyncio.run(run(400, burst=True))
+    assert sum(groups) == 45
+    assert groups[0] == 5 and max(groups[1:]) >= 10 and len(groups) <= 10
+
+
 def test_pending_posts_are_capped(tmp_path: Path) -> None:
     async def main() -> None:
         keys = Keys()

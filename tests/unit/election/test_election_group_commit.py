@@ -72,3 +72,22 @@ def test_a_cancelled_caller_does_not_cancel_the_flush() -> None:
 
     asyncio.run(main())
     assert flushed == [[1], [2]]
+
+
+def test_under_load_a_flush_waits_for_more_items() -> None:
+    flushes: list[list[int]] = []
+
+    async def main(delay: float) -> None:
+        group = _GroupCommit(flushes.append, delay=delay)
+        await asyncio.gather(group.submit(0), group.submit(1))  # one flush of two: load
+        late = []
+        for k in range(2, 7):
+            late.append(asyncio.ensure_future(group.submit(k)))
+            await asyncio.sleep(0.002)
+        await asyncio.gather(*late)
+
+    asyncio.run(main(delay=0.3))
+    assert flushes == [[0, 1], [2, 3, 4, 5, 6]]
+    flushes.clear()
+    asyncio.run(main(delay=0.0))  # without the delay each late item is flushed on its own
+    assert flushes[0] == [0, 1] and len(flushes) > 2
