@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import hashlib
 import itertools
 import json
 import os
@@ -63,12 +62,11 @@ from election.intake import (
 )
 from election.manifest import Manifest
 from election.policy import check_ballot_only
-from election.prechecks import check_ballot_entry
+from election.prechecks import check_ballot_entry, election_job_args
 from jpki.certs import BasicFacts, CertPurpose, Sex
 from jpki.registrar import ballot_message
 from jpki.testca import TestCa, pooled_rsa_key
 from jpki.voting_codes import generate_voting_codes
-from mixnet.encoding import canonical_json
 from mixnet.groups import DEFAULT_GROUP, Element, get_group
 from mixnet.rng import DeterministicRandom
 from simulations.load import Sample, drive, summarise
@@ -257,8 +255,7 @@ class Validator:
         self.fingerprint = manifest.fingerprint()
         self.now = dt.datetime.now(dt.UTC)
         self.checks = ElectionChecks.build(settings, manifest, pk)
-        payload = (canonical_json(manifest.to_json()), pk.to_hex())
-        self.entry_context = (hashlib.sha256(payload[0] + payload[1].encode()).digest(), payload)
+        self.entry_context = election_job_args(manifest, pk)
 
     def __call__(self, body: bytes) -> None:
         if self.endpoint == "ballots":

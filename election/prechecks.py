@@ -26,7 +26,7 @@ from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group, group_from_description
 
-__all__ = ["BallotPrecheck", "ElectionJobs", "check_ballot_entry"]
+__all__ = ["BallotPrecheck", "ElectionJobs", "check_ballot_entry", "election_job_args"]
 
 # in each worker: election key -> (group, manifest, fingerprint, pk, registrar key)
 _CONTEXTS: dict[bytes, tuple[Group, Manifest, bytes, Element, Ed25519PublicKey]] = {}
@@ -65,6 +65,15 @@ def check_ballot_entry(
     return ("ok",)
 
 
+def election_job_args(
+    manifest: Manifest, pk: Element, prefix: bytes = b""
+) -> tuple[bytes, tuple[bytes, str]]:
+    """(the key a worker caches an election under, what it decodes the election from: the
+    manifest's canonical bytes and the joint key's hex)."""
+    payload = (canonical_json(manifest.to_json()), pk.to_hex())
+    return prefix + hashlib.sha256(payload[0] + payload[1].encode()).digest(), payload
+
+
 class ElectionJobs:
     """How worker jobs name an election: a key, and what a worker that has not seen it yet
     needs to decode it once (the manifest's bytes, the joint key's hex). `run` sends the key
@@ -83,9 +92,8 @@ class ElectionJobs:
     ) -> tuple[bytes, tuple[bytes, str]]:
         cached = self._jobs.get(election)
         if cached is None or cached[0] is not manifest or cached[1] is not pk:
-            payload = (canonical_json(manifest.to_json()), pk.to_hex())
-            key = self.prefix + hashlib.sha256(payload[0] + payload[1].encode()).digest()
-            cached = self._jobs[election] = (manifest, pk, key, payload)
+            cached = self._jobs[election] = (manifest, pk,
+                                             *election_job_args(manifest, pk, self.prefix))
         return cached[2], cached[3]
 
     async def run(

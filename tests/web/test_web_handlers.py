@@ -19,6 +19,7 @@ from bulletin_board.client import BoardClient
 from jpki.testca import TestCa
 from jpki.transport import InProcessTransport, TransportError
 from jpki.virtual_card import IssuedCard
+from tests.card_support import Garbled
 from tests.web.web_support import (
     PASSWORD,
     RunningBoard,
@@ -87,19 +88,6 @@ def with_board(tmp_path: Path, ca: TestCa, opener: CardOpener | None,
 
 def no_reader() -> Any:
     raise NoReaderError("no card reader")
-
-
-class Garbled:
-    """A card whose every answer is one byte: not a response APDU."""
-
-    def transmit(self, command: bytes) -> bytes:
-        return b"\x90"
-
-    def atr(self) -> bytes:
-        return b""
-
-    def close(self) -> None:
-        pass
 
 
 def card_opener(issued: IssuedCard) -> CardOpener:

@@ -96,3 +96,6 @@ def test_serve_tls_export_and_verify(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["board", "serve", "--db", db, "--key", str(tmp_path / "board.pem"),
                  "--processes", "0"]) == 2
     assert "--processes must be at least 1" in capsys.readouterr().err
+    assert main(["board", "serve", "--db", db, "--key", str(tmp_path / "board.pem"),
+                 "--commit-delay", "-1"]) == 2
+    assert "--commit-delay is between 0 and 1000 ms" in capsys.readouterr().err

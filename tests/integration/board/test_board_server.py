@@ -31,9 +31,11 @@ from mixnet.errors import VerificationError
 E = "city-2026"
 
 
-async def raw_post(url: str, election: str, body: bytes, ctype: str = "application/json"):
+async def raw_post(url: str, election: str, body: bytes, ctype: str = "application/json",
+                   path: str = "entries") -> tuple[int, Any]:
+    """POST `body` to /v1/elections/{election}/{path} as it is; (status, JSON answer)."""
     async with aiohttp.ClientSession() as s, s.post(
-        f"{url}/v1/elections/{election}/entries", data=body, headers={"Content-Type": ctype}
+        f"{url}/v1/elections/{election}/{path}", data=body, headers={"Content-Type": ctype}
     ) as r:
         return r.status, await r.json()
 
@@ -258,12 +260,9 @@ def test_cosignatures(tmp_path: Path) -> None:
                 assert again.cosignatures == stored.cosignatures
                 other = await client.post(keys.ballot(E))
                 wrong = cosign_tree_head(mirror, other.tree_head)
-                async with aiohttp.ClientSession() as s, s.post(
-                    f"{server.url}/v1/elections/{E}/tree-heads/{sth.tree_size}/cosignatures",
-                    data=canonical_json(wrong.to_json()),
-                    headers={"Content-Type": "application/json"},
-                ) as r:
-                    assert r.status == 403 and (await r.json())["error"] == "bad_signature"
+                status, doc = await raw_post(server.url, E, canonical_json(wrong.to_json()),
+                                             path=f"tree-heads/{sth.tree_size}/cosignatures")
+                assert (status, doc["error"]) == (403, "bad_signature")
 
     asyncio.run(main())
 
@@ -278,7 +277,6 @@ def test_cosign_and_read_refusals_write_nothing(tmp_path: Path) -> None:
                 await open_election(client, keys)
                 sth = await client.tree_head(E)
                 good = canonical_json(cosign_tree_head(mirror, sth).to_json())
-                at = f"{server.url}/v1/elections/{E}/tree-heads"
                 for path, body, ctype, code in [
                     (f"{sth.tree_size}", b"{not json", "application/json", "malformed"),
                     (f"{sth.tree_size}", b'{"signer":"00"}', "application/json", "malformed"),
@@ -288,12 +286,10 @@ def test_cosign_and_read_refusals_write_nothing(tmp_path: Path) -> None:
                     ("x1", good, "application/json", "not_found"),
                     ("99", good, "application/json", "not_found"),
                 ]:
-                    async with aiohttp.ClientSession() as s, s.post(
-                        f"{at}/{path}/cosignatures", data=body, headers={"Content-Type": ctype}
-                    ) as r:
-                        doc = await r.json()
-                        assert doc["error"] == code, (path, body[:20], doc)
-                        assert r.status == REFUSAL_CODES[code][0]
+                    status, doc = await raw_post(server.url, E, body, ctype,
+                                                 path=f"tree-heads/{path}/cosignatures")
+                    assert doc["error"] == code, (path, body[:20], doc)
+                    assert status == REFUSAL_CODES[code][0]
                 assert (await client.tree_head(E)).cosignatures == ()
                 for path, params, code in [
                     (f"/v1/elections/{E}/entries/abc", {}, "not_found"),

@@ -4,28 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.card_support import Garbled, Silent
 from tohyo.cli import CliError
 from voter_client.cli import _sign_on_card
-
-
-class Garbled:
-    """A card whose every answer is one byte: not a response APDU."""
-
-    def transmit(self, command: bytes) -> bytes:
-        return b"\x90"
-
-    def atr(self) -> bytes:
-        return b""
-
-    def close(self) -> None:
-        pass
-
-
-class Silent(Garbled):
-    """A card that says 'success' and sends no data where data is due."""
-
-    def transmit(self, command: bytes) -> bytes:
-        return b"\x90\x00"
 
 
 @pytest.mark.parametrize("card", [Garbled, Silent])
