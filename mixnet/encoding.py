@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -60,13 +61,26 @@ class Encodable(Protocol):
     def encode_tlv(self) -> bytes: ...
 
 
+_header = struct.Struct(">BQ").pack  # tag, length
+
+
 def _frame(tag: int, payload: bytes, length: int | None = None) -> bytes:
-    n = len(payload) if length is None else length
-    return bytes([tag]) + n.to_bytes(8, "big") + payload
+    return _header(tag, len(payload) if length is None else length) + payload
 
 
 def encode(value: Any) -> bytes:
     """Binary TLV encoding of `value` (bytes, str, int ≥ 0, bool as int, lists, maps, elements)."""
+    kind = type(value)  # the plain types first: they are most of every transcript
+    if kind is str:
+        text: bytes = value.encode("utf-8")
+        return _header(TAG_STR, len(text)) + text
+    if kind is bytes:
+        raw: bytes = value
+        return _header(TAG_BYTES, len(raw)) + raw
+    if kind is dict or kind is list or kind is tuple:
+        return _encode_container(value)
+    if kind is int and value >= 0:
+        return _frame(TAG_INT, value.to_bytes((value.bit_length() + 7) // 8, "big"))
     method = getattr(value, "encode_tlv", None)
     if method is not None:
         return method()  # type: ignore[no-any-return]
@@ -81,15 +95,19 @@ def encode(value: Any) -> bytes:
         if n < 0:
             raise ValueError("the canonical encoding has no negative integers")
         return _frame(TAG_INT, n.to_bytes((n.bit_length() + 7) // 8, "big"))
+    if isinstance(value, Mapping | Sequence):
+        return _encode_container(value)
+    raise TypeError(f"no canonical encoding for {type(value).__name__}")
+
+
+def _encode_container(value: Mapping[str, Any] | Sequence[Any]) -> bytes:
     if isinstance(value, Mapping):
         keys = sorted(value)
         if not all(isinstance(k, str) for k in keys):
             raise TypeError("map keys must be strings")
-        parts = b"".join(encode(k) + encode(value[k]) for k in keys)
+        parts = b"".join([encode(k) + encode(value[k]) for k in keys])
         return _frame(TAG_MAP, parts, len(keys))
-    if isinstance(value, Sequence):
-        return _frame(TAG_LIST, b"".join(encode(v) for v in value), len(value))
-    raise TypeError(f"no canonical encoding for {type(value).__name__}")
+    return _frame(TAG_LIST, b"".join([encode(v) for v in value]), len(value))
 
 
 def int_to_hex(value: int, width_bytes: int) -> str:
@@ -116,6 +134,21 @@ def hex_to_int(text: object, width_bytes: int) -> int:
 
 
 def _check_json_value(value: Any) -> None:
+    kind = type(value)  # the plain types first
+    if kind is str:
+        return
+    if kind is dict:
+        for k, v in value.items():
+            if type(k) is not str:
+                raise TypeError("JSON object keys must be strings")
+            if type(v) is not str:
+                _check_json_value(v)
+        return
+    if kind is list:
+        for v in value:
+            if type(v) is not str:
+                _check_json_value(v)
+        return
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return
     if isinstance(value, int):
