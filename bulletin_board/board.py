@@ -3,10 +3,11 @@
 `Board.post(election, data)` runs the whole acceptance path of docs/board.md §6: decode
 (canonical only) → the optional `precheck` (stateless checks outside the lock, e.g. in worker
 processes) → election lock → size cap of the entry type → duplicate check → policy check →
-policy hook → sign the new tree head → group commit → signed receipt. The group commit is one
-storage transaction for every entry accepted while the previous one was being written (each
-entry with its own tree head), so under load one disk flush serves many entries; a receipt is
-signed only once its entry is committed, and a failed commit undoes its entries and those
+policy hook → group commit → signed receipt. The group commit is one storage transaction for
+every entry accepted while the previous one was being written, with one signed tree head: that
+of the group's last entry. Under load one disk flush and one signature serve many entries;
+posts that come one at a time each get their own head. A receipt is signed only once its entry
+is committed, with the head of its group; a failed commit undoes its entries and those
 accepted after them. Any refusal raises `Refusal` before anything is written. Reads serve
 entries, tree heads and proofs from memory and storage, committed entries only.
 
@@ -76,9 +77,9 @@ class _Batch:
     """Entries accepted in memory from index `first` on, waiting for their one commit."""
 
     first: int
-    rows: list[tuple[bytes, bytes, bytes]] = field(default_factory=list)  # entry, leaf, head
-    last: SignedTreeHead | None = None
-    done: asyncio.Future[None] = field(
+    rows: list[tuple[bytes, bytes]] = field(default_factory=list)  # entry, leaf hash
+    # the group's tree head once committed
+    done: asyncio.Future[SignedTreeHead] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -242,47 +243,50 @@ class Board:
                 raise Refusal("duplicate_entry", f"already at index {e.index_of[leaf]}")
             self.policy.check(e.state, envelope)
             index = e.log.append(leaf)
-            sth = sign_tree_head(self.key, election, index + 1, e.log.root(), self.clock())
             e.index_of[leaf] = index
             self.policy.on_accept(e.state, envelope, index)
-            done = self._queue(election, e, index, data, leaf, sth)
-        await asyncio.shield(done)  # a cancelled request leaves the batch alone
-        path = e.log.inclusion_proof(index, index + 1)
+            done = self._queue(election, e, index, data, leaf)
+        sth = await asyncio.shield(done)  # a cancelled request leaves the batch alone
+        path = e.log.inclusion_proof(index, sth.tree_size)
         return sign_receipt(self.key, election, index, leaf, sth, path)
 
     def _queue(
-        self, election: str, e: _Election, index: int, data: bytes, leaf: bytes,
-        sth: SignedTreeHead,
-    ) -> asyncio.Future[None]:
+        self, election: str, e: _Election, index: int, data: bytes, leaf: bytes
+    ) -> asyncio.Future[SignedTreeHead]:
         """Add an accepted entry to the election's next commit; start its writer if idle."""
         if e.batch is None:
             e.batch = _Batch(index)
-        e.batch.rows.append((data, leaf, canonical_json(sth.to_json(with_cosignatures=False))))
-        e.batch.last = sth
+        e.batch.rows.append((data, leaf))
         if e.writer is None or e.writer.done():
             e.writer = asyncio.create_task(self._write(election, e))
         return e.batch.done
 
     async def _write(self, election: str, e: _Election) -> None:
-        """Group commit: the entries waiting (each with its tree head) are one storage
-        transaction; the entries accepted meanwhile form the next."""
+        """Group commit: the entries waiting and the signed tree head of the last of them are
+        one storage transaction; the entries accepted meanwhile form the next."""
         while e.batch is not None:
             if e.last_group > 1 and self.limits.commit_delay_ms > 0:
                 await asyncio.sleep(self.limits.commit_delay_ms / 1000)  # let more join
             batch, e.batch = e.batch, None
             e.last_group = len(batch.rows)
+            # every entry accepted so far is in this batch: the log ends with its last one
+            assert len(e.log) == batch.first + len(batch.rows)
+            sth = sign_tree_head(self.key, election, len(e.log), e.log.root(), self.clock())
+            head = canonical_json(sth.to_json(with_cosignatures=False))
+            rows = [(data, leaf, None) for data, leaf in batch.rows[:-1]]
+            rows.append((*batch.rows[-1], head))
             try:
-                if len(batch.rows) == 1:
-                    await self.storage.append(election, batch.first, *batch.rows[0])
+                if len(rows) == 1:
+                    await self.storage.append(election, batch.first, *rows[0])
                 else:
-                    await self.storage.append_batch(election, batch.first, batch.rows)
+                    await self.storage.append_batch(election, batch.first, rows)
             except BaseException as exc:
                 self._fail(e, batch, exc)
                 if not isinstance(exc, Exception):
                     raise
                 return
-            e.head = batch.last
-            batch.done.set_result(None)
+            e.head = sth
+            batch.done.set_result(sth)
 
     @staticmethod
     def _fail(e: _Election, batch: _Batch, exc: BaseException) -> None:

@@ -1,8 +1,9 @@
 """The board's signed receipt for an accepted entry (docs/board.md §4).
 
 A receipt binds: election, the entry's index and hash (the RFC 9162 leaf hash of the entry's
-canonical JSON), the signed tree head issued with the entry, and the inclusion proof of the
-entry in that head. The board signs `encode([RECEIPT_LABEL, receipt without "signature"])`.
+canonical JSON), the signed tree head of the group commit that stored the entry, and the
+inclusion proof of the entry in that head. The board signs
+`encode([RECEIPT_LABEL, receipt without "signature"])`.
 `verify_receipt` checks all of it and raises `VerificationError` naming the failed step.
 """
 

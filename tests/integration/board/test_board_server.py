@@ -472,9 +472,11 @@ def test_concurrent_posts_get_distinct_indices_and_consistent_heads(storage_url:
                     await x.close()
             assert sorted(r.index for r in receipts) == list(range(3, 63))
             sth = await c.tree_head(E)
+            stored = {h.tree_size: h async for h in c.tree_heads(E)}
             for r in receipts:
-                old = r.tree_head
-                assert old.tree_size == r.index + 1
+                old = r.tree_head  # the head of the entry's group commit: it covers the entry
+                assert r.index < old.tree_size <= sth.tree_size
+                assert stored[old.tree_size] == old
                 proof = await c.consistency_proof(E, old.tree_size, sth.tree_size)
                 verify_consistency(old.tree_size, sth.tree_size, proof, old.root_hash,
                                    sth.root_hash)
@@ -483,18 +485,22 @@ def test_concurrent_posts_get_distinct_indices_and_consistent_heads(storage_url:
 
 
 class CountingStorage(FlakyStorage):
-    """A SQLite storage that records how many entries each commit held."""
+    """A SQLite storage that records how many entries each commit held, and which of them
+    came with a tree head."""
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.groups: list[int] = []
+        self.with_head: list[list[bool]] = []
 
     async def append(self, *args: Any, **kw: Any) -> None:
         self.groups.append(1)
+        self.with_head.append([(args[4] if len(args) > 4 else kw.get("tree_head")) is not None])
         await super().append(*args, **kw)
 
     async def append_batch(self, election: str, index: int, rows: Any) -> None:
         self.groups.append(len(rows))
+        self.with_head.append([head is not None for _, _, head in rows])
         await self.inner.append_batch(election, index, rows)
 
 
@@ -503,6 +509,8 @@ def test_a_commit_waits_for_company_under_load_only(tmp_path: Path) -> None:
     for more to join it; posts that come one at a time never wait."""
     from bulletin_board.board import Board, Limits
     from bulletin_board.server import BoardServer
+
+    heads: list[list[bool]] = []
 
     async def run(delay_ms: float, burst: bool) -> list[int]:
         keys = Keys()
@@ -534,6 +542,7 @@ def test_a_commit_waits_for_company_under_load_only(tmp_path: Path) -> None:
                 else:
                     for _ in range(5):  # a wait of 100 s would show here
                         await asyncio.wait_for(c.post(keys.ballot(E)), 30)
+                heads.extend(storage.with_head)
                 return storage.groups
         finally:
             await server.stop()
@@ -542,6 +551,8 @@ def test_a_commit_waits_for_company_under_load_only(tmp_path: Path) -> None:
     groups = asyncio.run(run(400, burst=True))
     assert sum(groups) == 45
     assert groups[0] == 5 and max(groups[1:]) >= 10 and len(groups) <= 10
+    # one signed tree head per commit, that of its last entry
+    assert heads == [[False] * (len(h) - 1) + [True] for h in heads]
 
 
 def test_pending_posts_are_capped(tmp_path: Path) -> None:
