@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -399,7 +400,7 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     board.start()
     try:
         assert board.proc is not None
-        got = asyncio.run(_drive(board.url, fx, check_settings, endpoint, concurrency, duration,
+        got = uvloop.run(_drive(board.url, fx, check_settings, endpoint, concurrency, duration,
                                  samples, processes, progress, board.proc.pid))
     finally:
         board.stop()

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.keyfile import KeyFileError, load_or_create_key
@@ -209,7 +210,7 @@ def _serve(args: argparse.Namespace) -> int:
                 own_pool.close()
 
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main())
+    uvloop.run(main())  # libuv's event loop: less CPU per request than asyncio's own
     return 0
 
 

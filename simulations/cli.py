@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import uvloop
+
 from tohyo.cli import CliError
 
 __all__ = ["parse_threshold", "register"]
@@ -346,7 +348,7 @@ def _load(args: argparse.Namespace) -> int:
                  else args.voters)
         print(f"load: {len(posts)} posts and {reads} reads, {args.concurrency} clients, at "
               f"most {args.duration:g} s, against {url}", file=sys.stderr)
-        samples, elapsed = asyncio.run(run_load(
+        samples, elapsed = uvloop.run(run_load(
             url, election, posts, reads=reads, concurrency=args.concurrency,
             duration=args.duration, timeout=args.timeout, progress=progress))
         summary = summarise(samples, elapsed)

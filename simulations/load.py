@@ -19,12 +19,16 @@ import contextlib
 import json
 import multiprocessing
 import random
+import ssl
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import uvloop
 
 from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.groups import get_group
@@ -32,6 +36,7 @@ from mixnet.rng import DeterministicRandom, RandomSource
 from simulations.world import Participants, SimulatedElection, ensure_groups
 
 __all__ = [
+    "LoadConnection",
     "LoadTarget",
     "Sample",
     "board_process",
@@ -79,7 +84,7 @@ def _serve(directory: str, key: bytes, ready: Any, stop: Any, processes: int) ->
             if pool is not None:
                 pool.close()
 
-    asyncio.run(main())
+    uvloop.run(main())  # as `tohyo board serve` runs
 
 
 @contextlib.contextmanager
@@ -230,17 +235,85 @@ class Sample:
     code: str  # "ok", a refusal code, or the exception's name
 
 
-async def request(session: Any, method: str, url: str, body: bytes | None,
-                   t0: float, kind: str) -> Sample:
-    import aiohttp
+class LoadConnection:
+    """One keep-alive HTTP/1.1 connection of a load client, written out by hand: the smallest
+    client that speaks to the board, so that the load measures the board and not the client
+    (which runs on the same cores in `tohyo bench board`). It sends a request and reads its
+    answer (Content-Length or chunked); any fault closes the connection, and the next request
+    opens a new one."""
 
+    def __init__(self, url: str, timeout: float) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.ssl = ssl.create_default_context() if parts.scheme == "https" else None
+        self.authority = parts.netloc.encode("ascii")
+        self.timeout = timeout
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def send(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+        """(status, answer body) of one request; raises OSError, TimeoutError or
+        `asyncio.IncompleteReadError` (the connection is then closed)."""
+        head = [f"{method} {path} HTTP/1.1".encode("ascii"), b"Host: " + self.authority]
+        if body is not None:
+            head += [b"Content-Type: application/json", b"Content-Length: %d" % len(body)]
+        try:
+            async with asyncio.timeout(self.timeout):
+                if self._streams is None:
+                    self._streams = await asyncio.open_connection(self.host, self.port,
+                                                                  ssl=self.ssl)
+                reader, writer = self._streams
+                writer.write(b"\r\n".join(head) + b"\r\n\r\n" + (body or b""))
+                return await self._answer(reader)
+        except BaseException:
+            self.close()
+            raise
+
+    async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, bytes]:
+        status_line = await reader.readuntil(b"\r\n")
+        fields = status_line.split(b" ", 2)
+        if len(fields) < 2 or not fields[0].startswith(b"HTTP/1.") or not fields[1].isdigit():
+            raise ConnectionError(f"not an HTTP answer: {status_line[:80]!r}")
+        length, chunked, close = None, False, False
+        while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.partition(b":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = value.endswith(b"chunked")
+            elif name == b"connection":
+                close = value == b"close"
+        if chunked:
+            parts = []
+            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                parts.append(await reader.readexactly(size + 2))
+            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+                pass
+            answer = b"".join(p[:-2] for p in parts)
+        elif length is not None:
+            answer = await reader.readexactly(length)
+        else:  # the answer ends with the connection
+            answer, close = await reader.read(), True
+        if close:
+            self.close()
+        return int(fields[1]), answer
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
+async def request(connection: LoadConnection, method: str, path: str, body: bytes | None,
+                  t0: float, kind: str) -> Sample:
     start = time.perf_counter()
-    headers = {"Content-Type": "application/json"} if body is not None else None
     try:
-        async with session.request(method, url, data=body, headers=headers) as resp:
-            raw = await resp.read()
-            status = resp.status
-    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        status, raw = await connection.send(method, path, body)
+    except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError) as exc:
         return Sample(kind, start - t0, time.perf_counter() - start, 0, type(exc).__name__)
     latency = time.perf_counter() - start
     code = "ok"
@@ -290,33 +363,39 @@ async def drive(
     desc: str,
     unit: str,
 ) -> tuple[list[Sample], float]:
-    """`concurrency` clients send the requests of `plan` — (kind, url, body): a POST when there
-    is a body, else a GET — in order until all are sent or `duration` seconds have passed.
-    Returns the samples and the elapsed time."""
-    import aiohttp
+    """`concurrency` clients, each with its own keep-alive connection, send the requests of
+    `plan` — (kind, url, body): a POST when there is a body, else a GET; every url on one
+    board — in order until all are sent or `duration` seconds have passed. Returns the
+    samples and the elapsed time."""
     from tqdm import tqdm
 
+    if not plan:
+        return [], 0.0
+    origin = urllib.parse.urlsplit(plan[0][1])
+    base = f"{origin.scheme}://{origin.netloc}"
     queue = iter(plan)
     samples: list[Sample] = []
     bar = tqdm(total=len(plan), desc=desc, unit=unit, leave=False, disable=not progress,
                mininterval=0.5)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
-    ) as session:
-        t0 = time.perf_counter()
-        deadline = t0 + duration
+    t0 = time.perf_counter()
+    deadline = t0 + duration
 
-        async def worker() -> None:
+    async def worker() -> None:
+        connection = LoadConnection(base, timeout)
+        try:
             for kind, target, body in queue:
                 if time.perf_counter() >= deadline:
                     return
-                samples.append(await request(session, "POST" if body is not None else "GET",
-                                             target, body, t0, kind))
+                if not target.startswith(base + "/"):
+                    raise ValueError(f"{target} is not on {base}")
+                samples.append(await request(connection, "POST" if body is not None else "GET",
+                                             target[len(base):], body, t0, kind))
                 bar.update(1)
+        finally:
+            connection.close()
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - t0
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - t0
     bar.close()
     return samples, elapsed
 
