@@ -117,13 +117,12 @@ def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]
         "Cosignature": _obj({"signer": HEX32, "signature": HEX64}),
         "Receipt": _obj(
             {
-                "v": {"type": "integer", "enum": [1]},
+                "v": {"type": "integer", "enum": [2]},
                 "election": ELECTION,
                 "index": UINT,
                 "entry_hash": HEX32,
                 "tree_head": _ref("TreeHead"),
                 "inclusion_proof": {"type": "array", "items": HEX32},
-                "signature": HEX64,
             }
         ),
     }
@@ -198,7 +197,7 @@ def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]
         },
         "/v1/elections/{election}/entries": {
             "post": {
-                "summary": "append a signed entry; returns the board's signed receipt",
+                "summary": "append a signed entry; returns the board's receipt",
                 "description": _caps_text(limits),
                 "operationId": "postEntry",
                 "parameters": [election],

@@ -144,7 +144,8 @@ class ReceiptCheck:
 
 
 #: included: in the record; forked: the board's history contradicts the receipt; forged: the
-#: receipt's signature or hash does not check; missing: not at the receipt's place.
+#: receipt's tree head signature or inclusion proof does not check; missing: not at the receipt's
+#: place.
 RECEIPT_KINDS = ("included", "forked", "forged", "missing")
 
 

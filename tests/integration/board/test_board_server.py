@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from bulletin_board.log import (
     verify_inclusion,
 )
 from bulletin_board.policy import REFUSAL_CODES, Refusal, RegistryPolicy
-from bulletin_board.receipt import Receipt, verify_receipt
+from bulletin_board.receipt import verify_receipt
 from bulletin_board.storage import open_storage
 from bulletin_board.testing import Keys, running_board
 from mixnet.encoding import canonical_json
@@ -315,14 +316,13 @@ def test_client_detects_forged_head_and_receipt(tmp_path: Path) -> None:
             async with BoardClient(server.url, Ed25519PrivateKey.generate().public_key()) as c:
                 with pytest.raises(VerificationError) as e:
                     await c.post(keys.registry(E))
-                assert e.value.check == "receipt.signature"
+                assert e.value.check == "tree_head.signature"  # the receipt's head
             async with BoardClient(server.url) as client:
                 r = await client.post(keys.phase(E, "key_ceremony"))
-                bad = Receipt(r.election, r.index + 1, r.entry_hash, r.tree_head,
-                              r.inclusion_proof, r.signature)
-                with pytest.raises(VerificationError) as e:
-                    verify_receipt(bad, await client.board_key())
-                assert e.value.check == "receipt.signature"
+                assert r.index == 1
+                with pytest.raises(VerificationError) as e:  # a receipt for another place
+                    verify_receipt(replace(r, index=0), await client.board_key())
+                assert e.value.check == "inclusion.root"
 
     asyncio.run(main())
 

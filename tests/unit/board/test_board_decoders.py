@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from bulletin_board.entry import decode_envelope, sign_envelope
 from bulletin_board.log import Cosignature, MerkleLog, SignedTreeHead, hash_leaf, sign_tree_head
-from bulletin_board.receipt import Receipt, sign_receipt, verify_receipt
+from bulletin_board.receipt import Receipt, verify_receipt
 from mixnet.errors import DecodeError, VerificationError
 
 json_values = st.recursive(
@@ -71,7 +72,7 @@ def _receipt() -> tuple[Receipt, Ed25519PrivateKey, bytes]:
     entries = [sign_envelope(author, "e", "ballot", "r", {"i": i}).to_bytes() for i in range(6)]
     log = MerkleLog(hash_leaf(e) for e in entries)
     sth = sign_tree_head(key, "e", 6, log.root(), 123)
-    r = sign_receipt(key, "e", 4, hash_leaf(entries[4]), sth, log.inclusion_proof(4))
+    r = Receipt("e", 4, hash_leaf(entries[4]), sth, tuple(log.inclusion_proof(4)))
     return r, key, entries[4]
 
 
@@ -84,35 +85,40 @@ def test_receipt_round_trip_and_tampering() -> None:
 
     with pytest.raises(VerificationError) as e:
         verify_receipt(r, Ed25519PrivateKey.generate().public_key(), entry)
-    assert e.value.check == "receipt.signature"
+    assert e.value.check == "tree_head.signature"  # another board's key
     with pytest.raises(VerificationError) as e:
         verify_receipt(r, key.public_key(), entry + b" ")
     assert e.value.check == "receipt.entry_hash"
 
-    def resigned(**changes: object) -> Receipt:
-        fields = {
-            "election": r.election,
-            "index": r.index,
-            "entry_hash": r.entry_hash,
-            "tree_head": r.tree_head,
-            "inclusion_proof": r.inclusion_proof,
-        }
-        fields.update(changes)
-        return sign_receipt(key, **fields)  # type: ignore[arg-type]
-
-    # a board that signs a wrong receipt is still caught by the proof checks
-    cases = {
-        "inclusion.root": resigned(index=5),
-        "tree_head.signature": resigned(
-            tree_head=SignedTreeHead("e", 6, r.tree_head.root_hash, 124, r.tree_head.signature)
-        ),
-        "receipt.election": resigned(election="other"),
-    }
+    # one field changed at a time: each is bound by the head's signature or the proof
+    other_entry = hash_leaf(b"another entry")
     altered = list(r.inclusion_proof)
     altered[0] = bytes(32)
-    cases["inclusion.root "] = resigned(inclusion_proof=tuple(altered))
-    cases["inclusion.path_length"] = resigned(inclusion_proof=r.inclusion_proof[:-1])
+    cases = {
+        "inclusion.root": replace(r, index=5),
+        "inclusion.root ": replace(r, entry_hash=other_entry),
+        "inclusion.root  ": replace(r, inclusion_proof=tuple(altered)),
+        "inclusion.path_length": replace(r, inclusion_proof=r.inclusion_proof[:-1]),
+        "inclusion.index_range": replace(r, index=6),
+        "tree_head.signature": replace(
+            r, tree_head=SignedTreeHead("e", 6, r.tree_head.root_hash, 124, r.tree_head.signature)
+        ),
+        "tree_head.signature ": replace(
+            r, tree_head=SignedTreeHead("e", 5, r.tree_head.root_hash, 123, r.tree_head.signature)
+        ),
+        "receipt.election": replace(r, election="other"),
+    }
     for check, bad in cases.items():
         with pytest.raises(VerificationError) as e:
             verify_receipt(bad, key.public_key())
         assert e.value.check == check.strip()
+
+
+def test_receipt_decoder_takes_version_2_only() -> None:
+    r, _, _ = _receipt()
+    doc = r.to_json()
+    assert doc["v"] == 2 and "signature" not in doc
+    with pytest.raises(DecodeError, match="unsupported version"):
+        Receipt.from_json({**doc, "v": 1})
+    with pytest.raises(DecodeError, match="unexpected or missing fields"):
+        Receipt.from_json({**doc, "v": 1, "signature": "00" * 64})  # a version 1 receipt
