@@ -148,6 +148,10 @@ def test_tlv_refuses_values_without_an_encoding(bad: Any) -> None:
 
 # ---------------------------------------------------------------- canonical JSON
 
+def _stdlib(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-MAX_JSON_INT, MAX_JSON_INT) | st.text(max_size=12),
     lambda inner: (
@@ -158,16 +162,31 @@ json_values = st.recursive(
 
 
 @given(json_values)
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=1000, deadline=None)
 def test_canonical_json_round_trips(value: Any) -> None:
     data = canonical_json(value)
     assert parse_canonical_json(data) == value
     assert canonical_json(parse_canonical_json(data)) == data
     # and it is what the standard library writes with sorted keys and no spaces
-    assert (
-        data
-        == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    )
+    assert data == _stdlib(value)
+
+
+def test_canonical_json_writes_every_code_point_as_the_standard_library() -> None:
+    """`canonical_json` writes with orjson: byte for byte what the standard library writes,
+    for every code point, as a value and as a key; the surrogates, which UTF-8 cannot carry,
+    are refused by both."""
+    for start in range(0, 0x110000, 0x800):
+        chars = [chr(c) for c in range(start, start + 0x800) if not 0xD800 <= c < 0xE000]
+        text = "".join(chars)
+        value = {c: [c, text] for c in chars[:64]} | {"all": text}
+        assert canonical_json(value) == _stdlib(value)
+        assert parse_canonical_json(canonical_json(value)) == value
+    for surrogate in ("\ud800", "a\udfff"):
+        value = json.loads(f'"{surrogate}"')
+        with pytest.raises(UnicodeEncodeError):
+            _stdlib(value)
+        with pytest.raises((TypeError, ValueError)):
+            canonical_json(value)
 
 
 @given(json_values)
