@@ -270,13 +270,13 @@ class Board:
                 await asyncio.sleep(self.limits.commit_delay_ms / 1000)  # let more join
             batch, e.batch = e.batch, None
             e.last_group = len(batch.rows)
-            # every entry accepted so far is in this batch: the log ends with its last one
-            assert len(e.log) == batch.first + len(batch.rows)
-            sth = sign_tree_head(self.key, election, len(e.log), e.log.root(), self.clock())
-            head = canonical_json(sth.to_json(with_cosignatures=False))
-            rows = [(data, leaf, None) for data, leaf in batch.rows[:-1]]
-            rows.append((*batch.rows[-1], head))
             try:
+                # every entry accepted so far is in this batch: the log ends with its last one
+                assert len(e.log) == batch.first + len(batch.rows)
+                sth = sign_tree_head(self.key, election, len(e.log), e.log.root(), self.clock())
+                head = canonical_json(sth.to_json(with_cosignatures=False))
+                rows = [(data, leaf, None) for data, leaf in batch.rows[:-1]]
+                rows.append((*batch.rows[-1], head))
                 if len(rows) == 1:
                     await self.storage.append(election, batch.first, *rows[0])
                 else:
