@@ -3,11 +3,11 @@
 `Board.post(election, data)` runs the whole acceptance path of docs/board.md §6: decode
 (canonical only) → the optional `precheck` (stateless checks outside the lock, e.g. in worker
 processes) → election lock → size cap of the entry type → duplicate check → policy check →
-policy hook → group commit → receipt. The group commit is one storage transaction for
+policy hook → group commit → signed receipt. The group commit is one storage transaction for
 every entry accepted while the previous one was being written, with one signed tree head: that
 of the group's last entry. Under load one disk flush and one signature serve many entries;
 posts that come one at a time each get their own head. A receipt (the head of the entry's
-group and the entry's inclusion proof in it) is given only once its entry is committed; a
+group and the entry's inclusion proof in it) is signed only once its entry is committed; a
 failed commit undoes its entries and those accepted after them. Any refusal raises `Refusal`
 before anything is written. Reads serve entries, tree heads and proofs from memory and
 storage, committed entries only.
@@ -40,7 +40,7 @@ from bulletin_board.log import (
     verify_cosignature,
 )
 from bulletin_board.policy import Policy, Refusal, RegistryPolicy
-from bulletin_board.receipt import Receipt
+from bulletin_board.receipt import Receipt, sign_receipt
 from bulletin_board.storage import Storage
 from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError, VerificationError
@@ -249,7 +249,7 @@ class Board:
             done = self._queue(election, e, index, data, leaf)
         sth = await asyncio.shield(done)  # a cancelled request leaves the batch alone
         path = e.log.inclusion_proof(index, sth.tree_size)
-        return Receipt(election, index, leaf, sth, tuple(path))
+        return sign_receipt(self.key, election, index, leaf, sth, path)
 
     def _queue(
         self, election: str, e: _Election, index: int, data: bytes, leaf: bytes

@@ -123,6 +123,7 @@ def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]
                 "entry_hash": HEX32,
                 "tree_head": _ref("TreeHead"),
                 "inclusion_proof": {"type": "array", "items": HEX32},
+                "signature": HEX64,
             }
         ),
     }
@@ -197,7 +198,7 @@ def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]
         },
         "/v1/elections/{election}/entries": {
             "post": {
-                "summary": "append a signed entry; returns the board's receipt",
+                "summary": "append a signed entry; returns the board's signed receipt",
                 "description": _caps_text(limits),
                 "operationId": "postEntry",
                 "parameters": [election],

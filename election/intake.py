@@ -24,7 +24,7 @@
    thread, one disk flush for every ballot accepted while the previous flush ran); if the
    board refused, the reservation is released (`abort`).
 
-The answer is the board's receipt plus whether this ballot replaced an earlier one of
+The answer is the board's signed receipt plus whether this ballot replaced an earlier one of
 the same voter.
 """
 

@@ -144,7 +144,7 @@ class ReceiptCheck:
 
 
 #: included: in the record; forked: the board's history contradicts the receipt; forged: the
-#: receipt's tree head signature or inclusion proof does not check; missing: not at the receipt's
+#: receipt's signatures, hash or inclusion proof do not check; missing: not at the receipt's
 #: place.
 RECEIPT_KINDS = ("included", "forked", "forged", "missing")
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bulletin_board.entry import decode_envelope, sign_envelope
 from bulletin_board.log import Cosignature, MerkleLog, SignedTreeHead, hash_leaf, sign_tree_head
-from bulletin_board.receipt import Receipt, verify_receipt
+from bulletin_board.receipt import Receipt, sign_receipt, verify_receipt
 from mixnet.errors import DecodeError, VerificationError
 
 json_values = st.recursive(
@@ -72,7 +72,7 @@ def _receipt() -> tuple[Receipt, Ed25519PrivateKey, bytes]:
     entries = [sign_envelope(author, "e", "ballot", "r", {"i": i}).to_bytes() for i in range(6)]
     log = MerkleLog(hash_leaf(e) for e in entries)
     sth = sign_tree_head(key, "e", 6, log.root(), 123)
-    r = Receipt("e", 4, hash_leaf(entries[4]), sth, tuple(log.inclusion_proof(4)))
+    r = sign_receipt(key, "e", 4, hash_leaf(entries[4]), sth, log.inclusion_proof(4))
     return r, key, entries[4]
 
 
@@ -85,28 +85,50 @@ def test_receipt_round_trip_and_tampering() -> None:
 
     with pytest.raises(VerificationError) as e:
         verify_receipt(r, Ed25519PrivateKey.generate().public_key(), entry)
-    assert e.value.check == "tree_head.signature"  # another board's key
+    assert e.value.check == "receipt.signature"
     with pytest.raises(VerificationError) as e:
         verify_receipt(r, key.public_key(), entry + b" ")
     assert e.value.check == "receipt.entry_hash"
 
-    # one field changed at a time: each is bound by the head's signature or the proof
-    other_entry = hash_leaf(b"another entry")
+    other_head = SignedTreeHead("e", 5, r.tree_head.root_hash, 123, r.tree_head.signature)
+    # one signed field changed at a time, the signature kept: the signature fails
+    for changed in (
+        replace(r, election="other"),
+        replace(r, index=5),
+        replace(r, entry_hash=hash_leaf(b"another entry")),
+        replace(r, tree_head=other_head),
+        replace(r, signature=bytes(64)),
+    ):
+        with pytest.raises(VerificationError) as e:
+            verify_receipt(changed, key.public_key())
+        assert e.value.check == "receipt.signature"
+
+    def resigned(**changes: object) -> Receipt:
+        fields = {
+            "election": r.election,
+            "index": r.index,
+            "entry_hash": r.entry_hash,
+            "tree_head": r.tree_head,
+            "inclusion_proof": r.inclusion_proof,
+        }
+        fields.update(changes)
+        return sign_receipt(key, **fields)  # type: ignore[arg-type]
+
+    # a board that signs a wrong receipt is still caught by the head and the proof, one
+    # field at a time
     altered = list(r.inclusion_proof)
     altered[0] = bytes(32)
     cases = {
-        "inclusion.root": replace(r, index=5),
-        "inclusion.root ": replace(r, entry_hash=other_entry),
-        "inclusion.root  ": replace(r, inclusion_proof=tuple(altered)),
-        "inclusion.path_length": replace(r, inclusion_proof=r.inclusion_proof[:-1]),
-        "inclusion.index_range": replace(r, index=6),
-        "tree_head.signature": replace(
-            r, tree_head=SignedTreeHead("e", 6, r.tree_head.root_hash, 124, r.tree_head.signature)
+        "inclusion.root": resigned(index=5),
+        "inclusion.root ": resigned(entry_hash=hash_leaf(b"another entry")),
+        "inclusion.root  ": resigned(inclusion_proof=tuple(altered)),
+        "inclusion.path_length": resigned(inclusion_proof=r.inclusion_proof[:-1]),
+        "inclusion.index_range": resigned(index=6),
+        "tree_head.signature": resigned(
+            tree_head=SignedTreeHead("e", 6, r.tree_head.root_hash, 124, r.tree_head.signature)
         ),
-        "tree_head.signature ": replace(
-            r, tree_head=SignedTreeHead("e", 5, r.tree_head.root_hash, 123, r.tree_head.signature)
-        ),
-        "receipt.election": replace(r, election="other"),
+        "tree_head.signature ": resigned(tree_head=other_head),
+        "receipt.election": resigned(election="other"),
     }
     for check, bad in cases.items():
         with pytest.raises(VerificationError) as e:
@@ -117,8 +139,8 @@ def test_receipt_round_trip_and_tampering() -> None:
 def test_receipt_decoder_takes_version_2_only() -> None:
     r, _, _ = _receipt()
     doc = r.to_json()
-    assert doc["v"] == 2 and "signature" not in doc
+    assert doc["v"] == 2
     with pytest.raises(DecodeError, match="unsupported version"):
-        Receipt.from_json({**doc, "v": 1})
+        Receipt.from_json({**doc, "v": 1})  # version 1 signed other bytes
     with pytest.raises(DecodeError, match="unexpected or missing fields"):
-        Receipt.from_json({**doc, "v": 1, "signature": "00" * 64})  # a version 1 receipt
+        Receipt.from_json({k: v for k, v in doc.items() if k != "signature"})
