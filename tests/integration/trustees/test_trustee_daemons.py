@@ -267,8 +267,19 @@ def test_cli_errors_are_clear_and_hold_no_secret(tmp_path: Path) -> None:
         busy = cli("trustee", "run", "--keystore", str(ks), "--passphrase-file", str(pfile),
                    "--board", f"http://127.0.0.1:{port}", "--election", "nowhere")
     assert busy.returncode == 2 and "another process is using" in busy.stderr
+    for expected in ("0", "-5"):  # generators for no voters: refused before anything is read
+        none = cli("trustee", "generators", "--board", f"http://127.0.0.1:{port}",
+                   "--election", "nowhere", "--expected", expected,
+                   "--state-dir", str(tmp_path / "state"))
+        assert none.returncode == 2 and "--expected must be at least 1" in none.stderr
+        assert not (tmp_path / "state").exists()
+    unreachable = cli("trustee", "generators", "--board", f"http://127.0.0.1:{port}",
+                      "--election", "nowhere", "--expected", "10", "--give-up-after", "1",
+                      "--state-dir", str(tmp_path / "state"))
+    assert unreachable.returncode == 2 and "unreachable" in unreachable.stderr
+    assert not (tmp_path / "state" / "generators").exists()
     secrets = [_.hex() for _ in (load_keys(ks, "the right passphrase"))] + ["the right passphrase"]
-    for out in (again, status, via_env, down, busy):
+    for out in (again, status, via_env, down, busy, unreachable):
         assert_no_secrets(out.stdout + out.stderr, secrets)
 
 
