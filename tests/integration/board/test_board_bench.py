@@ -74,3 +74,9 @@ def test_bench_board_needs_a_postgres_dsn_unless_told(
     assert "--pg-dsn" in capsys.readouterr().err
     assert main(["bench", "board", "--group", "test-schnorr-512-128", "--backend", "sqlite"]) == 2
     assert "--allow-test-groups" in capsys.readouterr().err
+    for bad in (["--concurrency", "0"], ["--ballots", "0"], ["--processes", "0"],
+                ["--samples", "1"]):
+        assert main(["bench", "board", "--backend", "sqlite", *bad]) == 2
+        assert "must be positive" in capsys.readouterr().err
+    assert main(["bench", "board", "--backend", "sqlite", "--group", "no-such-group"]) == 2
+    assert "unknown group" in capsys.readouterr().err
