@@ -11,7 +11,7 @@ import pytest
 
 from tohyo import cli
 
-FAKE = '''
+FAKE = """
 import errno
 
 def register(sub):
@@ -25,12 +25,13 @@ def run(args):
     if args.what == "eof":
         input()
     return 0
-'''
+"""
 
 
 def test_version_is_printed_and_exits_zero() -> None:
-    out = subprocess.run([sys.executable, "-m", "tohyo", "--version"], capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "tohyo", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0
     assert out.stdout.strip() == f"tohyo {cli.version()}"
     assert out.stdout.split()[1][0].isdigit()
@@ -43,13 +44,19 @@ def fake_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(cli.COMMANDS, "fake", ("tohyo_fake_cli", "a test command"))
 
 
-@pytest.mark.parametrize(("what", "message"), [
-    ("oserror", "tohyo fake: Address already in use"),
-    ("eof", "tohyo fake: standard input is closed; nothing was read"),
-])
+@pytest.mark.parametrize(
+    ("what", "message"),
+    [
+        ("oserror", "tohyo fake: Address already in use"),
+        ("eof", "tohyo fake: standard input is closed; nothing was read"),
+    ],
+)
 def test_environment_mistakes_are_one_line_and_exit_2(
-    fake_command: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-    what: str, message: str,
+    fake_command: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    what: str,
+    message: str,
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # a closed, empty standard input
     assert cli.main(["fake", what]) == 2
