@@ -107,8 +107,21 @@ def missing_docs(files: dict[str, str]) -> list[str]:
     return missing
 
 
+def unknown_documents(files: dict[str, str]) -> list[str]:
+    """Bare `name.md` mentions (`crypto.md §2`) of a name no file in the repository has."""
+    names = {name.rsplit("/", 1)[-1] for name in files}
+    return [
+        f"{name}: {m.group(1)}"
+        for name, text in files.items()
+        if name != THIS and name not in ALLOWED_OUTSIDE
+        for m in BARE_MD.finditer(text)
+        if m.group(1) not in names
+    ]
+
+
 def test_no_file_cites_anything_outside_the_repository(files: dict[str, str]) -> None:
     assert outside_citations(files) == []
+    assert unknown_documents(files) == []
 
 
 def test_every_cited_document_exists(files: dict[str, str]) -> None:
@@ -116,7 +129,7 @@ def test_every_cited_document_exists(files: dict[str, str]) -> None:
 
 
 def test_the_checks_catch_what_they_look_for() -> None:
-    """The two checks against made-up files: a citation of each kind is caught."""
+    """The checks against made-up files: a citation of each kind is caught."""
     made_up = {
         "jpki/x.py": '"""APDUs (specs/jpki.md §1.3)."""',
         "mixnet/y.py": "# see STYLE.md principle 4 and DESIGN.md",
@@ -124,6 +137,8 @@ def test_the_checks_catch_what_they_look_for() -> None:
         "docs/a.md": "as [the card](card.md) says; see nowhere.md §2 and docs/gone.md",
         "README.md": "read [this](docs/missing.md#top) and `docs/card.md`",
         "bench/b.py": "# docs/absent.md §3",
+        "mixnet/w.py": '"""Whole ciphertexts (crypto.md §2)."""',
+        "docs/card.md": "# The card",
     }
     assert [c.split(": ", 1)[1] for c in outside_citations(made_up)] == [
         "specs/",
@@ -136,4 +151,10 @@ def test_the_checks_catch_what_they_look_for() -> None:
         "docs/a.md: docs/nowhere.md",
         "README.md: docs/missing.md",
         "bench/b.py: docs/absent.md",
+    ]
+    assert unknown_documents(made_up) == [
+        "mixnet/y.py: STYLE.md",
+        "mixnet/y.py: DESIGN.md",
+        "docs/a.md: nowhere.md",
+        "mixnet/w.py: crypto.md",
     ]
