@@ -2,7 +2,7 @@
 
 Every tracked text file is read: none may cite a file outside the repository (design or spec
 notes kept elsewhere, a sibling `../shared` folder), and every `docs/….md` path named anywhere,
-and every Markdown file a document links to or names, must exist.
+and every file a Markdown document links to (or `.md` file it names), must exist.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ ALLOWED_OUTSIDE = {
 }
 
 DOCS_PATH = re.compile(r"(?<![\w/.-])docs/[\w./-]*?\.md\b")
-MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+\.md)(?:#[^)]*)?\)")
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")  # any relative link target
 BARE_MD = re.compile(r"(?<![\w/.-])([\w-]+\.md)\b")
 
 
@@ -102,8 +102,12 @@ def missing_docs(files: dict[str, str]) -> list[str]:
             links = {m.group(1) for m in MARKDOWN_LINK.finditer(text)}
             if name.startswith("docs/"):
                 links |= {m.group(1) for m in BARE_MD.finditer(text)}
-            targets |= {(folder / link).as_posix() for link in links if "://" not in link}
-        missing += [f"{name}: {t}" for t in sorted(targets) if not (REPO / t).is_file()]
+            targets |= {
+                (folder / link).as_posix()
+                for link in links
+                if "://" not in link and not link.startswith("mailto:")
+            }
+        missing += [f"{name}: {t}" for t in sorted(targets) if not (REPO / t).exists()]
     return missing
 
 
@@ -135,7 +139,7 @@ def test_the_checks_catch_what_they_look_for() -> None:
         "mixnet/y.py": "# see STYLE.md principle 4 and DESIGN.md",
         "tests/z.py": "CA = '../shared/data/jpki-ca'",
         "docs/a.md": "as [the card](card.md) says; see nowhere.md §2 and docs/gone.md",
-        "README.md": "read [this](docs/missing.md#top) and `docs/card.md`",
+        "README.md": "read [this](docs/missing.md#top), `docs/card.md`, ![x](docs/gone.png)",
         "bench/b.py": "# docs/absent.md §3",
         "mixnet/w.py": '"""Whole ciphertexts (crypto.md §2)."""',
         "docs/card.md": "# The card",
@@ -149,6 +153,7 @@ def test_the_checks_catch_what_they_look_for() -> None:
     assert missing_docs(made_up) == [
         "docs/a.md: docs/gone.md",
         "docs/a.md: docs/nowhere.md",
+        "README.md: docs/gone.png",
         "README.md: docs/missing.md",
         "bench/b.py: docs/absent.md",
     ]
