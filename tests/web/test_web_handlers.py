@@ -28,6 +28,7 @@ from tests.web.web_support import (
     unused_url,
     web_election,
 )
+from verifier.fetch import short_fingerprint
 from voter_client.web import WebConfig, make_app
 from voter_client.web_card import CardOpener, NoReaderError
 
@@ -79,7 +80,8 @@ def with_board(tmp_path: Path, ca: TestCa, opener: CardOpener | None,
 
     async def go() -> None:
         async with in_process_board(tmp_path, ca, el) as board:
-            config = WebConfig(board.url, only, receipts=tmp_path / "receipts")
+            config = WebConfig(board.url, only or el.id, el.fingerprint,
+                               receipts=tmp_path / "receipts")
             async with TestClient(TestServer(make_app(config, opener or no_reader))) as client:
                 await body(Browser(client), board)
 
@@ -98,7 +100,9 @@ CHOICES = [("c.mayor", "b"), ("c.council", "sato"), ("blank.park", "1")]
 
 
 async def to_review(b: Browser, board: RunningBoard, code: str | None = None) -> None:
-    await b.get("/")
+    status, page = await b.get("/")
+    # the pinned election, with the short fingerprint the voter compares with the letter
+    assert status == 200 and short_fingerprint(board.el.fingerprint) in page, page
     await b.post("/election", {"election": board.el.id})
     await b.post("/code", {"code": code or board.codes[0]})
     status, page = await b.post("/choose", CHOICES)  # type: ignore[arg-type]
@@ -122,7 +126,7 @@ def test_session_cookie_headers_and_language(tmp_path: Path) -> None:
         async with b.client.get("/", headers={"Host": "voting.example:80"}) as resp:
             assert resp.status == 421
 
-    run_app(WebConfig(unused_url(), receipts=tmp_path), no_reader, body)
+    run_app(WebConfig(unused_url(), "web-unit", bytes(32), receipts=tmp_path), no_reader, body)
 
 
 def test_posts_need_the_session_csrf_token(tmp_path: Path) -> None:
@@ -134,7 +138,7 @@ def test_posts_need_the_session_csrf_token(tmp_path: Path) -> None:
                                     csrf=False)
         assert status == 403
 
-    run_app(WebConfig(unused_url(), receipts=tmp_path), no_reader, body)
+    run_app(WebConfig(unused_url(), "web-unit", bytes(32), receipts=tmp_path), no_reader, body)
 
 
 def test_bad_codes_and_choices_are_refused_on_the_page(tmp_path: Path, ca: TestCa) -> None:
@@ -314,6 +318,9 @@ def test_a_closed_election_is_not_offered_nor_cast_in(tmp_path: Path, ca: TestCa
         b'{"format":"something-else"}',
         b'{"format":"tohyo-receipt/1"}',  # no board, key nor receipt: was a 500
         b'{"board":"http://127.0.0.1:1","board_key":"00","format":"tohyo-receipt/1","receipt":{}}',
+        b'{"format":"tohyo-receipt/2"}',
+        b'{"ballot":{},"board":"http://127.0.0.1:1","board_key":"00","election":"x",'
+        b'"fingerprint":"00","format":"tohyo-receipt/2","receipt":{}}',
     ],
 )
 def test_a_broken_receipt_file_is_refused_on_the_page(tmp_path: Path, content: bytes) -> None:
@@ -323,4 +330,4 @@ def test_a_broken_receipt_file_is_refused_on_the_page(tmp_path: Path, content: b
         status, page = await b.get("/check?name=broken.json")
         assert status == 400 and "ページが見つかりません" in page
 
-    run_app(WebConfig(unused_url(), receipts=tmp_path), no_reader, body)
+    run_app(WebConfig(unused_url(), "web-unit", bytes(32), receipts=tmp_path), no_reader, body)

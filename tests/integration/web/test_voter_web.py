@@ -102,7 +102,8 @@ def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
     try:
         open_voting_on(board_url, el)
         reader = insert(issue(HANAKO, label="web-hanako"))
-        yield from _serve_web(tmp_path, el.id, board_url, codes, reader)
+        yield from _serve_web(tmp_path, el.id, board_url, codes, reader,
+                              el.fingerprint.hex())
     finally:
         board.stop()
 
@@ -116,12 +117,13 @@ def open_voting_on(board_url: str, el: Any) -> None:
 
 
 def _serve_web(tmp_path: Path, election: str, board_url: str, codes: list[str],
-               reader: str) -> Iterator[VoterWeb]:
+               reader: str, fingerprint: str) -> Iterator[VoterWeb]:
     """`tohyo vote web` on a free port, stopped afterwards."""
     receipts, output = tmp_path / "receipts", tmp_path / "web.log"
     with output.open("wb") as log:
         web = subprocess.Popen(
-            [sys.executable, "-m", "tohyo", "vote", "web", "--board", board_url, "--reader",
+            [sys.executable, "-m", "tohyo", "vote", "web", "--board", board_url, "--election",
+             election, "--fingerprint", fingerprint, "--reader",
              reader, "--port", "0", "--receipts", str(receipts), "--assets",
              str(write_assets(tmp_path / "assets"))],
             stdout=subprocess.PIPE, stderr=log, cwd=REPO)
@@ -236,7 +238,7 @@ def test_a_whole_vote_with_receipt_check(page: Page, voter_web: VoterWeb) -> Non
     assert web.size() == size + 1
     scan_all(page, "7-receipt")
     (receipt,) = web.receipts.glob("*.json")
-    assert json.loads(receipt.read_text())["format"] == "tohyo-receipt/1"
+    assert json.loads(receipt.read_text())["format"] == "tohyo-receipt/2"
     page.get_by_role("link", name="受領証を掲示板で確かめる").click()
     expect(page.locator("#check-result")).to_contain_text("あなたの票は掲示板の記録に含まれて")
     scan_all(page, "8-check")
