@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bulletin_board.client import BoardClient
 from bulletin_board.entry import sign_envelope
 from bulletin_board.log import MerkleLog, hash_leaf, sign_tree_head
+from bulletin_board.receipt import sign_receipt
 from bulletin_board.testing import BoardProcess
 from election.manifest import Manifest
 from jpki.certs import BasicFacts, Sex
@@ -97,7 +98,8 @@ class Proxy:
 
     upstream: str
     rewrite_entries: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
-    ballot_answer: dict[str, Any] | None = None  # answer POST …/ballots with this, drop it
+    # answer POST …/ballots with this (or what it makes of the request), dropping the ballot
+    ballot_answer: dict[str, Any] | Callable[[bytes], dict[str, Any]] | None = None
     fake: FakeLog | None = None
     page: int | None = None  # serve at most this many entries per page
     dropped: int = 0
@@ -114,7 +116,8 @@ class Proxy:
                 return web.json_response(served)
         if method == "POST" and path.endswith("/ballots") and self.ballot_answer is not None:
             self.dropped += 1
-            return web.json_response(self.ballot_answer)
+            answer = self.ballot_answer
+            return web.json_response(answer(body) if callable(answer) else answer)
         query = dict(request.query)
         if self.page is not None and path.endswith("/entries"):
             query["limit"] = str(min(self.page, int(query.get("limit", self.page))))
@@ -463,6 +466,98 @@ def test_a_dropped_ballot_with_another_voters_receipt_is_reported(
     assert entry["body"]["ballot"] == ballot
 
 
+def test_each_check_of_the_cast_catches_its_own_lie(served: Served) -> None:
+    """A board that shows the device one history and stores the ballot in another; that serves
+    another entry at the receipt's index; that stores the ballot in an entry the registrar did
+    not sign, with a receipt for it under the board's key."""
+    el, proxy = served.el, served.proxy
+    rng = DeterministicRandom(b"each check")
+    voter = issue_card(served.ca, "pin-each", HANAKO)
+    real = served.entries()
+    n = len(real)
+    stand_in = {**real[0], "type": "ballot", "signature": "00" * 64}  # never a valid entry
+    # 1. the election read in a history that the receipt's head contradicts
+    proxy.fake = FakeLog(el.id, [*real, stand_in], el.board)
+    shown = fetch(proxy.url, el.id, served.fp)
+    proxy.fake = None
+    with pytest.raises(NotRecorded) as caught:
+        vote(proxy.url, shown, voter, served.codes[0], "a", rng)
+    assert caught.value.check == "board.same_size_roots"
+    assert len(caught.value.evidence["tree_heads"]) == 2
+    # 2. the board serves another entry at the receipt's index than the one it signed
+    info = fetch(served.url, el.id, served.fp)
+    proxy.rewrite_entries = lambda entries: [
+        {**e, "signature": "00" * 64} if e["type"] == "ballot" else e for e in entries
+    ]
+    with pytest.raises(NotRecorded) as caught:
+        vote(proxy.url, info, voter, served.codes[0], "b", rng)
+    assert caught.value.check == "receipt.entry_hash"
+    proxy.rewrite_entries = None
+    # 3. the ballot stored in an entry signed by someone else than the registrar, with a
+    # receipt the board signed for it
+    info = fetch(served.url, el.id, served.fp)
+    assert info.tree_head is not None
+    now = served.entries()
+
+    def store_unattested(body: bytes) -> dict[str, Any]:
+        ballot = json.loads(body)["ballot"]
+        entry = parse_canonical_json(
+            sign_envelope(
+                Ed25519PrivateKey.generate(),
+                el.id,
+                "ballot",
+                "registrar",
+                {"v": 1, "ballot": ballot, "attestation": {}},
+            ).to_bytes()
+        )
+        log = FakeLog(el.id, [*now, entry], el.board)
+        proxy.fake = log
+        index = len(now)
+        receipt = sign_receipt(
+            el.board,
+            el.id,
+            index,
+            log.log.leaf_hash(index),
+            log.head,
+            log.log.inclusion_proof(index, index + 1),
+        )
+        return {"receipt": receipt.to_json(), "replaced_earlier_ballot": 0}
+
+    proxy.ballot_answer = store_unattested
+    with pytest.raises(NotRecorded) as caught:
+        vote(proxy.url, info, voter, served.codes[0], "c", rng)
+    assert caught.value.check == "receipt.entry_signature"
+    # 4. no receipt at all, a receipt of another election, no entry at the index
+    other = FakeLog("pin-other", now, el.board)
+    answers = {
+        "receipt.format": {"receipt": {"v": 2}, "replaced_earlier_ballot": 0},
+        "receipt.election": {
+            "receipt": sign_receipt(
+                el.board,
+                "pin-other",
+                0,
+                other.log.leaf_hash(0),
+                other.head,
+                other.log.inclusion_proof(0, len(now)),
+            ).to_json(),
+            "replaced_earlier_ballot": 0,
+        },
+    }
+    proxy.fake = None
+    for check, answer in answers.items():
+        proxy.ballot_answer = answer
+        with pytest.raises(NotRecorded) as caught:
+            vote(proxy.url, info, voter, served.codes[0], "c", rng)
+        assert caught.value.check == check
+    proxy.ballot_answer = None
+    proxy.rewrite_entries = lambda entries: []
+    with pytest.raises(NotRecorded) as caught:
+        vote(proxy.url, info, voter, served.codes[0], "c", rng)
+    assert caught.value.check == "receipt.entry"
+    proxy.rewrite_entries = None
+    assert len(served.entries()) == n + 3  # the three ballots the real board stored
+
+
 def test_check_receipt_reports_a_fork_and_a_ballot_that_is_not_yours(
     served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -511,6 +606,11 @@ def test_check_receipt_reports_a_fork_and_a_ballot_that_is_not_yours(
     assert result.evidence["check"] == "receipt.ballot"
     assert main(["vote", "check-receipt", str(mine)]) == 1
     assert "NOT your ballot" in capsys.readouterr().out
+    # a receipt file whose board key is not the pinned manifest's
+    doctored = json.loads(receipt.read_text())
+    doctored["board_key"] = "11" * 32
+    mine.write_bytes(canonical_json(doctored))
+    assert asyncio.run(check_receipt(mine, proxy.url)).kind == "forged"
     # another election's fingerprint given with the receipt: refused
     assert main(["vote", "check-receipt", str(receipt), "--fingerprint", "00" * 32]) == 2
 
