@@ -60,6 +60,7 @@ class VoterWeb:
     codes: list[str]
     receipts: Path
     output: Path
+    fingerprint: str
 
     def size(self) -> int:
         async def get() -> int:
@@ -132,7 +133,8 @@ def _serve_web(tmp_path: Path, election: str, board_url: str, codes: list[str],
         line = web.stdout.readline().decode()
         found = re.search(r"http://127\.0\.0\.1:\d+/", line)
         assert found, line + output.read_text()
-        yield VoterWeb(board_url, election, found.group(0).rstrip("/"), codes, receipts, output)
+        yield VoterWeb(board_url, election, found.group(0).rstrip("/"), codes, receipts, output,
+                       fingerprint)
     finally:
         web.terminate()
         web.wait(10)
@@ -302,7 +304,8 @@ def test_benaloh_check_then_cast_afresh(page: Page, voter_web: VoterWeb,
         page.get_by_role("link", name=re.compile("確認用ファイルをダウンロード")).click()
     audit = tmp_path / "audit.json"
     download.value.save_as(audit)
-    proc = subprocess.run([sys.executable, "-m", "tohyo", "verify", "ballot", str(audit)],
+    proc = subprocess.run([sys.executable, "-m", "tohyo", "verify", "ballot", str(audit),
+                           "--board", web.board, "--fingerprint", web.fingerprint],
                           capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0 and "上野 健" in proc.stdout, proc.stdout + proc.stderr
     assert web.size() == size  # the spoiled ballot was never sent
