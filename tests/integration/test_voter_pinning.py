@@ -372,6 +372,13 @@ def test_a_swapped_joint_key_is_refused_before_encrypting(
     # a head signed by another key than the manifest's board key
     proxy.fake = FakeLog(el.id, real, Ed25519PrivateKey.generate())
     assert failed_check(proxy.url, el.id, served.fp) == "tree_head.signature"
+    # a signed head of more entries than the board will serve (withheld entries)
+    longer = FakeLog(el.id, [*real, real[-1]], el.board)
+    proxy.fake = FakeLog(el.id, real, el.board)
+    proxy.fake.head = longer.head
+    with pytest.raises(VerificationError, match="no entry") as caught:
+        fetch(proxy.url, el.id, served.fp)
+    assert caught.value.check == "pin.entries"
     proxy.fake = None
     assert fetch(proxy.url, el.id, served.fp).pk is not None
 
