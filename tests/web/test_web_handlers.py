@@ -7,6 +7,7 @@ Card reached in-process (the browser tests use the PC/SC stack).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -331,3 +332,44 @@ def test_a_broken_receipt_file_is_refused_on_the_page(tmp_path: Path, content: b
         assert status == 400 and "ページが見つかりません" in page
 
     run_app(WebConfig(unused_url(), "web-unit", bytes(32), receipts=tmp_path), no_reader, body)
+
+
+def test_a_dropped_ballot_is_said_with_the_evidence(tmp_path: Path, ca: TestCa) -> None:
+    """A proxy in front of the board drops a re-vote and answers with the voter's earlier
+    (genuine) receipt: the page says the ballot may not be recorded, not "cast", and the
+    evidence is kept in the receipts folder."""
+    from tests.integration.test_voter_pinning import Proxy
+
+    issued = issue_card(ca, "web-unit-drop")
+    el = web_election(b"web handlers drop", "web-drop")
+    receipts = tmp_path / "receipts"
+
+    async def go() -> None:
+        async with in_process_board(tmp_path, ca, el) as board:
+            proxy = Proxy(board.url)
+            proxy.start()
+            try:
+                config = WebConfig(proxy.url, el.id, el.fingerprint, receipts=receipts)
+                app = make_app(config, card_opener(issued))
+                async with TestClient(TestServer(app)) as client:
+                    b = Browser(client)
+                    await to_review(b, board)
+                    await b.post("/card", {"password": PASSWORD})
+                    status, page = await b.post("/cast", {})
+                    assert status == 200 and "投票しました" in page
+                    first = next(receipts.glob("*.json"))
+                    proxy.ballot_answer = {"receipt": json.loads(first.read_text())["receipt"],
+                                           "replaced_earlier_ballot": 0}
+                    size = board.size()
+                    await to_review(b, board)
+                    await b.post("/card", {"password": PASSWORD})
+                    status, page = await b.post("/cast", {})
+                    assert status == 502 and "差し替えられたおそれがあります" in page, page
+                    assert "投票しました" not in page
+                    evidence = json.loads((receipts / f"{el.id}-NOT-RECORDED.json").read_text())
+                    assert evidence["check"] == "receipt.ballot"
+                    assert board.size() == size and proxy.dropped == 1
+            finally:
+                proxy.stop()
+
+    asyncio.run(go())
