@@ -101,6 +101,8 @@ def _summary(manifest: Manifest) -> None:
         f"mix servers {len(manifest.mix_servers)}; group {manifest.group['name']}"
     )
     print(f"fingerprint   {manifest.fingerprint().hex()}")
+    print("              (print it on the voting-code postcards and the official notice: voters'"
+          " devices check the election against it)")
 
 
 def _check(args: argparse.Namespace) -> int:
