@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import getpass
 import os
 import sys
@@ -110,6 +111,7 @@ def _sign_on_card(transport: Any, manifest: Any, encrypted: Any) -> tuple[bytes,
 
 
 def _cast(args: argparse.Namespace) -> int:
+    from election.period import outside_voting_period
     from jpki.reasons import Reason, explain
     from jpki.transport import TransportError
     from tohyo.cli import CliError
@@ -125,6 +127,11 @@ def _cast(args: argparse.Namespace) -> int:
     manifest = info.manifest
     if info.phase != "voting" or info.pk is None:
         raise CliError(f"{manifest.title}: voting is not open (phase: {info.phase})")
+    late = outside_voting_period(manifest.voting_start, manifest.voting_end,
+                                 dt.datetime.now(dt.UTC))
+    if late:
+        raise CliError(f"{manifest.title}: {late}: voting is open from {manifest.voting_start} "
+                       f"to {manifest.voting_end}")
     print(f"{manifest.title} — election day {manifest.election_day}")
     try:
         choices = _choices_from_flags(args.choice) if args.choice else _ask_choices(manifest)

@@ -11,6 +11,7 @@ a file or back into a page.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from markupsafe import Markup
 
 from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.receipt import Receipt
+from election.period import outside_voting_period
 from jpki.apdu import ApduError
 from jpki.card import PinBlockedError, WrongPinError
 from jpki.pins import PinFormatError
@@ -213,7 +215,10 @@ class VoterPages:
                 info = await fetch_election(self.config.board, election)
             except (DecodeError, BoardRefusedError):
                 continue  # not (or no longer) an election on this board
-            if info.phase == "voting" and info.pk is not None:
+            m = info.manifest  # open: its phase, and now (this device's clock) in its period
+            now = dt.datetime.now(dt.UTC)
+            if info.phase == "voting" and info.pk is not None and not outside_voting_period(
+                    m.voting_start, m.voting_end, now):
                 infos.append(info)
         return infos
 
