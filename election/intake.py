@@ -9,20 +9,24 @@
 1. Every check that needs no state runs in a checking process (`processes`; with 1, on a
    thread), outside the append lock, on the request's raw bytes: its form; the ballot's
    membership tests, proof of knowledge bound to the election and the ballot key, and the
-   ballot key's signature; the registrar's R1–R7 (the card's certificate, revocation and
-   signature over the ballot hash, age and residence: `jpki.registrar.check_card`). The
-   process then signs the attestation and the ballot entry with the registrar key and returns
-   the entry built. Each process decodes an election (manifest, joint key) once.
+   ballot key's signature; the registrar's R0–R7 (the voting period, the card's certificate,
+   revocation and signature over the ballot hash, the roll, age and residence:
+   `jpki.registrar.check_card`). The process then signs the attestation and the ballot entry
+   with the registrar key and returns the entry built. Each process decodes an election
+   (manifest, joint key) once. Before any of it, the election must be one the registrar's
+   settings name by fingerprint (`election-not-authorised`).
 2. The registrar checks the voting code and reserves a one-time code (`Registrar.reserve`,
    R8, the one registrar check with state). A registrar refusal is a 4xx
    `{"error": "registrar_refused", "reason": code, "detail": plain words}`; nothing is
    written anywhere.
-3. The board appends the entry it was handed (`Board.post_envelope`: no second decoding, no
+3. The board's checks of this very entry run once (phase, voting period, copied
+   ciphertexts), so a ballot the board would refuse leaves no evidence.
+4. The registrar keeps the JPKI evidence and binds the code (`commit_many`, on a thread, one
+   disk flush for every ballot accepted while the previous flush ran) — before the board takes
+   the ballot, so that no crash leaves a ballot without evidence or frees its code.
+5. The board appends the entry it was handed (`Board.post_envelope`: no second decoding, no
    second signature check); under the append lock only the stateful checks run (phase,
-   copied ciphertexts).
-4. Only then the registrar keeps the JPKI evidence and binds the code (`commit_many`, on a
-   thread, one disk flush for every ballot accepted while the previous flush ran); if the
-   board refused, the reservation is released (`abort`).
+   voting period, copied ciphertexts).
 
 The answer is the board's signed receipt plus whether this ballot replaced an earlier one of
 the same voter.
@@ -210,7 +214,7 @@ class ElectionChecks:
     manifest: Manifest
     fingerprint: bytes
     pk: Element
-    config: RegistrarConfig  # for R1–R7 and the signatures; its voting codes are not used
+    config: RegistrarConfig  # for R0–R7 and the signatures; its voting codes are not used
 
     @classmethod
     def build(cls, settings: CheckSettings, manifest: Manifest, pk: Element) -> ElectionChecks:
@@ -232,9 +236,9 @@ def validate_request(
 ) -> tuple[Ballot, BallotAuthentication, bytes]:
     """Every check of one ballot request that needs no state: its form; the ballot's (group
     membership, proof of knowledge bound to the election and the ballot key, the ballot key's
-    signature); the card's (R1–R7: certificate chain, validity and revocation, the card's
-    signature over the ballot hash, age, residence). Returns (ballot, the card's request,
-    pseudonym); raises `Refusal` or `CardRefused`."""
+    signature); the card's (R0–R7: voting period, certificate chain, validity and revocation,
+    the card's signature over the ballot hash, roll, age, residence). Returns (ballot, the
+    card's request, pseudonym); raises `Refusal` or `CardRefused`."""
     ballot_json, certificate, signature, code = _parse_request(body)
     ballot = check_ballot_only(checks.group, checks.manifest, checks.fingerprint, checks.pk,
                                ballot_json)

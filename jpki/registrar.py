@@ -13,7 +13,8 @@ order (each refusal is a `Refused` with a `Reason`; nothing changes on a refusal
   R6 minimum age on election day
   R7 address within the listed municipalities or prefixes
   R8 voting code: the shared code, or a one-time code not used by another voter
-then stores the evidence (encrypted), binds a one-time code, and signs the attestation
+then stores the evidence (encrypted) and binds a one-time code before the board takes the
+ballot, and signs the attestation
 Ed25519 over encode(["tohyo/attestation/v1", fingerprint, pseudonym, ballot_hash]).
 """
 
@@ -544,11 +545,13 @@ class Registrar:
             raise CardRefused(Reason.VOTING_CODE_USED)
 
     def begin(self, request: BallotAuthentication, *, now: dt.datetime) -> Pending | Refused:
-        """Check `request` (R1–R8) and reserve its one-time code; nothing is stored yet.
+        """Check `request` (R0–R8) and reserve its one-time code; nothing is stored yet.
 
-        The board service calls this (or `check_card` elsewhere and then `reserve`), then
-        appends the ballot, then `commit` (or `abort` when the board refuses it), so a refused
-        ballot leaves no evidence and no bound code.
+        The board service calls this (or `check_card` elsewhere and then `reserve`), runs the
+        board's own checks of the ballot, then `commit` (the evidence durable, the code bound)
+        and only then appends the ballot; `abort` when a check refuses it before the commit.
+        So a refused ballot leaves no evidence and no bound code, and an appended one always
+        has its evidence (docs/jpki.md §5.1).
         """
         try:
             pseudonym = check_card(self.config, request, now)
@@ -570,7 +573,7 @@ class Registrar:
         now: dt.datetime,
         code_hash: str | None = None,
     ) -> Pending | Refused:
-        """R8 for a request whose R1–R7 passed (`check_card`) and the reservation of its
+        """R8 for a request whose R0–R7 passed (`check_card`) and the reservation of its
         one-time code: the only check that needs the registrar's state. `code_hash`, if
         given, is `hash_voting_code(request.voting_code)`, computed elsewhere."""
         try:
@@ -585,7 +588,7 @@ class Registrar:
         return Pending(request, pseudonym, code_hash, attestation, now)
 
     def commit(self, pending: Pending) -> None:
-        """Keep the evidence and bind the code of a ballot the board accepted."""
+        """Keep the evidence and bind the code of a ballot about to go to the board."""
         self.commit_many([pending])
 
     def commit_many(self, pendings: Sequence[Pending]) -> None:
@@ -615,7 +618,7 @@ class Registrar:
             log.info("ballot accepted for pseudonym %s…", p.pseudonym.hex()[:12])
 
     def abort(self, pending: Pending) -> None:
-        """Release the reservation of a ballot the board refused."""
+        """Release the reservation of a ballot refused before its evidence was written."""
         with self._lock:
             code = pending.code_hash
             if code is not None and self._reserved.get(code) == pending.pseudonym:
