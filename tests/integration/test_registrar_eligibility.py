@@ -19,7 +19,7 @@ import dataclasses
 import datetime as dt
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -51,12 +51,18 @@ END = dt.datetime(2026, 12, 6, 20, tzinfo=JST)
 PASSPHRASE = "evidence passphrase for tests"
 
 
-def election(seed: bytes, election_id: str, **eligibility: Any) -> Election:
-    """A test election voting 2026-11-29 07:00 to 2026-12-06 20:00 JST, no voting codes."""
+def election(seed: bytes, election_id: str, *, registrar_of: Election | None = None,
+             **eligibility: Any) -> Election:
+    """A test election voting 2026-11-29 07:00 to 2026-12-06 20:00 JST, no voting codes;
+    naming the registrar key of `registrar_of` if given."""
     el = Election(DeterministicRandom(seed), election_id=election_id)
     rules = {"min_age": 16, "areas": ("茨城県つくば市",), "voting_codes": "none"} | eligibility
     el.manifest = dataclasses.replace(el.manifest, voting_start=START, voting_end=END,
                                       eligibility=Eligibility(**rules))
+    if registrar_of is not None:
+        el.registrar = registrar_of.registrar
+        el.manifest = dataclasses.replace(el.manifest,
+                                          registrar_key=registrar_of.manifest.registrar_key)
     el.fingerprint = el.manifest.fingerprint()
     return el
 
@@ -94,6 +100,19 @@ async def serving(
         await server.stop()
 
 
+@asynccontextmanager
+async def voting_open(
+    tmp_path: Path, settings: RegistrarSettings, rng: DeterministicRandom, *els: Election,
+    **clocks: Any,
+) -> AsyncIterator[tuple[Board, str, BoardClient, aiohttp.ClientSession, list[Any]]]:
+    """`serving`, with voting open in each of `els` (the first is the board's): (board, url,
+    a board client, an HTTP session, the joint keys)."""
+    async with serving(tmp_path, els[0], settings, **clocks) as (board, url), \
+            BoardClient(url) as client, aiohttp.ClientSession() as session:
+        pks = [await open_voting(client, el, rng) for el in els]
+        yield board, url, client, session, pks
+
+
 def evidence_count(tmp_path: Path, el: Election) -> int:
     path = tmp_path / "evidence" / f"{el.id}.evidence"
     return len(EvidenceStore(path, PASSPHRASE).read_all()) if path.exists() else 0
@@ -107,19 +126,14 @@ def test_a_strangers_election_naming_the_registrar_gets_nothing_attested(
     name only the real election: the stranger's ballots are refused, the real one's taken."""
     ca = TestCa.create()
     real = election(b"real", "tsukuba-2026")
-    stranger = election(b"stranger", "stranger-2026", min_age=10, areas=("北海道札幌市",))
-    stranger.registrar = real.registrar
-    stranger.manifest = dataclasses.replace(stranger.manifest,
-                                            registrar_key=real.manifest.registrar_key)
-    stranger.fingerprint = stranger.manifest.fingerprint()
+    stranger = election(b"stranger", "stranger-2026", registrar_of=real, min_age=10,
+                        areas=("北海道札幌市",))
     settings = settings_for(tmp_path, ca, real)
     rng = DeterministicRandom(b"stranger votes")
 
     async def run() -> None:
-        async with serving(tmp_path, real, settings) as (board, url), \
-                BoardClient(url) as client, aiohttp.ClientSession() as session:
-            pk_real = await open_voting(client, real, rng)
-            pk_stranger = await open_voting(client, stranger, rng)
+        async with voting_open(tmp_path, settings, rng, real, stranger) as (
+                board, url, _, session, (pk_real, pk_stranger)):
             child = Voter(ca, "札幌 子供", dt.date(2016, 1, 1), "北海道札幌市中央区北1条西2丁目")
             size = board.size(stranger.id)
             status, doc = await post(session, f"{url}/v1/elections/{stranger.id}/ballots",
@@ -146,11 +160,7 @@ def test_the_voter_roll_is_checked(tmp_path: Path) -> None:
     for everyone, with a reason code, and nothing is written."""
     ca = TestCa.create()
     el = election(b"roll", "roll-2026", voter_roll=True)
-    no_roll = election(b"no roll", "no-roll-2026", voter_roll=True)
-    no_roll.registrar = el.registrar
-    no_roll.manifest = dataclasses.replace(no_roll.manifest,
-                                           registrar_key=el.manifest.registrar_key)
-    no_roll.fingerprint = no_roll.manifest.fingerprint()
+    no_roll = election(b"no roll", "no-roll-2026", registrar_of=el, voter_roll=True)
     alice_facts = BasicFacts("名簿 花子", dt.date(1980, 4, 1), Sex.FEMALE,
                              "茨城県つくば市研究学園1番地1")
     settings = settings_for(tmp_path, ca, el, elections=frozenset({el.fingerprint,
@@ -160,10 +170,8 @@ def test_the_voter_roll_is_checked(tmp_path: Path) -> None:
     rng = DeterministicRandom(b"roll votes")
 
     async def run() -> None:
-        async with serving(tmp_path, el, settings) as (board, url), \
-                BoardClient(url) as client, aiohttp.ClientSession() as session:
-            pk = await open_voting(client, el, rng)
-            pk_no_roll = await open_voting(client, no_roll, rng)
+        async with voting_open(tmp_path, settings, rng, el, no_roll) as (
+                board, url, _, session, (pk, pk_no_roll)):
             alice = Voter(ca, alice_facts.name, alice_facts.birth_date, alice_facts.address)
             bob = Voter(ca, "名簿外 次郎", dt.date(1981, 5, 5), "茨城県つくば市竹園1番地")
             ballots = f"{url}/v1/elections/{el.id}/ballots"
@@ -230,51 +238,54 @@ def test_a_ballot_after_the_voting_period_is_refused(tmp_path: Path, who: str) -
     asyncio.run(run())
 
 
-def test_ballots_in_the_period_are_taken_on_both_endpoints(tmp_path: Path) -> None:
-    """The control of the test above: the same requests inside the period are taken."""
+def open_and_vote(tmp_path: Path, seed: bytes, body: Callable[..., Awaitable[None]]) -> None:
+    """A fresh election `seed` on a board with its registrar, voting open: `body(board, url,
+    client, session, el, pk, ca, rng)`."""
     ca = TestCa.create()
-    el = election(b"period", "period-2026")
-    rng = DeterministicRandom(b"period votes")
+    el = election(seed, f"{seed.decode()}-2026")
+    rng = DeterministicRandom(seed + b" votes")
 
     async def run() -> None:
-        async with serving(tmp_path, el, settings_for(tmp_path, ca, el)) as (board, url), \
-                BoardClient(url) as client, aiohttp.ClientSession() as session:
-            pk = await open_voting(client, el, rng)
-            voter = Voter(ca, "期間 内子", dt.date(1980, 1, 1), "茨城県つくば市天王台1番地")
-            status, doc = await post(session, f"{url}/v1/elections/{el.id}/ballots",
-                                     voter.request(el, pk, 0, "", rng))
-            assert status == 200, doc
-            await client.post(_late_entry(el, pk, rng))
-            assert board.describe(el.id)["policy"]["ballots"] == 2
+        async with voting_open(tmp_path, settings_for(tmp_path, ca, el), rng, el) as (
+                board, url, client, session, (pk,)):
+            await body(board, url, client, session, el, pk, ca, rng)
 
     asyncio.run(run())
+
+
+def test_ballots_in_the_period_are_taken_on_both_endpoints(tmp_path: Path) -> None:
+    """The control of the test above: the same requests inside the period are taken."""
+    async def body(board: Board, url: str, client: BoardClient, session: Any, el: Election,
+                   pk: Any, ca: TestCa, rng: DeterministicRandom) -> None:
+        voter = Voter(ca, "期間 内子", dt.date(1980, 1, 1), "茨城県つくば市天王台1番地")
+        status, doc = await post(session, f"{url}/v1/elections/{el.id}/ballots",
+                                 voter.request(el, pk, 0, "", rng))
+        assert status == 200, doc
+        await client.post(_late_entry(el, pk, rng))
+        assert board.describe(el.id)["policy"]["ballots"] == 2
+
+    open_and_vote(tmp_path, b"period", body)
 
 
 def test_namesakes_at_different_addresses_both_count(tmp_path: Path) -> None:
     """Two residents with the same name, birth date and sex at different addresses: two
     voters, neither ballot replaces the other, and the second learns nothing of the first."""
-    ca = TestCa.create()
-    el = election(b"namesakes", "namesakes-2026")
-    rng = DeterministicRandom(b"namesake votes")
+    async def body(board: Board, url: str, client: BoardClient, session: Any, el: Election,
+                   pk: Any, ca: TestCa, rng: DeterministicRandom) -> None:
+        ballots = f"{url}/v1/elections/{el.id}/ballots"
+        first = Voter(ca, "同名 花子", dt.date(1970, 7, 7), "茨城県つくば市天王台1番地")
+        second = Voter(ca, "同名 花子", dt.date(1970, 7, 7), "茨城県つくば市吾妻2番地")
+        for voter in (first, second):
+            status, doc = await post(session, ballots, voter.request(el, pk, 0, "", rng))
+            assert (status, doc.get("replaced_earlier_ballot")) == (200, 0), doc
+        policy = board.describe(el.id)["policy"]
+        assert (policy["ballots"], policy["voters"], policy["superseded"]) == (2, 2, 0)
+        # a re-vote of the first is still hers alone
+        status, doc = await post(session, ballots, first.request(el, pk, 1, "", rng))
+        assert (status, doc["replaced_earlier_ballot"]) == (200, 1), doc
+        assert board.describe(el.id)["policy"]["voters"] == 2
 
-    async def run() -> None:
-        async with serving(tmp_path, el, settings_for(tmp_path, ca, el)) as (board, url), \
-                BoardClient(url) as client, aiohttp.ClientSession() as session:
-            pk = await open_voting(client, el, rng)
-            ballots = f"{url}/v1/elections/{el.id}/ballots"
-            first = Voter(ca, "同名 花子", dt.date(1970, 7, 7), "茨城県つくば市天王台1番地")
-            second = Voter(ca, "同名 花子", dt.date(1970, 7, 7), "茨城県つくば市吾妻2番地")
-            for voter in (first, second):
-                status, doc = await post(session, ballots, voter.request(el, pk, 0, "", rng))
-                assert (status, doc.get("replaced_earlier_ballot")) == (200, 0), doc
-            policy = board.describe(el.id)["policy"]
-            assert (policy["ballots"], policy["voters"], policy["superseded"]) == (2, 2, 0)
-            # a re-vote of the first is still hers alone
-            status, doc = await post(session, ballots, first.request(el, pk, 1, "", rng))
-            assert (status, doc["replaced_earlier_ballot"]) == (200, 1), doc
-            assert board.describe(el.id)["policy"]["voters"] == 2
-
-    asyncio.run(run())
+    open_and_vote(tmp_path, b"namesakes", body)
 
 
 def test_a_torn_last_evidence_record_is_recovered_with_a_warning(

@@ -63,6 +63,12 @@ ATTESTATION_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
 SHARED_CODE = "TSKB-2K27-VXTE-HERE"
 MUNICIPALITIES = ("茨城県つくば市",)
 PERIOD = {"voting_start": VOTING_START, "voting_end": VOTING_END}
+FOUR_FACT_CHANGES = [  # each of the four basic facts changed alone
+    {"name": "投票\u3000次郎"},
+    {"birth_date": dt.date(1990, 6, 16)},
+    {"sex": Sex.FEMALE},
+    {"address": "茨城県つくば市研究学園一丁目1番地2"},
+]
 
 
 def ballot_hash(n: int = 1) -> bytes:
@@ -402,15 +408,7 @@ def test_voter_roll(config_for, issue, taro_card: IssuedCard) -> None:
     refused(empty.register(sign_ballot(taro_card), now=VOTING_TIME), Reason.NOT_ON_VOTER_ROLL)
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"name": "投票\u3000次郎"},
-        {"birth_date": dt.date(1990, 6, 16)},
-        {"sex": Sex.FEMALE},
-        {"address": "茨城県つくば市研究学園一丁目1番地2"},
-    ],
-)
+@pytest.mark.parametrize("change", FOUR_FACT_CHANGES)
 def test_roll_entry_depends_on_each_fact_and_is_not_a_pseudonym(change: dict) -> None:
     other = dataclasses.replace(TARO, **change)
     assert roll_entry(PSEUDONYM_KEY, other) != roll_entry(PSEUDONYM_KEY, TARO)
@@ -641,15 +639,7 @@ def test_pseudonym_differs_per_person_and_per_election(
     assert len({r.pseudonym for r in results}) == 4  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"name": "投票\u3000次郎"},
-        {"birth_date": dt.date(1990, 6, 16)},
-        {"sex": Sex.FEMALE},
-        {"address": "茨城県つくば市研究学園一丁目1番地2"},
-    ],
-)
+@pytest.mark.parametrize("change", FOUR_FACT_CHANGES)
 def test_pseudonym_depends_on_each_of_the_four_facts(change: dict) -> None:
     other = dataclasses.replace(TARO, **change)
     assert derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, other) != derive_pseudonym(
