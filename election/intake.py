@@ -576,7 +576,7 @@ def load_registrar_settings(path: Path) -> RegistrarSettings:
         [voting_codes]
         "tsukuba-2026-mayor" = "hashes.json"   # from `tohyo admin voting-codes`
         [voter_rolls]
-        "tsukuba-2026-mayor" = "roll.json"     # `voter_roll_json` of the resident register
+        "tsukuba-2026-mayor" = "roll.json"     # from `tohyo admin voter-roll`
     """
     import os
     import tomllib
