@@ -386,6 +386,7 @@ class BallotIntake:
             _start_checks(self._token, checks)
         self._registrars: dict[str, Registrar] = {}
         self._evidence: dict[str, _GroupCommit] = {}
+        self._reconciling: set[asyncio.Task[Reconciliation | None]] = set()
         self._jobs = ElectionJobs(self._run, prefix=self._token)
 
     @property
@@ -402,6 +403,8 @@ class BallotIntake:
 
     async def close(self) -> None:
         """Stop the checking processes and forget the registrar's keys in this process."""
+        for task in list(self._reconciling):
+            task.cancel()
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -423,6 +426,13 @@ class BallotIntake:
             registrar.commit_many, self.board.limits.commit_delay_ms / 1000)
         return registrar, True
 
+    async def _reconcile_logged(self, election: str) -> Reconciliation | None:
+        try:
+            return await self.reconcile(election)
+        except (EvidenceStoreError, OSError, Refusal) as exc:
+            log.error("election %s: reconciliation failed: %s", election, exc)
+            return None
+
     async def reconcile(self, election: str) -> Reconciliation:
         """Set the board's ballot entries of `election` against the registrar's evidence.
 
@@ -432,19 +442,12 @@ class BallotIntake:
         is not on the board (written, then the service stopped or the board refused the
         ballot) keep their one-time code bound to their voter, and are counted."""
         registrar = self._registrars[election]
-        ballots = []
+        ballots: list[tuple[int, bytes, bytes]] = []
         start = 0
         while True:
-            batch = await self.board.entries(election, start, 1000)
-            for offset, data in enumerate(batch):
-                if b'"type":"ballot"' not in data:
-                    continue
-                envelope = decode_envelope(data)
-                if envelope.type == "ballot":
-                    att = envelope.body["attestation"]
-                    ballots.append((start + offset, bytes.fromhex(att["pseudonym"]),
-                                    bytes.fromhex(att["ballot_hash"])))
-            if len(batch) < 1000:
+            batch = await self.board.entries(election, start, 5000)
+            ballots += await asyncio.to_thread(_ballot_keys, start, batch)
+            if len(batch) < 5000:
                 break
             start += len(batch)
         store = registrar.evidence
@@ -507,8 +510,10 @@ class BallotIntake:
         envelope: Envelope = outcome[1]
         data: bytes = outcome[2]
         registrar, opened = self.registrar(election, manifest)
-        if opened:
-            await self.reconcile(election)
+        if opened:  # in the background: it only reports, and may read a long record
+            task = asyncio.create_task(self._reconcile_logged(election))
+            self._reconciling.add(task)
+            task.add_done_callback(self._reconciling.discard)
         pending = registrar.reserve(outcome[3], outcome[4], outcome[5], now=now,
                                     code_hash=outcome[6])
         if isinstance(pending, Refused):
@@ -535,6 +540,19 @@ class BallotIntake:
             if state.is_prechecked(envelope):
                 del state.prechecked[id(envelope)]
         return {"receipt": receipt.to_json(), "replaced_earlier_ballot": int(revote)}
+
+
+def _ballot_keys(start: int, batch: list[bytes]) -> list[tuple[int, bytes, bytes]]:
+    """(index, pseudonym, ballot hash) of the ballot entries among `batch`."""
+    out = []
+    for offset, data in enumerate(batch):
+        if b'"type":"ballot"' in data:
+            envelope = decode_envelope(data)
+            if envelope.type == "ballot":
+                att = envelope.body["attestation"]
+                out.append((start + offset, bytes.fromhex(att["pseudonym"]),
+                            bytes.fromhex(att["ballot_hash"])))
+    return out
 
 
 class RegistrarRefusal(Refusal):

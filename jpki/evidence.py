@@ -205,7 +205,8 @@ class EvidenceStore:
 
     def read_all(self) -> list[Evidence]:
         """Decrypt every record; `EvidenceStoreError` if any was altered or moved."""
-        lines = [line for line in self.path.read_bytes().split(b"\n")[1:] if line]
+        with self._lock:  # not halfway through an append
+            lines = [line for line in self.path.read_bytes().split(b"\n")[1:] if line]
         out = []
         for index, line in enumerate(lines, start=1):
             try:

@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -329,3 +330,43 @@ def test_a_torn_last_evidence_record_is_recovered_with_a_warning(
     assert "torn last record" in caplog.text
     assert evidence_count(tmp_path, el) == 3
     assert [p.name.split(".torn-")[0] for p in path.parent.glob("*.torn-*")] == [path.name]
+
+
+def test_reconciliation_names_ballots_without_evidence_when_the_registrar_opens(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A record that lost evidence (as the old order could, after a crash): when the restarted
+    service opens the election's registrar it sets the board's ballots against the evidence
+    and logs the ballots that have none; with every record there it logs them all matched."""
+    ca = TestCa.create()
+    el = election(b"reconcile", "reconcile-2026")
+    settings = settings_for(tmp_path, ca, el)
+    rng = DeterministicRandom(b"reconcile votes")
+    voters = [Voter(ca, f"照合 {n}", dt.date(1980, 2, n), f"茨城県つくば市竹園{n}番地")
+              for n in (1, 2, 3, 4)]
+    path = tmp_path / "evidence" / f"{el.id}.evidence"
+
+    async def vote(who: list[Voter], pk: Any = None) -> Any:
+        async with serving(tmp_path, el, settings) as (_, url), BoardClient(url) as client, \
+                aiohttp.ClientSession() as session:
+            pk = pk or await open_voting(client, el, rng)
+            for voter in who:
+                status, doc = await post(session, f"{url}/v1/elections/{el.id}/ballots",
+                                         voter.request(el, pk, 0, "", rng))
+                assert status == 200, doc
+            for _ in range(200):  # the reconciliation runs in the background
+                if "election reconcile-2026:" in caplog.text:
+                    break
+                await asyncio.sleep(0.02)
+            return pk
+
+    with caplog.at_level(logging.INFO, logger="election.intake"):
+        pk = asyncio.run(vote(voters[:2]))
+        caplog.clear()
+        asyncio.run(vote(voters[2:3], pk))  # restarted: every ballot has its record
+        assert re.search(r"reconcile-2026: [23] ballots, each with its evidence", caplog.text)
+        lines = path.read_bytes().split(b"\n")
+        path.write_bytes(b"\n".join(lines[:2]) + b"\n")  # header and the first record only
+        caplog.clear()
+        asyncio.run(vote(voters[3:], pk))
+    assert "2 ballots on the board have no evidence" in caplog.text
