@@ -55,20 +55,29 @@ class Card:
     """A voter's virtual card (pooled RSA keys: certificates differ, key generation is slow)."""
 
     def __init__(self, ca: TestCa, n: int) -> None:
-        facts = BasicFacts(f"投票 {n}号", dt.date(1950, 1, 1) + dt.timedelta(days=97 * n),
-                           Sex.FEMALE, f"茨城県つくば市天王台{n}番地")
+        facts = BasicFacts(
+            f"投票 {n}号",
+            dt.date(1950, 1, 1) + dt.timedelta(days=97 * n),
+            Sex.FEMALE,
+            f"茨城県つくば市天王台{n}番地",
+        )
         issued = issue_virtual_card(
-            ca, facts, sign_password=PASSWORD,
+            ca,
+            facts,
+            sign_password=PASSWORD,
             not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
             not_after=dt.datetime.now(dt.UTC) + dt.timedelta(days=365),
-            sign_key=pooled_rsa_key("crash-sign"), auth_key=pooled_rsa_key("crash-auth"))
+            sign_key=pooled_rsa_key("crash-sign"),
+            auth_key=pooled_rsa_key("crash-auth"),
+        )
         self.card = JpkiCard(InProcessTransport(issued.card))
         self.card.select_ap()
         self.card.verify_pin(PinKind.SIGN, PASSWORD)
         self.certificate = self.card.read_certificate(CertKind.SIGN)
 
-    def request(self, el: Election, pk: Any, code: str, rng: DeterministicRandom
-                ) -> tuple[bytes, bytes]:
+    def request(
+        self, el: Election, pk: Any, code: str, rng: DeterministicRandom
+    ) -> tuple[bytes, bytes]:
         """(request body, ballot hash) of a fresh ballot for the first option."""
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -77,14 +86,21 @@ class Card:
         ballot_hash = ballot.hash(el.fingerprint)
         self.card.verify_pin(PinKind.SIGN, PASSWORD)
         signature = self.card.sign(PinKind.SIGN, ballot_message(el.fingerprint, ballot_hash))
-        body = {"ballot": ballot.to_json(), "voting_code": code,
-                "jpki": {"certificate": self.certificate.hex(), "signature": signature.hex()}}
+        body = {
+            "ballot": ballot.to_json(),
+            "voting_code": code,
+            "jpki": {"certificate": self.certificate.hex(), "signature": signature.hex()},
+        }
         return json.dumps(body).encode(), ballot_hash
 
 
 async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[int, Any]:
-    async with session.post(url, data=body, headers={"Content-Type": "application/json"},
-                            timeout=aiohttp.ClientTimeout(total=30)) as resp:
+    async with session.post(
+        url,
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=aiohttp.ClientTimeout(total=30),
+    ) as resp:
         return resp.status, await resp.json()
 
 
@@ -99,9 +115,12 @@ def test_sigkill_under_load_keeps_evidence_before_acknowledgement(
     csv_text, hashes = generate_voting_codes(VOTERS)
     codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
     settings = _write_settings(tmp_path, el, ca, frozenset(hashes))
-    board = BoardProcess(storage_url, tmp_path / "board.pem", log_path=str(tmp_path / "b.log"),
-                         extra=("--registrar", str(settings), "--allow-test-groups",
-                                "--processes", "1"))
+    board = BoardProcess(
+        storage_url,
+        tmp_path / "board.pem",
+        log_path=str(tmp_path / "b.log"),
+        extra=("--registrar", str(settings), "--allow-test-groups", "--processes", "1"),
+    )
     cards = [Card(ca, n) for n in range(1, VOTERS + 1)]
     thief = Card(ca, VOTERS + 1)
     acknowledged: dict[int, Receipt] = {}  # voter -> receipt
@@ -129,7 +148,8 @@ def test_sigkill_under_load_keeps_evidence_before_acknowledgement(
                     sent.add(voter)
                     try:
                         status, doc = await _post(
-                            session, f"{url}/v1/elections/{el.id}/ballots", requests[voter])
+                            session, f"{url}/v1/elections/{el.id}/ballots", requests[voter]
+                        )
                     except (aiohttp.ClientError, TimeoutError, OSError):
                         return
                     assert status == 200, doc
@@ -162,16 +182,19 @@ def test_sigkill_under_load_keeps_evidence_before_acknowledgement(
                 if envelope.type == "ballot":
                     att = envelope.body["attestation"]
                     on_board[hashes_of[bytes.fromhex(att["ballot_hash"])]] = (
-                        index, bytes.fromhex(att["pseudonym"]), bytes.fromhex(att["ballot_hash"]))
+                        index,
+                        bytes.fromhex(att["pseudonym"]),
+                        bytes.fromhex(att["ballot_hash"]),
+                    )
             for voter, receipt in acknowledged.items():
                 assert hash_leaf(entries[receipt.index]) == receipt.entry_hash
                 assert on_board[voter][0] == receipt.index
-            status, doc = await _post(session, ballots_url, thief.request(
-                el, pk, codes[min(on_board)], rng)[0])
+            status, doc = await _post(
+                session, ballots_url, thief.request(el, pk, codes[min(on_board)], rng)[0]
+            )
             assert (status, doc["reason"]) == (409, "voting-code-used"), doc
 
-            store = EvidenceStore(tmp_path / "evidence" / f"{el.id}.evidence",
-                                  EVIDENCE_PASSPHRASE)
+            store = EvidenceStore(tmp_path / "evidence" / f"{el.id}.evidence", EVIDENCE_PASSPHRASE)
             records = store.read_all()
             result = reconcile(on_board.values(), records)
             assert result.ok, f"ballots without evidence at {result.without_evidence}"
@@ -179,8 +202,9 @@ def test_sigkill_under_load_keeps_evidence_before_acknowledgement(
             assert set(on_board) <= kept
             # no code of a ballot on the board, or kept in the evidence, is free for another
             for voter in sorted(kept):
-                status, doc = await _post(session, ballots_url,
-                                          thief.request(el, pk, codes[voter], rng)[0])
+                status, doc = await _post(
+                    session, ballots_url, thief.request(el, pk, codes[voter], rng)[0]
+                )
                 assert (status, doc.get("reason")) == (409, "voting-code-used"), (voter, doc)
             # and each voter who got no answer votes again with her own code
             for voter in unanswered:

@@ -41,13 +41,18 @@ def _with_ballot_signed_at(
     for line in (out / "tree-heads.jsonl").read_bytes().splitlines():
         sth = SignedTreeHead.from_json(parse_canonical_json(line))
         stamp = max(sth.timestamp, _ms(when)) if sth.tree_size > last_ballot else sth.timestamp
-        lines.append(canonical_json(
-            sign_tree_head(el.board, el.id, sth.tree_size, sth.root_hash, stamp).to_json()))
+        lines.append(
+            canonical_json(
+                sign_tree_head(el.board, el.id, sth.tree_size, sth.root_hash, stamp).to_json()
+            )
+        )
     (out / "tree-heads.jsonl").write_bytes(b"".join(x + b"\n" for x in lines))
     final = SignedTreeHead.from_json(
-        parse_canonical_json((out / "tree-head.json").read_bytes().strip()))
-    final = sign_tree_head(el.board, el.id, final.tree_size, final.root_hash,
-                           max(final.timestamp, _ms(when)))
+        parse_canonical_json((out / "tree-head.json").read_bytes().strip())
+    )
+    final = sign_tree_head(
+        el.board, el.id, final.tree_size, final.root_hash, max(final.timestamp, _ms(when))
+    )
     (out / "tree-head.json").write_bytes(canonical_json(final.to_json()) + b"\n")
     return out
 
@@ -61,8 +66,10 @@ def _with_ballot_signed_at(
     ],
 )
 def test_a_ballot_signed_into_the_log_after_the_period_is_flagged(
-    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path,
-    late: dt.timedelta, flagged: bool,
+    election_record: tuple[Election, ElectionRun, Path],
+    tmp_path: Path,
+    late: dt.timedelta,
+    flagged: bool,
 ) -> None:
     el = election_record[0]
     record = _with_ballot_signed_at(election_record, tmp_path, el.manifest.voting_end + late)
@@ -78,7 +85,8 @@ def test_a_ballot_signed_into_the_log_after_the_period_is_flagged(
 
 
 def test_a_ballot_signed_into_the_log_before_the_period_is_flagged(
-    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path,
+    election_record: tuple[Election, ElectionRun, Path],
+    tmp_path: Path,
 ) -> None:
     """Every head re-signed a day before voting opened (a board that took ballots early)."""
     el, _, record = election_record
@@ -88,8 +96,13 @@ def test_a_ballot_signed_into_the_log_before_the_period_is_flagged(
     lines = []
     for line in (out / "tree-heads.jsonl").read_bytes().splitlines():
         sth = SignedTreeHead.from_json(parse_canonical_json(line))
-        lines.append(canonical_json(sign_tree_head(
-            el.board, el.id, sth.tree_size, sth.root_hash, early + sth.tree_size).to_json()))
+        lines.append(
+            canonical_json(
+                sign_tree_head(
+                    el.board, el.id, sth.tree_size, sth.root_hash, early + sth.tree_size
+                ).to_json()
+            )
+        )
     (out / "tree-heads.jsonl").write_bytes(b"".join(x + b"\n" for x in lines))
     report = verify_record(load_record(out), Options(allow_test_groups=True, progress=False))
     v8 = report.step("V8")

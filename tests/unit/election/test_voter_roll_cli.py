@@ -19,15 +19,34 @@ HANAKO = BasicFacts("名簿 花子", dt.date(1980, 4, 1), Sex.FEMALE, "茨城県
 TARO = BasicFacts("名簿 太郎", dt.date(1979, 3, 3), Sex.MALE, "茨城県つくば市竹園2番地")
 
 
+def voter_roll(key_file: Path, residents: Path, out: Path) -> int:
+    return main(
+        [
+            "admin",
+            "voter-roll",
+            "--registrar-key",
+            str(key_file),
+            "--residents",
+            str(residents),
+            "--out",
+            str(out),
+        ]
+    )
+
+
 @pytest.fixture
 def key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Ed25519PrivateKey, Path]:
     secret = "roll test passphrase"
     monkeypatch.setenv("TOHYO_KEY_PASSPHRASE", secret)
     k = Ed25519PrivateKey.generate()
     path = tmp_path / "registrar.pem"
-    path.write_bytes(k.private_bytes(serialization.Encoding.PEM,
-                                     serialization.PrivateFormat.PKCS8,
-                                     serialization.BestAvailableEncryption(secret.encode())))
+    path.write_bytes(
+        k.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(secret.encode()),
+        )
+    )
     return k, path
 
 
@@ -38,10 +57,11 @@ def test_the_roll_holds_keyed_hashes_the_registrar_checks(
     (tmp_path / "r.csv").write_text(
         "name,birth_date,sex,address\n"
         f"{HANAKO.name},1980-04-01,2,{HANAKO.address}\n"
-        f"{HANAKO.name},1980-04-01,2,{HANAKO.address}\n", encoding="utf-8")
+        f"{HANAKO.name},1980-04-01,2,{HANAKO.address}\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "roll.json"
-    assert main(["admin", "voter-roll", "--registrar-key", str(path), "--residents",
-                 str(tmp_path / "r.csv"), "--out", str(out)]) == 0
+    assert voter_roll(path, tmp_path / "r.csv", out) == 0
     roll = read_voter_roll(out)
     pkey = derive_pseudonym_key(k)
     assert roll == {roll_entry(pkey, HANAKO)}  # once, though listed twice
@@ -49,30 +69,35 @@ def test_the_roll_holds_keyed_hashes_the_registrar_checks(
     assert HANAKO.name not in out.read_text(encoding="utf-8")
     assert "1 voters on the roll" in capsys.readouterr().out
     # not overwritten
-    assert main(["admin", "voter-roll", "--registrar-key", str(path), "--residents",
-                 str(tmp_path / "r.csv"), "--out", str(out)]) == 2
+    assert voter_roll(path, tmp_path / "r.csv", out) == 2
 
 
-@pytest.mark.parametrize("row", ["名簿 次郎,1980-13-01,1,茨城県つくば市1", "a,1980-01-01,4,b",
-                                 "only,three,fields"])
+@pytest.mark.parametrize(
+    "row", ["名簿 次郎,1980-13-01,1,茨城県つくば市1", "a,1980-01-01,4,b", "only,three,fields"]
+)
 def test_a_bad_row_is_refused_and_nothing_written(
-    tmp_path: Path, key: tuple[Ed25519PrivateKey, Path], row: str,
+    tmp_path: Path,
+    key: tuple[Ed25519PrivateKey, Path],
+    row: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "r.csv").write_text(f"{HANAKO.name},1980-04-01,2,{HANAKO.address}\n{row}\n",
-                                    encoding="utf-8")
+    (tmp_path / "r.csv").write_text(
+        f"{HANAKO.name},1980-04-01,2,{HANAKO.address}\n{row}\n", encoding="utf-8"
+    )
     out = tmp_path / "roll.json"
-    assert main(["admin", "voter-roll", "--registrar-key", str(key[1]), "--residents",
-                 str(tmp_path / "r.csv"), "--out", str(out)]) == 2
+    assert voter_roll(key[1], tmp_path / "r.csv", out) == 2
     assert not out.exists()
     assert "line 2" in capsys.readouterr().err
 
 
 def test_a_roll_file_is_read_strictly(tmp_path: Path) -> None:
     path = tmp_path / "roll.json"
-    for doc in ({"format": "other", "entries": []}, {"format": "tohyo-voter-roll/1"},
-                {"format": "tohyo-voter-roll/1", "entries": ["00"]},
-                {"format": "tohyo-voter-roll/1", "entries": ["ab" * 32, "ab" * 32]}):
+    for doc in (
+        {"format": "other", "entries": []},
+        {"format": "tohyo-voter-roll/1"},
+        {"format": "tohyo-voter-roll/1", "entries": ["00"]},
+        {"format": "tohyo-voter-roll/1", "entries": ["ab" * 32, "ab" * 32]},
+    ):
         path.write_text(json.dumps(doc))
         with pytest.raises(ValueError):
             read_voter_roll(path)
