@@ -104,6 +104,12 @@ class EvidenceStore:
         if not secret:
             raise ValueError("an empty passphrase is not allowed")
         self._lock = threading.Lock()
+        self.torn: Path | None = None
+        if self.path.exists() and b"\n" not in (data := self.path.read_bytes()):
+            # a crash while the store was created: not even its header is whole
+            if data:
+                self.torn = self._aside(data)
+            self.path.unlink()
         if self.path.exists() and self.path.stat().st_size > 0:
             header_line = self.path.read_bytes().split(b"\n", 1)[0]
             try:
@@ -141,11 +147,23 @@ class EvidenceStore:
                 f.flush()
                 os.fsync(f.fileno())
             self._count = 0
-            self.torn = None
         self._aead = AESGCM(key)
 
     def __repr__(self) -> str:
         return f"EvidenceStore({str(self.path)!r}, records={self._count})"
+
+    def _aside(self, torn: bytes) -> Path:
+        """Keep `torn` bytes (mode 0600) in `<file>.torn-<time>`, for the auditors."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.path.with_name(f"{self.path.name}.torn-{stamp}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(torn)
+            f.flush()
+            os.fsync(f.fileno())
+        log.warning("evidence store %s: %d torn bytes (a write cut short by a crash) set "
+                    "aside in %s", self.path.name, len(torn), aside.name)
+        return aside
 
     def _set_aside_torn_tail(self) -> Path | None:
         """Move a last line without its newline (a write cut short) to a side file."""
@@ -153,24 +171,13 @@ class EvidenceStore:
         if data.endswith(b"\n"):
             return None
         keep = data.rfind(b"\n") + 1
-        if keep == 0:
-            raise EvidenceStoreError("the evidence store's header line is incomplete")
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        aside = self.path.with_name(f"{self.path.name}.torn-{stamp}")
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data[keep:])
-            f.flush()
-            os.fsync(f.fileno())
+        aside = self._aside(data[keep:])
         with open(self.path, "r+b") as f:
             f.truncate(keep)
             f.flush()
             os.fsync(f.fileno())
-        log.warning(
-            "evidence store %s: a torn last record (%d bytes, a write cut short by a crash) "
-            "was set aside in %s; its ballot was never acknowledged",
-            self.path.name, len(data) - keep, aside.name,
-        )
+        log.warning("evidence store %s: the torn last record's ballot was never acknowledged",
+                    self.path.name)
         return aside
 
     def _aad(self, index: int) -> bytes:

@@ -247,3 +247,17 @@ def test_reconcile_names_ballots_without_evidence(taro_card: IssuedCard) -> None
     ballots.append((20, records[0].pseudonym, hashlib.sha256(b"never attested").digest()))
     missing = reconcile(ballots, records)
     assert not missing.ok and missing.without_evidence == (20,)
+
+
+@pytest.mark.parametrize("header", [b"", b'{"check":"00","form'])
+def test_a_store_whose_creation_was_cut_short_is_created_again(
+    taro_card: IssuedCard, tmp_path: Path, header: bytes
+) -> None:
+    path = tmp_path / "ev"
+    path.write_bytes(header)
+    store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
+    assert (store.torn is None) == (header == b"")
+    if store.torn is not None:
+        assert store.torn.read_bytes() == header
+    store.append(make_evidence(taro_card))
+    assert len(EvidenceStore(path, PASSPHRASE).read_all()) == 1
