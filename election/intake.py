@@ -151,9 +151,9 @@ class RegistrarSettings:
     elections: frozenset[bytes] = frozenset()
     voter_rolls: dict[str, frozenset[bytes]] = field(default_factory=dict, repr=False)
 
-    def authorises(self, manifest: Manifest) -> bool:
-        """Does this registrar attest for the election of `manifest` (its fingerprint listed)?"""
-        return manifest.fingerprint() in self.elections
+    def authorises(self, fingerprint: bytes) -> bool:
+        """Does this registrar attest for the election of this fingerprint (listed)?"""
+        return fingerprint in self.elections
 
     def registrar_for(self, manifest: Manifest) -> Registrar:
         """The registrar of one election; refuses (ValueError) a manifest whose fingerprint its
@@ -164,7 +164,7 @@ class RegistrarSettings:
         service still refuses a code that another voter has used; a torn last record (a crash
         while it was written) is set aside with a warning (`EvidenceStore`).
         """
-        if not self.authorises(manifest):
+        if not self.authorises(manifest.fingerprint()):
             raise ValueError("the registrar's settings do not name this election")
         mode = manifest.eligibility.voting_codes
         hashes = self.code_hashes.get(manifest.election_id, frozenset())
@@ -496,7 +496,7 @@ class BallotIntake:
         if manifest.registrar_key != self._key_hex:
             raise Refusal("not_this_registrar",
                           "the election names another registrar key than this board's")
-        if state.fingerprint not in self.settings.elections:
+        if not self.settings.authorises(state.fingerprint):
             raise RegistrarRefusal(Reason.ELECTION_NOT_AUTHORISED)
         if manifest.eligibility.voter_roll and manifest.election_id not in (
                 self.settings.voter_rolls):

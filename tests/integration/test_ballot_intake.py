@@ -354,7 +354,7 @@ def test_registrar_settings_errors_are_clear(tmp_path: Path,
     settings = load_registrar_settings(path)
     assert settings.evidence_dir == tmp_path / "evidence"
     assert settings.code_hashes == {el.id: frozenset()}
-    assert settings.elections == frozenset({el.fingerprint}) and settings.authorises(el.manifest)
+    assert settings.elections == frozenset({el.fingerprint}) and settings.authorises(el.fingerprint)
     text = path.read_text()
     for broken, message in (
         (text.replace('key = "registrar.pem"\n', ""), "missing setting 'key'"),
