@@ -105,8 +105,9 @@ async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("processes", [1, 2])  # checks on a thread / in checking processes
 def test_sigkill_under_load_keeps_evidence_before_acknowledgement(
-    storage_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    storage_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
 ) -> None:
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", EVIDENCE_PASSPHRASE)
     rng = DeterministicRandom(b"registrar crash")
@@ -119,7 +120,7 @@ def test_sigkill_under_load_keeps_evidence_before_acknowledgement(
         storage_url,
         tmp_path / "board.pem",
         log_path=str(tmp_path / "b.log"),
-        extra=("--registrar", str(settings), "--allow-test-groups", "--processes", "1"),
+        extra=("--registrar", str(settings), "--allow-test-groups", "--processes", str(processes)),
     )
     cards = [Card(ca, n) for n in range(1, VOTERS + 1)]
     thief = Card(ca, VOTERS + 1)
