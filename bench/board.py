@@ -225,7 +225,8 @@ def write_settings(directory: Path, fx: Fixture, passphrase: str) -> Path:
     settings = directory / "registrar.toml"
     settings.write_text(
         'key = "registrar.pem"\nanchors = ["sign_ca.pem"]\ncrls = ["sign.crl"]\n'
-        f'evidence_dir = "evidence"\n[voting_codes]\n"{ELECTION}" = "hashes.json"\n')
+        f'evidence_dir = "evidence"\nelections = ["{fx.manifest.fingerprint().hex()}"]\n'
+        f'[voting_codes]\n"{ELECTION}" = "hashes.json"\n')
     return settings
 
 

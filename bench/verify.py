@@ -53,6 +53,7 @@ from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.shuffle.shuffle import shuffle
 from mixnet.transcript import Transcript
+from simulations.world import VOTING_END, VOTING_START
 from trustees.config import generate_trustee_keys
 from trustees.decryption import combine_shares, make_share
 from trustees.dkg import DkgTrustee
@@ -97,11 +98,9 @@ def build_record(directory: Path, n: int, mixers: int, group_name: str,
     admin, registrar, board = (Ed25519PrivateKey.generate() for _ in range(3))
     trustee_keys = [generate_trustee_keys(rng) for _ in range(3)]
     mix_keys = [Ed25519PrivateKey.generate() for _ in range(mixers)]
-    jst = dt.timezone(dt.timedelta(hours=9))
     manifest = Manifest(
         election_id=E, title="ベンチマーク選挙", election_day=dt.date(2026, 12, 6),
-        voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
-        voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
+        voting_start=VOTING_START, voting_end=VOTING_END,
         contests=(Contest("mayor", "市長", "public_office", "single",
                           (Option("a", "青木"), Option("b", "石田"), Option("c", "上野"))),),
         eligibility=Eligibility(16, ("茨城県つくば市",)), threshold=2,
@@ -196,7 +195,7 @@ def build_record(directory: Path, n: int, mixers: int, group_name: str,
                                     "tally": count_election(manifest, plaintexts)})
     phase("tallied")
     merkle = MerkleLog(hash_leaf(e) for e in entries)
-    heads = [sign_tree_head(board, E, s, merkle.root(s), 1764300000000 + s)
+    heads = [sign_tree_head(board, E, s, merkle.root(s), 1796083200000 + s)
              for s in range(1, len(entries) + 1)]
     write_export(directory, E, manifest.board_key, entries, heads, heads[-1])
     log(f"  decryption and export {time.perf_counter() - t0:.1f} s")

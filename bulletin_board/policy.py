@@ -58,6 +58,12 @@ REFUSAL_CODES: dict[str, tuple[int, str]] = {
     "bad_proof": (422, "a proof in the body does not verify"),
     "bad_body": (422, "the body does not follow the entry type's schema"),
     "busy": (429, "too many posts pending; retry later (Retry-After)"),
+    "outside_voting_period": (
+        409,
+        "a ballot before the voting period opened or after it closed (by the board's clock, "
+        "within its stated tolerance)",
+    ),
+    "registrar_unavailable": (503, "the registrar cannot keep evidence now; nothing recorded"),
     "not_this_registrar": (
         503,
         "this board's registrar is not the one the election names: it cannot take the "

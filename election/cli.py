@@ -4,6 +4,9 @@
 - `admin check PATH`: validate a definition; print the manifest summary and its fingerprint.
 - `admin voting-codes --count N --out CSV --hashes FILE`: one-time codes for the postcards;
   the CSV goes to the printer, only the hashes stay with the registrar.
+- `admin voter-roll --registrar-key registrar.pem --residents CSV --out roll.json`: the voter
+  roll the registrar checks (keyed hashes of the four basic facts; docs/jpki.md §5.2), made
+  by whoever holds the registrar's key from the register of electors.
 - `admin publish PATH --board URL --key admin.pem`: the definition becomes the signed manifest,
   the board's first entry of the election.
 - `admin open ELECTION …`: setup → key ceremony; once the ceremony is complete, post the joint
@@ -132,6 +135,43 @@ def _voting_codes(args: argparse.Namespace) -> int:
         f"{args.count} codes: postcards CSV in {args.out} (mode 0600; hand it to the printer, "
         f"then delete it); hashes for the registrar in {args.hashes}"
     )
+    return 0
+
+
+def _voter_roll(args: argparse.Namespace) -> int:
+    import csv
+
+    from bulletin_board.keyfile import load_or_create_key
+    from election.intake import derive_pseudonym_key, voter_roll_json
+    from jpki.certs import BasicFacts, Sex
+    from jpki.registrar import roll_entry
+    from tohyo.cli import CliError
+
+    if args.out.exists():
+        raise CliError(f"{args.out} exists; refusing to overwrite a roll")
+    try:
+        key = derive_pseudonym_key(load_or_create_key(args.registrar_key, create=False))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"{args.registrar_key}: {exc}") from None
+    entries = []
+    try:
+        with args.residents.open(encoding="utf-8", newline="") as f:
+            for number, row in enumerate(csv.reader(f), start=1):
+                if number == 1 and row == ["name", "birth_date", "sex", "address"]:
+                    continue
+                try:
+                    name, birth, sex, address = row
+                    facts = BasicFacts(name, dt.date.fromisoformat(birth), Sex(sex), address)
+                except ValueError:
+                    raise CliError(f"{args.residents} line {number}: expected name, birth_date "
+                                   "(YYYY-MM-DD), sex (1, 2 or 3), address") from None
+                entries.append(roll_entry(key, facts))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise CliError(f"{args.residents}: {exc}") from None
+    doc = voter_roll_json(entries)
+    args.out.write_text(json.dumps(doc, indent=0) + "\n", encoding="utf-8")
+    print(f"{len(doc['entries'])} voters on the roll in {args.out} (keyed hashes only); name it "
+          "in the registrar's settings under [voter_rolls]")
     return 0
 
 
@@ -416,6 +456,13 @@ def register(subparsers: Any) -> None:
     q.add_argument("--out", type=Path, required=True, help="CSV for the printer")
     q.add_argument("--hashes", type=Path, required=True, help="hashes for the registrar")
     q.set_defaults(func=_voting_codes)
+    q = sub.add_parser("voter-roll", help="the voter roll the registrar checks")
+    q.add_argument("--registrar-key", type=Path, required=True,
+                   help="the registrar's key file (its passphrase in TOHYO_KEY_PASSPHRASE)")
+    q.add_argument("--residents", type=Path, required=True,
+                   help="CSV: name, birth_date (YYYY-MM-DD), sex (1, 2, 3), address")
+    q.add_argument("--out", type=Path, required=True, help="the roll file to write")
+    q.set_defaults(func=_voter_roll)
     q = sub.add_parser("publish", help="post the signed manifest: the election's first entry")
     q.add_argument("path", type=Path, help="the election definition (TOML)")
     _board_args(q, election=False)

@@ -9,20 +9,24 @@
 1. Every check that needs no state runs in a checking process (`processes`; with 1, on a
    thread), outside the append lock, on the request's raw bytes: its form; the ballot's
    membership tests, proof of knowledge bound to the election and the ballot key, and the
-   ballot key's signature; the registrar's R1–R7 (the card's certificate, revocation and
-   signature over the ballot hash, age and residence: `jpki.registrar.check_card`). The
-   process then signs the attestation and the ballot entry with the registrar key and returns
-   the entry built. Each process decodes an election (manifest, joint key) once.
+   ballot key's signature; the registrar's R0–R7 (the voting period, the card's certificate,
+   revocation and signature over the ballot hash, the roll, age and residence:
+   `jpki.registrar.check_card`). The process then signs the attestation and the ballot entry
+   with the registrar key and returns the entry built. Each process decodes an election
+   (manifest, joint key) once. Before any of it, the election must be one the registrar's
+   settings name by fingerprint (`election-not-authorised`).
 2. The registrar checks the voting code and reserves a one-time code (`Registrar.reserve`,
    R8, the one registrar check with state). A registrar refusal is a 4xx
    `{"error": "registrar_refused", "reason": code, "detail": plain words}`; nothing is
    written anywhere.
-3. The board appends the entry it was handed (`Board.post_envelope`: no second decoding, no
+3. The board's checks of this very entry run once (phase, voting period, copied
+   ciphertexts), so a ballot the board would refuse leaves no evidence.
+4. The registrar keeps the JPKI evidence and binds the code (`commit_many`, on a thread, one
+   disk flush for every ballot accepted while the previous flush ran) — before the board takes
+   the ballot, so that no crash leaves a ballot without evidence or frees its code.
+5. The board appends the entry it was handed (`Board.post_envelope`: no second decoding, no
    second signature check); under the append lock only the stateful checks run (phase,
-   copied ciphertexts).
-4. Only then the registrar keeps the JPKI evidence and binds the code (`commit_many`, on a
-   thread, one disk flush for every ballot accepted while the previous flush ran); if the
-   board refused, the reservation is released (`abort`).
+   voting period, copied ciphertexts).
 
 The answer is the board's signed receipt plus whether this ballot replaced an earlier one of
 the same voter.
@@ -33,8 +37,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +49,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.board import Board
-from bulletin_board.entry import Envelope, sign_envelope
+from bulletin_board.entry import Envelope, decode_envelope, sign_envelope
 from bulletin_board.log import public_key_hex
 from bulletin_board.policy import Refusal
 from bulletin_board.server import read_capped_body, require_json
@@ -54,7 +59,7 @@ from election.manifest import Manifest
 from election.policy import ElectionRecordState, check_ballot_only
 from election.prechecks import ElectionJobs
 from jpki.certs import TrustAnchors
-from jpki.evidence import EvidenceStore
+from jpki.evidence import EvidenceStore, EvidenceStoreError, Reconciliation, reconcile
 from jpki.reasons import Reason, explain
 from jpki.registrar import (
     BallotAuthentication,
@@ -74,7 +79,10 @@ from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.groups import Element, Group, group_from_description
 
 __all__ = ["BallotIntake", "CheckSettings", "ElectionChecks", "RegistrarSettings",
-           "registrar_config", "registrar_status", "validate_request"]
+           "read_voter_roll", "registrar_config", "registrar_status", "validate_request",
+           "voter_roll_json"]
+
+log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 256 * 1024
 _MUNICIPALITY_SUFFIXES = ("市", "区", "町", "村")
@@ -84,6 +92,7 @@ _REASON_STATUS = {
     Reason.MALFORMED_REQUEST: 400,
     Reason.VOTING_CODE_USED: 409,
     Reason.REVOCATION_UNKNOWN: 503,
+    Reason.VOTER_ROLL_UNAVAILABLE: 503,
 }
 
 
@@ -98,16 +107,24 @@ def registrar_config(
     pseudonym_key: bytes,
     trust: TrustAnchors,
     voting_codes: VotingCodeConfig,
+    voter_roll: frozenset[bytes] | None = None,
 ) -> RegistrarConfig:
-    """The registrar's configuration for one election: its rules come from the manifest."""
+    """The registrar's configuration for one election: its rules come from the manifest (age,
+    areas, voting period), its voter roll from the registrar's settings. A manifest that asks
+    for a roll the registrar does not hold is refused (ValueError), never served without it."""
     if public_key_hex(attestation_key.public_key()) != manifest.registrar_key:
         raise ValueError("this registrar's key is not the manifest's registrar key")
+    if manifest.eligibility.voter_roll and voter_roll is None:
+        raise ValueError("the election asks for a voter roll and the registrar holds none")
     areas = manifest.eligibility.areas
     rules = EligibilityRules(
         election_day=manifest.election_day,
         minimum_age=manifest.eligibility.min_age,
         municipalities=tuple(a for a in areas if a.endswith(_MUNICIPALITY_SUFFIXES)),
         address_prefixes=tuple(a for a in areas if not a.endswith(_MUNICIPALITY_SUFFIXES)),
+        voter_roll=voter_roll if manifest.eligibility.voter_roll else None,
+        voting_start=manifest.voting_start,
+        voting_end=manifest.voting_end,
     )
     return RegistrarConfig(
         election_fingerprint=manifest.fingerprint(),
@@ -130,13 +147,25 @@ class RegistrarSettings:
     evidence_passphrase: str = field(repr=False)
     code_hashes: dict[str, frozenset[str]] = field(default_factory=dict)  # election -> hashes
     evidence_scrypt_n: int = 2**15
+    # the fingerprints of the elections this registrar attests for; no other
+    elections: frozenset[bytes] = frozenset()
+    voter_rolls: dict[str, frozenset[bytes]] = field(default_factory=dict, repr=False)
+
+    def authorises(self, fingerprint: bytes) -> bool:
+        """Does this registrar attest for the election of this fingerprint (listed)?"""
+        return fingerprint in self.elections
 
     def registrar_for(self, manifest: Manifest) -> Registrar:
-        """The registrar of one election; refuses a manifest that names another registrar key.
+        """The registrar of one election; refuses (ValueError) a manifest whose fingerprint its
+        settings do not list, that names another registrar key, or that asks for a voter roll
+        it does not hold.
 
         Its one-time codes' bindings are rebuilt from its evidence file, so a restarted board
-        service still refuses a code that another voter has used.
+        service still refuses a code that another voter has used; a torn last record (a crash
+        while it was written) is set aside with a warning (`EvidenceStore`).
         """
+        if not self.authorises(manifest.fingerprint()):
+            raise ValueError("the registrar's settings do not name this election")
         mode = manifest.eligibility.voting_codes
         hashes = self.code_hashes.get(manifest.election_id, frozenset())
         codes = VotingCodeConfig(
@@ -146,7 +175,8 @@ class RegistrarSettings:
         )
         config = registrar_config(manifest, attestation_key=self.attestation_key,
                                   pseudonym_key=self.pseudonym_key, trust=self.trust,
-                                  voting_codes=codes)
+                                  voting_codes=codes,
+                                  voter_roll=self.voter_rolls.get(manifest.election_id))
         self.evidence_dir.mkdir(parents=True, exist_ok=True)
         store = EvidenceStore(self.evidence_dir / f"{manifest.election_id}.evidence",
                               self.evidence_passphrase, scrypt_n=self.evidence_scrypt_n)
@@ -157,7 +187,8 @@ class RegistrarSettings:
         raw = self.attestation_key.private_bytes(
             serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
             serialization.NoEncryption())
-        return CheckSettings(raw, self.pseudonym_key, self.trust)
+        return CheckSettings(raw, self.pseudonym_key, self.trust, self.elections,
+                             self.voter_rolls)
 
 
 # ---------------------------------------------------------------------- the checking processes
@@ -171,6 +202,8 @@ class CheckSettings:
     attestation_key: bytes = field(repr=False)  # Ed25519, raw
     pseudonym_key: bytes = field(repr=False)
     trust: TrustAnchors
+    elections: frozenset[bytes] = frozenset()
+    voter_rolls: dict[str, frozenset[bytes]] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -181,16 +214,19 @@ class ElectionChecks:
     manifest: Manifest
     fingerprint: bytes
     pk: Element
-    config: RegistrarConfig  # for R1–R7 and the signatures; its voting codes are not used
+    config: RegistrarConfig  # for R0–R7 and the signatures; its voting codes are not used
 
     @classmethod
     def build(cls, settings: CheckSettings, manifest: Manifest, pk: Element) -> ElectionChecks:
+        if manifest.fingerprint() not in settings.elections:
+            raise ValueError("the registrar's settings do not name this election")
         config = registrar_config(
             manifest,
             attestation_key=Ed25519PrivateKey.from_private_bytes(settings.attestation_key),
             pseudonym_key=settings.pseudonym_key,
             trust=settings.trust,
             voting_codes=VotingCodeConfig(VotingCodeMode.NONE),
+            voter_roll=settings.voter_rolls.get(manifest.election_id),
         )
         return cls(pk.group, manifest, manifest.fingerprint(), pk, config)
 
@@ -200,9 +236,9 @@ def validate_request(
 ) -> tuple[Ballot, BallotAuthentication, bytes]:
     """Every check of one ballot request that needs no state: its form; the ballot's (group
     membership, proof of knowledge bound to the election and the ballot key, the ballot key's
-    signature); the card's (R1–R7: certificate chain, validity and revocation, the card's
-    signature over the ballot hash, age, residence). Returns (ballot, the card's request,
-    pseudonym); raises `Refusal` or `CardRefused`."""
+    signature); the card's (R0–R7: voting period, certificate chain, validity and revocation,
+    the card's signature over the ballot hash, roll, age, residence). Returns (ballot, the
+    card's request, pseudonym); raises `Refusal` or `CardRefused`."""
     ballot_json, certificate, signature, code = _parse_request(body)
     ballot = check_ballot_only(checks.group, checks.manifest, checks.fingerprint, checks.pk,
                                ballot_json)
@@ -350,6 +386,7 @@ class BallotIntake:
             _start_checks(self._token, checks)
         self._registrars: dict[str, Registrar] = {}
         self._evidence: dict[str, _GroupCommit] = {}
+        self._reconciling: set[asyncio.Task[Reconciliation | None]] = set()
         self._jobs = ElectionJobs(self._run, prefix=self._token)
 
     @property
@@ -366,18 +403,64 @@ class BallotIntake:
 
     async def close(self) -> None:
         """Stop the checking processes and forget the registrar's keys in this process."""
+        for task in list(self._reconciling):
+            task.cancel()
         if self._pool is not None:
             self._pool.close()
             self._pool = None
         _SETTINGS.pop(self._token, None)
 
-    def registrar(self, election: str, manifest: Manifest) -> Registrar:
+    def registrar(self, election: str, manifest: Manifest) -> tuple[Registrar, bool]:
+        """The election's registrar, and whether it was opened just now."""
         registrar = self._registrars.get(election)
-        if registrar is None:
-            registrar = self._registrars[election] = self.settings.registrar_for(manifest)
-            self._evidence[election] = _GroupCommit(
-                registrar.commit_many, self.board.limits.commit_delay_ms / 1000)
-        return registrar
+        if registrar is not None:
+            return registrar, False
+        try:
+            registrar = self.settings.registrar_for(manifest)
+        except EvidenceStoreError as exc:
+            log.error("election %s: the evidence store cannot be opened: %s", election, exc)
+            raise Refusal("registrar_unavailable", "the registrar's evidence store cannot be "
+                          "opened; nothing was recorded") from None
+        self._registrars[election] = registrar
+        self._evidence[election] = _GroupCommit(
+            registrar.commit_many, self.board.limits.commit_delay_ms / 1000)
+        return registrar, True
+
+    async def _reconcile_logged(self, election: str) -> Reconciliation | None:
+        try:
+            return await self.reconcile(election)
+        except (EvidenceStoreError, OSError, Refusal) as exc:
+            log.error("election %s: reconciliation failed: %s", election, exc)
+            return None
+
+    async def reconcile(self, election: str) -> Reconciliation:
+        """Set the board's ballot entries of `election` against the registrar's evidence.
+
+        Run when the registrar of an election is opened (after a restart, or a crash): a ballot
+        on the board that no evidence record explains is logged as an error (the evidence is
+        written before the board takes a ballot, so there should be none); records whose ballot
+        is not on the board (written, then the service stopped or the board refused the
+        ballot) keep their one-time code bound to their voter, and are counted."""
+        registrar = self._registrars[election]
+        ballots: list[tuple[int, bytes, bytes]] = []
+        start = 0
+        while True:
+            batch = await self.board.entries(election, start, 5000)
+            ballots += await asyncio.to_thread(_ballot_keys, start, batch)
+            if len(batch) < 5000:
+                break
+            start += len(batch)
+        store = registrar.evidence
+        assert isinstance(store, EvidenceStore)
+        result = reconcile(ballots, await asyncio.to_thread(store.read_all))
+        if result.without_evidence:
+            log.error("election %s: %d ballots on the board have no evidence (entries %s…)",
+                      election, len(result.without_evidence),
+                      ", ".join(map(str, result.without_evidence[:10])))
+        else:
+            log.info("election %s: %d ballots, each with its evidence; %d records unpublished",
+                     election, result.ballots, result.unpublished)
+        return result
 
     def _state(self, election: str) -> ElectionRecordState:
         state = self.board.policy_state(election)
@@ -413,6 +496,11 @@ class BallotIntake:
         if manifest.registrar_key != self._key_hex:
             raise Refusal("not_this_registrar",
                           "the election names another registrar key than this board's")
+        if not self.settings.authorises(state.fingerprint):
+            raise RegistrarRefusal(Reason.ELECTION_NOT_AUTHORISED)
+        if manifest.eligibility.voter_roll and manifest.election_id not in (
+                self.settings.voter_rolls):
+            raise RegistrarRefusal(Reason.VOTER_ROLL_UNAVAILABLE)
         now = self.clock()
         outcome = await self._check(election, state, body, now)
         if outcome[0] == "refused":
@@ -421,7 +509,11 @@ class BallotIntake:
             raise RegistrarRefusal(outcome[1])
         envelope: Envelope = outcome[1]
         data: bytes = outcome[2]
-        registrar = self.registrar(election, manifest)
+        registrar, opened = self.registrar(election, manifest)
+        if opened:  # in the background: it only reports, and may read a long record
+            task = asyncio.create_task(self._reconcile_logged(election))
+            self._reconciling.add(task)
+            task.add_done_callback(self._reconciling.discard)
         pending = registrar.reserve(outcome[3], outcome[4], outcome[5], now=now,
                                     code_hash=outcome[6])
         if isinstance(pending, Refused):
@@ -429,14 +521,38 @@ class BallotIntake:
         revote = pending.pseudonym in state.last_ballot
         state.prechecked[id(envelope)] = envelope
         try:
+            try:
+                # the board's own checks of the ballot now (phase, voting period, copied
+                # ciphertexts; for this very object nothing else), so that a ballot it would
+                # refuse leaves no evidence; they run again under its append lock
+                self.board.policy.check(state, envelope)
+                # the evidence is durable (and the code bound) before the board takes the
+                # ballot: a crash after this leaves at worst a record of a ballot that was
+                # never acknowledged, and its code still bound to its voter
+                await self._evidence[election].submit(pending)
+            except asyncio.CancelledError:
+                raise  # a flush under way goes on (shielded) and binds the code
+            except BaseException:
+                registrar.abort(pending)
+                raise
             receipt = await self.board.post_envelope(election, envelope, data)
-        except BaseException:
+        finally:
             if state.is_prechecked(envelope):
                 del state.prechecked[id(envelope)]
-            registrar.abort(pending)
-            raise
-        await self._evidence[election].submit(pending)
         return {"receipt": receipt.to_json(), "replaced_earlier_ballot": int(revote)}
+
+
+def _ballot_keys(start: int, batch: list[bytes]) -> list[tuple[int, bytes, bytes]]:
+    """(index, pseudonym, ballot hash) of the ballot entries among `batch`."""
+    out = []
+    for offset, data in enumerate(batch):
+        if b'"type":"ballot"' in data:
+            envelope = decode_envelope(data)
+            if envelope.type == "ballot":
+                att = envelope.body["attestation"]
+                out.append((start + offset, bytes.fromhex(att["pseudonym"]),
+                            bytes.fromhex(att["ballot_hash"])))
+    return out
 
 
 class RegistrarRefusal(Refusal):
@@ -474,8 +590,11 @@ def load_registrar_settings(path: Path) -> RegistrarSettings:
         crls = ["sign_ca.crl"]                 # current CRLs (DER or PEM)
         evidence_dir = "evidence"
         evidence_passphrase_env = "TOHYO_EVIDENCE_PASSPHRASE"
+        elections = ["<fingerprint hex>"]      # the only elections it attests for
         [voting_codes]
         "tsukuba-2026-mayor" = "hashes.json"   # from `tohyo admin voting-codes`
+        [voter_rolls]
+        "tsukuba-2026-mayor" = "roll.json"     # from `tohyo admin voter-roll`
     """
     import os
     import tomllib
@@ -507,6 +626,9 @@ def load_registrar_settings(path: Path) -> RegistrarSettings:
             election: frozenset(json.loads((base / file).read_text())["hashes"])
             for election, file in conf.get("voting_codes", {}).items()
         }
+        elections = frozenset(_fingerprint(text) for text in conf["elections"])
+        rolls = {election: read_voter_roll(base / file)
+                 for election, file in conf.get("voter_rolls", {}).items()}
     except KeyError as exc:
         raise ValueError(f"{path}: missing setting {exc}") from exc
     except OSError as exc:
@@ -518,4 +640,35 @@ def load_registrar_settings(path: Path) -> RegistrarSettings:
         evidence_dir=base / conf.get("evidence_dir", "evidence"),
         evidence_passphrase=passphrase,
         code_hashes=codes,
+        elections=elections,
+        voter_rolls=rolls,
     )
+
+
+def _fingerprint(text: object) -> bytes:
+    if not isinstance(text, str) or len(text) != 64 or text != text.lower():
+        raise ValueError(f"elections: {text!r} is not a fingerprint (64 lowercase hex digits)")
+    return bytes.fromhex(text)
+
+
+ROLL_FORMAT = "tohyo-voter-roll/1"
+
+
+def voter_roll_json(entries: Iterable[bytes]) -> dict[str, Any]:
+    """A voter roll file's content: the sorted keyed hashes (`jpki.registrar.roll_entry`)."""
+    return {"entries": sorted(e.hex() for e in set(entries)), "format": ROLL_FORMAT}
+
+
+def read_voter_roll(path: Path) -> frozenset[bytes]:
+    """Read a voter roll file (`voter_roll_json`); raises ValueError."""
+    try:
+        doc = json.loads(path.read_text())
+        if doc.get("format") != ROLL_FORMAT or not isinstance(doc.get("entries"), list):
+            raise ValueError("not a voter roll")
+        entries = frozenset(bytes.fromhex(e) for e in doc["entries"]
+                            if isinstance(e, str) and len(e) == 64)
+        if len(entries) != len(doc["entries"]):
+            raise ValueError("every entry is 64 hex digits, once")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    return entries

@@ -8,8 +8,9 @@ manifest, the key ceremony's outcome and what is already on the board:
 - setup / manifest / admin: decodes; a production group unless the test flag is set;
 - key_ceremony / dkg / trustee i: the DKG message rules, sender = author;
 - key_ceremony / joint_key / admin: equals the outcome derived from the DKG messages;
-- voting / ballot / registrar: attestation, membership, proof of knowledge bound to the
-  election and ballot key, the ballot key's signature, no copied ciphertext;
+- voting / ballot / registrar: within the voting period by the policy's clock
+  (`election.period`), attestation, membership, proof of knowledge bound to the election and
+  ballot key, the ballot key's signature, no copied ciphertext;
 - closed / mix_input / admin: exactly the last ballot per pseudonym, in board order;
 - mixing / shuffle / mix server k, in order: shape and membership (the proof is checked by the
   next mixer and by the verifier, so a bad one is on the record for all to see);
@@ -25,6 +26,8 @@ number of rows to mix times that; other types get the board's default cap.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +37,7 @@ from bulletin_board.entry import Envelope, verify_envelope
 from bulletin_board.policy import PHASES, Refusal
 from election.entries import BODY_VERSION, Ballot
 from election.manifest import Manifest, ceremony_config
+from election.period import outside_voting_period
 from jpki.registrar import Attestation, verify_attestation
 from mixnet import elgamal
 from mixnet.errors import DecodeError, VerificationError
@@ -151,10 +155,17 @@ def _rows(group: Group, data: Any, width: int, what: str) -> list[elgamal.Row]:
 
 
 class ElectionPolicy:
-    """See the module docstring. `allow_test_groups` is for simulations and tests only."""
+    """See the module docstring. `allow_test_groups` is for simulations and tests only;
+    `clock` (the time a new ballot is checked at, with its offset) is for tests."""
 
-    def __init__(self, *, allow_test_groups: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        allow_test_groups: bool = False,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self.allow_test_groups = allow_test_groups
+        self.clock = clock
 
     def initial_state(self, election: str) -> ElectionRecordState:
         return ElectionRecordState(election)
@@ -267,6 +278,10 @@ class ElectionPolicy:
         body = envelope.body
         if set(body) != {"v", "ballot", "attestation"}:
             raise Refusal("bad_body", "a ballot entry is {v, ballot, attestation}")
+        m = state.manifest
+        if outside_voting_period(m.voting_start, m.voting_end, self.clock()) is not None:
+            raise Refusal("outside_voting_period",
+                          f"voting is open from {m.voting_start} to {m.voting_end}")
         if state.is_prechecked(envelope):
             row_json = body["ballot"]["row"]
         else:

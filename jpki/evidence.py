@@ -6,6 +6,13 @@ docs/jpki.md §5.5. File format (one text line each):
             associated data = header line ‖ i (8 bytes) — records cannot be moved or swapped.
 The key is scrypt(passphrase, salt); `check` is HMAC(key, label) so a wrong passphrase is
 refused before anything is appended.
+
+A crash while records are appended can leave a last line without its newline (a torn
+record): opening the store moves those bytes aside to `<file>.torn-<time>` (mode 0600, for
+the auditors), cuts the file back to its last whole record and logs a warning. The registrar
+writes a ballot's evidence before the board takes the ballot, so a torn record belongs to a
+ballot that was never acknowledged. Any other damage (a whole line that does not decrypt, a
+record moved) is an `EvidenceStoreError`.
 """
 
 from __future__ import annotations
@@ -14,10 +21,12 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -43,7 +52,9 @@ from jpki.registrar import (
 from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.errors import VerificationError
 
-__all__ = ["EvidenceStore", "EvidenceStoreError", "check_evidence"]
+__all__ = ["EvidenceStore", "EvidenceStoreError", "Reconciliation", "check_evidence", "reconcile"]
+
+log = logging.getLogger(__name__)
 
 FORMAT = "tohyo-evidence/v1"
 _CHECK_LABEL = b"tohyo/evidence-key-check/v1"
@@ -93,6 +104,12 @@ class EvidenceStore:
         if not secret:
             raise ValueError("an empty passphrase is not allowed")
         self._lock = threading.Lock()
+        self.torn: Path | None = None
+        if self.path.exists() and b"\n" not in (data := self.path.read_bytes()):
+            # a crash while the store was created: not even its header is whole
+            if data:
+                self.torn = self._aside(data)
+            self.path.unlink()
         if self.path.exists() and self.path.stat().st_size > 0:
             header_line = self.path.read_bytes().split(b"\n", 1)[0]
             try:
@@ -107,6 +124,7 @@ class EvidenceStore:
             if not hmac.compare_digest(check, hmac.new(key, _CHECK_LABEL, hashlib.sha256).digest()):
                 raise EvidenceStoreError("wrong passphrase for the evidence store")
             self._header = header_line
+            self.torn = self._set_aside_torn_tail()
             self._count = sum(1 for line in self.path.read_bytes().split(b"\n")[1:] if line)
         else:
             salt = secrets.token_bytes(16)
@@ -134,6 +152,34 @@ class EvidenceStore:
     def __repr__(self) -> str:
         return f"EvidenceStore({str(self.path)!r}, records={self._count})"
 
+    def _aside(self, torn: bytes) -> Path:
+        """Keep `torn` bytes (mode 0600) in `<file>.torn-<time>`, for the auditors."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.path.with_name(f"{self.path.name}.torn-{stamp}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(torn)
+            f.flush()
+            os.fsync(f.fileno())
+        log.warning("evidence store %s: %d torn bytes (a write cut short by a crash) set "
+                    "aside in %s", self.path.name, len(torn), aside.name)
+        return aside
+
+    def _set_aside_torn_tail(self) -> Path | None:
+        """Move a last line without its newline (a write cut short) to a side file."""
+        data = self.path.read_bytes()
+        if data.endswith(b"\n"):
+            return None
+        keep = data.rfind(b"\n") + 1
+        aside = self._aside(data[keep:])
+        with open(self.path, "r+b") as f:
+            f.truncate(keep)
+            f.flush()
+            os.fsync(f.fileno())
+        log.warning("evidence store %s: the torn last record's ballot was never acknowledged",
+                    self.path.name)
+        return aside
+
     def _aad(self, index: int) -> bytes:
         return self._header + index.to_bytes(8, "big")
 
@@ -151,9 +197,14 @@ class EvidenceStore:
                 sealed = self._aead.encrypt(nonce, _evidence_to_json(evidence), self._aad(offset))
                 lines.append(base64.b64encode(nonce + sealed) + b"\n")
             with open(self.path, "ab") as f:
-                f.write(b"".join(lines))
-                f.flush()
-                os.fsync(f.fileno())
+                size = f.tell()
+                try:
+                    f.write(b"".join(lines))
+                    f.flush()
+                    os.fsync(f.fileno())
+                except BaseException:
+                    f.truncate(size)  # a failed write (disk full…) leaves no partial line
+                    raise
             self._count += len(records)
 
     def __len__(self) -> int:
@@ -161,7 +212,8 @@ class EvidenceStore:
 
     def read_all(self) -> list[Evidence]:
         """Decrypt every record; `EvidenceStoreError` if any was altered or moved."""
-        lines = [line for line in self.path.read_bytes().split(b"\n")[1:] if line]
+        with self._lock:  # not halfway through an append
+            lines = [line for line in self.path.read_bytes().split(b"\n")[1:] if line]
         out = []
         for index, line in enumerate(lines, start=1):
             try:
@@ -173,6 +225,36 @@ class EvidenceStore:
                     f"record {index} cannot be read ({type(exc).__name__})"
                 ) from None
         return out
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The board's ballot entries of an election set against the registrar's evidence."""
+
+    ballots: int
+    evidence: int
+    without_evidence: tuple[int, ...]  # board indices of ballots no record explains
+    unpublished: int  # records whose ballot is not on the board (never acknowledged)
+
+    @property
+    def ok(self) -> bool:
+        return not self.without_evidence
+
+
+def reconcile(
+    ballots: Iterable[tuple[int, bytes, bytes]], records: Sequence[Evidence]
+) -> Reconciliation:
+    """Match (board index, pseudonym, ballot hash) of each ballot entry with the evidence."""
+    kept = {(r.pseudonym, r.ballot_hash) for r in records}
+    seen, missing = set(), []
+    count = 0
+    for index, pseudonym, ballot_hash in ballots:
+        count += 1
+        if (pseudonym, ballot_hash) in kept:
+            seen.add((pseudonym, ballot_hash))
+        else:
+            missing.append(index)
+    return Reconciliation(count, len(records), tuple(missing), len(kept - seen))
 
 
 def check_evidence(

@@ -16,6 +16,10 @@ class Reason(enum.StrEnum):
     PASSWORD_BLOCKED = "password-blocked"  # noqa: S105 (a reason code)
     CARD_ERROR = "card-error"
     # at the registrar
+    ELECTION_NOT_AUTHORISED = "election-not-authorised"
+    VOTING_NOT_OPEN = "voting-not-open"
+    VOTING_CLOSED = "voting-closed"
+    VOTER_ROLL_UNAVAILABLE = "voter-roll-unavailable"
     MALFORMED_REQUEST = "malformed-request"
     CERTIFICATE_UNTRUSTED = "certificate-untrusted"
     CERTIFICATE_NOT_YET_VALID = "certificate-not-yet-valid"
@@ -38,6 +42,12 @@ _PLAIN: dict[Reason, str] = {
     "have it reset at your municipal office (bring photo identification).",
     Reason.CARD_ERROR: "The card could not be read. Check that it lies flat on the reader and "
     "try again.",
+    Reason.ELECTION_NOT_AUTHORISED: "This registrar does not take ballots for this election. "
+    "Check the election's address on your voting letter.",
+    Reason.VOTING_NOT_OPEN: "Voting for this election has not opened yet.",
+    Reason.VOTING_CLOSED: "Voting for this election has closed. Nothing was recorded.",
+    Reason.VOTER_ROLL_UNAVAILABLE: "The registrar cannot check the voter roll of this "
+    "election right now. Nothing was recorded; please try again later.",
     Reason.MALFORMED_REQUEST: "The voting software sent an incomplete request. Please update "
     "it and try again.",
     Reason.CERTIFICATE_UNTRUSTED: "The certificate on the card was not issued by J-LIS.",

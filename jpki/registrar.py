@@ -3,15 +3,18 @@
 docs/jpki.md §5. Called by the board service on ballot submission; no HTTP here. Checks, in
 order (each refusal is a `Refused` with a `Reason`; nothing changes on a refusal):
 
+  R0 now lies in the voting period (`election.period`, with its clock tolerance)
   R1 request well-formed and for this election
   R2 certificate chains to a trust anchor, valid now, signing key usage and policy, not revoked
   R3 the JPKI signature verifies over encode(["tohyo/jpki-ballot/v1", fingerprint, ballot_hash])
-  R4 the four basic facts are readable; pseudonym = HMAC-SHA-256(key; election, name, birth, sex)
-  R5 on the voter roll (if one is configured)
+  R4 the four basic facts are readable; pseudonym = HMAC-SHA-256(key; election, name, birth,
+     sex, address)
+  R5 on the voter roll (if the election has one): HMAC-SHA-256(key; the four facts) listed
   R6 minimum age on election day
   R7 address within the listed municipalities or prefixes
   R8 voting code: the shared code, or a one-time code not used by another voter
-then stores the evidence (encrypted), binds a one-time code, and signs the attestation
+then stores the evidence (encrypted) and binds a one-time code before the board takes the
+ballot, and signs the attestation
 Ed25519 over encode(["tohyo/attestation/v1", fingerprint, pseudonym, ballot_hash]).
 """
 
@@ -33,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from election.period import VOTING_CLOSED, outside_voting_period
 from jpki.certs import (
     BasicFacts,
     CertificateRejected,
@@ -72,13 +76,15 @@ __all__ = [
     "check_card",
     "derive_pseudonym",
     "is_resident",
+    "roll_entry",
     "sign_attestation",
     "verify_attestation",
 ]
 
 BALLOT_LABEL = "tohyo/jpki-ballot/v1"
 ATTESTATION_LABEL = "tohyo/attestation/v1"
-PSEUDONYM_LABEL = "tohyo/pseudonym/v1"
+PSEUDONYM_LABEL = "tohyo/pseudonym/v2"
+ROLL_LABEL = "tohyo/voter-roll/v1"
 PSEUDONYM_BYTES = 32
 HASH_BYTES = 32
 MAX_CERT_BYTES = 8192
@@ -163,22 +169,36 @@ def _canonical_name(name: str) -> str:
     return "\u3000".join(unicodedata.normalize("NFC", name).split())
 
 
-def derive_pseudonym(key: bytes, election_fingerprint: bytes, facts: BasicFacts) -> bytes:
-    """HMAC-SHA-256 under the registrar's key of (election, name, birth date, sex).
+def _facts(facts: BasicFacts) -> list[str]:
+    """The four basic facts as they enter a keyed hash: name and address normalised."""
+    return [
+        _canonical_name(facts.name),
+        facts.birth_date.isoformat(),
+        facts.sex.value,
+        _normalize_address(facts.address),
+    ]
 
-    Not the address nor the certificate serial: stable across renewal and moves, different
-    per election and per person, and not computable by anyone without the key.
+
+def derive_pseudonym(key: bytes, election_fingerprint: bytes, facts: BasicFacts) -> bytes:
+    """HMAC-SHA-256 under the registrar's key of (election, name, birth date, sex, address).
+
+    The four basic facts on the card, which together tell apart real residents: two people
+    with the same name, birth date and sex live at different addresses (the resident register
+    holds one address per person). Not the certificate serial: stable across renewal,
+    different per election and per person, and not computable by anyone without the key.
+    A move changes the address, hence the pseudonym (docs/jpki.md §5.2).
     """
-    message = encode(
-        [
-            PSEUDONYM_LABEL,
-            bytes(election_fingerprint),
-            _canonical_name(facts.name),
-            facts.birth_date.isoformat(),
-            facts.sex.value,
-        ]
-    )
+    message = encode([PSEUDONYM_LABEL, bytes(election_fingerprint), *_facts(facts)])
     return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def roll_entry(key: bytes, facts: BasicFacts) -> bytes:
+    """A voter roll entry: HMAC-SHA-256 under the registrar's key of the four basic facts.
+
+    The same for every election (a roll is made once from the resident register, not per
+    election), under its own label so that it is never a pseudonym; without the key nobody
+    can test a guess of someone's facts against a roll file."""
+    return hmac.new(key, encode([ROLL_LABEL, *_facts(facts)]), hashlib.sha256).digest()
 
 
 # --- configuration (plain frozen dataclasses) ---
@@ -208,9 +228,15 @@ class EligibilityRules:
     minimum_age: int
     municipalities: tuple[str, ...] = ()  # "茨城県つくば市"
     address_prefixes: tuple[str, ...] = ()  # finer areas, "茨城県つくば市研究学園"
-    voter_roll: frozenset[bytes] | None = None  # pseudonyms (see `derive_pseudonym`)
+    voter_roll: frozenset[bytes] | None = None  # roll entries (see `roll_entry`)
+    voting_start: dt.datetime = field(kw_only=True)
+    voting_end: dt.datetime = field(kw_only=True)
 
     def __post_init__(self) -> None:
+        if self.voting_start.tzinfo is None or self.voting_end.tzinfo is None:
+            raise ValueError("the voting period needs times with an offset")
+        if not self.voting_start < self.voting_end:
+            raise ValueError("the voting period must start before it ends")
         if self.minimum_age < 0:
             raise ValueError("minimum age must be ≥ 0")
         if not self.municipalities and not self.address_prefixes:
@@ -419,11 +445,17 @@ class CardRefused(Exception):
 
 
 def check_card(config: RegistrarConfig, request: BallotAuthentication, now: dt.datetime) -> bytes:
-    """The stateless checks R1–R7 of `request`; returns the voter's pseudonym.
+    """The stateless checks R0–R7 of `request`; returns the voter's pseudonym.
 
     Pure (no ledger, no evidence): the board service runs it in its checking processes beside
     the ballot's own checks. Raises `CardRefused`.
     """
+    rules = config.eligibility
+    # R0
+    late = outside_voting_period(rules.voting_start, rules.voting_end, now)
+    if late is not None:
+        reason = Reason.VOTING_CLOSED if late == VOTING_CLOSED else Reason.VOTING_NOT_OPEN
+        raise CardRefused(reason, f"voting {rules.voting_start} to {rules.voting_end}")
     # R1
     if (
         len(request.ballot_hash) != HASH_BYTES
@@ -450,9 +482,10 @@ def check_card(config: RegistrarConfig, request: BallotAuthentication, now: dt.d
     except CertificateRejected as exc:
         raise CardRefused(exc.reason, exc.detail) from None
     pseudonym = derive_pseudonym(config.pseudonym_key, config.election_fingerprint, facts)
-    rules = config.eligibility
     # R5
-    if rules.voter_roll is not None and pseudonym not in rules.voter_roll:
+    if rules.voter_roll is not None and (
+        roll_entry(config.pseudonym_key, facts) not in rules.voter_roll
+    ):
         raise CardRefused(Reason.NOT_ON_VOTER_ROLL)
     # R6
     if age_on(facts.birth_date, rules.election_day) < rules.minimum_age:
@@ -512,11 +545,13 @@ class Registrar:
             raise CardRefused(Reason.VOTING_CODE_USED)
 
     def begin(self, request: BallotAuthentication, *, now: dt.datetime) -> Pending | Refused:
-        """Check `request` (R1–R8) and reserve its one-time code; nothing is stored yet.
+        """Check `request` (R0–R8) and reserve its one-time code; nothing is stored yet.
 
-        The board service calls this (or `check_card` elsewhere and then `reserve`), then
-        appends the ballot, then `commit` (or `abort` when the board refuses it), so a refused
-        ballot leaves no evidence and no bound code.
+        The board service calls this (or `check_card` elsewhere and then `reserve`), runs the
+        board's own checks of the ballot, then `commit` (the evidence durable, the code bound)
+        and only then appends the ballot; `abort` when a check refuses it before the commit.
+        So a refused ballot leaves no evidence and no bound code, and an appended one always
+        has its evidence (docs/jpki.md §5.1).
         """
         try:
             pseudonym = check_card(self.config, request, now)
@@ -538,7 +573,7 @@ class Registrar:
         now: dt.datetime,
         code_hash: str | None = None,
     ) -> Pending | Refused:
-        """R8 for a request whose R1–R7 passed (`check_card`) and the reservation of its
+        """R8 for a request whose R0–R7 passed (`check_card`) and the reservation of its
         one-time code: the only check that needs the registrar's state. `code_hash`, if
         given, is `hash_voting_code(request.voting_code)`, computed elsewhere."""
         try:
@@ -553,7 +588,7 @@ class Registrar:
         return Pending(request, pseudonym, code_hash, attestation, now)
 
     def commit(self, pending: Pending) -> None:
-        """Keep the evidence and bind the code of a ballot the board accepted."""
+        """Keep the evidence and bind the code of a ballot about to go to the board."""
         self.commit_many([pending])
 
     def commit_many(self, pendings: Sequence[Pending]) -> None:
@@ -583,7 +618,7 @@ class Registrar:
             log.info("ballot accepted for pseudonym %s…", p.pseudonym.hex()[:12])
 
     def abort(self, pending: Pending) -> None:
-        """Release the reservation of a ballot the board refused."""
+        """Release the reservation of a ballot refused before its evidence was written."""
         with self._lock:
             code = pending.code_hash
             if code is not None and self._reserved.get(code) == pending.pseudonym:

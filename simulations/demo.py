@@ -182,10 +182,6 @@ class Demo:
         self.codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
         (self.out / "keys" / "code-hashes.json").write_text(
             json.dumps({"v": 1, "hashes": list(hashes)}))
-        (self.out / "registrar.toml").write_text(
-            'key = "keys/registrar.pem"\n'
-            'anchors = ["ca/sign_ca.pem"]\ncrls = ["ca/sign.crl"]\nevidence_dir = "evidence"\n'
-            f'[voting_codes]\n"{ELECTION}" = "keys/code-hashes.json"\n')
         jst = dt.timezone(dt.timedelta(hours=9))
         trustees = [p for p in self.parties if p[1] == "trustee"]
         mixers = [p for p in self.parties if p[1] == "mix"]
@@ -207,6 +203,11 @@ class Demo:
             board_key=public_key_hex(self.board_key.public_key()),
             group=self.group.description(),
         )
+        (self.out / "registrar.toml").write_text(  # attests for this election only
+            'key = "keys/registrar.pem"\n'
+            'anchors = ["ca/sign_ca.pem"]\ncrls = ["ca/sign.crl"]\nevidence_dir = "evidence"\n'
+            f'elections = ["{self.manifest.fingerprint().hex()}"]\n'
+            f'[voting_codes]\n"{ELECTION}" = "keys/code-hashes.json"\n')
         self.time("setup: keys, test CA, manifest", t)
 
     # ------------------------------------------------------------------ processes

@@ -45,6 +45,8 @@ from trustees.messages import DkgMessage, decode_message
 __all__ = [
     "ELECTION_ID",
     "OPTIONS",
+    "VOTING_END",
+    "VOTING_START",
     "MemoryBoard",
     "Participants",
     "PartyKeys",
@@ -56,6 +58,11 @@ __all__ = [
 ]
 
 ELECTION_ID = "sim-election"
+_JST = dt.timezone(dt.timedelta(hours=9))
+#: the voting period of simulated and test elections: from 2026-11-29 07:00 JST, open long
+#: enough that a ballot taken now, by the real clock of a board or registrar, is in it
+VOTING_START = dt.datetime(2026, 11, 29, 7, tzinfo=_JST)
+VOTING_END = dt.datetime(2099, 12, 6, 20, tzinfo=_JST)
 OPTIONS = ("青木 はるか", "石田 一郎", "上野 さくら", "遠藤 健")
 
 
@@ -103,15 +110,15 @@ def election_manifest(
     threshold: int,
 ) -> Manifest:
     """The manifest of a simulated or test election, its keys those of `parties`: one
-    single-choice contest for mayor of Tsukuba, voting 2026-11-29 07:00 to 2026-12-06 20:00
-    JST, voters from 16; trustees `trustee-i` and mix servers `mix-i` numbered from 1."""
-    jst = dt.timezone(dt.timedelta(hours=9))
+    single-choice contest for mayor of Tsukuba, voting from `VOTING_START` to `VOTING_END`,
+    voters from 16 on 2026-12-06; trustees `trustee-i` and mix servers `mix-i` numbered from
+    1."""
     return Manifest(
         election_id=election_id,
         title=title,
         election_day=dt.date(2026, 12, 6),
-        voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
-        voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
+        voting_start=VOTING_START,
+        voting_end=VOTING_END,
         contests=(Contest("mayor", "市長", "public_office", "single", tuple(options)),),
         eligibility=Eligibility(16, ("茨城県つくば市",)),
         threshold=threshold,

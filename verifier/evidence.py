@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from election.period import outside_voting_period
 from jpki.certs import CertificateRejected, TrustAnchors, basic_facts, load_certificates
 from jpki.evidence import EvidenceStore, EvidenceStoreError, check_evidence
 from jpki.registrar import Attestation, Evidence, age_on, is_resident
@@ -102,7 +103,7 @@ def evidence_step(inputs: EvidenceInputs) -> Callable[[Context, StepResult], Non
                 )
             if not is_resident(facts.address, manifest.eligibility.areas):
                 raise StepFailed("E5-eligibility", f"{where}: address outside the areas")
-            if not manifest.voting_start <= ev.received_at <= manifest.voting_end:
+            if outside_voting_period(manifest.voting_start, manifest.voting_end, ev.received_at):
                 raise StepFailed("E5-eligibility", f"{where}: received outside the voting period")
         res.counts = {
             "attestations": len(ctx.of_type("ballot")),

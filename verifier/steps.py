@@ -13,6 +13,7 @@ pyproject.toml).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -36,6 +37,7 @@ from bulletin_board.receipt import Receipt, verify_receipt
 from election.counting import count_election
 from election.entries import BODY_VERSION, Ballot, mix_context
 from election.manifest import Manifest, ceremony_config
+from election.period import HEAD_DELAY, covering_head_times, outside_voting_period
 from jpki.registrar import Attestation, verify_attestation
 from mixnet import elgamal
 from mixnet.encoding import canonical_json, parse_canonical_json
@@ -566,8 +568,15 @@ def v8_ballots(ctx: Context, res: StepResult) -> None:
                 bar.update(len(chunk))
     seen_b: dict[bytes, int] = {}
     first_error: tuple[int, str, str] | None = None
+    times = _signed_times(ctx, [i for i, _ in items])
     for index, pseudonym, row_json, error, bvals in results:
         info = BallotInfo(index, pseudonym, row_json, error)
+        if error is None:  # in the voting period by the first signed head that includes it
+            when = times.get(index)
+            late = ("no signed tree head includes it" if when is None else outside_voting_period(
+                ctx.manifest.voting_start, ctx.manifest.voting_end, when, extra=HEAD_DELAY))
+            if late:
+                info.error = ("V8.voting_period", f"{late} (first signed head: {when})")
         ctx.ballots.append(info)
         if error is None:
             for b in bvals:
@@ -588,6 +597,19 @@ def v8_ballots(ctx: Context, res: StepResult) -> None:
     if first_error is not None:
         index, check, detail = first_error
         raise StepFailed(check, f"ballot entry {index}: {detail}")
+
+
+def _signed_times(ctx: Context, indices: list[int]) -> dict[int, dt.datetime]:
+    """Entry index -> the time of the first signed tree head of the record that includes it
+    (the heads' signatures are V5's to check)."""
+    heads = []
+    for line in [*ctx.record.head_lines, ctx.record.final_head]:
+        try:
+            sth = SignedTreeHead.from_json(parse_canonical_json(line))
+        except DecodeError:
+            continue
+        heads.append((sth.tree_size, sth.timestamp))
+    return covering_head_times(heads, indices)
 
 
 # ---------------------------------------------------------------------------- V9 mix input

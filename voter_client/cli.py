@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import getpass
 import os
 import sys
@@ -118,6 +119,7 @@ def _sign_on_card(transport: Any, manifest: Any, encrypted: Any) -> tuple[bytes,
 
 
 def _cast(args: argparse.Namespace) -> int:
+    from election.period import outside_voting_period
     from jpki.reasons import Reason, explain
     from jpki.transport import TransportError
     from mixnet.errors import VerificationError
@@ -134,6 +136,11 @@ def _cast(args: argparse.Namespace) -> int:
     manifest = info.manifest
     if info.phase != "voting" or info.pk is None:
         raise CliError(f"{manifest.title}: voting is not open (phase: {info.phase})")
+    late = outside_voting_period(manifest.voting_start, manifest.voting_end,
+                                 dt.datetime.now(dt.UTC))
+    if late:
+        raise CliError(f"{manifest.title}: {late}: voting is open from {manifest.voting_start} "
+                       f"to {manifest.voting_end}")
     print(f"{manifest.title} — election day {manifest.election_day}")
     print(f"election fingerprint {info.short_fingerprint} (compare it with your letter)")
     try:

@@ -14,6 +14,7 @@ into a page.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from markupsafe import Markup
 
 from bulletin_board.client import BoardRefusedError
 from bulletin_board.receipt import Receipt
+from election.period import outside_voting_period
 from jpki.apdu import ApduError
 from jpki.card import PinBlockedError, WrongPinError
 from jpki.pins import PinFormatError
@@ -214,7 +216,12 @@ class VoterPages:
                                         self.config.fingerprint)
         except (DecodeError, BoardRefusedError):
             return []  # not (or no longer) an election on this board
-        return [info] if info.phase == "voting" and info.pk is not None else []
+        m = info.manifest  # open: its phase, and now (this device's clock) in its period
+        now = dt.datetime.now(dt.UTC)
+        if info.phase == "voting" and info.pk is not None and not outside_voting_period(
+                m.voting_start, m.voting_end, now):
+            return [info]
+        return []
 
     # ---- election and voting code ----------------------------------------------------------
     async def elections(self, request: web.Request) -> web.Response:

@@ -260,6 +260,12 @@ _EN: dict[str, str] = {
 }
 
 _REASONS_JA: dict[Reason, str] = {
+    Reason.ELECTION_NOT_AUTHORISED: "この登録機関はこの選挙の票を受け付けていません。"
+    "投票のご案内に書かれた選挙のアドレスを確かめてください。",
+    Reason.VOTING_NOT_OPEN: "この選挙の投票はまだ始まっていません。",
+    Reason.VOTING_CLOSED: "この選挙の投票は締め切られました。何も記録されていません。",
+    Reason.VOTER_ROLL_UNAVAILABLE: "いまこの選挙の選挙人名簿を確かめられません。"
+    "何も記録されていません。しばらくしてからもう一度お試しください。",
     Reason.WRONG_PASSWORD: "パスワードがちがいます。あと{tries_left}回まちがえると、"
     "カードのパスワードがロックされます。",
     Reason.PASSWORD_BLOCKED: "パスワードを何度もまちがえたため、カードのパスワードがロックされてい"

@@ -116,6 +116,7 @@ async def _intake(tmp_path: Path) -> None:
         evidence_passphrase="evidence passphrase for tests",
         code_hashes={el.id: frozenset(hashes) | frozenset(more)},
         evidence_scrypt_n=2**10,
+        elections=frozenset({el.fingerprint}),
     )
     board = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,
                   ElectionPolicy(allow_test_groups=True))
@@ -242,6 +243,7 @@ def _write_settings(tmp_path: Path, el: Election, ca: TestCa, hashes: frozenset[
     settings.write_text(
         'key = "registrar.pem"\nanchors = ["sign_ca.pem"]\n'
         'crls = ["sign.crl"]\nevidence_dir = "evidence"\n'
+        f'elections = ["{el.fingerprint.hex()}"]\n'
         f'[voting_codes]\n"{el.id}" = "hashes.json"\n'
     )
     return settings
@@ -317,7 +319,8 @@ def test_openapi_describes_the_ballot_endpoint_when_served(tmp_path: Path) -> No
                       ElectionPolicy(allow_test_groups=True))
         settings = RegistrarSettings(el.registrar, secrets.token_bytes(32),
                                      TrustAnchors(TestCa.create().certificates),
-                                     tmp_path / "ev", "passphrase")
+                                     tmp_path / "ev", "passphrase",
+                                     elections=frozenset({el.fingerprint}))
         for extra, present in ((None, False), (BallotIntake(board, settings).install, True)):
             server = BoardServer(board, extra_routes=extra)
             await server.start()
@@ -351,9 +354,13 @@ def test_registrar_settings_errors_are_clear(tmp_path: Path,
     settings = load_registrar_settings(path)
     assert settings.evidence_dir == tmp_path / "evidence"
     assert settings.code_hashes == {el.id: frozenset()}
+    assert settings.elections == frozenset({el.fingerprint}) and settings.authorises(el.fingerprint)
     text = path.read_text()
     for broken, message in (
         (text.replace('key = "registrar.pem"\n', ""), "missing setting 'key'"),
+        (text.replace(f'elections = ["{el.fingerprint.hex()}"]\n', ""),
+         "missing setting 'elections'"),
+        (text.replace(el.fingerprint.hex(), el.fingerprint.hex()[:-2]), "not a fingerprint"),
         (text.replace("sign_ca.pem", "nowhere.pem"), "nowhere.pem"),
         ("key = [", "registrar.toml"),
     ):

@@ -299,6 +299,33 @@ def test_only_open_elections_are_offered(tmp_path: Path, ca: TestCa) -> None:
     with_board(tmp_path, ca, None, body, only="no-such-election")
 
 
+def test_an_election_whose_voting_period_is_over_is_not_offered(
+    tmp_path: Path, ca: TestCa
+) -> None:
+    """Phase still `voting`, but the period (2026-11-29 to 2026-12-06 JST) is over by this
+    device's clock: the start page offers nothing (choosing it goes through the same list)."""
+    import dataclasses
+    import datetime as dt
+
+    jst = dt.timezone(dt.timedelta(hours=9))
+    el = web_election(b"web period", "web-period")
+    el.manifest = dataclasses.replace(el.manifest,
+                                      voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
+                                      voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst))
+    el.fingerprint = el.manifest.fingerprint()
+
+    async def go() -> None:
+        async with in_process_board(tmp_path, ca, el) as board:
+            config = WebConfig(board.url, None, receipts=tmp_path / "receipts")
+            async with TestClient(TestServer(make_app(config, no_reader))) as client:
+                b = Browser(client)
+                status, page = await b.get("/")
+                assert status == 200 and "いま投票を受け付けている選挙はありません" in page
+                assert 'name="election"' not in page
+
+    asyncio.run(go())
+
+
 def test_a_closed_election_is_not_offered_nor_cast_in(tmp_path: Path, ca: TestCa) -> None:
     async def body(b: Browser, board: RunningBoard) -> None:
         await to_review(b, board)

@@ -119,6 +119,7 @@ async def in_process_board(tmp_path: Path, ca: TestCa, el: Election) -> AsyncIte
         evidence_passphrase="evidence passphrase for tests",
         code_hashes={el.id: hashes},
         evidence_scrypt_n=2**10,
+        elections=frozenset({el.fingerprint}),
     )
     board = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,
                   ElectionPolicy(allow_test_groups=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,13 @@ def write_definition(path: Path, el: Election, *, admin: str = "", board: str = 
     """The example definition with the test election's keys and a test group."""
     text = EXAMPLE.read_text(encoding="utf-8")
     text = re.sub(r'^group = "[^"]*"', f'group = "{GROUP}"', text, flags=re.MULTILINE)
+    # a voting period that includes now: the board refuses ballots outside it
+    hour = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).replace(minute=0, second=0,
+                                                                         microsecond=0)
+    for name, when in (("voting_start", hour - dt.timedelta(days=1)),
+                       ("voting_end", hour + dt.timedelta(days=30))):
+        text = re.sub(rf"^{name} = \S+", f"{name} = {when.isoformat()}", text,
+                      flags=re.MULTILINE)
     for t in el.manifest.trustees:
         text = text.replace('signing_key = ""', f'signing_key = "{t.signing_key}"', 1)
         text = text.replace('exchange_key = ""', f'exchange_key = "{t.exchange_key}"', 1)

@@ -30,6 +30,7 @@ from jpki.registrar import sign_attestation
 from mixnet import elgamal
 from mixnet.groups import Element, get_group
 from mixnet.rng import DeterministicRandom
+from simulations.world import VOTING_END, VOTING_START
 from tohyo.cli import main as tohyo_main
 from trustees.coordinator import Coordinator
 from trustees.keystore import load_keystore
@@ -210,13 +211,11 @@ class DaemonElection:
                    [party("mix", i) for i in range(1, mixers + 1)])
 
     def manifest(self) -> Manifest:
-        jst = dt.timezone(dt.timedelta(hours=9))
         return Manifest(
             election_id=self.election_id,
             title="テスト市長選挙",
             election_day=dt.date(2026, 12, 6),
-            voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
-            voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
+            voting_start=VOTING_START, voting_end=VOTING_END,
             contests=(Contest("mayor", "市長", "public_office", "single",
                               tuple(Option(o, o.upper()) for o in OPTIONS)),),
             eligibility=Eligibility(16, ("茨城県つくば市",)),

@@ -9,6 +9,9 @@ from jpki.certs import BasicFacts, Sex
 UTC = dt.UTC
 ELECTION_DAY = dt.date(2027, 4, 25)
 VOTING_TIME = dt.datetime(2027, 4, 20, 9, 30, tzinfo=UTC)
+JST = dt.timezone(dt.timedelta(hours=9))
+VOTING_START = dt.datetime(2027, 4, 18, 7, tzinfo=JST)
+VOTING_END = dt.datetime(2027, 4, 25, 20, tzinfo=JST)
 CERT_FROM = dt.datetime(2025, 1, 10, tzinfo=UTC)
 CERT_TO = dt.datetime(2030, 1, 9, tzinfo=UTC)
 PASSWORD = "TOHYO2027"

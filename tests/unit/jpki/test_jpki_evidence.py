@@ -175,3 +175,89 @@ def test_check_evidence_with_attestation(taro_card: IssuedCard, anchors_for) -> 
     forged = dataclasses.replace(att, signature=bytes(64))
     with pytest.raises(VerificationError):
         check_evidence(evidence, anchors_for(), attestation=forged, registrar_public_key=public)
+
+
+@pytest.mark.parametrize("cut", [1, 17, -1])
+def test_a_torn_last_record_is_set_aside_with_a_warning(
+    taro_card: IssuedCard, tmp_path: Path, caplog: pytest.LogCaptureFixture, cut: int
+) -> None:
+    """A crash mid-write leaves the last line without its newline: the store opens, keeps every
+    whole record, moves the torn bytes aside (0600) and says so; later appends read back."""
+    path = tmp_path / "ev"
+    store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
+    records = [make_evidence(taro_card, hashlib.sha256(bytes([i])).digest()) for i in range(3)]
+    store.append_many(records[:2])
+    whole = path.read_bytes()
+    store.append(records[2])
+    full = path.read_bytes()
+    torn = full[: len(whole) + cut] if cut > 0 else full[:-1]  # -1: all but the newline
+    path.write_bytes(torn)
+    with caplog.at_level("WARNING", logger="jpki.evidence"):
+        reopened = EvidenceStore(path, PASSPHRASE)
+    assert "torn last record" in caplog.text and str(PASSPHRASE) not in caplog.text
+    assert reopened.torn is not None and reopened.torn.read_bytes() == torn[len(whole):]
+    assert reopened.torn.stat().st_mode & 0o777 == 0o600
+    assert path.read_bytes() == whole
+    assert reopened.read_all() == records[:2]
+    reopened.append(records[2])
+    assert EvidenceStore(path, PASSPHRASE).read_all() == records
+
+
+def test_a_damaged_whole_record_is_not_taken_for_a_torn_one(
+    taro_card: IssuedCard, tmp_path: Path
+) -> None:
+    path = tmp_path / "ev"
+    store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
+    store.append(make_evidence(taro_card))
+    data = path.read_bytes()
+    path.write_bytes(data[:-3] + (b"A" if data[-3:-2] != b"A" else b"B") + data[-2:])
+    with pytest.raises(EvidenceStoreError):
+        EvidenceStore(path, PASSPHRASE).read_all()
+
+
+def test_a_failed_write_leaves_no_partial_line(
+    taro_card: IssuedCard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    path = tmp_path / "ev"
+    store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
+    store.append(make_evidence(taro_card))
+    before = path.read_bytes()
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError):
+        store.append(make_evidence(taro_card, hashlib.sha256(b"2").digest()))
+    monkeypatch.undo()
+    assert path.read_bytes() == before and len(store) == 1
+    store.append(make_evidence(taro_card, hashlib.sha256(b"3").digest()))
+    assert len(EvidenceStore(path, PASSPHRASE).read_all()) == 2
+
+
+def test_reconcile_names_ballots_without_evidence(taro_card: IssuedCard) -> None:
+    from jpki.evidence import reconcile
+
+    records = [make_evidence(taro_card, hashlib.sha256(bytes([i])).digest()) for i in range(3)]
+    ballots = [(10 + i, r.pseudonym, r.ballot_hash) for i, r in enumerate(records[:2])]
+    done = reconcile(ballots, records)
+    assert done.ok and (done.ballots, done.evidence, done.unpublished) == (2, 3, 1)
+    ballots.append((20, records[0].pseudonym, hashlib.sha256(b"never attested").digest()))
+    missing = reconcile(ballots, records)
+    assert not missing.ok and missing.without_evidence == (20,)
+
+
+@pytest.mark.parametrize("header", [b"", b'{"check":"00","form'])
+def test_a_store_whose_creation_was_cut_short_is_created_again(
+    taro_card: IssuedCard, tmp_path: Path, header: bytes
+) -> None:
+    path = tmp_path / "ev"
+    path.write_bytes(header)
+    store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
+    assert (store.torn is None) == (header == b"")
+    if store.torn is not None:
+        assert store.torn.read_bytes() == header
+    store.append(make_evidence(taro_card))
+    assert len(EvidenceStore(path, PASSPHRASE).read_all()) == 1

@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jpki_unit_support import ELECTION_DAY, HANAKO, PASSWORD, TARO, UTC, VOTING_TIME
+from jpki_unit_support import (
+    ELECTION_DAY,
+    HANAKO,
+    PASSWORD,
+    TARO,
+    UTC,
+    VOTING_END,
+    VOTING_START,
+    VOTING_TIME,
+)
 
 from jpki.card import CertKind, JpkiCard
 from jpki.certs import BasicFacts, Sex, TrustAnchors
@@ -36,6 +45,7 @@ from jpki.registrar import (
     check_card,
     derive_pseudonym,
     is_resident,
+    roll_entry,
     sign_attestation,
     verify_attestation,
 )
@@ -52,6 +62,13 @@ PSEUDONYM_KEY = bytes(range(32))
 ATTESTATION_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
 SHARED_CODE = "TSKB-2K27-VXTE-HERE"
 MUNICIPALITIES = ("茨城県つくば市",)
+PERIOD = {"voting_start": VOTING_START, "voting_end": VOTING_END}
+FOUR_FACT_CHANGES = [  # each of the four basic facts changed alone
+    {"name": "投票\u3000次郎"},
+    {"birth_date": dt.date(1990, 6, 16)},
+    {"sex": Sex.FEMALE},
+    {"address": "茨城県つくば市研究学園一丁目1番地2"},
+]
 
 
 def ballot_hash(n: int = 1) -> bytes:
@@ -98,6 +115,7 @@ def config_for(anchors_for) -> Callable[..., RegistrarConfig]:
                 municipalities=municipalities,
                 address_prefixes=prefixes,
                 voter_roll=roll,
+                **PERIOD,
             ),
             voting_codes=codes
             or VotingCodeConfig(VotingCodeMode.SHARED, frozenset({hash_voting_code(SHARED_CODE)})),
@@ -360,23 +378,82 @@ def test_address_prefixes(config_for, issue) -> None:
 @pytest.mark.parametrize("bad", ["つくば市", "茨城県", "茨城県つくば", "Tsukuba"])
 def test_municipality_config_must_be_prefecture_plus_municipality(bad: str) -> None:
     with pytest.raises(ValueError):
-        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18, municipalities=(bad,))
+        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18, municipalities=(bad,),
+                         **PERIOD)
 
 
 def test_rules_need_an_area() -> None:
     with pytest.raises(ValueError):
-        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18)
+        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18, **PERIOD)
 
 
 # --- voter roll ---
 
 
 def test_voter_roll(config_for, issue, taro_card: IssuedCard) -> None:
-    roll = frozenset({derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, TARO)})
+    """The roll holds keyed hashes of the four facts: Taro is on it, Hanako is not, and Taro
+    after a move (a new card, a new address) is not either: he votes in person."""
+    roll = frozenset({roll_entry(PSEUDONYM_KEY, TARO)})
     registrar = Registrar(config_for(roll=roll), ListSink())
     assert isinstance(registrar.register(sign_ballot(taro_card), now=VOTING_TIME), Accepted)
     hanako = issue(HANAKO, label="hanako")
     refused(registrar.register(sign_ballot(hanako), now=VOTING_TIME), Reason.NOT_ON_VOTER_ROLL)
+    moved = with_facts(issue, "taro-moved", address="茨城県つくば市吾妻三丁目9番")
+    refused(registrar.register(sign_ballot(moved), now=VOTING_TIME), Reason.NOT_ON_VOTER_ROLL)
+    # a roll made under another key (someone else's registrar) lets nobody in
+    other = Registrar(config_for(roll=frozenset({roll_entry(b"k" * 32, TARO)})), ListSink())
+    refused(other.register(sign_ballot(taro_card), now=VOTING_TIME), Reason.NOT_ON_VOTER_ROLL)
+    # an empty roll is a roll: nobody is on it
+    empty = Registrar(config_for(roll=frozenset()), ListSink())
+    refused(empty.register(sign_ballot(taro_card), now=VOTING_TIME), Reason.NOT_ON_VOTER_ROLL)
+
+
+@pytest.mark.parametrize("change", FOUR_FACT_CHANGES)
+def test_roll_entry_depends_on_each_fact_and_is_not_a_pseudonym(change: dict) -> None:
+    other = dataclasses.replace(TARO, **change)
+    assert roll_entry(PSEUDONYM_KEY, other) != roll_entry(PSEUDONYM_KEY, TARO)
+    assert roll_entry(PSEUDONYM_KEY, TARO) != derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, TARO)
+    spelled = dataclasses.replace(TARO, name=" 投票  太郎 ",
+                                  address="茨城県つくば市研究学園一丁目1番地１")
+    assert roll_entry(PSEUDONYM_KEY, spelled) == roll_entry(PSEUDONYM_KEY, TARO)
+
+
+# --- voting period (R0) ---
+
+
+@pytest.mark.parametrize(
+    ("now", "reason"),
+    [
+        (VOTING_START - dt.timedelta(minutes=2, seconds=1), Reason.VOTING_NOT_OPEN),
+        (VOTING_START - dt.timedelta(minutes=2), None),
+        (VOTING_END + dt.timedelta(minutes=2), None),
+        (VOTING_END + dt.timedelta(minutes=2, seconds=1), Reason.VOTING_CLOSED),
+        (VOTING_END + dt.timedelta(days=2), Reason.VOTING_CLOSED),
+    ],
+)
+def test_voting_period_with_its_clock_tolerance(
+    config_for, taro_card: IssuedCard, now: dt.datetime, reason: Reason | None
+) -> None:
+    """Two minutes of clock tolerance either side (`election.period.CLOCK_TOLERANCE`); a
+    refusal keeps nothing."""
+    sink = ListSink()
+    result = Registrar(config_for(), sink).register(sign_ballot(taro_card), now=now)
+    if reason is None:
+        assert isinstance(result, Accepted)
+    else:
+        refused(result, reason)
+        assert sink.items == []
+
+
+def test_voting_period_needs_aware_times(config_for, taro_card: IssuedCard) -> None:
+    with pytest.raises(ValueError):
+        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18, municipalities=MUNICIPALITIES,
+                         voting_start=dt.datetime(2027, 4, 18), voting_end=VOTING_END)
+    with pytest.raises(ValueError):
+        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18, municipalities=MUNICIPALITIES,
+                         voting_start=VOTING_END, voting_end=VOTING_START)
+    with pytest.raises(ValueError):
+        check_card(config_for(), sign_ballot(taro_card), dt.datetime(2027, 4, 20, 9))
 
 
 # --- voting codes ---
@@ -517,11 +594,11 @@ def test_code_config_is_checked() -> None:
 
 
 def test_pseudonym_stable_across_renewal(config_for, issue) -> None:
-    """Same person, two certificates (new keys, new serial, new validity, moved house)."""
+    """Same person, two certificates (new keys, new serial, new validity), same address."""
     registrar = Registrar(config_for(), ListSink())
     first = issue(label="taro")
     renewed = issue(
-        dataclasses.replace(TARO, address="茨城県つくば市吾妻三丁目9番"),
+        TARO,
         label="taro-renewed",
         not_before=dt.datetime(2027, 3, 1, tzinfo=UTC),
         not_after=dt.datetime(2032, 6, 14, tzinfo=UTC),
@@ -532,6 +609,18 @@ def test_pseudonym_stable_across_renewal(config_for, issue) -> None:
     b = registrar.register(sign_ballot(renewed, bhash=ballot_hash(2)), now=VOTING_TIME)
     assert isinstance(a, Accepted) and isinstance(b, Accepted)
     assert a.pseudonym == b.pseudonym
+
+
+def test_namesakes_at_different_addresses_are_two_voters(config_for, issue) -> None:
+    """Two residents with the same name, birth date and sex (the register holds each at one
+    address): two pseudonyms, so neither's ballot replaces the other's."""
+    registrar = Registrar(config_for(), ListSink())
+    taro = issue(label="taro")
+    namesake = with_facts(issue, "taro-namesake", address="茨城県つくば市天王台一丁目1番1")
+    a = registrar.register(sign_ballot(taro), now=VOTING_TIME)
+    b = registrar.register(sign_ballot(namesake, bhash=ballot_hash(2)), now=VOTING_TIME)
+    assert isinstance(a, Accepted) and isinstance(b, Accepted)
+    assert a.pseudonym != b.pseudonym
 
 
 def test_pseudonym_differs_per_person_and_per_election(
@@ -550,26 +639,19 @@ def test_pseudonym_differs_per_person_and_per_election(
     assert len({r.pseudonym for r in results}) == 4  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"name": "投票\u3000次郎"},
-        {"birth_date": dt.date(1990, 6, 16)},
-        {"sex": Sex.FEMALE},
-    ],
-)
-def test_pseudonym_depends_on_each_stable_fact(change: dict) -> None:
+@pytest.mark.parametrize("change", FOUR_FACT_CHANGES)
+def test_pseudonym_depends_on_each_of_the_four_facts(change: dict) -> None:
     other = dataclasses.replace(TARO, **change)
     assert derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, other) != derive_pseudonym(
         PSEUDONYM_KEY, FINGERPRINT, TARO
     )
 
 
-def test_pseudonym_ignores_address_and_whitespace_variants() -> None:
-    moved = dataclasses.replace(TARO, address="茨城県水戸市1")
-    spaced = dataclasses.replace(TARO, name=" 投票  太郎 ")
+def test_pseudonym_ignores_spelling_variants_of_name_and_address() -> None:
+    """White space in the name; full-width digits and spaces in the address."""
+    spaced = dataclasses.replace(TARO, name=" 投票  太郎 ",
+                                 address="茨城県 つくば市研究学園一丁目１番地１")
     base = derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, TARO)
-    assert derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, moved) == base
     assert derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, spaced) == base
     assert len(base) == 32
 

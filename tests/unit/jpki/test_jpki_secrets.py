@@ -9,7 +9,7 @@ import os
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jpki_unit_support import ELECTION_DAY, PASSWORD, TARO, VOTING_TIME
+from jpki_unit_support import ELECTION_DAY, PASSWORD, TARO, VOTING_END, VOTING_START, VOTING_TIME
 
 from jpki.apdu import ApduError
 from jpki.card import CertKind, JpkiCard, PinBlockedError, WrongPinError
@@ -106,7 +106,8 @@ def test_registrar_logs_reasons_only(
     config = RegistrarConfig(
         election_fingerprint=fp,
         trust=anchors_for(),
-        eligibility=EligibilityRules(ELECTION_DAY, 18, ("茨城県つくば市",)),
+        eligibility=EligibilityRules(ELECTION_DAY, 18, ("茨城県つくば市",),
+                                     voting_start=VOTING_START, voting_end=VOTING_END),
         voting_codes=VotingCodeConfig(VotingCodeMode.SHARED, frozenset({hash_voting_code(code)})),
         pseudonym_key=b"\x01" * 32,
         attestation_key=Ed25519PrivateKey.generate(),
