@@ -316,7 +316,7 @@ def test_an_election_whose_voting_period_is_over_is_not_offered(
 
     async def go() -> None:
         async with in_process_board(tmp_path, ca, el) as board:
-            config = WebConfig(board.url, None, receipts=tmp_path / "receipts")
+            config = WebConfig(board.url, el.id, el.fingerprint, receipts=tmp_path / "receipts")
             async with TestClient(TestServer(make_app(config, no_reader))) as client:
                 b = Browser(client)
                 status, page = await b.get("/")
