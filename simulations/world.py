@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from bulletin_board.entry import Envelope, decode_envelope, sign_envelope
 from bulletin_board.policy import Refusal
-from election.counting import count_election
+from election import rules
 from election.entries import Ballot, mix_context
 from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
 from election.policy import ElectionPolicy, ceremony_config, joint_key_body, mix_input_of
@@ -435,13 +435,16 @@ class SimulatedElection:
 
     def combine(self) -> DecryptionResult:
         assert self.outcome is not None
+        manifest = self.people.manifest
         self.result = combine_shares(
             self.mix_lists[-1], self.shares, self.outcome.verification_keys,
-            self.people.manifest.threshold, election=self.fingerprint,
-            bound=len(self.people.options) + 1, executor=self.executor,
+            manifest.threshold, election=self.fingerprint, executor=self.executor,
+            decode_row=rules.row_decoder(manifest),
         )
-        counts = Counter(p[0] - 1 for p in self.result.plaintexts)
-        self.tally = {o: counts.get(i, 0) for i, o in enumerate(self.people.options)}
+        contest = manifest.contests[0]
+        counts = rules.count_plaintexts(manifest, self.result.plaintexts)[contest.id]["counts"]
+        self.tally = {name: counts[o.id] for name, o in zip(self.people.options,
+                                                             contest.options)}
         return self.result
 
     def post_result(self) -> None:
@@ -450,7 +453,7 @@ class SimulatedElection:
         plaintexts = [list(p) for p in self.result.plaintexts]
         self.board.post(self.people.admin_entry("result", {
             "v": 1, "trustees": list(self.result.used), "plaintexts": plaintexts,
-            "tally": count_election(self.people.manifest, plaintexts),
+            "tally": rules.count_plaintexts(self.people.manifest, plaintexts),
         }))
         self.board.post(self.people.admin_entry("phase", {"phase": "tallied"}))
 
