@@ -121,11 +121,13 @@ class EntryOrder:
         """`role` and `index` are the author's, from the manifest."""
         role_needed = poster_of(self.phase, entry_type)
         if role_needed is None:
-            raise RuleBroken("wrong_phase", "V4.phase",
-                             f"{entry_type} is not accepted in {self.phase}")
+            raise RuleBroken(
+                "wrong_phase", "V4.phase", f"{entry_type} is not accepted in {self.phase}"
+            )
         if role != role_needed:
-            raise RuleBroken("unauthorised_signer", "V4.role",
-                             f"a {role} may not post {entry_type}")
+            raise RuleBroken(
+                "unauthorised_signer", "V4.role", f"a {role} may not post {entry_type}"
+            )
         if entry_type == "phase":
             self._check_move(body)
             return
@@ -134,37 +136,48 @@ class EntryOrder:
         if entry_type in ONCE and entry_type in self.seen:
             raise RuleBroken("duplicate_entry", "V4.duplicate", f"a second {entry_type} entry")
         if entry_type == "dkg" and body.get("sender") != index:
-            raise RuleBroken("unauthorised_signer", "V4.sender",
-                             "a trustee posts only its own DKG messages")
-        if entry_type == "shuffle" and (index != self.next_mixer
-                                        or body.get("position") != index):
-            raise RuleBroken("wrong_phase", "V4.mix_order",
-                             f"it is mix server {self.next_mixer}'s turn")
+            raise RuleBroken(
+                "unauthorised_signer", "V4.sender", "a trustee posts only its own DKG messages"
+            )
+        if entry_type == "shuffle" and (index != self.next_mixer or body.get("position") != index):
+            raise RuleBroken(
+                "wrong_phase", "V4.mix_order", f"it is mix server {self.next_mixer}'s turn"
+            )
         if entry_type == "decryption_share":
             share = body.get("share")
             if not isinstance(share, dict) or share.get("trustee") != index:
-                raise RuleBroken("unauthorised_signer", "V4.sender",
-                                 "a trustee posts only its own share")
+                raise RuleBroken(
+                    "unauthorised_signer", "V4.sender", "a trustee posts only its own share"
+                )
             if index in self.shares:
-                raise RuleBroken("duplicate_entry", "V4.duplicate",
-                                 "this trustee's share is already posted")
+                raise RuleBroken(
+                    "duplicate_entry", "V4.duplicate", "this trustee's share is already posted"
+                )
         if entry_type == "result" and len(self.shares) < self.threshold:
-            raise RuleBroken("wrong_phase", "V4.phase_order",
-                             f"fewer than t = {self.threshold} shares before the result")
+            raise RuleBroken(
+                "wrong_phase",
+                "V4.phase_order",
+                f"fewer than t = {self.threshold} shares before the result",
+            )
 
     def _check_move(self, body: Mapping[str, Any]) -> None:
         target = body.get("phase")
         if set(body) != {"phase"} or target not in PHASES:
             raise RuleBroken("bad_body", "V4.body", 'a phase body is {"phase": name}')
         if PHASES.index(target) != PHASES.index(self.phase) + 1:
-            raise RuleBroken("wrong_phase", "V4.phase_order",
-                             f"{self.phase} cannot move to {target}")
+            raise RuleBroken(
+                "wrong_phase", "V4.phase_order", f"{self.phase} cannot move to {target}"
+            )
         if target in NEEDS and NEEDS[target] not in self.seen:
-            raise RuleBroken("wrong_phase", "V4.phase_order",
-                             f"{target} before the {NEEDS[target]} entry")
+            raise RuleBroken(
+                "wrong_phase", "V4.phase_order", f"{target} before the {NEEDS[target]} entry"
+            )
         if target == "decrypting" and self.next_mixer <= self.mixers:
-            raise RuleBroken("wrong_phase", "V4.phase_order",
-                             "decrypting before every mix server posted its shuffle")
+            raise RuleBroken(
+                "wrong_phase",
+                "V4.phase_order",
+                "decrypting before every mix server posted its shuffle",
+            )
 
     def accept(self, entry_type: str, index: int, body: Mapping[str, Any]) -> None:
         """Record an entry that passed `check` (and the entry type's own checks)."""
@@ -189,12 +202,18 @@ def ciphertext_keys(row_json: Sequence[Any]) -> list[bytes]:
 def check_fresh_ciphertexts(keys: Sequence[bytes], posted: Container[bytes]) -> None:
     """No ciphertext repeated within the ballot, none already posted by an earlier ballot."""
     if len(set(keys)) != len(keys):
-        raise RuleBroken("duplicate_ciphertext", "V8.repeated_ciphertext",
-                         "two slots of the ballot share one ciphertext (one randomness)")
+        raise RuleBroken(
+            "duplicate_ciphertext",
+            "V8.repeated_ciphertext",
+            "two slots of the ballot share one ciphertext (one randomness)",
+        )
     for k in keys:
         if k in posted:
-            raise RuleBroken("duplicate_ciphertext", "V8.duplicate_ciphertext",
-                             "a ciphertext of this ballot is already posted")
+            raise RuleBroken(
+                "duplicate_ciphertext",
+                "V8.duplicate_ciphertext",
+                "a ciphertext of this ballot is already posted",
+            )
 
 
 def check_ballot_alone(
@@ -232,8 +251,9 @@ def check_ballot_body(
     if attestation.ballot_hash != ballot.hash(fingerprint):
         raise RuleBroken("bad_body", "V8.attestation_hash", "the attestation is for another ballot")
     try:
-        verify_attestation(attestation, bytes.fromhex(manifest.registrar_key),
-                           election_fingerprint=fingerprint)
+        verify_attestation(
+            attestation, bytes.fromhex(manifest.registrar_key), election_fingerprint=fingerprint
+        )
     except VerificationError as exc:
         raise RuleBroken("bad_signature", exc.check, exc.detail) from exc
     return ballot, attestation
@@ -311,12 +331,16 @@ def check_published_rows(manifest: Manifest, rows: Any) -> list[list[int | str]]
     """The result's plaintexts: a list of rows of `manifest.width` integers or markers."""
     width = manifest.width
     if not isinstance(rows, list) or any(
-        not isinstance(r, list) or len(r) != width
+        not isinstance(r, list)
+        or len(r) != width
         or any(not (_counted(v) is not None or v == INVALID_SLOT) for v in r)
         for r in rows
     ):
-        raise RuleBroken("bad_body", "V12.plaintexts",
-                         f'plaintexts: rows of {width} integers or "{INVALID_SLOT}"')
+        raise RuleBroken(
+            "bad_body",
+            "V12.plaintexts",
+            f'plaintexts: rows of {width} integers or "{INVALID_SLOT}"',
+        )
     return rows
 
 

@@ -101,10 +101,12 @@ def election_manifest(
     title: str,
     options: Sequence[Option],
     threshold: int,
+    more_contests: Sequence[Contest] = (),
 ) -> Manifest:
     """The manifest of a simulated or test election, its keys those of `parties`: one
-    single-choice contest for mayor of Tsukuba, voting 2026-11-29 07:00 to 2026-12-06 20:00
-    JST, voters from 16; trustees `trustee-i` and mix servers `mix-i` numbered from 1."""
+    single-choice contest for mayor of Tsukuba (then `more_contests`, if any), voting
+    2026-11-29 07:00 to 2026-12-06 20:00 JST, voters from 16; trustees `trustee-i` and mix
+    servers `mix-i` numbered from 1."""
     jst = dt.timezone(dt.timedelta(hours=9))
     return Manifest(
         election_id=election_id,
@@ -112,7 +114,8 @@ def election_manifest(
         election_day=dt.date(2026, 12, 6),
         voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
         voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
-        contests=(Contest("mayor", "市長", "public_office", "single", tuple(options)),),
+        contests=(Contest("mayor", "市長", "public_office", "single", tuple(options)),
+                  *more_contests),
         eligibility=Eligibility(16, ("茨城県つくば市",)),
         threshold=threshold,
         trustees=tuple(
@@ -147,6 +150,7 @@ class Participants:
         rng: RandomSource,
         election_id: str = ELECTION_ID,
         options: Sequence[str] = OPTIONS,
+        more_contests: Sequence[Contest] = (),
     ) -> None:
         self.group = group
         self.election_id = election_id
@@ -164,6 +168,7 @@ class Participants:
             title="シミュレーション選挙",
             options=tuple(Option(f"o{i + 1}", name) for i, name in enumerate(options)),
             threshold=threshold,
+            more_contests=more_contests,
         )
         self.fingerprint = self.manifest.fingerprint()
         self.options = tuple(options)
@@ -318,11 +323,13 @@ class SimulatedElection:
         return votes
 
     def make_ballots(self, votes: Sequence[Vote]) -> list[Ballot]:
-        """What the voters' devices do: encrypt (bulk, on the executor) and prove, sign."""
+        """What the voters' devices do: encrypt (bulk, on the executor) and prove, sign. The
+        vote is for the mayor; any further contest is left blank."""
         assert self.outcome is not None
         pk = self.outcome.pk
+        blank = [0] * (self.people.manifest.width - 1)
         rows, randomness = elgamal.encrypt_rows(
-            pk, [[v.choice + 1] for v in votes], self.rng, self.executor
+            pk, [[v.choice + 1, *blank] for v in votes], self.rng, self.executor
         )
         return [
             Ballot.create(self.fingerprint, pk, row, rs, ed25519_key(self.rng), self.rng)
