@@ -311,7 +311,7 @@ def _invalid_voter(group: Group, name: str, run: int, voters: int,
         tally = rules.count_plaintexts(sim.people.manifest, sim.result.plaintexts)["mayor"]
         counted = tally["invalid"] == 1
         outcome.result_correct = outcome.result_correct and counted and not outcome.detected
-        if counted:
+        if counted and not outcome.detected:
             outcome.detected_by.append("counted invalid (tally and verifier agree)")
     return outcome
 
