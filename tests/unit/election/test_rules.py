@@ -209,6 +209,44 @@ def _mixer_two_first(sim: SimulatedElection) -> Envelope:
     return sign_envelope(sim.people.mixers[1], sim.people.election_id, "shuffle", "mix-2", body)
 
 
+def _to_decrypting(sim: SimulatedElection, shares: int) -> None:
+    sim.close()
+    for k in (1, 2):
+        outputs, proof = sim.shuffle_and_prove(k)
+        sim.post_shuffle(k, outputs, proof)
+    sim.finish_mixing()
+    for j in sorted(sim.machines)[:shares]:
+        sim.post_share(sim.make_share(j))
+
+
+def _result_before_t_shares(sim: SimulatedElection) -> Envelope:
+    _to_decrypting(sim, 1)
+    rows = [[1]] * VOTERS
+    body = {
+        "v": 1,
+        "trustees": [1],
+        "plaintexts": rows,
+        "tally": rules.count_plaintexts(sim.people.manifest, rows),
+    }
+    return sim.people.admin_entry("result", body)
+
+
+def _result_with_hex(sim: SimulatedElection) -> Envelope:
+    """The published plaintexts hold an element's hex where the marker belongs."""
+    _to_decrypting(sim, 2)
+    sim.combine()
+    assert sim.result is not None
+    rows = [list(p) for p in sim.result.plaintexts]
+    rows[0][0] = sim.group.generator().to_hex()
+    body = {
+        "v": 1,
+        "trustees": list(sim.result.used),
+        "plaintexts": rows,
+        "tally": rules.count_plaintexts(sim.people.manifest, sim.result.plaintexts),
+    }
+    return sim.people.admin_entry("result", body)
+
+
 TWO_CONTESTS = (
     Contest("council", "議会", "public_office", "single", (Option("x", "甲"), Option("y", "乙"))),
 )
@@ -240,6 +278,8 @@ CASES: dict[
         "V8.repeated_ciphertext",
     ),
     "proof does not verify": (_bad_proof, {}, "bad_proof", "B1 proof"),
+    "result before t shares": (_result_before_t_shares, {}, "wrong_phase", "V4.phase_order"),
+    "result with an element's hex": (_result_with_hex, {}, "bad_body", "V12.plaintexts"),
     "attestation of another ballot": (_other_attestation, {}, "bad_body", "V8.attestation_hash"),
     "attestation not by the registrar": (
         _forged_attestation,
@@ -267,12 +307,15 @@ def test_board_and_verifier_agree(name: str) -> None:
     failed = [s for s in report.steps if s.status == "fail"]
     if check is None:
         assert failed == [], [(s.id, s.check, s.reason) for s in failed]
+    elif check.startswith("V12"):  # the plaintexts also differ from the decryption (V11)
+        assert check in [s.check for s in failed], [(s.id, s.check) for s in failed]
     else:
         assert failed and failed[0].check == check, [(s.id, s.check, s.reason) for s in failed]
     # the simulations' own pass applies the same ballot rules
     if check is not None and not check.startswith("V4"):
-        a4 = [c for c in check_record(sim.board.entries) if c.id == "A4"]
-        assert a4 and not a4[0].ok
+        audit = "A7" if check.startswith("V12") else "A4"
+        found = [c for c in check_record(sim.board.entries) if c.id == audit]
+        assert found and not found[0].ok
 
 
 # ---------------------------------------------------------------- any plaintext is safe
