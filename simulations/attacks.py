@@ -183,6 +183,16 @@ def attack_board_drops_ballot(group: Group, run: int, voters: int) -> Outcome:
     return outcome
 
 
+def _refused_then_forced(sim: SimulatedElection, outcome: Outcome, entry: Any) -> None:
+    """Post a bad ballot entry: the board must refuse it; then a board that skips its check
+    lets it in, for the verification passes to catch."""
+    try:
+        sim.board.post(entry)
+    except Refusal as exc:
+        outcome.detected_by.append(f"board refuses ({exc.code})")
+    sim.board.post(entry, cheat=True)
+
+
 def attack_replayed_ballot(group: Group, run: int, voters: int) -> Outcome:
     sim = _election(group, f"attack/replayed-ballot/{run}", voters)
     sim.key_ceremony()
@@ -194,14 +204,7 @@ def attack_replayed_ballot(group: Group, run: int, voters: int) -> Outcome:
     copy = Ballot(victim.row, victim.proof, ballot_key, b"")
     copy = Ballot(victim.row, victim.proof, ballot_key,
                   key.sign(submission_message(sim.fingerprint, copy.hash(sim.fingerprint))))
-    attacker = (10**6 + run).to_bytes(32, "big")
-    entry = sim.ballot_entry(attacker, copy)
-    try:
-        sim.board.post(entry)
-    except Refusal as exc:
-        outcome.detected_by.append(f"board refuses ({exc.code})")
-    # a board that skips its check lets it in; the verifier must still catch it
-    sim.board.post(entry, cheat=True)
+    _refused_then_forced(sim, outcome, sim.ballot_entry((10**6 + run).to_bytes(32, "big"), copy))
     sim.close()
     outputs, proof = sim.shuffle_and_prove(1)
     sim.post_shuffle(1, outputs, proof)
@@ -339,13 +342,7 @@ def attack_voter_self_repeating(group: Group, run: int, voters: int) -> Outcome:
     outcome = Outcome()
     one = sim.group.encode_message(1)
     ballot = encrypt_elements(sim, [one, one], one_randomness=True)
-    entry = sim.ballot_entry((10**6 + run).to_bytes(32, "big"), ballot)
-    try:
-        sim.board.post(entry)
-    except Refusal as exc:
-        outcome.detected_by.append(f"board refuses ({exc.code})")
-    # a board that skips its check lets it in; the verifier must still name it
-    sim.board.post(entry, cheat=True)
+    _refused_then_forced(sim, outcome, sim.ballot_entry((10**6 + run).to_bytes(32, "big"), ballot))
     sim.close()
     _honest_mixing(sim, outcome)
     report = _decrypt_and_audit(sim, outcome)

@@ -23,7 +23,7 @@ from daemon_support import (
     BoardProcess,
     DaemonElection,
     expected_counts,
-    open_election,
+    open_with_joint_key,
     votes,
 )
 
@@ -98,10 +98,7 @@ async def _run(board: BoardProcess, tmp_path: Path) -> None:
     rng = DeterministicRandom("voters of city-plaintexts")
     try:
         async with BoardClient(board.url, board.key_hex) as client:
-            co = await open_election(client, el)
-            for p in el.trustees:
-                el.daemon(p).start()
-            await co.joint_key(WAIT)
+            co = await open_with_joint_key(client, el)
             await co.phase("voting")
             pk = co.state.pk
             assert pk is not None
