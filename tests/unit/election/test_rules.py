@@ -325,7 +325,7 @@ GROUPS = [
     "test-schnorr-512-128",
     "test-schnorr-1024-160",
     "secp256k1",
-    "ffdhe3072",
+    pytest.param("ffdhe3072", marks=pytest.mark.slow),  # a production group (QR encoding)
 ]
 
 #: a ballot with a ranked contest (3 options, at most 2 ranked) and an approval contest
