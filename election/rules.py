@@ -311,20 +311,26 @@ def plaintext_row(manifest: Manifest, elements: Sequence[Element]) -> list[int |
     """A decrypted row as the result publishes it: each contest's slot values when they are a
     valid or blank choice, else `INVALID_SLOT` in every slot of that contest (so an invalid
     contest shows nothing a voter chose: no marker can be read back)."""
-    if not elements:
-        return []
-    group = elements[0].group
-    bound = message_bound(manifest)
-    slots = [slot_value(group, m, bound) for m in elements]
-    for contest, part in manifest.contest_slices():
-        if classify(contest, [_counted(v) for v in slots[part]]) == INVALID:
-            slots[part] = [INVALID_SLOT] * contest.width
-    return slots
+    return row_decoder(manifest)(elements)
 
 
 def row_decoder(manifest: Manifest) -> Callable[[Sequence[Element]], list[int | str]]:
-    """`plaintext_row` for one manifest (for `trustees.decryption.combine_shares`)."""
-    return lambda elements: plaintext_row(manifest, elements)
+    """`plaintext_row` for one manifest, its bound and contest slices computed once (for
+    `trustees.decryption.combine_shares` and the verifier's combination)."""
+    bound = message_bound(manifest)
+    slices = manifest.contest_slices()
+
+    def decode(elements: Sequence[Element]) -> list[int | str]:
+        if not elements:
+            return []
+        group = elements[0].group
+        slots = [slot_value(group, m, bound) for m in elements]
+        for contest, part in slices:
+            if classify(contest, [_counted(v) for v in slots[part]]) == INVALID:
+                slots[part] = [INVALID_SLOT] * contest.width
+        return slots
+
+    return decode
 
 
 def check_published_rows(manifest: Manifest, rows: Any) -> list[list[int | str]]:

@@ -621,7 +621,7 @@ def _combine_rows(
 ) -> list[list[int | str]]:
     """Worker of `combine`: `factors[k]` are share k's factors for exactly these rows."""
     group = rows[0][0].a.group
-    manifest = Manifest.from_json(manifest_json)
+    decode = rules.row_decoder(Manifest.from_json(manifest_json))
     out: list[list[int | str]] = []
     pos = 0
     for row in rows:
@@ -629,7 +629,7 @@ def _combine_rows(
         for ct in row:
             elements.append(ct.a / group.multi_exp([f[pos] for f in factors], exps))
             pos += 1
-        out.append(rules.plaintext_row(manifest, elements))
+        out.append(decode(elements))
     return out
 
 
