@@ -5,7 +5,8 @@ trustee secret, no board state. Checks, in order (each stops the pass if it fail
 follows would be built on it):
 
     A1 manifest      the first entry is a manifest; its group re-derived from its generation record
-    A2 signatures    every entry is signed by the manifest key of its author
+    A2 signatures    every entry is signed by the manifest key of its author, in the order the
+                     election's rules allow (`election.rules.EntryOrder`)
     A3 key ceremony  the joint key and verification keys equal what the DKG messages give
     A4 ballots       attestation, proof of knowledge, ballot-key signature; no ciphertext
                      repeated within a ballot or copied from another (`election.rules`)
@@ -148,14 +149,27 @@ def _run(
     keys |= {t.id: t.signing_key for t in manifest.trustees}
     keys |= {m.id: m.signing_key for m in manifest.mix_servers}
 
+    roles = {"admin": ("admin", 0), "registrar": ("registrar", 0)}
+    roles |= {t.id: ("trustee", t.index) for t in manifest.trustees}
+    roles |= {m.id: ("mix", m.position) for m in manifest.mix_servers}
+
     def signatures() -> None:
+        order = rules.EntryOrder(len(manifest.mix_servers), manifest.threshold)
         for i, env in enumerate(envs):
             if env.author not in keys:
                 raise VerificationError("A2", f"entry {i}: unknown author {env.author}")
             verify_envelope(env, Ed25519PublicKey.from_public_bytes(bytes.fromhex(
                 keys[env.author])))
+            if i == 0:
+                continue
+            role, index = roles[env.author]
+            try:
+                order.check(env.type, role, index, env.body)
+            except rules.RuleBroken as exc:
+                raise VerificationError("A2", f"entry {i}: {exc}") from exc
+            order.accept(env.type, index, env.body)
 
-    step("A2", f"signatures of {len(envs)} entries", signatures)
+    step("A2", f"signatures and order of {len(envs)} entries", signatures)
 
     def ceremony() -> Any:
         config = ceremony_config(manifest)
