@@ -1,4 +1,4 @@
-"""The election's acceptance rules, written once (docs/record.md §5–§7, docs/protocol.md §5).
+"""The election's acceptance rules, written once (docs/record.md §4.9–§7, docs/protocol.md §6.3).
 
 Pure functions and one small state machine, no I/O. Every party that applies a rule calls it
 here: the board's policy (`election.policy`, and its ballot prechecks in worker processes), the

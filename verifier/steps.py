@@ -830,7 +830,7 @@ STEPS: tuple[tuple[str, str, str, Callable[[Context, StepResult], None]], ...] =
         "ballots",
         "every ballot: registrar attestation for this ballot hash, element "
         "membership, proof of knowledge bound to election and ballot key, ballot-key signature, "
-        "no copied ciphertext",
+        "no ciphertext repeated within the ballot or copied from another",
         v8_ballots,
     ),
     (
@@ -851,7 +851,8 @@ STEPS: tuple[tuple[str, str, str, Callable[[Context, StepResult], None]], ...] =
         "V11",
         "decryption",
         "every decryption share's proof against the verification key X_j; "
-        "the result's trustees; combination and decoding equal the published plaintexts",
+        "the result's trustees; combination and decoding (an invalid contest as the marker "
+        '"invalid") equal the published plaintexts',
         v11_decryption,
     ),
     (
