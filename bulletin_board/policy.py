@@ -48,7 +48,9 @@ REFUSAL_CODES: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "the method is not allowed on this path"),
     "wrong_phase": (409, "the entry type is not accepted in the election's current phase"),
     "duplicate_entry": (409, "this exact entry is already on the board"),
-    "duplicate_ciphertext": (409, "a ballot with the same ciphertexts is already on the board"),
+    "duplicate_ciphertext": (
+        409, "a ciphertext of the ballot is already on the board, or repeated within the ballot"
+    ),
     "election_exists": (409, "a registry for this election is already on the board"),
     "unauthorised_signer": (403, "the author is not authorised to post this entry"),
     "bad_signature": (403, "the signature does not verify under the author's key"),

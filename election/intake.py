@@ -58,6 +58,7 @@ from election.entries import Ballot
 from election.manifest import Manifest
 from election.policy import ElectionRecordState, check_ballot_only
 from election.prechecks import ElectionJobs
+from election.rules import later_ballot_counts
 from jpki.certs import TrustAnchors
 from jpki.evidence import EvidenceStore, EvidenceStoreError, Reconciliation, reconcile
 from jpki.reasons import Reason, explain
@@ -518,7 +519,8 @@ class BallotIntake:
                                     code_hash=outcome[6])
         if isinstance(pending, Refused):
             raise RegistrarRefusal(pending.reason)
-        revote = pending.pseudonym in state.last_ballot
+        # the voter's earlier ballot is replaced only where the later one counts (re-vote rule)
+        revote = pending.pseudonym in state.last_ballot and later_ballot_counts(manifest.revote)
         state.prechecked[id(envelope)] = envelope
         try:
             try:

@@ -19,6 +19,11 @@ manifest, the key ceremony's outcome and what is already on the board:
 - decrypting / result / admin: only after t shares;
 - any phase / phase / admin: the next phase in order, with its precondition.
 
+Who may post which type in which phase, the phase order, the once-only entries, the mix
+servers' turns, one share per trustee and the ballot checks are the election's rules
+(`election.rules`), which the verifier applies too; this module adds what needs the board's
+state (the ceremony's outcome, the ballots' order).
+
 `body_cap` sizes each entry type for the board (docs/board.md §8.1): a ballot by the width of
 the manifest's row, the record entries (mix input, shuffles, decryption shares, result) by the
 number of rows to mix times that; other types get the board's default cap.
@@ -35,10 +40,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bulletin_board.entry import Envelope, verify_envelope
 from bulletin_board.policy import PHASES, Refusal
+from election import rules
 from election.entries import BODY_VERSION, Ballot
 from election.manifest import Manifest, ceremony_config
 from election.period import outside_voting_period
-from jpki.registrar import Attestation, verify_attestation
+from election.rules import EntryOrder, RuleBroken
 from mixnet import elgamal
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
@@ -76,6 +82,7 @@ class ElectionRecordState:
     group: Group | None = None
     fingerprint: bytes = b""
     authors: dict[str, _Author] = field(default_factory=dict)
+    order: EntryOrder | None = None
     dkg: PublicRecord | None = None
     pk: Element | None = None
     last_ballot: dict[bytes, int] = field(default_factory=dict)  # pseudonym -> entry index
@@ -130,18 +137,14 @@ def body_cap_of(state: ElectionRecordState, entry_type: str) -> int | None:
 
 
 def mix_input_of(state: ElectionRecordState) -> tuple[list[int], list[Any]]:
-    """The last valid ballot per pseudonym, in board order: (entry indices, rows as JSON)."""
+    """The ballot that counts per pseudonym (`rules.counted_ballots`, applied one ballot at a
+    time as they are accepted), in board order: (entry indices, rows as JSON)."""
     indices = sorted(state.last_ballot.values())
     return indices, [state.rows[i] for i in indices]
 
 
-def _b_keys(row_json: list[Any]) -> list[bytes]:
-    return [bytes.fromhex(pair[1]) for pair in row_json]
-
-
-def _version(body: Any) -> None:
-    if body.get("v") != BODY_VERSION:
-        raise Refusal("bad_body", f"body version must be {BODY_VERSION}")
+def _refusal(broken: RuleBroken) -> Refusal:
+    return Refusal(broken.code, broken.detail)
 
 
 def _rows(group: Group, data: Any, width: int, what: str) -> list[elgamal.Row]:
@@ -197,14 +200,14 @@ class ElectionPolicy:
                 verify_envelope(envelope, author.key)
             except VerificationError as exc:
                 raise Refusal("bad_signature", str(exc)) from exc
-        handler = _HANDLERS.get((state.phase, envelope.type))
-        if handler is None:
+        assert state.order is not None
+        try:
+            state.order.check(envelope.type, author.role, author.index, envelope.body)
+        except RuleBroken as broken:
+            raise _refusal(broken) from broken
+        func = _HANDLERS.get(envelope.type)
+        if func is None:
             raise Refusal("wrong_phase", f"{envelope.type} is not accepted in {state.phase}")
-        role, func = handler
-        if author.role != role:
-            raise Refusal("unauthorised_signer", f"a {author.role} may not post {envelope.type}")
-        if envelope.type not in ("phase", "dkg"):
-            _version(envelope.body)
         func(self, state, envelope, author)
 
     def _check_manifest(self, state: ElectionRecordState, envelope: Envelope) -> None:
@@ -231,22 +234,7 @@ class ElectionPolicy:
             raise Refusal("bad_signature", str(exc)) from exc
 
     def _phase(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
-        target = envelope.body.get("phase")
-        if set(envelope.body) != {"phase"} or target not in PHASES:
-            raise Refusal("bad_body", 'a phase body is {"phase": name}')
-        assert state.phase is not None
-        if PHASES.index(target) != PHASES.index(state.phase) + 1:
-            raise Refusal("wrong_phase", f"{state.phase} cannot move to {target}")
-        manifest = state.manifest
-        assert manifest is not None
-        if target == "voting" and state.pk is None:
-            raise Refusal("wrong_phase", "no joint key yet: the key ceremony is not finished")
-        if target == "mixing" and state.mix_input is None:
-            raise Refusal("wrong_phase", "post the mix input first")
-        if target == "decrypting" and len(state.shuffle_sizes) != len(manifest.mix_servers):
-            raise Refusal("wrong_phase", "not every mix server has posted its shuffle")
-        if target == "tallied" and "result" not in state.counts:
-            raise Refusal("wrong_phase", "post the result first")
+        """Order and preconditions: `EntryOrder` (checked before every handler)."""
 
     def _dkg(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.dkg is not None and state.group is not None
@@ -254,8 +242,6 @@ class ElectionPolicy:
             msg = decode_message(dict(envelope.body), state.group)
         except DecodeError as exc:
             raise Refusal("bad_body", f"dkg: {exc}") from exc
-        if msg.sender != author.index:
-            raise Refusal("unauthorised_signer", "a trustee posts only its own DKG messages")
         try:
             state.dkg.check(msg)
         except PeerProtocolError as exc:
@@ -263,8 +249,6 @@ class ElectionPolicy:
 
     def _joint_key(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.dkg is not None and state.group is not None
-        if state.pk is not None:
-            raise Refusal("duplicate_entry", "the joint key is already posted")
         try:
             outcome = state.dkg.outcome()
         except CeremonyFailed as exc:
@@ -287,13 +271,13 @@ class ElectionPolicy:
         else:
             ballot = check_ballot(state.group, state.manifest, state.fingerprint, state.pk, body)
             row_json = elgamal.row_to_json(ballot.row)
-        if any(b in state.b_values for b in _b_keys(row_json)):
-            raise Refusal("duplicate_ciphertext", "a ciphertext of this ballot is already posted")
+        try:
+            rules.check_fresh_ciphertexts(rules.ciphertext_keys(row_json), state.b_values)
+        except RuleBroken as broken:
+            raise _refusal(broken) from broken
 
     def _mix_input(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.group is not None and state.manifest is not None
-        if state.mix_input is not None:
-            raise Refusal("duplicate_entry", "the mix input is already posted")
         body = envelope.body
         if set(body) != {"v", "entries", "rows"}:
             raise Refusal("bad_body", "a mix input is {v, entries, rows}")
@@ -308,9 +292,6 @@ class ElectionPolicy:
         body = envelope.body
         if set(body) != {"v", "position", "outputs", "proof"}:
             raise Refusal("bad_body", "a shuffle is {v, position, outputs, proof}")
-        expected = len(state.shuffle_sizes) + 1
-        if body["position"] != author.index or author.index != expected:
-            raise Refusal("wrong_phase", f"it is mix server {expected}'s turn")
         size = state.current_size()
         outputs = _rows(state.group, body["outputs"], state.manifest.width, "outputs")
         if len(outputs) != size:
@@ -331,27 +312,25 @@ class ElectionPolicy:
             share = DecryptionShare.from_json_value(body["share"], state.group)
         except DecodeError as exc:
             raise Refusal("bad_body", f"share: {exc}") from exc
-        if share.trustee != author.index:
-            raise Refusal("unauthorised_signer", "a trustee posts only its own share")
-        if author.index in state.shares:
-            raise Refusal("duplicate_entry", "this trustee's share is already posted")
         if len(share.factors) != state.current_size() * state.manifest.width:
             raise Refusal("bad_body", "one factor per ciphertext of the last shuffle")
 
     def _result(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.manifest is not None
-        if len(state.shares) < state.manifest.threshold:
-            raise Refusal("wrong_phase", f"fewer than t = {state.manifest.threshold} shares")
-        if "result" in state.counts:
-            raise Refusal("duplicate_entry", "the result is already posted")
         if set(envelope.body) != {"v", "trustees", "plaintexts", "tally"}:
             raise Refusal("bad_body", "a result is {v, trustees, plaintexts, tally}")
+        try:
+            rules.check_published_rows(state.manifest, envelope.body["plaintexts"])
+        except RuleBroken as broken:
+            raise _refusal(broken) from broken
 
     # ---------------------------------------------------------------- on_accept
     def on_accept(self, state: ElectionRecordState, envelope: Envelope, index: int) -> None:
         state.size = index + 1
         state.counts[envelope.type] = state.counts.get(envelope.type, 0) + 1
         body = envelope.body
+        if envelope.type != "manifest" and state.order is not None:
+            state.order.accept(envelope.type, state.authors[envelope.author].index, body)
         if envelope.type == "manifest":
             manifest = Manifest.from_json(body["manifest"])
             state.manifest = manifest
@@ -368,6 +347,7 @@ class ElectionPolicy:
             for m in manifest.mix_servers:
                 state.authors[m.id] = _Author(key(bytes.fromhex(m.signing_key)), "mix", m.position)
             state.dkg = PublicRecord(ceremony_config(manifest))
+            state.order = EntryOrder(len(manifest.mix_servers), manifest.threshold)
         elif envelope.type == "phase":
             state.phase = body["phase"]
         elif envelope.type == "dkg":
@@ -383,11 +363,11 @@ class ElectionPolicy:
             row_json = body["ballot"]["row"]
             pseudonym = bytes.fromhex(body["attestation"]["pseudonym"])
             state.ballots += 1
-            state.b_values.update(_b_keys(row_json))
+            state.b_values.update(rules.ciphertext_keys(row_json))
             previous = state.last_ballot.get(pseudonym)
             if previous is not None:
                 state.superseded += 1
-                if state.manifest.revote == "first_counts":
+                if not rules.later_ballot_counts(state.manifest.revote):
                     return
                 del state.rows[previous]
             state.last_ballot[pseudonym] = index
@@ -403,37 +383,22 @@ class ElectionPolicy:
 def check_ballot_only(
     group: Group, manifest: Manifest, fingerprint: bytes, pk: Element, ballot_json: Any
 ) -> Ballot:
-    """Decode a ballot and check it alone (membership, proof, ballot-key signature)."""
+    """`rules.check_ballot_alone` (the ballot without its attestation); raises `Refusal`."""
     try:
-        ballot = Ballot.from_json(group, ballot_json, manifest.width)
-    except DecodeError as exc:
-        code = "element_not_in_group" if "element" in str(exc) else "bad_body"
-        raise Refusal(code, f"ballot: {exc}") from exc
-    try:
-        ballot.verify(fingerprint, pk)
-    except VerificationError as exc:
-        code = "bad_signature" if "signature" in exc.check else "bad_proof"
-        raise Refusal(code, str(exc)) from exc
-    return ballot
+        return rules.check_ballot_alone(group, manifest, fingerprint, pk, ballot_json)
+    except RuleBroken as broken:
+        raise _refusal(broken) from broken
 
 
 def check_ballot(
     group: Group, manifest: Manifest, fingerprint: bytes, pk: Element, body: Any
 ) -> Ballot:
-    """The stateless checks of a ballot entry's body; raises `Refusal`. Safe to run anywhere."""
-    ballot = check_ballot_only(group, manifest, fingerprint, pk, body["ballot"])
+    """The stateless checks of a ballot entry's body (`rules.check_ballot_body`); raises
+    `Refusal`. Safe to run anywhere."""
     try:
-        attestation = Attestation.from_json(body["attestation"])
-    except ValueError as exc:
-        raise Refusal("bad_body", f"attestation: {exc}") from exc
-    if attestation.ballot_hash != ballot.hash(fingerprint):
-        raise Refusal("bad_body", "the attestation is for another ballot")
-    try:
-        verify_attestation(attestation, bytes.fromhex(manifest.registrar_key),
-                           election_fingerprint=fingerprint)
-    except VerificationError as exc:
-        raise Refusal("bad_signature", str(exc)) from exc
-    return ballot
+        return rules.check_ballot_body(group, manifest, fingerprint, pk, body)[0]
+    except RuleBroken as broken:
+        raise _refusal(broken) from broken
 
 
 def _joint_key_body(outcome: Any) -> dict[str, Any]:
@@ -452,12 +417,14 @@ def joint_key_body(outcome: Any) -> dict[str, Any]:
     return _joint_key_body(outcome)
 
 
-_HANDLERS = {(phase, "phase"): ("admin", ElectionPolicy._phase) for phase in PHASES} | {
-    ("key_ceremony", "dkg"): ("trustee", ElectionPolicy._dkg),
-    ("key_ceremony", "joint_key"): ("admin", ElectionPolicy._joint_key),
-    ("voting", "ballot"): ("registrar", ElectionPolicy._ballot),
-    ("closed", "mix_input"): ("admin", ElectionPolicy._mix_input),
-    ("mixing", "shuffle"): ("mix", ElectionPolicy._shuffle),
-    ("decrypting", "decryption_share"): ("trustee", ElectionPolicy._share),
-    ("decrypting", "result"): ("admin", ElectionPolicy._result),
+#: entry type → its own checks, after `EntryOrder` (who, when, in which order)
+_HANDLERS = {
+    "phase": ElectionPolicy._phase,
+    "dkg": ElectionPolicy._dkg,
+    "joint_key": ElectionPolicy._joint_key,
+    "ballot": ElectionPolicy._ballot,
+    "mix_input": ElectionPolicy._mix_input,
+    "shuffle": ElectionPolicy._shuffle,
+    "decryption_share": ElectionPolicy._share,
+    "result": ElectionPolicy._result,
 }

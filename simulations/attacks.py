@@ -17,6 +17,13 @@ Attacks:
   can); it must be excluded and named, and the other trustees suffice;
 - ``absent-trustee``: a trustee stays away (at decryption, or from the whole ceremony on odd
   runs); it must be named and the others suffice.
+- ``voter-out-of-range``: a voter encrypts a plaintext that is no option (n + 1, 1000 or −1 in
+  turn) with a valid proof of knowledge; the tally must complete, count the mayor's contest
+  invalid for that ballot, and the verifier must agree;
+- ``voter-random-element``: the same with a random group element as the plaintext;
+- ``voter-self-repeating``: a two-contest ballot whose two ciphertexts share one randomness
+  (the same b); refused by the board (`duplicate_ciphertext`), then accepted by a board that
+  skips its check, for the verifier to name (V8.repeated_ciphertext).
 """
 
 from __future__ import annotations
@@ -27,10 +34,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bulletin_board.policy import Refusal
+from election import rules
 from election.entries import Ballot, mix_context, submission_message
+from election.manifest import Contest, Option
 from mixnet import elgamal
 from mixnet.errors import VerificationError
-from mixnet.groups import Group
+from mixnet.groups import Element, Group
 from mixnet.proofs.decryption import prove_factors
 from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as shuffle_proof
@@ -57,9 +66,11 @@ class Outcome:
 
 
 def _election(group: Group, seed: str, voters: int, *, trustees: int = 3, threshold: int = 2,
-              mixers: int = 2, setup: bool = True) -> SimulatedElection:
+              mixers: int = 2, setup: bool = True,
+              more_contests: tuple[Contest, ...] = ()) -> SimulatedElection:
     rng = DeterministicRandom(seed)
-    people = Participants(group, trustees=trustees, threshold=threshold, mixers=mixers, rng=rng)
+    people = Participants(group, trustees=trustees, threshold=threshold, mixers=mixers, rng=rng,
+                          more_contests=more_contests)
     sim = SimulatedElection(people, rng, progress=False)
     if setup:
         sim.setup()
@@ -86,25 +97,28 @@ def _mix_rest(sim: SimulatedElection, outcome: Outcome, first: int, proof: Any) 
 
 
 def _decrypt_and_audit(sim: SimulatedElection, outcome: Outcome,
-                       trustees: list[int] | None = None) -> None:
+                       trustees: list[int] | None = None) -> Any:
     t = sim.people.manifest.threshold
     for j in trustees if trustees is not None else sorted(sim.machines)[:t]:
         sim.post_share(sim.make_share(j))
-    _finish(sim, outcome)
+    return _finish(sim, outcome)
 
 
-def _finish(sim: SimulatedElection, outcome: Outcome) -> None:
+def _finish(sim: SimulatedElection, outcome: Outcome) -> Any:
+    """Combine, post the result, audit; returns the verifier's report."""
     try:
         sim.combine()
         sim.post_result()
     except Exception as exc:
         outcome.detected_by.append(f"decryption fails ({type(exc).__name__})")
-    _audit(sim, outcome)
+    report = _audit(sim, outcome)
     outcome.result_correct = bool(sim.tally) and sim.tally == sim.intended_tally()
+    return report
 
 
-def _audit(sim: SimulatedElection, outcome: Outcome) -> None:
-    """Both independent passes over the record; each names the first check that fails."""
+def _audit(sim: SimulatedElection, outcome: Outcome) -> Any:
+    """Both independent passes over the record; each names the first check that fails.
+    Returns the verifier's report."""
     checks = check_record(sim.board.entries)
     if not verdict(checks):
         outcome.detected_by.append(f"audit {checks[-1].id}")
@@ -112,6 +126,7 @@ def _audit(sim: SimulatedElection, outcome: Outcome) -> None:
     if not report.passed:
         first = report.first_failure
         outcome.detected_by.append(f"tohyo verify {first.id if first else '(skipped steps)'}")
+    return report
 
 
 def _substitute(sim: SimulatedElection, seed: int) -> tuple[list[elgamal.Row], Any, Any]:
@@ -168,6 +183,16 @@ def attack_board_drops_ballot(group: Group, run: int, voters: int) -> Outcome:
     return outcome
 
 
+def _refused_then_forced(sim: SimulatedElection, outcome: Outcome, entry: Any) -> None:
+    """Post a bad ballot entry: the board must refuse it; then a board that skips its check
+    lets it in, for the verification passes to catch."""
+    try:
+        sim.board.post(entry)
+    except Refusal as exc:
+        outcome.detected_by.append(f"board refuses ({exc.code})")
+    sim.board.post(entry, cheat=True)
+
+
 def attack_replayed_ballot(group: Group, run: int, voters: int) -> Outcome:
     sim = _election(group, f"attack/replayed-ballot/{run}", voters)
     sim.key_ceremony()
@@ -179,14 +204,7 @@ def attack_replayed_ballot(group: Group, run: int, voters: int) -> Outcome:
     copy = Ballot(victim.row, victim.proof, ballot_key, b"")
     copy = Ballot(victim.row, victim.proof, ballot_key,
                   key.sign(submission_message(sim.fingerprint, copy.hash(sim.fingerprint))))
-    attacker = (10**6 + run).to_bytes(32, "big")
-    entry = sim.ballot_entry(attacker, copy)
-    try:
-        sim.board.post(entry)
-    except Refusal as exc:
-        outcome.detected_by.append(f"board refuses ({exc.code})")
-    # a board that skips its check lets it in; the verifier must still catch it
-    sim.board.post(entry, cheat=True)
+    _refused_then_forced(sim, outcome, sim.ballot_entry((10**6 + run).to_bytes(32, "big"), copy))
     sim.close()
     outputs, proof = sim.shuffle_and_prove(1)
     sim.post_shuffle(1, outputs, proof)
@@ -250,6 +268,90 @@ def attack_absent_trustee(group: Group, run: int, voters: int) -> Outcome:
     return outcome
 
 
+def encrypt_elements(sim: SimulatedElection, elements: list[Element], *,
+                     one_randomness: bool = False) -> Ballot:
+    """A ballot whose slots encrypt the given group elements (whatever they encode), with a
+    valid proof of knowledge and ballot-key signature: what a dishonest voting device can
+    always make. `one_randomness`: every slot with the same r (the same b = g^r)."""
+    assert sim.outcome is not None
+    pk, group = sim.outcome.pk, sim.group
+    g = group.generator()
+    first = group.random_scalar(sim.rng)
+    rs = [first if one_randomness or k == 0 else group.random_scalar(sim.rng)
+          for k in range(len(elements))]
+    row = tuple(elgamal.Ciphertext(m * pk**r, g**r) for m, r in zip(elements, rs))
+    return Ballot.create(sim.fingerprint, pk, row, rs, ed25519_key(sim.rng), sim.rng)
+
+
+def out_of_range_element(group: Group, options: int, run: int) -> Element:
+    """The plaintext of an out-of-range slot, in turn: n + 1, 1000, and −1 (the inverse of
+    the encoding of 1)."""
+    kind = run % 3
+    if kind == 0:
+        return group.encode_message(options + 1)
+    if kind == 1:
+        return group.encode_message(1000)
+    return group.identity() / group.encode_message(1)
+
+
+def _invalid_voter(group: Group, name: str, run: int, voters: int,
+                   plaintext: Callable[[SimulatedElection], Element]) -> Outcome:
+    """One voter's ballot encrypts `plaintext` for the mayor: the tally must complete, count
+    that ballot invalid, and agree with both verification passes."""
+    sim = _election(group, f"attack/{name}/{run}", voters)
+    sim.key_ceremony()
+    _vote(sim, voters)
+    outcome = Outcome()
+    ballot = encrypt_elements(sim, [plaintext(sim)])
+    try:
+        sim.board.post(sim.ballot_entry((10**6 + run).to_bytes(32, "big"), ballot))
+    except Refusal as exc:  # the ballot's plaintext is secret: nothing to refuse it for
+        outcome.detected_by.append(f"board refuses ({exc.code})")
+    sim.close()
+    _honest_mixing(sim, outcome)
+    _decrypt_and_audit(sim, outcome)
+    if sim.result is not None:
+        tally = rules.count_plaintexts(sim.people.manifest, sim.result.plaintexts)["mayor"]
+        counted = tally["invalid"] == 1
+        outcome.result_correct = outcome.result_correct and counted and not outcome.detected
+        if counted and not outcome.detected:
+            outcome.detected_by.append("counted invalid (tally and verifier agree)")
+    return outcome
+
+
+def attack_voter_out_of_range(group: Group, run: int, voters: int) -> Outcome:
+    return _invalid_voter(group, "voter-out-of-range", run, voters, lambda sim: (
+        out_of_range_element(sim.group, len(sim.people.options), run)))
+
+
+def attack_voter_random_element(group: Group, run: int, voters: int) -> Outcome:
+    return _invalid_voter(group, "voter-random-element", run, voters, lambda sim: (
+        sim.group.hash_to_element(f"a random plaintext, run {run}".encode())))
+
+
+#: a second contest, so that a ballot has two ciphertexts
+COUNCIL = Contest("council", "議会", "public_office", "single",
+                  (Option("x", "甲"), Option("y", "乙")))
+
+
+def attack_voter_self_repeating(group: Group, run: int, voters: int) -> Outcome:
+    sim = _election(group, f"attack/voter-self-repeating/{run}", voters,
+                    more_contests=(COUNCIL,))
+    sim.key_ceremony()
+    _vote(sim, voters)
+    outcome = Outcome()
+    one = sim.group.encode_message(1)
+    ballot = encrypt_elements(sim, [one, one], one_randomness=True)
+    _refused_then_forced(sim, outcome, sim.ballot_entry((10**6 + run).to_bytes(32, "big"), ballot))
+    sim.close()
+    _honest_mixing(sim, outcome)
+    report = _decrypt_and_audit(sim, outcome)
+    named = [s.check for s in report.steps if s.check == "V8.repeated_ciphertext"]
+    if named:
+        outcome.notes = f"tohyo verify names it: {named[0]}"
+    return outcome
+
+
 def run_control(group: Group, run: int, voters: int) -> Outcome:
     """The honest election: must pass every check and count as the voters intended."""
     sim = _election(group, f"attack/control/{run}", voters, setup=False)
@@ -270,10 +372,16 @@ ATTACKS: dict[str, tuple[Callable[[Group, int, int], Outcome], str]] = {
                         "another voter's ciphertexts and proof under a new ballot key"),
     "bad-share": (attack_bad_share, "a trustee posts a wrong decryption factor"),
     "absent-trustee": (attack_absent_trustee, "a trustee stays away (t of n still decrypt)"),
+    "voter-out-of-range": (attack_voter_out_of_range,
+                           "a voter encrypts no option (n + 1, 1000, −1), proof valid"),
+    "voter-random-element": (attack_voter_random_element,
+                             "a voter encrypts a random group element, proof valid"),
+    "voter-self-repeating": (attack_voter_self_repeating,
+                             "a ballot reuses one randomness in its two slots"),
 }
 
 #: attacks a working system tolerates: the run must leave the result right, and name the party
-TOLERATED = {"bad-share", "absent-trustee"}
+TOLERATED = {"bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element"}
 
 
 def run_attack(name: str, group: Group, runs: int, voters: int,

@@ -5,10 +5,12 @@ trustee secret, no board state. Checks, in order (each stops the pass if it fail
 follows would be built on it):
 
     A1 manifest      the first entry is a manifest; its group re-derived from its generation record
-    A2 signatures    every entry is signed by the manifest key of its author
+    A2 signatures    every entry is signed by the manifest key of its author, in the order the
+                     election's rules allow (`election.rules.EntryOrder`)
     A3 key ceremony  the joint key and verification keys equal what the DKG messages give
-    A4 ballots       attestation, proof of knowledge, ballot-key signature; no copied ciphertext
-    A5 mix input     exactly the last ballot of every pseudonym, in board order
+    A4 ballots       attestation, proof of knowledge, ballot-key signature; no ciphertext
+                     repeated within a ballot or copied from another (`election.rules`)
+    A5 mix input     exactly the ballot that counts for every pseudonym, in board order
     A6.k shuffle k   input = previous list, proof of shuffle verifies
     A7 decryption    shares verified (bad ones excluded, named), t valid ones decrypt the list
                      to exactly the published plaintexts
@@ -29,11 +31,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bulletin_board.entry import Envelope, decode_envelope, verify_envelope
-from election.counting import count_election
-from election.entries import Ballot, mix_context
+from election import rules
+from election.entries import mix_context
 from election.manifest import Manifest
 from election.policy import ceremony_config
-from jpki.registrar import Attestation, verify_attestation
 from mixnet import elgamal
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import get_group, group_from_description
@@ -71,28 +72,24 @@ def verdict(checks: Sequence[Check]) -> bool:
 
 def _check_ballot_chunk(
     group_name: str,
-    fingerprint: bytes,
+    manifest_json: Any,
     pk_hex: str,
-    registrar_key: bytes,
-    width: int,
     bodies: list[tuple[int, Any]],
 ) -> list[tuple[int, str]]:
-    """Check ballots (index, body); return (index, failure) for each that fails."""
+    """Check ballots (index, body) with `rules.check_ballot_body`; (index, failure) for each
+    that fails."""
     from simulations.world import ensure_groups
 
     ensure_groups()
     group = get_group(group_name)
+    manifest = Manifest.from_json(manifest_json)
+    fingerprint = manifest.fingerprint()
     pk = group.element_from_hex(pk_hex)
     failures = []
     for index, body in bodies:
         try:
-            ballot = Ballot.from_json(group, body["ballot"], width)
-            att = Attestation.from_json(body["attestation"])
-            if att.ballot_hash != ballot.hash(fingerprint):
-                raise VerificationError("attestation", "for another ballot")
-            verify_attestation(att, registrar_key, election_fingerprint=fingerprint)
-            ballot.verify(fingerprint, pk)
-        except (DecodeError, VerificationError, ValueError, KeyError) as exc:
+            rules.check_ballot_body(group, manifest, fingerprint, pk, body)
+        except rules.RuleBroken as exc:
             failures.append((index, str(exc)))
     return failures
 
@@ -152,14 +149,27 @@ def _run(
     keys |= {t.id: t.signing_key for t in manifest.trustees}
     keys |= {m.id: m.signing_key for m in manifest.mix_servers}
 
+    roles = {"admin": ("admin", 0), "registrar": ("registrar", 0)}
+    roles |= {t.id: ("trustee", t.index) for t in manifest.trustees}
+    roles |= {m.id: ("mix", m.position) for m in manifest.mix_servers}
+
     def signatures() -> None:
+        order = rules.EntryOrder(len(manifest.mix_servers), manifest.threshold)
         for i, env in enumerate(envs):
             if env.author not in keys:
                 raise VerificationError("A2", f"entry {i}: unknown author {env.author}")
             verify_envelope(env, Ed25519PublicKey.from_public_bytes(bytes.fromhex(
                 keys[env.author])))
+            if i == 0:
+                continue
+            role, index = roles[env.author]
+            try:
+                order.check(env.type, role, index, env.body)
+            except rules.RuleBroken as exc:
+                raise VerificationError("A2", f"entry {i}: {exc}") from exc
+            order.accept(env.type, index, env.body)
 
-    step("A2", f"signatures of {len(envs)} entries", signatures)
+    step("A2", f"signatures and order of {len(envs)} entries", signatures)
 
     def ceremony() -> Any:
         config = ceremony_config(manifest)
@@ -185,8 +195,7 @@ def _run(
                 executor,
                 _check_ballot_chunk,
                 len(ballot_entries),
-                lambda a, b: (group.name, fp, outcome.pk.to_hex(),
-                              bytes.fromhex(manifest.registrar_key), width,
+                lambda a, b: (group.name, manifest.to_json(), outcome.pk.to_hex(),
                               ballot_entries[a:b]),
             )
             for f in part
@@ -194,25 +203,24 @@ def _run(
         if failures:
             index, detail = failures[0]
             raise VerificationError("A4", f"{len(failures)} bad ballots; entry {index}: {detail}")
-        seen: set[str] = set()
-        last: dict[bytes, int] = {}
+        seen: set[bytes] = set()
         for i, body in ballot_entries:
-            for pair in body["ballot"]["row"]:
-                if pair[1] in seen:
-                    raise VerificationError("A4", f"entry {i} copies a posted ciphertext")
-                seen.add(pair[1])
-            pseudonym = bytes.fromhex(body["attestation"]["pseudonym"])
-            if manifest.revote == "last_counts" or pseudonym not in last:
-                last[pseudonym] = i
-        return last
+            keys = rules.ciphertext_keys(body["ballot"]["row"])
+            try:
+                rules.check_fresh_ciphertexts(keys, seen)
+            except rules.RuleBroken as exc:
+                raise VerificationError("A4", f"entry {i}: {exc}") from exc
+            seen.update(keys)
+        return rules.counted_ballots(manifest.revote, (
+            (bytes.fromhex(body["attestation"]["pseudonym"]), i) for i, body in ballot_entries))
 
-    last = step("A4", f"{len(ballot_entries)} ballots", ballots)
+    counted: list[int] = step("A4", f"{len(ballot_entries)} ballots", ballots)
 
     def mix_input() -> list[elgamal.Row]:
         posted = [e.body for e in envs if e.type == "mix_input"]
         if len(posted) != 1:
             raise VerificationError("A5", "exactly one mix input")
-        indices = sorted(last.values())
+        indices = counted
         expected = [envs[i].body["ballot"]["row"] for i in indices]
         if posted[0]["entries"] != indices or posted[0]["rows"] != expected:
             missing = len(indices) - len(posted[0]["rows"])
@@ -247,8 +255,8 @@ def _run(
         if len(results) != 1:
             raise VerificationError("A7", "exactly one result")
         res = combine_shares(current, shares, outcome.verification_keys, manifest.threshold,
-                             election=fp, bound=max(c.max_slot_value for c in manifest.contests)
-                             + 1, executor=executor)
+                             election=fp, executor=executor,
+                             decode_row=rules.row_decoder(manifest))
         if [list(p) for p in res.plaintexts] != results[0]["plaintexts"]:
             raise VerificationError("A7", "the published plaintexts differ from the decryption")
         return res
@@ -256,7 +264,7 @@ def _run(
     res = step("A7", "decryption shares and plaintexts", decryption)
 
     def tally() -> None:
-        recount = count_election(manifest, [list(p) for p in res.plaintexts])
+        recount = rules.count_plaintexts(manifest, res.plaintexts)
         if recount != results[0]["tally"]:
             raise VerificationError("A8", "the published tally differs from the recount")
 

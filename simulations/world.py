@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from bulletin_board.entry import Envelope, decode_envelope, sign_envelope
 from bulletin_board.policy import Refusal
-from election.counting import count_election
+from election import rules
 from election.entries import Ballot, mix_context
 from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
 from election.policy import ElectionPolicy, ceremony_config, joint_key_body, mix_input_of
@@ -108,18 +108,20 @@ def election_manifest(
     title: str,
     options: Sequence[Option],
     threshold: int,
+    more_contests: Sequence[Contest] = (),
 ) -> Manifest:
     """The manifest of a simulated or test election, its keys those of `parties`: one
-    single-choice contest for mayor of Tsukuba, voting from `VOTING_START` to `VOTING_END`,
-    voters from 16 on 2026-12-06; trustees `trustee-i` and mix servers `mix-i` numbered from
-    1."""
+    single-choice contest for mayor of Tsukuba (then `more_contests`, if any), voting from
+    `VOTING_START` to `VOTING_END`, voters from 16 on 2026-12-06; trustees `trustee-i` and mix
+    servers `mix-i` numbered from 1."""
     return Manifest(
         election_id=election_id,
         title=title,
         election_day=dt.date(2026, 12, 6),
         voting_start=VOTING_START,
         voting_end=VOTING_END,
-        contests=(Contest("mayor", "市長", "public_office", "single", tuple(options)),),
+        contests=(Contest("mayor", "市長", "public_office", "single", tuple(options)),
+                  *more_contests),
         eligibility=Eligibility(16, ("茨城県つくば市",)),
         threshold=threshold,
         trustees=tuple(
@@ -154,6 +156,7 @@ class Participants:
         rng: RandomSource,
         election_id: str = ELECTION_ID,
         options: Sequence[str] = OPTIONS,
+        more_contests: Sequence[Contest] = (),
     ) -> None:
         self.group = group
         self.election_id = election_id
@@ -171,6 +174,7 @@ class Participants:
             title="シミュレーション選挙",
             options=tuple(Option(f"o{i + 1}", name) for i, name in enumerate(options)),
             threshold=threshold,
+            more_contests=more_contests,
         )
         self.fingerprint = self.manifest.fingerprint()
         self.options = tuple(options)
@@ -325,11 +329,13 @@ class SimulatedElection:
         return votes
 
     def make_ballots(self, votes: Sequence[Vote]) -> list[Ballot]:
-        """What the voters' devices do: encrypt (bulk, on the executor) and prove, sign."""
+        """What the voters' devices do: encrypt (bulk, on the executor) and prove, sign. The
+        vote is for the mayor; any further contest is left blank."""
         assert self.outcome is not None
         pk = self.outcome.pk
+        blank = [0] * (self.people.manifest.width - 1)
         rows, randomness = elgamal.encrypt_rows(
-            pk, [[v.choice + 1] for v in votes], self.rng, self.executor
+            pk, [[v.choice + 1, *blank] for v in votes], self.rng, self.executor
         )
         return [
             Ballot.create(self.fingerprint, pk, row, rs, ed25519_key(self.rng), self.rng)
@@ -442,13 +448,16 @@ class SimulatedElection:
 
     def combine(self) -> DecryptionResult:
         assert self.outcome is not None
+        manifest = self.people.manifest
         self.result = combine_shares(
             self.mix_lists[-1], self.shares, self.outcome.verification_keys,
-            self.people.manifest.threshold, election=self.fingerprint,
-            bound=len(self.people.options) + 1, executor=self.executor,
+            manifest.threshold, election=self.fingerprint, executor=self.executor,
+            decode_row=rules.row_decoder(manifest),
         )
-        counts = Counter(p[0] - 1 for p in self.result.plaintexts)
-        self.tally = {o: counts.get(i, 0) for i, o in enumerate(self.people.options)}
+        contest = manifest.contests[0]
+        counts = rules.count_plaintexts(manifest, self.result.plaintexts)[contest.id]["counts"]
+        self.tally = {name: counts[o.id] for name, o in zip(self.people.options,
+                                                             contest.options)}
         return self.result
 
     def post_result(self) -> None:
@@ -457,7 +466,7 @@ class SimulatedElection:
         plaintexts = [list(p) for p in self.result.plaintexts]
         self.board.post(self.people.admin_entry("result", {
             "v": 1, "trustees": list(self.result.used), "plaintexts": plaintexts,
-            "tally": count_election(self.people.manifest, plaintexts),
+            "tally": rules.count_plaintexts(self.people.manifest, plaintexts),
         }))
         self.board.post(self.people.admin_entry("phase", {"phase": "tallied"}))
 

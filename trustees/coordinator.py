@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.entry import sign_envelope
-from election.counting import count_election
+from election import rules
 from election.manifest import Manifest
 from election.policy import ElectionRecordState, joint_key_body, mix_input_of
 from trustees.daemon import BoardFollower
@@ -56,9 +56,9 @@ def mix_input_entry(state: ElectionRecordState) -> dict[str, Any]:
     return {"v": 1, "entries": indices, "rows": rows}
 
 
-def count(manifest: Manifest, plaintexts: tuple[tuple[int, ...], ...]) -> dict[str, Any]:
-    """The published tally: the verifier's own counting rules (`election.counting`)."""
-    return count_election(manifest, plaintexts)
+def count(manifest: Manifest, plaintexts: tuple[tuple[int | str, ...], ...]) -> dict[str, Any]:
+    """The published tally: the verifier's own counting rules (`rules.count_plaintexts`)."""
+    return rules.count_plaintexts(manifest, plaintexts)
 
 
 def decryption_shares(follower: BoardFollower) -> list[DecryptionShare]:
@@ -72,17 +72,17 @@ def decryption_shares(follower: BoardFollower) -> list[DecryptionShare]:
 
 
 def combine(follower: BoardFollower, executor: Executor | None = None) -> DecryptionResult:
-    """Verify the shuffles, then every posted share; combine t valid ones."""
+    """Verify the shuffles, then every posted share; combine t valid ones; decode each row as
+    the result publishes it (`rules.plaintext_row`: never raises, whatever a voter encrypted)."""
     state = follower.state
     manifest = follower.manifest
     assert state.dkg is not None and state.pk is not None and follower.mix_input is not None
     rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies, state.fingerprint,
                         executor=executor)
     outcome = state.dkg.outcome()
-    bound = max(c.max_slot_value for c in manifest.contests) + 1
     return combine_shares(rows, decryption_shares(follower), outcome.verification_keys,
-                          manifest.threshold, election=state.fingerprint, bound=bound,
-                          executor=executor)
+                          manifest.threshold, election=state.fingerprint, executor=executor,
+                          decode_row=rules.row_decoder(manifest))
 
 
 def result_entry(follower: BoardFollower, executor: Executor | None = None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ the group's message encoding. Shares whose proof fails are excluded and named.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,7 +175,7 @@ def lagrange_coefficients(indices: Sequence[int], q: int) -> dict[int, int]:
 class DecryptionResult:
     """The plaintexts, row by row, and which trustees' shares were used or excluded."""
 
-    plaintexts: tuple[tuple[int, ...], ...]
+    plaintexts: tuple[tuple[int | str, ...], ...]
     used: tuple[int, ...]
     #: valid shares beyond the t that were used
     spare: tuple[int, ...]
@@ -191,9 +191,13 @@ def combine_shares(
     election: bytes,
     bound: int | None = None,
     executor: Executor | None = None,
+    decode_row: Callable[[Sequence[Element]], Sequence[int | str]] | None = None,
 ) -> DecryptionResult:
     """Verify every share, exclude (and name) the bad ones, combine t valid ones, decode.
 
+    Each row's plaintext elements are decoded by `decode_row` (an election's: its rule never
+    raises, see `election.rules.plaintext_row`), or else slot by slot with the group's message
+    encoding up to `bound` (which raises `DecodeError` on an element that encodes nothing).
     Raises `NotEnoughShares` if fewer than t shares are valid.
     """
     if not rows:
@@ -223,13 +227,16 @@ def combine_shares(
     group = next(iter(verification_keys.values())).group
     lam = lagrange_coefficients(used, group.order)
     exps = [lam[j] for j in used]
-    plaintexts = []
+    plaintexts: list[tuple[int | str, ...]] = []
     pos = 0
     for row in rows:
-        out = []
+        elements = []
         for ct in row:
             d = group.multi_exp([valid[j].factors[pos] for j in used], exps)
-            out.append(group.decode_message(ct.a / d, bound))
+            elements.append(ct.a / d)
             pos += 1
-        plaintexts.append(tuple(out))
+        if decode_row is not None:
+            plaintexts.append(tuple(decode_row(elements)))
+        else:
+            plaintexts.append(tuple(group.decode_message(m, bound) for m in elements))
     return DecryptionResult(tuple(plaintexts), used, spare, dict(excluded))

@@ -32,13 +32,12 @@ from bulletin_board.log import (
     verify_cosignature,
     verify_tree_head,
 )
-from bulletin_board.policy import PHASES
 from bulletin_board.receipt import Receipt, verify_receipt
-from election.counting import count_election
-from election.entries import BODY_VERSION, Ballot, mix_context
+from election import rules
+from election.entries import BODY_VERSION, mix_context
 from election.manifest import Manifest, ceremony_config
 from election.period import HEAD_DELAY, covering_head_times, outside_voting_period
-from jpki.registrar import Attestation, verify_attestation
+from election.rules import EntryOrder, RuleBroken
 from mixnet import elgamal
 from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError, TohyoError, VerificationError
@@ -52,19 +51,8 @@ from trustees.errors import CeremonyFailed
 from verifier.record import Record
 from verifier.report import FAIL, PASS, SKIP, Report, StepResult
 
-__all__ = ["STEPS", "Options", "Skipped", "StepFailed", "message_bound", "verify_record"]
+__all__ = ["STEPS", "Options", "Skipped", "StepFailed", "verify_record"]
 
-#: (phase, type) → the role that may post it (docs/record.md §3.2); `phase` entries are
-#: checked apart.
-ALLOWED: dict[tuple[str, str], str] = {
-    ("key_ceremony", "dkg"): "trustee",
-    ("key_ceremony", "joint_key"): "admin",
-    ("voting", "ballot"): "registrar",
-    ("closed", "mix_input"): "admin",
-    ("mixing", "shuffle"): "mix",
-    ("decrypting", "decryption_share"): "trustee",
-    ("decrypting", "result"): "admin",
-}
 BALLOT_CHUNK = 32
 
 
@@ -145,11 +133,6 @@ def _progress(ctx: Context, total: int, desc: str) -> Any:
         file=sys.stderr,
         disable=None if flag is None else not flag,
     )
-
-
-def message_bound(manifest: Manifest) -> int:
-    """Slot values are 0..max options; the decoder's table covers exactly these."""
-    return max(c.max_slot_value for c in manifest.contests) + 1
 
 
 def decode_rows(
@@ -287,13 +270,11 @@ def v3_group(ctx: Context, res: StepResult) -> None:
 
 
 def v4_entries(ctx: Context, res: StepResult) -> None:
+    """The record replayed through the election's order rules (`rules.EntryOrder`), the
+    same the board applies as it accepts each entry."""
     ctx.need("manifest")
     assert ctx.manifest is not None
-    phase = PHASES[0]
-    seen: dict[str, int] = {"manifest": 1}
-    once = {"joint_key", "mix_input", "result"}
-    next_mixer = 1
-    shared: set[int] = set()
+    order = EntryOrder(len(ctx.manifest.mix_servers), ctx.manifest.threshold)
     for i, env in enumerate(ctx.envelopes[1:], start=1):
         where = f"entry {i} ({env.type} by {env.author})"
         author = ctx.authors.get(env.author)
@@ -303,56 +284,13 @@ def v4_entries(ctx: Context, res: StepResult) -> None:
             verify_envelope(env, author.key)
         except VerificationError as exc:
             raise StepFailed("V4.signature", f"{where}: the signature does not verify") from exc
-        body = env.body
-        if env.type == "phase":
-            if author.role != "admin":
-                raise StepFailed("V4.role", f"{where}: only the admin moves phases")
-            target = body.get("phase")
-            if set(body) != {"phase"} or target not in PHASES:
-                raise StepFailed("V4.body", f"{where}: a phase body is {{phase}}")
-            if PHASES.index(target) != PHASES.index(phase) + 1:
-                raise StepFailed("V4.phase_order", f"{where}: {phase} cannot move to {target}")
-            needs = {"voting": "joint_key", "mixing": "mix_input", "tallied": "result"}
-            if target in needs and needs[target] not in seen:
-                raise StepFailed(
-                    "V4.phase_order", f"{where}: {target} before the {needs[target]} entry"
-                )
-            if target == "decrypting" and next_mixer <= len(ctx.manifest.mix_servers):
-                raise StepFailed(
-                    "V4.phase_order",
-                    f"{where}: decrypting before every mix server posted its shuffle",
-                )
-            phase = target
-        else:
-            role = ALLOWED.get((phase, env.type))
-            if role is None:
-                raise StepFailed("V4.phase", f"{where}: not accepted in phase {phase}")
-            if author.role != role:
-                raise StepFailed("V4.role", f"{where}: a {author.role} may not post it")
-            if env.type != "dkg" and body.get("v") != BODY_VERSION:
-                raise StepFailed("V4.body", f"{where}: body version must be {BODY_VERSION}")
-            if env.type in once and env.type in seen:
-                raise StepFailed("V4.duplicate", f"{where}: a second {env.type} entry")
-            if env.type == "dkg" and body.get("sender") != author.index:
-                raise StepFailed("V4.sender", f"{where}: a trustee posts only its own messages")
-            if env.type == "shuffle":
-                if author.index != next_mixer or body.get("position") != author.index:
-                    raise StepFailed(
-                        "V4.mix_order", f"{where}: it was mix server {next_mixer}'s turn"
-                    )
-                next_mixer += 1
-            if env.type == "decryption_share":
-                share = body.get("share")
-                if not isinstance(share, dict) or share.get("trustee") != author.index:
-                    raise StepFailed("V4.sender", f"{where}: a trustee posts only its own share")
-                if author.index in shared:
-                    raise StepFailed("V4.duplicate", f"{where}: a second share of this trustee")
-                shared.add(author.index)
-            if env.type == "result" and len(shared) < ctx.manifest.threshold:
-                raise StepFailed("V4.phase_order", f"{where}: fewer than t shares before it")
-        seen[env.type] = seen.get(env.type, 0) + 1
-    res.counts = dict(sorted(seen.items()))
-    res.notes.append(f"the record ends in phase {phase}")
+        try:
+            order.check(env.type, author.role, author.index, env.body)
+        except RuleBroken as broken:
+            raise StepFailed(broken.check, f"{where}: {broken.detail}") from broken
+        order.accept(env.type, author.index, env.body)
+    res.counts = dict(sorted(order.seen.items()))
+    res.notes.append(f"the record ends in phase {order.phase}")
 
 
 # ---------------------------------------------------------------------------- V5 log
@@ -504,41 +442,24 @@ def v7_key_ceremony(ctx: Context, res: StepResult) -> None:
 
 def check_ballots(
     group_description: dict[str, Any],
-    fingerprint: bytes,
+    manifest_json: Any,
     pk_hex: str,
-    registrar_key: str,
-    width: int,
     items: list[tuple[int, Any]],
 ) -> list[tuple[int, bytes, Any, tuple[str, str] | None, list[bytes]]]:
-    """Worker of V8 (runs in a pool): (index, pseudonym, row JSON, error, b values) per ballot."""
+    """Worker of V8 (runs in a pool): `rules.check_ballot_body` per ballot; (index, pseudonym,
+    row JSON, error, b values) per ballot."""
     group = group_from_description(group_description)
+    manifest = Manifest.from_json(manifest_json)
+    fingerprint = manifest.fingerprint()
     pk = group.element_from_hex(pk_hex)
-    key = public_key_from_hex(registrar_key)
     out: list[tuple[int, bytes, Any, tuple[str, str] | None, list[bytes]]] = []
     for index, body in items:
-        pseudonym, row_json, bvals = b"", None, []
         try:
-            if not isinstance(body, dict) or set(body) != {"v", "ballot", "attestation"}:
-                raise VerificationError("V8.body", "a ballot entry is {v, ballot, attestation}")
-            try:
-                ballot = Ballot.from_json(group, body["ballot"], width)
-            except DecodeError as exc:
-                raise VerificationError("V8.decode", f"ballot: {exc}") from exc
-            try:
-                att = Attestation.from_json(body["attestation"])
-            except ValueError as exc:
-                raise VerificationError("V8.decode", f"attestation: {exc}") from exc
-            pseudonym, row_json = att.pseudonym, body["ballot"]["row"]
-            if att.ballot_hash != ballot.hash(fingerprint):
-                raise VerificationError(
-                    "V8.attestation_hash", "the attestation is for another ballot"
-                )
-            verify_attestation(att, key, election_fingerprint=fingerprint)
-            ballot.verify(fingerprint, pk)
-            bvals = ballot.ciphertext_keys()
-            out.append((index, pseudonym, row_json, None, bvals))
-        except VerificationError as exc:
-            out.append((index, pseudonym, row_json, (exc.check, exc.detail), bvals))
+            ballot, att = rules.check_ballot_body(group, manifest, fingerprint, pk, body)
+        except RuleBroken as broken:
+            out.append((index, b"", None, (broken.check, broken.detail), []))
+            continue
+        out.append((index, att.pseudonym, body["ballot"]["row"], None, ballot.ciphertext_keys()))
     return out
 
 
@@ -546,13 +467,7 @@ def v8_ballots(ctx: Context, res: StepResult) -> None:
     ctx.need("manifest", "group", "pk")
     assert ctx.manifest is not None and ctx.group is not None and ctx.pk is not None
     items = [(i, dict(e.body)) for i, e in ctx.of_type("ballot")]
-    args = (
-        ctx.group.description(),
-        ctx.fingerprint,
-        ctx.pk.to_hex(),
-        ctx.manifest.registrar_key,
-        ctx.manifest.width,
-    )
+    args = (ctx.group.description(), ctx.manifest.to_json(), ctx.pk.to_hex())
     chunks = [items[k : k + BALLOT_CHUNK] for k in range(0, len(items), BALLOT_CHUNK)]
     results: list[Any] = []
     ex = ctx.options.executor
@@ -579,12 +494,12 @@ def v8_ballots(ctx: Context, res: StepResult) -> None:
                 info.error = ("V8.voting_period", f"{late} (first signed head: {when})")
         ctx.ballots.append(info)
         if error is None:
+            try:
+                rules.check_fresh_ciphertexts(bvals, seen_b)
+            except RuleBroken as broken:
+                earlier = next((seen_b[b] for b in bvals if b in seen_b), index)
+                info.error = (broken.check, f"{broken.detail} (by entry {earlier})")
             for b in bvals:
-                if b in seen_b:
-                    info.error = (
-                        "V8.duplicate_ciphertext",
-                        f"a ciphertext of entry {seen_b[b]} is copied",
-                    )
                 seen_b.setdefault(b, index)
         if info.error is not None and first_error is None:
             first_error = (index, *info.error)
@@ -616,16 +531,9 @@ def _signed_times(ctx: Context, indices: list[int]) -> dict[int, dt.datetime]:
 
 
 def selected_ballots(revote: str, ballots: Iterable[BallotInfo]) -> list[BallotInfo]:
-    """The ballot that counts for each pseudonym (the last, or the first), in board order."""
-    chosen: dict[bytes, BallotInfo] = {}
-    for b in ballots:
-        if b.error is not None:
-            continue
-        if revote == "first_counts":
-            chosen.setdefault(b.pseudonym, b)
-        else:
-            chosen[b.pseudonym] = b
-    return sorted(chosen.values(), key=lambda b: b.index)
+    """The ballot that counts for each pseudonym (`rules.counted_ballots`), in board order."""
+    valid = sorted((b for b in ballots if b.error is None), key=lambda b: b.index)
+    return rules.counted_ballots(revote, ((b.pseudonym, b) for b in valid))
 
 
 def v9_mix_input(ctx: Context, res: StepResult) -> None:
@@ -730,23 +638,20 @@ def v10_shuffles(ctx: Context, res: StepResult) -> None:
 
 
 def _combine_rows(
-    rows: Sequence[elgamal.Row], factors: list[Sequence[Element]], exps: list[int], bound: int
+    rows: Sequence[elgamal.Row], factors: list[Sequence[Element]], exps: list[int],
+    manifest_json: Any,
 ) -> list[list[int | str]]:
     """Worker of `combine`: `factors[k]` are share k's factors for exactly these rows."""
     group = rows[0][0].a.group
+    decode = rules.row_decoder(Manifest.from_json(manifest_json))
     out: list[list[int | str]] = []
     pos = 0
     for row in rows:
-        slots: list[int | str] = []
+        elements = []
         for ct in row:
-            m = ct.a / group.multi_exp([f[pos] for f in factors], exps)
-            try:
-                value = group.decode_message(m, bound)
-                slots.append(value if 0 <= value < bound else m.to_hex())
-            except DecodeError:
-                slots.append(m.to_hex())
+            elements.append(ct.a / group.multi_exp([f[pos] for f in factors], exps))
             pos += 1
-        out.append(slots)
+        out.append(decode(elements))
     return out
 
 
@@ -754,18 +659,20 @@ def combine(
     rows: Sequence[elgamal.Row],
     shares: dict[int, DecryptionShare],
     group: Group,
-    bound: int,
+    manifest: Manifest,
     executor: Executor | None = None,
 ) -> list[list[int | str]]:
-    """Lagrange-combine the shares' factors and decode each slot (docs/record.md §4.9)."""
+    """Lagrange-combine the shares' factors and decode each row as the result publishes it
+    (`rules.plaintext_row`; docs/record.md §4.9)."""
     used = sorted(shares)
     lam = lagrange_coefficients(used, group.order)
     exps = [lam[j] for j in used]
     width = len(rows[0]) if rows else 0
+    manifest_json = manifest.to_json()
 
     def args(a: int, b: int) -> tuple[Any, ...]:
         part = [shares[j].factors[a * width : b * width] for j in used]
-        return (list(rows[a:b]), part, exps, bound)
+        return (list(rows[a:b]), part, exps, manifest_json)
 
     parts = run_chunks(executor, _combine_rows, len(rows), args)
     return [row for part in parts for row in part]
@@ -836,7 +743,7 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
         for j, why in sorted(failed.items())
     )
     used = {j: valid[j] for j in listed[:t]}
-    plaintexts = combine(rows, used, ctx.group, message_bound(ctx.manifest), ctx.options.executor)
+    plaintexts = combine(rows, used, ctx.group, ctx.manifest, ctx.options.executor)
     if body["plaintexts"] != plaintexts:
         published = body["plaintexts"]
         if not isinstance(published, list) or len(published) != len(plaintexts):
@@ -859,15 +766,11 @@ def v12_tally(ctx: Context, res: StepResult) -> None:
     ctx.need("manifest")
     assert ctx.manifest is not None
     _, result = ctx.one("result")
-    published = result.body.get("plaintexts")
-    width = ctx.manifest.width
-    if not isinstance(published, list) or any(
-        not isinstance(r, list) or len(r) != width or any(not isinstance(v, int | str) for v in r)
-        for r in published
-    ):
-        raise StepFailed("V12.plaintexts", f"plaintexts: rows of {width} integers or hex strings")
-    rows = [[v if isinstance(v, int) else None for v in r] for r in published]
-    tally = count_election(ctx.manifest, rows)
+    try:
+        rows = rules.check_published_rows(ctx.manifest, result.body.get("plaintexts"))
+    except RuleBroken as broken:
+        raise StepFailed(broken.check, broken.detail) from broken
+    tally = rules.count_plaintexts(ctx.manifest, rows)
     claimed = result.body.get("tally")
     res.counts = {"rows": len(rows)} | {f"{c}.invalid": t["invalid"] for c, t in tally.items()}
     if claimed != tally:
@@ -949,7 +852,7 @@ STEPS: tuple[tuple[str, str, str, Callable[[Context, StepResult], None]], ...] =
         "ballots",
         "every ballot: registrar attestation for this ballot hash, element "
         "membership, proof of knowledge bound to election and ballot key, ballot-key signature, "
-        "no copied ciphertext",
+        "no ciphertext repeated within the ballot or copied from another",
         v8_ballots,
     ),
     (
@@ -970,7 +873,8 @@ STEPS: tuple[tuple[str, str, str, Callable[[Context, StepResult], None]], ...] =
         "V11",
         "decryption",
         "every decryption share's proof against the verification key X_j; "
-        "the result's trustees; combination and decoding equal the published plaintexts",
+        "the result's trustees; combination and decoding (an invalid contest as the marker "
+        '"invalid") equal the published plaintexts',
         v11_decryption,
     ),
     (

@@ -9,6 +9,7 @@ bound code.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import secrets
@@ -93,13 +94,16 @@ async def post(session: aiohttp.ClientSession, url: str, body: Any) -> tuple[int
         return resp.status, await resp.json()
 
 
-def test_ballots_through_the_registrar(tmp_path: Path) -> None:
-    asyncio.run(_intake(tmp_path))
+@pytest.mark.parametrize("revote", ["last_counts", "first_counts"])
+def test_ballots_through_the_registrar(tmp_path: Path, revote: str) -> None:
+    asyncio.run(_intake(tmp_path, revote))
 
 
-async def _intake(tmp_path: Path) -> None:
+async def _intake(tmp_path: Path, revote: str) -> None:
     rng = DeterministicRandom(b"intake")
     el = Election(rng, election_id="intake-2026")
+    el.manifest = dataclasses.replace(el.manifest, revote=revote)
+    el.fingerprint = el.manifest.fingerprint()
     ca = TestCa.create()
     _, hashes = generate_voting_codes(1)  # one real code nobody in this test holds
     codes_csv, more = generate_voting_codes(4)
@@ -143,9 +147,11 @@ async def _intake(tmp_path: Path) -> None:
             receipt = Receipt.from_json(doc["receipt"])
             verify_receipt(receipt, el.board.public_key())
             assert doc["replaced_earlier_ballot"] == 0
-            # alice re-votes with her own code: accepted, and said so
+            # alice re-votes with her own code: accepted, and said whether it replaced her
+            # first ballot (only where the last ballot counts)
             status, doc = await post(session, url, alice.request(el, pk, 2, codes[0], rng))
-            assert status == 200 and doc["replaced_earlier_ballot"] == 1
+            replaced = int(revote == "last_counts")
+            assert status == 200 and doc["replaced_earlier_ballot"] == replaced
 
             size = board.size(el.id)
             store = EvidenceStore(tmp_path / "evidence" / f"{el.id}.evidence",

@@ -56,12 +56,14 @@ def test_simulate_attacks_every_run_detected(tmp_path: Path) -> None:
     doc = load_json(tmp_path / "attacks.json")
     assert set(doc["attacks"]) == {"mixer-other-witness", "mixer-reused-proof",
                                    "board-drops-ballot", "replayed-ballot", "bad-share",
-                                   "absent-trustee"}
+                                   "absent-trustee", "voter-out-of-range",
+                                   "voter-random-element", "voter-self-repeating"}
     for name, a in doc["attacks"].items():
         assert a["runs"] == 3
         assert a["detection_rate"] == 1.0, name
         assert a["unnoticed_changes"] == 0, name
-    for name in ("bad-share", "absent-trustee"):  # tolerated: the others still decrypt right
+    # tolerated: the others still decrypt right; a bad plaintext is counted invalid
+    for name in ("bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element"):
         assert doc["attacks"][name]["result_correct"] == 3
     assert doc["honest_controls"] == {"runs": 3, "passed": 3, "pass_rate": 1.0}
     assert doc["no_result_changed_unnoticed"] is True

@@ -300,6 +300,15 @@ async def open_election(client: BoardClient, el: DaemonElection) -> Coordinator:
     return coordinator
 
 
+async def open_with_joint_key(client: BoardClient, el: DaemonElection) -> Coordinator:
+    """Open the election, start every trustee's daemon, wait for the joint key."""
+    coordinator = await open_election(client, el)
+    for p in el.trustees:
+        el.daemon(p).start()
+    await coordinator.joint_key(WAIT)
+    return coordinator
+
+
 def secrets_of(party: Party) -> list[str]:
     """Every secret string of a party that must never appear in a log line."""
     s = party.secrets()

@@ -29,6 +29,7 @@ from daemon_support import (
     cli,
     keygen,
     open_election,
+    open_with_joint_key,
     secrets_of,
 )
 
@@ -211,10 +212,7 @@ async def _bad_shuffle(board: BoardProcess, tmp_path: Path) -> None:
     el = DaemonElection.create("city-cheat", tmp_path, board, mixers=2)
     try:
         async with BoardClient(board.url, board.key_hex) as client:
-            co = await open_election(client, el)
-            for p in el.trustees:
-                el.daemon(p).start()
-            await co.joint_key(WAIT)
+            co = await open_with_joint_key(client, el)
             await _vote_and_close(client, co, el, 12)
             # mix server 1 cheats: a valid proof for its shuffle, posted with two rows swapped
             state = co.state
