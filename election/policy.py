@@ -6,8 +6,12 @@ manifest with its role, the phases move in order, and each entry type is checked
 manifest, the key ceremony's outcome and what is already on the board:
 
 - setup / manifest / admin: decodes; a production group unless the test flag is set;
-- key_ceremony / dkg / trustee i: the DKG message rules, sender = author;
-- key_ceremony / joint_key / admin: equals the outcome derived from the DKG messages;
+- key_ceremony / dkg / trustee i: the DKG message rules, sender = author (a message of
+  another round than the open one: `wrong_phase`);
+- key_ceremony / dkg_round / admin: closes the open round of the ceremony, in order (only the
+  administrator's entry ends a round, docs/trustees.md §3);
+- key_ceremony / joint_key / admin: closes the ceremony once its last round is due; equals
+  the outcome derived from the DKG messages;
 - voting / ballot / registrar: attestation, membership, proof of knowledge bound to the
   election and ballot key, the ballot key's signature, no copied ciphertext;
 - closed / mix_input / admin: exactly the last ballot per pseudonym, in board order;
@@ -40,7 +44,7 @@ from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
 from mixnet.shuffle import proof as shuffle_proof
 from trustees.decryption import DecryptionShare
-from trustees.dkg import PublicRecord
+from trustees.dkg import CLOSED, PublicRecord
 from trustees.errors import CeremonyFailed, PeerProtocolError
 from trustees.messages import decode_message
 
@@ -248,12 +252,27 @@ class ElectionPolicy:
         try:
             state.dkg.check(msg)
         except PeerProtocolError as exc:
-            raise Refusal("bad_body", f"dkg: {exc}") from exc
+            code = "wrong_phase" if exc.step.startswith("DKG4") else "bad_body"
+            raise Refusal(code, f"dkg: {exc}") from exc
+
+    def _dkg_round(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.dkg is not None
+        round_ = envelope.body.get("round")
+        if set(envelope.body) != {"v", "round"} or type(round_) is not int:
+            raise Refusal("bad_body", 'a dkg_round body is {"v": 1, "round": r}')
+        try:
+            state.dkg.check_close(round_)
+        except PeerProtocolError as exc:
+            raise Refusal("wrong_phase", f"dkg_round: {exc}") from exc
 
     def _joint_key(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.dkg is not None and state.group is not None
         if state.pk is not None:
             raise Refusal("duplicate_entry", "the joint key is already posted")
+        try:
+            state.dkg.check_close(CLOSED)
+        except PeerProtocolError as exc:
+            raise Refusal("wrong_phase", f"the ceremony is not over: {exc}") from exc
         try:
             outcome = state.dkg.outcome()
         except CeremonyFailed as exc:
@@ -358,8 +377,12 @@ class ElectionPolicy:
         elif envelope.type == "dkg":
             assert state.dkg is not None and state.group is not None
             state.dkg.append(decode_message(dict(body), state.group))
+        elif envelope.type == "dkg_round":
+            assert state.dkg is not None
+            state.dkg.close(body["round"])
         elif envelope.type == "joint_key":
-            assert state.group is not None
+            assert state.group is not None and state.dkg is not None
+            state.dkg.close(CLOSED)
             state.pk = state.group.element_from_hex(body["pk"])
         elif envelope.type == "ballot":
             assert state.manifest is not None
@@ -439,6 +462,7 @@ def joint_key_body(outcome: Any) -> dict[str, Any]:
 
 _HANDLERS = {(phase, "phase"): ("admin", ElectionPolicy._phase) for phase in PHASES} | {
     ("key_ceremony", "dkg"): ("trustee", ElectionPolicy._dkg),
+    ("key_ceremony", "dkg_round"): ("admin", ElectionPolicy._dkg_round),
     ("key_ceremony", "joint_key"): ("admin", ElectionPolicy._joint_key),
     ("voting", "ballot"): ("registrar", ElectionPolicy._ballot),
     ("closed", "mix_input"): ("admin", ElectionPolicy._mix_input),

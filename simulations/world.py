@@ -39,7 +39,7 @@ from mixnet.shuffle.shuffle import shuffle
 from mixnet.transcript import Transcript
 from trustees.config import TrusteePrivateKeys, generate_trustee_keys
 from trustees.decryption import DecryptionResult, DecryptionShare, combine_shares, make_share
-from trustees.dkg import DkgOutcome, DkgTrustee, Phase
+from trustees.dkg import CLOSED, DkgOutcome, DkgTrustee, Phase
 from trustees.messages import DkgMessage, decode_message
 
 __all__ = [
@@ -257,7 +257,8 @@ class SimulatedElection:
 
     def key_ceremony(self, absent: Iterable[int] = ()) -> DkgOutcome:
         """Every present trustee's state machine; each message is posted, then delivered to all
-        in board order; deadlines are called whenever the board falls quiet."""
+        in board order; the administrator closes a round (a `dkg_round` entry) whenever the
+        board falls quiet, and the ceremony with the joint key."""
         p = self.people
         config = ceremony_config(p.manifest)
         absent = set(absent)
@@ -290,18 +291,19 @@ class SimulatedElection:
         for t in self._bar(list(self.machines.values()), "key ceremony: dealing"):
             post_all(t.start())
             drain()
-        for _ in range(4):
-            if all(t.phase is Phase.DONE for t in self.machines.values()):
-                break
+        record = next(iter(self.machines.values())).record
+        while (round_ := record.next_round()) != CLOSED:
+            self.board.post(p.admin_entry("dkg_round", {"v": 1, "round": round_}))
             for t in self.machines.values():
-                if t.phase is not Phase.DONE:
-                    post_all(t.deadline())
-                    drain()
+                post_all(t.close_round(round_))
+            drain()
+        self.board.post(p.admin_entry("joint_key", joint_key_body(record.outcome())))
+        for t in self.machines.values():
+            t.close_round(CLOSED)
         outcomes = [t.outcome for t in self.machines.values()]
         if any(o != outcomes[0] for o in outcomes):
             raise RuntimeError("the trustees disagree on the ceremony's outcome")
         self.outcome = outcomes[0]
-        self.board.post(p.admin_entry("joint_key", joint_key_body(self.outcome)))
         self.board.post(p.admin_entry("phase", {"phase": "voting"}))
         return self.outcome
 
