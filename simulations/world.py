@@ -231,6 +231,8 @@ class SimulatedElection:
     result: DecryptionResult | None = None
     tally: dict[str, int] = field(default_factory=dict)
     last_proof: shuffle_proof.ShuffleProof | None = None
+    #: DKG messages the board refused during the key ceremony, with the refusal
+    ceremony_refusals: list[tuple[DkgMessage, Refusal]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.board = MemoryBoard(self.people.election_id)
@@ -255,7 +257,9 @@ class SimulatedElection:
         self.board.post(p.admin_entry("manifest", {"manifest": p.manifest.to_json()}))
         self.board.post(p.admin_entry("phase", {"phase": "key_ceremony"}))
 
-    def key_ceremony(self, absent: Iterable[int] = ()) -> DkgOutcome:
+    def key_ceremony(self, absent: Iterable[int] = (),
+                     intercept: Callable[[DkgMessage], list[DkgMessage]] | None = None,
+                     ) -> DkgOutcome:
         """Every present trustee's state machine; each message is posted, then delivered to all
         in board order; the administrator closes a round (a `dkg_round` entry) whenever the
         board falls quiet, and the ceremony with the joint key."""
@@ -271,13 +275,14 @@ class SimulatedElection:
         queue: deque[DkgMessage] = deque()
 
         def post_all(messages: Iterable[DkgMessage]) -> None:
-            for m in messages:
+            for m in (x for y in messages for x in (intercept(y) if intercept else [y])):
                 key = p.trustee_keys[m.sender - 1].ed25519_key()
                 env = sign_envelope(key, p.election_id, "dkg", f"trustee-{m.sender}",
                                     m.to_json_value())
                 try:
                     self.board.post(env)
-                except Refusal:
+                except Refusal as exc:
+                    self.ceremony_refusals.append((m, exc))
                     continue
                 queue.append(decode_message(m.to_json(), self.group))
 

@@ -39,6 +39,7 @@ from trustees.daemon import (
 )
 from trustees.dkg import CLOSED
 from trustees.keystore import KdfParams, load_keystore, save_keystore
+from trustees.messages import Complaints, sign_message
 from trustees.private import TrusteeSecrets
 
 E = "duty-city"
@@ -287,5 +288,34 @@ def test_keystore_of_another_election_is_refused(tmp_path: Path) -> None:
         with pytest.raises(DutyRefused, match="manifest says 2"):
             bind_secrets(dataclasses.replace(other, election=s.manifest.fingerprint()), 2,
                          s.manifest.fingerprint(), GROUP)
+
+    run(tmp_path, scenario)
+
+
+def test_dealer_with_t_complaints_is_dropped_without_a_reveal(tmp_path: Path) -> None:
+    """Trustees 2 and 3 (t = 2 of them) claim that dealer 1's share is wrong: dealer 1's
+    duty reveals nothing, 1 is disqualified, and all three trustees keep a key share of the
+    joint key of dealers 2 and 3."""
+
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        duties = [s.duty(1), s.duty(2), s.duty(3)]
+        await settle(duties, client)
+        await close_round(s, client, duties[0])  # round 2: complaints
+        fp = s.manifest.fingerprint()
+        for j in (2, 3):  # posted before their duties complain (honestly, with nothing)
+            keys = load_keystore(s.paths[j - 1], PASS).keys
+            msg = sign_message(Complaints(fp, j, ((1, "inconsistent"),)), keys.ed25519_key())
+            await client.post(sign_envelope(keys.ed25519_key(), E, "dkg", f"trustee-{j}",
+                                            msg.to_json_value()))
+        await finish(s, duties, client)
+        state = follower_of(duties[0]).state
+        assert complaints_of(duties[0]) == {1: (), 2: ((1, "inconsistent"),),
+                                            3: ((1, "inconsistent"),)}
+        assert revealed(duties[0]) == []
+        outcome = state.dkg.outcome()
+        assert outcome.qualified == (2, 3)
+        assert "nothing revealed" in outcome.disqualified[1]
+        for path in s.paths:
+            assert load_keystore(path, PASS).share is not None
 
     run(tmp_path, scenario)
