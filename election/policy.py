@@ -9,7 +9,7 @@ manifest, the key ceremony's outcome and what is already on the board:
 - key_ceremony / dkg / trustee i: the DKG message rules, sender = author (a message of
   another round than the open one: `wrong_phase`);
 - key_ceremony / dkg_round / admin: closes the open round of the ceremony, in order (only the
-  administrator's entry ends a round, docs/trustees.md §3);
+  administrator's entry ends a round, docs/trustees.md §4.1);
 - key_ceremony / joint_key / admin: closes the ceremony once its last round is due; equals
   the outcome derived from the DKG messages;
 - voting / ballot / registrar: attestation, membership, proof of knowledge bound to the

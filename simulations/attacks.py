@@ -18,7 +18,7 @@ Attacks:
 - ``absent-trustee``: a trustee stays away (at decryption, or from the whole ceremony on odd
   runs); it must be named and the others suffice.
 
-Key ceremony attacks (docs/trustees.md §3.4); besides detection and the result, each run
+Key ceremony attacks (docs/trustees.md §4.6); besides detection and the result, each run
 records whether the election's secret key stayed secret (no dealer has t shares in the open):
 - ``board-withholds-shares``: the board loses every encrypted share of round 1; the trustees
   complain "missing", the dealers re-send them encrypted — nothing is revealed;
@@ -126,7 +126,10 @@ def _finish(sim: SimulatedElection, outcome: Outcome) -> None:
 
 
 def _audit(sim: SimulatedElection, outcome: Outcome) -> None:
-    """Both independent passes over the record; each names the first check that fails."""
+    """Both independent passes over the record; each names the first check that fails. Also
+    whether the key ceremony kept the secret (no dealer with t shares in the open)."""
+    record = next(iter(sim.machines.values())).record
+    outcome.secret_kept = not exposed_dealers(record.messages, record.config)
     checks = check_record(sim.board.entries)
     if not verdict(checks):
         outcome.detected_by.append(f"audit {checks[-1].id}")
@@ -293,7 +296,6 @@ def _ceremony_attack(group: Group, name: str, run: int, voters: int,
     for i, reason in sorted(dkg.disqualified.items()):
         outcome.detected_by.append(f"dealer {i} disqualified"
                                    + (" without a reveal" if "nothing revealed" in reason else ""))
-    outcome.secret_kept = not exposed_dealers(record.messages, record.config)
     _vote(sim, voters)
     sim.close()
     _honest_mixing(sim, outcome)

@@ -43,7 +43,7 @@ ROUND_TIMEOUT = 60.0
 
 
 def ceremony_move(record: PublicRecord, round_age: float, round_timeout: float) -> int | None:
-    """The administrator's next move in the key ceremony (docs/trustees.md §3): the round to
+    """The administrator's next move in the key ceremony (docs/trustees.md §4.1): the round to
     open — `CLOSED` meaning "post the joint key" — once every message the open round expects
     is posted or the round has been open for `round_timeout` seconds; None: wait."""
     if record.closed or (record.awaiting() and round_age < round_timeout):

@@ -10,7 +10,7 @@ Two layers, both free of I/O:
 - `DkgTrustee` is one trustee's state machine in the style of h11: `start()`, `receive(msg)`
   and `close_round(r)` return the messages to post; every transition is in `_TRANSITIONS`.
 
-Rounds (docs/trustees.md §3) end only when the administrator closes them (a signed `dkg_round`
+Rounds (docs/trustees.md §4.1) end only when the administrator closes them (a signed `dkg_round`
 entry; the `joint_key` entry closes the ceremony), never because of a trustee's message:
 
     1 dealing      commitments, encrypted shares
@@ -738,29 +738,25 @@ class DkgTrustee:
             return None, "inconsistent"
         return s, None
 
-    def _complain(self) -> list[DkgMessage]:
-        """Round 2: one complaints message (possibly empty) about every committed dealer."""
+    def _complaints(self, dealers: Iterable[int]) -> list[DkgMessage]:
+        """One complaints message of the open round (possibly empty) about `dealers`."""
         complaints = []
-        for i in self.record.valid_dealers():
-            if i != self.index:
-                _, reason = self._share_from(i)
-                if reason is not None:
-                    complaints.append((i, reason))
-        msg = Complaints(self.config.election, self.index, tuple(complaints), round=2)
+        for i in dealers:
+            _, reason = self._share_from(i)
+            if reason is not None:
+                complaints.append((i, reason))
+        msg = Complaints(self.config.election, self.index, tuple(complaints),
+                         round=self.record.round)
         return [] if msg.slot in self.record.slots else [self._sign(msg)]
+
+    def _complain(self) -> list[DkgMessage]:
+        """Round 2: about every other committed dealer."""
+        return self._complaints(i for i in self.record.valid_dealers() if i != self.index)
 
     def _recheck(self) -> list[DkgMessage]:
         """Round 4: about the shares re-sent to this trustee in round 3 (if any)."""
         resent = sorted(i for i, j in self.record.resent if j == self.index)
-        if not resent:
-            return []
-        complaints = []
-        for i in resent:
-            _, reason = self._share_from(i)
-            if reason is not None:
-                complaints.append((i, reason))
-        msg = Complaints(self.config.election, self.index, tuple(complaints), round=4)
-        return [] if msg.slot in self.record.slots else [self._sign(msg)]
+        return self._complaints(resent) if resent else []
 
     def _answer(self) -> list[DkgMessage]:
         """Round 3 or 5: re-send each missing share encrypted; reveal the shares found

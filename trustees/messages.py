@@ -14,7 +14,7 @@ field's type, size and range, and check group membership of every element.
 
 A share is posted in round 1, or again in round 3 when its recipient complained that it is
 missing. Complaints and reveals carry their round in the signed body, so a message of one round
-can never be replayed into another (docs/trustees.md §3).
+can never be replayed into another (docs/trustees.md §4.1).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ __all__ = [
 MESSAGE_VERSION = 1
 #: Why a recipient complains about a dealer.
 COMPLAINT_REASONS = ("missing", "undecryptable", "inconsistent")
-#: The rounds in which complaints and reveals are posted (docs/trustees.md §3).
+#: The rounds in which complaints and reveals are posted (docs/trustees.md §4.1).
 COMPLAINT_ROUNDS = (2, 4)
 REVEAL_ROUNDS = (3, 5)
 #: The longest message any decoder reads (a guard against oversized board entries).

@@ -1,5 +1,5 @@
 """The key ceremony against a dishonest board or trustee, with the real board process over
-HTTP on 127.0.0.1 and the real `tohyo trustee run` daemons (docs/trustees.md §3.4).
+HTTP on 127.0.0.1 and the real `tohyo trustee run` daemons (docs/trustees.md §4.6).
 
 A small proxy in this process (`DishonestBoard`) stands between the parties and the board and
 plays the dishonest board: it holds back the trustees' encrypted shares until the

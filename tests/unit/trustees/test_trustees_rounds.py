@@ -1,4 +1,4 @@
-"""The key ceremony's rounds (docs/trustees.md §3): only the administrator closes a round; a
+"""The key ceremony's rounds (docs/trustees.md §4.1): only the administrator closes a round; a
 missing share is re-sent encrypted, never revealed; a dealer with t or more complaints is
 dropped without a reveal; no record may put t shares of a dealer in the open.
 
