@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from daemon_support import GROUP, raw
+from daemon_support import GROUP, DishonestBoard, Forward, raw
 
 from bulletin_board.client import BoardClient
 from bulletin_board.entry import Envelope, sign_envelope
@@ -33,8 +35,10 @@ from trustees.daemon import (
     UNBOUND_GROUP,
     BoardFollower,
     DutyRefused,
+    FollowSettings,
     KeystoreFile,
     TrusteeDuty,
+    _post,
     bind_secrets,
 )
 from trustees.dkg import CLOSED
@@ -317,5 +321,53 @@ def test_dealer_with_t_complaints_is_dropped_without_a_reveal(tmp_path: Path) ->
         assert "nothing revealed" in outcome.disqualified[1]
         for path in s.paths:
             assert load_keystore(path, PASS).share is not None
+
+    run(tmp_path, scenario)
+
+
+def test_a_post_is_believed_only_with_an_inclusion_proof_of_the_entry(tmp_path: Path) -> None:
+    """`_post` through a proxy that plays the board: an honest 409 (the entry is there) is
+    confirmed by its inclusion proof; a 409 naming another entry, and a receipt changed in
+    transit, are the board's fault — DutyRefused, naming it; a refusal of a DKG message whose
+    round is closed is dropped."""
+
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        first = s.duty(1)
+        out = await step(first, client, post=0)
+        commitments, share = out[0], out[1]
+        late = (await step(s.duty(3), client, post=0))[1]  # a share of trustee 3, kept
+        settings = FollowSettings(poll_min=0.05)
+        async with DishonestBoard(client.base_url) as proxy, BoardClient(proxy.url) as via:
+            await client.post(commitments)
+            await _post(via, commitments, settings)  # the board's 409 is true: confirmed
+
+            async def another_index(entry: dict[str, Any], forward: Forward) -> web.Response:
+                return web.json_response({"error": "duplicate_entry",
+                                          "detail": "already at index 1"}, status=409)
+
+            proxy.on_post = another_index
+            with pytest.raises(DutyRefused) as info:
+                await _post(via, share, settings)
+            assert info.value.check == "board.duplicate_entry"
+            assert f"the board at {proxy.url}" in info.value.detail
+            assert "at index 1, but that entry is not this one" in info.value.detail
+
+            async def changed_receipt(entry: dict[str, Any], forward: Forward) -> web.Response:
+                answer = await forward()
+                assert answer.body is not None
+                receipt = json.loads(bytes(answer.body))  # type: ignore[arg-type]
+                receipt["index"] += 1
+                return web.json_response(receipt, status=answer.status)
+
+            proxy.on_post = changed_receipt
+            with pytest.raises(DutyRefused) as info:
+                await _post(via, share, settings)
+            assert info.value.check == "board.receipt" and "the board is at fault" in \
+                info.value.detail
+
+            proxy.on_post = None
+            await close_round(s, client, first)  # round 1 is over
+            await _post(via, late, settings)  # refused as wrong_phase: dropped, no error
+            assert late.to_bytes() not in (await client.all_entries(E))[0]
 
     run(tmp_path, scenario)
