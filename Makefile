@@ -4,17 +4,27 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck contracts bench clean
+.PHONY: demo test lint typecheck contracts bench clean card system
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	$(BIN)/pip install --quiet -e '.[test]'
-	if [ -e /usr/include/PCSC/winscard.h ] && command -v swig >/dev/null; then \
-	  $(BIN)/pip install --quiet -e '.[card]'; fi
 	touch $(STAMP)
 
-demo: $(STAMP)
+# pyscard (the card extra) builds against the PC/SC headers: installed whenever the system has
+# them, whenever the virtualenv was made, so `make demo` before the system packages is harmless
+card: $(STAMP)
+	@if ! $(BIN)/python -c 'import smartcard' 2>/dev/null; then \
+	  if [ -e /usr/include/PCSC/winscard.h ] && command -v swig >/dev/null; then \
+	    $(BIN)/pip install --quiet -e '.[card]'; \
+	  else echo "note: no PC/SC headers or swig: the card extra (pyscard) is not installed"; fi; fi
+
+# the Debian packages the tests use (installs them as root, else prints the sudo command)
+system:
+	sh scripts/system-packages.sh
+
+demo: card
 	$(BIN)/tohyo demo $(DEMO_ARGS)
 
 lint: $(STAMP)
@@ -27,8 +37,11 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-test: lint typecheck contracts
-	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+# `make test` brings up what its tests use (scripts/test-services.sh): pcscd with vpcd, a
+# throwaway PostgreSQL unless TOHYO_TEST_PG_DSN names one, axe-core for the browser scans
+test: system card lint typecheck contracts
+	services="$$(PYTHON=$(BIN)/python sh scripts/test-services.sh)" && eval "$$services" && \
+	  $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/tohyo bench mixnet

@@ -158,6 +158,7 @@ def run_after_close(
     fingerprint = hashlib.sha256(f"bench after close {group_name} {n}".encode()).digest()
     purpose = shuffle_proof.GENERATOR_PURPOSE
     seed = generators.generator_seed(group, fingerprint, purpose)
+    cache_key = hashlib.sha256(b"bench: a mix server key").digest()  # its cache_key
     need = generators.candidate_count(n)
     executor: Executor | None = ProcessPoolExecutor(processes) if processes > 1 else None
     say = (lambda m: print(f"  … {m}", file=sys.stderr, flush=True)) if progress else None
@@ -170,7 +171,7 @@ def run_after_close(
             if say:
                 say(f"{group_name} N={n} w={width} p={processes}: precomputing (voting)")
             clock = _Clock()
-            with GeneratorCache(state, group, seed) as cache:
+            with GeneratorCache(state, group, seed, cache_key) as cache:
                 assert cache.acquire()
                 cache.extend(generators.derive_candidates(group, seed, 0, need, executor))
             t_pre = clock.stop()
@@ -189,7 +190,7 @@ def run_after_close(
                 say("mix after the close, generators from the cache")
             generators.clear_cache()
             clock = _Clock()
-            cache = GeneratorCache(state, group, seed)
+            cache = GeneratorCache(state, group, seed, cache_key)
             assert cache.load() == need
             t_load = clock.stop()
             generators.derive_generators(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -71,7 +72,20 @@ def _definition(path: Path) -> dict[str, Any]:
         raise CliError(str(exc)) from exc
 
 
+def _period_warning(manifest: Manifest, now: dt.datetime) -> str | None:
+    """A warning for a definition whose voting period is already over at `now`."""
+    if manifest.voting_end > now:
+        return None
+    return (f"warning: the voting period ended on {manifest.voting_end.isoformat()}, before now; "
+            "set voting_start and voting_end (and election_day) to the coming election")
+
+
 def _summary(manifest: Manifest) -> None:
+    import sys
+
+    warning = _period_warning(manifest, dt.datetime.now(dt.UTC))
+    if warning:
+        print(warning, file=sys.stderr)
     print(f"election      {manifest.election_id} — {manifest.title}")
     print(
         f"election day  {manifest.election_day}  (voting {manifest.voting_start} → "
@@ -88,6 +102,8 @@ def _summary(manifest: Manifest) -> None:
         f"mix servers {len(manifest.mix_servers)}; group {manifest.group['name']}"
     )
     print(f"fingerprint   {manifest.fingerprint().hex()}")
+    print("              (print it on the voting-code postcards and the official notice: voters'"
+          " devices check the election against it)")
 
 
 def _check(args: argparse.Namespace) -> int:

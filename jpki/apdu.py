@@ -1,4 +1,4 @@
-"""Pure APDU layer of the JPKI applet (docs/jpki.md §1; specs/jpki.md §1.3).
+"""Pure APDU layer of the JPKI applet (docs/card.md §2; docs/jpki.md §1).
 
 Builds command APDUs, parses command and response APDUs, names the status words. No I/O.
 """
@@ -234,7 +234,7 @@ def parse_response(raw: bytes) -> ResponseApdu:
     return ResponseApdu(bytes(raw[:-2]), int.from_bytes(raw[-2:], "big"))
 
 
-# --- command builders (specs/jpki.md §1.3) ---
+# --- command builders (docs/card.md §2) ---
 
 
 def select_aid(aid: bytes = AID_JPKI) -> CommandApdu:

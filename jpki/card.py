@@ -1,4 +1,4 @@
-"""JPKI applet operations over any `Transport` (specs/jpki.md §1.3)."""
+"""JPKI applet operations over any `Transport` (docs/card.md §2)."""
 
 from __future__ import annotations
 

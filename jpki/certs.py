@@ -52,7 +52,7 @@ __all__ = [
     "validate",
 ]
 
-# --- profile constants (specs/jpki.md §3) ---
+# --- profile constants (docs/card.md §4) ---
 OID_NAME = x509.ObjectIdentifier("1.2.392.200149.8.5.5.1")
 OID_NAME_SUBST = x509.ObjectIdentifier("1.2.392.200149.8.5.5.2")
 OID_SEX = x509.ObjectIdentifier("1.2.392.200149.8.5.5.3")

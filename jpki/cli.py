@@ -79,6 +79,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--valid-days", type=int, default=365 * 5, help="certificate validity")
     p.set_defaults(func=cmd_virtual)
 
+    p = sub.add_parser("test-ca", help="create the test CA and fresh CRLs (rehearsals, tests)")
+    p.add_argument("--ca-dir", type=Path, default=Path("tohyo-test-ca"),
+                   help="test CA directory (created if missing)")
+    p.set_defaults(func=cmd_test_ca)
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
@@ -289,12 +294,51 @@ def _load_crl_serials(path: Path) -> list[int]:
     return [int(line, 16) for line in path.read_text().split() if line]
 
 
+def _test_ca(ca_dir: Path) -> Any:
+    """The test CA in `ca_dir`, created there on first use (keys encrypted with
+    TOHYO_KEY_PASSPHRASE)."""
+    from jpki.testca import TestCa
+
+    ca_pass = os.environ.get("TOHYO_KEY_PASSPHRASE", "").encode()
+    if not ca_pass:
+        raise CliError("set TOHYO_KEY_PASSPHRASE: the test CA's keys are stored encrypted with it")
+    if (ca_dir / "sign_ca.pem").exists():
+        try:
+            return TestCa.load(ca_dir, ca_pass)
+        except (ValueError, TypeError) as exc:
+            raise CliError(f"{ca_dir}: cannot read the test CA's keys (wrong passphrase?)") from exc
+    ca = TestCa.create(pooled=False, not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+    ca.save(ca_dir, ca_pass)
+    return ca
+
+
+def _write_crls(ca: Any, ca_dir: Path, now: dt.datetime) -> None:
+    """Fresh CRLs of both test CAs (valid 30 days): the signing one lists revoked-sign.txt."""
+    from cryptography.hazmat.primitives import serialization
+
+    from jpki.certs import CertPurpose
+
+    revoked = _load_crl_serials(ca_dir / "revoked-sign.txt")
+    for purpose, serials in ((CertPurpose.SIGN, revoked), (CertPurpose.AUTH, [])):
+        crl = ca.crl(purpose, serials, this_update=now, next_update=now + dt.timedelta(days=30))
+        (ca_dir / f"crl-{purpose.value}.pem").write_bytes(
+            crl.public_bytes(serialization.Encoding.PEM))
+
+
+def cmd_test_ca(args: argparse.Namespace) -> int:
+    """Create (or load) the test CA and write fresh CRLs: a registrar's anchors for a rehearsal."""
+    ca = _test_ca(args.ca_dir)
+    _write_crls(ca, args.ca_dir, dt.datetime.now(dt.UTC))
+    print(f"test CA in {args.ca_dir}: sign_ca.pem, auth_ca.pem (certificates), crl-sign.pem, "
+          "crl-auth.pem (CRLs, valid 30 days); for rehearsals and tests only, never J-LIS")
+    return 0
+
+
 def cmd_virtual(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives import serialization
 
-    from jpki.certs import BasicFacts, CertPurpose, Sex
+    from jpki.certs import BasicFacts, Sex
     from jpki.pins import PinFormatError
-    from jpki.testca import TestCa
     from jpki.virtual_card import issue_virtual_card
     from jpki.vpcd import VpcdConnection, port_for_slot
 
@@ -308,17 +352,7 @@ def cmd_virtual(args: argparse.Namespace) -> int:
     facts = BasicFacts(name=args.name, birth_date=args.birth, sex=sex, address=args.address)
 
     ca_dir: Path = args.ca_dir
-    ca_pass = os.environ.get("TOHYO_KEY_PASSPHRASE", "").encode()
-    if not ca_pass:
-        raise CliError("set TOHYO_KEY_PASSPHRASE: the test CA's keys are stored encrypted with it")
-    if (ca_dir / "sign_ca.pem").exists():
-        try:
-            ca = TestCa.load(ca_dir, ca_pass)
-        except (ValueError, TypeError) as exc:
-            raise CliError(f"{ca_dir}: cannot read the test CA's keys (wrong passphrase?)") from exc
-    else:
-        ca = TestCa.create(pooled=False, not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
-        ca.save(ca_dir, ca_pass)
+    ca = _test_ca(ca_dir)
     now = dt.datetime.now(dt.UTC)
     try:
         issued = issue_virtual_card(
@@ -333,15 +367,12 @@ def cmd_virtual(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     del password, auth_pin
 
-    revoked_file = ca_dir / "revoked-sign.txt"
-    revoked = _load_crl_serials(revoked_file)
     if args.revoked:
-        revoked.append(issued.sign_cert.serial_number)
+        revoked_file = ca_dir / "revoked-sign.txt"
+        revoked = [*_load_crl_serials(revoked_file), issued.sign_cert.serial_number]
         revoked_file.write_text("".join(f"{s:X}\n" for s in revoked))
+    _write_crls(ca, ca_dir, now)
     pem = serialization.Encoding.PEM
-    for purpose, serials in ((CertPurpose.SIGN, revoked), (CertPurpose.AUTH, [])):
-        crl = ca.crl(purpose, serials, this_update=now, next_update=now + dt.timedelta(days=30))
-        (ca_dir / f"crl-{purpose.value}.pem").write_bytes(crl.public_bytes(pem))
     (ca_dir / "last-sign-cert.pem").write_bytes(issued.sign_cert.public_bytes(pem))
 
     connection = VpcdConnection(issued.card, host=args.host, port=port_for_slot(args.slot))

@@ -1,4 +1,4 @@
-"""PIN rules of the JPKI applet (specs/jpki.md §2). Pure; never shows a PIN in a message."""
+"""PIN rules of the JPKI applet (docs/card.md §3). Pure; never shows a PIN in a message."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A virtual My Number Card implementing the JPKI applet (specs/jpki.md §1, §2, §6). TESTS ONLY.
+"""A virtual My Number Card implementing the JPKI applet (docs/card.md §1–§3, §5.1). TESTS ONLY.
 
 `VirtualJpkiCard.process` is a pure state machine over command APDUs: no I/O. The vpcd
 adapter (`jpki.vpcd`) and the in-process transport drive it.

@@ -1,4 +1,4 @@
-"""Connect a virtual card to vsmartcard's vpcd driver inside pcscd (specs/jpki.md §5).
+"""Connect a virtual card to vsmartcard's vpcd driver inside pcscd (docs/card.md §5).
 
 The card is the TCP client; vpcd listens on port 35963 (slot 0) / 35964 (slot 1). Both ways
 each message is a 2-byte big-endian length and that many bytes. A 1-byte message from vpcd is

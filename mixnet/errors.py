@@ -1,4 +1,4 @@
-"""The few error types of the core (STYLE.md principle 4).
+"""The few error types of the core (docs/contributing.md §2).
 
 - `DecodeError`: outside input is malformed or not canonical ("you gave us bad bytes").
 - `VerificationError`: a proof, signature or check failed; `check` names the equation or step.

@@ -1,4 +1,4 @@
-"""Randomness as a parameter (STYLE.md principle 7).
+"""Randomness as a parameter (docs/contributing.md §2).
 
 Every function that needs randomness takes a `RandomSource`. `SystemRandom` draws from the
 operating system (`secrets`); `DeterministicRandom` expands a seed with SHAKE-256 so tests,

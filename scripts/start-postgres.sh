@@ -45,8 +45,10 @@ if [ ! -f "$DIR/data/PG_VERSION" ]; then
   as_pg "'$PG_BIN/initdb' -D '$DIR/data' -U postgres --auth-local=trust \
     --auth-host=scram-sha-256 --no-sync -E UTF8 --locale=C" >&2
 fi
-as_pg "'$PG_BIN/pg_ctl' -D '$DIR/data' -l '$DIR/server.log' -w -t 60 \
-  -o \"-h 127.0.0.1 -p $PORT -k '$DIR' -c max_connections=200\" start" >&2
+if ! as_pg "'$PG_BIN/pg_ctl' -D '$DIR/data' status" >/dev/null 2>&1; then
+  as_pg "'$PG_BIN/pg_ctl' -D '$DIR/data' -l '$DIR/server.log' -w -t 60 \
+    -o \"-h 127.0.0.1 -p $PORT -k '$DIR' -c max_connections=200\" start" >&2
+fi
 
 psql_pg() { as_pg "'$PG_BIN/psql' -h '$DIR' -p $PORT -U postgres -v ON_ERROR_STOP=1 -qAt -c \"$1\""; }
 if [ -z "$(psql_pg "SELECT 1 FROM pg_roles WHERE rolname = 'tohyo'")" ]; then

@@ -51,7 +51,7 @@ from mixnet.groups import DEFAULT_GROUP, get_group, known_groups
 from mixnet.rng import DeterministicRandom, RandomSource, system_random
 from trustees.coordinator import Coordinator
 from voter_client.ballot import audit_record, encrypt_ballot
-from voter_client.session import CastRefused, cast, sign_with_card
+from voter_client.session import CastRefused, cast, fetch_election, sign_with_card
 
 ELECTION = "tsukuba-demo-2026"
 CANDIDATES = (
@@ -288,6 +288,8 @@ class Demo:
         intended: dict[int, int] = {}
         sem = asyncio.Semaphore(8)
         refusals: list[str] = []
+        # the voters' devices read the election from its fingerprint, as on their letters
+        info = await fetch_election(url, ELECTION, self.manifest.fingerprint())
 
         async def vote(voter: Voter, choice: int, code: str) -> None:
             async with sem:
@@ -295,7 +297,7 @@ class Demo:
                                      self.rng)
                 cert, sig = await asyncio.to_thread(sign_with_card, voter.card, PASSWORD,
                                                     self.manifest, enc)
-                doc = await cast(url, ELECTION, enc, cert, sig, code)
+                doc = await cast(url, info, enc, cert, sig, code)
                 intended[voter.number] = choice
                 if voter.number < 3:
                     (self.out / "receipts" / f"voter-{voter.number}.json").write_bytes(
@@ -317,7 +319,9 @@ class Demo:
         audit_file = self.out / "benaloh-audit.json"
         audit_file.write_bytes(canonical_json(audit_record(self.manifest, pk, enc)))
         check = subprocess.run([sys.executable, "-m", "tohyo", "verify", "ballot",
-                                str(audit_file)], capture_output=True, text=True, timeout=120)
+                                str(audit_file), "--board", url, "--fingerprint",
+                                self.manifest.fingerprint().hex()],
+                               capture_output=True, text=True, timeout=120)
         audit_ok = check.returncode == 0
         self.notes.append("Benaloh audit: " + ("the device encrypted exactly the choice"
                                                if audit_ok else "FAILED: " + check.stdout))
@@ -378,7 +382,8 @@ class Demo:
                 choice = self.rng.randbelow(len(CANDIDATES))
                 proc = subprocess.run(
                     [sys.executable, "-m", "tohyo", "vote", "cast", "--board", url,
-                     "--election", ELECTION, "--reader", reader, "--choice",
+                     "--election", ELECTION, "--fingerprint", self.manifest.fingerprint().hex(),
+                     "--reader", reader, "--choice",
                      f"mayor={CANDIDATES[choice].id}", "--code", self.codes[voter.number],
                      "--yes", "--receipt", str(self.out / "receipts" /
                                                 f"voter-{voter.number}.json")],

@@ -1,7 +1,7 @@
 """An election driven in memory: every role's protocol objects, the board's policy without its
 HTTP server or storage (no sockets, no files), seeded randomness.
 
-`SimulatedElection` goes through the phases of DESIGN.md one method at a time, posting every
+`SimulatedElection` goes through the phases of docs/board.md §5 one method at a time, posting every
 entry as a signed envelope to a `MemoryBoard` that runs `ElectionPolicy.check` and `on_accept`
 exactly as the real board does. The record (the accepted entries' bytes, in order) is then
 re-checked from scratch by `simulations.audit.check_record`. Attack experiments replace one

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import importlib.util
 import sys
 from collections.abc import Sequence
@@ -45,8 +46,19 @@ def _available() -> dict[str, tuple[str, str]]:
     return found
 
 
+def version() -> str:
+    """The installed distribution's version (the package's own when not installed)."""
+    try:
+        return importlib.metadata.version("tohyo")
+    except importlib.metadata.PackageNotFoundError:
+        from tohyo import __version__
+
+        return __version__
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tohyo", description="tohyo — verifiable voting")
+    parser.add_argument("--version", action="version", version=f"tohyo {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, helptext) in _available().items():
         if only is not None and name != only:
@@ -69,6 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except CliError as exc:
         print(f"tohyo {command}: {exc}", file=sys.stderr)
+        return 2
+    except EOFError:
+        # a prompt met a closed standard input (e.g. no terminal): a user mistake, not a bug
+        print(f"tohyo {command}: standard input is closed; nothing was read", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # the environment refused (address in use, missing folder, permission): say which
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"tohyo {command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

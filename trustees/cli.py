@@ -275,20 +275,20 @@ def _status(args: argparse.Namespace) -> int:
                 else:
                     lines.append("shuffle posted: " + ("yes" if follower.shuffles >= index
                                                        else "no"))
-            lines.append(_generators_status(args, follower))
+            lines.append(_generators_status(args, follower, secrets.keys))
     print("\n".join(lines))
     return 0
 
 
-def _generators_status(args: argparse.Namespace, follower: Any) -> str:
+def _generators_status(args: argparse.Namespace, follower: Any, keys: Any) -> str:
     """One line: the shuffle generators cached for the election (the file is not changed)."""
     from mixnet.generators import count_covered, generator_seed
     from mixnet.shuffle.proof import GENERATOR_PURPOSE
-    from trustees.generator_cache import GeneratorCache
+    from trustees.generator_cache import GeneratorCache, cache_key
 
     state = follower.state
     seed = generator_seed(state.group, state.fingerprint, GENERATOR_PURPOSE)
-    cache = GeneratorCache(_state_dir(args), state.group, seed)
+    cache = GeneratorCache(_state_dir(args), state.group, seed, cache_key(keys))
     try:
         count = cache.load(repair=False)
     except OSError as exc:
@@ -361,12 +361,13 @@ def _generators(args: argparse.Namespace) -> int:
 
     from mixnet.generators import candidate_count, derive_candidates, generator_seed
     from mixnet.shuffle.proof import GENERATOR_PURPOSE
-    from trustees.generator_cache import GeneratorCache
+    from trustees.generator_cache import GeneratorCache, cache_key
 
     if args.expected < 1:
         raise CliError("--expected must be at least 1")
     _setup_logging(False)
     state_dir = _state_dir(args)
+    key = cache_key(_open_keystore(args.keystore, _passphrase(args)).keys)
     follower = asyncio.run(_snapshot(args))
     state = follower.state
     if state.group is None:
@@ -374,7 +375,7 @@ def _generators(args: argparse.Namespace) -> int:
     seed = generator_seed(state.group, state.fingerprint, GENERATOR_PURPOSE)
     executor = _executor(args.workers)
     try:
-        with GeneratorCache(state_dir, state.group, seed) as cache:
+        with GeneratorCache(state_dir, state.group, seed, key) as cache:
             if not cache.acquire():
                 raise CliError(f"another process is writing {cache.path}")
             cached = cache.load()
@@ -648,8 +649,10 @@ def register(subparsers: Any) -> None:
     gens.add_argument("--expected", type=int, required=True,
                       help="the number of rows to prepare for (e.g. the eligible voters)")
     gens.add_argument("--state-dir", help="the daemon's state directory (as for run)")
-    gens.add_argument("--keystore", help="its keystore (only its directory is used, as the "
-                                         "default state directory)")
+    gens.add_argument("--keystore", required=True,
+                      help="its keystore: the cache is authenticated with a key only it holds; "
+                           "its directory is the default state directory")
+    _add_passphrase(gens)
     gens.add_argument("--workers", type=int, default=1,
                       help="processes for the derivation (default 1: inline)")
     gens.set_defaults(func=_generators)

@@ -71,7 +71,7 @@ from mixnet.shuffle.proof import GENERATOR_PURPOSE
 from trustees.decryption import make_share
 from trustees.dkg import DkgTrustee, Event, Phase, RoundClose, ceremony_event
 from trustees.errors import LocalProtocolError, PeerProtocolError
-from trustees.generator_cache import GeneratorCache, Precompute
+from trustees.generator_cache import GeneratorCache, Precompute, cache_key
 from trustees.keystore import KdfParams, save_keystore
 from trustees.messages import DkgMessage, decode_message
 from trustees.mixer import ShuffleRejected, mix, verify_chain
@@ -481,6 +481,7 @@ class TrusteeDuty(_BaseDuty):
         self.machine: DkgTrustee | None = None
         self.ceremony_over = False
         self.generators = generators or ShuffleGenerators()
+        self.generators.key = cache_key(keystore.secrets.keys)
 
     def close(self) -> None:
         self.generators.close()
@@ -648,6 +649,7 @@ class ShuffleGenerators:
                  ) -> None:
         self.state_dir = state_dir
         self.background = background
+        self.key: bytes | None = None  # the cache's key (`cache_key`), set by the duty
         self.precompute: Precompute | None = None
         self.from_cache = 0
         self._said: set[str] = set()
@@ -659,11 +661,11 @@ class ShuffleGenerators:
             self.precompute.cache.release()
 
     def _cache(self, group: Group, fingerprint: bytes) -> GeneratorCache | None:
-        if self.state_dir is None:
+        if self.state_dir is None or self.key is None:
             return None
         if self.precompute is None:
             seed = generator_seed(group, fingerprint, GENERATOR_PURPOSE)
-            cache = GeneratorCache(self.state_dir, group, seed)
+            cache = GeneratorCache(self.state_dir, group, seed, self.key)
             try:
                 cache.load()
             except OSError as exc:
@@ -771,6 +773,7 @@ class MixDuty(_BaseDuty):
                  generators: ShuffleGenerators | None = None) -> None:
         super().__init__(keystore, rng=rng, executor=executor)
         self.generators = generators or ShuffleGenerators()
+        self.generators.key = cache_key(keystore.secrets.keys)
 
     def close(self) -> None:
         self.generators.close()

@@ -10,13 +10,17 @@ One file per (group, seed): `<state dir>/generators/<group>-<seed hex>.gens`,
 
     header   "TOHYOGEN" ‖ version (2 bytes) ‖ element bytes (2) ‖ group fingerprint (32) ‖ seed (32)
     segment  start (8) ‖ count (4) ‖ count raw elements ‖ tag (32)
-    tag_k  = SHA-256(label ‖ tag_{k−1} ‖ start ‖ count ‖ elements),  tag_0 = SHA-256(label ‖ header)
+    tag_k  = HMAC-SHA-256(K, label ‖ tag_{k−1} ‖ start ‖ count ‖ elements),
+    tag_0  = HMAC-SHA-256(K, label ‖ header)
 
-Segments are appended (never rewritten) and fsynced; segment k starts where k − 1 ended. The
-chain of tags is the hash of the whole cached prefix. Loading checks, in order: the header (this
-group, this seed), every segment's position and tag, every element's subgroup membership (in a
-batch), and a fresh derivation of a random sample of candidates (the first and the last
-included). An incomplete last segment (an interrupted append) is cut off; a segment whose tag
+K (`cache_key`) is derived from the party's Ed25519 signing key, which only its encrypted
+keystore holds: whoever can write the state directory but not read the keystore cannot make a
+tag, so a cache changed by anyone else is detected and never used. Segments are appended (never
+rewritten) and fsynced; segment k starts where k − 1 ended. The chain of tags authenticates the
+whole cached prefix. Loading checks, in order: the header (this group, this seed), every
+segment's position and tag, every element's subgroup membership (in a batch), and a fresh
+derivation of a random sample of candidates (the first and the last included), against the
+party's own bugs. An incomplete last segment (an interrupted append) is cut off; a segment whose tag
 fails ends the usable prefix; a cache that fails the membership or the sample check is moved
 aside to `….gens.bad` whole. Each of these is one log line, and the missing candidates are
 derived again: a damaged cache costs time, never a wrong proof.
@@ -30,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import hmac
 import logging
 import os
 import struct
@@ -43,6 +48,7 @@ from mixnet.errors import DecodeError
 from mixnet.generators import candidate_count, derive_candidates
 from mixnet.groups import Element, Group
 from mixnet.rng import RandomSource, system_random
+from trustees.config import TrusteePrivateKeys
 from trustees.labels import TrusteeLabel
 
 __all__ = [
@@ -50,13 +56,14 @@ __all__ = [
     "SAMPLE_SIZE",
     "GeneratorCache",
     "Precompute",
+    "cache_key",
     "cache_path",
 ]
 
 log = logging.getLogger("tohyo.trustee")
 
 MAGIC: Final = b"TOHYOGEN"
-VERSION: Final = 1
+VERSION: Final = 2  # 1 chained unkeyed SHA-256 tags
 CACHE_SUFFIX: Final = ".gens"
 #: candidates recomputed at load time besides the first and the last
 SAMPLE_SIZE: Final = 8
@@ -73,25 +80,33 @@ def cache_path(directory: str | os.PathLike[str], group: Group, seed: bytes) -> 
                         f"{CACHE_SUFFIX}")
 
 
+def cache_key(keys: TrusteePrivateKeys) -> bytes:
+    """K, the key of the cache's tags: HMAC-SHA-256 of a label under the party's Ed25519
+    signing key (held only in its encrypted keystore)."""
+    return hmac.new(keys.ed25519, TrusteeLabel.GENERATOR_CACHE_KEY.encode(),
+                    hashlib.sha256).digest()
+
+
 def _header(group: Group, seed: bytes) -> bytes:
     return _HEADER.pack(MAGIC, VERSION, group.element_bytes, group.fingerprint(), seed)
 
 
-def _tag(previous: bytes, start: int, payload: bytes, count: int) -> bytes:
-    return hashlib.sha256(
-        TrusteeLabel.GENERATOR_CACHE.encode() + previous + _SEGMENT.pack(start, count) + payload
-    ).digest()
+def _tag(key: bytes, previous: bytes, start: int, payload: bytes, count: int) -> bytes:
+    message = (TrusteeLabel.GENERATOR_CACHE.encode() + previous + _SEGMENT.pack(start, count)
+               + payload)
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
-def _first_tag(header: bytes) -> bytes:
-    return hashlib.sha256(TrusteeLabel.GENERATOR_CACHE.encode() + header).digest()
+def _first_tag(key: bytes, header: bytes) -> bytes:
+    return hmac.new(key, TrusteeLabel.GENERATOR_CACHE.encode() + header, hashlib.sha256).digest()
 
 
 class GeneratorCache:
     """The cached candidates 0..count − 1 of one (group, seed), loaded and checked.
 
-    `load()` reads what is on disk; `extend()` appends the next candidates (only the process
-    holding the write lock, see `acquire`). Bad content is logged and left out, never raised.
+    `key` is the party's `cache_key`. `load()` reads what is on disk; `extend()` appends the
+    next candidates (only the process holding the write lock, see `acquire`). Bad content is
+    logged and left out, never raised.
     """
 
     def __init__(
@@ -99,18 +114,22 @@ class GeneratorCache:
         directory: str | os.PathLike[str],
         group: Group,
         seed: bytes,
+        key: bytes,
         *,
         rng: RandomSource = system_random,
         samples: int = SAMPLE_SIZE,
     ) -> None:
         if len(seed) != 32:
             raise ValueError("a generator seed is 32 bytes")
+        if len(key) != 32:
+            raise ValueError("a generator cache key is 32 bytes")
+        self._key = key
         self.group, self.seed = group, seed
         self.path = cache_path(directory, group, seed)
         self.rng, self.samples = rng, samples
         self.candidates: list[Element] = []
         self._header = _header(group, seed)
-        self._tag = _first_tag(self._header)
+        self._tag = _first_tag(key, self._header)
         self._offset = 0  # bytes of the file that hold `candidates` (0: no file yet)
         self._lock_fd: int | None = None
 
@@ -161,7 +180,7 @@ class GeneratorCache:
 
         With `repair` (and the lock, or no other writer) a bad tail is cut off the file and a
         bad file moved aside; without, the file is left as it is (`tohyo trustee status`)."""
-        self.candidates, self._tag, self._offset = [], _first_tag(self._header), 0
+        self.candidates, self._tag, self._offset = [], _first_tag(self._key, self._header), 0
         try:
             with open(self.path, "rb") as f:
                 data = f.read()
@@ -193,7 +212,7 @@ class GeneratorCache:
         """The raw candidates of every good segment, the last tag, its end, and the problem."""
         size = self.group.element_bytes
         raws: list[bytes] = []
-        tag, offset = _first_tag(self._header), _HEADER.size
+        tag, offset = _first_tag(self._key, self._header), _HEADER.size
         while offset < len(data):
             if offset + _SEGMENT.size > len(data):
                 return raws, tag, offset, "the last segment is incomplete (an interrupted write)"
@@ -206,10 +225,11 @@ class GeneratorCache:
             if end + _TAG_BYTES > len(data):
                 return raws, tag, offset, "the last segment is incomplete (an interrupted write)"
             payload = data[body:end]
-            expected = _tag(tag, start, payload, count)
-            if data[end : end + _TAG_BYTES] != expected:
+            expected = _tag(self._key, tag, start, payload, count)
+            if not hmac.compare_digest(data[end : end + _TAG_BYTES], expected):
                 return raws, tag, offset, (f"the segment of candidates {start}..{start + count - 1}"
-                                           " does not match its hash")
+                                           " does not match its tag (changed, or not written "
+                                           "with this party's key)")
             raws += [payload[i : i + size] for i in range(0, len(payload), size)]
             tag, offset = expected, end + _TAG_BYTES
         return raws, tag, offset, ""
@@ -229,7 +249,7 @@ class GeneratorCache:
         """Stop using the cache: log `reason`, forget it, move the file aside (to `.bad`)."""
         log.error("generator cache %s: %s; deriving the generators afresh",
                   os.path.basename(self.path), reason)
-        self.candidates, self._tag, self._offset = [], _first_tag(self._header), 0
+        self.candidates, self._tag, self._offset = [], _first_tag(self._key, self._header), 0
         if not move:
             return
         try:
@@ -264,7 +284,7 @@ class GeneratorCache:
             for a in range(0, len(elements), MAX_SEGMENT):
                 part = elements[a : a + MAX_SEGMENT]
                 payload = b"".join(e.to_bytes() for e in part)
-                tag = _tag(tag, start, payload, len(part))
+                tag = _tag(self._key, tag, start, payload, len(part))
                 f.write(_SEGMENT.pack(start, len(part)) + payload + tag)
                 start += len(part)
             f.truncate()

@@ -17,4 +17,5 @@ class TrusteeLabel:
     DECRYPTION_SHARE: Final = "tohyo/trustee/decryption-share/v1"
     KEYSTORE: Final = "tohyo/trustee/keystore/v1"
     KEYSTORE_CHECK: Final = "tohyo/trustee/keystore-check/v1"
-    GENERATOR_CACHE: Final = "tohyo/trustee/generator-cache/v1"
+    GENERATOR_CACHE: Final = "tohyo/trustee/generator-cache/v2"
+    GENERATOR_CACHE_KEY: Final = "tohyo/trustee/generator-cache-key/v1"

@@ -2,7 +2,10 @@
 
 The voter's device revealed the randomness of a ballot the voter chose to audit instead of
 casting. Anyone can re-encrypt the claimed choices with it and compare with the ballot row the
-device committed to; a device that encrypted something else is caught.
+device committed to; a device that encrypted something else is caught. The election (manifest
+and joint key) comes from the board, read from the pinned fingerprint
+(`verifier.fetch.pinned_board`), never from the file the device wrote: a device that encrypts
+under a key of its own is caught too (A5).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from election.manifest import Contest, Manifest
 from mixnet import elgamal
 from mixnet.encoding import hex_to_int, parse_canonical_json
 from mixnet.errors import DecodeError, VerificationError
-from mixnet.groups import group_from_description
+from mixnet.groups import Element
 
 __all__ = ["AUDIT_FORMAT", "AuditResult", "describe_choices", "verify_audit"]
 
@@ -49,8 +52,11 @@ def describe_choices(manifest: Manifest, choices: list[int]) -> tuple[str, ...]:
     return tuple(_choice_words(c, choices[part]) for c, part in manifest.contest_slices())
 
 
-def verify_audit(data: bytes) -> AuditResult:
-    """Raise `VerificationError` (A1–A5, docs/record.md §9) or return the plain-words choices."""
+def verify_audit(data: bytes, manifest: Manifest, pk: Element) -> AuditResult:
+    """Raise `VerificationError` (A1–A5, docs/record.md §9) or return the plain-words choices.
+
+    `manifest` and `pk` are the election's, as read from the board from the pinned
+    fingerprint; the file's own copies must be the same."""
     try:
         obj: Any = parse_canonical_json(data.removesuffix(b"\n"))
     except DecodeError as exc:
@@ -61,14 +67,17 @@ def verify_audit(data: bytes) -> AuditResult:
             f"an audit file is {AUDIT_FORMAT} with the fields " + ", ".join(sorted(FIELDS)),
         )
     try:
-        manifest = Manifest.from_json(obj["manifest"])
+        claimed = Manifest.from_json(obj["manifest"])
     except DecodeError as exc:
         raise VerificationError("A2 manifest", str(exc)) from exc
-    if manifest.fingerprint().hex() != obj["fingerprint"]:
+    if claimed.fingerprint().hex() != obj["fingerprint"]:
         raise VerificationError("A2 manifest", "the fingerprint is not the manifest's")
+    if claimed.fingerprint() != manifest.fingerprint():
+        raise VerificationError("A2 manifest", "the device's ballot is for another election "
+                                "than the one pinned")
     try:
-        group = group_from_description(manifest.group)
-        pk = group.element_from_hex(obj["pk"])
+        group = manifest.group_object()
+        claimed_pk = group.element_from_hex(obj["pk"])
         row = elgamal.row_from_json(group, obj["row"], manifest.width)
         rs = obj["randomness"]
         choices = obj["choices"]
@@ -85,6 +94,9 @@ def verify_audit(data: bytes) -> AuditResult:
             raise DecodeError(f"choices: {manifest.width} non-negative integers")
     except DecodeError as exc:
         raise VerificationError("A3 decode", str(exc)) from exc
+    if claimed_pk != pk:
+        raise VerificationError("A5 joint key", "the device encrypted under a key that is not "
+                                "the election's joint key on the board")
     g = group.generator()
     for j, (ct, r, m) in enumerate(zip(row, r_values, choices)):
         if g**r != ct.b:

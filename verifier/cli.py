@@ -32,6 +32,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--election", help="election id (with a board URL)")
     p.add_argument("--board-key", help="pin the board's public key (hex) when fetching")
+    p.add_argument(
+        "--fingerprint",
+        help="ballot: the election's fingerprint (from the voting-code letter or the official "
+        "notice); the election is read from --board under it",
+    )
+    p.add_argument("--board", help="ballot: the board's URL, to read the election from")
     p.add_argument("--save", type=Path, help="keep the record fetched from a URL in this directory")
     p.add_argument(
         "--tree-head",
@@ -93,8 +99,8 @@ def _read_json(path: Path) -> Any:
 def run(args: argparse.Namespace) -> int:
     if args.target[0] == "ballot":
         if len(args.target) != 2:
-            raise CliError("usage: tohyo verify ballot FILE")
-        return run_audit(Path(args.target[1]))
+            raise CliError("usage: tohyo verify ballot FILE --board URL --fingerprint HEX")
+        return run_audit(Path(args.target[1]), args)
     if len(args.target) != 1:
         raise CliError("give one RECORD (a directory or a board URL)")
     if args.processes < 1:
@@ -187,7 +193,37 @@ def _evidence(args: argparse.Namespace) -> Any:
     return evidence_step(inputs)
 
 
-def run_audit(path: Path) -> int:
+def _pinned_election(args: argparse.Namespace, data: bytes) -> Any:
+    """The election the audited ballot must belong to, read from --board under --fingerprint
+    (`verifier.fetch.pinned_board`); never the manifest or key in the device's file."""
+    import asyncio
+
+    from mixnet.encoding import parse_canonical_json
+    from mixnet.errors import DecodeError
+    from verifier.fetch import parse_fingerprint, pinned_board
+
+    if not args.board or not args.fingerprint:
+        raise CliError("tohyo verify ballot needs --board URL and --fingerprint HEX: the "
+                       "election is read from the board, never from the device's file")
+    try:
+        fingerprint = parse_fingerprint(args.fingerprint)
+    except ValueError as exc:
+        raise CliError(f"--fingerprint: {exc}") from exc
+    election = args.election
+    if election is None:
+        try:
+            election = parse_canonical_json(data.removesuffix(b"\n"))["manifest"]["election_id"]
+        except (DecodeError, TypeError, KeyError) as exc:
+            raise CliError("give --election ID (the audit file names none)") from exc
+
+    async def read() -> Any:
+        async with pinned_board(args.board, str(election), fingerprint) as (_, info):
+            return info
+
+    return asyncio.run(read())
+
+
+def run_audit(path: Path, args: argparse.Namespace) -> int:
     from mixnet.errors import VerificationError
     from verifier.audit import verify_audit
 
@@ -196,11 +232,23 @@ def run_audit(path: Path) -> int:
     except OSError as exc:
         raise CliError(f"{path}: {exc.strerror}") from exc
     try:
-        result = verify_audit(data)
+        info = _pinned_election(args, data)
+    except VerificationError as exc:
+        print(f"AUDIT FAILED: the election on the board failed {exc.check}: {exc.detail}")
+        return 1
+    except CliError:
+        raise
+    except Exception as exc:  # the network, or the board's refusals
+        raise CliError(f"cannot read the election from {args.board}: {exc}") from exc
+    if info.pk is None:
+        raise CliError("the election on the board has no joint key yet")
+    try:
+        result = verify_audit(data, info.manifest, info.pk)
     except VerificationError as exc:
         print(f"AUDIT FAILED: {exc.check}: {exc.detail}")
         return 1
-    print(f"audited ballot of {result.manifest.election_id} ({result.manifest.title})")
+    print(f"audited ballot of {result.manifest.election_id} ({result.manifest.title}), "
+          f"election fingerprint {info.short_fingerprint}")
     print("the ballot encrypts exactly these choices:")
     for line in result.words:
         print(f"  {line}")

@@ -416,7 +416,7 @@ def v6_external_heads(ctx: Context, res: StepResult) -> None:
     log = ctx.log
     receipts = heads = 0
     for name, obj in ctx.options.tree_heads:
-        if isinstance(obj, dict) and obj.get("format") == "tohyo-receipt/1":
+        if isinstance(obj, dict) and obj.get("format") in ("tohyo-receipt/1", "tohyo-receipt/2"):
             obj = obj.get("receipt")  # the voter client's receipt file (docs/record.md §1.3)
         try:
             if isinstance(obj, dict) and "entry_hash" in obj:

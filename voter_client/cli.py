@@ -1,14 +1,20 @@
 """`tohyo vote …`: the voter's commands in the terminal.
 
-- `vote cast`: election → voting code → choices → review → card password → cast → receipt.
+Every command starts from the election's fingerprint (`--fingerprint`, printed on the
+voting-code letter and the official notice), never from the board's word
+(`verifier.fetch.pinned_board`).
+
+- `vote cast`: election → voting code → choices → review → card password → cast → receipt,
+  checked against the voter's own ballot before "cast" is said (`session.check_cast`).
   Interactive by default; every step can be given as a flag (`--choice CONTEST=OPTION[,…]`,
   `--code`, `--yes`), and the card password comes from a prompt without echo or from
   TOHYO_CARD_PASSWORD for scripts. `--audit FILE` checks the encryption instead of casting
   (Benaloh): the ballot is spoiled and its randomness written for `tohyo verify ballot`.
-- `vote check-receipt RECEIPT [--board URL]`: is my ballot in the record?
-- `vote show --board URL --election ID`: the election, its contests and options.
-- `vote web --board URL`: the same steps as accessible web pages on 127.0.0.1
-  (`voter_client.web`).
+- `vote check-receipt RECEIPT [--board URL]`: is my ballot in the record, at its place?
+- `vote show --board URL --election ID --fingerprint HEX`: the election, its contests and
+  options.
+- `vote web --board URL --election ID --fingerprint HEX`: the same steps as accessible web
+  pages on 127.0.0.1 (`voter_client.web`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from mixnet.encoding import canonical_json
 __all__ = ["register"]
 
 PASSWORD_ENV = "TOHYO_CARD_PASSWORD"  # noqa: S105 (the name of a variable)
+FINGERPRINT_HELP = ("the election's fingerprint (64 hex digits, from the voting-code letter or "
+                    "the official notice); the election is checked against it")
 
 
 def _choices_from_flags(values: list[str] | None) -> dict[str, Any]:
@@ -112,6 +120,7 @@ def _sign_on_card(transport: Any, manifest: Any, encrypted: Any) -> tuple[bytes,
 def _cast(args: argparse.Namespace) -> int:
     from jpki.reasons import Reason, explain
     from jpki.transport import TransportError
+    from mixnet.errors import VerificationError
     from tohyo.cli import CliError
     from voter_client.ballot import (
         InvalidChoice,
@@ -119,13 +128,14 @@ def _cast(args: argparse.Namespace) -> int:
         describe_choices,
         encrypt_ballot,
     )
-    from voter_client.session import CastRefused, cast, save_receipt
+    from voter_client.session import CastRefused, NotRecorded, cast, save_receipt
 
-    info = _fetch(args.board, args.election)
+    info = _fetch(args)
     manifest = info.manifest
     if info.phase != "voting" or info.pk is None:
         raise CliError(f"{manifest.title}: voting is not open (phase: {info.phase})")
     print(f"{manifest.title} — election day {manifest.election_day}")
+    print(f"election fingerprint {info.short_fingerprint} (compare it with your letter)")
     try:
         choices = _choices_from_flags(args.choice) if args.choice else _ask_choices(manifest)
         encrypted = encrypt_ballot(manifest, info.pk, choices)
@@ -138,7 +148,8 @@ def _cast(args: argparse.Namespace) -> int:
         record = audit_record(manifest, info.pk, encrypted)
         args.audit.write_bytes(canonical_json(record))
         print(f"\nThis ballot was NOT cast. Its encryption is revealed in {args.audit}; check "
-              f"it with `tohyo verify ballot {args.audit}`, then cast again.")
+              f"it on another device with `tohyo verify ballot {args.audit} --board "
+              f"{args.board} --fingerprint {manifest.fingerprint().hex()}`, then cast again.")
         return 0
     if manifest.eligibility.voting_codes == "none":
         code = ""
@@ -158,14 +169,25 @@ def _cast(args: argparse.Namespace) -> int:
     finally:
         transport.close()
     try:
-        doc = asyncio.run(cast(args.board, args.election, encrypted, certificate, signature,
-                               code))
+        doc = asyncio.run(cast(args.board, info, encrypted, certificate, signature, code))
     except CastRefused as exc:
         detail = explain(Reason(exc.reason)) if exc.reason else exc.detail
         raise CliError(f"the ballot was not accepted: {detail}") from exc
+    except NotRecorded as exc:
+        evidence = args.receipt or Path("receipts") / f"{args.election}-NOT-RECORDED.json"
+        evidence.parent.mkdir(parents=True, exist_ok=True)
+        evidence.write_bytes(canonical_json(exc.evidence))
+        print(f"\nWARNING: the board said your ballot was accepted, but its receipt does NOT "
+              f"show your ballot in the record ({exc.check}: {exc.detail}). Your ballot may "
+              f"have been dropped or replaced. The evidence is in {evidence}: give it to the "
+              "election observers, and vote again from another connection.")
+        print(canonical_json(exc.evidence).decode(), file=sys.stderr)
+        return 1
+    except VerificationError as exc:
+        raise CliError(f"the board failed a check after casting ({exc}); report it") from exc
     receipt_path = args.receipt or Path("receipts") / (
         f"{args.election}-{doc['receipt']['index']}.json")
-    save_receipt(receipt_path, doc, manifest, args.board)
+    save_receipt(receipt_path, doc, info, args.board, encrypted.ballot.to_json())
     print("\nYour ballot was cast.")
     if doc["replaced_earlier_ballot"]:
         print("It replaces the ballot you cast before: only this one will be counted.")
@@ -180,8 +202,9 @@ def _check_receipt(args: argparse.Namespace) -> int:
 
     if not args.receipt.exists():
         raise CliError(f"{args.receipt}: no such file")
+    fingerprint = _fingerprint(args.fingerprint) if args.fingerprint else None
     try:
-        result = asyncio.run(check_receipt(args.receipt, args.board))
+        result = asyncio.run(check_receipt(args.receipt, args.board, fingerprint))
     except Exception as exc:
         if isinstance(exc, CliError):
             raise
@@ -192,16 +215,29 @@ def _check_receipt(args: argparse.Namespace) -> int:
     return 0 if result.included else 1
 
 
-def _fetch(board: str, election: str) -> Any:
-    """The election from the board, or a CliError saying in plain words what went wrong."""
+def _fingerprint(text: str) -> bytes:
+    from tohyo.cli import CliError
+    from verifier.fetch import parse_fingerprint
+
+    try:
+        return parse_fingerprint(text)
+    except ValueError as exc:
+        raise CliError(f"--fingerprint: {exc}") from exc
+
+
+def _fetch(args: argparse.Namespace) -> Any:
+    """The election from the board under the pinned fingerprint, or a CliError saying in plain
+    words what went wrong."""
     import aiohttp
 
     from mixnet.errors import DecodeError, VerificationError
     from tohyo.cli import CliError
     from voter_client.session import fetch_election
 
+    board, election = args.board, args.election
+    fingerprint = _fingerprint(args.fingerprint)
     try:
-        return asyncio.run(fetch_election(board, election))
+        return asyncio.run(fetch_election(board, election, fingerprint))
     except VerificationError as exc:
         raise CliError(f"the board at {board} failed a check ({exc}); do not vote there") from exc
     except DecodeError as exc:
@@ -213,9 +249,10 @@ def _fetch(board: str, election: str) -> Any:
 
 
 def _show(args: argparse.Namespace) -> int:
-    info = _fetch(args.board, args.election)
+    info = _fetch(args)
     m = info.manifest
     print(f"{m.title} ({m.election_id}) — phase: {info.phase}")
+    print(f"election fingerprint {info.short_fingerprint} (compare it with your letter)")
     print(f"election day {m.election_day}; voting {m.voting_start} → {m.voting_end}")
     for c in m.contests:
         print(f"\n{c.title} [{c.rule}]")
@@ -234,7 +271,8 @@ def _web(args: argparse.Namespace) -> int:
                        "(127.0.0.1, localhost or ::1)")
     if args.assets is not None and not args.assets.is_dir():
         raise CliError(f"--assets {args.assets}: no such directory")
-    config = WebConfig(args.board, args.election, args.receipts, args.assets)
+    config = WebConfig(args.board, args.election, _fingerprint(args.fingerprint),
+                       args.receipts, args.assets)
     try:
         asyncio.run(serve(config, pcsc_opener(args.reader), args.host, args.port))
     except OSError as exc:
@@ -248,6 +286,7 @@ def register(subparsers: Any) -> None:
     c = sub.add_parser("cast", help="cast a ballot (interactive unless flags say it all)")
     c.add_argument("--board", required=True, help="the board's URL")
     c.add_argument("--election", required=True)
+    c.add_argument("--fingerprint", required=True, help=FINGERPRINT_HELP)
     c.add_argument("--choice", action="append", metavar="CONTEST=OPTION[,OPTION…]")
     c.add_argument("--code", help="voting code from the postcard")
     c.add_argument("--reader", help="PC/SC reader name (default: the first)")
@@ -259,14 +298,17 @@ def register(subparsers: Any) -> None:
     r = sub.add_parser("check-receipt", help="is my ballot in the record?")
     r.add_argument("receipt", type=Path)
     r.add_argument("--board", help="check against this URL instead of the receipt's")
+    r.add_argument("--fingerprint", help="the election's fingerprint (must be the receipt's)")
     r.set_defaults(func=_check_receipt)
     s = sub.add_parser("show", help="the election's contests and options")
     s.add_argument("--board", required=True)
     s.add_argument("--election", required=True)
+    s.add_argument("--fingerprint", required=True, help=FINGERPRINT_HELP)
     s.set_defaults(func=_show)
     w = sub.add_parser("web", help="vote in the browser: accessible pages on 127.0.0.1")
     w.add_argument("--board", required=True, help="the board's URL")
-    w.add_argument("--election", help="offer only this election")
+    w.add_argument("--election", required=True, help="the election to vote in")
+    w.add_argument("--fingerprint", required=True, help=FINGERPRINT_HELP)
     w.add_argument("--reader", help="PC/SC reader name (default: the first)")
     w.add_argument("--host", default="127.0.0.1", help="address to listen on (local only)")
     w.add_argument("--port", type=int, default=8470, help="port (0: any free port)")

@@ -1,7 +1,11 @@
 """The voter's side over the network: read the election from the board, cast, check receipts.
 
-The card is reached through any `jpki.transport.Transport` (a PC/SC reader, which is also how
-a virtual card on vpcd appears, or an in-process virtual card); PINs go only to the card.
+The election is always read from its pinned fingerprint (`verifier.fetch.pinned_board`). A cast is
+done only once its receipt is checked against the voter's own ballot (`check_cast`): signed
+by the pinned board key, its head consistent with the one the election was read in, and the
+entry at its index this very ballot, byte for byte. The card is reached through any
+`jpki.transport.Transport` (a PC/SC reader, which is also how a virtual card on vpcd appears,
+or an in-process virtual card); PINs go only to the card.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bulletin_board.client import BoardClient, InconsistentBoardError
-from bulletin_board.entry import decode_envelope
-from bulletin_board.log import verify_inclusion
+from bulletin_board.entry import decode_envelope, verify_envelope
+from bulletin_board.log import hash_leaf, verify_inclusion
 from bulletin_board.receipt import Receipt, verify_receipt
 from election.manifest import Manifest
 from jpki.card import CertKind, JpkiCard
@@ -23,12 +28,13 @@ from jpki.pins import PinKind
 from jpki.registrar import ballot_message
 from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError, VerificationError
-from mixnet.groups import Element
+from verifier.fetch import ElectionInfo, parse_fingerprint, pinned_board
 from voter_client.ballot import EncryptedBallot
 
 __all__ = [
     "CastRefused",
     "ElectionInfo",
+    "NotRecorded",
     "ReceiptCheck",
     "cast",
     "check_receipt",
@@ -45,34 +51,20 @@ class CastRefused(Exception):
         super().__init__(detail or code)
 
 
-@dataclass(frozen=True)
-class ElectionInfo:
-    election: str
-    manifest: Manifest
-    pk: Element | None  # None until the key ceremony has finished
-    phase: str
+class NotRecorded(VerificationError):
+    """The board answered "accepted", but its receipt does not show this voter's ballot in
+    its record. `evidence` is what to give an observer: the failed check, the board's signed
+    receipt, the voter's own ballot and, when the board served it, the entry at that index."""
+
+    def __init__(self, check: str, detail: str, evidence: dict[str, Any]) -> None:
+        super().__init__(check, detail)
+        self.evidence = {"check": check, "detail": detail, **evidence}
 
 
-async def fetch_election(board_url: str, election: str) -> ElectionInfo:
-    """The manifest, the joint key and the phase, read and checked from the board."""
-    async with BoardClient(board_url) as client:
-        first = await client.entries(election, 0, 200)
-        if not first:
-            raise DecodeError(f"the board has no election {election!r}")
-        envelopes = [decode_envelope(e) for e in first]
-        if envelopes[0].type != "manifest":
-            raise DecodeError("the first entry is not a manifest")
-        manifest = Manifest.from_json(envelopes[0].body["manifest"])
-        if manifest.board_key != await client.board_key_hex():
-            raise VerificationError("board key", "the board's key is not the manifest's")
-        group = manifest.group_object()
-        pk = None
-        for env in envelopes:
-            if env.type == "joint_key":
-                pk = group.element_from_hex(env.body["pk"])
-        info = await client.election(election)
-        phase = str(info.get("policy", {}).get("phase", "unknown"))
-    return ElectionInfo(election, manifest, pk, phase)
+async def fetch_election(board_url: str, election: str, fingerprint: bytes) -> ElectionInfo:
+    """The manifest, the joint key and the phase, checked from the pinned fingerprint."""
+    async with pinned_board(board_url, election, fingerprint) as (_, info):
+        return info
 
 
 def sign_with_card(
@@ -93,36 +85,106 @@ def sign_with_card(
 
 async def cast(
     board_url: str,
-    election: str,
+    info: ElectionInfo,
     encrypted: EncryptedBallot,
     certificate: bytes,
     signature: bytes,
     voting_code: str,
 ) -> dict[str, Any]:
-    """Submit the ballot; returns {"receipt", "replaced_earlier_ballot"} or raises CastRefused."""
+    """Submit the ballot and check the receipt against it (`check_cast`); returns
+    {"receipt", "replaced_earlier_ballot"}, raises CastRefused or NotRecorded."""
+    ballot = encrypted.ballot.to_json()
     body = {
-        "ballot": encrypted.ballot.to_json(),
+        "ballot": ballot,
         "jpki": {"certificate": certificate.hex(), "signature": signature.hex()},
         "voting_code": voting_code,
     }
-    url = f"{board_url.rstrip('/')}/v1/elections/{election}/ballots"
-    async with aiohttp.ClientSession() as session, session.post(
-        url, data=json.dumps(body), headers={"Content-Type": "application/json"}
-    ) as resp:
-        try:
-            doc = await resp.json(content_type=None)
-        except ValueError:
-            doc = {}
-        if resp.status != 200:
-            raise CastRefused(resp.status, str(doc.get("error", "error")),
-                              str(doc.get("reason", "")), str(doc.get("detail", "")))
+    url = f"{board_url.rstrip('/')}/v1/elections/{info.election}/ballots"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            url, data=json.dumps(body), headers={"Content-Type": "application/json"}
+        ) as resp:
+            try:
+                doc = await resp.json(content_type=None)
+            except ValueError:
+                doc = {}
+            if resp.status != 200:
+                raise CastRefused(resp.status, str(doc.get("error", "error")),
+                                  str(doc.get("reason", "")), str(doc.get("detail", "")))
+        async with BoardClient(board_url, info.manifest.board_key, session=session) as client:
+            if info.tree_head is not None:
+                await client.accept_head(info.tree_head, info.election)
+            await check_cast(client, info, ballot, doc)
     return dict(doc)
 
 
-def save_receipt(path: Path, doc: dict[str, Any], manifest: Manifest, board_url: str) -> None:
-    """Keep the receipt with what checking it needs (the board's key from the manifest)."""
-    record = {"format": "tohyo-receipt/1", "board": board_url,
-              "board_key": manifest.board_key, "receipt": doc["receipt"]}
+def _board_key(manifest: Manifest) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(manifest.board_key))
+
+
+async def _entry_is_ballot(client: BoardClient, manifest: Manifest, receipt: Receipt,
+                           ballot: dict[str, Any], evidence: dict[str, Any]) -> None:
+    """The entry the board serves at the receipt's index is the receipt's entry, and it holds
+    `ballot` byte for byte, signed by the manifest's registrar."""
+    page = await client.entries(receipt.election, receipt.index, 1)
+    if not page:
+        raise NotRecorded("receipt.entry", f"the board serves no entry {receipt.index}",
+                          evidence)
+    raw = page[0]
+    evidence["entry"] = parse_canonical_json(raw)
+    if hash_leaf(raw) != receipt.entry_hash:
+        raise NotRecorded("receipt.entry_hash", f"the entry served at {receipt.index} is not "
+                          "the one the receipt names", evidence)
+    envelope = decode_envelope(raw)
+    if envelope.type != "ballot" or envelope.body.get("ballot") != ballot:
+        raise NotRecorded("receipt.ballot", f"entry {receipt.index} is not your ballot: the "
+                          "board's receipt is for another entry", evidence)
+    try:
+        verify_envelope(envelope, Ed25519PublicKey.from_public_bytes(
+            bytes.fromhex(manifest.registrar_key)))
+    except VerificationError as exc:
+        raise NotRecorded("receipt.entry_signature", "your ballot's entry is not signed by "
+                          "the election's registrar", evidence) from exc
+
+
+async def check_cast(client: BoardClient, info: ElectionInfo, ballot: dict[str, Any],
+                     doc: Any) -> Receipt:
+    """The board's answer to a cast, checked against the voter's own `ballot` (JSON): a
+    receipt of this election signed by the pinned board key, its head signed and consistent
+    with every head `client` has seen, the inclusion proof, and the entry at its index this
+    ballot (`_entry_is_ballot`). Raises NotRecorded naming the failed check."""
+    receipt_doc = doc.get("receipt") if isinstance(doc, dict) else None
+    evidence: dict[str, Any] = {"receipt": receipt_doc, "ballot": ballot}
+    try:
+        receipt = Receipt.from_json(receipt_doc)
+    except DecodeError as exc:
+        raise NotRecorded("receipt.format", str(exc), evidence) from exc
+    if receipt.election != info.election:
+        raise NotRecorded("receipt.election", f"a receipt of {receipt.election!r}", evidence)
+    try:
+        verify_receipt(receipt, _board_key(info.manifest))
+        await client.accept_head(receipt.tree_head, info.election)
+    except InconsistentBoardError as exc:
+        raise NotRecorded(exc.check, exc.detail, {**evidence, **exc.evidence()}) from exc
+    except VerificationError as exc:
+        raise NotRecorded(exc.check, exc.detail, evidence) from exc
+    await _entry_is_ballot(client, info.manifest, receipt, ballot, evidence)
+    return receipt
+
+
+RECEIPT_FORMAT = "tohyo-receipt/2"
+_RECEIPT_FIELDS = {"format", "board", "board_key", "election", "fingerprint", "ballot",
+                   "receipt"}
+
+
+def save_receipt(path: Path, doc: dict[str, Any], info: ElectionInfo, board_url: str,
+                 ballot: dict[str, Any]) -> None:
+    """Keep the receipt with what checking it needs: the election's fingerprint (the pin),
+    the board's key from the manifest, and the voter's own ballot."""
+    record = {"format": RECEIPT_FORMAT, "board": board_url, "election": info.election,
+              "fingerprint": info.manifest.fingerprint().hex(),
+              "board_key": info.manifest.board_key, "ballot": ballot,
+              "receipt": doc["receipt"]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(canonical_json(record))
 
@@ -130,6 +192,8 @@ def save_receipt(path: Path, doc: dict[str, Any], manifest: Manifest, board_url:
 FORKED_MESSAGE = ("WARNING: the board now shows a history that contradicts your receipt (the "
                   "record was rewritten, cut short or forked). Keep your receipt and report this "
                   "to the election observers.")
+NOT_YOURS_MESSAGE = ("WARNING: the entry at your receipt's place is NOT your ballot. Keep your "
+                     "receipt and report this to the election observers.")
 
 
 @dataclass(frozen=True)
@@ -145,37 +209,59 @@ class ReceiptCheck:
 
 #: included: in the record; forked: the board's history contradicts the receipt; forged: the
 #: receipt's signatures, hash or inclusion proof do not check; missing: not at the receipt's
-#: place.
-RECEIPT_KINDS = ("included", "forked", "forged", "missing")
+#: place; not_yours: the entry there is not the voter's ballot.
+RECEIPT_KINDS = ("included", "forked", "forged", "missing", "not_yours")
 
 
-async def check_receipt(path: Path, board_url: str | None = None) -> ReceiptCheck:
-    """Is the ballot of this receipt in the board's current record, with a consistent history?"""
+def read_receipt_file(path: Path) -> dict[str, Any]:
+    """A receipt file as `save_receipt` writes it, or DecodeError."""
     record = parse_canonical_json(path.read_bytes())
     if (
         not isinstance(record, dict)
-        or record.get("format") != "tohyo-receipt/1"
-        or not {"board", "board_key", "receipt"} <= record.keys()
+        or record.get("format") != RECEIPT_FORMAT
+        or set(record) != _RECEIPT_FIELDS
+        or not isinstance(record["ballot"], dict)
+        or not all(isinstance(record[k], str) for k in ("board", "election", "fingerprint"))
     ):
-        raise DecodeError("not a tohyo receipt file")
+        raise DecodeError(f"not a tohyo receipt file ({RECEIPT_FORMAT})")
+    try:
+        parse_fingerprint(record["fingerprint"])
+    except ValueError as exc:
+        raise DecodeError(f"receipt file: {exc}") from exc
+    return record
+
+
+async def check_receipt(path: Path, board_url: str | None = None,
+                        fingerprint: bytes | None = None) -> ReceiptCheck:
+    """Is the ballot of this receipt in the board's current record, at the receipt's place,
+    with a history consistent with the receipt's head? The election is read from the
+    fingerprint kept in the receipt (or `fingerprint`, which must be the same)."""
+    record = read_receipt_file(path)
     receipt = Receipt.from_json(record["receipt"])
-    url = board_url or record["board"]
-    async with BoardClient(url, record["board_key"]) as client:
+    pin = parse_fingerprint(record["fingerprint"])
+    if fingerprint is not None and fingerprint != pin:
+        raise VerificationError("pin.fingerprint", "this receipt is of another election")
+    async with pinned_board(board_url or record["board"], record["election"], pin) as (
+            client, info):
         try:
-            verify_receipt(receipt, await client.board_key())
+            if info.manifest.board_key != record["board_key"]:
+                raise VerificationError("receipt.board_key", "not the election's board key")
+            if receipt.election != info.election:
+                raise VerificationError("receipt.election", "a receipt of another election")
+            verify_receipt(receipt, _board_key(info.manifest))
         except VerificationError as exc:
             return ReceiptCheck(False, False, "This receipt was not issued by this board for "
                                 f"this ballot ({exc.check}); it proves nothing.", kind="forged")
-        election = receipt.election
+        assert info.tree_head is not None
+        current = info.tree_head
         try:
-            current = await client.tree_head(election)
             if current.tree_size < receipt.tree_head.tree_size:
                 raise InconsistentBoardError("board.rollback", "the board's record is shorter "
                                              "than at your receipt", receipt.tree_head, current)
-            await client.accept_head(receipt.tree_head, election)
+            await client.accept_head(receipt.tree_head, info.election)
         except InconsistentBoardError as exc:
             return ReceiptCheck(False, True, FORKED_MESSAGE, exc.evidence(), kind="forked")
-        proof = await client.inclusion_proof(election, receipt.index, current.tree_size)
+        proof = await client.inclusion_proof(info.election, receipt.index, current.tree_size)
         try:
             verify_inclusion(receipt.entry_hash, receipt.index, current.tree_size, proof,
                              current.root_hash)
@@ -183,5 +269,10 @@ async def check_receipt(path: Path, board_url: str | None = None) -> ReceiptChec
             return ReceiptCheck(False, False, "Your ballot is NOT in the board's record at the "
                                 "place your receipt gives. Keep your receipt and report this.",
                                 kind="missing")
+        try:
+            await _entry_is_ballot(client, info.manifest, receipt, record["ballot"],
+                                   {"receipt": record["receipt"], "ballot": record["ballot"]})
+        except NotRecorded as exc:
+            return ReceiptCheck(False, False, NOT_YOURS_MESSAGE, exc.evidence, kind="not_yours")
     return ReceiptCheck(True, False, f"Your ballot is in the record: entry {receipt.index} of "
                         f"{current.tree_size}, and the board's history agrees with your receipt.")

@@ -2,10 +2,13 @@
 
 The flow of `tohyo vote cast` in a browser: election → voting code → choices → review (or a
 Benaloh check of the encryption) → card password → one "cast" button → receipt → receipt
-check. Pages render on the server (Jinja2, no build step, no outside resources); the card is
-reached through the local PC/SC reader. Every POST carries the session's CSRF token; the
-password goes only to the card and the voting code only to the board, never to a log, a URL,
-a file or back into a page.
+check. The election comes from the launch configuration's fingerprint
+(`verifier.fetch.pinned_board`); its short form is shown for the voter to compare with the
+letter, and a cast is done only once its receipt is checked against the voter's ballot.
+Pages render on the server (Jinja2, no build step, no outside resources); the card is reached
+through the local PC/SC reader. Every POST carries the session's CSRF token; the password goes
+only to the card and the voting code only to the board, never to a log, a URL, a file or back
+into a page.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from bulletin_board.client import BoardClient, BoardRefusedError
+from bulletin_board.client import BoardRefusedError
 from bulletin_board.receipt import Receipt
 from jpki.apdu import ApduError
 from jpki.card import PinBlockedError, WrongPinError
@@ -38,6 +41,7 @@ from voter_client.ballot import audit_record, encrypt_ballot
 from voter_client.session import (
     CastRefused,
     ElectionInfo,
+    NotRecorded,
     cast,
     check_receipt,
     fetch_election,
@@ -72,7 +76,8 @@ VOTER_KEY = web.RequestKey("voter", VoterState)
 @dataclass(frozen=True)
 class WebConfig:
     board: str
-    election: str | None = None
+    election: str
+    fingerprint: bytes  # the election's, from the launch configuration (never the board)
     receipts: Path = Path("receipts")
     assets: Path | None = None
 
@@ -195,6 +200,8 @@ class VoterPages:
         """Await a call to the board; unreachable or failing a check becomes a PageError."""
         try:
             return await work
+        except NotRecorded:
+            raise  # the cast's own page says it, with the evidence
         except VerificationError as exc:
             raise PageError("board_bad", 502, detail=str(exc)) from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
@@ -202,20 +209,12 @@ class VoterPages:
             raise PageError("board_unreachable", 502, board=self.config.board) from exc
 
     async def _open_elections(self) -> list[ElectionInfo]:
-        if self.config.election:
-            ids = [self.config.election]
-        else:
-            async with BoardClient(self.config.board) as client:
-                ids = await client.elections()
-        infos = []
-        for election in ids:
-            try:
-                info = await fetch_election(self.config.board, election)
-            except (DecodeError, BoardRefusedError):
-                continue  # not (or no longer) an election on this board
-            if info.phase == "voting" and info.pk is not None:
-                infos.append(info)
-        return infos
+        try:
+            info = await fetch_election(self.config.board, self.config.election,
+                                        self.config.fingerprint)
+        except (DecodeError, BoardRefusedError):
+            return []  # not (or no longer) an election on this board
+        return [info] if info.phase == "voting" and info.pk is not None else []
 
     # ---- election and voting code ----------------------------------------------------------
     async def elections(self, request: web.Request) -> web.Response:
@@ -347,7 +346,8 @@ class VoterPages:
         state = _state(request)
         state.drop_ballot()
         try:
-            state.audit = AuditOutcome(data, await asyncio.to_thread(verify_audit, data))
+            state.audit = AuditOutcome(data, await asyncio.to_thread(
+                verify_audit, data, info.manifest, info.pk))
         except VerificationError as exc:
             state.audit = AuditOutcome(data, None, f"{exc.check}: {exc.detail}")
         raise _redirect("/audit")
@@ -445,22 +445,24 @@ class VoterPages:
         if state.signed is None or state.encrypted is None:
             raise _redirect("/card")
         certificate, signature = state.signed
+        encrypted = state.encrypted
         try:
             doc = await self._board(
-                cast(
-                    self.config.board,
-                    info.election,
-                    state.encrypted,
-                    certificate,
-                    signature,
-                    state.code or "",
-                )
+                cast(self.config.board, info, encrypted, certificate, signature,
+                     state.code or "")
             )
         except CastRefused as exc:
             return self._refused(request, exc)
+        except NotRecorded as exc:
+            state.signed = None
+            state.drop_ballot()
+            path = self.config.receipts / f"{info.election}-NOT-RECORDED.json"
+            await asyncio.to_thread(_write, path, canonical_json(exc.evidence))
+            raise PageError("not_recorded", 502, check=exc.check, file=path.name) from exc
         receipt = Receipt.from_json(doc["receipt"])
         path = self.config.receipts / f"{info.election}-{receipt.index}.json"
-        await asyncio.to_thread(save_receipt, path, doc, info.manifest, self.config.board)
+        await asyncio.to_thread(save_receipt, path, doc, info, self.config.board,
+                                encrypted.ballot.to_json())
         state.cast = Cast(
             path, receipt.index, receipt.entry_hash.hex(), bool(doc["replaced_earlier_ballot"])
         )
@@ -528,6 +530,7 @@ class VoterPages:
             "included": t["check_ok"].format(index=index),
             "forked": t["check_forked"],
             "forged": t["check_forged"],
+            "not_yours": t["check_not_yours"],
         }.get(result.kind, t["check_missing"])
         return render(
             request, "check.html", step="receipt", name=path.name, ok=result.included, words=words
@@ -543,6 +546,11 @@ def _echo(form: dict[str, list[str]]) -> dict[str, str]:
         elif key.startswith(("r.", "blank.")):
             values[key] = items[0]
     return values
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _groups(hex_text: str) -> str:

@@ -34,6 +34,9 @@ _JA: dict[str, str] = {
     "eligible": "投票できる人",
     "eligible_value": "{areas}に住む{age}歳以上の人",
     "choose_this": "この選挙で投票する",
+    "fingerprint": "選挙の確認番号",
+    "fingerprint_hint": "お手元の投票コードの通知に書かれた確認番号と同じか確かめてください。"
+    "違うときは投票しないでください。",
     "code_title": "投票コードを入力してください",
     "code_label": "投票コード（はがきに書かれた16文字）",
     "code_hint": "例: ABCD-EFGH-JKLM-NPQR。ハイフンや空白はあってもなくてもかまいません。",
@@ -98,6 +101,8 @@ _JA: dict[str, str] = {
     "何の証明にもなりません。",
     "check_missing": "あなたの票は、受領証が示す場所で掲示板の記録に見つかりません。"
     "受領証を保管し、選挙の監視者に知らせてください。",
+    "check_not_yours": "警告: 受領証が示す場所にある記録は、あなたの票ではありません。"
+    "受領証を保管し、選挙の監視者に知らせてください。",
     "check_forked": "警告: 掲示板の履歴が受領証と矛盾しています"
     "（記録が書き換えられたか分岐しています）。受領証を保管し、選挙の監視者に知らせてください。",
     "audit_title": "暗号化の確認結果",
@@ -112,6 +117,10 @@ _JA: dict[str, str] = {
     "board_unreachable": "投票の掲示板（{board}）に接続できません。何も送信されていません。"
     "しばらくしてからもう一度お試しください。",
     "board_bad": "掲示板の確認に失敗しました（{detail}）。この掲示板では投票しないでください。",
+    "not_recorded": "警告: 掲示板は受け付けたと答えましたが、その受領証はあなたの票が記録に"
+    "あることを示していません（{check}）。票が捨てられたか差し替えられたおそれがあります。"
+    "証拠は受領証フォルダの {file} にあります。選挙の監視者に渡し、"
+    "別の接続から投票し直してください。",
     "no_reader": "カードリーダーが見つかりません。カードリーダーをつないで、"
     "もう一度お試しください。",
     "no_card": "カードが読み取れません。カードをカードリーダーに正しく置いて、"
@@ -150,6 +159,9 @@ _EN: dict[str, str] = {
     "eligible": "Who may vote",
     "eligible_value": "people aged {age} or over living in {areas}",
     "choose_this": "Vote in this election",
+    "fingerprint": "Election fingerprint",
+    "fingerprint_hint": "Check that it is the one printed on your voting-code letter. If it "
+    "differs, do not vote here.",
     "code_title": "Enter your voting code",
     "code_label": "Voting code (the 16 characters on your postcard)",
     "code_hint": "For example ABCD-EFGH-JKLM-NPQR. Hyphens and spaces are optional.",
@@ -212,6 +224,8 @@ _EN: dict[str, str] = {
     "check_forged": "This receipt was not issued by this board for this ballot; it proves nothing.",
     "check_missing": "Your ballot is NOT in the board's record at the place your receipt gives. "
     "Keep your receipt and report this to the election observers.",
+    "check_not_yours": "WARNING: the entry at your receipt's place is NOT your ballot. Keep "
+    "your receipt and report this to the election observers.",
     "check_forked": "WARNING: the board now shows a history that contradicts your receipt (the "
     "record was rewritten or forked). Keep your receipt and report this to the election "
     "observers.",
@@ -227,6 +241,10 @@ _EN: dict[str, str] = {
     "board_unreachable": "The bulletin board ({board}) cannot be reached. Nothing was sent. "
     "Please try again later.",
     "board_bad": "The board failed a check ({detail}). Do not vote there.",
+    "not_recorded": "WARNING: the board said your ballot was accepted, but its receipt does "
+    "NOT show your ballot in the record ({check}). Your ballot may have been dropped or "
+    "replaced. The evidence is in {file} in your receipts folder: give it to the election "
+    "observers, and vote again from another connection.",
     "no_reader": "No card reader was found. Connect the card reader and try again.",
     "no_card": "The card cannot be read. Place it flat on the reader and try again.",
     "password_empty": "Please enter the password.",

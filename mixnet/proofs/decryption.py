@@ -21,7 +21,7 @@ __all__ = ["decryption_factors", "prove_factors", "verify_factors"]
 
 
 def _absorb_rows(transcript: Transcript, rows: Sequence[Row]) -> None:
-    """The whole ciphertexts (a and b) enter the statement, not only the b's (crypto.md §2)."""
+    """Whole ciphertexts (a and b) enter the statement, not only the b's (docs/protocol.md §6.4)."""
     transcript.append_list("rows", ([[ct.a, ct.b] for ct in row] for row in rows), len(rows))
 
 

@@ -7,6 +7,7 @@ Card reached in-process (the browser tests use the PC/SC stack).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ from tests.web.web_support import (
     unused_url,
     web_election,
 )
+from verifier.fetch import short_fingerprint
 from voter_client.web import WebConfig, make_app
 from voter_client.web_card import CardOpener, NoReaderError
 
@@ -79,7 +81,8 @@ def with_board(tmp_path: Path, ca: TestCa, opener: CardOpener | None,
 
     async def go() -> None:
         async with in_process_board(tmp_path, ca, el) as board:
-            config = WebConfig(board.url, only, receipts=tmp_path / "receipts")
+            config = WebConfig(board.url, only or el.id, el.fingerprint,
+                               receipts=tmp_path / "receipts")
             async with TestClient(TestServer(make_app(config, opener or no_reader))) as client:
                 await body(Browser(client), board)
 
@@ -98,7 +101,9 @@ CHOICES = [("c.mayor", "b"), ("c.council", "sato"), ("blank.park", "1")]
 
 
 async def to_review(b: Browser, board: RunningBoard, code: str | None = None) -> None:
-    await b.get("/")
+    status, page = await b.get("/")
+    # the pinned election, with the short fingerprint the voter compares with the letter
+    assert status == 200 and short_fingerprint(board.el.fingerprint) in page, page
     await b.post("/election", {"election": board.el.id})
     await b.post("/code", {"code": code or board.codes[0]})
     status, page = await b.post("/choose", CHOICES)  # type: ignore[arg-type]
@@ -122,7 +127,7 @@ def test_session_cookie_headers_and_language(tmp_path: Path) -> None:
         async with b.client.get("/", headers={"Host": "voting.example:80"}) as resp:
             assert resp.status == 421
 
-    run_app(WebConfig(unused_url(), receipts=tmp_path), no_reader, body)
+    run_app(WebConfig(unused_url(), "web-unit", bytes(32), receipts=tmp_path), no_reader, body)
 
 
 def test_posts_need_the_session_csrf_token(tmp_path: Path) -> None:
@@ -134,7 +139,7 @@ def test_posts_need_the_session_csrf_token(tmp_path: Path) -> None:
                                     csrf=False)
         assert status == 403
 
-    run_app(WebConfig(unused_url(), receipts=tmp_path), no_reader, body)
+    run_app(WebConfig(unused_url(), "web-unit", bytes(32), receipts=tmp_path), no_reader, body)
 
 
 def test_bad_codes_and_choices_are_refused_on_the_page(tmp_path: Path, ca: TestCa) -> None:
@@ -314,6 +319,9 @@ def test_a_closed_election_is_not_offered_nor_cast_in(tmp_path: Path, ca: TestCa
         b'{"format":"something-else"}',
         b'{"format":"tohyo-receipt/1"}',  # no board, key nor receipt: was a 500
         b'{"board":"http://127.0.0.1:1","board_key":"00","format":"tohyo-receipt/1","receipt":{}}',
+        b'{"format":"tohyo-receipt/2"}',
+        b'{"ballot":{},"board":"http://127.0.0.1:1","board_key":"00","election":"x",'
+        b'"fingerprint":"00","format":"tohyo-receipt/2","receipt":{}}',
     ],
 )
 def test_a_broken_receipt_file_is_refused_on_the_page(tmp_path: Path, content: bytes) -> None:
@@ -323,4 +331,45 @@ def test_a_broken_receipt_file_is_refused_on_the_page(tmp_path: Path, content: b
         status, page = await b.get("/check?name=broken.json")
         assert status == 400 and "ページが見つかりません" in page
 
-    run_app(WebConfig(unused_url(), receipts=tmp_path), no_reader, body)
+    run_app(WebConfig(unused_url(), "web-unit", bytes(32), receipts=tmp_path), no_reader, body)
+
+
+def test_a_dropped_ballot_is_said_with_the_evidence(tmp_path: Path, ca: TestCa) -> None:
+    """A proxy in front of the board drops a re-vote and answers with the voter's earlier
+    (genuine) receipt: the page says the ballot may not be recorded, not "cast", and the
+    evidence is kept in the receipts folder."""
+    from tests.integration.test_voter_pinning import Proxy
+
+    issued = issue_card(ca, "web-unit-drop")
+    el = web_election(b"web handlers drop", "web-drop")
+    receipts = tmp_path / "receipts"
+
+    async def go() -> None:
+        async with in_process_board(tmp_path, ca, el) as board:
+            proxy = Proxy(board.url)
+            proxy.start()
+            try:
+                config = WebConfig(proxy.url, el.id, el.fingerprint, receipts=receipts)
+                app = make_app(config, card_opener(issued))
+                async with TestClient(TestServer(app)) as client:
+                    b = Browser(client)
+                    await to_review(b, board)
+                    await b.post("/card", {"password": PASSWORD})
+                    status, page = await b.post("/cast", {})
+                    assert status == 200 and "投票しました" in page
+                    first = next(receipts.glob("*.json"))
+                    proxy.ballot_answer = {"receipt": json.loads(first.read_text())["receipt"],
+                                           "replaced_earlier_ballot": 0}
+                    size = board.size()
+                    await to_review(b, board)
+                    await b.post("/card", {"password": PASSWORD})
+                    status, page = await b.post("/cast", {})
+                    assert status == 502 and "差し替えられたおそれがあります" in page, page
+                    assert "投票しました" not in page
+                    evidence = json.loads((receipts / f"{el.id}-NOT-RECORDED.json").read_text())
+                    assert evidence["check"] == "receipt.ballot"
+                    assert board.size() == size and proxy.dropped == 1
+            finally:
+                proxy.stop()
+
+    asyncio.run(go())

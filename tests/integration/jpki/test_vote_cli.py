@@ -73,7 +73,8 @@ def test_cast_revote_audit_and_receipts(
 ) -> None:
     el, url, codes, _ = election
     reader = insert(issue(HANAKO, label="hanako"))
-    base = ["vote", "cast", "--board", url, "--election", el.id, "--reader", reader]
+    base = ["vote", "cast", "--board", url, "--election", el.id, "--fingerprint",
+            el.fingerprint.hex(), "--reader", reader]
     card_env = {"TOHYO_CARD_PASSWORD": PASSWORD}
 
     # a wrong password: refused by the card, tries left shown, nothing cast
@@ -127,7 +128,8 @@ def test_cast_revote_audit_and_receipts(
     proc = tohyo(*base, "--choice", "mayor=a", "--audit", str(audit))
     assert proc.returncode == 0 and "NOT cast" in proc.stdout
     assert asyncio.run(_size(url, el.id)) == size
-    proc = tohyo("verify", "ballot", str(audit))
+    proc = tohyo("verify", "ballot", str(audit), "--board", url, "--fingerprint",
+                 el.fingerprint.hex())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "青木" in proc.stdout
 
@@ -157,9 +159,9 @@ def test_receipt_check_catches_a_forked_or_cut_history(
     shutil.copyfile(board.db, fork_db)  # a clean stop leaves one file
     board.start()
     receipt = tmp_path / "receipt.json"
-    proc = tohyo("vote", "cast", "--board", url, "--election", el.id, "--reader", reader,
-                 "--choice", "mayor=b", "--code", codes[0], "--yes", "--receipt", str(receipt),
-                 env=card_env)
+    proc = tohyo("vote", "cast", "--board", url, "--election", el.id, "--fingerprint",
+                 el.fingerprint.hex(), "--reader", reader, "--choice", "mayor=b", "--code",
+                 codes[0], "--yes", "--receipt", str(receipt), env=card_env)
     assert proc.returncode == 0, proc.stderr
     assert tohyo("vote", "check-receipt", str(receipt)).returncode == 0
 
@@ -172,8 +174,9 @@ def test_receipt_check_catches_a_forked_or_cut_history(
         evidence = json.loads(proc.stderr)
         assert evidence["check"] == "board.rollback" and len(evidence["tree_heads"]) == 2
         # the other history diverges: another ballot took the same place
-        proc = tohyo("vote", "cast", "--board", fork_url, "--election", el.id, "--reader",
-                     reader, "--choice", "mayor=c", "--code", codes[0], "--yes", "--receipt",
+        proc = tohyo("vote", "cast", "--board", fork_url, "--election", el.id,
+                     "--fingerprint", el.fingerprint.hex(), "--reader", reader, "--choice",
+                     "mayor=c", "--code", codes[0], "--yes", "--receipt",
                      str(tmp_path / "other.json"), env=card_env)
         assert proc.returncode == 0, proc.stderr
         proc = tohyo("vote", "check-receipt", str(receipt), "--board", fork_url)

@@ -268,12 +268,13 @@ def test_cli_errors_are_clear_and_hold_no_secret(tmp_path: Path) -> None:
     assert busy.returncode == 2 and "another process is using" in busy.stderr
     for expected in ("0", "-5"):  # generators for no voters: refused before anything is read
         none = cli("trustee", "generators", "--board", f"http://127.0.0.1:{port}",
-                   "--election", "nowhere", "--expected", expected,
-                   "--state-dir", str(tmp_path / "state"))
+                   "--election", "nowhere", "--expected", expected, "--keystore", str(ks),
+                   "--passphrase-file", str(pfile), "--state-dir", str(tmp_path / "state"))
         assert none.returncode == 2 and "--expected must be at least 1" in none.stderr
         assert not (tmp_path / "state").exists()
     unreachable = cli("trustee", "generators", "--board", f"http://127.0.0.1:{port}",
                       "--election", "nowhere", "--expected", "10", "--give-up-after", "1",
+                      "--keystore", str(ks), "--passphrase-file", str(pfile),
                       "--state-dir", str(tmp_path / "state"))
     assert unreachable.returncode == 2 and "unreachable" in unreachable.stderr
     assert not (tmp_path / "state" / "generators").exists()

@@ -23,6 +23,7 @@ from daemon_support import (
     BoardProcess,
     Daemon,
     DaemonElection,
+    Party,
     cast_ballots,
     check_tally,
     cli,
@@ -34,11 +35,16 @@ from mixnet.generators import candidate_count, clear_cache, generator_seed
 from mixnet.groups import get_group
 from mixnet.shuffle.proof import GENERATOR_PURPOSE
 from trustees.daemon import expected_rows
-from trustees.generator_cache import GeneratorCache, cache_path
+from trustees.generator_cache import GeneratorCache, cache_key, cache_path
 from trustees.mixer import verify_chain
 
 pytestmark = pytest.mark.slow
 BALLOTS = 40
+
+
+def key_of(party: Party) -> bytes:
+    """The generator cache key of a mix server (from its keystore)."""
+    return cache_key(party.secrets().keys)
 
 
 async def wait_for_line(daemon: Daemon, pattern: str, what: str) -> None:
@@ -74,10 +80,11 @@ async def _scenario(board: BoardProcess, tmp_path: Path) -> None:
             # mix server 2's operator derives for the voters expected, before voting opens
             prepared = await asyncio.to_thread(
                 cli, "trustee", "generators", *el.board_args(), "--expected", str(BALLOTS),
-                "--state-dir", str(ahead))
+                "--state-dir", str(ahead), "--keystore", str(el.mixers[1].keystore),
+                "--passphrase-file", str(el.mixers[1].passphrase_file))
             assert prepared.returncode == 0, prepared.stderr
             assert f"generators for {BALLOTS} rows" in prepared.stderr
-            with GeneratorCache(ahead, group, seed) as cache:
+            with GeneratorCache(ahead, group, seed, key_of(el.mixers[1])) as cache:
                 assert cache.load() == candidate_count(BALLOTS)
             m2.start()
             await co.phase("voting")
@@ -89,7 +96,7 @@ async def _scenario(board: BoardProcess, tmp_path: Path) -> None:
                                 "mix server 1 derives for the voters on the board")
             await co.refresh()
             assert co.state.phase == "voting"
-            with GeneratorCache(tmp_path, group, seed) as cache:
+            with GeneratorCache(tmp_path, group, seed, key_of(el.mixers[0])) as cache:
                 assert cache.load() == target
             await co.phase("closed")
             await co.mix_input()

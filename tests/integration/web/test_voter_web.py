@@ -60,6 +60,7 @@ class VoterWeb:
     codes: list[str]
     receipts: Path
     output: Path
+    fingerprint: str
 
     def size(self) -> int:
         async def get() -> int:
@@ -102,7 +103,8 @@ def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
     try:
         open_voting_on(board_url, el)
         reader = insert(issue(HANAKO, label="web-hanako"))
-        yield from _serve_web(tmp_path, el.id, board_url, codes, reader)
+        yield from _serve_web(tmp_path, el.id, board_url, codes, reader,
+                              el.fingerprint.hex())
     finally:
         board.stop()
 
@@ -116,12 +118,13 @@ def open_voting_on(board_url: str, el: Any) -> None:
 
 
 def _serve_web(tmp_path: Path, election: str, board_url: str, codes: list[str],
-               reader: str) -> Iterator[VoterWeb]:
+               reader: str, fingerprint: str) -> Iterator[VoterWeb]:
     """`tohyo vote web` on a free port, stopped afterwards."""
     receipts, output = tmp_path / "receipts", tmp_path / "web.log"
     with output.open("wb") as log:
         web = subprocess.Popen(
-            [sys.executable, "-m", "tohyo", "vote", "web", "--board", board_url, "--reader",
+            [sys.executable, "-m", "tohyo", "vote", "web", "--board", board_url, "--election",
+             election, "--fingerprint", fingerprint, "--reader",
              reader, "--port", "0", "--receipts", str(receipts), "--assets",
              str(write_assets(tmp_path / "assets"))],
             stdout=subprocess.PIPE, stderr=log, cwd=REPO)
@@ -130,7 +133,8 @@ def _serve_web(tmp_path: Path, election: str, board_url: str, codes: list[str],
         line = web.stdout.readline().decode()
         found = re.search(r"http://127\.0\.0\.1:\d+/", line)
         assert found, line + output.read_text()
-        yield VoterWeb(board_url, election, found.group(0).rstrip("/"), codes, receipts, output)
+        yield VoterWeb(board_url, election, found.group(0).rstrip("/"), codes, receipts, output,
+                       fingerprint)
     finally:
         web.terminate()
         web.wait(10)
@@ -236,7 +240,7 @@ def test_a_whole_vote_with_receipt_check(page: Page, voter_web: VoterWeb) -> Non
     assert web.size() == size + 1
     scan_all(page, "7-receipt")
     (receipt,) = web.receipts.glob("*.json")
-    assert json.loads(receipt.read_text())["format"] == "tohyo-receipt/1"
+    assert json.loads(receipt.read_text())["format"] == "tohyo-receipt/2"
     page.get_by_role("link", name="受領証を掲示板で確かめる").click()
     expect(page.locator("#check-result")).to_contain_text("あなたの票は掲示板の記録に含まれて")
     scan_all(page, "8-check")
@@ -300,7 +304,8 @@ def test_benaloh_check_then_cast_afresh(page: Page, voter_web: VoterWeb,
         page.get_by_role("link", name=re.compile("確認用ファイルをダウンロード")).click()
     audit = tmp_path / "audit.json"
     download.value.save_as(audit)
-    proc = subprocess.run([sys.executable, "-m", "tohyo", "verify", "ballot", str(audit)],
+    proc = subprocess.run([sys.executable, "-m", "tohyo", "verify", "ballot", str(audit),
+                           "--board", web.board, "--fingerprint", web.fingerprint],
                           capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0 and "上野 健" in proc.stdout, proc.stdout + proc.stderr
     assert web.size() == size  # the spoiled ballot was never sent

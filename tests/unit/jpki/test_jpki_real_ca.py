@@ -1,6 +1,6 @@
 """The real J-LIS CA certificates load as trust anchors; the test CA mirrors their profile.
 
-The certificates are read in place from ../shared/data/jpki-ca/ (relative to the repository).
+The certificates and their published fingerprints are read from jpki/ca/ in the repository.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from jpki.testca import TEST_CA_MARK, TestCa, jlis_dirname
 from jpki.virtual_card import IssuedCard
 
 REPO = Path(__file__).resolve().parents[3]
-CA_DIR = REPO / ".." / "shared" / "data" / "jpki-ca"
+CA_DIR = REPO / "jpki" / "ca"
 FILES = ("sign_ca_2015.pem", "sign_ca_2023.pem", "auth_ca_2015.pem", "auth_ca_2023.pem")
 
 

@@ -4,8 +4,8 @@ Checked: the cached prefix is a fresh derivation's prefix in the default Schnorr
 secp256k1; generators from a partial cache plus fresh candidates equal fresh generators, and a
 mix made with them is accepted by a verifier that derives everything afresh; every kind of
 damage (a flipped bit, a torn append, a foreign header, a non-member, a consistent but wrong
-list) is detected, logged, and costs only re-derivation; one writer at a time; the background
-derivation follows a growing target.
+list, a cache tagged without this party's key) is detected, logged, never used, and costs only
+re-derivation; one writer at a time; the background derivation follows a growing target.
 """
 
 from __future__ import annotations
@@ -31,13 +31,16 @@ from mixnet.groups import Element, Group, get_group
 from mixnet.rng import DeterministicRandom
 from mixnet.shuffle.proof import GENERATOR_PURPOSE
 from tests.mixnet_support import non_member_values
-from trustees.generator_cache import GeneratorCache, Precompute
+from trustees.config import generate_trustee_keys
+from trustees.generator_cache import GeneratorCache, Precompute, cache_key
 from trustees.mixer import mix, verify_chain
 
 FP = hashlib.sha256(b"generator cache tests").digest()
 #: the default group and the elliptic curve, as the brief of the cache asks
 GROUPS = ["tohyo-schnorr-3072-256", "secp256k1"]
 SMALL = "test-schnorr-512-128"
+#: this party's key of its cache (`cache_key` of its keystore's signing key)
+KEY = cache_key(generate_trustee_keys(DeterministicRandom(b"this party")))
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +58,7 @@ def filled(tmp_path: Path, group: Group, count: int, *, seed: bytes | None = Non
            chunks: int = 2) -> GeneratorCache:
     """A cache written in `chunks` appends (so it has several segments), lock released."""
     seed = seed or seed_of(group)
-    cache = GeneratorCache(tmp_path, group, seed)
+    cache = GeneratorCache(tmp_path, group, seed, KEY)
     assert cache.acquire()
     cache.load()
     step = -(-count // chunks)
@@ -67,7 +70,7 @@ def filled(tmp_path: Path, group: Group, count: int, *, seed: bytes | None = Non
 
 
 def reload(tmp_path: Path, group: Group) -> GeneratorCache:
-    cache = GeneratorCache(tmp_path, group, seed_of(group))
+    cache = GeneratorCache(tmp_path, group, seed_of(group), KEY)
     cache.load()
     return cache
 
@@ -122,7 +125,7 @@ def test_a_flipped_bit_keeps_the_segments_before_it(tmp_path: Path,
     with caplog.at_level(logging.WARNING, logger="tohyo.trustee"):
         again = reload(tmp_path, group)
     assert again.count == 20
-    assert "candidates 20..29 does not match its hash" in caplog.text
+    assert "candidates 20..29 does not match its tag" in caplog.text
     assert "keeping the 20 candidates before it" in caplog.text
     # the file was cut back to the good prefix, and the rest is derived and appended again
     assert os.path.getsize(cache.path) == 76 + 2 * segment
@@ -166,7 +169,7 @@ def test_a_consistent_but_wrong_cache_fails_the_sample_check(
     bug or a hand-made file would give): the recomputed sample catches it."""
     group = get_group(SMALL)
     other = hashlib.sha256(b"another election").digest()
-    cache = GeneratorCache(tmp_path, group, seed_of(group))
+    cache = GeneratorCache(tmp_path, group, seed_of(group), KEY)
     assert cache.acquire()
     cache.extend(derive_candidates(group, other, 0, 16))
     cache.release()
@@ -182,17 +185,17 @@ def test_a_single_wrong_candidate_is_caught_when_sampled(tmp_path: Path) -> None
     seed = seed_of(group)
     good = derive_candidates(group, seed, 0, 12)
     wrong = derive_candidates(group, hashlib.sha256(b"x").digest(), 0, 1)[0]
-    cache = GeneratorCache(tmp_path, group, seed, samples=0)  # only the first and the last
+    cache = GeneratorCache(tmp_path, group, seed, KEY, samples=0)  # only the first and the last
     assert cache.acquire()
     cache.extend([*good[:11], wrong])
     cache.release()
-    assert GeneratorCache(tmp_path, group, seed, samples=0).load() == 0
+    assert GeneratorCache(tmp_path, group, seed, KEY, samples=0).load() == 0
 
 
 def test_a_non_member_is_refused(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     group = get_group(SMALL)
     seed = seed_of(group)
-    cache = GeneratorCache(tmp_path, group, seed)
+    cache = GeneratorCache(tmp_path, group, seed, KEY)
     assert cache.acquire()
     good = derive_candidates(group, seed, 0, 40)
     _, value = non_member_values(group)[-1]  # passes the Legendre test, fails x^q = 1
@@ -205,8 +208,8 @@ def test_a_non_member_is_refused(tmp_path: Path, caplog: pytest.LogCaptureFixtur
 
 def test_one_writer_at_a_time(tmp_path: Path) -> None:
     group = get_group(SMALL)
-    first = GeneratorCache(tmp_path, group, seed_of(group))
-    second = GeneratorCache(tmp_path, group, seed_of(group))
+    first = GeneratorCache(tmp_path, group, seed_of(group), KEY)
+    second = GeneratorCache(tmp_path, group, seed_of(group), KEY)
     assert first.acquire()
     assert not second.acquire()
     with pytest.raises(RuntimeError, match="lock"):
@@ -228,7 +231,7 @@ def wait_for(work: Precompute, n: int) -> None:
 def test_precompute_follows_a_growing_target(tmp_path: Path,
                                              caplog: pytest.LogCaptureFixture) -> None:
     group = get_group(SMALL)
-    cache = GeneratorCache(tmp_path, group, seed_of(group))
+    cache = GeneratorCache(tmp_path, group, seed_of(group), KEY)
     cache.load()
     work = Precompute(cache, chunk=16, log_every=0.0)
     with caplog.at_level(logging.INFO, logger="tohyo.trustee"):
@@ -262,10 +265,11 @@ def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
     clear_cache()
     wrong = derive_candidates(group, hashlib.sha256(b"not the seed").digest(), 0,
                               candidate_count(6))
-    cache = GeneratorCache(tmp_path, group, seed_of(group))
+    cache = GeneratorCache(tmp_path, group, seed_of(group), KEY)
     assert cache.acquire()
     cache.extend(wrong)  # as if the load's checks had missed it
     gens = ShuffleGenerators(str(tmp_path))
+    gens.key = KEY
     gens.precompute = Precompute(cache)
     follower = SimpleNamespace(
         state=SimpleNamespace(pk=kp.public, fingerprint=FP, group=group, phase="mixing"),
@@ -286,7 +290,7 @@ def test_a_read_only_load_changes_nothing(tmp_path: Path) -> None:
     size = os.path.getsize(cache.path)
     with open(cache.path, "r+b") as f:
         f.truncate(size - 3)
-    again = GeneratorCache(tmp_path, group, seed_of(group))
+    again = GeneratorCache(tmp_path, group, seed_of(group), KEY)
     assert again.load(repair=False) == 20
     assert os.path.getsize(cache.path) == size - 3 and not again.writable
     raw = bytearray(Path(cache.path).read_bytes())
@@ -294,3 +298,63 @@ def test_a_read_only_load_changes_nothing(tmp_path: Path) -> None:
     Path(cache.path).write_bytes(bytes(raw))
     assert again.load(repair=False) == 0
     assert os.path.exists(cache.path) and not os.path.exists(cache.path + ".bad")
+
+
+def test_the_key_comes_from_the_keystore_and_differs_per_party() -> None:
+    keys = generate_trustee_keys(DeterministicRandom(b"this party"))
+    other = generate_trustee_keys(DeterministicRandom(b"another party"))
+    assert cache_key(keys) == KEY and len(KEY) == 32
+    assert cache_key(other) != KEY
+    assert KEY not in (keys.ed25519, keys.x25519)  # derived, not the signing key itself
+    with pytest.raises(ValueError, match="32 bytes"):
+        GeneratorCache("/nonexistent", get_group(SMALL), seed_of(get_group(SMALL)), b"short")
+
+
+@pytest.mark.parametrize("forger", ["another key", "an unkeyed hash chain"])
+def test_a_cache_tagged_without_this_partys_key_is_never_used(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, forger: str) -> None:
+    """Someone who can write the state directory but not read the keystore replaces one
+    candidate in the middle and re-chains every tag (with a key of its own, or unkeyed as
+    version 1 of the file did). The sample check alone (here: the first and the last) would
+    miss it; the tags do not, and nothing of the file is used."""
+    group = get_group(SMALL)
+    seed = seed_of(group)
+    honest = filled(tmp_path, group, 40, chunks=4)
+    header = Path(honest.path).read_bytes()[:76]
+    forged = derive_candidates(group, seed, 0, 40)
+    forged[25] = derive_candidates(group, hashlib.sha256(b"x").digest(), 0, 1)[0]
+    if forger == "another key":
+        os.unlink(honest.path)
+        forger_key = hashlib.sha256(b"attacker").digest()
+        attacker = GeneratorCache(tmp_path, group, seed, forger_key)
+        assert attacker.acquire()
+        for a in range(0, 40, 10):
+            attacker.extend(forged[a : a + 10])
+        attacker.release()
+        # under the forger's own key the file is well formed and the first and last candidates
+        # are right: the sample check alone lets the wrong candidate through
+        fooled = GeneratorCache(tmp_path, group, seed, forger_key, samples=0)
+        assert fooled.load(repair=False) == 40 and forged[25] in fooled.candidates
+    else:
+        Path(honest.path).write_bytes(_unkeyed_chain(header, forged, 10))
+    with caplog.at_level(logging.WARNING, logger="tohyo.trustee"):
+        again = GeneratorCache(tmp_path, group, seed, KEY, samples=0)
+        assert again.load() == 0
+    assert forged[25] not in again.candidates
+    assert "candidates 0..9 does not match its tag" in caplog.text
+
+
+def _unkeyed_chain(header: bytes, elements: list[Element], size: int) -> bytes:
+    """Tags anyone can compute: SHA-256(label ‖ previous ‖ start ‖ count ‖ elements)."""
+    import struct
+
+    label = b"tohyo/trustee/generator-cache/v2"
+    tag = hashlib.sha256(label + header).digest()
+    out = bytearray(header)
+    for a in range(0, len(elements), size):
+        part = elements[a : a + size]
+        payload = b"".join(e.to_bytes() for e in part)
+        head = struct.pack(">QI", a, len(part))
+        tag = hashlib.sha256(label + tag + head + payload).digest()
+        out += head + payload + tag
+    return bytes(out)
