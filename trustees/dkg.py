@@ -302,7 +302,9 @@ class PublicRecord:
 
     def check_close(self, round_: int) -> None:
         """Raise `PeerProtocolError` unless the administrator may close the open round so."""
-        if self.closed or round_ != self.next_round():
+        if self.closed:
+            raise PeerProtocolError("DKG4 round order", "the ceremony is already closed")
+        if round_ != self.next_round():
             what = "the ceremony's close" if round_ == CLOSED else f"round {round_}"
             raise PeerProtocolError(
                 "DKG4 round order",
