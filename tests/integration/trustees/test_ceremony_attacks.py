@@ -39,6 +39,7 @@ from verifier import Options, load_record, verify_record
 
 pytestmark = pytest.mark.slow
 
+
 async def wait_for_shares(el: DaemonElection, timeout: float = WAIT) -> None:
     """Until every trustee's keystore holds its key share."""
     end = time.monotonic() + timeout
