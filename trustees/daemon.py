@@ -340,8 +340,9 @@ async def _post(client: BoardClient, env: Envelope, settings: FollowSettings) ->
                          _describe(env), index)
                 return
             if exc.code == "wrong_phase" and env.type == "dkg":
-                log.warning("the board refused %s: %s (the administrator closed its round)",
-                            _describe(env), exc.detail)
+                log.warning("the board refused %s: %s — the administrator closed its round "
+                            "before the board took it (the board or the network delayed it); "
+                            "the ceremony asks for it again", _describe(env), exc.detail)
                 return
             if exc.status >= 500 or exc.code == "busy":
                 pass  # retried below
