@@ -87,6 +87,7 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     "setup": {"manifest": frozenset({"admin"}), "phase": frozenset({"admin"})},
     "key_ceremony": {
         "dkg": frozenset({"trustee"}),
+        "dkg_round": frozenset({"admin"}),
         "joint_key": frozenset({"admin", "trustee"}),
         "phase": frozenset({"admin"}),
     },

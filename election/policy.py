@@ -6,8 +6,12 @@ manifest with its role, the phases move in order, and each entry type is checked
 manifest, the key ceremony's outcome and what is already on the board:
 
 - setup / manifest / admin: decodes; a production group unless the test flag is set;
-- key_ceremony / dkg / trustee i: the DKG message rules, sender = author;
-- key_ceremony / joint_key / admin: equals the outcome derived from the DKG messages;
+- key_ceremony / dkg / trustee i: the DKG message rules, sender = author (a message of
+  another round than the open one: `wrong_phase`);
+- key_ceremony / dkg_round / admin: closes the open round of the ceremony, in order (only the
+  administrator's entry ends a round, docs/trustees.md §4.1);
+- key_ceremony / joint_key / admin: closes the ceremony once its last round is due; equals
+  the outcome derived from the DKG messages;
 - voting / ballot / registrar: within the voting period by the policy's clock
   (`election.period`), attestation, membership, proof of knowledge bound to the election and
   ballot key, the ballot key's signature, no copied ciphertext;
@@ -50,7 +54,7 @@ from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
 from mixnet.shuffle import proof as shuffle_proof
 from trustees.decryption import DecryptionShare
-from trustees.dkg import PublicRecord
+from trustees.dkg import CLOSED, PublicRecord
 from trustees.errors import CeremonyFailed, PeerProtocolError
 from trustees.messages import decode_message
 
@@ -245,10 +249,25 @@ class ElectionPolicy:
         try:
             state.dkg.check(msg)
         except PeerProtocolError as exc:
-            raise Refusal("bad_body", f"dkg: {exc}") from exc
+            code = "wrong_phase" if exc.step.startswith("DKG4") else "bad_body"
+            raise Refusal(code, f"dkg: {exc}") from exc
+
+    def _dkg_round(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.dkg is not None
+        round_ = envelope.body.get("round")
+        if set(envelope.body) != {"v", "round"} or type(round_) is not int:
+            raise Refusal("bad_body", 'a dkg_round body is {"v": 1, "round": r}')
+        try:
+            state.dkg.check_close(round_)
+        except PeerProtocolError as exc:
+            raise Refusal("wrong_phase", f"dkg_round: {exc}") from exc
 
     def _joint_key(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.dkg is not None and state.group is not None
+        try:
+            state.dkg.check_close(CLOSED)
+        except PeerProtocolError as exc:
+            raise Refusal("wrong_phase", f"the ceremony is not over: {exc}") from exc
         try:
             outcome = state.dkg.outcome()
         except CeremonyFailed as exc:
@@ -353,8 +372,13 @@ class ElectionPolicy:
         elif envelope.type == "dkg":
             assert state.dkg is not None and state.group is not None
             state.dkg.append(decode_message(dict(body), state.group))
+        elif envelope.type == "dkg_round":
+            assert state.dkg is not None
+            state.dkg.close(body["round"])
         elif envelope.type == "joint_key":
-            assert state.group is not None
+            assert state.group is not None and state.dkg is not None
+            if not state.dkg.closed:  # a second one (only a cheating board takes it) changes nothing
+                state.dkg.close(CLOSED)
             state.pk = state.group.element_from_hex(body["pk"])
         elif envelope.type == "ballot":
             assert state.manifest is not None
@@ -421,6 +445,7 @@ def joint_key_body(outcome: Any) -> dict[str, Any]:
 _HANDLERS = {
     "phase": ElectionPolicy._phase,
     "dkg": ElectionPolicy._dkg,
+    "dkg_round": ElectionPolicy._dkg_round,
     "joint_key": ElectionPolicy._joint_key,
     "ballot": ElectionPolicy._ballot,
     "mix_input": ElectionPolicy._mix_input,

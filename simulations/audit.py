@@ -42,9 +42,8 @@ from mixnet.parallel import run_chunks
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.transcript import Transcript
 from trustees.decryption import DecryptionShare, combine_shares
-from trustees.dkg import derive_public_outcome
+from trustees.dkg import ceremony_event, derive_public_outcome
 from trustees.errors import CeremonyFailed, NotEnoughShares
-from trustees.messages import decode_message
 
 __all__ = ["Check", "check_record", "verdict"]
 
@@ -173,8 +172,8 @@ def _run(
 
     def ceremony() -> Any:
         config = ceremony_config(manifest)
-        dkg = [decode_message(dict(e.body), group) for e in envs if e.type == "dkg"]
-        outcome = derive_public_outcome(dkg, config)
+        events = [ceremony_event(e.type, e.body) for e in envs]
+        outcome = derive_public_outcome([e for e in events if e is not None], config)
         posted = [e.body for e in envs if e.type == "joint_key"]
         if len(posted) != 1:
             raise VerificationError("A3", "exactly one joint key entry")

@@ -285,7 +285,7 @@ def _attacks(args: argparse.Namespace) -> int:
     bar.close()
     controls = {"runs": args.runs, "passed": passed, "pass_rate": passed / args.runs}
     ok = controls["passed"] == args.runs and all(
-        a["unnoticed_changes"] == 0 for a in attacks.values())
+        a["unnoticed_changes"] == 0 and a["secret_kept"] == a["runs"] for a in attacks.values())
     doc = {**_header("attacks", args), "group": group.name, "attacks": attacks,
            "honest_controls": controls, "no_result_changed_unnoticed": ok}
     write_json(out / "attacks.json", doc)
@@ -294,8 +294,9 @@ def _attacks(args: argparse.Namespace) -> int:
     plot_bars(rates, out / "attacks.png", title=f"tohyo simulate attacks: {args.runs} runs each",
               xlabel="detection rate", limit=1.05)
     for name, a in attacks.items():
-        print(f"  {name:<22} detected {a['detected']}/{a['runs']}, result right "
-              f"{a['result_correct']}/{a['runs']}, changed unnoticed {a['unnoticed_changes']}")
+        print(f"  {name:<23} detected {a['detected']}/{a['runs']}, result right "
+              f"{a['result_correct']}/{a['runs']}, changed unnoticed {a['unnoticed_changes']}, "
+              f"secret kept {a['secret_kept']}/{a['runs']}")
     print(f"  {'honest controls':<22} passed {passed}/{args.runs}")
     print(f"results in {out}/attacks.json, plot {out}/attacks.png")
     return 0 if ok else 1

@@ -46,7 +46,7 @@ from mixnet.parallel import run_chunks
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.transcript import Transcript
 from trustees.decryption import DecryptionShare, lagrange_coefficients, rows_digest, verify_share
-from trustees.dkg import derive_public_outcome
+from trustees.dkg import RoundClose, ceremony_event, derive_public_outcome
 from trustees.errors import CeremonyFailed
 from verifier.record import Record
 from verifier.report import FAIL, PASS, SKIP, Report, StepResult
@@ -398,17 +398,35 @@ def v6_external_heads(ctx: Context, res: StepResult) -> None:
 # ---------------------------------------------------------------------------- V7 ceremony
 
 
+def _v7_check(rule: str) -> str:
+    """`V7.<name>` for a DKG rule "DKGn name" (docs/record.md V7); other checks as they are."""
+    number, _, name = rule.partition(" ")
+    return f"V7.{name.replace(' ', '_')}" if number.startswith("DKG") and name else rule
+
+
 def v7_key_ceremony(ctx: Context, res: StepResult) -> None:
     ctx.need("manifest", "group")
     assert ctx.manifest is not None and ctx.group is not None
     m = ctx.manifest
     config = ceremony_config(m, ctx.group)
-    messages = [canonical_json(dict(e.body)) for _, e in ctx.of_type("dkg")]
     index, entry = ctx.one("joint_key")
+    # the DKG messages and the administrator's round closes, in board order; the joint key
+    # entry closes the ceremony
+    events: list[bytes | RoundClose] = []
+    for i, env in enumerate(ctx.envelopes):
+        try:
+            event = ceremony_event(env.type, env.body)
+        except DecodeError as exc:
+            raise StepFailed("V7.round_order", f"entry {i}: {exc}") from exc
+        if event is not None:
+            events.append(event if isinstance(event, RoundClose) else canonical_json(event))
+    messages = sum(not isinstance(e, RoundClose) for e in events)
     try:
-        outcome = derive_public_outcome(messages, config)
+        outcome = derive_public_outcome(events, config)
     except CeremonyFailed as exc:
         raise StepFailed("V7.ceremony_failed", str(exc)) from exc
+    except VerificationError as exc:
+        raise StepFailed(_v7_check(exc.check), f"{exc.check}: {exc.detail}") from exc
     body = dict(entry.body)
     expected = {
         "v": BODY_VERSION,
@@ -428,7 +446,8 @@ def v7_key_ceremony(ctx: Context, res: StepResult) -> None:
     ctx.pk = outcome.pk
     ctx.verification_keys = dict(outcome.verification_keys)
     res.counts = {
-        "messages": len(messages),
+        "messages": messages,
+        "rounds": sum(isinstance(e, RoundClose) for e in events),
         "qualified": len(outcome.qualified),
         "disqualified": len(outcome.disqualified),
     }

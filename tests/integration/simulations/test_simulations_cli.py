@@ -54,16 +54,20 @@ def test_simulate_attacks_every_run_detected(tmp_path: Path) -> None:
     proc = simulate("attacks", "--runs", "3", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     doc = load_json(tmp_path / "attacks.json")
+    ceremony = {"board-withholds-shares", "trustee-complains-early", "trustee-reveals-early",
+                "trustee-replays", "false-complaints"}
     assert set(doc["attacks"]) == {"mixer-other-witness", "mixer-reused-proof",
                                    "board-drops-ballot", "replayed-ballot", "bad-share",
                                    "absent-trustee", "voter-out-of-range",
-                                   "voter-random-element", "voter-self-repeating"}
+                                   "voter-random-element", "voter-self-repeating", *ceremony}
     for name, a in doc["attacks"].items():
         assert a["runs"] == 3
         assert a["detection_rate"] == 1.0, name
         assert a["unnoticed_changes"] == 0, name
+        assert a["secret_kept"] == 3, name  # no dealer ever has t shares in the open
     # tolerated: the others still decrypt right; a bad plaintext is counted invalid
-    for name in ("bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element"):
+    for name in ("bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element",
+                 *ceremony):
         assert doc["attacks"][name]["result_correct"] == 3
     assert doc["honest_controls"] == {"runs": 3, "passed": 3, "pass_rate": 1.0}
     assert doc["no_result_changed_unnoticed"] is True
