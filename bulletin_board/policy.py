@@ -50,14 +50,21 @@ REFUSAL_CODES: dict[str, tuple[int, str]] = {
     "duplicate_entry": (409, "this exact entry is already on the board"),
     "duplicate_ciphertext": (409, "a ballot with the same ciphertexts is already on the board"),
     "election_exists": (409, "a registry for this election is already on the board"),
+    "other_board": (422, "the manifest names another board's key than this board's"),
     "unauthorised_signer": (403, "the author is not authorised to post this entry"),
     "bad_signature": (403, "the signature does not verify under the author's key"),
+    "request_timeout": (408, "the request's head or body did not arrive in time"),
     "too_large": (413, "the request body is larger than the board accepts"),
     "unsupported_media_type": (415, "entries are posted as application/json"),
     "element_not_in_group": (422, "a group element in the body is not in the group"),
     "bad_proof": (422, "a proof in the body does not verify"),
     "bad_body": (422, "the body does not follow the entry type's schema"),
     "busy": (429, "too many posts pending; retry later (Retry-After)"),
+    "too_many_connections": (
+        429,
+        "this client address has as many connections open as the board allows; the new "
+        "one is answered and closed",
+    ),
     "not_this_registrar": (
         503,
         "this board's registrar is not the one the election names: it cannot take the "
@@ -185,6 +192,12 @@ class RegistryPolicy:
 
     def initial_state(self, election: str) -> ElectionState:
         return ElectionState(election)
+
+    def accepted_types(self, state: ElectionState) -> frozenset[str]:
+        """The entry types the election may accept in its current phase."""
+        if state.phase is None:
+            return frozenset({"registry"})
+        return frozenset(self.allowed.get(state.phase, {}))
 
     def _verify(self, key: Ed25519PublicKey, envelope: Envelope) -> None:
         try:

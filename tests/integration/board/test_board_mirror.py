@@ -57,13 +57,15 @@ def test_mirror_follows_cosigns_and_detects_a_fork(tmp_path: Path) -> None:
     keys = Keys()
     port = free_port()
     db = tmp_path / "board.sqlite"
-    board = BoardProcess(str(db), tmp_path / "board.pem", port, str(tmp_path / "board.log"))
-    url = board.start()
     mirror_key = tmp_path / "mirror.pem"
     mirror_pub = subprocess.run(
         [sys.executable, "-m", "tohyo", "board", "keygen", "--key", str(mirror_key)],
         check=True, capture_output=True, text=True, cwd=REPO,
     ).stdout.strip()
+    serve = ("--policy", "registry", "--open-elections", "--mirror-key", mirror_pub)
+    board = BoardProcess(str(db), tmp_path / "board.pem", port, str(tmp_path / "board.log"),
+                         extra=serve)
+    url = board.start()
     evidence_file = tmp_path / "evidence.json"
     mirror = subprocess.Popen(
         [sys.executable, "-m", "tohyo", "board", "mirror", "--from", url,
@@ -91,7 +93,7 @@ def test_mirror_follows_cosigns_and_detects_a_fork(tmp_path: Path) -> None:
         doctored = tmp_path / "doctored.sqlite"
         _doctor(db, doctored, 4, keys.ballot(E).to_bytes())
         board = BoardProcess(str(doctored), tmp_path / "board.pem", port,
-                             str(tmp_path / "board.log"))
+                             str(tmp_path / "board.log"), extra=serve)
         board.start()
 
         async def more() -> None:
