@@ -151,11 +151,15 @@ class _Handlers:
         )
 
     async def elections(self, request: web.Request) -> web.Response:
-        after = request.query.get("after", "")
-        if after and ELECTION_RE.fullmatch(after) is None:
+        after = request.query.get("after")
+        if after is None:
+            after = ""
+        elif ELECTION_RE.fullmatch(after) is None:
             raise Refusal("bad_request", "after: an election id")
         page = self.limits.max_elections_listed
         limit = _int_param(request, "limit", page, maximum=page)
+        if limit < 1:
+            raise Refusal("bad_request", "limit must be at least 1")
         names = self.board.elections(after, limit + 1)
         more = len(names) > limit
         names = names[:limit]
