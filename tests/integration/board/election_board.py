@@ -22,12 +22,14 @@ from bulletin_board.keyfile import KEY_PASSPHRASE_ENV
 from bulletin_board.testing import BoardProcess, Keys
 from election.entries import Ballot
 from jpki.registrar import sign_attestation
+from jpki.testca import TestCa
+from jpki.voting_codes import generate_voting_codes
 from mixnet import elgamal
 from mixnet.rng import DeterministicRandom
 from tests.integration.election_helpers import Election
-from tests.integration.test_ballot_intake import open_voting
+from tests.integration.test_ballot_intake import _write_settings, open_voting
 
-__all__ = ["Scenario", "ballot_entry", "election_board", "write_key_file"]
+__all__ = ["Scenario", "ballot_entry", "election_board", "registrar_settings", "write_key_file"]
 
 
 def write_key_file(path: Path, key: Ed25519PrivateKey) -> None:
@@ -72,6 +74,15 @@ def election_board(
         log_path=str(directory / "board.log"),
         extra=(*flags, *extra),
     )
+
+
+def registrar_settings(directory: Path, el: Election) -> tuple[Path, TestCa, list[str]]:
+    """A registrar settings file for `el` in `directory` (its test CA the trust anchor, two
+    one-time voting codes): (the file, the CA, the codes)."""
+    ca = TestCa.create()
+    csv_text, hashes = generate_voting_codes(2)
+    settings = _write_settings(directory, el, ca, frozenset(hashes))
+    return settings, ca, [line.split(",")[1] for line in csv_text.splitlines()[1:]]
 
 
 def ballot_entry(el: Election, pk: Any, rng: DeterministicRandom, voter: int) -> Envelope:

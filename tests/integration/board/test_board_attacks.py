@@ -28,11 +28,14 @@ from bulletin_board.entry import sign_envelope
 from bulletin_board.log import public_key_hex
 from bulletin_board.testing import BoardProcess, Keys, running_board
 from jpki.testca import TestCa
-from jpki.voting_codes import generate_voting_codes
 from mixnet.rng import DeterministicRandom
-from tests.integration.board.election_board import election_board, write_key_file
+from tests.integration.board.election_board import (
+    election_board,
+    registrar_settings,
+    write_key_file,
+)
 from tests.integration.election_helpers import Election
-from tests.integration.test_ballot_intake import Voter, _write_settings, open_voting
+from tests.integration.test_ballot_intake import Voter, open_voting
 from tohyo.cli import main
 
 EVIDENCE_ENV = "TOHYO_EVIDENCE_PASSPHRASE"
@@ -63,10 +66,7 @@ def voting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voting]:
     directory = tmp_path_factory.mktemp("attacks")
     rng = DeterministicRandom(b"board attacks")
     el = Election(rng, election_id="attack-2026")
-    ca = TestCa.create()
-    csv_text, hashes = generate_voting_codes(2)
-    codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
-    settings = _write_settings(directory, el, ca, frozenset(hashes))
+    settings, ca, codes = registrar_settings(directory, el)
     mirror = Ed25519PrivateKey.generate()
     before = os.environ.get(EVIDENCE_ENV)
     os.environ[EVIDENCE_ENV] = "evidence passphrase"
@@ -389,46 +389,29 @@ def test_export_refuses_a_key_that_is_not_the_boards(
 
     asyncio.run(fill())
     out = tmp_path / "out"
-    assert (
-        main(
+
+    def export(key_file: str) -> int:
+        return main(
             [
                 "board",
                 "export",
                 "--db",
                 db,
                 "--key",
-                str(tmp_path / "other.pem"),
+                str(tmp_path / key_file),
                 "--election",
                 "e1",
                 "--out",
                 str(out),
             ]
         )
-        == 2
-    )
+
+    assert export("other.pem") == 2
     assert "is not the key of the board" in capsys.readouterr().err
     assert not out.exists()
-    assert (
-        main(
-            [
-                "board",
-                "export",
-                "--db",
-                db,
-                "--key",
-                str(tmp_path / "board.pem"),
-                "--election",
-                "e1",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(["board", "verify-export", str(out), "--board-key", public_key_hex(key.public_key())])
-        == 0
-    )
+    assert export("board.pem") == 0
+    board_key = public_key_hex(key.public_key())
+    assert main(["board", "verify-export", str(out), "--board-key", board_key]) == 0
 
 
 def test_board_serve_requires_administrator_keys(

@@ -18,12 +18,14 @@ import pytest
 
 from bulletin_board.client import BoardClient
 from bulletin_board.testing import BoardProcess, Keys
-from jpki.testca import TestCa
-from jpki.voting_codes import generate_voting_codes
 from mixnet.rng import DeterministicRandom
-from tests.integration.board.election_board import ballot_entry, election_board
+from tests.integration.board.election_board import (
+    ballot_entry,
+    election_board,
+    registrar_settings,
+)
 from tests.integration.election_helpers import Election
-from tests.integration.test_ballot_intake import _write_settings, open_voting
+from tests.integration.test_ballot_intake import open_voting
 
 E = "e1"
 ST = Path(sys.executable).parent / "st"  # the schemathesis CLI of this virtualenv
@@ -82,8 +84,7 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path, policy: str,
         rng = DeterministicRandom(b"schemathesis")
         el = Election(rng, election_id="fuzz-2026")
         voting = (el, rng)
-        _, hashes = generate_voting_codes(2)
-        settings = _write_settings(tmp_path, el, TestCa.create(), frozenset(hashes))
+        settings, _, _ = registrar_settings(tmp_path, el)
         monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
         board = election_board(tmp_path, el, "--processes", "1", registrar=settings)
     url = board.start()
