@@ -93,7 +93,7 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--open-elections",
         action="store_true",
-        help="tests and simulations only: any key may open an election",
+        help="tests and simulations only: any key may open an election, naming any board key",
     )
     serve.add_argument(
         "--policy",
@@ -224,9 +224,10 @@ def _serve(args: argparse.Namespace) -> int:
     if args.policy == "election":
         from election.policy import ElectionPolicy
 
+        # --open-elections (tests, simulations): any manifest, whichever keys it names
+        own_key = None if admins is None else public_key_hex(key.public_key())
         policy: Any = ElectionPolicy(allow_test_groups=args.allow_test_groups,
-                                     admin_keys=admins,
-                                     board_key=public_key_hex(key.public_key()))
+                                     admin_keys=admins, board_key=own_key)
     else:
         policy = RegistryPolicy(admins)
     board = Board(open_storage(args.db), key, policy, limits=limits, mirrors=args.mirror_keys)
