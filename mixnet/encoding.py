@@ -140,15 +140,19 @@ def hex_to_int(text: object, width_bytes: int) -> int:
     return int(text, 16)
 
 
+def _deeper(depth: int) -> int:
+    """The depth inside one more array or object; refused beyond MAX_JSON_DEPTH."""
+    if depth >= MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return depth + 1
+
+
 def _check_json_value(value: Any, depth: int = 0) -> None:
     kind = type(value)  # the plain types first
     if kind is str:
         return
-    if kind is dict or kind is list or isinstance(value, Mapping | list | tuple):
-        if depth >= MAX_JSON_DEPTH:
-            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-        depth += 1
     if kind is dict:
+        depth = _deeper(depth)
         for k, v in value.items():
             if type(k) is not str:
                 raise TypeError("JSON object keys must be strings")
@@ -156,6 +160,7 @@ def _check_json_value(value: Any, depth: int = 0) -> None:
                 _check_json_value(v, depth)
         return
     if kind is list:
+        depth = _deeper(depth)
         for v in value:
             if type(v) is not str:
                 _check_json_value(v, depth)
@@ -169,12 +174,14 @@ def _check_json_value(value: Any, depth: int = 0) -> None:
     if isinstance(value, float):
         raise ValueError("floats have no canonical JSON form here")
     if isinstance(value, Mapping):
+        depth = _deeper(depth)
         for k, v in value.items():
             if not isinstance(k, str):
                 raise TypeError("JSON object keys must be strings")
             _check_json_value(v, depth)
         return
     if isinstance(value, list | tuple):
+        depth = _deeper(depth)
         for v in value:
             _check_json_value(v, depth)
         return

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -323,6 +324,9 @@ def test_idle_connections_lock_nobody_else_out(tmp_path: Path) -> None:
         ),
     )
     board.start()
+    with urllib.request.urlopen(board.url + "/v1/board", timeout=10) as r:
+        limits = json.loads(r.read())["limits"]
+    assert (limits["max_client_connections"], limits["header_timeout_ms"]) == (4, 1000)
 
     async def main_() -> None:
         idle = [
