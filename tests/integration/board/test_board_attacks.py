@@ -344,6 +344,15 @@ def test_idle_connections_lock_nobody_else_out(tmp_path: Path) -> None:
             started = time.monotonic()
             closed = await asyncio.gather(*(asyncio.wait_for(r.read(), 5) for r, _ in idle[:4]))
             assert closed == [b""] * 4 and time.monotonic() - started < 4
+            # their slots are free again: the same address is served
+            await asyncio.sleep(0.2)
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", board.port, local_addr=("127.0.0.2", 0)
+            )
+            writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            assert (await asyncio.wait_for(_answer(reader), 5)).startswith(b"HTTP/1.1 200")
+            writer.close()
         finally:
             for _, w in idle:
                 w.close()
