@@ -36,7 +36,7 @@ number of rows to mix times that; other types get the board's default cap.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,19 +163,34 @@ def _rows(group: Group, data: Any, width: int, what: str) -> list[elgamal.Row]:
 
 class ElectionPolicy:
     """See the module docstring. `allow_test_groups` is for simulations and tests only;
-    `clock` (the time a new ballot is checked at, with its offset) is for tests."""
+    `clock` (the time a new ballot is checked at, with its offset) is for tests.
+
+    Authority (docs/board.md §5.1): `admin_keys` (hex) are the administrators whose manifests
+    open elections on this board (None: any key; tests only); `board_key` (hex), the board's
+    own key, which a manifest must name (None: not checked; tests only).
+    """
 
     def __init__(
         self,
         *,
         allow_test_groups: bool = False,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        admin_keys: Iterable[str] | None = None,
+        board_key: str | None = None,
     ) -> None:
         self.allow_test_groups = allow_test_groups
         self.clock = clock
+        self.admin_keys = None if admin_keys is None else frozenset(admin_keys)
+        self.board_key = board_key
 
     def initial_state(self, election: str) -> ElectionRecordState:
         return ElectionRecordState(election)
+
+    def accepted_types(self, state: ElectionRecordState) -> frozenset[str]:
+        """The entry types the election may accept in its current phase."""
+        if state.phase is None:
+            return frozenset({"manifest"})
+        return frozenset(t for phase, t in _HANDLERS if phase == state.phase)
 
     def describe(self, state: ElectionRecordState) -> dict[str, Any]:
         return {
@@ -230,6 +245,10 @@ class ElectionPolicy:
             raise Refusal("election_mismatch", "the manifest names another election id")
         if envelope.author != "admin":
             raise Refusal("unauthorised_signer", "the manifest is posted by the admin")
+        if self.admin_keys is not None and manifest.admin_key not in self.admin_keys:
+            raise Refusal("unauthorised_signer", "this board opens no election of this admin key")
+        if self.board_key is not None and manifest.board_key != self.board_key:
+            raise Refusal("other_board", "the manifest names another board's key")
         try:
             verify_envelope(
                 envelope, Ed25519PublicKey.from_public_bytes(bytes.fromhex(manifest.admin_key))
@@ -377,7 +396,7 @@ class ElectionPolicy:
             state.dkg.close(body["round"])
         elif envelope.type == "joint_key":
             assert state.group is not None and state.dkg is not None
-            if not state.dkg.closed:  # a second one (only a cheating board takes it) changes nothing
+            if not state.dkg.closed:  # a second one (a cheating board) changes nothing
                 state.dkg.close(CLOSED)
             state.pk = state.group.element_from_hex(body["pk"])
         elif envelope.type == "ballot":

@@ -69,6 +69,9 @@ class Skipped(Exception):
 @dataclass
 class Options:
     tree_heads: Sequence[tuple[str, Any]] = ()  # (file name, parsed JSON): heads or receipts
+    # pins from outside the record (hex): the board's key, the manifest's fingerprint
+    board_key: str | None = None
+    fingerprint: str | None = None
     allow_test_groups: bool = False
     executor: Executor | None = None
     progress: bool | None = None  # None: tqdm decides (on when stderr is a terminal)
@@ -218,6 +221,13 @@ def v2_manifest(ctx: Context, res: StepResult) -> None:
         raise StepFailed(
             "V2.board_key", "the export was made by another board key than the manifest names"
         )
+    pins = ctx.options
+    if pins.board_key is not None and manifest.board_key != pins.board_key.lower():
+        raise StepFailed("V2.board_key_pin", "the manifest names another board key than the "
+                         f"one given (--board-key): {manifest.board_key}")
+    if pins.fingerprint is not None and manifest.fingerprint().hex() != pins.fingerprint.lower():
+        raise StepFailed("V2.fingerprint_pin", "the manifest's fingerprint is not the one given "
+                         f"(--fingerprint): {manifest.fingerprint().hex()}")
     ctx.manifest = manifest
     ctx.fingerprint = manifest.fingerprint()
     key = public_key_from_hex
@@ -336,8 +346,17 @@ def v5_log(ctx: Context, res: StepResult) -> None:
         verify_tree_head(final, ctx.board_key)
     except (DecodeError, VerificationError) as exc:
         raise StepFailed("V5.final_head", f"tree-head.json: {exc}") from exc
+    for c in final.cosignatures:
+        try:
+            verify_cosignature(final, c)
+        except VerificationError as exc:
+            raise StepFailed(exc.check, f"tree-head.json: bad co-signature by {c.signer}") from exc
     if final.tree_size != len(log) or final.root_hash != log.root():
         raise StepFailed("V5.final_head", "the final tree head does not cover the entries")
+    if not ctx.record.head_lines or ctx.record.final_head != ctx.record.head_lines[-1]:
+        raise StepFailed(
+            "V5.final_head_line", "tree-head.json is not the last line of tree-heads.jsonl"
+        )
     res.counts = {
         "entries": len(log),
         "tree_heads": len(ctx.record.head_lines),

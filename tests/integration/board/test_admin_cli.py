@@ -36,7 +36,7 @@ from trustees.dkg import CLOSED, DkgTrustee, RoundClose
 from trustees.messages import decode_message
 
 E = "tsukuba-2026-mayor"  # the example's election id
-TEST_GROUPS = ("--policy", "election", "--allow-test-groups")
+TEST_GROUPS = ("--policy", "election", "--allow-test-groups", "--open-elections")
 
 
 @pytest.fixture
@@ -309,8 +309,8 @@ def test_publish_refusals_write_nothing(board: BoardProcess, election: Election,
 def test_board_refusal_is_reported_with_its_code(tmp_path: Path, election: Election,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """A production board refuses a manifest in a test group: its code reaches stderr."""
-    strict = BoardProcess(str(tmp_path / "b.db"), tmp_path / "b.pem", extra=("--policy",
-                                                                             "election"))
+    strict = BoardProcess(str(tmp_path / "b.db"), tmp_path / "b.pem",
+                          extra=("--policy", "election", "--open-elections"))
     strict.start()
     try:
         key_path = tmp_path / "admin.pem"

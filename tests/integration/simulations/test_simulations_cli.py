@@ -166,7 +166,8 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_simulate_load_sets_up_an_election_on_tohyo_board_serve(tmp_path: Path) -> None:
     board = subprocess.Popen(
         [sys.executable, "-m", "tohyo", "board", "serve", "--db", str(tmp_path / "b.sqlite"),
-         "--key", str(tmp_path / "board.pem"), "--port", "0", "--allow-test-groups"],
+         "--key", str(tmp_path / "board.pem"), "--port", "0", "--allow-test-groups",
+         "--open-elections"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

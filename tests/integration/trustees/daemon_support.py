@@ -73,7 +73,8 @@ class BoardProcess:
         cmd = [sys.executable, "-m", "tohyo", "board", "serve",
                "--db", str(self.directory / "board.sqlite"),
                "--key", str(self.directory / "board.pem"), "--host", "127.0.0.1", "--port", "0",
-               "--policy", "election", "--allow-test-groups", "--max-body", str(4 << 20)]
+               "--policy", "election", "--allow-test-groups", "--open-elections",
+               "--max-body", str(4 << 20)]
         log = open(self.directory / "board.log", "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=REPO,
                                      env=env() | {"TOHYO_KEY_PASSPHRASE": self.PASSPHRASE})
