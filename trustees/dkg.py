@@ -1,4 +1,4 @@
-"""Pedersen/Feldman distributed key generation, t of n (specs/crypto.md §4, docs/trustees.md).
+"""Pedersen/Feldman distributed key generation, t of n (docs/trustees.md §4).
 
 Two layers, both free of I/O:
 
