@@ -190,7 +190,7 @@ class ElectionPolicy:
         """The entry types the election may accept in its current phase."""
         if state.phase is None:
             return frozenset({"manifest"})
-        return frozenset(t for phase, t in _HANDLERS if phase == state.phase)
+        return frozenset({"phase"} | {t for phase, t in rules.POSTER if phase == state.phase})
 
     def describe(self, state: ElectionRecordState) -> dict[str, Any]:
         return {

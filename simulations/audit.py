@@ -290,7 +290,7 @@ def run_verifier(
     meta = {"format": EXPORT_FORMAT, "election": election,
             "board_key": public_key_hex(board_key.public_key()), "tree_size": len(log),
             "root_hash": log.root().hex()}
-    record = Record("simulation (in memory)", meta, tuple(entries), (),
-                    canonical_json(sth.to_json()))
+    head = canonical_json(sth.to_json())  # the one head, so also the last of tree-heads.jsonl
+    record = Record("simulation (in memory)", meta, tuple(entries), (head,), head)
     return verify_record(record, Options(allow_test_groups=allow_test_groups,
                                          executor=executor, progress=False))
