@@ -1,16 +1,19 @@
 """`tohyo verify vmn DIR [PROTINFO]`: verify a proof directory made by Verificatum (docs/vmn.md §7).
 
 DIR is what Verificatum's ``vmn`` writes under ``dir/nizkp/AUXSID`` (files ``version``, ``type``,
-``auxsid``, ``width``, ``FullPublicKey.bt``, ``Ciphertexts.bt``, ``ShuffledCiphertexts.bt`` and
-``proofs/``); PROTINFO is the session's protocol info file (default DIR/protInfo.xml). The
-reading happens here; every check is in `mixnet.vmn`.
+``auxsid``, ``width``, ``FullPublicKey.bt``, ``Ciphertexts.bt``, ``ShuffledCiphertexts.bt`` or
+``Plaintexts.bt``, and ``proofs/``); PROTINFO is the session's protocol info file (default
+DIR/protInfo.xml). The reading happens here; every check is in `mixnet.vmn`.
 
 Checks, named as ``vmnv -t`` names the values they concern: ``par.version``, ``par.type``,
 ``par.omega`` (width), ``par.lambda`` (active threshold), ``bas.pk``, ``bas.L_0`` (input list),
 ``bas.L_l`` (a mixer's output), ``u`` (permutation commitment), ``PoS.commitment``,
 ``PoS.reply``, ``PoS.A`` … ``PoS.F`` (the proof's equations), ``ShuffledCiphertexts`` (the
-final list is the last mixer's output). Unlike ``vmnv``, which replaces a failed mixer's output
-by its input and accepts while enough proofs hold, tohyo refuses any failed proof.
+final list is the last mixer's output); for mixing and decryption, ``bas.y_l`` (the polynomial
+in the exponent), ``Dec.correct``, ``Dec.factors``, ``Dec.commitment``, ``Dec.reply``,
+``Dec.proof`` (the combined proof of decryption) and ``Plaintexts``. Unlike ``vmnv``, which
+replaces a failed mixer's output by its input and accepts while enough proofs hold, tohyo
+refuses any failed proof.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Final
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.rng import system_random
 from mixnet.vmn.bytetree import decode
+from mixnet.vmn.decryption import DecryptionFiles, DecryptionResult, verify_decryption
 from mixnet.vmn.session import VMN_VERSION, VmnParams, VmnSession, ciphertexts_from_tree
 from mixnet.vmn.shuffle import PosProof, verify
 
@@ -44,6 +48,7 @@ class VmnReport:
     group: str
     ciphertexts: int
     mixers: int
+    decryption: DecryptionResult | None = None  # mixing and decryption proofs
 
 
 def read_protinfo(text: str) -> VmnParams:
@@ -93,7 +98,7 @@ def _bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise DecodeError(f"{path.name}: {exc.strerror}") from exc
+        raise VerificationError("files", f"{path.name}: {exc.strerror}") from exc
 
 
 def _named(check: str, what: str) -> VerificationError:
@@ -101,7 +106,8 @@ def _named(check: str, what: str) -> VerificationError:
 
 
 def verify_vmn_directory(directory: Path, protinfo: Path | None = None) -> VmnReport:
-    """Verify a Verificatum shuffle proof directory; raise `VerificationError` naming the check."""
+    """Verify a Verificatum proof directory (shuffling, mixing or decryption); raise
+    `VerificationError` naming the failed check."""
     try:
         params = read_protinfo(_text(protinfo or directory / "protInfo.xml"))
     except (DecodeError, UnicodeDecodeError) as exc:
@@ -117,8 +123,8 @@ def verify_vmn_directory(directory: Path, protinfo: Path | None = None) -> VmnRe
     if version != VMN_VERSION or params.version != VMN_VERSION:
         raise _named("par.version", f"expected {VMN_VERSION}, found {version}/{params.version}")
     kind = small("type", "par.type")
-    if kind != "shuffling":
-        raise _named("par.type", f"only proofs of shuffling are verified here, not {kind!r}")
+    if kind not in ("shuffling", "mixing", "decryption"):
+        raise _named("par.type", f"unknown type of proof {kind!r}")
     auxsid = small("auxsid", "par.auxsid")
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{1,1023}", auxsid):
         raise _named("par.auxsid", "not a Verificatum session identifier")
@@ -151,7 +157,7 @@ def verify_vmn_directory(directory: Path, protinfo: Path | None = None) -> VmnRe
         raise _named("bas.pk", str(exc)) from exc
     current = load_list(directory / "Ciphertexts.bt", "bas.L_0")
     n = len(current)
-    for party in range(1, active + 1):
+    for party in range(1, active + 1 if kind != "decryption" else 1):
         out_path = proofs / f"Ciphertexts{party:02d}.bt"
         if party == active and not out_path.exists():
             out_path = directory / "ShuffledCiphertexts.bt"
@@ -166,10 +172,23 @@ def verify_vmn_directory(directory: Path, protinfo: Path | None = None) -> VmnRe
         except VerificationError as exc:
             raise _named(exc.check, f"mixer {party}: {exc.detail}") from exc
         current = output
-    final = load_list(directory / "ShuffledCiphertexts.bt", "ShuffledCiphertexts", n)
-    if final != current:
-        raise _named("ShuffledCiphertexts", "the final list is not the last mixer's output")
-    return VmnReport(kind, auxsid, width, vg.human(), n, active)
+    if kind == "shuffling":
+        final = load_list(directory / "ShuffledCiphertexts.bt", "ShuffledCiphertexts", n)
+        if final != current:
+            raise _named("ShuffledCiphertexts", "the final list is not the last mixer's output")
+        return VmnReport(kind, auxsid, width, vg.human(), n, active)
+    k = params.nopart
+    files = DecryptionFiles(
+        polynomial=_bytes(proofs / "PolynomialInExponent.bt"),
+        factors=[_bytes(proofs / f"DecryptionFactors{j:02d}.bt") for j in range(1, k + 1)],
+        commitments=[_bytes(proofs / f"DecrFactCommitment{j:02d}.bt") for j in range(1, k + 1)],
+        replies=[_bytes(proofs / f"DecrFactReply{j:02d}.bt") for j in range(1, k + 1)],
+        correct=_bytes(proofs / "CorrectIndices.bt"),
+        plaintexts=_bytes(directory / "Plaintexts.bt"),
+    )
+    result = verify_decryption(session, pk, k, params.thres, current, files)
+    mixers = active if kind == "mixing" else 0
+    return VmnReport(kind, auxsid, width, vg.human(), n, mixers, result)
 
 
 def run_vmn(arguments: list[str]) -> int:

@@ -22,6 +22,8 @@ from verifier.vmn import read_protinfo, run_vmn, verify_vmn_directory
 
 VECTORS = Path(__file__).parent / "vmn"
 DIRS = sorted(p.name for p in VECTORS.iterdir() if p.is_dir())
+SHUFFLES = [d for d in DIRS if "_mix" not in d]
+MIXES = [d for d in DIRS if "_mix" in d]
 
 #: File → the checks that may refuse it once a byte changes (the first equation a change reaches).
 TAMPER_CHECKS = {
@@ -32,6 +34,15 @@ TAMPER_CHECKS = {
     "Ciphertexts.bt": {"bas.L_0", "PoS.A"},
     "ShuffledCiphertexts.bt": {"ShuffledCiphertexts"},
     "FullPublicKey.bt": {"bas.pk", "PoS.A"},
+}
+#: The same for the decryption files of a mix.
+TAMPER_MIX_CHECKS = {
+    "proofs/PolynomialInExponent.bt": {"bas.y_l"},
+    "proofs/DecryptionFactors01.bt": {"Dec.factors", "Dec.proof"},
+    "proofs/DecrFactCommitment01.bt": {"Dec.commitment", "Dec.proof"},
+    "proofs/DecrFactReply01.bt": {"Dec.reply", "Dec.proof"},
+    "proofs/CorrectIndices.bt": {"Dec.correct"},
+    "Plaintexts.bt": {"Plaintexts"},
 }
 
 
@@ -49,7 +60,7 @@ def _element_integers(session: VmnSession, element: object) -> list[int]:
     return [int.from_bytes(bt.leaf_data(c), "big") for c in bt.children(tree, 2)]
 
 
-@pytest.mark.parametrize("name", DIRS)
+@pytest.mark.parametrize("name", SHUFFLES)
 def test_derived_values_match_vmnv(name: str) -> None:
     directory = VECTORS / name
     expected = _test_vectors(name)
@@ -77,14 +88,38 @@ def test_derived_values_match_vmnv(name: str) -> None:
 @pytest.mark.parametrize("name", DIRS)
 def test_verificatum_proofs_are_accepted(name: str) -> None:
     report = verify_vmn_directory(VECTORS / name)
-    group, n, w = re.fullmatch(r"(\w+?)_n(\d+)_w(\d+)", name).groups()  # type: ignore[union-attr]
+    group, n, w, mix = re.fullmatch(r"(\w+?)_n(\d+)_w(\d+)(_mix\d?)?", name).groups()  # type: ignore[union-attr]
+    parties = int(mix[4:] or 1) if mix else 1
     assert (report.type, report.ciphertexts, report.width, report.mixers) == (
-        "shuffling",
+        "mixing" if mix else "shuffling",
         int(n),
         int(w),
-        1,
+        parties,
     )
     assert ("secp256k1" in report.group) == (group == "secp256k1")
+
+
+@pytest.mark.parametrize("name", MIXES)
+def test_mix_decryption_matches_vmnv(name: str) -> None:
+    expected = _test_vectors(name)
+    report = verify_vmn_directory(VECTORS / name)
+    assert report.decryption is not None
+    assert report.decryption.seed.hex() == expected["Dec.s"]
+    assert f"{report.decryption.challenge:x}" == expected["Dec.v"].lstrip("0")
+    # the plaintexts are vmnd's demo messages: decodable group elements, not the identity
+    assert all(e != e.group.identity() for row in report.decryption.plaintexts for e in row)
+
+
+@pytest.mark.parametrize("file", sorted(TAMPER_MIX_CHECKS))
+def test_one_changed_byte_in_a_decryption_file_is_refused(tmp_path: Path, file: str) -> None:
+    copy = tmp_path / "mix"
+    shutil.copytree(VECTORS / MIXES[0], copy)
+    data = bytearray((copy / file).read_bytes())
+    data[-1] ^= 0x01
+    (copy / file).write_bytes(bytes(data))
+    with pytest.raises(VerificationError) as info:
+        verify_vmn_directory(copy)
+    assert info.value.check in TAMPER_MIX_CHECKS[file], (info.value.check, info.value.detail)
 
 
 @pytest.mark.parametrize("name", ["modp2048_n10_w3", "secp256k1_n10_w1"])
@@ -106,7 +141,7 @@ def test_one_changed_byte_is_refused(tmp_path: Path, name: str, file: str, where
     ("file", "content", "check"),
     [
         ("version", "3.0.4", "par.version"),
-        ("type", "mixing", "par.type"),
+        ("type", "mixed", "par.type"),
         ("width", "2", "bas.L_0"),
         ("proofs/activethreshold", "2", "par.lambda"),
         ("auxsid", "default.x", "par.auxsid"),
@@ -158,3 +193,16 @@ def test_tohyo_writes_the_group_as_vog_does(name: str) -> None:
     params = read_protinfo((VECTORS / name / "protInfo.xml").read_text())
     group = get_group(name.split("_")[0])
     assert VmnGroup.from_tohyo(group).pgroup_string() == params.pgroup
+
+
+def test_a_missing_proof_file_is_named(tmp_path: Path) -> None:
+    copy = tmp_path / "d"
+    shutil.copytree(VECTORS / "modp2048_n10_w1", copy)
+    (copy / "type").write_text("mixing")  # a mix needs decryption files this directory lacks
+    with pytest.raises(VerificationError) as info:
+        verify_vmn_directory(copy)
+    assert info.value.check == "files" and "DecryptionFactors01.bt" in info.value.detail
+    (copy / "proofs/PoSReply01.bt").unlink()
+    with pytest.raises(VerificationError) as info:
+        verify_vmn_directory(copy)
+    assert info.value.check == "files" and "PoSReply01.bt" in info.value.detail

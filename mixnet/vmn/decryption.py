@@ -1,0 +1,173 @@
+"""Verificatum's proof of joint decryption, verifier side (docs/vmn.md §6.1).
+
+k parties with threshold λ share the key: the polynomial in the exponent (g^{a_0}, …,
+g^{a_{λ−1}}) gives y_l = ∏ (g^{a_j})^{l^j} and y = g^{a_0}. Party l publishes decryption
+factors f_l (one per ciphertext, of u's group), a commitment (y′_l, B′_l) and a reply k_{x,l}.
+Verificatum verifies one combined proof, over the first λ parties the ``CorrectIndices`` file
+marks:
+
+- λ′_t = P · ∏_{s ≠ t} l_s / (l_s − l_t) mod q, with P the square of the product of the largest
+  power of each prime ≤ k (Verificatum's "modified" Lagrange coefficients);
+- f = ∏ f_{l_t}^{λ′_t}, the combined factors; the plaintexts are m_i = v_i · f_i;
+- ``Dec.s``: s = RO(ρ ‖ node(node(g, L), node(polynomial, node(f_1 … f_k)))) with L the list
+  decrypted; e = PRG(s) as N integers of n_e bits; A = ∏ u_i^{e_i}, B = ∏ f_i^{e_i};
+- ``Dec.v``: v = RO_{n_v}(ρ ‖ node(leaf(s), node(node(y′_1, B′_1) … node(y′_k, B′_k))));
+- ``Dec.proof``: y^{−v} ∏ y′_{l_t}^{λ′_t} = g^{K} and B^v ∏ B′_{l_t}^{λ′_t} = A^{K}, with
+  K = Σ λ′_t k_{x,l_t}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mixnet.elgamal import Row
+from mixnet.errors import DecodeError, VerificationError
+from mixnet.groups.base import Element
+from mixnet.vmn.bytetree import ByteTree, Leaf, Node, children, decode, leaf_data
+from mixnet.vmn.session import VmnSession, ciphertexts_tree
+
+__all__ = ["DecryptionFiles", "DecryptionResult", "prod_factor", "verify_decryption"]
+
+
+@dataclass(frozen=True)
+class DecryptionFiles:
+    """The files of a decryption: the polynomial, per party l = 1 … k its factors, commitment
+    and reply, the CorrectIndices leaf and the plaintexts."""
+
+    polynomial: bytes
+    factors: Sequence[bytes]
+    commitments: Sequence[bytes]
+    replies: Sequence[bytes]
+    correct: bytes
+    plaintexts: bytes
+
+
+@dataclass(frozen=True)
+class DecryptionResult:
+    """The plaintexts (rows of group elements), and the seed s and challenge v (Dec.s, Dec.v)."""
+
+    plaintexts: list[list[Element]]
+    seed: bytes
+    challenge: int
+
+
+def prod_factor(k: int) -> int:
+    """P = (∏ over primes p ≤ k of the largest power of p that is ≤ k)^2."""
+    res = 1
+    for p in range(2, k + 1):
+        if all(p % d for d in range(2, p)):
+            power = p
+            while power * p <= k:
+                power *= p
+            res *= power
+    return res * res
+
+
+def modified_lagrange(q: int, indices: Sequence[int], k: int) -> list[int]:
+    out = []
+    for i in indices:
+        num, den = prod_factor(k), 1
+        for j in indices:
+            if j != i:
+                num, den = num * j, den * (j - i)
+        out.append(num * pow(den, -1, q) % q)
+    return out
+
+
+def _column_arrays(session: VmnSession, tree: ByteTree, width: int, n: int) -> list[list[Element]]:
+    """An array of N elements of G^width as its width columns."""
+    vg = session.vgroup
+    if width == 1:
+        return [vg.elements_from_tree(tree, n)]
+    return [vg.elements_from_tree(t, n) for t in children(tree, width, "array of G^w")]
+
+
+def _wide_element(session: VmnSession, tree: ByteTree, width: int) -> list[Element]:
+    vg = session.vgroup
+    if width == 1:
+        return [vg.element_from_tree(tree)]
+    return [vg.element_from_tree(t) for t in children(tree, width, "element of G^w")]
+
+
+def verify_decryption(
+    session: VmnSession,
+    y: Element,
+    k: int,
+    threshold: int,
+    ciphertexts: Sequence[Row],
+    files: DecryptionFiles,
+) -> DecryptionResult:
+    """The plaintexts and the derived values once the combined proof holds; else raise."""
+    group, vg = session.group, session.vgroup
+    q, g, n, width = group.order, group.generator(), len(ciphertexts), len(ciphertexts[0])
+    try:
+        coeffs = vg.elements_from_tree(decode(files.polynomial), threshold)
+    except DecodeError as exc:
+        raise VerificationError("bas.y_l", f"polynomial in the exponent: {exc}") from exc
+    while len(coeffs) > 1 and coeffs[-1] == group.identity():
+        coeffs.pop()  # Verificatum hashes the polynomial without its trailing ones
+    if coeffs[0] != y:
+        raise VerificationError("bas.y_l", "the polynomial's constant term is not the public key")
+    try:
+        correct = leaf_data(decode(files.correct), "CorrectIndices")
+    except DecodeError as exc:
+        raise VerificationError("Dec.correct", str(exc)) from exc
+    if len(correct) != k + 1 or any(b not in (0, 1) for b in correct):
+        raise VerificationError("Dec.correct", f"CorrectIndices is not {k + 1} booleans")
+    chosen = [i for i in range(1, k + 1) if correct[i]][:threshold]
+    if len(chosen) < threshold:
+        raise VerificationError("Dec.correct", "too few correct decryption factors")
+    if not (len(files.factors) == len(files.commitments) == len(files.replies) == k):
+        raise VerificationError("Dec.factors", f"expected the files of {k} parties")
+    try:
+        factor_trees = [decode(f) for f in files.factors]
+        factors = [_column_arrays(session, t, width, n) for t in factor_trees]
+    except DecodeError as exc:
+        raise VerificationError("Dec.factors", str(exc)) from exc
+    try:
+        commit_trees = [decode(c) for c in files.commitments]
+        commits = []
+        for tree in commit_trees:
+            yp_t, bp_t = children(tree, 2, "decryption commitment")
+            commits.append((vg.element_from_tree(yp_t), _wide_element(session, bp_t, width)))
+    except DecodeError as exc:
+        raise VerificationError("Dec.commitment", str(exc)) from exc
+    try:
+        replies = [vg.scalar_from_tree(decode(r)) for r in files.replies]
+    except DecodeError as exc:
+        raise VerificationError("Dec.reply", str(exc)) from exc
+
+    lam = modified_lagrange(q, chosen, k)
+    combined = [
+        [group.multi_exp([factors[l - 1][c][i] for l in chosen], lam) for i in range(n)]
+        for c in range(width)
+    ]
+    pk_tree = vg.elements_tree(coeffs)
+    seed_tree = Node(
+        (
+            Node((vg.element_tree(g), ciphertexts_tree(vg, ciphertexts, width))),
+            Node((pk_tree, Node(tuple(factor_trees)))),
+        )
+    )
+    seed = session.seed(seed_tree)
+    e = [x % q for x in session.prg(seed).integers(n, session.params.ebitlenro)]
+    v = session.challenge(Node((Leaf(seed), Node(tuple(commit_trees)))))
+    big_k = sum(t * replies[l - 1] for t, l in zip(lam, chosen)) % q
+    yp = group.multi_exp([commits[l - 1][0] for l in chosen], lam)
+    ok = y ** (-v % q) * yp == g**big_k
+    for c in range(width):
+        a = group.multi_exp([row[c].b for row in ciphertexts], e)
+        b = group.multi_exp(combined[c], e)
+        bp = group.multi_exp([commits[l - 1][1][c] for l in chosen], lam)
+        ok = ok and b**v * bp == a**big_k
+    if not ok:
+        raise VerificationError("Dec.proof", "the combined proof of decryption fails")
+    plain = [[ciphertexts[i][c].a * combined[c][i] for c in range(width)] for i in range(n)]
+    try:
+        posted = _column_arrays(session, decode(files.plaintexts), width, n)
+    except DecodeError as exc:
+        raise VerificationError("Plaintexts", str(exc)) from exc
+    if any(posted[c][i] != plain[i][c] for i in range(n) for c in range(width)):
+        raise VerificationError("Plaintexts", "the plaintexts are not the decryption")
+    return DecryptionResult(plain, seed, v)
