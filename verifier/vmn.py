@@ -11,7 +11,8 @@ Checks, named as ``vmnv -t`` names the values they concern: ``par.version``, ``p
 ``PoS.reply``, ``PoS.A`` … ``PoS.F`` (the proof's equations), ``ShuffledCiphertexts`` (the
 final list is the last mixer's output); for mixing and decryption, ``bas.y_l`` (the polynomial
 in the exponent), ``Dec.correct``, ``Dec.factors``, ``Dec.commitment``, ``Dec.reply``,
-``Dec.proof`` (the combined proof of decryption) and ``Plaintexts``. Unlike ``vmnv``, which
+``Dec.proof`` (the combined proof of decryption), ``Dec.proof.l`` (a party's own) and
+``Plaintexts``. Unlike ``vmnv``, which
 replaces a failed mixer's output by its input and accepts while enough proofs hold, tohyo
 refuses any failed proof.
 """

@@ -14,6 +14,9 @@ marks:
 - ``Dec.v``: v = RO_{n_v}(ρ ‖ node(leaf(s), node(node(y′_1, B′_1) … node(y′_k, B′_k))));
 - ``Dec.proof``: y^{−v} ∏ y′_{l_t}^{λ′_t} = g^{K} and B^v ∏ B′_{l_t}^{λ′_t} = A^{K}, with
   K = Σ λ′_t k_{x,l_t}.
+
+Beyond ``vmnv``, every party marked correct must pass its own proof (``Dec.proof.l``), so that a
+changed reply of a party outside the first λ is refused too.
 """
 
 from __future__ import annotations
@@ -163,6 +166,19 @@ def verify_decryption(
         ok = ok and b**v * bp == a**big_k
     if not ok:
         raise VerificationError("Dec.proof", "the combined proof of decryption fails")
+    # tohyo also checks each marked party's own proof, which vmnv skips for parties beyond λ:
+    # y_l^{−v/P} y′_l = g^{k_l} and B_l^v B′_l = A^{k_l}, y_l the polynomial at l
+    inv_p = pow(prod_factor(k), -1, q)
+    a_cols = [group.multi_exp([row[c].b for row in ciphertexts], e) for c in range(width)]
+    for l in (i for i in range(1, k + 1) if correct[i]):
+        y_l = group.multi_exp(coeffs, [pow(l, j, q) for j in range(len(coeffs))])
+        k_l = replies[l - 1]
+        ok = y_l ** (-v * inv_p % q) * commits[l - 1][0] == g**k_l
+        for c in range(width):
+            b_l = group.multi_exp(factors[l - 1][c], e)
+            ok = ok and b_l**v * commits[l - 1][1][c] == a_cols[c] ** k_l
+        if not ok:
+            raise VerificationError("Dec.proof.l", f"party {l}'s proof of decryption fails")
     plain = [[ciphertexts[i][c].a * combined[c][i] for c in range(width)] for i in range(n)]
     try:
         posted = _column_arrays(session, decode(files.plaintexts), width, n)

@@ -89,7 +89,7 @@ def test_derived_values_match_vmnv(name: str) -> None:
 def test_verificatum_proofs_are_accepted(name: str) -> None:
     report = verify_vmn_directory(VECTORS / name)
     group, n, w, mix = re.fullmatch(r"(\w+?)_n(\d+)_w(\d+)(_mix\d?)?", name).groups()  # type: ignore[union-attr]
-    parties = int(mix[4:] or 1) if mix else 1
+    parties = int((VECTORS / name / "proofs/activethreshold").read_text())
     assert (report.type, report.ciphertexts, report.width, report.mixers) == (
         "mixing" if mix else "shuffling",
         int(n),
@@ -206,3 +206,17 @@ def test_a_missing_proof_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(VerificationError) as info:
         verify_vmn_directory(copy)
     assert info.value.check == "files" and "PoSReply01.bt" in info.value.detail
+
+
+def test_a_changed_reply_of_a_party_beyond_the_threshold_is_refused(tmp_path: Path) -> None:
+    # three parties, threshold 2: vmnv combines parties 1 and 2 only and accepts this copy
+    # (checked by hand with vmnv 3.1.0); tohyo checks every marked party's own proof too
+    copy = tmp_path / "mix3"
+    shutil.copytree(VECTORS / "modp2048_n10_w1_mix3", copy)
+    reply = copy / "proofs/DecrFactReply03.bt"
+    data = bytearray(reply.read_bytes())
+    data[-1] ^= 0x01
+    reply.write_bytes(bytes(data))
+    with pytest.raises(VerificationError) as info:
+        verify_vmn_directory(copy)
+    assert info.value.check == "Dec.proof.l" and "party 3" in info.value.detail
