@@ -170,7 +170,11 @@ def prove(
     big_b = [a * c for a, c in zip(group.fixed_base_pows(g, x), group.fixed_base_pows(h0, y))]
     alpha, gamma, delta = rand(), rand(), rand()
     beta = [rand() for _ in range(n)]
-    eps = [rand() for _ in range(n)]
+    # ε of n_e + n_v + n_r bits, as Verificatum draws it: it hides e′v within 2^-n_r and keeps
+    # k_E short (about 1100 bits in a 2048-bit group), which makes proving and verifying cheaper
+    pm = session.params
+    eps_bits = pm.ebitlenro + pm.vbitlenro + pm.statdist
+    eps = [rng.randbits(eps_bits) % q for _ in range(n)]
     phi = [rand() for _ in range(st.width)]
     xs = [0, *x[:-1]]
     ys = [1, *y[:-1]]
