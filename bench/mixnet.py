@@ -287,6 +287,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the mix step after the close, with and without generators precomputed during "
         "voting (defaults: tohyo-schnorr-3072-256 and secp256k1, N = 1000, width 1, 1 process)",
     )
+    parser.add_argument(
+        "--proof-format",
+        choices=("tohyo", "vmn"),
+        default="tohyo",
+        help="vmn: Verificatum's proof of a shuffle (docs/vmn.md; safe-prime groups and "
+        "secp256k1, one process)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -302,6 +309,13 @@ def run(args: argparse.Namespace) -> int:
             return run_one(name, n, width, processes, progress=progress)
 
         table = format_table
+        if args.proof_format == "vmn":  # one process: the vmn prover takes no executor
+            from bench.vmn import run_one_vmn as measure
+
+            if any(p != 1 for p in args.processes or []):
+                print("--proof-format vmn runs in one process", file=sys.stderr)
+                return 2
+            defaults = (DEFAULT_N, DEFAULT_WIDTH, [1])
     names = args.group or [g for g in default_groups if g in known_groups()]
     unknown = [g for g in names if g not in known_groups()]
     if unknown:

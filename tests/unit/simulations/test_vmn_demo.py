@@ -68,3 +68,14 @@ def test_bad_options_and_used_directories_are_refused(
     for option, value in [("--ciphertexts", "0"), ("--mixers", "26"), ("--sid", "9x")]:
         assert main(["mix", "vmn-demo", str(tmp_path / "new"), option, value]) == 2
         assert not (tmp_path / "new").exists()
+
+
+def test_bench_mixnet_measures_the_vmn_format(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    argv = ["bench", "mixnet", "--proof-format", "vmn", "--group", "test-safe-256"]
+    assert main([*argv, "--n", "4", "--width", "2", "--json", "--quiet"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert (record["proof_format"], record["n"], record["width"]) == ("vmn", 4, 2)
+    assert record["prove_ms_per_ct"] > 0 and record["verify_ms_per_ct"] > 0
+    assert main([*argv, "--processes", "2"]) == 2
