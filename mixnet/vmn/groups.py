@@ -226,6 +226,8 @@ def parse_pgroup(text: str) -> VmnGroup:
     p = _signed(leaf_data(p_t, "modulus"))
     q = _signed(leaf_data(q_t, "order"))
     g = _signed(leaf_data(g_t, "generator"))
+    if leaf_data(enc_t, "encoding") != SAFEPRIME_ENCODING.to_bytes(4, "big"):
+        raise ParameterError("only the safe-prime message encoding is supported")
     for name in SAFE_PRIME_GROUPS:
         base = get_group(name)
         assert isinstance(base, ModpGroup)
@@ -239,9 +241,5 @@ def parse_pgroup(text: str) -> VmnGroup:
     if g != int(base.g):
         group = ModpGroup(dataclasses.replace(base.params, name=f"{name}-g{g:x}"[:64], g=g))
     vg = VmnGroup.from_tohyo(group)
-    if vg.tree != Node((cls_tree, payload)) and (
-        leaf_data(enc_t, "encoding") != SAFEPRIME_ENCODING.to_bytes(4, "big")
-    ):
-        raise ParameterError("only the safe-prime message encoding is supported")
     vg.tree = Node((cls_tree, payload))  # hash what the protocol info says, byte for byte
     return vg

@@ -210,3 +210,24 @@ def test_witness_orientation_matches_tohyo_shuffle() -> None:
     with pytest.raises(VerificationError) as info:
         verify(session, key.public, rows, out, bad, DeterministicRandom("v"))
     assert info.value.check == "PoS.F"
+
+
+def test_another_generator_of_the_same_safe_prime_group() -> None:
+    base = VmnGroup.from_tohyo(get_group("test-safe-256"))
+    assert isinstance(base.tree, bt.Node)
+    cls, payload = base.tree.children
+    assert isinstance(payload, bt.Node)
+    p_leaf, q_leaf, g_leaf, enc = payload.children
+    assert isinstance(g_leaf, bt.Leaf)
+    nine = bt.Leaf((9).to_bytes(len(g_leaf.data), "big"))
+    vg = parse_pgroup("x::" + bt.encode(bt.node(cls, bt.node(p_leaf, q_leaf, nine, enc))).hex())
+    assert int(vg.group.generator().value) == 9 and vg.group.order == base.group.order
+    assert vg.tree != base.tree  # ρ hashes the description as given
+    minus_one = bt.Leaf((base.p - 1).to_bytes(len(g_leaf.data), "big"))  # not a residue
+    with pytest.raises(ValueError, match="quadratic residue"):
+        parse_pgroup("x::" + bt.encode(bt.node(cls, bt.node(p_leaf, q_leaf, minus_one, enc))).hex())
+    ro_encoding = bt.leaf_int(0)
+    with pytest.raises(ValueError, match="encoding"):
+        parse_pgroup(
+            "x::" + bt.encode(bt.node(cls, bt.node(p_leaf, q_leaf, nine, ro_encoding))).hex()
+        )
