@@ -24,7 +24,8 @@ from mixnet.vmn.shuffle import PosProof, prove, verify
 
 
 def test_byte_tree_worked_example() -> None:
-    # node(node(leaf(AF), leaf(03 E1)), leaf()) written out byte by byte
+    # node(node(leaf(AF), leaf(03 E1)), leaf()) written out byte by byte; Verificatum's own
+    # `vbt -hex` prints these bytes as [["af", "03e1"], ""] (checked with vmn 3.1.0)
     tree = bt.node(bt.node(bt.Leaf(b"\xaf"), bt.Leaf(b"\x03\xe1")), bt.Leaf(b""))
     expected = bytes.fromhex(
         "0000000002" + "0000000002" + "0100000001af" + "010000000203e1" + "0100000000"
