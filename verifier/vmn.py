@@ -29,6 +29,7 @@ from mixnet.errors import DecodeError, VerificationError
 from mixnet.rng import system_random
 from mixnet.vmn.bytetree import decode
 from mixnet.vmn.decryption import DecryptionFiles, DecryptionResult, verify_decryption
+from mixnet.vmn.groups import parse_pgroup
 from mixnet.vmn.session import VMN_VERSION, VmnParams, VmnSession, ciphertexts_from_tree
 from mixnet.vmn.shuffle import PosProof, verify
 
@@ -141,9 +142,13 @@ def verify_vmn_directory(directory: Path, protinfo: Path | None = None) -> VmnRe
     if not params.thres <= active <= params.nopart:
         raise _named("par.lambda", "active threshold outside [threshold, number of parties]")
     try:
-        session = VmnSession(params, auxsid)
+        parse_pgroup(params.pgroup)
     except (DecodeError, ValueError) as exc:
         raise _named("par.s_Gq", str(exc)) from exc
+    try:
+        session = VmnSession(params, auxsid)
+    except (DecodeError, ValueError) as exc:  # hash or PRG, bit lengths, key width
+        raise _named("par", str(exc)) from exc
     vg = session.vgroup
 
     def load_list(path: Path, check: str, count: int | None = None) -> list:  # type: ignore[type-arg]

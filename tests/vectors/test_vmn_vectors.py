@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,3 +221,36 @@ def test_a_changed_reply_of_a_party_beyond_the_threshold_is_refused(tmp_path: Pa
     with pytest.raises(VerificationError) as info:
         verify_vmn_directory(copy)
     assert info.value.check == "Dec.proof.l" and "party 3" in info.value.detail
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (lambda t: '<!DOCTYPE p [<!ENTITY x "y">]>' + t, "document type"),
+        (lambda t: t.replace("<statdist>100</statdist>", ""), "exactly one <statdist>"),
+        (lambda t: t.replace("<keywidth>1<", "<keywidth>x<"), "not a number"),
+        (lambda t: t.replace("<rohash>SHA-256<", "<rohash>MD5<"), "unsupported"),
+        (lambda t: t[: len(t) // 2], "not XML"),
+    ],
+)
+def test_bad_protocol_info_is_refused(tmp_path: Path, edit: Any, why: str) -> None:
+    copy = tmp_path / "d"
+    shutil.copytree(VECTORS / "modp2048_n10_w1", copy)
+    info_file = copy / "protInfo.xml"
+    info_file.write_text(edit(info_file.read_text()))
+    with pytest.raises(VerificationError) as info:
+        verify_vmn_directory(copy)
+    assert info.value.check == "par" and why in info.value.detail
+
+
+def test_a_group_tohyo_does_not_share_is_named(tmp_path: Path) -> None:
+    copy = tmp_path / "d"
+    shutil.copytree(VECTORS / "secp256k1_n10_w1", copy)
+    info_file = copy / "protInfo.xml"
+    text = info_file.read_text()
+    p256 = bt.encode(bt.node(bt.Leaf(b"com.verificatum.arithm.ECqPGroup"), bt.Leaf(b"P-256")))
+    old = re.search(r"<pgroup>(.*?)</pgroup>", text).group(1)  # type: ignore[union-attr]
+    info_file.write_text(text.replace(old, "ECqPGroup(P-256)::" + p256.hex()))
+    with pytest.raises(VerificationError) as info:
+        verify_vmn_directory(copy)
+    assert info.value.check == "par.s_Gq" and "secp256k1" in info.value.detail
