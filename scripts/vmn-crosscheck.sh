@@ -6,9 +6,10 @@
 #   N: numbers of ciphertexts (default: 10 1000).
 #
 # For each group (modp2048, secp256k1) and each N, `tohyo mix vmn-demo` writes a proof directory
-# of two tohyo mixers (width 1) and `vmnv -shuffle -v` verifies it. vmnv 3.1.0 exits 0 and
+# of two tohyo mixers (width 1) and `vmnv -shuffle -v` verifies it; for the first N also a full
+# mix (`--decrypt`: two mixers, then the joint decryption, width 2) for `vmnv -mix -v`. vmnv 3.1.0 exits 0 and
 # prints nothing without -v even when a proof fails, so its verdict is read from its verbose
-# output: ACCEPTED when it completes with no "failed." line and no "Too few proofs are valid".
+# output: ACCEPTED when it completes with no line saying "failed" or "Too few proofs are valid".
 # A copy with one byte of a proof changed must be REFUSED, which shows the verdict is read
 # right. Prints one verdict line per run; exits 1 if any verdict is not the expected one.
 set -eu
@@ -36,14 +37,14 @@ vog -rndinit RandomDevice /dev/urandom >/dev/null
 echo "Verificatum: vmnv $(vmnv -version)   tohyo: $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 status=0
 
-verdict() {  # verdict DIR -> prints ACCEPTED or REFUSED, and vmnv's time
+verdict() {  # verdict DIR [shuffle|mix] -> prints ACCEPTED or REFUSED, and vmnv's time
   out=$WORK/vmnv.out
-  if vmnv -shuffle -v "$1/protInfo.xml" "$1" >"$out" 2>&1 \
+  if vmnv "-${2:-shuffle}" -v "$1/protInfo.xml" "$1" >"$out" 2>&1 \
     && grep -q "Completed verification" "$out" \
-    && ! grep -q "failed\.\|Too few proofs are valid" "$out"; then
+    && ! grep -q "failed\|Too few proofs are valid" "$out"; then
     echo "ACCEPTED ($(sed -n 's/.*Completed verification after.*(\([0-9]*\) ms).*/\1 ms/p' "$out"))"
   else
-    echo "REFUSED ($(grep -m1 "failed\.\|Too few\|ERROR" "$out" | sed 's/^[0-9 :]*//'))"
+    echo "REFUSED ($(grep -m1 "failed\|Too few\|ERROR" "$out" | sed 's/^[0-9 :]*//'))"
   fi
 }
 
@@ -57,9 +58,16 @@ for group in modp2048 secp256k1; do
     echo "$group N=$n: vmnv $v   [tohyo: ${made#*; }]"
     case $v in ACCEPTED*) ;; *) status=1 ;; esac
   done
+  first=$(echo "$SIZES" | awk '{print $1}')
+  mix=$WORK/$group-mix
+  "$TOHYO" mix vmn-demo "$mix" --group "$group" --ciphertexts "$first" --width 2 \
+    --mixers 2 --decrypt --sid "tohyoCrosscheckMix" >/dev/null
+  v=$(verdict "$mix" mix)
+  echo "$group N=$first width 2, mix with decryption: vmnv $v"
+  case $v in ACCEPTED*) ;; *) status=1 ;; esac
   # one changed byte in mixer 1's reply must be refused
   bad=$WORK/$group-tampered
-  cp -r "$WORK/$group-$(echo "$SIZES" | awk '{print $1}')" "$bad"
+  cp -r "$WORK/$group-$first" "$bad"
   python3 -c "import sys; p=sys.argv[1]; d=bytearray(open(p,'rb').read()); d[-1]^=1; open(p,'wb').write(d)" \
     "$bad/proofs/PoSReply01.bt"
   v=$(verdict "$bad")

@@ -40,6 +40,12 @@ def register(subparsers: Any) -> None:
     d.add_argument("--width", type=int, default=1, metavar="W")
     d.add_argument("--mixers", type=int, default=1, metavar="K")
     d.add_argument("--sid", default="tohyoDemo", help="Verificatum session identifier")
+    d.add_argument(
+        "--decrypt",
+        action="store_true",
+        help="a full mix: also decrypt and prove it (vmnv -mix); the key is one for all parties, "
+        "with threshold 1",
+    )
     d.add_argument("--seed", help="deterministic randomness (tests only; never for real use)")
     d.set_defaults(func=run)
 
@@ -52,6 +58,7 @@ def write_vmn_demo(
     mixers: int,
     sid: str,
     seed: str | None = None,
+    decrypt: bool = False,
 ) -> dict[str, float]:
     """Write OUT; return the seconds spent shuffling+proving and in total."""
     import mixnet.groups.ec  # noqa: F401  (registers secp256k1)
@@ -59,6 +66,7 @@ def write_vmn_demo(
     from mixnet.groups import get_group
     from mixnet.rng import DeterministicRandom, RandomSource, system_random
     from mixnet.shuffle.shuffle import shuffle
+    from mixnet.vmn.decryption import prove_decryption
     from mixnet.vmn.export import proof_directory, protinfo_xml
     from mixnet.vmn.groups import VmnGroup
     from mixnet.vmn.session import VmnParams, VmnSession
@@ -76,7 +84,7 @@ def write_vmn_demo(
         pgroup=vg.pgroup_string(),
         rohash="SHA-256",
         nopart=mixers,
-        thres=mixers,
+        thres=1 if decrypt else mixers,
     )
     session = VmnSession(params, "default")
     key = keygen(session.group, rng)
@@ -92,7 +100,10 @@ def write_vmn_demo(
         proving += time.perf_counter() - t0
         mixes.append((shuffled, proof))
         current = shuffled
-    files = proof_directory(session, key.public, rows, mixes)
+    decryption = (
+        prove_decryption(session, key.secret.value, mixers, current, rng) if decrypt else None
+    )
+    files = proof_directory(session, key.public, rows, mixes, decryption)
     files["protInfo.xml"] = protinfo_xml(params, width).encode()
     for name, data in files.items():
         path = out / name
@@ -115,13 +126,21 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{out}: exists and is not an empty directory")
     out.mkdir(parents=True, exist_ok=True)
     times = write_vmn_demo(
-        out, args.group, args.ciphertexts, args.width, args.mixers, args.sid, args.seed
+        out,
+        args.group,
+        args.ciphertexts,
+        args.width,
+        args.mixers,
+        args.sid,
+        args.seed,
+        args.decrypt,
     )
     per = 1000 * times["shuffle_prove_s"] / (args.ciphertexts * args.mixers)
     print(
         f"wrote {out}: {args.ciphertexts} ciphertexts of width {args.width} in {args.group}, "
         f"{args.mixers} mixer(s); shuffle+prove {per:.2f} ms per ciphertext per mixer"
     )
-    print(f"verify with Verificatum:  vmnv -shuffle {out}/protInfo.xml {out}")
+    kind = "mix" if args.decrypt else "shuffle"
+    print(f"verify with Verificatum:  vmnv -{kind} -v {out}/protInfo.xml {out}")
     print(f"verify with tohyo:        tohyo verify vmn {out}")
     return 0

@@ -27,10 +27,17 @@ from dataclasses import dataclass
 from mixnet.elgamal import Row
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups.base import Element
-from mixnet.vmn.bytetree import ByteTree, Leaf, Node, children, decode, leaf_data
+from mixnet.rng import RandomSource
+from mixnet.vmn.bytetree import ByteTree, Leaf, Node, children, decode, encode, leaf_data
 from mixnet.vmn.session import VmnSession, ciphertexts_tree
 
-__all__ = ["DecryptionFiles", "DecryptionResult", "prod_factor", "verify_decryption"]
+__all__ = [
+    "DecryptionFiles",
+    "DecryptionResult",
+    "prod_factor",
+    "prove_decryption",
+    "verify_decryption",
+]
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,76 @@ def _wide_element(session: VmnSession, tree: ByteTree, width: int) -> list[Eleme
     if width == 1:
         return [vg.element_from_tree(tree)]
     return [vg.element_from_tree(t) for t in children(tree, width, "element of G^w")]
+
+
+def _columns_tree(session: VmnSession, columns: Sequence[Sequence[Element]]) -> ByteTree:
+    vg = session.vgroup
+    if len(columns) == 1:
+        return vg.elements_tree(columns[0])
+    return Node(tuple(vg.elements_tree(col) for col in columns))
+
+
+def _wide_tree(session: VmnSession, parts: Sequence[Element]) -> ByteTree:
+    vg = session.vgroup
+    if len(parts) == 1:
+        return vg.element_tree(parts[0])
+    return Node(tuple(vg.element_tree(e) for e in parts))
+
+
+def prove_decryption(
+    session: VmnSession,
+    x: int,
+    k: int,
+    ciphertexts: Sequence[Row],
+    rng: RandomSource,
+) -> DecryptionFiles:
+    """The files of a decryption by k parties with threshold 1, each holding the whole key x.
+
+    With threshold 1 the polynomial is (y) and every y_l = y; Verificatum combines party 1's
+    factors raised to P = prod_factor(k), so each party publishes f = u^{−x/P} and proves it
+    with the reply k_l = −x·v/P + r_l. This is what `tohyo mix vmn-demo --decrypt` writes: one
+    key for all, which is how tohyo's demo key looks to Verificatum, not a threshold sharing.
+    """
+    group = session.group
+    q, g, n, width = group.order, group.generator(), len(ciphertexts), len(ciphertexts[0])
+    y = g**x
+    inv_p = pow(prod_factor(k), -1, q)
+    f_cols = [
+        group.pow_many([row[c].b for row in ciphertexts], -x * inv_p % q) for c in range(width)
+    ]
+    factor_tree = _columns_tree(session, f_cols)
+    pk_tree = session.vgroup.elements_tree([y])
+    seed_tree = Node(
+        (
+            Node(
+                (
+                    session.vgroup.element_tree(g),
+                    ciphertexts_tree(session.vgroup, ciphertexts, width),
+                )
+            ),
+            Node((pk_tree, Node((factor_tree,) * k))),
+        )
+    )
+    seed = session.seed(seed_tree)
+    e = [v % q for v in session.prg(seed).integers(n, session.params.ebitlenro)]
+    a_cols = [group.multi_exp([row[c].b for row in ciphertexts], e) for c in range(width)]
+    rs = [rng.randbelow(q) for _ in range(k)]
+    commit_trees = [
+        Node((session.vgroup.element_tree(g**r), _wide_tree(session, [a**r for a in a_cols])))
+        for r in rs
+    ]
+    v = session.challenge(Node((Leaf(seed), Node(tuple(commit_trees)))))
+    replies = [session.vgroup.scalar_tree(-x * inv_p * v + r) for r in rs]
+    p = prod_factor(k)
+    plain = [[ciphertexts[i][c].a * f_cols[c][i] ** p for i in range(n)] for c in range(width)]
+    return DecryptionFiles(
+        polynomial=encode(pk_tree),
+        factors=[encode(factor_tree)] * k,
+        commitments=[encode(t) for t in commit_trees],
+        replies=[encode(t) for t in replies],
+        correct=encode(Leaf(bytes([1] * (k + 1)))),  # index 0 is unused; vmn writes 1 there
+        plaintexts=encode(_columns_tree(session, plain)),
+    )
 
 
 def verify_decryption(

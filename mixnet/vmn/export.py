@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from mixnet.elgamal import Row
 from mixnet.groups.base import Element
 from mixnet.vmn.bytetree import encode
+from mixnet.vmn.decryption import DecryptionFiles
 from mixnet.vmn.session import VMN_VERSION, VmnParams, VmnSession, ciphertexts_tree
 from mixnet.vmn.shuffle import PosProof
 
@@ -72,20 +73,21 @@ def proof_directory(
     pk: Element,
     inputs: Sequence[Row],
     mixes: Sequence[tuple[Sequence[Row], PosProof]],
+    decryption: DecryptionFiles | None = None,
 ) -> dict[str, bytes]:
-    """Relative path → bytes of a shuffle proof directory: one (output, proof) per mixer."""
+    """Relative path → bytes of a proof directory: one (output, proof) per mixer; with
+    `decryption`, a ``mixing`` directory (the mix and the joint decryption of its output)."""
     if not mixes:
         raise ValueError("a proof directory needs at least one mixer")
     width = len(inputs[0])
     vg = session.vgroup
     files = {
         "version": VMN_VERSION.encode(),
-        "type": b"shuffling",
+        "type": b"shuffling" if decryption is None else b"mixing",
         "auxsid": session.auxsid.encode(),
         "width": str(width).encode(),
         "FullPublicKey.bt": encode(session.public_key_tree(pk)),
         "Ciphertexts.bt": encode(ciphertexts_tree(vg, inputs, width)),
-        "ShuffledCiphertexts.bt": encode(ciphertexts_tree(vg, mixes[-1][0], width)),
         "proofs/activethreshold": str(len(mixes)).encode(),
     }
     for party, (outputs, proof) in enumerate(mixes, start=1):
@@ -93,4 +95,14 @@ def proof_directory(
         files[f"proofs/PermutationCommitment{party:02d}.bt"] = proof.permutation_commitment
         files[f"proofs/PoSCommitment{party:02d}.bt"] = proof.commitment
         files[f"proofs/PoSReply{party:02d}.bt"] = proof.reply
+    if decryption is None:
+        files["ShuffledCiphertexts.bt"] = encode(ciphertexts_tree(vg, mixes[-1][0], width))
+        return files
+    files["proofs/PolynomialInExponent.bt"] = decryption.polynomial
+    files["proofs/CorrectIndices.bt"] = decryption.correct
+    files["Plaintexts.bt"] = decryption.plaintexts
+    for party in range(1, len(decryption.factors) + 1):
+        files[f"proofs/DecryptionFactors{party:02d}.bt"] = decryption.factors[party - 1]
+        files[f"proofs/DecrFactCommitment{party:02d}.bt"] = decryption.commitments[party - 1]
+        files[f"proofs/DecrFactReply{party:02d}.bt"] = decryption.replies[party - 1]
     return files

@@ -79,3 +79,28 @@ def test_bench_mixnet_measures_the_vmn_format(capsys: pytest.CaptureFixture[str]
     assert (record["proof_format"], record["n"], record["width"]) == ("vmn", 4, 2)
     assert record["prove_ms_per_ct"] > 0 and record["verify_ms_per_ct"] > 0
     assert main([*argv, "--processes", "2"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("group", "width", "mixers"), [("test-safe-256", 2, 3), ("secp256k1", 1, 1)]
+)
+def test_demo_with_decryption_verifies(tmp_path: Path, group: str, width: int, mixers: int) -> None:
+    out = tmp_path / "mix"
+    argv = ["mix", "vmn-demo", str(out), "--group", group, "--ciphertexts", "5", "--decrypt"]
+    assert main([*argv, "--width", str(width), "--mixers", str(mixers), "--seed", "d"]) == 0
+    report = verify_vmn_directory(out)
+    assert (report.type, report.mixers) == ("mixing", mixers)
+    assert report.decryption is not None
+    # the demo's messages are below 2^10: every plaintext decodes to one
+    decoded = [
+        e.group.decode_message(e, 1 << 10) for row in report.decryption.plaintexts for e in row
+    ]
+    assert len(decoded) == 5 * width
+    # party `mixers`'s reply changed: refused by its own proof (and by the combined one for 1)
+    reply = out / f"proofs/DecrFactReply{mixers:02d}.bt"
+    data = bytearray(reply.read_bytes())
+    data[-1] ^= 0x01
+    reply.write_bytes(bytes(data))
+    with pytest.raises(VerificationError) as info:
+        verify_vmn_directory(out)
+    assert info.value.check == ("Dec.proof" if mixers == 1 else "Dec.proof.l")
