@@ -7,9 +7,10 @@
 #
 # For each group (modp2048, secp256k1) and each N, `tohyo mix vmn-demo` writes a proof directory
 # of two tohyo mixers (width 1) and `vmnv -shuffle -v` verifies it; for the first N also a full
-# mix (`--decrypt`: two mixers, then the joint decryption, width 2) for `vmnv -mix -v`. vmnv 3.1.0 exits 0 and
-# prints nothing without -v even when a proof fails, so its verdict is read from its verbose
-# output: ACCEPTED when it completes with no line saying "failed" or "Too few proofs are valid".
+# mix (`--decrypt`: two mixers, then the joint decryption, width 2) for `vmnv -mix -v`.
+# When a proof of shuffle fails, vmnv 3.1.0 still exits 0 (and prints nothing without -v), so
+# its verdict is read from its verbose output: ACCEPTED when it exits 0 and completes with no
+# line saying "failed" or "Too few proofs are valid".
 # A copy with one byte of a proof changed must be REFUSED, which shows the verdict is read
 # right. Prints one verdict line per run; exits 1 if any verdict is not the expected one.
 set -eu
