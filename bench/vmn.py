@@ -28,20 +28,12 @@ __all__ = ["run_one_vmn"]
 def run_one_vmn(
     group_name: str, n: int, width: int, processes: int, progress: bool
 ) -> dict[str, Any]:
-    from bench.mixnet import powmod_ms
+    from bench.mixnet import bench_record
 
     group = get_group(group_name)
     rng = DeterministicRandom(f"bench vmn {group_name} {n} {width}".encode())
     vg = VmnGroup.from_tohyo(group)
-    params = VmnParams(
-        sid="tohyoBench",
-        statdist=100,
-        vbitlenro=256,
-        ebitlenro=256,
-        prg="SHA-256",
-        pgroup=vg.pgroup_string(),
-        rohash="SHA-256",
-    )
+    params = VmnParams.tohyo_defaults(vg.pgroup_string(), "tohyoBench")
     session = VmnSession(params, "default")
     say = (lambda m: print(f"  … {m}", file=sys.stderr, flush=True)) if progress else None
     if say:
@@ -68,21 +60,6 @@ def run_one_vmn(
     t = time.perf_counter()
     verify(session, kp.public, rows, outputs, proof, system_random)
     t_verify = time.perf_counter() - t
-    cts = n * width
-    unit = powmod_ms(group)
-    record: dict[str, Any] = {
-        "group": group_name,
-        "proof_format": "vmn",
-        "n": n,
-        "width": width,
-        "processes": 1,
-        "powmod_ms": round(unit, 4),
-        "tables_ms": 0.0,
-        "generators_ms_per_ct": round(t_gen * 1e3 / cts, 4),
-        "membership_ms_per_ct": round(t_member * 1e3 / cts, 4),
-        "prove_ms_per_ct": round(t_prove * 1e3 / cts, 4),
-        "verify_ms_per_ct": round(t_verify * 1e3 / cts, 4),
-    }
-    for key in ("generators", "membership", "prove", "verify"):
-        record[f"{key}_eq"] = round(record[f"{key}_ms_per_ct"] / unit, 3)
+    record = bench_record(group_name, n, width, 1, 0.0, (t_gen, t_member, t_prove, t_verify))
+    record["proof_format"] = "vmn"
     return record

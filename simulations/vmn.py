@@ -75,16 +75,8 @@ def write_vmn_demo(
     rng: RandomSource = DeterministicRandom(seed) if seed is not None else system_random
     started = time.perf_counter()
     vg = VmnGroup.from_tohyo(get_group(group_name))
-    params = VmnParams(
-        sid=sid,
-        statdist=100,
-        vbitlenro=256,
-        ebitlenro=256,
-        prg="SHA-256",
-        pgroup=vg.pgroup_string(),
-        rohash="SHA-256",
-        nopart=mixers,
-        thres=1 if decrypt else mixers,
+    params = VmnParams.tohyo_defaults(
+        vg.pgroup_string(), sid, nopart=mixers, thres=1 if decrypt else mixers
     )
     session = VmnSession(params, "default")
     key = keygen(session.group, rng)

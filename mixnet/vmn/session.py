@@ -54,6 +54,22 @@ class VmnParams:
     keywidth: int = 1
     version: str = VMN_VERSION
 
+    @classmethod
+    def tohyo_defaults(cls, pgroup: str, sid: str, nopart: int = 1, thres: int = 1) -> VmnParams:
+        """The parameters tohyo uses for its own Verificatum sessions: Verificatum's defaults
+        (statistical distance 100, 256-bit challenges and batching, SHA-256 throughout)."""
+        return cls(
+            sid=sid,
+            statdist=100,
+            vbitlenro=256,
+            ebitlenro=256,
+            prg="SHA-256",
+            pgroup=pgroup,
+            rohash="SHA-256",
+            nopart=nopart,
+            thres=thres,
+        )
+
     def check(self) -> None:
         if self.keywidth != 1:
             raise DecodeError("only key width 1 is supported")

@@ -122,11 +122,7 @@ def test_unsupported_groups_are_refused() -> None:
 
 def _session(group_name: str) -> VmnSession:
     vg = VmnGroup.from_tohyo(get_group(group_name))
-    params = VmnParams(
-        sid="tohyoUnit", statdist=100, vbitlenro=256, ebitlenro=256, prg="SHA-256",
-        pgroup=vg.pgroup_string(), rohash="SHA-256",
-    )  # fmt: skip
-    return VmnSession(params, "default")
+    return VmnSession(VmnParams.tohyo_defaults(vg.pgroup_string(), "tohyoUnit"), "default")
 
 
 def _mix(group_name: str, n: int, width: int, seed: str):  # type: ignore[no-untyped-def]

@@ -21,17 +21,8 @@ from verifier.vmn import read_protinfo, verify_vmn_directory
 def test_protinfo_round_trips() -> None:
     from mixnet.groups import get_group
 
-    params = VmnParams(
-        sid="tohyoRoundTrip",
-        statdist=100,
-        vbitlenro=256,
-        ebitlenro=256,
-        prg="SHA-256",
-        pgroup=VmnGroup.from_tohyo(get_group("modp2048")).pgroup_string(),
-        rohash="SHA-256",
-        nopart=3,
-        thres=2,
-    )
+    pgroup = VmnGroup.from_tohyo(get_group("modp2048")).pgroup_string()
+    params = VmnParams.tohyo_defaults(pgroup, "tohyoRoundTrip", nopart=3, thres=2)
     text = protinfo_xml(params, width=2)
     assert read_protinfo(text) == params
     assert text.count("<party>") == 3
