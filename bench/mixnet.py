@@ -117,21 +117,36 @@ def run_one(group_name: str, n: int, width: int, processes: int, progress: bool)
     finally:
         if executor is not None:
             executor.shutdown()
+    return bench_record(
+        group_name, n, width, processes, t_tables, (t_gen, t_member, t_prove, t_verify)
+    )
+
+
+def bench_record(
+    group_name: str,
+    n: int,
+    width: int,
+    processes: int,
+    t_tables: float,
+    phases: tuple[float, float, float, float],
+) -> dict[str, Any]:
+    """One table row: seconds of (generators, membership, prove, verify) per ciphertext, in ms
+    and in units of one full-length exponentiation."""
+    group = get_group(group_name)
     cts = n * width
     unit = powmod_ms(group)
-    record = {
+    record: dict[str, Any] = {
         "group": group_name,
         "n": n,
         "width": width,
         "processes": processes,
         "powmod_ms": round(unit, 4),
         "tables_ms": round(t_tables * 1e3, 1),
-        "generators_ms_per_ct": round(t_gen * 1e3 / cts, 4),
-        "membership_ms_per_ct": round(t_member * 1e3 / cts, 4),
-        "prove_ms_per_ct": round(t_prove * 1e3 / cts, 4),
-        "verify_ms_per_ct": round(t_verify * 1e3 / cts, 4),
     }
-    for key in ("generators", "membership", "prove", "verify"):
+    keys = ("generators", "membership", "prove", "verify")
+    for key, seconds in zip(keys, phases):
+        record[f"{key}_ms_per_ct"] = round(seconds * 1e3 / cts, 4)
+    for key in keys:
         record[f"{key}_eq"] = round(record[f"{key}_ms_per_ct"] / unit, 3)
     return record
 
@@ -288,6 +303,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the mix step after the close, with and without generators precomputed during "
         "voting (defaults: tohyo-schnorr-3072-256 and secp256k1, N = 1000, width 1, 1 process)",
     )
+    parser.add_argument(
+        "--proof-format",
+        choices=("tohyo", "vmn"),
+        default="tohyo",
+        help="vmn: Verificatum's proof of a shuffle (docs/vmn.md; safe-prime groups and "
+        "secp256k1, one process)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -303,6 +325,13 @@ def run(args: argparse.Namespace) -> int:
             return run_one(name, n, width, processes, progress=progress)
 
         table = format_table
+        if args.proof_format == "vmn":  # one process: the vmn prover takes no executor
+            from bench.vmn import run_one_vmn as measure
+
+            if any(p != 1 for p in args.processes or []):
+                print("--proof-format vmn runs in one process", file=sys.stderr)
+                return 2
+            defaults = (DEFAULT_N, DEFAULT_WIDTH, [1])
     names = args.group or [g for g in default_groups if g in known_groups()]
     unknown = [g for g in names if g not in known_groups()]
     if unknown:

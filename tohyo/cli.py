@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("simulations.cli", "simulated elections, load tests, scaling and attacks"),
     "demo": ("simulations.demo", "run a whole election on the embedded defaults"),
     "bench": ("bench.cli", "benchmarks of the mix-net and the other components"),
+    "mix": ("simulations.vmn", "Verificatum-format shuffles that Verificatum's vmnv verifies"),
 }
 
 

@@ -28,7 +28,10 @@ def register(subparsers: Any) -> None:
         "board URL with --election. `tohyo verify ballot FILE` checks a Benaloh-audited ballot.",
     )
     p.add_argument(
-        "target", nargs="+", metavar="RECORD", help="export directory or board URL; or: ballot FILE"
+        "target",
+        nargs="+",
+        metavar="RECORD",
+        help="export directory or board URL; or: ballot FILE; or: vmn DIR [PROTINFO]",
     )
     p.add_argument("--election", help="election id (with a board URL)")
     p.add_argument("--board-key", help="pin the board's public key (hex): the record's "
@@ -106,6 +109,10 @@ def run(args: argparse.Namespace) -> int:
         if len(args.target) != 2:
             raise CliError("usage: tohyo verify ballot FILE --board URL --fingerprint HEX")
         return run_audit(Path(args.target[1]), args)
+    if args.target[0] == "vmn":  # a Verificatum proof directory (docs/vmn.md)
+        from verifier.vmn import run_vmn
+
+        return run_vmn(args.target[1:])
     if len(args.target) != 1:
         raise CliError("give one RECORD (a directory or a board URL)")
     if args.processes < 1:
