@@ -33,6 +33,9 @@ from mixnet.transcript import Transcript
 from trustees.decryption import rows_digest
 from trustees.labels import TrusteeLabel
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_vectors import typed  # one typed-JSON form for every vector file
+
 OUT = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "transcripts"
 GROUPS = ("test-safe-256", "secp256k1")
 FINGERPRINT = hashlib.sha256(b"tohyo transcript vectors: a stand-in election fingerprint").digest()
@@ -67,17 +70,6 @@ class RecordingTranscript(Transcript):
             "output": out.hex(),
         }
         return out
-
-
-def typed(value: Any) -> Any:
-    """A context value as JSON that says each item's TLV type."""
-    if isinstance(value, bytes):
-        return {"bytes": value.hex()}
-    if isinstance(value, str):
-        return {"str": value}
-    if isinstance(value, int):
-        return {"int": value}
-    return {"list": [typed(v) for v in value]}
 
 
 def rows_json(rows: list[Row]) -> list[Any]:

@@ -94,7 +94,7 @@ def typed_tlv(value: dict[str, Any]) -> bytes:
     if kind == "str":
         return tlv_str(v)
     if kind == "int":
-        return tlv_int(v)
+        return tlv_int(int(v))
     return tlv_list([typed_tlv(x) for x in v])
 
 
@@ -326,6 +326,8 @@ def from_typed(value: dict[str, Any]) -> Any:
         return bytes.fromhex(v)
     if kind == "list":
         return [from_typed(x) for x in v]
+    if kind == "int":
+        return int(v)
     return v
 
 
