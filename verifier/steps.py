@@ -181,6 +181,7 @@ def v1_record(ctx: Context, res: StepResult) -> None:
         raise StepFailed("V1.board_json", "board.json has other fields than the export format's")
     if not ctx.record.entries:
         raise StepFailed("V1.entries", "entries.jsonl is empty")
+    envelopes = []  # handed on only whole (docs/record.md §7: a failed step has no output)
     for i, data in enumerate(ctx.record.entries):
         try:
             env = decode_envelope(data)
@@ -188,7 +189,8 @@ def v1_record(ctx: Context, res: StepResult) -> None:
             raise StepFailed("V1.entry_decode", f"entry {i}: {exc}") from exc
         if env.election != meta["election"]:
             raise StepFailed("V1.election", f"entry {i} belongs to election {env.election}")
-        ctx.envelopes.append(env)
+        envelopes.append(env)
+    ctx.envelopes = envelopes
     res.counts = {"entries": len(ctx.envelopes), "tree_heads": len(ctx.record.head_lines)}
 
 

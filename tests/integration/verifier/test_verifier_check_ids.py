@@ -176,3 +176,26 @@ def test_a_used_share_that_fails_is_reported_under_its_own_check(
     first = report.first_failure
     assert first is not None and first.id == "V11", report.to_text()
     assert first.check.split()[0] == "CP1", first.check
+
+
+def test_a_non_canonical_entry_fails_v1_alone_and_later_steps_skip(
+    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path
+) -> None:
+    """docs/record.md §7 rule 2–3: V1 hands on no entries when one does not decode, so the
+    report names the fault once (V1.entry_decode) and runs nothing on a partial record
+    (before, V2–V6 ran on the entries before it and V7 reported the joint key missing)."""
+    from test_verifier_tamper import _doctor
+
+    doctor = _doctor(election_record, tmp_path)
+    lines = (doctor.directory / "entries.jsonl").read_bytes().splitlines()
+    k = next(i for i, line in enumerate(lines) if b'"type":"joint_key"' in line)
+    lines[k] = lines[k].replace(b'{"author"', b'{ "author"', 1)  # same value, not canonical
+    (doctor.directory / "entries.jsonl").write_bytes(b"".join(x + b"\n" for x in lines))
+    report = verify_record(
+        load_record(doctor.directory), Options(allow_test_groups=True, progress=False)
+    )
+    statuses = {s.id: s.status for s in report.steps}
+    assert report.step("V1").check == "V1.entry_decode", report.to_text()
+    assert {i: st for i, st in statuses.items() if i != "V1"} == dict.fromkeys(
+        [i for i in statuses if i != "V1"], "skip"
+    ), report.to_text()
