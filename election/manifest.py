@@ -355,6 +355,13 @@ class Manifest:
             sorted(t.index for t in self.trustees) == list(range(1, n + 1)),
             "trustee indices must be 1..n",
         )
+        authors = ["admin", "registrar", *(t.id for t in self.trustees)]
+        authors += [m.id for m in self.mix_servers]
+        _require(
+            len(set(authors)) == len(authors),
+            "author ids must differ: every trustee and mix-server id, and neither admin nor"
+            " registrar",
+        )
         k = len(self.mix_servers)
         _require(
             k >= 1 and sorted(m.position for m in self.mix_servers) == list(range(1, k + 1)),

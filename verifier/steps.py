@@ -184,6 +184,7 @@ def v1_record(ctx: Context, res: StepResult) -> None:
         raise StepFailed("V1.board_json", "board.json has other fields than the export format's")
     if not ctx.record.entries:
         raise StepFailed("V1.entries", "entries.jsonl is empty")
+    envelopes = []  # handed on only whole (docs/record.md §7: a failed step has no output)
     for i, data in enumerate(ctx.record.entries):
         try:
             env = decode_envelope(data)
@@ -191,7 +192,8 @@ def v1_record(ctx: Context, res: StepResult) -> None:
             raise StepFailed("V1.entry_decode", f"entry {i}: {exc}") from exc
         if env.election != meta["election"]:
             raise StepFailed("V1.election", f"entry {i} belongs to election {env.election}")
-        ctx.envelopes.append(env)
+        envelopes.append(env)
+    ctx.envelopes = envelopes
     res.counts = {"entries": len(ctx.envelopes), "tree_heads": len(ctx.record.head_lines)}
 
 
@@ -381,7 +383,7 @@ def v6_external_heads(ctx: Context, res: StepResult) -> None:
                 receipt = Receipt.from_json(obj)
                 if receipt.index >= len(log):
                     raise StepFailed(
-                        "V6.receipt",
+                        "V6.beyond",
                         f"{name}: receipt for entry {receipt.index}, "
                         f"beyond the record's {len(log)} entries",
                     )
@@ -735,7 +737,7 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
     rows = ctx.final_rows
     digest = rows_digest(rows)
     valid: dict[int, DecryptionShare] = {}
-    failed: dict[int, str] = {}
+    failed: dict[int, tuple[str, str]] = {}  # trustee -> (the share's failed check, why)
     entries = ctx.of_type("decryption_share")
     with _progress(ctx, len(entries), "V11 shares") as bar:
         for index, entry in entries:
@@ -755,8 +757,10 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
                     executor=ctx.options.executor,
                 )
                 valid[share.trustee] = share
-            except (DecodeError, VerificationError) as exc:
-                failed[j] = f"entry {index}: {exc}"
+            except DecodeError as exc:
+                failed[j] = ("V11.decode", f"entry {index}: {exc}")
+            except VerificationError as exc:
+                failed[j] = (exc.check, f"entry {index}: {exc}")
             bar.update(1)
     _, result = ctx.one("result")
     body = result.body
@@ -770,15 +774,14 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
             "V11.trustees", f"the result must list at least t = {t} trustees, ascending"
         )
     for j in listed:
-        if j in failed:
-            raise StepFailed(
-                "V11.share", f"the result uses trustee {j}'s share, which fails: {failed[j]}"
-            )
+        if j in failed:  # reported under the share's own check (T1, T2, D0, CPB0, CP0–CP2, …)
+            check, why = failed[j]
+            raise StepFailed(check, f"the result uses trustee {j}'s share, which fails: {why}")
         if j not in valid:
             raise StepFailed("V11.share", f"the result uses trustee {j}, who posted no share")
     res.notes.extend(
         f"share of trustee {j} excluded (not used by the result): {why}"
-        for j, why in sorted(failed.items())
+        for j, (_, why) in sorted(failed.items())
     )
     used = {j: valid[j] for j in listed[:t]}
     plaintexts = combine(rows, used, ctx.group, ctx.manifest, ctx.options.executor)

@@ -1,7 +1,7 @@
 """Group parameters: published standards and verifiable generation from a seed.
 
 Every parameter set carries a `generation` record that says how it was made, and
-`check_generation` re-derives it from that record alone (docs/protocol.md §1.2):
+`check_generation` re-derives it from that record alone (docs/protocol.md §1.3):
 
 - ``rfc7919``/``rfc3526``: the safe primes of RFC 7919 (ffdhe, from e) and RFC 3526 (MODP,
   from π), recomputed from their defining formulas with 8,000-bit arithmetic.
@@ -110,11 +110,16 @@ def _schnorr_start(seed: bytes, p_bits: int, q_bits: int) -> tuple[int, int]:
     return q, r0
 
 
+def _schnorr_candidate(seed: bytes, p: int, cofactor: int, j: int) -> int:
+    """Candidate j for g: (expand(seed, "g" ‖ decimal j, |p| + 128) mod p)^cofactor."""
+    h = expand_seed(seed, f"g{j}", p.bit_length() + 128) % p
+    return int(gmpy2.powmod(h, cofactor, p))
+
+
 def _schnorr_generator(seed: bytes, p: int, cofactor: int) -> tuple[int, int]:
     j = 0
     while True:
-        h = expand_seed(seed, f"g{j}", p.bit_length() + 128) % p
-        g = int(gmpy2.powmod(h, cofactor, p))
+        g = _schnorr_candidate(seed, p, cofactor, j)
         if g not in (0, 1):
             return g, j
         j += 1
@@ -225,9 +230,11 @@ def _check_generation(params: GroupParameters) -> None:
             raise ParameterError("Schnorr group does not follow from its seed and counter")
         if not gmpy2.is_prime(r, PRIMALITY_ROUNDS):
             raise ParameterError("the cofactor r is not prime")
-        h = expand_seed(seed, f"g{gen['g_counter']}", p.bit_length() + 128) % p
-        if g != int(gmpy2.powmod(h, 2 * r, p)) or g in (0, 1):
+        g_counter = gen["g_counter"]
+        if g != _schnorr_candidate(seed, p, 2 * r, g_counter) or g in (0, 1):
             raise ParameterError("g does not follow from the seed")
+        if any(_schnorr_candidate(seed, p, 2 * r, j) not in (0, 1) for j in range(g_counter)):
+            raise ParameterError("g_counter is not the first that gives a generator")
     else:
         raise ParameterError(f"unknown generation method {method!r}")
     if not (gmpy2.is_prime(p, PRIMALITY_ROUNDS) and gmpy2.is_prime(q, PRIMALITY_ROUNDS)):

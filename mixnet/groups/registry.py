@@ -1,4 +1,4 @@
-"""The named parameter sets tohyo knows (docs/protocol.md §1.3).
+"""The named parameter sets tohyo knows (docs/protocol.md §1.4).
 
 Production sets give at least 128-bit security and are the only ones an election manifest may
 name. The 2048-bit safe-prime group (≈112-bit) exists for comparison with published benchmarks;

@@ -216,3 +216,93 @@ class Secp256k1(Arith):
             if y is not None:
                 return (x, y if y % 2 == block[48] & 1 else EC_P - y)
             counter += 1
+
+
+# ---- the Fiat–Shamir transcript (docs/protocol.md §2, §3), from the text, not mixnet/ ----
+
+
+def tlv(tag: int, payload: bytes, count: int | None = None) -> bytes:
+    """tag (1 byte) ‖ length (8 bytes big-endian; the item count for lists and maps) ‖ payload."""
+    return bytes([tag]) + (len(payload) if count is None else count).to_bytes(8, "big") + payload
+
+
+def tlv_bytes(data: bytes) -> bytes:
+    return tlv(0x01, data)
+
+
+def tlv_str(text: str) -> bytes:
+    return tlv(0x02, text.encode("utf-8"))
+
+
+def tlv_int(n: int) -> bytes:
+    assert n >= 0
+    return tlv(0x03, n.to_bytes((n.bit_length() + 7) // 8, "big"))
+
+
+def tlv_list(items: Sequence[bytes]) -> bytes:
+    """A list from its items' encodings."""
+    return tlv(0x04, b"".join(items), len(items))
+
+
+def tlv_element(hex_text: str) -> bytes:
+    return tlv(0x05, bytes.fromhex(hex_text))
+
+
+def tlv_scalar(hex_text: str) -> bytes:
+    return tlv(0x06, bytes.fromhex(hex_text))
+
+
+def tlv_json(value: Any) -> bytes:
+    """A JSON value of strings, non-negative integers, lists and objects (a group description)."""
+    if isinstance(value, str):
+        return tlv_str(value)
+    if isinstance(value, bool):
+        raise TypeError("no booleans here")
+    if isinstance(value, int):
+        return tlv_int(value)
+    if isinstance(value, list):
+        return tlv_list([tlv_json(v) for v in value])
+    if isinstance(value, dict):
+        keys = sorted(value)
+        body = b"".join(tlv_str(k) + tlv_json(value[k]) for k in keys)
+        return tlv(0x07, body, len(keys))
+    raise TypeError(type(value).__name__)
+
+
+class RefTranscript:
+    """SHA-256 over TLV(["tohyo/transcript/v1", context]), then TLV(label) ‖ TLV(value) per item;
+    a challenge is SHAKE-256(TLV(["tohyo/challenge/v1", digest so far, label])), then absorbed
+    under its label as a bytes value."""
+
+    def __init__(self, context_tlv: bytes) -> None:
+        self.state = hashlib.sha256(tlv_list([tlv_str("tohyo/transcript/v1"), context_tlv]))
+
+    def absorb(self, label: str, value_tlv: bytes) -> None:
+        self.state.update(tlv_str(label) + value_tlv)
+
+    def challenge(self, label: str, nbytes: int) -> tuple[bytes, bytes]:
+        """(the digest it is drawn from, the output bytes)."""
+        digest = self.state.copy().digest()
+        request = tlv_list([tlv_str("tohyo/challenge/v1"), tlv_bytes(digest), tlv_str(label)])
+        out = hashlib.shake_256(request).digest(nbytes)
+        self.absorb(label, tlv_bytes(out))
+        return digest, out
+
+
+def challenge_length(kind: str, q: int, count: int = 1) -> int:
+    """Output bytes of a challenge: `mod` (|q| + 128 bits), `batch` (count × 128 bits),
+    `u` (count × 160 bits), `bits128` (128 bits)."""
+    if kind == "mod":
+        return (q.bit_length() + 128 + 7) // 8
+    return {"batch": 16 * count, "u": 20 * count, "bits128": 16}[kind]
+
+
+def challenge_mod(out: bytes, q: int) -> int:
+    bits = q.bit_length() + 128
+    return (int.from_bytes(out, "big") >> (8 * len(out) - bits)) % q
+
+
+def challenge_blocks(out: bytes, count: int, bits: int) -> list[int]:
+    size = (bits + 7) // 8
+    shift = 8 * size - bits
+    return [int.from_bytes(out[i * size : (i + 1) * size], "big") >> shift for i in range(count)]

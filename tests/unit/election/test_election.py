@@ -115,6 +115,18 @@ def test_manifest_decoder_rejects_unknown_and_missing_fields(example: dict) -> N
         Manifest.from_json({**data, "group": {**data["group"], "g": "00" * 384}})
 
 
+@pytest.mark.parametrize(
+    ("where", "new_id"),
+    [("trustees", "admin"), ("mix_servers", "registrar"), ("mix_servers", None)],
+)
+def test_author_ids_are_unique(example: dict, where: str, new_id: str | None) -> None:  # type: ignore[type-arg]
+    """docs/record.md §2: a repeated id would make one author stand for another in V4."""
+    data = copy.deepcopy(manifest_from_definition(example).to_json())
+    data[where][0]["id"] = new_id if new_id is not None else data["trustees"][0]["id"]
+    with pytest.raises(DecodeError, match="author ids must differ"):
+        Manifest.from_json(data)
+
+
 @pytest.fixture(scope="module")
 def ballot_setup():  # type: ignore[no-untyped-def]
     group = get_group("test-schnorr-512-128")
