@@ -207,7 +207,14 @@ class Tally:
         width = self.people.manifest.width
         for body in bodies:
             posted = self.clock.timed(
-                party, "encoding", decode_shuffle, self.people.group, body, len(rows), width
+                party,
+                "encoding",
+                decode_shuffle,
+                self.people.group,
+                body,
+                len(rows),
+                width,
+                executor=self.executor,
             )
             self.clock.timed(
                 party, "crypto", verify_shuffle, pk, rows, posted, fp, executor=self.executor
