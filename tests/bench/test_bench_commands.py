@@ -49,3 +49,13 @@ def test_bench_tally_prints_its_figures_as_json(capsys: pytest.CaptureFixture[st
     assert 0 < totals["close_to_result"] < totals["close_to_verified"]
     assert set(result["verifier_steps"]) >= {"V1", "V10"}
     assert len(result["record_sha256"]) == 64
+
+
+@pytest.mark.parametrize("args", [["--group", "no-such-group"], ["--threshold", "4"],
+                                  ["--n", "1"]])
+def test_bench_tally_refuses_bad_options_in_one_line(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", "tally", "--no-progress", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tohyo bench") and "\n" not in err
