@@ -19,8 +19,10 @@ Each call is timed with `time.perf_counter` (wall) and CPU time (this process's
 category: cryptography, encoding (canonical JSON and envelope encoding/decoding, row and
 proof decoding with membership checks), storage, http, waiting. The parties run in one
 process here, so http is zero (no entry crosses a socket) and a party's waiting is the time
-of the tally during which the other parties work. Generators are derived afresh by each party
-(as by each process); the verifier's time is reported per step (its own report), not split.
+of the tally during which the other parties work. Each party makes the shuffle generators ready
+afresh (as a new process): by deriving them all after the close (`--generators fresh`), or
+from the candidates derived during voting (`--generators ahead`, as a daemon with its cache,
+docs/trustees.md §11.4). The verifier's time is reported per step (its own report), not split.
 
     tohyo bench tally --n 1000 --group secp256k1 --mixers 3 --threshold 2 --processes 2 --json
 """
@@ -50,8 +52,14 @@ from bulletin_board.storage import SqliteStorage
 from election import rules
 from election.policy import mix_input_of
 from mixnet import elgamal
-from mixnet.generators import clear_cache, derive_generators
-from mixnet.groups import DEFAULT_GROUP, get_group
+from mixnet.generators import (
+    candidate_count,
+    clear_cache,
+    derive_candidates,
+    derive_generators,
+    generator_seed,
+)
+from mixnet.groups import DEFAULT_GROUP, Element, get_group
 from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.shuffle.shuffle import shuffle
@@ -134,9 +142,11 @@ class Tally:
         store: SqliteStorage,
         loop: asyncio.AbstractEventLoop,
         executor: Executor | None,
+        known: Sequence[Element] = (),
     ) -> None:
         self.sim, self.clock, self.store, self.loop = sim, clock, store, loop
         self.executor = executor
+        self.known = known  # generator candidates derived during voting (`--generators ahead`)
         self.people = sim.people
         self.first = len(sim.board.entries)  # the first entry of the tally
         self.rng = DeterministicRandom(b"bench tally")
@@ -189,8 +199,8 @@ class Tally:
     def check_shuffles(
         self, party: str, rows: list[elgamal.Row], bodies: Sequence[dict[str, Any]]
     ) -> list[elgamal.Row]:
-        """Derive the generators (afresh, as a new process) and verify each posted shuffle;
-        return the last list of rows."""
+        """Make the generators ready (afresh, as a new process, from the candidates derived
+        during voting if any) and verify each posted shuffle; return the last list of rows."""
         assert self.sim.outcome is not None
         pk, fp = self.sim.outcome.pk, self.people.fingerprint
         self.clock.timed(party, "crypto", clear_cache)
@@ -203,6 +213,7 @@ class Tally:
             shuffle_proof.GENERATOR_PURPOSE,
             len(rows),
             self.executor,
+            known=self.known,
         )
         width = self.people.manifest.width
         for body in bodies:
@@ -337,6 +348,7 @@ def run_tally(
     processes: int,
     progress: bool = True,
     seed: str = "bench tally",
+    generators_ahead: bool = False,
 ) -> dict[str, Any]:
     """Build the election to the close (untimed), then time the tally; return the figures."""
     from tqdm import tqdm
@@ -381,11 +393,16 @@ def run_tally(
                 people.election_id, 0, [(e, hash_leaf(e), None) for e in sim.board.entries]
             )
         )
+        known: list[Element] = []
+        if generators_ahead:  # as the daemons' caches do while ballots arrive (not timed)
+            seed_bytes = generator_seed(group, people.fingerprint, shuffle_proof.GENERATOR_PURPOSE)
+            voters = len(sim.board.state.last_ballot)
+            known = derive_candidates(group, seed_bytes, 0, candidate_count(voters), executor)
         setup = time.perf_counter() - t0
         bar.update(1)
 
         clock = Clock()
-        tally = Tally(sim, clock, store, loop, executor)
+        tally = Tally(sim, clock, store, loop, executor, known)
         duties: list[Callable[[], Any]] = [
             tally.close,
             *(lambda k=k: tally.mix(k) for k in range(1, mixers + 1)),
@@ -445,6 +462,7 @@ def run_tally(
             "threshold": threshold,
             "processes": processes,
             "seed": seed,
+            "generators": "ahead" if generators_ahead else "fresh",
         },
         "method": "perf_counter / CPU time (process_time + pool workers) around each call",
         "setup_seconds": round(setup, 3),
@@ -499,6 +517,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--output", type=Path, help="also write the JSON to this file")
+    p.add_argument(
+        "--generators",
+        choices=("fresh", "ahead"),
+        default="fresh",
+        help="each party derives h, h_1..h_N after the close (fresh), or finds the candidates "
+        "derived during voting, as a daemon with its cache does (ahead)",
+    )
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -525,6 +550,7 @@ def run(args: argparse.Namespace) -> int:
         trustees=args.trustees,
         processes=args.processes,
         progress=not args.no_progress,
+        generators_ahead=args.generators == "ahead",
     )
     text = json.dumps(result, ensure_ascii=False, indent=1)
     if args.output:

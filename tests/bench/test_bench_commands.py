@@ -31,7 +31,7 @@ def test_bench_tally_prints_its_figures_as_json(capsys: pytest.CaptureFixture[st
 
     assert main(["bench", "tally", "--n", "6", "--group", "test-schnorr-512-128",
                  "--mixers", "2", "--threshold", "2", "--processes", "1", "--json",
-                 "--no-progress"]) == 0
+                 "--no-progress", "--generators", "ahead"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["bench"] == "tally" and result["verdict"] == "valid"
     assert result["parameters"] | {"n": 6, "mixers": 2, "threshold": 2} == result["parameters"]
@@ -49,6 +49,7 @@ def test_bench_tally_prints_its_figures_as_json(capsys: pytest.CaptureFixture[st
     assert 0 < totals["close_to_result"] < totals["close_to_verified"]
     assert set(result["verifier_steps"]) >= {"V1", "V10"}
     assert len(result["record_sha256"]) == 64
+    assert result["parameters"]["generators"] == "ahead"
 
 
 @pytest.mark.parametrize("args", [["--group", "no-such-group"], ["--threshold", "4"],
