@@ -193,4 +193,3 @@ def test_ceremony_complete_follows_the_record() -> None:
         assert not ceremony_complete(record)
         record.append(msg)
     assert ceremony_complete(record)
-
