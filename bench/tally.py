@@ -499,13 +499,11 @@ def _table(result: dict[str, Any]) -> str:
             + "".join(f"{p['split'][c]:>10.2f}" for c in CATEGORIES)
         )
     t = result["totals"]
-    lines.append("")
-    lines.append(
-        f"close → result {t['close_to_result']:.2f} s, verification "
-        f"{t['verification']:.2f} s, close → verified result "
-        f"{t['close_to_verified']:.2f} s; verifier: {result['verdict']}"
+    summary = (
+        f"close → result {t['close_to_result']:.2f} s, verification {t['verification']:.2f} s, "
+        f"close → verified result {t['close_to_verified']:.2f} s; verifier: {result['verdict']}"
     )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", summary])
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
