@@ -14,6 +14,7 @@ BENCHMARKS = {
     "trustees": ("bench.trustees", "decryption shares per ciphertext"),
     "verify": ("bench.verify", "whole-record verification"),
     "ec": ("bench.ec", "elliptic-curve primitives"),
+    "tally": ("bench.tally", "close → mixing → decryption → result → verification, per step"),
 }
 
 

@@ -73,8 +73,17 @@ def shuffle_body(position: int, outputs: Sequence[elgamal.Row],
     }
 
 
-def decode_shuffle(group: Group, body: Any, n: int, width: int) -> PostedShuffle:
-    """Decode a shuffle body for an input list of `n` rows of `width` (checks everything)."""
+def decode_shuffle(
+    group: Group,
+    body: Any,
+    n: int,
+    width: int,
+    *,
+    rng: RandomSource | None = None,
+    executor: Executor | None = None,
+) -> PostedShuffle:
+    """Decode a shuffle body for an input list of `n` rows of `width` (checks everything;
+    membership of the rows and the proof's elements tested in batches, on `executor`)."""
     if not isinstance(body, dict) or set(body) != {"v", "position", "outputs", "proof"}:
         raise DecodeError("a shuffle is {v, position, outputs, proof}")
     if body["v"] != BODY_VERSION:
@@ -85,8 +94,8 @@ def decode_shuffle(group: Group, body: Any, n: int, width: int) -> PostedShuffle
     outputs = body["outputs"]
     if not isinstance(outputs, list) or len(outputs) != n:
         raise DecodeError(f"a shuffle outputs {n} rows")
-    rows = tuple(elgamal.row_from_json(group, r, width) for r in outputs)
-    proof = shuffle_proof.ShuffleProof.from_json(group, body["proof"], n, width)
+    rows = tuple(elgamal.rows_from_json(group, outputs, width, rng, executor)) if n else ()
+    proof = shuffle_proof.ShuffleProof.from_json(group, body["proof"], n, width, rng, executor)
     return PostedShuffle(position, rows, proof)
 
 
@@ -132,7 +141,7 @@ def verify_chain(
     width = len(current[0]) if current else 0
     for k, body in enumerate(shuffles, start=1):
         try:
-            posted = decode_shuffle(group, body, len(current), width)
+            posted = decode_shuffle(group, body, len(current), width, rng=rng, executor=executor)
         except DecodeError as exc:
             raise ShuffleRejected(k, "TW0 decode", str(exc)) from exc
         if posted.position != k:

@@ -34,17 +34,25 @@ class Element:
     (with its membership test) or made by the group (generator, identity, hash to group).
     `check_members` skips such elements and tests every other one, so an element built
     directly from a raw value is always tested before a proof relies on it.
+
+    The canonical encoding is kept once known (`encoded`): an element decoded from its bytes
+    keeps them, any other is encoded once, at its first `to_bytes`, so rows handed from the
+    board to a transcript and back to the board are not encoded again.
     """
 
-    __slots__ = ("checked", "group", "value")
+    __slots__ = ("checked", "encoded", "group", "value")
     group: Group
     value: Any
     checked: bool
+    encoded: bytes | None
 
-    def __init__(self, group: Group, value: Any, checked: bool = False) -> None:
+    def __init__(
+        self, group: Group, value: Any, checked: bool = False, encoded: bytes | None = None
+    ) -> None:
         object.__setattr__(self, "group", group)
         object.__setattr__(self, "value", value)
         object.__setattr__(self, "checked", checked)
+        object.__setattr__(self, "encoded", encoded)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("elements are immutable")
@@ -88,7 +96,11 @@ class Element:
         return hash(self.to_bytes())
 
     def to_bytes(self) -> bytes:
-        return self.group.raw_to_bytes(self.value)
+        data = self.encoded
+        if data is None:
+            data = self.group.raw_to_bytes(self.value)
+            object.__setattr__(self, "encoded", data)
+        return data
 
     def to_hex(self) -> str:
         return self.to_bytes().hex()
@@ -260,7 +272,8 @@ class Group(ABC):
     def element_from_bytes(self, data: bytes) -> Element:
         if len(data) != self.element_bytes:
             raise DecodeError(f"a {self.name} element has {self.element_bytes} bytes")
-        return Element(self, self.raw_from_bytes(bytes(data)), checked=True)
+        data = bytes(data)
+        return Element(self, self.raw_from_bytes(data), checked=True, encoded=data)
 
     def element_from_hex(self, text: object) -> Element:
         value = hex_to_int(text, self.element_bytes)

@@ -22,3 +22,41 @@ def test_bench_trustees_takes_its_options(capsys: pytest.CaptureFixture[str]) ->
                  "--reps", "3"]) == 0
     out = capsys.readouterr().out
     assert "share verification, per ciphertext" in out and "exp. equivalents" in out
+
+
+def test_bench_tally_prints_its_figures_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from bench.tally import CATEGORIES
+
+    assert main(["bench", "tally", "--n", "6", "--group", "test-schnorr-512-128",
+                 "--mixers", "2", "--threshold", "2", "--processes", "1", "--json",
+                 "--no-progress", "--generators", "ahead"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["bench"] == "tally" and result["verdict"] == "valid"
+    assert result["parameters"] | {"n": 6, "mixers": 2, "threshold": 2} == result["parameters"]
+    steps = [s["step"] for s in result["steps"]]
+    assert list(dict.fromkeys(steps)) == ["close + mix input", "shuffle 1", "shuffle 2",
+                                          "decryption share 1", "decryption share 2",
+                                          "result", "verification"]
+    for row in result["steps"] + result["parties"]:
+        assert set(row["split"]) == set(CATEGORIES)
+        assert row["wall"] >= 0 and row["cpu"] >= 0
+    parties = {p["party"] for p in result["parties"]}
+    assert parties == {"admin", "board", "mix-1", "mix-2", "trustee-1", "trustee-2",
+                       "verifier"}
+    totals = result["totals"]
+    assert 0 < totals["close_to_result"] < totals["close_to_verified"]
+    assert set(result["verifier_steps"]) >= {"V1", "V10"}
+    assert len(result["record_sha256"]) == 64
+    assert result["parameters"]["generators"] == "ahead"
+
+
+@pytest.mark.parametrize("args", [["--group", "no-such-group"], ["--threshold", "4"],
+                                  ["--n", "1"]])
+def test_bench_tally_refuses_bad_options_in_one_line(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", "tally", "--no-progress", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tohyo bench") and "\n" not in err

@@ -84,6 +84,22 @@ def test_element_decoding_accepts_members(name: str) -> None:
         group.element_from_bytes(g.to_bytes()[1:])
 
 
+@pytest.mark.parametrize("name", ALL_GROUPS)
+def test_an_element_is_encoded_once_and_keeps_the_bytes_it_was_decoded_from(name: str) -> None:
+    group = get_group(name)
+    rng = DeterministicRandom(name)
+    made = group.generator() ** group.random_scalar(rng)
+    assert made.encoded is None
+    data = made.to_bytes()
+    assert made.encoded == data == group.raw_to_bytes(made.value)
+    decoded = group.element_from_bytes(bytearray(data))
+    assert decoded.encoded == data and type(decoded.encoded) is bytes
+    assert decoded.to_bytes() is decoded.encoded  # nothing encoded again
+    assert (decoded * group.generator()).encoded is None  # a new element has its own
+    for e in (group.identity(), made.inverse()):
+        assert group.element_from_bytes(e.to_bytes()).to_bytes() == group.raw_to_bytes(e.value)
+
+
 @pytest.mark.parametrize("name", MODP_GROUPS)
 def test_identity_is_a_member_of_modular_groups(name: str) -> None:
     group = get_group(name)

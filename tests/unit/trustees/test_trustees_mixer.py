@@ -56,6 +56,26 @@ def chain(group: Group, k: int = 2) -> tuple[Any, list[elgamal.Row], list[dict[s
     return kp, rows, bodies
 
 
+@pytest.mark.parametrize("where", ["outputs", "proof"])
+def test_batched_decoding_still_refuses_one_element_outside_the_subgroup(where: str) -> None:
+    """decode_shuffle tests membership in batches (on the executor): an element of order r,
+    which passes the cheap Legendre test, is still refused, in the rows and in the proof."""
+    from tests.mixnet_support import modp, non_member_values
+
+    group = modp("test-schnorr-512-128")
+    _, rows, bodies = chain(group, 1)
+    outsider = dict(non_member_values(group))["order-r"]
+    text = format(int(outsider), f"0{2 * group.element_bytes}x")
+    body = copy.deepcopy(bodies[0])
+    if where == "outputs":
+        body["outputs"][3][1][0] = text
+    else:
+        body["proof"]["c"][2] = text
+    with ThreadPoolExecutor(2) as ex, pytest.raises(DecodeError):
+        decode_shuffle(group, body, len(rows), 2, rng=DeterministicRandom("batch"), executor=ex)
+    assert decode_shuffle(group, bodies[0], len(rows), 2, executor=None).outputs
+
+
 def test_honest_chain_verifies_and_keeps_the_plaintexts(group: Group) -> None:
     kp, rows, bodies = chain(group)
     final = verify_chain(kp.public, rows, bodies, FP)
