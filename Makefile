@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck contracts bench clean
+.PHONY: demo test mutants lint typecheck contracts bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint typecheck contracts
-	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# Disable each check of each verifier in turn (scripts/mutate_verifiers.py); fails if the tests
+# let one through. MUTANT_ARGS="--paths mixnet/shuffle" runs a subset.
+mutants: $(STAMP)
+	$(BIN)/python scripts/mutate_verifiers.py $(MUTANT_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/tohyo bench mixnet

@@ -705,3 +705,18 @@ def test_encryption_statement_outside_subgroup_is_rejected(
         bad = enc.Statement(pk * outsider, rows[0])
     proof = enc.prove(bad, rs[0], transcript=tr(), rng=rng)
     expect_check("E0 membership", lambda: enc.verify(bad, proof, transcript=tr()))
+
+
+@pytest.mark.parametrize("kind", JSON_PROOFS)
+@pytest.mark.parametrize("name", SMALL_GROUPS)
+@given(seed=seeds)
+@ONE
+def test_json_has_exactly_the_proofs_fields(name: str, kind: str, seed: int) -> None:
+    """A field missing, a field added, or a list in place of the object: DecodeError."""
+    group, proofs = get_group(name), JSON_PROOFS[kind]
+    width = proofs.widths[1]
+    _, proof = proofs.make(group, seed, width)
+    js = proof.to_json()
+    missing = {k: v for k, v in js.items() if k != "s"}
+    for data in (missing, dict(js, extra="00"), [js]):
+        expect_decode_error(lambda data=data: proofs.decode(group, data, width))

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from mixnet.elgamal import encrypt_rows, keygen
-from mixnet.errors import VerificationError
+from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group, Scalar, get_group
 from mixnet.proofs import schnorr
 from mixnet.proofs.decryption import decryption_factors, prove_factors
@@ -34,6 +34,7 @@ from trustees.decryption import (
     verify_share,
 )
 from trustees.dkg import DkgOutcome, KeyShare, Polynomial, PublicRecord, coefficient_transcript
+from trustees.errors import PeerProtocolError
 from trustees.messages import Commitments, Complaints, DkgMessage, Reveal, sign_message
 from trustees.testing import make_config
 
@@ -195,3 +196,96 @@ def test_decryption_share_false_statement(case: str, name: str) -> None:
 @pytest.mark.parametrize("name", GROUPS)
 def test_the_honest_share_verifies(name: str) -> None:
     share_case(get_group(name))
+
+
+# ---------------------------------------------------------------- the record's rules
+
+
+def record_with_commitments(
+    group: Group, dealers: tuple[int, ...] = (1, 2, 3)
+) -> tuple[PublicRecord, CeremonyConfig, list[Any]]:
+    """Three trustees (t = 2), the dealers' commitments posted; trustee 1 complains about 2."""
+    config, keys = make_config(group, 2, 3, seed="record rules")
+    record = PublicRecord(config)
+    for i in dealers:
+        poly = Polynomial.random(group, 1, DeterministicRandom(f"rules/{i}"))
+        record.append(commitments_message(config, keys, i, poly))
+    record.append(
+        signed(Complaints(config.election, COMPLAINER, ((DEALER, "inconsistent"),)), keys)
+    )
+    return record, config, keys
+
+
+def too_many_commitments(group: Group) -> None:
+    """A degree-t polynomial (t + 1 commitments), every proof honest."""
+    config, keys = make_config(group, 2, 3, seed="record rules")
+    poly = Polynomial.random(group, 2, DeterministicRandom("rules/long"))
+    PublicRecord(config).append(commitments_message(config, keys, DEALER, poly))
+
+
+def unknown_sender(group: Group) -> None:
+    record, config, _ = record_with_commitments(group)
+    record.append(Complaints(config.election, config.n + 1, ((DEALER, "inconsistent"),)))
+
+
+def commitments_after_round_one(group: Group) -> None:
+    """Trustee 3 deals for the first time once the complaints round has begun."""
+    record, config, keys = record_with_commitments(group, dealers=(1, 2))
+    poly = Polynomial.random(group, 1, DeterministicRandom("rules/late"))
+    record.append(commitments_message(config, keys, 3, poly))
+
+
+def unrequested_reveal(group: Group) -> None:
+    """The dealer reveals the share of trustee 3, who did not complain."""
+    record, config, keys = record_with_commitments(group)
+    share = group.scalar(7)
+    record.append(signed(Reveal(config.election, DEALER, ((3, share),)), keys))
+
+
+RECORD_RULES: dict[str, tuple[str, Callable[[Group], None]]] = {
+    "a sender who is no trustee": ("DKG2 sender", unknown_sender),
+    "commitments after round 1": ("DKG4 round order", commitments_after_round_one),
+    "t + 1 commitments": ("DKG6 shape", too_many_commitments),
+    "a reveal nobody asked for": ("DKG7 reveal", unrequested_reveal),
+}
+
+
+@pytest.mark.parametrize("case", RECORD_RULES)
+@pytest.mark.parametrize("name", ["test-safe-256", "secp256k1"])
+def test_the_record_refuses_a_message_that_breaks_one_rule(case: str, name: str) -> None:
+    step, run = RECORD_RULES[case]
+    with pytest.raises(PeerProtocolError) as info:
+        run(get_group(name))
+    assert info.value.step == step
+
+
+# ---------------------------------------------------------------- decoding a share
+
+
+def share_json(group: Group) -> dict[str, Any]:
+    rng = DeterministicRandom("share json")
+    keys = keygen(group, rng)
+    rows, _ = encrypt_rows(keys.public, [[1, 2]], rng)
+    key_share = KeyShare(1, keys.secret, DkgOutcome(keys.public, {1: keys.public}, (1,), {}))
+    value: dict[str, Any] = make_share(key_share, rows, election=ELECTION, rng=rng).to_json_value()
+    return value
+
+
+SHARE_DECODING: dict[str, Callable[[dict[str, Any]], object]] = {
+    "a field missing": lambda v: {k: x for k, x in v.items() if k != "rows"},
+    "a field added": lambda v: {**v, "note": "x"},
+    "another kind": lambda v: {**v, "kind": "trustee.other"},
+    "version 2": lambda v: {**v, "version": 2},
+    "no factors": lambda v: {**v, "factors": []},
+    "factors not a list": lambda v: {**v, "factors": v["factors"][0]},
+    "not an object": lambda v: [v],
+}
+
+
+@pytest.mark.parametrize("case", SHARE_DECODING)
+def test_a_malformed_share_is_refused(case: str) -> None:
+    group = get_group("test-safe-256")
+    value = share_json(group)
+    assert DecryptionShare.from_json_value(value, group).to_json_value() == value
+    with pytest.raises(DecodeError):
+        DecryptionShare.from_json_value(SHARE_DECODING[case](value), group)
