@@ -157,3 +157,20 @@ def prove(
         s_hat=tuple((w_hat[i] + ch * r_hat[i]) % q for i in range(n)),
         s_prime=tuple((w_p[i] + ch * u_p[i]) % q for i in range(n)),
     )
+
+
+def powers(psi: Sequence[int], q: int) -> Matrix:
+    """ψ with output 0 raised to 1/2 and output 1 squared: the rows of M sum to 2 and 1/2 (not
+    one), while ∏(M·u) = ∏u — only TW1 sees it."""
+    m = permutation_matrix(psi)
+    m[0] = [v * 2 % q for v in m[0]]
+    m[1] = [v * pow(2, -1, q) % q for v in m[1]]
+    return m
+
+
+def combination(n: int, q: int) -> Matrix:
+    """The identity with row 0 = (2, −1, 0, …): every row sums to one, but ∏(M·u) ≠ ∏u —
+    only TW2 sees it. Output 0 = e_0^(1/2), output 1 = e_0^(1/2)·e_1."""
+    m = permutation_matrix(range(n))
+    m[0][:2] = [2, q - 1]
+    return m

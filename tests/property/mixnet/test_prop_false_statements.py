@@ -18,7 +18,7 @@ Equations no false statement can reach, and why:
   the combined statement is made of products of members.
 - TW1, TW2, TW3, TW5 with the library's prover: it takes a permutation ψ, so its commitment,
   chain and responses describe one permutation whatever the statement. Those rows use
-  `shuffle_deviations.prove`, the same algorithm for a matrix M: the mixer that raises one vote
+  `tests/shuffle_deviations.py`, the same algorithm for a matrix M: the mixer that raises one vote
   to a power (TW1), combines two inputs (TW2), commits to another permutation than it applies
   (TW3), or builds its chain for another permutation (TW5).
 """
@@ -29,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pytest
-import shuffle_deviations as dev
 from mixnet_property_support import non_member
 
 from mixnet.elgamal import Ciphertext, Row, encrypt_rows, keygen
@@ -43,6 +42,7 @@ from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as tw
 from mixnet.shuffle.shuffle import shuffle
 from mixnet.transcript import Transcript
+from tests import shuffle_deviations as dev
 
 #: Groups where every equation is exercised: a safe-prime group, a Schnorr group, a curve.
 #: (Their s' responses are reduced mod q, which the matrix prover relies on.)
@@ -359,7 +359,7 @@ def tw_matrix(
     commit: dev.Matrix | None = None,
     chain: dev.Matrix | None = None,
 ) -> Callable[[Group], None]:
-    """The honest algorithm for the map `matrix(q)` (see shuffle_deviations)."""
+    """The honest algorithm for the map `matrix(q)` (see tests/shuffle_deviations.py)."""
 
     def run(group: Group) -> None:
         pk, inputs, rng = shuffle_inputs(group)
@@ -389,16 +389,11 @@ def with_output(group: Group, outputs: list[Row], part: str) -> list[Row]:
 
 
 def powers(q: int) -> dev.Matrix:
-    """ψ with output 0 raised to 1/2 and output 1 squared: rows of M sum to 2 and 1/2."""
-    m = dev.permutation_matrix(PSI)
-    m[0] = [v * 2 % q for v in m[0]]
-    m[1] = [v * pow(2, -1, q) % q for v in m[1]]
-    return m
+    return dev.powers(PSI, q)
 
 
 def combination(q: int) -> dev.Matrix:
-    """Rows summing to one but no permutation: output 0 = e_0^(1/2), output 1 = e_0^(1/2)·e_1."""
-    return [[2, q - 1, 0], [0, 1, 0], [0, 0, 1]]
+    return dev.combination(N, q)
 
 
 def tw_lengths(group: Group) -> None:
@@ -444,9 +439,17 @@ def test_shuffle_false_statement(row: Row_, group: Group) -> None:
     expect_exact(row.check, lambda: row.run(group))
 
 
+def test_tw5_names_the_first_row_whose_chain_step_fails() -> None:
+    """TW5 is checked in one batch, then row by row to name i: the chain of OTHER_PSI differs
+    from that of PSI from its first step."""
+    with pytest.raises(VerificationError) as info:
+        SHUFFLE["chain of another permutation"].run(get_group("test-safe-256"))
+    assert info.value.detail == "fails at i = 1"
+
+
 @pytest.mark.parametrize("name", GROUPS)
 def test_the_matrix_prover_is_honest_for_a_permutation(name: str) -> None:
-    """Without a deviation, `shuffle_deviations.prove` makes proofs that verify: so each TW
+    """Without a deviation, `tests/shuffle_deviations.py` makes proofs that verify: so each TW
     row above fails for its one deviation, not for a difference between the two provers."""
     tw_matrix(lambda q: dev.permutation_matrix(PSI))(get_group(name))
 
