@@ -399,11 +399,16 @@ def batch_weights(
     return t.challenge_vector(Label.BATCH, len(bases), BATCH_BITS)
 
 
+def sigma_challenge(t: Transcript, statement: Any, commitment: Any, group: Group) -> int:
+    """c of a Σ-proof: the statement, then the commitment, as its `_challenge` absorbs them."""
+    statement.absorb(t)
+    t.append("commitment", commitment)
+    return t.challenge_mod(Label.C, group.order)
+
+
 def cp_challenge(t: Transcript, statement: cp.Statement, proof: dict[str, Any]) -> int:
     group = statement.g1.group
-    statement.absorb(t)
-    t.append("commitment", group.elements_from_hex([proof["t1"], proof["t2"]]))
-    return t.challenge_mod(Label.C, group.order)
+    return sigma_challenge(t, statement, group.elements_from_hex([proof["t1"], proof["t2"]]), group)
 
 
 def batch_challenges(
@@ -422,10 +427,9 @@ def expected_schnorr(case: dict[str, Any]) -> str:
 
     def derive() -> int:
         st = case["statement"]
-        t = Transcript(case["context"])
-        schnorr.Statement(*group.elements_from_hex([st["base"], st["y"]])).absorb(t)
-        t.append("commitment", group.element_from_hex(case["proof"]["t"]))
-        return t.challenge_mod(Label.C, group.order)
+        statement = schnorr.Statement(*group.elements_from_hex([st["base"], st["y"]]))
+        commitment = group.element_from_hex(case["proof"]["t"])
+        return sigma_challenge(Transcript(case["context"]), statement, commitment, group)
 
     return ref.schnorr_outcome(reference_arith(group), case, derive)
 
@@ -454,11 +458,10 @@ def expected_encryption(case: dict[str, Any]) -> str:
     group = get_group(case["group"])
 
     def derive() -> int:
-        t = Transcript(case["context"])
         row = row_from_json(group, case["statement"]["row"])
-        enc.Statement(group.element_from_hex(case["statement"]["pk"]), row).absorb(t)
-        t.append("commitment", group.elements_from_hex(case["proof"]["t"]))
-        return t.challenge_mod(Label.C, group.order)
+        statement = enc.Statement(group.element_from_hex(case["statement"]["pk"]), row)
+        commitment = group.elements_from_hex(case["proof"]["t"])
+        return sigma_challenge(Transcript(case["context"]), statement, commitment, group)
 
     return ref.encryption_outcome(reference_arith(group), case, derive)
 
