@@ -93,7 +93,6 @@ TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "tests/integration/verifier/test_verifier_tamper.py",
             "tests/unit/verifier/test_verifier_steps.py",
-            "tests/integration/verifier/test_verifier_record.py",
         ),
     ),
 }
