@@ -358,8 +358,9 @@ def check_decryption(case: dict[str, Any]) -> None:
     )
 
 
-def check_shuffle(case: dict[str, Any]) -> None:
-    group = get_group(case["group"])
+def decode_shuffle(
+    case: dict[str, Any], group: Group
+) -> tuple[tw.ShuffleStatement, tw.ShuffleProof]:
     s = case["statement"]
     n, width = case["n"], case["width"]
     st = tw.ShuffleStatement(
@@ -368,7 +369,11 @@ def check_shuffle(case: dict[str, Any]) -> None:
         [row_from_json(group, r, width) for r in s["outputs"]],
         s["generator_context"],
     )
-    proof = tw.ShuffleProof.from_json(group, case["proof"], n, width)
+    return st, tw.ShuffleProof.from_json(group, case["proof"], n, width)
+
+
+def check_shuffle(case: dict[str, Any]) -> None:
+    st, proof = decode_shuffle(case, get_group(case["group"]))
     tw.verify(st, proof, transcript=Transcript(case["context"]), rng=verifier_rng())
 
 
@@ -422,84 +427,73 @@ def batch_challenges(
     return weights, cp_challenge(t, combined, proof)
 
 
-def expected_schnorr(case: dict[str, Any]) -> str:
-    group = get_group(case["group"])
+def expected_by(
+    outcome: Callable[[ref.Arith, dict[str, Any], Any], str],
+) -> Callable[[Callable[[dict[str, Any], Group], Any]], Callable[[dict[str, Any]], str]]:
+    """`expected_<kind>(case)`: the reference's `outcome`, given the challenges that the
+    decorated function replays for the case as it stands."""
 
-    def derive() -> int:
-        st = case["statement"]
-        statement = schnorr.Statement(*group.elements_from_hex([st["base"], st["y"]]))
-        commitment = group.element_from_hex(case["proof"]["t"])
-        return sigma_challenge(Transcript(case["context"]), statement, commitment, group)
+    def wrap(derive: Callable[[dict[str, Any], Group], Any]) -> Callable[[dict[str, Any]], str]:
+        def expected(case: dict[str, Any]) -> str:
+            group = get_group(case["group"])
+            return outcome(reference_arith(group), case, lambda: derive(case, group))
 
-    return ref.schnorr_outcome(reference_arith(group), case, derive)
+        return expected
+
+    return wrap
 
 
-def expected_cp(case: dict[str, Any]) -> str:
-    group = get_group(case["group"])
+@expected_by(ref.schnorr_outcome)
+def expected_schnorr(case: dict[str, Any], group: Group) -> int:
+    st = case["statement"]
+    statement = schnorr.Statement(*group.elements_from_hex([st["base"], st["y"]]))
+    commitment = group.element_from_hex(case["proof"]["t"])
+    return sigma_challenge(Transcript(case["context"]), statement, commitment, group)
+
+
+@expected_by(ref.chaum_pedersen_outcome)
+def expected_cp(case: dict[str, Any], group: Group) -> tuple[list[int] | None, int]:
     s = case["statement"]
-
-    def derive() -> tuple[list[int] | None, int]:
-        t = Transcript(case["context"])
-        if case["batch"]:
-            return batch_challenges(
-                t,
-                group.element_from_hex(s["x_pub"]),
-                group.elements_from_hex(s["bases"]),
-                group.elements_from_hex(s["factors"]),
-                case["proof"],
-            )
-        st = cp.Statement(*group.elements_from_hex([s[k] for k in ("g1", "x_pub", "g2", "d")]))
-        return None, cp_challenge(t, st, case["proof"])
-
-    return ref.chaum_pedersen_outcome(reference_arith(group), case, derive)
-
-
-def expected_encryption(case: dict[str, Any]) -> str:
-    group = get_group(case["group"])
-
-    def derive() -> int:
-        row = row_from_json(group, case["statement"]["row"])
-        statement = enc.Statement(group.element_from_hex(case["statement"]["pk"]), row)
-        commitment = group.elements_from_hex(case["proof"]["t"])
-        return sigma_challenge(Transcript(case["context"]), statement, commitment, group)
-
-    return ref.encryption_outcome(reference_arith(group), case, derive)
-
-
-def expected_decryption(case: dict[str, Any]) -> str:
-    group = get_group(case["group"])
-    s = case["statement"]
-
-    def derive() -> tuple[list[int], int]:
-        rows = [row_from_json(group, r) for r in s["rows"]]
-        t = Transcript(case["context"])
-        t.append("proof", Label.DECRYPTION)
-        t.append("rows", [[[ct.a, ct.b] for ct in row] for row in rows])
-        bs = [ct.b for row in rows for ct in row]
-        factors = group.elements_from_hex(s["factors"])
-        return batch_challenges(t, group.element_from_hex(s["x_pub"]), bs, factors, case["proof"])
-
-    return ref.decryption_outcome(reference_arith(group), case, derive)
-
-
-def expected_shuffle(case: dict[str, Any]) -> str:
-    group = get_group(case["group"])
-    a = reference_arith(group)
-
-    def derive() -> tuple[list[int], int, Any, list[Any]]:
-        s, n, width = case["statement"], case["n"], case["width"]
-        st = tw.ShuffleStatement(
-            group.element_from_hex(s["pk"]),
-            [row_from_json(group, r, width) for r in s["inputs"]],
-            [row_from_json(group, r, width) for r in s["outputs"]],
-            s["generator_context"],
+    t = Transcript(case["context"])
+    if case["batch"]:
+        return batch_challenges(
+            t,
+            group.element_from_hex(s["x_pub"]),
+            group.elements_from_hex(s["bases"]),
+            group.elements_from_hex(s["factors"]),
+            case["proof"],
         )
-        proof = tw.ShuffleProof.from_json(group, case["proof"], n, width)
-        gens = derive_generators(group, s["generator_context"], tw.GENERATOR_PURPOSE, n)
-        u, c = shuffle_challenges(st, proof, case["context"], gens.seed)
-        return u, c, a.val(gens.h.to_hex()), [a.val(h.to_hex()) for h in gens.hs]
+    st = cp.Statement(*group.elements_from_hex([s[k] for k in ("g1", "x_pub", "g2", "d")]))
+    return None, cp_challenge(t, st, case["proof"])
 
-    return ref.shuffle_outcome(a, case, derive)
+
+@expected_by(ref.encryption_outcome)
+def expected_encryption(case: dict[str, Any], group: Group) -> int:
+    row = row_from_json(group, case["statement"]["row"])
+    statement = enc.Statement(group.element_from_hex(case["statement"]["pk"]), row)
+    commitment = group.elements_from_hex(case["proof"]["t"])
+    return sigma_challenge(Transcript(case["context"]), statement, commitment, group)
+
+
+@expected_by(ref.decryption_outcome)
+def expected_decryption(case: dict[str, Any], group: Group) -> tuple[list[int], int]:
+    s = case["statement"]
+    rows = [row_from_json(group, r) for r in s["rows"]]
+    t = Transcript(case["context"])
+    t.append("proof", Label.DECRYPTION)
+    t.append("rows", [[[ct.a, ct.b] for ct in row] for row in rows])
+    bs = [ct.b for row in rows for ct in row]
+    factors = group.elements_from_hex(s["factors"])
+    return batch_challenges(t, group.element_from_hex(s["x_pub"]), bs, factors, case["proof"])
+
+
+@expected_by(ref.shuffle_outcome)
+def expected_shuffle(case: dict[str, Any], group: Group) -> tuple[list[int], int, Any, list[Any]]:
+    a = reference_arith(group)
+    st, proof = decode_shuffle(case, group)
+    gens = derive_generators(group, st.generator_context, tw.GENERATOR_PURPOSE, case["n"])
+    u, c = shuffle_challenges(st, proof, case["context"], gens.seed)
+    return u, c, a.val(gens.h.to_hex()), [a.val(h.to_hex()) for h in gens.hs]
 
 
 # ------------------------------------------------------------------ encoding
@@ -967,16 +961,13 @@ def schnorr_vectors() -> dict[str, Any]:
         false_proof = schnorr.prove(
             schnorr.Statement(g, false_y), x, transcript=Transcript(ctx), rng=false_rng(seed)
         )
-        negative += negatives(
+        negative += false_statement(
             check_schnorr,
             expected_schnorr,
             case,
-            [
-                (
-                    "key of another secret, honestly proven",
-                    [edit(["statement", "y"], false_y.to_hex()), proof_edit(false_proof)],
-                )
-            ],
+            "key of another secret",
+            [edit(["statement", "y"], false_y.to_hex())],
+            false_proof,
         )
     return vector_file(
         "schnorr",
@@ -1048,16 +1039,13 @@ def cp_vectors() -> dict[str, Any]:
         false_proof = cp.prove(
             cp.Statement(g, g**x, g2, false_d), x, transcript=Transcript(ctx), rng=false_rng(seed)
         )
-        negative += negatives(
+        negative += false_statement(
             check_cp,
             expected_cp,
             case,
-            [
-                (
-                    "factor of another secret, honestly proven",
-                    [edit(["statement", "d"], false_d.to_hex()), proof_edit(false_proof)],
-                )
-            ],
+            "factor of another secret",
+            [edit(["statement", "d"], false_d.to_hex())],
+            false_proof,
         )
         # batch
         bname = f"{name} batch"
@@ -1144,19 +1132,13 @@ def cp_vectors() -> dict[str, Any]:
             transcript=Transcript(ctx),
             rng=false_rng(seed),
         )
-        negative += negatives(
+        negative += false_statement(
             check_cp,
             expected_cp,
             case,
-            [
-                (
-                    "one factor of another secret, honestly proven",
-                    [
-                        edit(["statement", "factors", 1], false_factors[1].to_hex()),
-                        proof_edit(false_proof),
-                    ],
-                )
-            ],
+            "one factor of another secret",
+            [edit(["statement", "factors", 1], false_factors[1].to_hex())],
+            false_proof,
         )
     return vector_file(
         "chaum-pedersen",
@@ -1235,11 +1217,13 @@ def encryption_vectors() -> dict[str, Any]:
         false_proof = enc.prove(
             st, [rs[0][0], rs[0][1] + 1, rs[0][2]], transcript=Transcript(ctx), rng=false_rng(seed)
         )
-        negative += negatives(
+        negative += false_statement(
             check_encryption,
             expected_encryption,
             case,
-            [("randomness other than b's, honestly proven", [proof_edit(false_proof)])],
+            "randomness other than b's",
+            [],
+            false_proof,
         )
     return vector_file(
         "encryption",
@@ -1341,19 +1325,13 @@ def decryption_vectors() -> dict[str, Any]:
         false_proof = dec.prove_factors(
             kp.secret, rows, false_factors, transcript=Transcript(ctx), rng=false_rng(seed)
         )
-        negative += negatives(
+        negative += false_statement(
             check_decryption,
             expected_decryption,
             case,
-            [
-                (
-                    "a wrong decryption factor, honestly proven",
-                    [
-                        edit(["statement", "factors", 1], false_factors[1].to_hex()),
-                        proof_edit(false_proof),
-                    ],
-                )
-            ],
+            "a wrong decryption factor",
+            [edit(["statement", "factors", 1], false_factors[1].to_hex())],
+            false_proof,
         )
     return vector_file(
         "decryption",
@@ -1409,6 +1387,20 @@ def false_rng(seed: str) -> DeterministicRandom:
 
 def proof_edit(proof: Any) -> dict[str, Any]:
     return edit(["proof"], proof.to_json())
+
+
+def false_statement(
+    check: Callable[[dict[str, Any]], None],
+    expected: Callable[[dict[str, Any]], str],
+    case: dict[str, Any],
+    label: str,
+    edits: list[dict[str, Any]],
+    proof: Any,
+) -> list[dict[str, Any]]:
+    """One negative case: the statement changed by `edits`, and its honest proof."""
+    return negatives(
+        check, expected, case, [(f"{label}, honestly proven", [*edits, proof_edit(proof)])]
+    )
 
 
 def false_shuffles(
