@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck contracts bench clean card system
+.PHONY: demo test mutants lint typecheck contracts bench clean card system
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,10 +38,16 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 # `make test` brings up what its tests use (scripts/test-services.sh): pcscd with vpcd, a
-# throwaway PostgreSQL unless TOHYO_TEST_PG_DSN names one, axe-core for the browser scans
+# throwaway PostgreSQL unless TOHYO_TEST_PG_DSN names one, axe-core for the browser scans.
+# The PC/SC tests share one xdist group (--dist loadgroup), so no two take the reader at once.
 test: system card lint typecheck contracts
 	services="$$(PYTHON=$(BIN)/python sh scripts/test-services.sh)" && eval "$$services" && \
-	  $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+	  $(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# Disable each check of each verifier in turn (scripts/mutate_verifiers.py); fails if the tests
+# let one through. MUTANT_ARGS="--paths mixnet/shuffle" runs a subset.
+mutants: $(STAMP)
+	$(BIN)/python scripts/mutate_verifiers.py $(MUTANT_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/tohyo bench mixnet

@@ -4,7 +4,9 @@
 Every file is made from a `DeterministicRandom` seeded with a fixed string named in the file,
 carries no date, and holds positive cases with NAMED INTERMEDIATE VALUES (challenges, batch
 weights, generators, the shuffle's u vector …) and NEGATIVE CASES: edits applied to a positive
-case with the failure they must cause (the check's id, e.g. "TW1", or "DecodeError").
+case with the failure they must cause (the check's id, e.g. "TW1", or "DecodeError"), decided
+by the reference arithmetic of tests/vectors/reference.py, not by the library: the generator
+refuses to write a negative case on which the library's verifier disagrees with it.
 
     python scripts/make_vectors.py           # (re)write tests/vectors/*.json
     python scripts/make_vectors.py --check   # exit 1 if a file differs from what this makes
@@ -36,6 +38,8 @@ import coincurve
 
 import mixnet.groups
 from mixnet.elgamal import (
+    Ciphertext,
+    Row,
     decrypt_row,
     encrypt_rows,
     keygen,
@@ -58,6 +62,12 @@ from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as tw
 from mixnet.shuffle.shuffle import shuffle
 from mixnet.transcript import Label, Transcript
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # run as a script: the tests' helpers are imported below
+from tests import shuffle_deviations as dev  # noqa: E402
+from tests.vectors import reference as ref  # noqa: E402
 
 GENERATOR = "scripts/make_vectors.py"
 FORMAT = 1
@@ -105,8 +115,11 @@ def about(kind: str, function: str, description: str) -> dict[str, Any]:
         "format": FORMAT,
         "description": description,
         "negative_cases": "each negative applies `edits` (a path into the case and a new value) "
-        "to a copy of its positive case; `expect` is the id of the failing check (the first "
-        "word of VerificationError.check) or DecodeError",
+        "to a copy of its positive case; `expect` is the id of the first failing check (the "
+        "first word of VerificationError.check) or DecodeError, as the reference arithmetic of "
+        "tests/vectors/reference.py decides it (the library must agree); negatives named "
+        "'…, honestly proven' replace the statement and the whole proof: a false statement "
+        "proven by the prover's own algorithm, caught by that one check only",
     }
 
 
@@ -262,15 +275,25 @@ def outcome(check: Callable[[dict[str, Any]], None], case: dict[str, Any]) -> st
 
 def negatives(
     check: Callable[[dict[str, Any]], None],
+    expected: Callable[[dict[str, Any]], str],
     case: dict[str, Any],
     specs: list[tuple[str, list[dict[str, Any]]]],
 ) -> list[dict[str, Any]]:
+    """Each spec's `expect` is what `expected` (tests/vectors/reference.py's arithmetic) says
+    the case must give; the library's verifier `check` must say the same, or nothing is made."""
     out = []
     for name, edits in specs:
-        result = outcome(check, apply_edits(case, edits))
-        if result == "ok":
+        bad = apply_edits(case, edits)
+        expect = expected(bad)
+        if expect == "ok":
             raise AssertionError(f"negative case {case['name']}/{name} verifies")
-        out.append({"case": case["name"], "name": name, "edits": edits, "expect": result})
+        library = outcome(check, bad)
+        if library != expect:
+            raise AssertionError(
+                f"negative case {case['name']}/{name}: the reference expects {expect}, "
+                f"the library says {library}"
+            )
+        out.append({"case": case["name"], "name": name, "edits": edits, "expect": expect})
     return out
 
 
@@ -335,8 +358,9 @@ def check_decryption(case: dict[str, Any]) -> None:
     )
 
 
-def check_shuffle(case: dict[str, Any]) -> None:
-    group = get_group(case["group"])
+def decode_shuffle(
+    case: dict[str, Any], group: Group
+) -> tuple[tw.ShuffleStatement, tw.ShuffleProof]:
     s = case["statement"]
     n, width = case["n"], case["width"]
     st = tw.ShuffleStatement(
@@ -345,8 +369,131 @@ def check_shuffle(case: dict[str, Any]) -> None:
         [row_from_json(group, r, width) for r in s["outputs"]],
         s["generator_context"],
     )
-    proof = tw.ShuffleProof.from_json(group, case["proof"], n, width)
+    return st, tw.ShuffleProof.from_json(group, case["proof"], n, width)
+
+
+def check_shuffle(case: dict[str, Any]) -> None:
+    st, proof = decode_shuffle(case, get_group(case["group"]))
     tw.verify(st, proof, transcript=Transcript(case["context"]), rng=verifier_rng())
+
+
+# ------------------------------------------------------------------ expected outcomes
+#
+# The reference arithmetic decides what a case must give; these functions only replay the
+# transcripts (and derive the shuffle's generators) for the case as it stands, and hand the
+# challenges over as integers.
+
+
+def reference_arith(group: Group) -> ref.Arith:
+    if isinstance(group, ModpGroup):
+        safe = group.family == "modp-safe"
+        return ref.ModArith(int(group.p), int(group.q), int(group.g), safe=safe)
+    return ref.Secp256k1()
+
+
+def batch_weights(
+    t: Transcript, x_pub: Element, bases: list[Element], factors: list[Element]
+) -> list[int]:
+    """Absorb a batched statement as `cp.BatchStatement.combine` does; its weights e_i."""
+    group = x_pub.group
+    t.append("proof", Label.CHAUM_PEDERSEN_BATCH)
+    t.append("group", group.description())
+    t.append("key", x_pub)
+    t.append("bases", list(bases))
+    t.append("factors", list(factors))
+    return t.challenge_vector(Label.BATCH, len(bases), BATCH_BITS)
+
+
+def sigma_challenge(t: Transcript, statement: Any, commitment: Any, group: Group) -> int:
+    """c of a Σ-proof: the statement, then the commitment, as its `_challenge` absorbs them."""
+    statement.absorb(t)
+    t.append("commitment", commitment)
+    return t.challenge_mod(Label.C, group.order)
+
+
+def cp_challenge(t: Transcript, statement: cp.Statement, proof: dict[str, Any]) -> int:
+    group = statement.g1.group
+    return sigma_challenge(t, statement, group.elements_from_hex([proof["t1"], proof["t2"]]), group)
+
+
+def batch_challenges(
+    t: Transcript, x_pub: Element, bases: list[Element], factors: list[Element], proof: Any
+) -> tuple[list[int], int]:
+    group = x_pub.group
+    weights = batch_weights(t, x_pub, bases, factors)
+    combined = cp.Statement(
+        group.generator(), x_pub, group.multi_exp(bases, weights), group.multi_exp(factors, weights)
+    )
+    return weights, cp_challenge(t, combined, proof)
+
+
+def expected_by(
+    outcome: Callable[[ref.Arith, dict[str, Any], Any], str],
+) -> Callable[[Callable[[dict[str, Any], Group], Any]], Callable[[dict[str, Any]], str]]:
+    """`expected_<kind>(case)`: the reference's `outcome`, given the challenges that the
+    decorated function replays for the case as it stands."""
+
+    def wrap(derive: Callable[[dict[str, Any], Group], Any]) -> Callable[[dict[str, Any]], str]:
+        def expected(case: dict[str, Any]) -> str:
+            group = get_group(case["group"])
+            return outcome(reference_arith(group), case, lambda: derive(case, group))
+
+        return expected
+
+    return wrap
+
+
+@expected_by(ref.schnorr_outcome)
+def expected_schnorr(case: dict[str, Any], group: Group) -> int:
+    st = case["statement"]
+    statement = schnorr.Statement(*group.elements_from_hex([st["base"], st["y"]]))
+    commitment = group.element_from_hex(case["proof"]["t"])
+    return sigma_challenge(Transcript(case["context"]), statement, commitment, group)
+
+
+@expected_by(ref.chaum_pedersen_outcome)
+def expected_cp(case: dict[str, Any], group: Group) -> tuple[list[int] | None, int]:
+    s = case["statement"]
+    t = Transcript(case["context"])
+    if case["batch"]:
+        return batch_challenges(
+            t,
+            group.element_from_hex(s["x_pub"]),
+            group.elements_from_hex(s["bases"]),
+            group.elements_from_hex(s["factors"]),
+            case["proof"],
+        )
+    st = cp.Statement(*group.elements_from_hex([s[k] for k in ("g1", "x_pub", "g2", "d")]))
+    return None, cp_challenge(t, st, case["proof"])
+
+
+@expected_by(ref.encryption_outcome)
+def expected_encryption(case: dict[str, Any], group: Group) -> int:
+    row = row_from_json(group, case["statement"]["row"])
+    statement = enc.Statement(group.element_from_hex(case["statement"]["pk"]), row)
+    commitment = group.elements_from_hex(case["proof"]["t"])
+    return sigma_challenge(Transcript(case["context"]), statement, commitment, group)
+
+
+@expected_by(ref.decryption_outcome)
+def expected_decryption(case: dict[str, Any], group: Group) -> tuple[list[int], int]:
+    s = case["statement"]
+    rows = [row_from_json(group, r) for r in s["rows"]]
+    t = Transcript(case["context"])
+    t.append("proof", Label.DECRYPTION)
+    t.append("rows", [[[ct.a, ct.b] for ct in row] for row in rows])
+    bs = [ct.b for row in rows for ct in row]
+    factors = group.elements_from_hex(s["factors"])
+    return batch_challenges(t, group.element_from_hex(s["x_pub"]), bs, factors, case["proof"])
+
+
+@expected_by(ref.shuffle_outcome)
+def expected_shuffle(case: dict[str, Any], group: Group) -> tuple[list[int], int, Any, list[Any]]:
+    a = reference_arith(group)
+    st, proof = decode_shuffle(case, group)
+    gens = derive_generators(group, st.generator_context, tw.GENERATOR_PURPOSE, case["n"])
+    u, c = shuffle_challenges(st, proof, case["context"], gens.seed)
+    return u, c, a.val(gens.h.to_hex()), [a.val(h.to_hex()) for h in gens.hs]
 
 
 # ------------------------------------------------------------------ encoding
@@ -730,6 +877,7 @@ def elgamal_vectors() -> dict[str, Any]:
             )
         negative += negatives(
             check,
+            lambda c, group=group: ref.rows_outcome(reference_arith(group), c, 3),
             case,
             [
                 *a_bad,
@@ -776,6 +924,7 @@ def schnorr_vectors() -> dict[str, Any]:
         q = group.order
         negative += negatives(
             check_schnorr,
+            expected_schnorr,
             case,
             [
                 ("response + 1", [edit(["proof", "s"], bump_hex(case["proof"]["s"], q))]),
@@ -806,6 +955,19 @@ def schnorr_vectors() -> dict[str, Any]:
                     ],
                 ),
             ],
+        )
+        # a false statement honestly proven: y = g^(x+1), proven with x
+        false_y = g ** (x + 1)
+        false_proof = schnorr.prove(
+            schnorr.Statement(g, false_y), x, transcript=Transcript(ctx), rng=false_rng(seed)
+        )
+        negative += false_statement(
+            check_schnorr,
+            expected_schnorr,
+            case,
+            "key of another secret",
+            [edit(["statement", "y"], false_y.to_hex())],
+            false_proof,
         )
     return vector_file(
         "schnorr",
@@ -850,6 +1012,7 @@ def cp_vectors() -> dict[str, Any]:
         cases.append(case)
         negative += negatives(
             check_cp,
+            expected_cp,
             case,
             [
                 ("response + 1", [edit(["proof", "s"], bump_hex(case["proof"]["s"], q))]),
@@ -870,6 +1033,19 @@ def cp_vectors() -> dict[str, Any]:
                     ],
                 ),
             ],
+        )
+        # a false statement honestly proven: D = g2^(x+1), proven with x
+        false_d = g2 ** (x + 1)
+        false_proof = cp.prove(
+            cp.Statement(g, g**x, g2, false_d), x, transcript=Transcript(ctx), rng=false_rng(seed)
+        )
+        negative += false_statement(
+            check_cp,
+            expected_cp,
+            case,
+            "factor of another secret",
+            [edit(["statement", "d"], false_d.to_hex())],
+            false_proof,
         )
         # batch
         bname = f"{name} batch"
@@ -913,6 +1089,7 @@ def cp_vectors() -> dict[str, Any]:
         f = case["statement"]["factors"]
         negative += negatives(
             check_cp,
+            expected_cp,
             case,
             [
                 ("two factors swapped", [edit(["statement", "factors"], [f[1], f[0], *f[2:]])]),
@@ -945,6 +1122,23 @@ def cp_vectors() -> dict[str, Any]:
                     ],
                 ),
             ],
+        )
+        # a false statement honestly proven: one factor b^(x+1), proven with x
+        false_factors = list(bst.factors)
+        false_factors[1] = bases[1] ** (x + 1)
+        false_proof = cp.prove_batch(
+            cp.BatchStatement(bst.x_pub, bases, false_factors),
+            x,
+            transcript=Transcript(ctx),
+            rng=false_rng(seed),
+        )
+        negative += false_statement(
+            check_cp,
+            expected_cp,
+            case,
+            "one factor of another secret",
+            [edit(["statement", "factors", 1], false_factors[1].to_hex())],
+            false_proof,
         )
     return vector_file(
         "chaum-pedersen",
@@ -984,6 +1178,7 @@ def encryption_vectors() -> dict[str, Any]:
         s = case["proof"]["s"]
         negative += negatives(
             check_encryption,
+            expected_encryption,
             case,
             [
                 ("another ballot key", [edit(["context", "ballot_key"], "voter-2")]),
@@ -1017,6 +1212,18 @@ def encryption_vectors() -> dict[str, Any]:
                     ],
                 ),
             ],
+        )
+        # a false statement honestly proven: randomness other than b_2's
+        false_proof = enc.prove(
+            st, [rs[0][0], rs[0][1] + 1, rs[0][2]], transcript=Transcript(ctx), rng=false_rng(seed)
+        )
+        negative += false_statement(
+            check_encryption,
+            expected_encryption,
+            case,
+            "randomness other than b's",
+            [],
+            false_proof,
         )
     return vector_file(
         "encryption",
@@ -1078,6 +1285,7 @@ def decryption_vectors() -> dict[str, Any]:
         f = case["statement"]["factors"]
         negative += negatives(
             check_decryption,
+            expected_decryption,
             case,
             [
                 ("two factors swapped", [edit(["statement", "factors"], [f[1], f[0], *f[2:]])]),
@@ -1110,6 +1318,20 @@ def decryption_vectors() -> dict[str, Any]:
                     ],
                 ),
             ],
+        )
+        # a false statement honestly proven: factor 2 is b^(x+1), proven with x
+        false_factors = list(factors)
+        false_factors[1] = false_factors[1] * rows[0][1].b
+        false_proof = dec.prove_factors(
+            kp.secret, rows, false_factors, transcript=Transcript(ctx), rng=false_rng(seed)
+        )
+        negative += false_statement(
+            check_decryption,
+            expected_decryption,
+            case,
+            "a wrong decryption factor",
+            [edit(["statement", "factors", 1], false_factors[1].to_hex())],
+            false_proof,
         )
     return vector_file(
         "decryption",
@@ -1156,6 +1378,93 @@ def shuffle_challenges(
     t.append("t", [proof.t1, proof.t2, proof.t3, list(proof.t4a), list(proof.t4b)])
     t.append("t_hat", list(proof.t_hat))
     return u, t.challenge_bits(Label.SHUFFLE_C, tw.C_BITS)
+
+
+def false_rng(seed: str) -> DeterministicRandom:
+    """The random source of a case's false statements (the case's own seed, extended)."""
+    return DeterministicRandom(f"{seed}/false statement")
+
+
+def proof_edit(proof: Any) -> dict[str, Any]:
+    return edit(["proof"], proof.to_json())
+
+
+def false_statement(
+    check: Callable[[dict[str, Any]], None],
+    expected: Callable[[dict[str, Any]], str],
+    case: dict[str, Any],
+    label: str,
+    edits: list[dict[str, Any]],
+    proof: Any,
+) -> list[dict[str, Any]]:
+    """One negative case: the statement changed by `edits`, and its honest proof."""
+    return negatives(
+        check, expected, case, [(f"{label}, honestly proven", [*edits, proof_edit(proof)])]
+    )
+
+
+def false_shuffles(
+    group: Group,
+    pk: Element,
+    rows: list[Row],
+    outputs: list[Row],
+    witness: Any,
+    gen_ctx: Any,
+    ctx: Any,
+    seed: str,
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """False statements honestly proven, each caught by one equation only: the library's
+    prover on outputs with only an a or only a b changed (TW4a, TW4b), and where s' is reduced
+    mod q, the matrix prover of tests/shuffle_deviations.py (TW1, TW2, TW3, TW5)."""
+    rng = false_rng(seed)
+    g, q, n = group.generator(), group.order, len(rows)
+    specs = []
+
+    def spec(label: str, new_outputs: list[Row], proof: tw.ShuffleProof) -> None:
+        specs.append(
+            (
+                f"{label}, honestly proven",
+                [
+                    edit(["statement", "outputs"], [row_to_json(r) for r in new_outputs]),
+                    proof_edit(proof),
+                ],
+            )
+        )
+
+    for part in ("a", "b"):
+        changed = list(outputs)
+        ct = changed[1][0]
+        ct = Ciphertext(ct.a * g, ct.b) if part == "a" else Ciphertext(ct.a, ct.b * g)
+        changed[1] = (ct, *changed[1][1:])
+        st = tw.ShuffleStatement(pk, rows, changed, gen_ctx)
+        spec(
+            f"only the {part} of output 2 changed",
+            changed,
+            tw.prove(st, witness, transcript=Transcript(ctx), rng=rng),
+        )
+    if not tw._short_responses(group):
+        psi = list(witness.permutation)
+        perm = dev.permutation_matrix(psi)
+        other = dev.permutation_matrix([*psi[1:], psi[0]])
+        for label, m, commit, chain in (
+            ("one vote squared, one square-rooted", dev.powers(psi, q), None, None),
+            ("two inputs combined", dev.combination(n, q), None, None),
+            ("commitment to another permutation", perm, other, None),
+            ("chain of another permutation", perm, None, other),
+        ):
+            mixed = dev.outputs_for(pk, rows, m, rng)
+            st = tw.ShuffleStatement(pk, rows, mixed.outputs, gen_ctx)
+            proof = dev.prove(
+                st,
+                mixed.rho,
+                m,
+                transcript=Transcript(ctx),
+                rng=rng,
+                commit_matrix=commit,
+                chain_matrix=chain,
+            )
+            spec(label, mixed.outputs, proof)
+    return specs
 
 
 def shuffle_vectors() -> dict[str, Any]:
@@ -1216,6 +1525,7 @@ def shuffle_vectors() -> dict[str, Any]:
         altered = group.element_from_hex(ct[0]) * group.generator()
         negative += negatives(
             check_shuffle,
+            expected_shuffle,
             case,
             [
                 ("output altered", [edit(["statement", "outputs", 1, 0, 0], altered.to_hex())]),
@@ -1264,6 +1574,12 @@ def shuffle_vectors() -> dict[str, Any]:
                     ],
                 ),
             ],
+        )
+        negative += negatives(
+            check_shuffle,
+            expected_shuffle,
+            case,
+            false_shuffles(group, kp.public, rows, outputs, witness, gen_ctx, ctx, seed),
         )
     return vector_file(
         "shuffle",

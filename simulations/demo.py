@@ -141,6 +141,7 @@ class Demo:
         self.timings: dict[str, float] = {}
         self.procs: list[Proc] = []
         self.notes: list[str] = []
+        self.pcsc_fallback: str | None = None  # why no voter went through PC/SC
 
     def say(self, text: str) -> None:
         print(text, flush=True)
@@ -305,15 +306,17 @@ class Demo:
                     (self.out / "receipts" / f"voter-{voter.number}.json").write_bytes(
                         canonical_json(doc["receipt"]))
 
-        pcsc = self.pcsc_voters(url, voters[:3])
+        pcsc, tried = self.pcsc_voters(url, voters[:3])
         choices = [self.rng.randbelow(len(CANDIDATES)) for _ in voters]
-        in_process = voters[len(pcsc):]
+        # a voter whose card went into the PC/SC reader does not vote again in-process,
+        # whether its ballot went through or not (a failed one is reported, not retried)
+        in_process = [v for v in voters if v.number not in tried]
         await asyncio.gather(*(vote(v, choices[v.number], self.codes[v.number])
                                for v in in_process))
         for number, choice in pcsc:
             intended[number] = choice
         # re-votes: five voters change their minds; the later ballot counts
-        revoters = voters[len(pcsc): len(pcsc) + 5]
+        revoters = in_process[:5]
         for v in revoters:
             await vote(v, (intended[v.number] + 1) % len(CANDIDATES), self.codes[v.number])
         # one Benaloh audit: a voter checks an encryption instead of casting it
@@ -340,20 +343,29 @@ class Demo:
             except CastRefused as exc:
                 refusals.append(f"{who}: refused — {exc.detail}")
         self.notes += refusals
-        return {"intended": intended, "revotes": len(revoters), "pcsc_voters": len(pcsc),
+        return {"intended": intended, "revotes": len(revoters),
+                "pcsc_voters": [number for number, _ in pcsc],
                 "audit_ok": audit_ok, "refusals": refusals}
 
-    def pcsc_voters(self, url: str, voters: list[Voter]) -> list[tuple[int, int]]:
-        """Up to three voters through pcscd + vpcd + pyscard and `tohyo vote cast`."""
+    def no_pcsc(self, why: str) -> tuple[list[tuple[int, int]], set[int]]:
+        """Say at once, and in the summary, that no voter goes through PC/SC, and why."""
+        text = f"{why}: every voter used an in-process card, none went through PC/SC"
+        self.say(f"  NOTE: {text}")
+        self.notes.append(text)
+        self.pcsc_fallback = why
+        return [], set()
+
+    def pcsc_voters(self, url: str, voters: list[Voter]
+                    ) -> tuple[list[tuple[int, int]], set[int]]:
+        """Up to three voters through pcscd + vpcd + pyscard and `tohyo vote cast`: the
+        (voter, choice) of each ballot cast that way, and the voters whose card was tried."""
         try:
             from jpki.pcsc import card_present
             from jpki.vpcd import VpcdConnection, port_for_slot
         except ImportError:
-            self.notes.append("pyscard is not installed: every voter used an in-process card")
-            return []
+            return self.no_pcsc("pyscard is not installed")
         if not Path("/run/pcscd/pcscd.comm").exists():
-            self.notes.append("pcscd is not running: every voter used an in-process card")
-            return []
+            return self.no_pcsc("pcscd is not running")
         import fcntl
 
         lock = open(PCSC_LOCK, "w")
@@ -361,50 +373,64 @@ class Demo:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             lock.close()
-            self.notes.append("the virtual PC/SC reader is busy: every voter used an "
-                              "in-process card")
-            return []
+            return self.no_pcsc(f"the virtual PC/SC reader is busy (lock {PCSC_LOCK})")
         try:
-            return self._pcsc_voters(url, voters, card_present, VpcdConnection,
+            done = self._pcsc_voters(url, voters, card_present, VpcdConnection,
                                      port_for_slot)
+            return done, {v.number for v in voters}
         finally:
             lock.close()
 
     def _pcsc_voters(self, url: str, voters: list[Voter], card_present: Any,
                      VpcdConnection: Any, port_for_slot: Any) -> list[tuple[int, int]]:
         done: list[tuple[int, int]] = []
-        for voter in voters[:3]:
-            connection = VpcdConnection(voter.issued.card, port=port_for_slot(0))
+        for voter in voters:
             try:
-                connection.start(connect_timeout=15)
-                reader = "Virtual PCD 00 00"
-                end = time.monotonic() + 15
-                while not card_present(reader) and time.monotonic() < end:
-                    time.sleep(0.2)
-                choice = self.rng.randbelow(len(CANDIDATES))
-                proc = subprocess.run(
-                    [sys.executable, "-m", "tohyo", "vote", "cast", "--board", url,
-                     "--election", ELECTION, "--fingerprint", self.manifest.fingerprint().hex(),
-                     "--reader", reader, "--choice",
-                     f"mayor={CANDIDATES[choice].id}", "--code", self.codes[voter.number],
-                     "--yes", "--receipt", str(self.out / "receipts" /
-                                                f"voter-{voter.number}.json")],
-                    capture_output=True, text=True, timeout=120,
-                    env={**os.environ, "TOHYO_CARD_PASSWORD": PASSWORD})
-                if proc.returncode == 0:
-                    done.append((voter.number, choice))
-                else:
-                    self.notes.append(f"PC/SC voter {voter.number}: {proc.stderr.strip()}")
-            finally:
-                connection.stop()
-                end = time.monotonic() + 15
-                while card_present("Virtual PCD 00 00") and time.monotonic() < end:
-                    time.sleep(0.2)
-                time.sleep(2)  # pcscd must see the slot empty before the next card
-        if done:
-            self.notes.append(f"{len(done)} voters cast through pcscd + vpcd + pyscard "
-                              "(`tohyo vote cast` with a virtual card in a PC/SC reader)")
+                choice = self._pcsc_vote(url, voter, card_present, VpcdConnection,
+                                         port_for_slot)
+            except Exception as exc:  # one card voter failing never stops the demo
+                choice, why = None, f"{type(exc).__name__}: {exc}"
+            else:
+                why = "`tohyo vote cast` failed (see above)"
+            if choice is None:
+                self.say(f"  PC/SC voter {voter.number} did not vote: {why}")
+                self.notes.append(f"PC/SC voter {voter.number} did not vote: {why}")
+            else:
+                done.append((voter.number, choice))
+        self.notes.append(f"{len(done)} of {len(voters)} voters cast through pcscd + vpcd + "
+                          "pyscard (`tohyo vote cast` with a virtual card in a PC/SC reader)")
         return done
+
+    def _pcsc_vote(self, url: str, voter: Voter, card_present: Any, VpcdConnection: Any,
+                   port_for_slot: Any) -> int | None:
+        """One voter's card in the reader and `tohyo vote cast`: its choice, or None."""
+        connection = VpcdConnection(voter.issued.card, port=port_for_slot(0))
+        try:
+            connection.start(connect_timeout=15)
+            reader = "Virtual PCD 00 00"
+            end = time.monotonic() + 15
+            while not card_present(reader) and time.monotonic() < end:
+                time.sleep(0.2)
+            choice = self.rng.randbelow(len(CANDIDATES))
+            proc = subprocess.run(
+                [sys.executable, "-m", "tohyo", "vote", "cast", "--board", url,
+                 "--election", ELECTION, "--fingerprint", self.manifest.fingerprint().hex(),
+                 "--reader", reader, "--choice",
+                 f"mayor={CANDIDATES[choice].id}", "--code", self.codes[voter.number],
+                 "--yes", "--receipt", str(self.out / "receipts" /
+                                            f"voter-{voter.number}.json")],
+                capture_output=True, text=True, timeout=120,
+                env={**os.environ, "TOHYO_CARD_PASSWORD": PASSWORD})
+            if proc.returncode == 0:
+                return choice
+            self.say(f"  PC/SC voter {voter.number}: {proc.stderr.strip()}")
+            return None
+        finally:
+            connection.stop()
+            end = time.monotonic() + 15
+            while card_present("Virtual PCD 00 00") and time.monotonic() < end:
+                time.sleep(0.2)
+            time.sleep(2)  # pcscd must see the slot empty before the next card
 
     # ------------------------------------------------------------------ verification
     def verify(self) -> tuple[int, str]:
@@ -462,6 +488,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("need at least 10 voters and 1 process")
     if args.group not in known_groups():
         raise CliError(f"unknown group {args.group!r}; known: {', '.join(known_groups())}")
+    if args.seed is not None and get_group(args.group).production:
+        raise CliError("--seed makes the ballots' randomness predictable: only with a test "
+                       "group (e.g. --group test-schnorr-512-128)")
     demo = Demo(args)
     print(f"tohyo demo: {args.voters} voters, 3 trustees (threshold 2), 3 mix servers, "
           f"group {demo.group.name}; output in {args.output}/")
@@ -499,6 +528,7 @@ def run(args: argparse.Namespace) -> int:
         "election": ELECTION, "group": demo.group.name, "voters": args.voters,
         "result": outcome["result"], "expected": expected, "notes": demo.notes,
         "timings_s": demo.timings, "verifier_exit_status": code,
+        "pcsc_voters": outcome["pcsc_voters"], "pcsc_fallback": demo.pcsc_fallback,
         "verdict": "valid" if code == 0 and table == expected else "INVALID",
     }
     (args.output / "result.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
@@ -516,7 +546,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--group", default=DEFAULT_GROUP, help=f"one of: {', '.join(known_groups())}")
     p.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--output", type=Path, default=Path("demo-output"))
-    p.add_argument("--seed", help="replay the voters' choices (deterministic; never for real use)")
+    p.add_argument("--seed", help="replay the voters' choices and ballot randomness "
+                   "(test groups only; never for real use)")
     p.set_defaults(func=run)
 
 

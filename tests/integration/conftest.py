@@ -1,9 +1,12 @@
 """The real PC/SC stack for the jpki integration tests: pcscd + vpcd + pyscard.
 
-`pcscd` (session): uses the running pcscd if /run/pcscd/pcscd.comm answers, otherwise starts
-`pcscd --foreground` itself and stops it afterwards. A file lock serialises sessions that run
-in parallel (pytest-xdist workers), since vpcd has only two slots. Nothing here skips: a missing
-pcscd, vpcd driver or pyscard is an error, as CI installs them.
+`pcscd_service` (session): uses the running pcscd if /run/pcscd/pcscd.comm answers, otherwise
+starts `pcscd --foreground` itself and stops it afterwards. `pcscd` (each test): the service,
+and a file lock on the vpcd readers for the test's duration, since vpcd has only two slots; it
+is shared with `tohyo demo` (which takes it without waiting and says so when it cannot). CI
+runs every PC/SC test in one xdist group (`pcsc`, `--dist loadgroup`), so no other worker
+waits on the lock. Nothing here skips: a missing pcscd, vpcd driver or pyscard is an error, as
+CI installs them.
 """
 
 from __future__ import annotations
@@ -41,12 +44,21 @@ def _socket_answers() -> bool:
     return True
 
 
+@pytest.fixture
+def pcscd(pcscd_service: None) -> Iterator[None]:
+    """The readers are this test's until it ends."""
+    with LOCK_FILE.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def pcscd() -> Iterator[None]:
+def pcscd_service() -> Iterator[None]:
     from jpki.pcsc import list_readers  # pyscard must be installed: no skip
 
-    lock = LOCK_FILE.open("w")
-    fcntl.flock(lock, fcntl.LOCK_EX)
     proc: subprocess.Popen[bytes] | None = None
     try:
         if not _socket_answers():
@@ -81,8 +93,6 @@ def pcscd() -> Iterator[None]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        lock.close()
 
 
 @pytest.fixture(scope="session")

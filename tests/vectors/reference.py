@@ -306,3 +306,254 @@ def challenge_blocks(out: bytes, count: int, bits: int) -> list[int]:
     size = (bits + 7) // 8
     shift = 8 * size - bits
     return [int.from_bytes(out[i * size : (i + 1) * size], "big") >> shift for i in range(count)]
+
+
+# ------------------------------------------------------------------ expected outcomes
+#
+# What a verifier must answer for a case, from this module's arithmetic alone: "ok",
+# "DecodeError" (a value this module's decoder refuses), or the id of the first equation that
+# fails, in the order of docs/protocol.md §6 and §8.3. The Fiat–Shamir challenges (and the
+# shuffle's generators) are inputs: the caller replays the transcript, which the vector tests
+# check on their own (TLV bytes by an independent encoder, generators by hashing here).
+
+
+class Refused(ValueError):
+    """This module's decoder refuses a value: the library must raise DecodeError."""
+
+
+def _hex(text: object, width: int) -> int:
+    if not isinstance(text, str) or len(text) != 2 * width:
+        raise Refused(f"not {2 * width} hex digits")
+    if any(ch not in "0123456789abcdef" for ch in text):
+        raise Refused("not lowercase hex")
+    return int(text, 16)
+
+
+def element(a: Arith, text: object) -> Value:
+    """A subgroup element from its hex (SEC1 compressed on the curve), or Refused."""
+    if isinstance(a, Secp256k1):
+        if not isinstance(text, str):
+            raise Refused("not a string")
+        try:
+            return a.val(text)
+        except NotAPoint as exc:
+            raise Refused(exc.reason) from exc
+    assert isinstance(a, ModArith)
+    x = _hex(text, a.element_bytes)
+    if not 0 < x < a.p or pow(x, a.q, a.p) != 1:
+        raise Refused("not in the order-q subgroup")
+    return x
+
+
+def elements(a: Arith, texts: object) -> list[Value]:
+    if not isinstance(texts, list):
+        raise Refused("not a list")
+    return [element(a, t) for t in texts]
+
+
+def scalar(a: Arith, text: object, bound: int | None = None) -> int:
+    """A response below `bound` (default q), written in the width of q or of the bound."""
+    bound = a.q if bound is None else bound
+    v = _hex(text, (bound.bit_length() + 7) // 8 if bound != a.q else (a.q.bit_length() + 7) // 8)
+    if v >= bound:
+        raise Refused("out of range")
+    return v
+
+
+def rows(a: Arith, texts: object, width: int | None = None) -> list[list[tuple[Value, Value]]]:
+    """Rows of [a, b] pairs (a non-empty list each, of `width` when given)."""
+    if not isinstance(texts, list):
+        raise Refused("not a list of rows")
+    out = []
+    for row in texts:
+        if not isinstance(row, list) or not row or (width is not None and len(row) != width):
+            raise Refused("not a row")
+        pairs = []
+        for ct in row:
+            if not isinstance(ct, list) or len(ct) != 2:
+                raise Refused("not a pair")
+            pairs.append((element(a, ct[0]), element(a, ct[1])))
+        out.append(pairs)
+    return out
+
+
+def cp_equations(a: Arith, g1: Value, x_pub: Value, g2: Value, d: Value, proof: Any, c: int) -> str:
+    """CP1 and CP2 for decoded values; `proof` is (t1, t2, s)."""
+    t1, t2, s = proof
+    if a.exp(g1, s) != a.mul(t1, a.exp(x_pub, c)):
+        return "CP1"
+    if a.exp(g2, s) != a.mul(t2, a.exp(d, c)):
+        return "CP2"
+    return "ok"
+
+
+def cp_proof(a: Arith, data: object) -> tuple[Value, Value, int]:
+    if not isinstance(data, dict) or set(data) != {"t1", "t2", "s"}:
+        raise Refused("a Chaum–Pedersen proof is {t1, t2, s}")
+    return element(a, data["t1"]), element(a, data["t2"]), scalar(a, data["s"])
+
+
+def batch_outcome(
+    a: Arith, x_pub: Value, bases: list[Value], factors: list[Value], proof: Any, derive: Any
+) -> str:
+    """CPB0 lengths, then CP1/CP2 on ∏B_i^{e_i}, ∏D_i^{e_i}; derive() = (weights, c)."""
+    if len(bases) != len(factors) or not bases:
+        return "CPB0"
+    weights, c = derive()
+    return cp_equations(a, a.g, x_pub, a.mexp(bases, weights), a.mexp(factors, weights), proof, c)
+
+
+def chaum_pedersen_outcome(a: Arith, case: dict[str, Any], derive: Any) -> str:
+    """derive() = (weights or None, c) for the case as it stands."""
+    st = case["statement"]
+    try:
+        proof = cp_proof(a, case["proof"])
+        if case["batch"]:
+            x_pub, bases, factors = (
+                element(a, st["x_pub"]),
+                elements(a, st["bases"]),
+                elements(a, st["factors"]),
+            )
+        else:
+            g1, x_pub, g2, d = (element(a, st[k]) for k in ("g1", "x_pub", "g2", "d"))
+    except Refused:
+        return "DecodeError"
+    if case["batch"]:
+        return batch_outcome(a, x_pub, bases, factors, proof, derive)
+    return cp_equations(a, g1, x_pub, g2, d, proof, derive()[1])
+
+
+def decryption_outcome(a: Arith, case: dict[str, Any], derive: Any) -> str:
+    """D0, then the batched proof over the b's; derive() = (weights, c)."""
+    st = case["statement"]
+    try:
+        x_pub = element(a, st["x_pub"])
+        cts = [ct for row in rows(a, st["rows"]) for ct in row]
+        factors = elements(a, st["factors"])
+        proof = cp_proof(a, case["proof"])
+    except Refused:
+        return "DecodeError"
+    if len(cts) != len(factors):
+        return "D0"
+    return batch_outcome(a, x_pub, [b for _, b in cts], factors, proof, derive)
+
+
+def shuffle_outcome(a: Arith, case: dict[str, Any], derive: Any) -> str:
+    """TW0 (decoding), TW1…TW5; derive() = (u, c, h, [h_1..h_N]) for the case as it stands."""
+    n, width = case["n"], case["width"]
+    st, pr = case["statement"], case["proof"]
+    bits = case["intermediate"]["s_prime_bound_bits"]
+    try:
+        keys = {
+            "c",
+            "c_hat",
+            "t1",
+            "t2",
+            "t3",
+            "t4a",
+            "t4b",
+            "t_hat",
+            "s1",
+            "s2",
+            "s3",
+            "s4",
+            "s_hat",
+            "s_prime",
+        }
+        if not isinstance(pr, dict) or set(pr) != keys:
+            raise Refused("the fields of a shuffle proof")
+        for key, length in (
+            ("c", n),
+            ("c_hat", n),
+            ("t_hat", n),
+            ("s_hat", n),
+            ("s_prime", n),
+            ("t4a", width),
+            ("t4b", width),
+            ("s4", width),
+        ):
+            if not isinstance(pr[key], list) or len(pr[key]) != length:
+                raise Refused(f"{key} must have {length} items")
+        cc, c_hat, t_hat = elements(a, pr["c"]), elements(a, pr["c_hat"]), elements(a, pr["t_hat"])
+        t4a, t4b = elements(a, pr["t4a"]), elements(a, pr["t4b"])
+        t1, t2, t3 = (element(a, pr[k]) for k in ("t1", "t2", "t3"))
+        s1, s2, s3 = (scalar(a, pr[k]) for k in ("s1", "s2", "s3"))
+        s4, s_hat = [scalar(a, v) for v in pr["s4"]], [scalar(a, v) for v in pr["s_hat"]]
+        s_prime = [scalar(a, v, None if bits is None else 1 << bits) for v in pr["s_prime"]]
+        pk = element(a, st["pk"])
+        inputs, outputs = rows(a, st["inputs"], width), rows(a, st["outputs"], width)
+    except Refused:
+        return "DecodeError"
+    if len(inputs) != len(outputs) or len(inputs) != n:
+        return "TW0"
+    u, c, h, hs = derive()
+    q, g = a.q, a.g
+    u_prod = 1
+    for v in u:
+        u_prod = u_prod * v % q
+    if a.mul(t1, a.exp(a.div(a.prod(cc), a.prod(hs)), c)) != a.exp(g, s1):
+        return "TW1"
+    if a.mul(t2, a.exp(a.div(c_hat[-1], a.exp(h, u_prod)), c)) != a.exp(g, s2):
+        return "TW2"
+    if a.mul(t3, a.exp(a.mexp(cc, u), c)) != a.mul(a.exp(g, s3), a.mexp(hs, s_prime)):
+        return "TW3"
+    for k in range(width):
+        a_star = a.mexp([row[k][0] for row in inputs], u)
+        b_star = a.mexp([row[k][1] for row in inputs], u)
+        if a.prod([t4a[k], a.exp(a_star, c), a.exp(pk, s4[k])]) != a.mexp(
+            [row[k][0] for row in outputs], s_prime
+        ):
+            return "TW4a"
+        if a.prod([t4b[k], a.exp(b_star, c), a.exp(g, s4[k])]) != a.mexp(
+            [row[k][1] for row in outputs], s_prime
+        ):
+            return "TW4b"
+    prev = [h, *c_hat[:-1]]
+    for i in range(n):
+        if a.mul(t_hat[i], a.exp(c_hat[i], c)) != a.mul(
+            a.exp(g, s_hat[i]), a.exp(prev[i], s_prime[i])
+        ):
+            return "TW5"
+    return "ok"
+
+
+def schnorr_outcome(a: Arith, case: dict[str, Any], derive: Any) -> str:
+    """S1; derive() = c."""
+    st, pr = case["statement"], case["proof"]
+    try:
+        if not isinstance(pr, dict) or set(pr) != {"t", "s"}:
+            raise Refused("a Schnorr proof is {t, s}")
+        t, s = element(a, pr["t"]), scalar(a, pr["s"])
+        base, y = element(a, st["base"]), element(a, st["y"])
+    except Refused:
+        return "DecodeError"
+    return "ok" if a.exp(base, s) == a.mul(t, a.exp(y, derive())) else "S1"
+
+
+def encryption_outcome(a: Arith, case: dict[str, Any], derive: Any) -> str:
+    """E1 for each ciphertext; derive() = c."""
+    st, pr = case["statement"], case["proof"]
+    try:
+        element(a, st["pk"])  # refused if it does not decode; E1 does not use it
+        row = rows(a, [st["row"]])[0]
+        if not isinstance(pr, dict) or set(pr) != {"t", "s"}:
+            raise Refused("an encryption proof is {t, s}")
+        if not all(isinstance(pr[k], list) and len(pr[k]) == len(row) for k in ("t", "s")):
+            raise Refused("one commitment and response per ciphertext")
+        t, s = elements(a, pr["t"]), [scalar(a, v) for v in pr["s"]]
+    except Refused:
+        return "DecodeError"
+    c = derive()
+    for (_, b), tj, sj in zip(row, t, s):
+        if a.exp(a.g, sj) != a.mul(tj, a.exp(b, c)):
+            return "E1"
+    return "ok"
+
+
+def rows_outcome(a: Arith, case: dict[str, Any], width: int) -> str:
+    """ElGamal rows: "ok" when every row decodes, else "DecodeError"."""
+    try:
+        rows(a, case["rows"], width)
+    except Refused:
+        return "DecodeError"
+    return "ok"

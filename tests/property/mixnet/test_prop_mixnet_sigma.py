@@ -495,10 +495,17 @@ def test_honest_proof_verifies_also_after_json(
 @pytest.mark.parametrize("name", SMALL_GROUPS)
 @given(seed=seeds)
 @ONE
-def test_json_rejects_response_at_or_above_q(name: str, kind: str, seed: int) -> None:
+def test_json_rejects_other_fields_and_responses_at_or_above_q(
+    name: str, kind: str, seed: int
+) -> None:
+    """A field missing, a field added, a list in place of the object, a response ≥ q."""
     group, proofs = get_group(name), JSON_PROOFS[kind]
     width = proofs.widths[1]
     _, proof = proofs.make(group, seed, width)
+    js = proof.to_json()
+    missing = {k: v for k, v in js.items() if k != "s"}
+    for data in (missing, dict(js, extra="00"), [js]):
+        expect_decode_error(lambda data=data: proofs.decode(group, data, width))
     *path, last = proofs.response
     for text in scalars_at_or_above_q(group):
         js = proof.to_json()
@@ -705,3 +712,4 @@ def test_encryption_statement_outside_subgroup_is_rejected(
         bad = enc.Statement(pk * outsider, rows[0])
     proof = enc.prove(bad, rs[0], transcript=tr(), rng=rng)
     expect_check("E0 membership", lambda: enc.verify(bad, proof, transcript=tr()))
+
