@@ -84,6 +84,7 @@ TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             TRUSTEES,
             "tests/unit/trustees/test_trustees_dkg.py",
+            "tests/unit/trustees/test_trustees_rounds.py",
             "tests/unit/trustees/test_trustees_misbehaviour.py",
             "tests/property/trustees/test_prop_trustees.py",
         ),

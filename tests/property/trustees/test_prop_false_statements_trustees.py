@@ -25,6 +25,7 @@ from mixnet.proofs import schnorr
 from mixnet.proofs.decryption import decryption_factors, prove_factors
 from mixnet.rng import DeterministicRandom
 from tests.mixnet_support import non_member_values
+from trustees import channel
 from trustees.config import CeremonyConfig, TrusteePrivateKeys
 from trustees.decryption import (
     DecryptionShare,
@@ -35,7 +36,14 @@ from trustees.decryption import (
 )
 from trustees.dkg import DkgOutcome, KeyShare, Polynomial, PublicRecord, coefficient_transcript
 from trustees.errors import PeerProtocolError
-from trustees.messages import Commitments, Complaints, DkgMessage, Reveal, sign_message
+from trustees.messages import (
+    Commitments,
+    Complaints,
+    DkgMessage,
+    EncryptedShare,
+    Reveal,
+    sign_message,
+)
 from trustees.testing import make_config
 
 GROUPS = ["test-safe-256", "test-schnorr-512-128", "secp256k1"]
@@ -72,6 +80,20 @@ def commitments_message(
     return msg
 
 
+def share_message(
+    config: CeremonyConfig,
+    keys: list[TrusteePrivateKeys],
+    dealer: int,
+    recipient: int,
+    poly: Polynomial,
+) -> DkgMessage:
+    """The dealer's encrypted share f(recipient) for the recipient, signed: what a complaint
+    about the share's content must point at."""
+    rng = DeterministicRandom(f"share/{dealer}/{recipient}")
+    ephemeral, ciphertext = channel.seal_share(config, dealer, recipient, poly(recipient), rng)
+    return signed(EncryptedShare(config.election, dealer, recipient, ephemeral, ciphertext), keys)
+
+
 def ceremony(
     group: Group,
     change: Callable[[int, Element], Element] = lambda k, a: a,
@@ -92,9 +114,12 @@ def ceremony(
             )
         )
     if revealed is not None:
+        record.append(share_message(config, keys, DEALER, COMPLAINER, polys[DEALER]))
+        record.close(2)  # the administrator closes dealing: complaints
         record.append(
             signed(Complaints(config.election, COMPLAINER, ((DEALER, "inconsistent"),)), keys)
         )
+        record.close(3)  # and the complaints: answers
         share = revealed(polys[DEALER](COMPLAINER))
         record.append(signed(Reveal(config.election, DEALER, ((COMPLAINER, share),)), keys))
     return record.outcome().disqualified
@@ -204,12 +229,16 @@ def test_the_honest_share_verifies(name: str) -> None:
 def record_with_commitments(
     group: Group, dealers: tuple[int, ...] = (1, 2, 3)
 ) -> tuple[PublicRecord, CeremonyConfig, list[Any]]:
-    """Three trustees (t = 2), the dealers' commitments posted; trustee 1 complains about 2."""
+    """Three trustees (t = 2), the dealers' commitments posted, dealing closed; trustee 1
+    complains about 2."""
     config, keys = make_config(group, 2, 3, seed="record rules")
     record = PublicRecord(config)
     for i in dealers:
         poly = Polynomial.random(group, 1, DeterministicRandom(f"rules/{i}"))
         record.append(commitments_message(config, keys, i, poly))
+        if i == DEALER:
+            record.append(share_message(config, keys, DEALER, COMPLAINER, poly))
+    record.close(2)  # the administrator closes dealing
     record.append(
         signed(Complaints(config.election, COMPLAINER, ((DEALER, "inconsistent"),)), keys)
     )
@@ -238,6 +267,7 @@ def commitments_after_round_one(group: Group) -> None:
 def unrequested_reveal(group: Group) -> None:
     """The dealer reveals the share of trustee 3, who did not complain."""
     record, config, keys = record_with_commitments(group)
+    record.close(3)  # the answers' round, so only the rule on what may be revealed can refuse
     share = group.scalar(7)
     record.append(signed(Reveal(config.election, DEALER, ((3, share),)), keys))
 
