@@ -110,9 +110,11 @@ def test_offline_decryption_share_equals_the_online_one(ceremony):
     ks = run.trustees[OFFLINE].key_share
     secrets = TrusteeSecrets(OFFLINE, config.election, config.group.name, keys[OFFLINE - 1],
                              None, ks.secret.value)
-    bundle = export_decryption_input(config, OFFLINE, run.posted, rows)
+    # one list per contest: the offline trustee makes one share per list, in order
+    bundle = export_decryption_input(config, OFFLINE, run.posted, [("a", rows), ("b", rows[:1])])
     out = run_decryption_offline(bundle, secrets, DeterministicRandom("offline-share"))
-    share = read_decryption_output(out, config)
+    (contest, share), (other, second) = read_decryption_output(out, config)
+    assert (contest, other) == ("a", "b") and len(second.factors) == len(rows[0])
     online = make_share(ks, rows, election=config.election,
                         rng=DeterministicRandom("offline-share"))
     assert share == online
