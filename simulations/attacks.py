@@ -391,7 +391,8 @@ def attack_marked_ballot(group: Group, run: int, voters: int) -> Outcome:
     marks = [k for k, row in enumerate(lists["council"]) if row == (rules.INVALID_SLOT,)]
     outcome.coercer_right = (len(marks) == 1
                              and lists["mayor"][marks[0]] == (coerced + 1,))
-    outcome.chance = sum(m == coerced for m, _ in honest) / voters + 1 / (voters + 1)
+    # the row at the mark's position is any of the voters + 1 mayor's rows, equally likely
+    outcome.chance = (sum(m == coerced for m, _ in honest) + 1) / (voters + 1)
     council = sim.counted()["council"]
     outcome.result_correct = outcome.result_correct and council["invalid"] == 1
     return outcome
