@@ -39,6 +39,7 @@ __all__ = [
     "PostedShuffle",
     "ballot_context",
     "ballot_hash",
+    "decode_contest_lists",
     "decode_shuffle",
     "mix_context",
     "submission_message",
@@ -231,3 +232,29 @@ def decode_shuffle(group: Group, body: Any, shapes: Sequence[tuple[str, int, int
         proof = shuffle_proof.ShuffleProof.from_json(group, part["proof"], n, width)
         out.append(PostedList(contest, decoded, proof))
     return PostedShuffle(position, tuple(out))
+
+
+def decode_contest_lists(
+    group: Group, value: Any, widths: Sequence[int] | None = None
+) -> list[tuple[str, list[elgamal.Row]]]:
+    """One list of rows per contest, as the mix input holds them (and the trustees' offline
+    bundles): a non-empty list of {"contest": id, "rows": [row, …]}, each list non-empty, of
+    one width (the given `widths`, in order, when known), all of one length. Every element is
+    checked for membership."""
+    if not isinstance(value, list) or not value or any(
+        not isinstance(p, dict) or set(p) != {"contest", "rows"} or not isinstance(
+            p["contest"], str) or not isinstance(p["rows"], list) or not p["rows"]
+        for p in value
+    ):
+        raise DecodeError("a non-empty list of {contest, rows}, each with rows")
+    if widths is not None and len(widths) != len(value):
+        raise DecodeError(f"{len(widths)} contest lists expected")
+    out = []
+    for k, p in enumerate(value):
+        first = p["rows"][0]
+        width = widths[k] if widths is not None else len(first) if isinstance(first, list) else 0
+        # one batched membership test per list; every row of this width
+        out.append((p["contest"], elgamal.rows_from_json(group, p["rows"], width)))
+    if len({len(rows) for _, rows in out}) != 1:
+        raise DecodeError("every contest list has one row per ballot")
+    return out

@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.entry import Envelope, decode_envelope, sign_envelope, verify_envelope
 from bulletin_board.log import MerkleLog, hash_leaf
+from election.entries import decode_contest_lists
 from election.manifest import Manifest
 from election.policy import ElectionPolicy, ElectionRecordState, ceremony_config
 from mixnet import elgamal
@@ -268,10 +269,8 @@ class BoardFollower:
         elif env.type == "mix_input":
             group = self.state.group
             assert group is not None
-            self.mix_input = [
-                (part["contest"], elgamal.rows_from_json(group, part["rows"], contest.width))
-                for contest, part in zip(self.manifest.contests, env.body["contests"])
-            ]
+            self.mix_input = decode_contest_lists(
+                group, env.body["contests"], [c.width for c in self.manifest.contests])
 
 
 @dataclass(frozen=True)

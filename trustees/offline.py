@@ -22,7 +22,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from mixnet.elgamal import Row, row_from_json, row_to_json
+from election.entries import decode_contest_lists
+from mixnet.elgamal import Row, row_to_json
 from mixnet.encoding import bytes_from_hex, canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError
 from mixnet.rng import RandomSource
@@ -205,19 +206,12 @@ def run_decryption_offline(bundle: bytes, secrets: TrusteeSecrets, rng: RandomSo
     config = CeremonyConfig.from_json_value(doc["config"])
     _check_secrets(secrets, config, doc["trustee"])
     outcome = derive_public_outcome(_messages(doc["dkg_messages"], config), config)
-    lists = doc["lists"]
-    if not isinstance(lists, list) or not lists or any(
-        not isinstance(p, dict) or set(p) != {"contest", "rows"} or not isinstance(
-            p["contest"], str) or not isinstance(p["rows"], list) or not p["rows"]
-        for p in lists
-    ):
-        raise DecodeError("lists is a non-empty list of {contest, rows}")
+    lists = decode_contest_lists(config.group, doc["lists"])
     key_share = key_share_from_secrets(secrets, outcome)
     shares = [
-        {"contest": p["contest"],
-         "share": make_share(key_share, [row_from_json(config.group, r) for r in p["rows"]],
-                             election=config.election, rng=rng).to_json_value()}
-        for p in lists
+        {"contest": contest,
+         "share": make_share(key_share, rows, election=config.election, rng=rng).to_json_value()}
+        for contest, rows in lists
     ]
     return _bundle("decrypt-output", doc["trustee"], shares=shares)
 

@@ -21,6 +21,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from bulletin_board.entry import Envelope, decode_envelope
+from election.entries import decode_contest_lists
 from mixnet import elgamal
 from mixnet.encoding import bytes_from_hex, canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError
@@ -130,21 +131,7 @@ def run_mix_offline(bundle: bytes, *, rng: RandomSource = system_random,
     group = group_from_description(doc["group"])
     fingerprint = bytes_from_hex(doc["election"], 32, "the election fingerprint")
     pk = group.element_from_hex(doc["pk"])
-    parts = doc["mix_input"]
-    if not isinstance(parts, list) or not parts or any(
-        not isinstance(p, dict) or set(p) != {"contest", "rows"} or not isinstance(
-            p["contest"], str) or not isinstance(p["rows"], list) or not p["rows"]
-        for p in parts
-    ):
-        raise DecodeError("mix_input is a non-empty list of {contest, rows}")
-    rows: list[tuple[str, list[elgamal.Row]]] = []
-    for p in parts:
-        part = [elgamal.row_from_json(group, r) for r in p["rows"]]
-        if len({len(r) for r in part}) != 1:
-            raise DecodeError("the rows of a contest list have one width")
-        rows.append((p["contest"], part))
-    if len({len(part) for _, part in rows}) != 1:
-        raise DecodeError("every contest list has one row per ballot")
+    rows = decode_contest_lists(group, doc["mix_input"])
     if not isinstance(doc["shuffles"], list) or len(doc["shuffles"]) != doc["position"] - 1:
         raise DecodeError("the bundle holds every shuffle before this mix server's")
     current = verify_chain(pk, rows, doc["shuffles"], fingerprint, rng=rng, executor=executor)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -41,6 +42,7 @@ from jpki.registrar import sign_attestation
 from mixnet import elgamal
 from mixnet.groups import Element
 from mixnet.rng import DeterministicRandom
+from trustees.coordinator import Coordinator
 from trustees.mixer import ShuffleRejected, verify_chain
 from verifier import Options, verify_record
 from verifier.record import load_record
@@ -92,6 +94,35 @@ async def _post(client: BoardClient, el: DaemonElection, voter: int, ballot: Bal
     )
 
 
+async def _open_voting(client: BoardClient, el: DaemonElection) -> tuple[Coordinator, Element]:
+    """Open the election with the trustees' daemons, wait for the joint key, open voting."""
+    co = await open_with_joint_key(client, el)
+    await co.phase("voting")
+    pk = co.state.pk
+    assert pk is not None
+    return co, pk
+
+
+async def _mix_and_tally(
+    client: BoardClient, co: Coordinator, el: DaemonElection, tmp_path: Path
+) -> tuple[dict[str, Any], Path]:
+    """Close, post the mix input, let the mix servers' daemons shuffle, decrypt with the
+    trustees' daemons, post the result (the administrator's tally path) and export the
+    record; returns the result's body and the export's directory."""
+    await co.phase("closed")
+    await co.mix_input()
+    await co.phase("mixing")
+    for p in el.mixers:
+        el.daemon(p, role="mix").start()
+    await co.wait_until(lambda f: f.shuffles == 2, "two shuffles", WAIT)
+    await co.phase("decrypting")
+    result = await co.result(WAIT)
+    await co.phase("tallied")
+    out = tmp_path / "record"
+    await client.export(el.election_id, out)
+    return result, out
+
+
 def test_invalid_plaintexts_counted_and_self_repeating_refused(
     board: BoardProcess, tmp_path: Path
 ) -> None:
@@ -104,10 +135,7 @@ async def _run(board: BoardProcess, tmp_path: Path) -> None:
     rng = DeterministicRandom("voters of city-plaintexts")
     try:
         async with BoardClient(board.url, board.key_hex) as client:
-            co = await open_with_joint_key(client, el)
-            await co.phase("voting")
-            pk = co.state.pk
-            assert pk is not None
+            co, pk = await _open_voting(client, el)
             group = pk.group
             e = group.encode_message
             for voter, choice in enumerate(votes(HONEST)):
@@ -119,17 +147,7 @@ async def _run(board: BoardProcess, tmp_path: Path) -> None:
             with pytest.raises(BoardRefusedError) as info:
                 await _post(client, el, 102, repeating)
             assert (info.value.status, info.value.code) == (409, "duplicate_ciphertext")
-            await co.phase("closed")
-            await co.mix_input()
-            await co.phase("mixing")
-            for p in el.mixers:
-                el.daemon(p, role="mix").start()
-            await co.wait_until(lambda f: f.shuffles == 2, "two shuffles", WAIT)
-            await co.phase("decrypting")
-            result = await co.result(WAIT)  # the administrator's tally path
-            await co.phase("tallied")
-            out = tmp_path / "record"
-            await client.export(el.election_id, out)
+            result, out = await _mix_and_tally(client, co, el, tmp_path)
         report = verify_record(load_record(out), Options(allow_test_groups=True, progress=False))
         assert report.passed, [
             (s.id, s.check, s.reason) for s in report.steps if s.status != "pass"
@@ -166,26 +184,13 @@ async def _marked(board: BoardProcess, tmp_path: Path) -> None:
     council = [v % 3 for v in range(HONEST)]  # blank, x, y
     try:
         async with BoardClient(board.url, board.key_hex) as client:
-            co = await open_with_joint_key(client, el)
-            await co.phase("voting")
-            pk = co.state.pk
-            assert pk is not None
+            co, pk = await _open_voting(client, el)
             e = pk.group.encode_message
             for voter, choice in enumerate(votes(HONEST)):
                 ballot = _ballot(manifest, pk, [e(choice + 1), e(council[voter])], rng)
                 await _post(client, el, voter, ballot)
             await _post(client, el, 100, _ballot(manifest, pk, [e(coerced + 1), e(1000)], rng))
-            await co.phase("closed")
-            await co.mix_input()
-            await co.phase("mixing")
-            for p in el.mixers:
-                el.daemon(p, role="mix").start()
-            await co.wait_until(lambda f: f.shuffles == 2, "two shuffles", WAIT)
-            await co.phase("decrypting")
-            result = await co.result(WAIT)
-            await co.phase("tallied")
-            out = tmp_path / "record"
-            await client.export(el.election_id, out)
+            result, out = await _mix_and_tally(client, co, el, tmp_path)
         verified = cli("verify", str(out), "--allow-test-groups")
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert "RESULT: PASS" in verified.stdout
