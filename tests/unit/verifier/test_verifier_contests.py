@@ -21,6 +21,7 @@ accepted there and caught by the verifier.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,7 @@ from mixnet.groups import get_group
 from simulations.attacks import _election
 from simulations.audit import run_verifier
 from simulations.world import MemoryBoard, SimulatedElection, ensure_groups
+from trustees.decryption import make_share
 
 ensure_groups()
 GROUP = "test-schnorr-512-128"
@@ -83,6 +85,7 @@ def _doctored(
     body = json.loads(json.dumps(env.body))
     edit(body)
     keys = {"admin": sim.people.admin, "mix-1": sim.people.mixers[0], "mix-2": sim.people.mixers[1]}
+    keys |= {f"trustee-{j}": k.ed25519_key() for j, k in enumerate(sim.people.trustee_keys, 1)}
     new = sign_envelope(keys[env.author], env.election, env.type, env.author, body)
     entries[i] = new.to_bytes()
     return entries, new
@@ -173,3 +176,44 @@ def test_the_board_refuses_a_part_in_another_contests_slot() -> None:
     entries, env = _doctored(sim, "shuffle", _mayor_in_council_slot)
     refusal = _board_refusal(sim, entries, env)
     assert refusal.code == "bad_body" and "council" in refusal.detail
+
+
+def test_a_share_entry_of_another_trustee_is_refused(honest: SimulatedElection) -> None:
+    """Trustee 1 posts an entry that says it is trustee 2's: V4.sender, and the board says
+    `unauthorised_signer`."""
+
+    def claim_two(body: dict[str, Any]) -> None:
+        body["trustee"] = 2
+
+    entries, env = _doctored(honest, "decryption_share", claim_two)
+    failed = _first_failure(honest, entries)
+    assert (failed.id, failed.check) == ("V4", "V4.sender"), failed.reason
+    assert _board_refusal(honest, entries, env).code == "unauthorised_signer"
+
+
+def test_a_contest_share_labelled_with_another_trustee_is_refused(
+    honest: SimulatedElection,
+) -> None:
+    """Trustee 1's entry holds, for the council, a share labelled trustee 2 whose proof holds
+    for trustee 1's key in that label's context: each share of an entry must be its author's
+    (V11.trustee; the board: `bad_body`)."""
+    machine = honest.machines[1]
+    assert machine.key_share is not None
+    council = honest.mix_lists[-1][1][1]
+    forged = make_share(
+        dataclasses.replace(machine.key_share, index=2),
+        council,
+        election=honest.fingerprint,
+        rng=honest.rng,
+    )
+
+    def relabel(body: dict[str, Any]) -> None:
+        assert body["trustee"] == 1
+        body["contests"][1]["share"] = forged.to_json_value()
+
+    entries, env = _doctored(honest, "decryption_share", relabel)
+    failed = _first_failure(honest, entries)
+    assert (failed.id, failed.check) == ("V11", "V11.share"), failed.reason
+    assert "V11.trustee" in failed.reason and "another trustee" in failed.reason
+    refusal = _board_refusal(honest, entries, env)
+    assert refusal.code == "bad_body" and "another trustee" in refusal.detail
