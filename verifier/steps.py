@@ -934,22 +934,24 @@ STEPS: tuple[tuple[str, str, str, Callable[[Context, StepResult], None]], ...] =
         "V9",
         "mix input",
         "the mix input is exactly the ballot that counts for each pseudonym "
-        "(manifest revote rule), in board order, no more and no less",
+        "(manifest revote rule), in board order, no more and no less, split into one list "
+        "per contest",
         v9_mix_input,
     ),
     (
         "V10",
         "shuffles",
-        "every mix server's proof of shuffle (TW0–TW5) in order, generators "
-        "recomputed from the fingerprint, each output the next input",
+        "every mix server's proof of shuffle (TW0–TW5) of each contest's list in order, "
+        "bound to that contest, generators recomputed from the fingerprint, each output the "
+        "next input",
         v10_shuffles,
     ),
     (
         "V11",
         "decryption",
-        "every decryption share's proof against the verification key X_j; "
-        "the result's trustees; combination and decoding (an invalid contest as the marker "
-        '"invalid") equal the published plaintexts',
+        "every decryption share's proof (one per contest list) against the verification key "
+        "X_j; the result's trustees; combination and decoding (an invalid contest as the "
+        'marker "invalid") equal the published plaintexts of each contest',
         v11_decryption,
     ),
     (
