@@ -394,7 +394,10 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     os.environ.setdefault(EVIDENCE_ENV, secrets.token_urlsafe(18))
     settings = write_settings(directory, fx, passphrase)
     check_settings = load_registrar_settings(settings).for_checks()
-    extra: tuple[str, ...] = ("--registrar", str(settings), "--processes", str(processes))
+    # the manifest's administrator; every client of the run on one address (127.0.0.1)
+    extra: tuple[str, ...] = ("--registrar", str(settings), "--processes", str(processes),
+                              "--admin-key", fx.manifest.admin_key,
+                              "--max-client-connections", str(max(64, concurrency + 16)))
     extra += ("--allow-test-groups",) if test_group else ()
     board = BoardProcess(db, directory / "board.pem", log_path=str(directory / "board.log"),
                          extra=extra)

@@ -53,7 +53,7 @@ from mixnet.rng import DeterministicRandom
 from simulations.world import VOTING_END, VOTING_START
 from trustees.config import generate_trustee_keys
 from trustees.decryption import combine_lists, make_share, share_entry_body
-from trustees.dkg import DkgTrustee
+from trustees.dkg import CLOSED, DkgTrustee
 from trustees.mixer import mix
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,18 +126,23 @@ def build_record(directory: Path, n: int, mixers: int, group_name: str,
     machines = [DkgTrustee(ceremony_config(manifest), i + 1, k, rng)
                 for i, k in enumerate(trustee_keys)]
     queue = [(m.index, msg) for m in machines for msg in m.start()]
-    while not all(m.phase.value == "done" for m in machines):
-        if not queue:
-            queue = [(m.index, msg) for m in machines for msg in m.deadline()]
+    record = machines[0].record
+    while queue or record.next_round() != CLOSED:
+        if not queue:  # the administrator closes the round
+            round_ = record.next_round()
+            post(admin, "admin", "dkg_round", {"v": 1, "round": round_})
+            queue = [(m.index, msg) for m in machines for msg in m.close_round(round_)]
             continue
         sender, msg = queue.pop(0)
         post(trustee_keys[sender - 1].ed25519_key(), f"trustee-{sender}", "dkg",
              msg.to_json_value())
         for m in machines:
-            queue += [(m.index, reply) for reply in m.receive(msg)]
-    outcome = machines[0].outcome
+            m.receive(msg)
+    outcome = record.outcome()
     pk = outcome.pk
     post(admin, "admin", "joint_key", joint_key_body(outcome))
+    for m in machines:
+        m.close_round(CLOSED)  # the joint key closes the ceremony: each trustee's share
     phase("voting")
     log(f"  ceremony {time.perf_counter() - t0:.1f} s")
 

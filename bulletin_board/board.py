@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +65,11 @@ class Limits:
     record_types: frozenset[str] = RECORD_TYPES
     max_page: int = 500
     max_connections: int = 512
+    max_client_connections: int = 64  # open connections from one client address
+    header_timeout_s: float = 10.0  # a request's head must arrive within this
+    body_timeout_s: float = 60.0  # a request's body must arrive within this
     max_cosignatures: int = 64
-    max_elections_listed: int = 1000
+    max_elections_listed: int = 1000  # one page of GET /v1/elections
     max_pending_posts: int = 1024  # posts waiting for an election's lock; beyond: 429 busy
     # under load (the last group commit held more than one entry), a commit waits this long
     # for more entries to join it: fewer disk flushes per entry; 0 turns it off
@@ -107,6 +110,7 @@ class Board:
         *,
         limits: Limits | None = None,
         clock: Callable[[], int] = system_clock_ms,
+        mirrors: Iterable[str] = (),
     ) -> None:
         self.storage = storage
         self.key = key
@@ -114,6 +118,8 @@ class Board:
         self.policy: Policy = policy if policy is not None else RegistryPolicy()
         self.limits = limits or Limits()
         self.clock = clock
+        # the keys (hex) whose co-signatures this board accepts; no other co-signer
+        self.mirrors = frozenset(mirrors)
         self._elections: dict[str, _Election] = {}
         self._create_lock = asyncio.Lock()
         # optional: `await precheck(election, state, envelope, data)` runs before the lock
@@ -310,6 +316,9 @@ class Board:
             cos = Cosignature.from_json(parse_canonical_json(data, max_bytes=4096))
         except DecodeError as exc:
             raise Refusal("malformed", str(exc)) from exc
+        if cos.signer not in self.mirrors:
+            raise Refusal("unauthorised_signer", "this board takes co-signatures only from "
+                          "the mirrors it was configured with")
         sth = await self.tree_head(election, tree_size)
         try:
             verify_cosignature(sth, cos)
@@ -322,8 +331,22 @@ class Board:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def elections(self) -> list[str]:
-        return sorted(k for k, e in self._elections.items() if e.head is not None)
+    def elections(self, after: str = "", limit: int | None = None) -> list[str]:
+        """The open elections' ids in order, those after `after` only, at most `limit`."""
+        names = sorted(k for k, e in self._elections.items() if e.head is not None and k > after)
+        return names if limit is None else names[:limit]
+
+    def raw_cap(self, election: str) -> int:
+        """The largest entry `election` can take now, of any type it accepts in its phase:
+        the cap a post's raw length is held to before anything is decoded."""
+        limits = self.limits
+        e = self._elections.get(election)
+        state = e.state if e is not None else self.policy.initial_state(election)
+        accepted = getattr(self.policy, "accepted_types", None)
+        if accepted is None:
+            return limits.max_record_body_bytes
+        return max((self.body_cap(state, t) for t in accepted(state)),
+                   default=limits.max_body_bytes)
 
     def size(self, election: str) -> int:
         """The committed size (an append in flight is not visible to readers)."""

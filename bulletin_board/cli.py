@@ -47,6 +47,13 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-page", type=int, default=500, help="largest page of entries")
     p.add_argument("--max-connections", type=int, default=512, help="open connections")
+    p.add_argument("--max-client-connections", type=int, default=64,
+                   help="open connections from one client address (beyond: 429)")
+    p.add_argument("--header-timeout", type=float, default=20.0, metavar="S",
+                   help="seconds a connection may take to send a request's head (when idle, "
+                        "the next one's)")
+    p.add_argument("--body-timeout", type=float, default=60.0, metavar="S",
+                   help="seconds a request may take to send its body (beyond: 408)")
     p.add_argument("--max-pending-posts", type=int, default=1024, help="posts waiting (429)")
     p.add_argument("--commit-delay", type=float, default=5.0, metavar="MS",
                    help="under load, how long a group commit waits for more entries to join "
@@ -65,11 +72,28 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--tls-cert")
     serve.add_argument("--tls-key")
     serve.add_argument(
+        "--admin-key",
         "--creator-key",
+        dest="admin_keys",
         action="append",
         default=None,
         metavar="HEX",
-        help="Ed25519 key allowed to open elections (repeatable; default: anyone)",
+        help="an administrator's Ed25519 key: only elections it opens (its manifest, or the "
+        "registry it signs) are served (repeatable; required unless --open-elections)",
+    )
+    serve.add_argument(
+        "--mirror-key",
+        dest="mirror_keys",
+        action="append",
+        default=[],
+        metavar="HEX",
+        help="a mirror's Ed25519 key whose co-signatures the board takes (repeatable; "
+        "default: none)",
+    )
+    serve.add_argument(
+        "--open-elections",
+        action="store_true",
+        help="tests and simulations only: any key may open an election, naming any board key",
     )
     serve.add_argument(
         "--policy",
@@ -138,6 +162,31 @@ def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
     return ctx
 
 
+def _hex_key(text: str, option: str) -> str:
+    from bulletin_board.log import public_key_from_hex
+    from mixnet.errors import DecodeError
+
+    try:
+        public_key_from_hex(text)
+    except (DecodeError, ValueError) as exc:
+        raise CliError(f"{option} {text!r}: not an Ed25519 public key in hex") from exc
+    return text
+
+
+def _admin_keys(args: argparse.Namespace) -> frozenset[str] | None:
+    """The administrators whose elections `board serve` takes; None: anyone (tests only)."""
+    for text in args.mirror_keys:
+        _hex_key(text, "--mirror-key")
+    if args.admin_keys:
+        if args.open_elections:
+            raise CliError("--admin-key and --open-elections exclude each other")
+        return frozenset(_hex_key(t, "--admin-key") for t in args.admin_keys)
+    if not args.open_elections:
+        raise CliError("give the administrators' keys (--admin-key HEX, repeatable): only "
+                       "their elections are served (--open-elections: tests only)")
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from bulletin_board.board import Board, Limits
     from bulletin_board.log import public_key_hex
@@ -149,29 +198,39 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             "tohyo board: warning: serving without TLS on a non-loopback address", file=sys.stderr
         )
-    caps = (args.max_body, args.max_record_body, args.max_page, args.max_connections)
-    if min(*caps, args.max_pending_posts) < 1:
+    caps = (args.max_body, args.max_record_body, args.max_page, args.max_connections,
+            args.max_client_connections, args.max_pending_posts)
+    if min(caps) < 1:
         raise CliError("the --max-… limits must be positive")
+    if not (0 < args.header_timeout <= 3600 and 0 < args.body_timeout <= 3600):
+        raise CliError("--header-timeout and --body-timeout are between 0 and 3600 s")
     if args.processes < 1:
         raise CliError("--processes must be at least 1")
     if not 0 <= args.commit_delay <= 1000:
         raise CliError("--commit-delay is between 0 and 1000 ms")
+    admins = _admin_keys(args)
     key = load_key(args.key)
     limits = Limits(
         max_body_bytes=args.max_body,
         max_record_body_bytes=max(args.max_body, args.max_record_body),
         max_page=args.max_page,
         max_connections=args.max_connections,
+        max_client_connections=args.max_client_connections,
+        header_timeout_s=args.header_timeout,
+        body_timeout_s=args.body_timeout,
         max_pending_posts=args.max_pending_posts,
         commit_delay_ms=args.commit_delay,
     )
     if args.policy == "election":
         from election.policy import ElectionPolicy
 
-        policy: Any = ElectionPolicy(allow_test_groups=args.allow_test_groups)
+        # --open-elections (tests, simulations): any manifest, whichever keys it names
+        own_key = None if admins is None else public_key_hex(key.public_key())
+        policy: Any = ElectionPolicy(allow_test_groups=args.allow_test_groups,
+                                     admin_keys=admins, board_key=own_key)
     else:
-        policy = RegistryPolicy(args.creator_key)
-    board = Board(open_storage(args.db), key, policy, limits=limits)
+        policy = RegistryPolicy(admins)
+    board = Board(open_storage(args.db), key, policy, limits=limits, mirrors=args.mirror_keys)
     extra_routes = None
     pool = own_pool = None
     if args.registrar:

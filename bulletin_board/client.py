@@ -257,8 +257,16 @@ class BoardClient:
         return dict(doc)
 
     async def elections(self) -> list[str]:
-        doc = await self._request("GET", "/v1/elections")
-        return [e["election"] for e in doc["elections"]]
+        """Every election id on the board, page by page."""
+        names: list[str] = []
+        after = ""
+        while True:
+            doc = await self._request("GET", "/v1/elections", params={"after": after} if after
+                                      else None)
+            names.extend(e["election"] for e in doc["elections"])
+            after = doc.get("next") or ""
+            if not after or not doc["elections"]:
+                return names
 
     async def entries(self, election: str, start: int = 0, limit: int | None = None) -> list[bytes]:
         """One page of entries as their canonical bytes (unverified; see `all_entries`)."""
@@ -291,14 +299,9 @@ class BoardClient:
         entries, sth = await self.all_entries(election)
         heads = [h async for h in self.tree_heads(election)]
         heads = [h for h in heads if h.tree_size <= sth.tree_size]
-        latest = await self._request("GET", f"/v1/elections/{election}/tree-heads/{sth.tree_size}")
-        write_export(
-            directory,
-            election,
-            await self.board_key_hex(),
-            entries,
-            heads,
-            SignedTreeHead.from_json(latest),
-        )
+        if not heads or heads[-1].tree_size != sth.tree_size:
+            raise VerificationError("export.final_head", "the board lists no head of its size")
+        # tree-head.json is the last line of tree-heads.jsonl, co-signatures and all
+        write_export(directory, election, await self.board_key_hex(), entries, heads, heads[-1])
         verify_export(directory, await self.board_key_hex())  # every head, every co-signature
         return sth

@@ -44,6 +44,8 @@ def write_export(
     tree_heads: Sequence[SignedTreeHead],
     final_head: SignedTreeHead,
 ) -> None:
+    if not tree_heads or final_head != tree_heads[-1]:
+        raise ValueError("the final head is the last of the tree heads, co-signatures and all")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     root = MerkleLog(hash_leaf(e) for e in entries).root()
@@ -67,7 +69,10 @@ def write_export(
 async def export_from_storage(
     storage: Storage, election: str, board_key_hex: str, directory: str | Path
 ) -> SignedTreeHead:
-    """Write the export of `election` straight from a board's storage (storage must be open)."""
+    """Write the export of `election` straight from a board's storage (storage must be open).
+
+    `ValueError`, nothing written, unless `board_key_hex` is the key that signed the board's
+    last tree head: an export under another key would not verify."""
     size = await storage.size(election)
     if size == 0:
         raise ValueError(f"no election {election!r} in this database")
@@ -90,6 +95,13 @@ async def export_from_storage(
         start = batch[-1].tree_size + 1
     heads = [h for h in heads if h.tree_size <= size]
     final = next(h for h in reversed(heads) if h.tree_size == size)
+    try:
+        verify_tree_head(final, public_key_from_hex(board_key_hex))
+    except (DecodeError, VerificationError) as exc:
+        raise ValueError(
+            f"{board_key_hex[:16]}… is not the key of the board that signed {election!r}'s "
+            "tree heads: give the board's own key"
+        ) from exc
     write_export(directory, election, board_key_hex, entries, heads, final)
     return final
 
@@ -103,7 +115,8 @@ def _lines(path: Path) -> list[bytes]:
 
 def verify_export(directory: str | Path, board_key_hex: str | None = None) -> SignedTreeHead:
     """Check an export: canonical files, every head signed and matching the entries' prefix
-    root, co-signatures valid, the final head covering all entries. Returns the final head."""
+    root, every co-signature valid (those of tree-head.json too), the final head covering all
+    entries and equal to the last line of tree-heads.jsonl. Returns the final head."""
     d = Path(directory)
     meta = parse_canonical_json((d / "board.json").read_bytes().rstrip(b"\n"))
     if meta.get("format") != EXPORT_FORMAT:
@@ -119,7 +132,8 @@ def verify_export(directory: str | Path, board_key_hex: str | None = None) -> Si
     if meta["tree_size"] != len(log) or meta["root_hash"] != log.root().hex():
         raise VerificationError("export.root", "board.json does not match the entries")
     previous = 0
-    for line in _lines(d / "tree-heads.jsonl"):
+    lines = _lines(d / "tree-heads.jsonl")
+    for line in lines:
         sth = SignedTreeHead.from_json(parse_canonical_json(line))
         verify_tree_head(sth, key)
         for c in sth.cosignatures:
@@ -129,10 +143,15 @@ def verify_export(directory: str | Path, board_key_hex: str | None = None) -> Si
         if sth.tree_size > len(log) or log.root(sth.tree_size) != sth.root_hash:
             raise VerificationError("export.tree_head_root", f"head {sth.tree_size} differs")
         previous = sth.tree_size
-    final = SignedTreeHead.from_json(
-        parse_canonical_json((d / "tree-head.json").read_bytes().rstrip(b"\n"))
-    )
+    final_line = (d / "tree-head.json").read_bytes().rstrip(b"\n")
+    final = SignedTreeHead.from_json(parse_canonical_json(final_line))
     verify_tree_head(final, key)
+    for c in final.cosignatures:
+        verify_cosignature(final, c)
     if final.tree_size != len(log) or final.root_hash != log.root():
         raise VerificationError("export.final_head", "final head does not cover the entries")
+    if not lines or final_line != lines[-1]:
+        raise VerificationError(
+            "export.final_head_line", "tree-head.json is not the last line of tree-heads.jsonl"
+        )
     return final

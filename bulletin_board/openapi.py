@@ -43,7 +43,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 READ_ERRORS = (400, 404, 405, 429)
-WRITE_ERRORS = (400, 403, 404, 405, 409, 413, 415, 422, 429)
+WRITE_ERRORS = (400, 403, 404, 405, 408, 409, 413, 415, 422, 429)
 
 
 def _param(
@@ -164,8 +164,18 @@ def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]
         },
         "/v1/elections": {
             "get": {
-                "summary": "elections on this board",
+                "summary": "a page of the elections on this board, by id",
                 "operationId": "listElections",
+                "parameters": [
+                    _param("after", "query", ELECTION, text="list the ids after this one"),
+                    _param(
+                        "limit",
+                        "query",
+                        {"type": "integer", "minimum": 1,
+                         "maximum": limits.max_elections_listed},
+                        text="page size",
+                    ),
+                ],
                 "responses": {
                     **_ok(
                         _obj(
@@ -173,11 +183,12 @@ def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]
                                 "elections": {
                                     "type": "array",
                                     "items": _obj({"election": ELECTION, "tree_size": UINT}),
-                                }
+                                },
+                                "next": {**ELECTION, "nullable": True},
                             }
                         )
                     ),
-                    **_errors(405),
+                    **_errors(400, 405),
                 },
             }
         },

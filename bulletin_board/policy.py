@@ -52,8 +52,10 @@ REFUSAL_CODES: dict[str, tuple[int, str]] = {
         409, "a ciphertext of the ballot is already on the board, or repeated within the ballot"
     ),
     "election_exists": (409, "a registry for this election is already on the board"),
+    "other_board": (422, "the manifest names another board's key than this board's"),
     "unauthorised_signer": (403, "the author is not authorised to post this entry"),
     "bad_signature": (403, "the signature does not verify under the author's key"),
+    "request_timeout": (408, "the request's head or body did not arrive in time"),
     "too_large": (413, "the request body is larger than the board accepts"),
     "unsupported_media_type": (415, "entries are posted as application/json"),
     "element_not_in_group": (422, "a group element in the body is not in the group"),
@@ -66,6 +68,11 @@ REFUSAL_CODES: dict[str, tuple[int, str]] = {
         "within its stated tolerance)",
     ),
     "registrar_unavailable": (503, "the registrar cannot keep evidence now; nothing recorded"),
+    "too_many_connections": (
+        429,
+        "this client address has as many connections open as the board allows; the new "
+        "one is answered and closed",
+    ),
     "not_this_registrar": (
         503,
         "this board's registrar is not the one the election names: it cannot take the "
@@ -87,6 +94,7 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     "setup": {"manifest": frozenset({"admin"}), "phase": frozenset({"admin"})},
     "key_ceremony": {
         "dkg": frozenset({"trustee"}),
+        "dkg_round": frozenset({"admin"}),
         "joint_key": frozenset({"admin", "trustee"}),
         "phase": frozenset({"admin"}),
     },
@@ -193,6 +201,12 @@ class RegistryPolicy:
 
     def initial_state(self, election: str) -> ElectionState:
         return ElectionState(election)
+
+    def accepted_types(self, state: ElectionState) -> frozenset[str]:
+        """The entry types the election may accept in its current phase."""
+        if state.phase is None:
+            return frozenset({"registry"})
+        return frozenset(self.allowed.get(state.phase, {}))
 
     def _verify(self, key: Ed25519PublicKey, envelope: Envelope) -> None:
         try:

@@ -12,11 +12,13 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 
-from bulletin_board.board import Board
+from bulletin_board.board import Board, Limits
+from bulletin_board.entry import ELECTION_RE
 from bulletin_board.log import hash_leaf
 from bulletin_board.openapi import openapi_document
 from bulletin_board.policy import REFUSAL_CODES, Refusal
@@ -93,15 +95,20 @@ def _path_int(request: web.Request, name: str) -> int:
     return int(text)
 
 
-async def read_capped_body(request: web.Request, cap: int) -> bytes:
-    """The request body, refused `too_large` as soon as it exceeds `cap` bytes."""
+async def read_capped_body(request: web.Request, cap: int, timeout_s: float = 60.0) -> bytes:
+    """The request body, refused `too_large` as soon as its Content-Length or the bytes read
+    exceed `cap`, and `request_timeout` unless it is all read within `timeout_s` seconds."""
     if request.content_length is not None and request.content_length > cap:
-        raise Refusal("too_large", f"bodies are at most {cap} bytes")
+        raise Refusal("too_large", f"bodies are at most {cap} bytes here")
     data = bytearray()
-    async for chunk in request.content.iter_any():
-        data += chunk
-        if len(data) > cap:
-            raise Refusal("too_large", f"bodies are at most {cap} bytes")
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.content.iter_any():
+                data += chunk
+                if len(data) > cap:
+                    raise Refusal("too_large", f"bodies are at most {cap} bytes here")
+    except TimeoutError as exc:
+        raise Refusal("request_timeout", f"the body did not arrive within {timeout_s} s") from exc
     return bytes(data)
 
 
@@ -137,6 +144,10 @@ class _Handlers:
                     "record_types": sorted(self.limits.record_types),
                     "max_page": self.limits.max_page,
                     "max_connections": self.limits.max_connections,
+                    "max_client_connections": self.limits.max_client_connections,
+                    "header_timeout_ms": round(self.limits.header_timeout_s * 1000),
+                    "body_timeout_ms": round(self.limits.body_timeout_s * 1000),
+                    "max_elections_listed": self.limits.max_elections_listed,
                     "max_pending_posts": self.limits.max_pending_posts,
                 },
                 "refusal_codes": {k: v[0] for k, v in REFUSAL_CODES.items()},
@@ -144,9 +155,23 @@ class _Handlers:
         )
 
     async def elections(self, request: web.Request) -> web.Response:
-        names = self.board.elections()[: self.limits.max_elections_listed]
+        after = request.query.get("after")
+        if after is None:
+            after = ""
+        elif ELECTION_RE.fullmatch(after) is None:
+            raise Refusal("bad_request", "after: an election id")
+        page = self.limits.max_elections_listed
+        limit = _int_param(request, "limit", page, maximum=page)
+        if limit < 1:
+            raise Refusal("bad_request", "limit must be at least 1")
+        names = self.board.elections(after, limit + 1)
+        more = len(names) > limit
+        names = names[:limit]
         return _json(
-            {"elections": [{"election": n, "tree_size": self.board.size(n)} for n in names]}
+            {
+                "elections": [{"election": n, "tree_size": self.board.size(n)} for n in names],
+                "next": names[-1] if more and names else None,
+            }
         )
 
     async def election(self, request: web.Request) -> web.Response:
@@ -154,7 +179,9 @@ class _Handlers:
 
     async def post_entry(self, request: web.Request) -> web.Response:
         require_json(request)
-        data = await read_capped_body(request, self.limits.max_record_body_bytes)
+        # held to what the election can take now, on the raw length, before any decoding
+        cap = self.board.raw_cap(request.match_info["election"])
+        data = await read_capped_body(request, cap, self.limits.body_timeout_s)
         if self.pending >= self.limits.max_pending_posts:
             raise Refusal("busy", f"more than {self.limits.max_pending_posts} posts pending")
         self.pending += 1
@@ -217,7 +244,7 @@ class _Handlers:
         election = request.match_info["election"]
         size = _path_int(request, "tree_size")
         self.board.size(election)
-        data = await read_capped_body(request, 4096)
+        data = await read_capped_body(request, 4096, self.limits.body_timeout_s)
         sth = await self.board.cosign(election, size, data)
         return _json(sth.to_json(), status=201)
 
@@ -271,25 +298,60 @@ def make_app(board: Board) -> web.Application:
     return app
 
 
-class _CappedRunner(web.AppRunner):
-    """An AppRunner whose server closes connections beyond `max_connections` at once."""
+def _raw_refusal(code: str, detail: str) -> bytes:
+    """A whole HTTP/1.1 refusal, for a connection the board answers before any request."""
+    body = canonical_json({"error": code, "detail": detail})
+    status = REFUSAL_CODES[code][0]
+    return (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        "Content-Type: application/json\r\nConnection: close\r\nRetry-After: 1\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
-    def __init__(self, app: web.Application, max_connections: int) -> None:
-        super().__init__(app, access_log=None)
-        self.max_connections = max_connections
+
+class _CappedRunner(web.AppRunner):
+    """An AppRunner whose server caps open connections: beyond `max_connections` in all a new
+    one is closed at once; beyond `max_client_connections` from one address it is answered
+    429 `too_many_connections` and closed. A connection that sends no whole request head
+    within `header_timeout_s` (after connecting or after its last answer) is closed."""
+
+    def __init__(self, app: web.Application, limits: Limits) -> None:
+        super().__init__(app, access_log=None, keepalive_timeout=limits.header_timeout_s)
+        self.limits = limits
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
-        original = server.connection_made
-        cap = self.max_connections
+        made, lost = server.connection_made, server.connection_lost
+        per_client: dict[str, int] = {}
+        counted: dict[Any, str] = {}  # handler -> its client's address
+        limits = self.limits
 
         def connection_made(handler: Any, transport: asyncio.Transport) -> None:
-            if len(server.connections) >= cap:
+            if len(server.connections) >= limits.max_connections:
                 transport.abort()
                 return
-            original(handler, transport)
+            peer = transport.get_extra_info("peername")
+            client = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+            if per_client.get(client, 0) >= limits.max_client_connections:
+                cap = limits.max_client_connections
+                transport.write(_raw_refusal("too_many_connections",
+                                             f"at most {cap} connections per client address"))
+                transport.close()
+                return
+            per_client[client] = per_client.get(client, 0) + 1
+            counted[handler] = client
+            made(handler, transport)
+
+        def connection_lost(handler: Any, exc: BaseException | None = None) -> None:
+            client = counted.pop(handler, None)
+            if client is not None:
+                per_client[client] -= 1
+                if per_client[client] == 0:
+                    del per_client[client]
+            lost(handler, exc)
 
         server.connection_made = connection_made  # type: ignore[method-assign]
+        server.connection_lost = connection_lost  # type: ignore[method-assign]
         return server
 
 
@@ -322,7 +384,7 @@ class BoardServer:
         app = make_app(self.board)
         if self.extra_routes is not None:
             self.extra_routes(app)
-        self._runner = _CappedRunner(app, self.board.limits.max_connections)
+        self._runner = _CappedRunner(app, self.board.limits)
         await self._runner.setup()
         site = web.TCPSite(
             self._runner, self.host, self.port, ssl_context=self.ssl_context, backlog=128

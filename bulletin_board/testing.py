@@ -171,6 +171,7 @@ async def running_board(
     policy: Any = None,
     limits: Any = None,
     clock: Any = None,
+    mirrors: tuple[str, ...] = (),
 ) -> AsyncIterator[Any]:
     """Serve a board on 127.0.0.1 (a free port) for the duration of the block."""
     from bulletin_board.board import Board, system_clock_ms
@@ -183,6 +184,7 @@ async def running_board(
         policy,
         limits=limits,
         clock=clock or system_clock_ms,
+        mirrors=mirrors,
     )
     server = BoardServer(board, "127.0.0.1", 0)
     await server.start()
@@ -201,7 +203,7 @@ class BoardProcess:
         key_path: str | Path,
         port: int = 0,
         log_path: str | None = None,
-        extra: tuple[str, ...] = ("--policy", "registry"),
+        extra: tuple[str, ...] = ("--policy", "registry", "--open-elections"),
     ) -> None:
         self.db, self.key_path, self.port, self.extra = db, str(key_path), port, extra
         self.log_path = log_path

@@ -9,8 +9,9 @@
   by whoever holds the registrar's key from the register of electors.
 - `admin publish PATH --board URL --key admin.pem`: the definition becomes the signed manifest,
   the board's first entry of the election.
-- `admin open ELECTION …`: setup → key ceremony; once the ceremony is complete, post the joint
-  key (derived from the board) and open voting.
+- `admin open ELECTION …`: setup → key ceremony; close each round of the ceremony (a signed
+  `dkg_round` entry) once every expected message is posted or `--round-timeout` passes; then
+  post the joint key (derived from the board) and open voting.
 - `admin close ELECTION …`: close voting; post the mix input (the last ballot of every voter)
   and hand over to the mix servers.
 - `admin tally ELECTION …`: once every mix server has shuffled, open decryption; once t
@@ -296,27 +297,18 @@ async def _await(co: Coordinator, condition: Callable[[Any], bool], refusal: str
                    "or with --wait SECONDS")
 
 
-def _ceremony_progress(co: Coordinator) -> str:
-    dkg = co.state.dkg
-    assert dkg is not None
-    return f"{len(dkg.complaints)} of {dkg.config.n} trustees have finished"
-
-
-async def _post_joint_key(co: Coordinator, wait: float) -> None:
+async def _post_joint_key(co: Coordinator, wait: float, round_timeout: float) -> None:
+    """Close the ceremony's rounds as they complete (or time out), then post the joint key."""
     from tohyo.cli import CliError
-    from trustees.coordinator import ceremony_complete, joint_key_entry
     from trustees.errors import CeremonyFailed
 
-    def complete(follower: Any) -> bool:
-        return follower.state.dkg is not None and ceremony_complete(follower.state.dkg)
-
-    await _await(co, complete, "voting cannot open yet", lambda c: "the key ceremony is not "
-                 f"finished ({_ceremony_progress(c)})", wait)
     try:
-        body = joint_key_entry(co.state)
+        body = await co.joint_key(max(wait, 0.0), round_timeout, interval=1.0)
     except CeremonyFailed as exc:
         raise CliError(f"the key ceremony failed: {exc}") from exc
-    await co.post("joint_key", body)
+    except TimeoutError as exc:
+        raise CliError(f"voting cannot open yet: {exc}; run the command again later, or with "
+                       "--wait SECONDS") from exc
     print(f"joint key posted: {body['pk'][:32]}… (trustees {body['qualified']} qualified)")
 
 
@@ -336,7 +328,7 @@ def _open(args: argparse.Namespace) -> int:
         if co.state.phase != "key_ceremony":
             raise CliError(f"{args.election} is in phase {co.state.phase}: nothing to open")
         if co.state.pk is None:
-            await _post_joint_key(co, args.wait)
+            await _post_joint_key(co, args.wait, args.round_timeout)
         await co.phase("voting")
         print(f"{args.election}: voting is open")
         return 0
@@ -476,6 +468,9 @@ def register(subparsers: Any) -> None:
     _board_args(q)
     q.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for the key ceremony to finish")
+    q.add_argument("--round-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="close a round of the key ceremony after this long even if some "
+                        "trustee has not posted (default 60)")
     q.set_defaults(func=_open)
     q = sub.add_parser("close", help="close voting and post the mix input")
     _board_args(q)

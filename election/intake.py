@@ -76,7 +76,8 @@ from jpki.registrar import (
     sign_attestation,
 )
 from jpki.voting_codes import hash_voting_code
-from mixnet.encoding import canonical_json, parse_canonical_json
+from mixnet.encoding import canonical_json, parse_canonical_json, parse_json_strict
+from mixnet.errors import DecodeError
 from mixnet.groups import Element, Group, group_from_description
 
 __all__ = ["BallotIntake", "CheckSettings", "ElectionChecks", "RegistrarSettings",
@@ -302,9 +303,9 @@ def _check_job(
 def _parse_request(data: bytes) -> tuple[Any, bytes, bytes, str]:
     """(ballot JSON, certificate, card signature, voting code) of a request; raises Refusal."""
     try:
-        req = json.loads(data)
-    except ValueError as exc:
-        raise Refusal("malformed", "not JSON") from exc
+        req = parse_json_strict(data)  # bounded: integer literals, nesting depth
+    except DecodeError as exc:
+        raise Refusal("malformed", f"not JSON: {exc}") from exc
     if not isinstance(req, dict) or set(req) != {"ballot", "jpki", "voting_code"}:
         raise Refusal("bad_body", "a ballot request is {ballot, jpki, voting_code}")
     jpki = req["jpki"]

@@ -6,8 +6,12 @@ manifest with its role, the phases move in order, and each entry type is checked
 manifest, the key ceremony's outcome and what is already on the board:
 
 - setup / manifest / admin: decodes; a production group unless the test flag is set;
-- key_ceremony / dkg / trustee i: the DKG message rules, sender = author;
-- key_ceremony / joint_key / admin: equals the outcome derived from the DKG messages;
+- key_ceremony / dkg / trustee i: the DKG message rules, sender = author (a message of
+  another round than the open one: `wrong_phase`);
+- key_ceremony / dkg_round / admin: closes the open round of the ceremony, in order (only the
+  administrator's entry ends a round, docs/trustees.md §4.1);
+- key_ceremony / joint_key / admin: closes the ceremony once its last round is due; equals
+  the outcome derived from the DKG messages;
 - voting / ballot / registrar: within the voting period by the policy's clock
   (`election.period`), attestation, membership, proof of knowledge bound to the election and
   ballot key, the ballot key's signature, no copied ciphertext;
@@ -34,7 +38,7 @@ number of rows to mix times that; other types get the board's default cap.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +55,7 @@ from mixnet import elgamal
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
 from trustees.decryption import DecryptionShare, share_entry_values
-from trustees.dkg import PublicRecord
+from trustees.dkg import CLOSED, PublicRecord
 from trustees.errors import CeremonyFailed, PeerProtocolError
 from trustees.messages import decode_message
 
@@ -151,19 +155,34 @@ def _refusal(broken: RuleBroken) -> Refusal:
 
 class ElectionPolicy:
     """See the module docstring. `allow_test_groups` is for simulations and tests only;
-    `clock` (the time a new ballot is checked at, with its offset) is for tests."""
+    `clock` (the time a new ballot is checked at, with its offset) is for tests.
+
+    Authority (docs/board.md §5.1): `admin_keys` (hex) are the administrators whose manifests
+    open elections on this board (None: any key; tests only); `board_key` (hex), the board's
+    own key, which a manifest must name (None: not checked; tests only).
+    """
 
     def __init__(
         self,
         *,
         allow_test_groups: bool = False,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        admin_keys: Iterable[str] | None = None,
+        board_key: str | None = None,
     ) -> None:
         self.allow_test_groups = allow_test_groups
         self.clock = clock
+        self.admin_keys = None if admin_keys is None else frozenset(admin_keys)
+        self.board_key = board_key
 
     def initial_state(self, election: str) -> ElectionRecordState:
         return ElectionRecordState(election)
+
+    def accepted_types(self, state: ElectionRecordState) -> frozenset[str]:
+        """The entry types the election may accept in its current phase."""
+        if state.phase is None:
+            return frozenset({"manifest"})
+        return frozenset(t for phase, t in _HANDLERS if phase == state.phase)
 
     def describe(self, state: ElectionRecordState) -> dict[str, Any]:
         return {
@@ -218,6 +237,10 @@ class ElectionPolicy:
             raise Refusal("election_mismatch", "the manifest names another election id")
         if envelope.author != "admin":
             raise Refusal("unauthorised_signer", "the manifest is posted by the admin")
+        if self.admin_keys is not None and manifest.admin_key not in self.admin_keys:
+            raise Refusal("unauthorised_signer", "this board opens no election of this admin key")
+        if self.board_key is not None and manifest.board_key != self.board_key:
+            raise Refusal("other_board", "the manifest names another board's key")
         try:
             verify_envelope(
                 envelope, Ed25519PublicKey.from_public_bytes(bytes.fromhex(manifest.admin_key))
@@ -237,10 +260,25 @@ class ElectionPolicy:
         try:
             state.dkg.check(msg)
         except PeerProtocolError as exc:
-            raise Refusal("bad_body", f"dkg: {exc}") from exc
+            code = "wrong_phase" if exc.step.startswith("DKG4") else "bad_body"
+            raise Refusal(code, f"dkg: {exc}") from exc
+
+    def _dkg_round(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
+        assert state.dkg is not None
+        round_ = envelope.body.get("round")
+        if set(envelope.body) != {"v", "round"} or type(round_) is not int:
+            raise Refusal("bad_body", 'a dkg_round body is {"v": 1, "round": r}')
+        try:
+            state.dkg.check_close(round_)
+        except PeerProtocolError as exc:
+            raise Refusal("wrong_phase", f"dkg_round: {exc}") from exc
 
     def _joint_key(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.dkg is not None and state.group is not None
+        try:
+            state.dkg.check_close(CLOSED)
+        except PeerProtocolError as exc:
+            raise Refusal("wrong_phase", f"the ceremony is not over: {exc}") from exc
         try:
             outcome = state.dkg.outcome()
         except CeremonyFailed as exc:
@@ -345,8 +383,13 @@ class ElectionPolicy:
         elif envelope.type == "dkg":
             assert state.dkg is not None and state.group is not None
             state.dkg.append(decode_message(dict(body), state.group))
+        elif envelope.type == "dkg_round":
+            assert state.dkg is not None
+            state.dkg.close(body["round"])
         elif envelope.type == "joint_key":
-            assert state.group is not None
+            assert state.group is not None and state.dkg is not None
+            if not state.dkg.closed:  # a second one (a cheating board) changes nothing
+                state.dkg.close(CLOSED)
             state.pk = state.group.element_from_hex(body["pk"])
         elif envelope.type == "ballot":
             assert state.manifest is not None
@@ -413,6 +456,7 @@ def joint_key_body(outcome: Any) -> dict[str, Any]:
 _HANDLERS = {
     "phase": ElectionPolicy._phase,
     "dkg": ElectionPolicy._dkg,
+    "dkg_round": ElectionPolicy._dkg_round,
     "joint_key": ElectionPolicy._joint_key,
     "ballot": ElectionPolicy._ballot,
     "mix_input": ElectionPolicy._mix_input,

@@ -335,9 +335,9 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
-    if cert.issuer != ca.subject:
-        return False
     try:
+        if cert.issuer != ca.subject:  # ValueError: a name that does not decode
+            return False
         cert.verify_directly_issued_by(ca)
     except (InvalidSignature, ValueError, TypeError):
         return False

@@ -26,7 +26,9 @@ import orjson
 from mixnet.errors import DecodeError
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "MAX_JSON_INT",
+    "MAX_JSON_INT_DIGITS",
     "TAG_BYTES",
     "TAG_ELEMENT",
     "TAG_INT",
@@ -54,6 +56,8 @@ TAG_SCALAR = 0x06
 TAG_MAP = 0x07
 
 MAX_JSON_INT = 2**53 - 1
+MAX_JSON_INT_DIGITS = 16  # len(str(MAX_JSON_INT)): a longer literal is refused unread
+MAX_JSON_DEPTH = 64  # arrays and objects nested deeper are refused
 _HEX = re.compile("[0-9a-f]*")
 
 
@@ -136,21 +140,30 @@ def hex_to_int(text: object, width_bytes: int) -> int:
     return int(text, 16)
 
 
-def _check_json_value(value: Any) -> None:
+def _deeper(depth: int) -> int:
+    """The depth inside one more array or object; refused beyond MAX_JSON_DEPTH."""
+    if depth >= MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return depth + 1
+
+
+def _check_json_value(value: Any, depth: int = 0) -> None:
     kind = type(value)  # the plain types first
     if kind is str:
         return
     if kind is dict:
+        depth = _deeper(depth)
         for k, v in value.items():
             if type(k) is not str:
                 raise TypeError("JSON object keys must be strings")
             if type(v) is not str:
-                _check_json_value(v)
+                _check_json_value(v, depth)
         return
     if kind is list:
+        depth = _deeper(depth)
         for v in value:
             if type(v) is not str:
-                _check_json_value(v)
+                _check_json_value(v, depth)
         return
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return
@@ -161,14 +174,16 @@ def _check_json_value(value: Any) -> None:
     if isinstance(value, float):
         raise ValueError("floats have no canonical JSON form here")
     if isinstance(value, Mapping):
+        depth = _deeper(depth)
         for k, v in value.items():
             if not isinstance(k, str):
                 raise TypeError("JSON object keys must be strings")
-            _check_json_value(v)
+            _check_json_value(v, depth)
         return
     if isinstance(value, list | tuple):
+        depth = _deeper(depth)
         for v in value:
-            _check_json_value(v)
+            _check_json_value(v, depth)
         return
     raise TypeError(f"{type(value).__name__} has no JSON form")
 
@@ -195,26 +210,39 @@ def _reject_constant(name: str) -> Any:
     raise DecodeError(f"{name} is not allowed in canonical JSON")
 
 
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise DecodeError(f"JSON integers have at most {MAX_JSON_INT_DIGITS} digits")
+    return int(text)
+
+
 def parse_json_strict(data: bytes, *, max_bytes: int | None = None) -> Any:
-    """Parse UTF-8 JSON with no duplicate keys, floats or NaN; any fault is a `DecodeError`.
+    """Parse UTF-8 JSON with no duplicate keys, floats or NaN, no integer literal longer than
+    MAX_JSON_INT_DIGITS or beyond ±MAX_JSON_INT, nothing nested deeper than MAX_JSON_DEPTH;
+    any fault is a `DecodeError`.
 
     It does not demand canonical form; `parse_canonical_json` does.
     """
     if max_bytes is not None and len(data) > max_bytes:
         raise DecodeError(f"document larger than {max_bytes} bytes")
     try:
-        return json.loads(
+        value = json.loads(
             data.decode("utf-8"),
             object_pairs_hook=_no_duplicates,
             parse_float=lambda s: _reject_constant("a float"),
+            parse_int=_parse_int,
             parse_constant=_reject_constant,
         )
+        _check_json_value(value)
     except UnicodeDecodeError as exc:
         raise DecodeError("not UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise DecodeError(f"not JSON: {exc.msg} at {exc.pos}") from exc
     except RecursionError as exc:
-        raise DecodeError("JSON nested too deeply") from exc
+        raise DecodeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from exc
+    except (TypeError, ValueError) as exc:
+        raise DecodeError(str(exc)) from exc
+    return value
 
 
 def parse_if_canonical(data: bytes) -> Any | None:

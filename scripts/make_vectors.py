@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the mix-net test vectors in tests/vectors/ (STYLE.md principle 10).
+"""Generate the mix-net test vectors in tests/vectors/ (docs/contributing.md §3).
 
 Every file is made from a `DeterministicRandom` seeded with a fixed string named in the file,
 carries no date, and holds positive cases with NAMED INTERMEDIATE VALUES (challenges, batch

@@ -29,6 +29,17 @@ Attacks:
   reads the mayor's list at the same position. Nothing to detect (the ballot is valid where it
   counts); the outcome is how often that guess is right, against chance: each contest is mixed
   as its own list, so the mark reveals nothing across contests.
+
+Key ceremony attacks (docs/trustees.md §4.6); besides detection and the result, each run
+records whether the election's secret key stayed secret (no dealer has t shares in the open):
+- ``board-withholds-shares``: the board loses every encrypted share of round 1; the trustees
+  complain "missing", the dealers re-send them encrypted — nothing is revealed;
+- ``trustee-complains-early``: a trustee posts a complaint while round 1 is open;
+- ``trustee-reveals-early``: a trustee posts a reveal while round 1 is open;
+- ``trustee-replays``: a trustee posts its round-2 complaints again in round 3, and another
+  trustee's commitments under its own name;
+- ``false-complaints``: t trustees claim that dealer 1's share is wrong; dealer 1 is dropped
+  without revealing anything, the others suffice.
 """
 
 from __future__ import annotations
@@ -52,6 +63,15 @@ from mixnet.shuffle.shuffle import shuffle
 from simulations.audit import check_record, run_verifier, verdict
 from simulations.world import Participants, SimulatedElection, ed25519_key, raw_public
 from trustees.decryption import DecryptionShare, rows_digest, share_transcript
+from trustees.dkg import exposed_dealers
+from trustees.messages import (
+    Commitments,
+    Complaints,
+    DkgMessage,
+    EncryptedShare,
+    Reveal,
+    sign_message,
+)
 
 __all__ = ["ATTACKS", "Outcome", "run_attack", "run_control"]
 
@@ -67,6 +87,8 @@ class Outcome:
     #: a guess at random would be
     coercer_right: bool | None = None
     chance: float = 0.0
+    #: no dealer of the key ceremony has t shares in the open
+    secret_kept: bool = True
 
     @property
     def detected(self) -> bool:
@@ -125,8 +147,11 @@ def _finish(sim: SimulatedElection, outcome: Outcome) -> Any:
 
 
 def _audit(sim: SimulatedElection, outcome: Outcome) -> Any:
-    """Both independent passes over the record; each names the first check that fails.
-    Returns the verifier's report."""
+    """Both independent passes over the record; each names the first check that fails. Also
+    whether the key ceremony kept the secret (no dealer with t shares in the open). Returns the
+    verifier's report."""
+    record = next(iter(sim.machines.values())).record
+    outcome.secret_kept = not exposed_dealers(record.messages, record.config)
     checks = check_record(sim.board.entries)
     if not verdict(checks):
         outcome.detected_by.append(f"audit {checks[-1].id}")
@@ -398,6 +423,103 @@ def attack_marked_ballot(group: Group, run: int, voters: int) -> Outcome:
     return outcome
 
 
+# ---------------------------------------------------------------- the key ceremony
+
+Intercept = Callable[[DkgMessage], list[DkgMessage]]
+
+
+def _ceremony_attack(group: Group, name: str, run: int, voters: int,
+                     intercept: Callable[[SimulatedElection], Intercept]) -> Outcome:
+    """An election whose key ceremony goes through `intercept(sim)`; then vote, mix, decrypt
+    and audit as usual."""
+    sim = _election(group, f"attack/{name}/{run}", voters)
+    outcome = Outcome()
+    dkg = sim.key_ceremony(intercept=intercept(sim))
+    for msg, exc in sim.ceremony_refusals:
+        outcome.detected_by.append(f"board refuses trustee {msg.sender}'s {msg.KIND} "
+                                   f"({exc.code})")
+    record = next(iter(sim.machines.values())).record
+    if any(r == "missing" for _, _, _, r in record.accusations()) and record.resent:
+        outcome.detected_by.append("missing shares complained of, re-sent encrypted")
+    for i, reason in sorted(dkg.disqualified.items()):
+        outcome.detected_by.append(f"dealer {i} disqualified"
+                                   + (" without a reveal" if "nothing revealed" in reason else ""))
+    _vote(sim, voters)
+    sim.close()
+    _honest_mixing(sim, outcome)
+    _decrypt_and_audit(sim, outcome)
+    return outcome
+
+
+def _as_trustee(sim: SimulatedElection, msg: DkgMessage) -> DkgMessage:
+    return sign_message(msg, sim.people.trustee_keys[msg.sender - 1].ed25519_key())
+
+
+def attack_board_withholds_shares(group: Group, run: int, voters: int) -> Outcome:
+    def intercept(sim: SimulatedElection) -> Intercept:
+        lost: set[tuple[int, int]] = set()
+
+        def board(m: DkgMessage) -> list[DkgMessage]:
+            if isinstance(m, EncryptedShare) and (m.sender, m.recipient) not in lost:
+                lost.add((m.sender, m.recipient))  # lost in round 1; the re-send goes through
+                return []
+            return [m]
+        return board
+
+    return _ceremony_attack(group, "board-withholds-shares", run, voters, intercept)
+
+
+def _early(kind: str) -> Callable[[SimulatedElection], Intercept]:
+    """Trustee 3 adds an early message of `kind` right after its commitments."""
+    def intercept(sim: SimulatedElection) -> Intercept:
+        def trustee(m: DkgMessage) -> list[DkgMessage]:
+            if isinstance(m, Commitments) and m.sender == 3:
+                early: DkgMessage = (
+                    Complaints(sim.fingerprint, 3, ((1, "inconsistent"),), round=2)
+                    if kind == "complaint" else
+                    Reveal(sim.fingerprint, 3, ((1, sim.group.scalar(7)),), round=3))
+                return [m, _as_trustee(sim, early)]
+            return [m]
+        return trustee
+    return intercept
+
+
+def attack_trustee_complains_early(group: Group, run: int, voters: int) -> Outcome:
+    return _ceremony_attack(group, "trustee-complains-early", run, voters, _early("complaint"))
+
+
+def attack_trustee_reveals_early(group: Group, run: int, voters: int) -> Outcome:
+    return _ceremony_attack(group, "trustee-reveals-early", run, voters, _early("reveal"))
+
+
+def attack_trustee_replays(group: Group, run: int, voters: int) -> Outcome:
+    def intercept(sim: SimulatedElection) -> Intercept:
+        def trustee(m: DkgMessage) -> list[DkgMessage]:
+            if isinstance(m, Commitments) and m.sender == 1:
+                return [m, m]  # replayed as it is
+            if isinstance(m, Complaints) and m.sender == 3:
+                return [m, m]  # the same complaints again
+            return [m]
+        return trustee
+
+    return _ceremony_attack(group, "trustee-replays", run, voters, intercept)
+
+
+def attack_false_complaints(group: Group, run: int, voters: int) -> Outcome:
+    def intercept(sim: SimulatedElection) -> Intercept:
+        t = sim.people.manifest.threshold
+        liars = set(range(2, 2 + t))
+
+        def trustee(m: DkgMessage) -> list[DkgMessage]:
+            if isinstance(m, Complaints) and m.sender in liars and m.round == 2:
+                return [_as_trustee(sim, Complaints(m.election, m.sender,
+                                                    ((1, "inconsistent"),), round=2))]
+            return [m]
+        return trustee
+
+    return _ceremony_attack(group, "false-complaints", run, voters, intercept)
+
+
 def run_control(group: Group, run: int, voters: int) -> Outcome:
     """The honest election: must pass every check and count as the voters intended."""
     sim = _election(group, f"attack/control/{run}", voters, setup=False)
@@ -426,11 +548,21 @@ ATTACKS: dict[str, tuple[Callable[[Group, int, int], Outcome], str]] = {
                              "a ballot reuses one randomness in its two slots"),
     "marked-ballot": (attack_marked_ballot,
                       "a coercer marks one contest to read the voter's choice in another"),
+    "board-withholds-shares": (attack_board_withholds_shares,
+                               "the board loses every encrypted share of round 1"),
+    "trustee-complains-early": (attack_trustee_complains_early,
+                                "a trustee complains while round 1 is open"),
+    "trustee-reveals-early": (attack_trustee_reveals_early,
+                              "a trustee reveals while round 1 is open"),
+    "trustee-replays": (attack_trustee_replays, "a trustee posts a message a second time"),
+    "false-complaints": (attack_false_complaints,
+                         "t trustees claim that dealer 1's share is wrong"),
 }
 
 #: attacks a working system tolerates: the run must leave the result right, and name the party
 TOLERATED = {"bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element",
-             "marked-ballot"}
+             "board-withholds-shares", "trustee-complains-early", "trustee-reveals-early",
+             "trustee-replays", "false-complaints", "marked-ballot"}
 #: attacks on secrecy with nothing on the record to detect: reported as how often the
 #: attacker's guess was right against chance
 COERCION = {"marked-ballot"}
@@ -440,7 +572,7 @@ def run_attack(name: str, group: Group, runs: int, voters: int,
                progress: Callable[[], None] | None = None) -> dict[str, Any]:
     func, description = ATTACKS[name]
     detected_by: Counter[str] = Counter()
-    detected = correct = unnoticed = 0
+    detected = correct = unnoticed = kept = 0
     notes: Counter[str] = Counter()
     guessed = 0
     chance = 0.0
@@ -451,6 +583,7 @@ def run_attack(name: str, group: Group, runs: int, voters: int,
         detected += out.detected
         correct += out.result_correct
         unnoticed += (not out.detected) and not out.result_correct
+        kept += out.secret_kept
         for d in out.detected_by:
             detected_by[d] += 1
         if out.notes:
@@ -471,6 +604,7 @@ def run_attack(name: str, group: Group, runs: int, voters: int,
         "detection_rate": detected / runs if runs else 0.0,
         "result_correct": correct,
         "unnoticed_changes": unnoticed,
+        "secret_kept": kept,
         "detected_by": dict(detected_by),
         "variants": dict(notes),
     }

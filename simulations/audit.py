@@ -41,9 +41,8 @@ from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import get_group, group_from_description
 from mixnet.parallel import run_chunks
 from trustees.decryption import DecryptionShare, combine_lists, share_entry_values
-from trustees.dkg import derive_public_outcome
+from trustees.dkg import ceremony_event, derive_public_outcome
 from trustees.errors import CeremonyFailed, NotEnoughShares
-from trustees.messages import decode_message
 from trustees.mixer import Lists, ShuffleRejected, decode_shuffle, shapes_of, verify_shuffle
 
 __all__ = ["Check", "check_record", "verdict"]
@@ -173,8 +172,8 @@ def _run(
 
     def ceremony() -> Any:
         config = ceremony_config(manifest)
-        dkg = [decode_message(dict(e.body), group) for e in envs if e.type == "dkg"]
-        outcome = derive_public_outcome(dkg, config)
+        events = [ceremony_event(e.type, e.body) for e in envs]
+        outcome = derive_public_outcome([e for e in events if e is not None], config)
         posted = [e.body for e in envs if e.type == "joint_key"]
         if len(posted) != 1:
             raise VerificationError("A3", "exactly one joint key entry")
@@ -296,7 +295,7 @@ def run_verifier(
     meta = {"format": EXPORT_FORMAT, "election": election,
             "board_key": public_key_hex(board_key.public_key()), "tree_size": len(log),
             "root_hash": log.root().hex()}
-    record = Record("simulation (in memory)", meta, tuple(entries), (),
-                    canonical_json(sth.to_json()))
+    head = canonical_json(sth.to_json())  # the export's one head: also its tree-heads line
+    record = Record("simulation (in memory)", meta, tuple(entries), (head,), head)
     return verify_record(record, Options(allow_test_groups=allow_test_groups,
                                          executor=executor, progress=False))

@@ -285,7 +285,7 @@ def _attacks(args: argparse.Namespace) -> int:
     bar.close()
     controls = {"runs": args.runs, "passed": passed, "pass_rate": passed / args.runs}
     ok = controls["passed"] == args.runs and all(
-        a["unnoticed_changes"] == 0 for a in attacks.values())
+        a["unnoticed_changes"] == 0 and a["secret_kept"] == a["runs"] for a in attacks.values())
     doc = {**_header("attacks", args), "group": group.name, "attacks": attacks,
            "honest_controls": controls, "no_result_changed_unnoticed": ok}
     write_json(out / "attacks.json", doc)
@@ -297,8 +297,9 @@ def _attacks(args: argparse.Namespace) -> int:
         found = (f"detection {a['detection']} (coercer's guess right "
                  f"{a['coercer_guess_right']}/{a['runs']}, by chance ~{a['chance_expected']:g})"
                  if "detection" in a else f"detected {a['detected']}/{a['runs']}")
-        print(f"  {name:<22} {found}, result right "
-              f"{a['result_correct']}/{a['runs']}, changed unnoticed {a['unnoticed_changes']}")
+        print(f"  {name:<23} {found}, result right "
+              f"{a['result_correct']}/{a['runs']}, changed unnoticed {a['unnoticed_changes']}, "
+              f"secret kept {a['secret_kept']}/{a['runs']}")
     print(f"  {'honest controls':<22} passed {passed}/{args.runs}")
     print(f"results in {out}/attacks.json, plot {out}/attacks.png")
     return 0 if ok else 1

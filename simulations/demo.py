@@ -216,6 +216,7 @@ class Demo:
         board = Proc("board", ["board", "serve", "--db", str(self.out / "board.sqlite"),
                                "--key", str(self.out / "keys" / "board.pem"), "--port", "0",
                                "--registrar", str(self.out / "registrar.toml"),
+                               "--admin-key", self.manifest.admin_key,
                                "--processes", str(self.args.processes), *test],
                      self.out / "logs", {"TOHYO_KEY_PASSPHRASE": self.key_pass,
                                          "TOHYO_EVIDENCE_PASSPHRASE": self.evidence_pass})

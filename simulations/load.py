@@ -57,7 +57,7 @@ def _serve(directory: str, key: bytes, ready: Any, stop: Any, processes: int) ->
     ballots checked in `processes` worker processes as `tohyo board serve` does."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from bulletin_board.board import Board
+    from bulletin_board.board import Board, Limits
     from bulletin_board.server import BoardServer
     from bulletin_board.storage import SqliteStorage
     from bulletin_board.workers import WorkerPool
@@ -67,9 +67,11 @@ def _serve(directory: str, key: bytes, ready: Any, stop: Any, processes: int) ->
     ensure_groups()
 
     async def main() -> None:
+        # every simulated client connects from 127.0.0.1: only the total connection cap
+        limits = Limits(max_client_connections=Limits().max_connections)
         board = Board(SqliteStorage(Path(directory) / "board.sqlite"),
                       Ed25519PrivateKey.from_private_bytes(key),
-                      ElectionPolicy(allow_test_groups=True))
+                      ElectionPolicy(allow_test_groups=True), limits=limits)
         pool = WorkerPool(processes) if processes > 1 else None
         if pool is not None:
             board.precheck = BallotPrecheck(pool)

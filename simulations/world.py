@@ -45,7 +45,7 @@ from trustees.decryption import (
     make_share,
     share_entry_body,
 )
-from trustees.dkg import DkgOutcome, DkgTrustee, Phase
+from trustees.dkg import CLOSED, DkgOutcome, DkgTrustee, Phase
 from trustees.messages import DkgMessage, decode_message
 from trustees.mixer import Lists, list_rows, mix_transcript
 
@@ -251,6 +251,8 @@ class SimulatedElection:
     result: ListsResult | None = None
     tally: dict[str, int] = field(default_factory=dict)
     last_proof: list[shuffle_proof.ShuffleProof] | None = None
+    #: DKG messages the board refused during the key ceremony, with the refusal
+    ceremony_refusals: list[tuple[DkgMessage, Refusal]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.board = MemoryBoard(self.people.election_id)
@@ -275,9 +277,12 @@ class SimulatedElection:
         self.board.post(p.admin_entry("manifest", {"manifest": p.manifest.to_json()}))
         self.board.post(p.admin_entry("phase", {"phase": "key_ceremony"}))
 
-    def key_ceremony(self, absent: Iterable[int] = ()) -> DkgOutcome:
+    def key_ceremony(self, absent: Iterable[int] = (),
+                     intercept: Callable[[DkgMessage], list[DkgMessage]] | None = None,
+                     ) -> DkgOutcome:
         """Every present trustee's state machine; each message is posted, then delivered to all
-        in board order; deadlines are called whenever the board falls quiet."""
+        in board order; the administrator closes a round (a `dkg_round` entry) whenever the
+        board falls quiet, and the ceremony with the joint key."""
         p = self.people
         config = ceremony_config(p.manifest)
         absent = set(absent)
@@ -290,13 +295,14 @@ class SimulatedElection:
         queue: deque[DkgMessage] = deque()
 
         def post_all(messages: Iterable[DkgMessage]) -> None:
-            for m in messages:
+            for m in (x for y in messages for x in (intercept(y) if intercept else [y])):
                 key = p.trustee_keys[m.sender - 1].ed25519_key()
                 env = sign_envelope(key, p.election_id, "dkg", f"trustee-{m.sender}",
                                     m.to_json_value())
                 try:
                     self.board.post(env)
-                except Refusal:
+                except Refusal as exc:
+                    self.ceremony_refusals.append((m, exc))
                     continue
                 queue.append(decode_message(m.to_json(), self.group))
 
@@ -310,18 +316,19 @@ class SimulatedElection:
         for t in self._bar(list(self.machines.values()), "key ceremony: dealing"):
             post_all(t.start())
             drain()
-        for _ in range(4):
-            if all(t.phase is Phase.DONE for t in self.machines.values()):
-                break
+        record = next(iter(self.machines.values())).record
+        while (round_ := record.next_round()) != CLOSED:
+            self.board.post(p.admin_entry("dkg_round", {"v": 1, "round": round_}))
             for t in self.machines.values():
-                if t.phase is not Phase.DONE:
-                    post_all(t.deadline())
-                    drain()
+                post_all(t.close_round(round_))
+            drain()
+        self.board.post(p.admin_entry("joint_key", joint_key_body(record.outcome())))
+        for t in self.machines.values():
+            t.close_round(CLOSED)
         outcomes = [t.outcome for t in self.machines.values()]
         if any(o != outcomes[0] for o in outcomes):
             raise RuntimeError("the trustees disagree on the ceremony's outcome")
         self.outcome = outcomes[0]
-        self.board.post(p.admin_entry("joint_key", joint_key_body(self.outcome)))
         self.board.post(p.admin_entry("phase", {"phase": "voting"}))
         return self.outcome
 

@@ -417,8 +417,7 @@ def _export(args: argparse.Namespace) -> int:
     assert state.dkg is not None
     if role == "trustee" and state.phase == "key_ceremony":
         duty = "dkg"
-        bundle = export_dkg_input(ceremony_config(state.manifest), index, state.dkg.messages,
-                                  deadline=args.deadline)
+        bundle = export_dkg_input(ceremony_config(state.manifest), index, state.dkg.events)
     elif role == "trustee" and state.phase == "decrypting":
         duty = "decrypt"
         assert state.pk is not None and follower.mix_input is not None
@@ -429,7 +428,7 @@ def _export(args: argparse.Namespace) -> int:
             print(f"tohyo trustee: refusing to export for decryption: {exc}", file=sys.stderr)
             return EXIT_REFUSED
         bundle = export_decryption_input(ceremony_config(state.manifest), index,
-                                         state.dkg.messages, rows)
+                                         state.dkg.events, rows)
     elif role == "mix" and state.phase == "mixing" and follower.shuffles == index - 1:
         duty = "mix"
         assert state.pk is not None and follower.mix_input is not None
@@ -598,8 +597,8 @@ def _add_run(run: argparse.ArgumentParser) -> None:
     run.add_argument("--keystore", required=True)
     _add_board(run)
     run.add_argument("--round-timeout", type=float, default=120.0,
-                     help="seconds without new DKG messages before acting on the round's "
-                          "deadline (default 120)")
+                     help="unused: the administrator closes the key ceremony's rounds "
+                          "(kept so that older scripts still run)")
     run.add_argument("--poll-interval", type=float, default=0.5,
                      help="first delay between polls; doubles while idle (default 0.5)")
     run.add_argument("--max-poll-interval", type=float, default=5.0)
@@ -661,8 +660,6 @@ def register(subparsers: Any) -> None:
     _add_board(export)
     export.add_argument("--author", required=True, help="the trustee or mix server id")
     export.add_argument("--out", required=True)
-    export.add_argument("--deadline", action="store_true",
-                        help="tell the offline trustee that the round's time is up")
     export.set_defaults(func=_export)
 
     offline = sub.add_parser("offline", help="run a duty from an input file (no network)")

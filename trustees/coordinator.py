@@ -23,12 +23,14 @@ from election.manifest import Manifest
 from election.policy import ElectionRecordState, joint_key_body, mix_input_of
 from trustees.daemon import BoardFollower
 from trustees.decryption import DecryptionShare, ListsResult, combine_lists, share_entry_values
-from trustees.dkg import PublicRecord
+from trustees.dkg import CLOSED, PublicRecord
 from trustees.mixer import verify_chain
 
 __all__ = [
+    "ROUND_TIMEOUT",
     "Coordinator",
-    "ceremony_complete",
+    "ceremony_move",
+    "ceremony_progress",
     "count",
     "joint_key_entry",
     "mix_input_entry",
@@ -36,12 +38,25 @@ __all__ = [
 ]
 
 
-def ceremony_complete(record: PublicRecord) -> bool:
-    """Every trustee has posted its complaints and every accused valid dealer has revealed."""
-    if len(record.complaints) < record.config.n:
-        return False
-    valid = set(record.valid_dealers())
-    return all(i in record.reveals for i, _ in record.accusations() if i in valid)
+#: How long the administrator keeps a round of the key ceremony open for missing messages.
+ROUND_TIMEOUT = 60.0
+
+
+def ceremony_move(record: PublicRecord, round_age: float, round_timeout: float) -> int | None:
+    """The administrator's next move in the key ceremony (docs/trustees.md §4.1): the round to
+    open — `CLOSED` meaning "post the joint key" — once every message the open round expects
+    is posted or the round has been open for `round_timeout` seconds; None: wait."""
+    if record.closed or (record.awaiting() and round_age < round_timeout):
+        return None
+    return record.next_round()
+
+
+def ceremony_progress(record: PublicRecord) -> str:
+    """One line on the open round: what it still waits for."""
+    waiting = record.awaiting()
+    more = f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""
+    return (f"round {record.round}: waiting for {', '.join(waiting[:4])}{more}" if waiting
+            else f"round {record.round}: complete")
 
 
 def joint_key_entry(state: ElectionRecordState) -> dict[str, Any]:
@@ -144,14 +159,33 @@ class Coordinator:
     async def phase(self, name: str) -> None:
         await self.post("phase", {"phase": name})
 
-    async def joint_key(self, timeout: float) -> dict[str, Any]:
-        """Wait for the ceremony to complete, post the joint key, return its body."""
-        await self.wait_until(
-            lambda f: f.state.dkg is not None and ceremony_complete(f.state.dkg),
-            "the key ceremony", timeout)
-        body = joint_key_entry(self.state)
-        await self.post("joint_key", body)
-        return body
+    async def joint_key(self, timeout: float, round_timeout: float = ROUND_TIMEOUT,
+                        interval: float = 0.2) -> dict[str, Any]:
+        """Run the key ceremony's rounds (`ceremony_move`): close each round by a signed
+        `dkg_round` entry, then post the joint key and return its body. Raises `CeremonyFailed`
+        when fewer than t dealers qualify, `TimeoutError` after `timeout` seconds; with
+        `timeout` 0 it makes the moves that are due now and raises `TimeoutError` if the
+        ceremony is not closed by them."""
+        end = time.monotonic() + timeout
+        await self.refresh()
+        seen, opened = -1, time.monotonic()
+        while True:
+            dkg = self.state.dkg
+            assert dkg is not None
+            if dkg.round != seen:
+                seen, opened = dkg.round, time.monotonic()
+            move = ceremony_move(dkg, time.monotonic() - opened, round_timeout)
+            if move == CLOSED:
+                body = joint_key_entry(self.state)
+                await self.post("joint_key", body)
+                return body
+            if move is not None:
+                await self.post("dkg_round", {"v": 1, "round": move})
+                continue
+            if dkg.closed or time.monotonic() >= end:
+                raise TimeoutError(f"the key ceremony is not finished ({ceremony_progress(dkg)})")
+            await asyncio.sleep(interval)
+            await self.refresh()
 
     async def mix_input(self) -> dict[str, Any]:
         body = mix_input_entry(self.state)

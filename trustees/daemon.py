@@ -11,15 +11,23 @@ the mix input, the shuffles and the shares exactly as the board does.
 `follow` polls the board from its last position with a bounded exponential backoff and hands
 every batch of new entries to a duty, which returns the entries to post:
 
-- `TrusteeDuty`: the key ceremony (feed every posted DKG message to a `DkgTrustee`, post what it
-  returns, call `deadline()` when nothing new arrives for `round_timeout` seconds; the
-  polynomial is saved in the keystore *before* the commitments are posted, and the share x_j as
-  soon as it is known), then its decryption share for the last shuffle's outputs, after
-  verifying every proof of shuffle (the shuffle generators derived ahead, as below);
+- `TrusteeDuty`: the key ceremony (feed every posted DKG message and every round close of the
+  administrator — `dkg_round`, and the `joint_key` entry that closes the ceremony — to a
+  `DkgTrustee` and post what it returns; only the administrator's entries move it to the next
+  round; the polynomial is saved in the keystore *before* the commitments are posted, and the
+  share x_j as soon as it is known), then its decryption share for the last shuffle's outputs,
+  after verifying every proof of shuffle (the shuffle generators derived ahead, as below);
 - `MixDuty`: while ballots arrive (and while earlier mix servers work), derive the shuffle
   generators into its state directory's cache in the background (`trustees.generator_cache`),
   following the number of voters on the board; at its turn, take the cached prefix and derive
   only the rest, verify every earlier proof of shuffle, then shuffle, prove and post.
+
+Every entry a duty posts is confirmed on the board (`_post`): the board's receipt must hold an
+inclusion proof of exactly this entry under a signed tree head, and a `409 duplicate_entry` is
+believed only once the entry is found at the index the board names, with an inclusion proof
+under a newly verified head. Any other answer is the board's fault: `DutyRefused` names it. A
+DKG message refused because the administrator has closed its round is dropped (the ceremony
+itself handles what is missing).
 
 A restarted daemon rebuilds everything from its keystore and a replay of the board. Progress
 goes to the `tohyo.trustee` logger (stderr in the CLI); no secret is ever logged.
@@ -33,6 +41,7 @@ import dataclasses
 import fcntl
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
@@ -61,7 +70,7 @@ from mixnet.groups import Group
 from mixnet.rng import RandomSource, system_random
 from mixnet.shuffle.proof import GENERATOR_PURPOSE
 from trustees.decryption import make_share, share_entry_body
-from trustees.dkg import DkgTrustee, Phase
+from trustees.dkg import DkgTrustee, Event, Phase, RoundClose, ceremony_event
 from trustees.errors import LocalProtocolError, PeerProtocolError
 from trustees.generator_cache import GeneratorCache, Precompute, cache_key
 from trustees.keystore import KdfParams, save_keystore
@@ -236,7 +245,7 @@ class BoardFollower:
             try:
                 env = decode_envelope(data)
                 self._accept(env, index)
-            except (DecodeError, VerificationError) as exc:
+            except (DecodeError, VerificationError, PeerProtocolError) as exc:
                 raise DutyRefused("entry", f"entry {index}: {exc}") from exc
             new.append((index, env))
             if index == 0 and await self.client.board_key_hex() != self.manifest.board_key:
@@ -299,7 +308,28 @@ def _describe(env: Envelope) -> str:
     return str(kind) if kind else env.type
 
 
+_DUPLICATE_AT = re.compile(r"already at index (\d+)")
+
+
+async def _confirm_duplicate(client: BoardClient, env: Envelope, detail: str) -> int:
+    """The board says `env` is already posted: find it at the index it names, with an
+    inclusion proof under a newly verified signed head; anything else is the board's fault."""
+    found = _DUPLICATE_AT.search(detail)
+    what = f"the board at {client.base_url} says {_describe(env)} is already posted"
+    if found is None:
+        raise DutyRefused("board.duplicate_entry", f"{what} but names no index: the board "
+                          "is at fault")
+    index = int(found.group(1))
+    try:
+        await client.check_included(env.election, env.to_bytes(), index)
+    except (VerificationError, BoardRefusedError, DecodeError) as exc:
+        raise DutyRefused("board.duplicate_entry", f"{what} at index {index}, but that entry is "
+                          f"not this one ({exc}): the board is at fault") from exc
+    return index
+
+
 async def _post(client: BoardClient, env: Envelope, settings: FollowSettings) -> None:
+    """Post `env` and confirm it is stored (see the module docstring)."""
     delay = settings.poll_min
     since = time.monotonic()
     while True:
@@ -307,13 +337,24 @@ async def _post(client: BoardClient, env: Envelope, settings: FollowSettings) ->
             receipt = await client.post(env)
         except BoardRefusedError as exc:
             if exc.code == "duplicate_entry":
-                log.info("already on the board: %s", _describe(env))
+                index = await _confirm_duplicate(client, env, exc.detail)
+                log.info("already on the board: %s (entry %d, inclusion checked)",
+                         _describe(env), index)
+                return
+            if exc.code == "wrong_phase" and env.type == "dkg":
+                log.warning("the board refused %s: %s — the administrator closed its round "
+                            "before the board took it (the board or the network delayed it); "
+                            "the ceremony asks for it again", _describe(env), exc.detail)
                 return
             if exc.status >= 500 or exc.code == "busy":
                 pass  # retried below
             else:
                 raise DutyRefused(f"board.{exc.code}", f"the board refused {_describe(env)}: "
                                   f"{exc.detail}") from exc
+        except VerificationError as exc:
+            raise DutyRefused("board.receipt", f"the board at {client.base_url} answered the post "
+                              f"of {_describe(env)} with a receipt that does not prove it is "
+                              f"stored ({exc}): the board is at fault") from exc
         except _NETWORK_ERRORS as exc:
             if time.monotonic() - since > settings.give_up_after:
                 raise BoardUnreachable(f"{client.base_url} is unreachable ({type(exc).__name__})"
@@ -476,7 +517,9 @@ class TrusteeDuty(_BaseDuty):
         if state.phase == "setup":
             self._once("setup", "waiting for the key ceremony to open")
             return []
-        in_ceremony = state.phase == "key_ceremony"
+        in_ceremony = state.phase == "key_ceremony" and not state.dkg.closed
+        group = state.group
+        assert group is not None
         out: list[DkgMessage] = []
         if self.machine is None:
             config = ceremony_config(follower.manifest)
@@ -484,11 +527,12 @@ class TrusteeDuty(_BaseDuty):
                                  secrets.polynomial_object())
             if secrets.polynomial is not None:
                 log.info("key ceremony: resuming with the polynomial saved in the keystore")
-            for msg in state.dkg.messages:
-                self._feed(machine, msg)
-            if not in_ceremony and machine.polynomial is None:
+            for event in state.dkg.events:
+                self._feed(machine, event)
+            if self.index not in state.dkg.commitments and state.dkg.round > 1:
                 self.ceremony_over = True
-                log.error("key ceremony: it ended before this trustee dealt; no key share")
+                log.error("key ceremony: round 1 was closed before this trustee dealt; no key "
+                          "share")
                 return []
             try:
                 out += machine.start()
@@ -502,34 +546,24 @@ class TrusteeDuty(_BaseDuty):
                 self.keystore.save(dataclasses.replace(secrets, polynomial=coefficients))
                 log.info("key ceremony: polynomial saved in the keystore; dealing")
         else:
-            dkg_new = [env for _, env in new if env.type == "dkg"]
-            group = state.group
-            assert group is not None
-            for env in dkg_new:
-                out += self._feed(self.machine, decode_message(dict(env.body), group))
+            for _, env in new:
+                step = _ceremony_event(env, group)
+                if step is not None:
+                    if isinstance(step, RoundClose):
+                        log.info("key ceremony: the administrator closed round %d",
+                                 self.machine.record.round)
+                    out += self._feed(self.machine, step)
         machine = self.machine
-        if machine.phase is not Phase.DONE and (idle or not in_ceremony):
-            if in_ceremony:
-                log.info("key ceremony: nothing new for the round's time; acting on what is "
-                         "posted (phase %s)", machine.phase.value)
-                out += machine.deadline()
-            else:
-                # the ceremony is closed on the board: finish on what was posted
-                for _ in range(4):
-                    machine.deadline()
-                    if _done(machine):
-                        break
-                out = []
         if machine.phase is Phase.DONE:
             self._finish(machine)
         posted = set(state.dkg.slots)
         return [m for m in out if m.slot not in posted] if in_ceremony else []
 
-    def _feed(self, machine: DkgTrustee, msg: DkgMessage) -> list[DkgMessage]:
+    def _feed(self, machine: DkgTrustee, event: Event) -> list[DkgMessage]:
         if machine.phase is Phase.DONE:
             return []
         try:
-            return machine.receive(msg)
+            return machine.feed(event)
         except PeerProtocolError as exc:
             log.warning("key ceremony: a posted message is refused (%s)", exc)
             return []
@@ -595,8 +629,10 @@ class TrusteeDuty(_BaseDuty):
                            share_entry_body(key_share.index, shares))]
 
 
-def _done(machine: DkgTrustee) -> bool:
-    return machine.phase is Phase.DONE
+def _ceremony_event(env: Envelope, group: Group) -> Event | None:
+    """The key ceremony's event an entry stands for (`trustees.dkg.ceremony_event`)."""
+    event = ceremony_event(env.type, env.body)
+    return decode_message(event, group) if isinstance(event, dict) else event
 
 
 def expected_rows(voters: int) -> int:

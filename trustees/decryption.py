@@ -1,4 +1,4 @@
-"""Threshold decryption of the final mix output (specs/crypto.md §4, docs/trustees.md §5).
+"""Threshold decryption of the final mix output (docs/trustees.md §5).
 
 Trustee j publishes, for every ciphertext (a, b) of every row, the factor d = b^{x_j}, with one
 batched Chaum–Pedersen proof that log_g X_j = log_b d for all of them

@@ -8,9 +8,13 @@ field's type, size and range, and check group membership of every element.
 | kind              | round | fields besides the header                                  |
 |-------------------|-------|------------------------------------------------------------|
 | dkg.commitments   | 1     | commitments [A_i0..A_i,t−1], proofs [Schnorr (t, s)] × t    |
-| dkg.share         | 1     | recipient j, ephemeral E, ciphertext C (encrypted s_ij)     |
-| dkg.complaints    | 2     | complaints [[dealer, reason]] (sorted, possibly empty)      |
-| dkg.reveal        | 3     | shares [[recipient, s_ij]] (sorted, non-empty)              |
+| dkg.share         | 1 (3) | recipient j, ephemeral E, ciphertext C (encrypted s_ij)     |
+| dkg.complaints    | 2, 4  | round, complaints [[dealer, reason]] (sorted, maybe empty)  |
+| dkg.reveal        | 3, 5  | round, shares [[recipient, s_ij]] (sorted, non-empty)       |
+
+A share is posted in round 1, or again in round 3 when its recipient complained that it is
+missing. Complaints and reveals carry their round in the signed body, so a message of one round
+can never be replayed into another (docs/trustees.md §4.1).
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from trustees.config import _index
 
 __all__ = [
     "COMPLAINT_REASONS",
+    "COMPLAINT_ROUNDS",
     "MESSAGE_VERSION",
+    "REVEAL_ROUNDS",
     "Commitments",
     "Complaints",
     "DkgMessage",
@@ -44,6 +50,9 @@ __all__ = [
 MESSAGE_VERSION = 1
 #: Why a recipient complains about a dealer.
 COMPLAINT_REASONS = ("missing", "undecryptable", "inconsistent")
+#: The rounds in which complaints and reveals are posted (docs/trustees.md §4.1).
+COMPLAINT_ROUNDS = (2, 4)
+REVEAL_ROUNDS = (3, 5)
 #: The longest message any decoder reads (a guard against oversized board entries).
 MAX_MESSAGE_BYTES = 1 << 20
 
@@ -56,6 +65,12 @@ def _list(value: object, what: str) -> list[Any]:
     return value
 
 
+def _round(value: object, allowed: tuple[int, ...]) -> int:
+    if type(value) is not int or value not in allowed:
+        raise DecodeError(f"the round is one of {list(allowed)}")
+    return value
+
+
 def _strictly_increasing(indices: list[int], what: str) -> None:
     if any(a >= b for a, b in itertools.pairwise(indices)):
         raise DecodeError(f"{what} must be sorted by index with no repeats")
@@ -64,7 +79,6 @@ def _strictly_increasing(indices: list[int], what: str) -> None:
 @dataclass(frozen=True)
 class _Message:
     KIND: ClassVar[str] = ""
-    ROUND: ClassVar[int] = 0
     FIELDS: ClassVar[frozenset[str]] = frozenset()
 
     election: bytes
@@ -112,7 +126,6 @@ class Commitments(_Message):
     """Round 1: A_ik = g^{a_ik} for k = 0..t−1, each with a Schnorr proof of knowledge."""
 
     KIND: ClassVar[str] = "dkg.commitments"
-    ROUND: ClassVar[int] = 1
     FIELDS: ClassVar[frozenset[str]] = frozenset({"commitments", "proofs"})
 
     commitments: tuple[Element, ...]
@@ -143,7 +156,6 @@ class EncryptedShare(_Message):
     """Round 1: s_ij = f_i(j), encrypted to trustee j (see `trustees.channel`)."""
 
     KIND: ClassVar[str] = "dkg.share"
-    ROUND: ClassVar[int] = 1
     FIELDS: ClassVar[frozenset[str]] = frozenset({"recipient", "ephemeral", "ciphertext"})
 
     recipient: int
@@ -176,17 +188,25 @@ class EncryptedShare(_Message):
 
 @dataclass(frozen=True)
 class Complaints(_Message):
-    """Round 2: the dealers whose share to the sender was missing, unreadable or wrong."""
+    """Round 2 (or 4): the dealers whose share to the sender was missing, unreadable or wrong
+    (in round 4: whose re-sent share was unreadable or wrong)."""
 
     KIND: ClassVar[str] = "dkg.complaints"
-    ROUND: ClassVar[int] = 2
-    FIELDS: ClassVar[frozenset[str]] = frozenset({"complaints"})
+    FIELDS: ClassVar[frozenset[str]] = frozenset({"round", "complaints"})
 
     complaints: tuple[tuple[int, str], ...]
     signature: bytes = b""
+    round: int = 2
+
+    @property
+    def slot(self) -> tuple[Any, ...]:
+        return (self.KIND, self.sender, self.round)
 
     def _fields(self) -> dict[str, Any]:
-        return {"complaints": [[i, reason] for i, reason in self.complaints]}
+        return {
+            "round": self.round,
+            "complaints": [[i, reason] for i, reason in self.complaints],
+        }
 
     @classmethod
     def _decode(cls, group: Group, v: dict[str, Any], header: dict[str, Any]) -> Complaints:
@@ -196,22 +216,27 @@ class Complaints(_Message):
                 raise DecodeError(f"a complaint is [dealer, one of {COMPLAINT_REASONS}]")
             out.append((_index(item[0], "dealer"), item[1]))
         _strictly_increasing([i for i, _ in out], "complaints")
-        return cls(**header, complaints=tuple(out))
+        return cls(**header, complaints=tuple(out), round=_round(v["round"], COMPLAINT_ROUNDS))
 
 
 @dataclass(frozen=True)
 class Reveal(_Message):
-    """Round 3: the dealer publishes s_ij for every trustee j that complained about it."""
+    """Round 3 (or 5): the dealer publishes s_ij for every trustee j that found its share
+    unreadable or wrong in the round before (never for a share that was only missing)."""
 
     KIND: ClassVar[str] = "dkg.reveal"
-    ROUND: ClassVar[int] = 3
-    FIELDS: ClassVar[frozenset[str]] = frozenset({"shares"})
+    FIELDS: ClassVar[frozenset[str]] = frozenset({"round", "shares"})
 
     shares: tuple[tuple[int, Scalar], ...]
     signature: bytes = b""
+    round: int = 3
+
+    @property
+    def slot(self) -> tuple[Any, ...]:
+        return (self.KIND, self.sender, self.round)
 
     def _fields(self) -> dict[str, Any]:
-        return {"shares": [[j, s.to_hex()] for j, s in self.shares]}
+        return {"round": self.round, "shares": [[j, s.to_hex()] for j, s in self.shares]}
 
     @classmethod
     def _decode(cls, group: Group, v: dict[str, Any], header: dict[str, Any]) -> Reveal:
@@ -223,7 +248,7 @@ class Reveal(_Message):
         if not out:
             raise DecodeError("a reveal holds at least one share")
         _strictly_increasing([j for j, _ in out], "revealed shares")
-        return cls(**header, shares=tuple(out))
+        return cls(**header, shares=tuple(out), round=_round(v["round"], REVEAL_ROUNDS))
 
 
 DkgMessage = Commitments | EncryptedShare | Complaints | Reveal

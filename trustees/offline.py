@@ -11,9 +11,10 @@ A trustee whose secrets never touch a networked machine works from files:
    to post.
 
 The offline step drives the same `DkgTrustee` state machine with the same posted messages as
-the online path, so both give the same messages and the same outcome. A DKG takes up to three
-such trips (dealing; complaints; reveals and the final share); `deadline` in the input says
-that the current round's time is up on the board. Bundles are checked like any outside input.
+the online path, so both give the same messages and the same outcome. A DKG takes a trip per
+round the administrator opens (dealing; complaints; answers; …; the final share): the input
+holds the posted messages and the administrator's round closes (`{"close": r}`) in board
+order. Bundles are checked like any outside input.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from mixnet.errors import DecodeError
 from mixnet.rng import RandomSource
 from trustees.config import CeremonyConfig, _index
 from trustees.decryption import DecryptionShare, make_share, share_entry_body
-from trustees.dkg import DkgOutcome, DkgTrustee, KeyShare, Phase, derive_public_outcome
+from trustees.dkg import (
+    DkgOutcome,
+    DkgTrustee,
+    Event,
+    KeyShare,
+    Phase,
+    RoundClose,
+    derive_public_outcome,
+)
 from trustees.errors import LocalProtocolError
 from trustees.messages import DkgMessage, decode_message
 from trustees.private import TrusteeSecrets
@@ -77,6 +86,26 @@ def _messages(value: object, config: CeremonyConfig) -> list[DkgMessage]:
     return [decode_message(m, config.group) for m in value]
 
 
+def _events(value: object, config: CeremonyConfig) -> list[Event]:
+    """Posted messages and round closes ({"close": r}) in board order."""
+    if not isinstance(value, list):
+        raise DecodeError("messages is a list")
+    out: list[Event] = []
+    for item in value:
+        if isinstance(item, dict) and set(item) == {"close"}:
+            if type(item["close"]) is not int:
+                raise DecodeError("a round close is {\"close\": r}")
+            out.append(RoundClose(item["close"]))
+        else:
+            out.append(decode_message(item, config.group))
+    return out
+
+
+def _events_json(events: Sequence[Event]) -> list[Any]:
+    return [{"close": e.round} if isinstance(e, RoundClose) else e.to_json_value()
+            for e in events]
+
+
 def _check_secrets(secrets: TrusteeSecrets, config: CeremonyConfig, trustee: int) -> None:
     if secrets.trustee != trustee:
         raise LocalProtocolError(f"these are trustee {secrets.trustee}'s secrets, not {trustee}'s")
@@ -90,18 +119,16 @@ def _check_secrets(secrets: TrusteeSecrets, config: CeremonyConfig, trustee: int
 def export_dkg_input(
     config: CeremonyConfig,
     trustee: int,
-    posted_messages: Sequence[DkgMessage],
-    *,
-    deadline: bool = False,
+    posted: Sequence[Event],
 ) -> bytes:
-    """The bundle for trustee `trustee`'s next DKG step: config and all posted DKG messages."""
+    """The bundle for trustee `trustee`'s next DKG step: config, all posted DKG messages and
+    the administrator's round closes."""
     config.keys(trustee)
     return _bundle(
         "dkg",
         trustee,
         config=config.to_json_value(),
-        messages=[m.to_json_value() for m in posted_messages],
-        deadline=deadline,
+        messages=_events_json(posted),
     )
 
 
@@ -118,22 +145,19 @@ def run_dkg_offline(
     bundle: bytes, secrets: TrusteeSecrets, rng: RandomSource
 ) -> tuple[bytes, TrusteeSecrets]:
     """One offline DKG step. Returns (output bundle, secrets to save before posting)."""
-    doc = _read(bundle, "dkg", {"config", "messages", "deadline"})
+    doc = _read(bundle, "dkg", {"config", "messages"})
     config = CeremonyConfig.from_json_value(doc["config"])
     trustee = doc["trustee"]
-    if type(doc["deadline"]) is not bool:
-        raise DecodeError("deadline is true or false")
     _check_secrets(secrets, config, trustee)
     if secrets.share is not None:
         raise LocalProtocolError("this trustee's key ceremony is already finished")
     machine = DkgTrustee(config, trustee, secrets.keys, rng, secrets.polynomial_object())
-    before = [m.slot for m in _messages(doc["messages"], config)]
+    events = _events(doc["messages"], config)
+    before = [m.slot for m in events if not isinstance(m, RoundClose)]
     out: list[DkgMessage] = []
-    for msg in _messages(doc["messages"], config):
-        out += machine.receive(msg)
+    for event in events:
+        out += machine.feed(event)
     out += machine.start()
-    if doc["deadline"] and machine.phase is not Phase.DONE:
-        out += machine.deadline()
     out = [m for m in out if m.slot not in before]
     assert machine.polynomial is not None
     new = dataclasses.replace(
@@ -185,7 +209,7 @@ def key_share_from_secrets(secrets: TrusteeSecrets, outcome: DkgOutcome) -> KeyS
 def export_decryption_input(
     config: CeremonyConfig,
     trustee: int,
-    dkg_messages: Sequence[DkgMessage],
+    dkg_messages: Sequence[Event],
     lists: Sequence[tuple[str, Sequence[Row]]],
 ) -> bytes:
     """The bundle for a decryption share: config, the DKG record (for X_j) and the last
@@ -195,7 +219,7 @@ def export_decryption_input(
         "decrypt",
         trustee,
         config=config.to_json_value(),
-        dkg_messages=[m.to_json_value() for m in dkg_messages],
+        dkg_messages=_events_json(dkg_messages),
         lists=[{"contest": c, "rows": [row_to_json(r) for r in rows]} for c, rows in lists],
     )
 
@@ -205,7 +229,7 @@ def run_decryption_offline(bundle: bytes, secrets: TrusteeSecrets, rng: RandomSo
     doc = _read(bundle, "decrypt", {"config", "dkg_messages", "lists"})
     config = CeremonyConfig.from_json_value(doc["config"])
     _check_secrets(secrets, config, doc["trustee"])
-    outcome = derive_public_outcome(_messages(doc["dkg_messages"], config), config)
+    outcome = derive_public_outcome(_events(doc["dkg_messages"], config), config)
     lists = decode_contest_lists(config.group, doc["lists"])
     key_share = key_share_from_secrets(secrets, outcome)
     shares = [

@@ -2,15 +2,16 @@
 
 `CeremonyDriver` is the one loop that moves DKG trustees along, the way a board does: the
 caller posts what the driver returns, hands back each posted message in board order, and
-calls the deadline of a round when the board has fallen quiet. It does no I/O, so the same
-driver serves the in-memory ceremony here and the ceremonies run through a real board over
-HTTP in the integration tests.
+hands on the administrator's round closes (`close`). It does no I/O, so the same driver serves
+the in-memory ceremony here and the ceremonies run through a real board over HTTP in the
+integration tests.
 
-`run_ceremony` plays the board in memory: every message is posted as canonical JSON, decoded
-back, and delivered in board order to every present trustee. A message that the public
-record refuses is not posted (as the real board refuses it) but is still shown to the
-trustees, so tests can check that they refuse it too. `intercept` lets a test replace, drop
-or add messages in transit, to play a misbehaving trustee or network.
+`run_ceremony` plays the board and the administrator in memory: every message is posted as
+canonical JSON, decoded back, and delivered in board order to every present trustee; when the
+board has fallen quiet the administrator closes the round (`PublicRecord.next_round`). A
+message that the public record refuses is not posted (as the real board refuses it) but is
+still shown to the trustees, so tests can check that they refuse it too. `intercept` lets a
+test replace, drop or add messages in transit, to play a misbehaving trustee or network.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from dataclasses import dataclass, field
 from mixnet.groups import Group
 from mixnet.rng import DeterministicRandom
 from trustees.config import CeremonyConfig, TrusteePrivateKeys, generate_trustee_keys
-from trustees.dkg import DkgOutcome, DkgTrustee, Phase, PublicRecord
-from trustees.errors import PeerProtocolError
+from trustees.dkg import CLOSED, DkgOutcome, DkgTrustee, Phase, PublicRecord, RoundClose
+from trustees.errors import CeremonyFailed, PeerProtocolError
 from trustees.messages import DkgMessage, decode_message
 
 __all__ = ["CeremonyDriver", "CeremonyRun", "make_config", "run_ceremony"]
@@ -71,10 +72,10 @@ class CeremonyDriver:
                 self.refusals.append((i, message, exc))
         return out
 
-    def deadline(self, index: int) -> Outgoing:
-        """Trustee `index`'s round time is up (nothing if it is done)."""
-        t = self.trustees[index]
-        return [] if t.phase is Phase.DONE else [(index, m) for m in t.deadline()]
+    def close(self, round_: int) -> Outgoing:
+        """Show the administrator's round close to every trustee still at work."""
+        return [(i, m) for i, t in self.trustees.items() if t.phase is not Phase.DONE
+                for m in t.close_round(round_)]
 
     @property
     def done(self) -> bool:
@@ -93,6 +94,8 @@ class CeremonyRun:
     config: CeremonyConfig
     trustees: dict[int, DkgTrustee]
     posted: list[DkgMessage] = field(default_factory=list)
+    #: the posted messages and the administrator's round closes, in board order
+    events: list[DkgMessage | RoundClose] = field(default_factory=list)
     #: (trustee index or 0 for the board, message, error) for every refusal seen
     refusals: list[tuple[int, DkgMessage, PeerProtocolError]] = field(default_factory=list)
 
@@ -109,7 +112,8 @@ def run_ceremony(
     intercept: Intercept | None = None,
     trustees: dict[int, DkgTrustee] | None = None,
 ) -> CeremonyRun:
-    """Run the whole ceremony; deadlines are called whenever the board falls quiet."""
+    """Run the whole ceremony; the administrator closes a round whenever the board falls
+    quiet."""
     absent = set(absent)
     if trustees is None:
         trustees = {
@@ -132,16 +136,22 @@ def run_ceremony(
             try:
                 board.append(msg)
                 run.posted.append(msg)
+                run.events.append(msg)
             except PeerProtocolError as exc:
                 run.refusals.append((0, msg, exc))
             send(driver.deliver(msg))
 
     send(driver.start())
     drain()
-    for _ in range(4):
-        if driver.done:
-            break
-        for i in trustees:
-            send(driver.deadline(i))
-            drain()
+    while not board.closed:
+        if board.next_round() == CLOSED:
+            try:
+                board.outcome()
+            except CeremonyFailed:
+                break  # the administrator cannot post a joint key
+        round_ = board.next_round()
+        board.close(round_)
+        run.events.append(RoundClose(round_))
+        send(driver.close(round_))
+        drain()
     return run

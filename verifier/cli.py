@@ -31,11 +31,12 @@ def register(subparsers: Any) -> None:
         "target", nargs="+", metavar="RECORD", help="export directory or board URL; or: ballot FILE"
     )
     p.add_argument("--election", help="election id (with a board URL)")
-    p.add_argument("--board-key", help="pin the board's public key (hex) when fetching")
+    p.add_argument("--board-key", help="pin the board's public key (hex): the record's "
+                   "manifest must name it (and a board URL must sign with it)")
     p.add_argument(
         "--fingerprint",
-        help="ballot: the election's fingerprint (from the voting-code letter or the official "
-        "notice); the election is read from --board under it",
+        help="pin the election: the manifest's fingerprint (hex), from the voting-code letter or "
+        "the official notice; for `ballot`, the election is read from --board under it",
     )
     p.add_argument("--board", help="ballot: the board's URL, to read the election from")
     p.add_argument("--save", type=Path, help="keep the record fetched from a URL in this directory")
@@ -87,6 +88,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
+
+
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_bytes())
@@ -105,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("give one RECORD (a directory or a board URL)")
     if args.processes < 1:
         raise CliError("--processes must be at least 1")
+    for option, pin, length in (("--board-key", args.board_key, 64),
+                                ("--fingerprint", args.fingerprint, 64)):
+        if pin is not None and (len(pin) != length or not _is_hex(pin)):
+            raise CliError(f"{option}: {length} hex digits")
     target = args.target[0]
     with contextlib.ExitStack() as stack:
         if target.startswith(("http://", "https://")):
@@ -154,6 +163,8 @@ def _verify_directory(args: argparse.Namespace, directory: Path) -> int:
             executor = stack.enter_context(ProcessPoolExecutor(args.processes))
         options = Options(
             tree_heads=heads,
+            board_key=args.board_key,
+            fingerprint=args.fingerprint,
             allow_test_groups=args.allow_test_groups,
             executor=executor,
             progress=False if args.no_progress else None,

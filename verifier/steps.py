@@ -52,7 +52,7 @@ from trustees.decryption import (
     share_entry_values,
     verify_share,
 )
-from trustees.dkg import derive_public_outcome
+from trustees.dkg import RoundClose, ceremony_event, derive_public_outcome
 from trustees.errors import CeremonyFailed
 from verifier.record import Record
 from verifier.report import FAIL, PASS, SKIP, Report, StepResult
@@ -75,6 +75,9 @@ class Skipped(Exception):
 @dataclass
 class Options:
     tree_heads: Sequence[tuple[str, Any]] = ()  # (file name, parsed JSON): heads or receipts
+    # pins from outside the record (hex): the board's key, the manifest's fingerprint
+    board_key: str | None = None
+    fingerprint: str | None = None
     allow_test_groups: bool = False
     executor: Executor | None = None
     progress: bool | None = None  # None: tqdm decides (on when stderr is a terminal)
@@ -225,6 +228,13 @@ def v2_manifest(ctx: Context, res: StepResult) -> None:
         raise StepFailed(
             "V2.board_key", "the export was made by another board key than the manifest names"
         )
+    pins = ctx.options
+    if pins.board_key is not None and manifest.board_key != pins.board_key.lower():
+        raise StepFailed("V2.board_key_pin", "the manifest names another board key than the "
+                         f"one given (--board-key): {manifest.board_key}")
+    if pins.fingerprint is not None and manifest.fingerprint().hex() != pins.fingerprint.lower():
+        raise StepFailed("V2.fingerprint_pin", "the manifest's fingerprint is not the one given "
+                         f"(--fingerprint): {manifest.fingerprint().hex()}")
     ctx.manifest = manifest
     ctx.fingerprint = manifest.fingerprint()
     key = public_key_from_hex
@@ -343,8 +353,17 @@ def v5_log(ctx: Context, res: StepResult) -> None:
         verify_tree_head(final, ctx.board_key)
     except (DecodeError, VerificationError) as exc:
         raise StepFailed("V5.final_head", f"tree-head.json: {exc}") from exc
+    for c in final.cosignatures:
+        try:
+            verify_cosignature(final, c)
+        except VerificationError as exc:
+            raise StepFailed(exc.check, f"tree-head.json: bad co-signature by {c.signer}") from exc
     if final.tree_size != len(log) or final.root_hash != log.root():
         raise StepFailed("V5.final_head", "the final tree head does not cover the entries")
+    if not ctx.record.head_lines or ctx.record.final_head != ctx.record.head_lines[-1]:
+        raise StepFailed(
+            "V5.final_head_line", "tree-head.json is not the last line of tree-heads.jsonl"
+        )
     res.counts = {
         "entries": len(log),
         "tree_heads": len(ctx.record.head_lines),
@@ -405,17 +424,35 @@ def v6_external_heads(ctx: Context, res: StepResult) -> None:
 # ---------------------------------------------------------------------------- V7 ceremony
 
 
+def _v7_check(rule: str) -> str:
+    """`V7.<name>` for a DKG rule "DKGn name" (docs/record.md V7); other checks as they are."""
+    number, _, name = rule.partition(" ")
+    return f"V7.{name.replace(' ', '_')}" if number.startswith("DKG") and name else rule
+
+
 def v7_key_ceremony(ctx: Context, res: StepResult) -> None:
     ctx.need("manifest", "group")
     assert ctx.manifest is not None and ctx.group is not None
     m = ctx.manifest
     config = ceremony_config(m, ctx.group)
-    messages = [canonical_json(dict(e.body)) for _, e in ctx.of_type("dkg")]
     index, entry = ctx.one("joint_key")
+    # the DKG messages and the administrator's round closes, in board order; the joint key
+    # entry closes the ceremony
+    events: list[bytes | RoundClose] = []
+    for i, env in enumerate(ctx.envelopes):
+        try:
+            event = ceremony_event(env.type, env.body)
+        except DecodeError as exc:
+            raise StepFailed("V7.round_order", f"entry {i}: {exc}") from exc
+        if event is not None:
+            events.append(event if isinstance(event, RoundClose) else canonical_json(event))
+    messages = sum(not isinstance(e, RoundClose) for e in events)
     try:
-        outcome = derive_public_outcome(messages, config)
+        outcome = derive_public_outcome(events, config)
     except CeremonyFailed as exc:
         raise StepFailed("V7.ceremony_failed", str(exc)) from exc
+    except VerificationError as exc:
+        raise StepFailed(_v7_check(exc.check), f"{exc.check}: {exc.detail}") from exc
     body = dict(entry.body)
     expected = {
         "v": BODY_VERSION,
@@ -435,7 +472,8 @@ def v7_key_ceremony(ctx: Context, res: StepResult) -> None:
     ctx.pk = outcome.pk
     ctx.verification_keys = dict(outcome.verification_keys)
     res.counts = {
-        "messages": len(messages),
+        "messages": messages,
+        "rounds": sum(isinstance(e, RoundClose) for e in events),
         "qualified": len(outcome.qualified),
         "disqualified": len(outcome.disqualified),
     }

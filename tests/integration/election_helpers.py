@@ -43,7 +43,7 @@ from trustees.decryption import (
     share_entry_body,
     share_entry_values,
 )
-from trustees.dkg import DkgOutcome, DkgTrustee
+from trustees.dkg import CLOSED, DkgOutcome, DkgTrustee
 from trustees.messages import decode_message
 from trustees.testing import CeremonyDriver
 
@@ -111,7 +111,8 @@ async def key_ceremony_on_board(
 ) -> DkgOutcome:
     """Run the key ceremony through the board: each trustee's messages are signed and posted,
     read back and shown to every trustee in board order (`trustees.testing.CeremonyDriver`);
-    when a round brings nothing new, the round's deadline. Returns the joint outcome."""
+    when a round brings nothing new, the administrator closes it (a `dkg_round` entry).
+    Returns the joint outcome (the caller posts the joint key, which closes the ceremony)."""
     driver = CeremonyDriver({m.index: m for m in machines})
     group = get_group(el.manifest.group["name"])
     seen = 0
@@ -124,19 +125,22 @@ async def key_ceremony_on_board(
             )
 
     await post(driver.start())
+    record = machines[0].record
     for _round in range(rounds):
-        if driver.done:
-            break
         entries = [decode_envelope(x) for x in await client.entries(el.id, seen)]
         seen += len(entries)
         posted = [decode_message(dict(e.body), group) for e in entries if e.type == "dkg"]
         if not posted:
-            for index in driver.trustees:
-                await post(driver.deadline(index))
+            round_ = record.next_round()
+            if round_ == CLOSED:
+                break
+            await client.post(el.admin_entry("dkg_round", {"v": 1, "round": round_}))
+            seen += 1
+            await post(driver.close(round_))
         for msg in posted:
             await post(driver.deliver(msg))
-    assert driver.done, "the key ceremony did not finish"
-    return driver.outcome()
+    assert record.next_round() == CLOSED, "the key ceremony did not finish"
+    return record.outcome()
 
 
 async def run_election(client: BoardClient, board: Board, el: Election,
@@ -172,6 +176,8 @@ async def run_election(client: BoardClient, board: Board, el: Election,
     wrong = joint_key_body(outcome) | {"pk": group.generator().to_hex()}
     assert await refused(client, el.admin_entry("joint_key", wrong)) == "bad_body"
     await client.post(el.admin_entry("joint_key", joint_key_body(outcome)))
+    for machine in machines:
+        machine.close_round(CLOSED)  # the joint key entry closes the ceremony
     await client.post(el.admin_entry("phase", {"phase": "voting"}))
     pk = outcome.pk
 

@@ -273,14 +273,16 @@ def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.Monkey
     # without the evidence passphrase the board refuses to start, saying why
     monkeypatch.delenv("TOHYO_EVIDENCE_PASSPHRASE", raising=False)
     proc = BoardProcess(str(tmp_path / "b.sqlite"), board_key, extra=(
-        "--registrar", str(settings), "--allow-test-groups", "--processes", "1"))
+        "--registrar", str(settings), "--allow-test-groups", "--open-elections",
+        "--processes", "1"))
     with pytest.raises(Exception):  # noqa: B017 (the process exits before listening)
         proc.start(timeout=30)
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
 
     def board() -> BoardProcess:
         return BoardProcess(str(tmp_path / "b.sqlite"), board_key, extra=(
-            "--registrar", str(settings), "--allow-test-groups", "--processes", str(processes)))
+            "--registrar", str(settings), "--allow-test-groups", "--open-elections",
+            "--processes", str(processes)))
 
     saburo = Voter(ca, "投票 三郎", dt.date(1960, 2, 2), "茨城県つくば市天王台1番地")
     shiro = Voter(ca, "投票 四郎", dt.date(1961, 3, 3), "茨城県つくば市天王台2番地")

@@ -19,14 +19,9 @@ THIS = Path(__file__).resolve().relative_to(REPO).as_posix()
 # Citations of files that are not in the repository.
 OUTSIDE = re.compile(r"\.\./shared|/work/shared|specs/|STYLE\.md|DESIGN\.md")
 
-# Files whose citations the lead fixes when the branches are merged (their owners are changing
-# them at the same time). Empty this after the merge: then every file is held to the rule.
-ALLOWED_OUTSIDE = {
-    "trustees/dkg.py": "docstring cites specs/crypto.md §4 (→ docs/trustees.md §4)",
-    "trustees/decryption.py": "docstring cites specs/crypto.md §4 (→ docs/trustees.md §5)",
-    "scripts/make_vectors.py": "docstring cites STYLE.md principle 10 (→ docs/contributing.md §3)",
-    "simulations/demo.py": "listed while its owner changes it",
-}
+# Files allowed to cite outside the repository, with the reason: none; every file is held to
+# the rule.
+ALLOWED_OUTSIDE: dict[str, str] = {}
 
 DOCS_PATH = re.compile(r"(?<![\w/.-])docs/[\w./-]*?\.md\b")
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")  # any relative link target

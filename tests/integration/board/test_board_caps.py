@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bulletin_board.board import Board, Limits
 from bulletin_board.client import BoardClient
 from bulletin_board.entry import decode_envelope, sign_envelope
+from bulletin_board.policy import Refusal
 from bulletin_board.server import BoardServer
 from bulletin_board.storage import SqliteStorage
 from election.policy import ElectionPolicy
@@ -57,16 +59,25 @@ def test_ballots_are_capped_small_and_shuffles_by_the_rows(tmp_path: Path) -> No
                 big = sign_envelope(el.registrar, E, "ballot", "registrar",
                                     {**ballot.body, "pad": pad})
                 assert len(big.to_bytes()) > ballot_cap
+                # over HTTP a tallied election takes no entry type: its raw cap is the
+                # default one, and the body is refused on its length, before any decoding
                 status, doc = await post_raw(server.url, big.to_bytes())
                 assert (status, doc["error"]) == (413, "too_large")
-                assert f"a ballot entry is at most {ballot_cap} bytes" in doc["detail"]
+                assert f"bodies are at most {MAX_BODY} bytes here" in doc["detail"]
+                assert board.raw_cap(E) == MAX_BODY
+                # past the raw cap, the cap of the entry's type
+                with pytest.raises(Refusal) as refusal:
+                    await board.post(E, big.to_bytes())
+                assert refusal.value.code == "too_large"
+                assert f"a ballot entry is at most {ballot_cap} bytes" in refusal.value.detail
                 assert board.size(E) == before
                 assert not state.prechecked
                 # just under the cap it reaches the policy (which refuses it after tallying)
                 small = sign_envelope(el.registrar, E, "ballot", "registrar",
                                       {**ballot.body, "pad": pad[:-200]})
-                status, doc = await post_raw(server.url, small.to_bytes())
-                assert (status, doc["error"]) == (409, "wrong_phase")
+                with pytest.raises(Refusal) as refusal:
+                    await board.post(E, small.to_bytes())
+                assert refusal.value.code == "wrong_phase"
                 assert board.size(E) == before
         finally:
             await server.stop()

@@ -62,7 +62,7 @@ def test_serve_tls_export_and_verify(tmp_path: Path, capsys: pytest.CaptureFixtu
     cert, key = _self_signed(tmp_path)
     db = str(tmp_path / "board.sqlite")
     board = BoardProcess(db, tmp_path / "board.pem", log_path=str(tmp_path / "board.log"),
-                         extra=("--policy", "registry", "--tls-cert", str(cert),
+                         extra=("--policy", "registry", "--open-elections", "--tls-cert", str(cert),
                                 "--tls-key", str(key)))
     url = board.start()
     assert url.startswith("https://") and board.key_hex == board_key

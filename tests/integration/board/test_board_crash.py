@@ -1,7 +1,9 @@
 """Kill -9 the board mid-stream; every acknowledged entry survives and history stays consistent.
 
 The board runs as a child process (`python -m tohyo board serve`) on a SQLite file or a
-PostgreSQL database; concurrent clients post ballots and keep every receipt; the process is
+PostgreSQL database, under the registry policy (bare signed entries) and under the election
+policy production serves (real attested ballots); concurrent clients post ballots and keep
+every receipt; the process is
 killed with SIGKILL while posts are in flight, restarted on the same database, and checked.
 """
 
@@ -16,37 +18,37 @@ import pytest
 from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.log import MerkleLog, hash_leaf, verify_consistency
 from bulletin_board.receipt import Receipt, verify_receipt
-from bulletin_board.testing import BoardProcess, Keys
+from tests.integration.board.election_board import Scenario
 
 E = "crash-test"
 WORKERS = 8
 KILL_AFTER = 120
 
 
-async def _post_forever(client: BoardClient, keys: Keys, receipts: list[Receipt]) -> None:
+async def _post_forever(client: BoardClient, scenario: Scenario,
+                        receipts: list[Receipt]) -> None:
     while True:
         try:
-            receipts.append(await client.post(keys.ballot(E)))
+            receipts.append(await client.post(scenario.entry()))
         except (TimeoutError, aiohttp.ClientError, OSError, BoardRefusedError):
             return
 
 
 @pytest.mark.slow
-def test_sigkill_mid_stream_loses_no_acknowledged_entry(storage_url: str, tmp_path: Path) -> None:
-    key_path = tmp_path / "board.pem"
-    board = BoardProcess(storage_url, key_path, log_path=str(tmp_path / "board.log"))
-    keys = Keys()
+@pytest.mark.parametrize("policy", ["registry", "election"])
+def test_sigkill_mid_stream_loses_no_acknowledged_entry(storage_url: str, tmp_path: Path,
+                                                        policy: str) -> None:
+    scenario = Scenario(policy, tmp_path, E)
+    board = scenario.process(storage_url)
 
     async def before_crash() -> tuple[list[Receipt], str]:
         url = board.start()
         async with BoardClient(url) as admin:
-            await admin.post(keys.registry(E))
-            for p in ("key_ceremony", "voting"):
-                await admin.post(keys.phase(E, p))
+            await scenario.open(admin)
             board_key = await admin.board_key_hex()
         receipts: list[Receipt] = []
         clients = [BoardClient(url, board_key, timeout=10) for _ in range(WORKERS)]
-        tasks = [asyncio.create_task(_post_forever(c, keys, receipts)) for c in clients]
+        tasks = [asyncio.create_task(_post_forever(c, scenario, receipts)) for c in clients]
         try:
             async with asyncio.timeout(60):
                 while len(receipts) < KILL_AFTER:
@@ -80,7 +82,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_entry(storage_url: str, tmp_pa
                                        sth.root_hash)
                     assert log.root(old.tree_size) == old.root_hash
                 # the board keeps working after the crash
-                more = await client.post(keys.ballot(E))
+                more = await client.post(scenario.entry())
                 assert more.index == sth.tree_size
         finally:
             board.stop()

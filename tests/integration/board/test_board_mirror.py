@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bulletin_board.client import BoardClient, InconsistentBoardError
@@ -21,8 +22,9 @@ from bulletin_board.log import (
 )
 from bulletin_board.mirror import Mirror
 from bulletin_board.storage import SqliteStorage
-from bulletin_board.testing import REPO, BoardProcess, Keys, free_port, running_board
+from bulletin_board.testing import REPO, Keys, free_port, running_board
 from mixnet.errors import VerificationError
+from tests.integration.board.election_board import Scenario
 
 E = "mirror-test"
 
@@ -53,17 +55,17 @@ async def _wait_cosigned(url: str, size: int, signer: str, timeout: float = 30) 
     raise AssertionError("the mirror did not co-sign in time")
 
 
-def test_mirror_follows_cosigns_and_detects_a_fork(tmp_path: Path) -> None:
-    keys = Keys()
-    port = free_port()
-    db = tmp_path / "board.sqlite"
-    board = BoardProcess(str(db), tmp_path / "board.pem", port, str(tmp_path / "board.log"))
-    url = board.start()
+@pytest.mark.parametrize("policy", ["registry", "election"])
+def test_mirror_follows_cosigns_and_detects_a_fork(tmp_path: Path, policy: str) -> None:
     mirror_key = tmp_path / "mirror.pem"
     mirror_pub = subprocess.run(
         [sys.executable, "-m", "tohyo", "board", "keygen", "--key", str(mirror_key)],
         check=True, capture_output=True, text=True, cwd=REPO,
     ).stdout.strip()
+    scenario = Scenario(policy, tmp_path, E, "--mirror-key", mirror_pub, port=free_port())
+    db = tmp_path / "board.sqlite"
+    board = scenario.process(str(db))
+    url = board.start()
     evidence_file = tmp_path / "evidence.json"
     mirror = subprocess.Popen(
         [sys.executable, "-m", "tohyo", "board", "mirror", "--from", url,
@@ -74,29 +76,28 @@ def test_mirror_follows_cosigns_and_detects_a_fork(tmp_path: Path) -> None:
     try:
         async def honest_phase() -> SignedTreeHead:
             async with BoardClient(url, board.key_hex) as c:
-                await c.post(keys.registry(E))
-                await c.post(keys.phase(E, "key_ceremony"))
-                await c.post(keys.phase(E, "voting"))
+                await scenario.open(c)
                 for _ in range(6):
-                    await c.post(keys.ballot(E))
-            return await _wait_cosigned(url, 9, mirror_pub)
+                    size = (await c.post(scenario.entry())).index + 1
+            return await _wait_cosigned(url, size, mirror_pub)
 
         honest = asyncio.run(honest_phase())
+        size = honest.tree_size
         for c in honest.cosignatures:
             verify_cosignature(honest, c)
         assert mirror.poll() is None  # still following
 
-        # The operator stops the board and serves a doctored copy with the same key.
+        # The operator stops the board and serves a doctored copy with the same key: its
+        # last entry replaced by another valid one.
         board.stop()
         doctored = tmp_path / "doctored.sqlite"
-        _doctor(db, doctored, 4, keys.ballot(E).to_bytes())
-        board = BoardProcess(str(doctored), tmp_path / "board.pem", port,
-                             str(tmp_path / "board.log"))
+        _doctor(db, doctored, size - 1, scenario.entry().to_bytes())
+        board = scenario.process(str(doctored))
         board.start()
 
         async def more() -> None:
             async with BoardClient(url) as c:  # a fresh client cannot tell; the mirror can
-                await c.post(keys.ballot(E))
+                await c.post(scenario.entry())
 
         asyncio.run(more())
         out, err = mirror.communicate(timeout=60)
@@ -115,7 +116,7 @@ def test_mirror_follows_cosigns_and_detects_a_fork(tmp_path: Path) -> None:
         verify_tree_head(h, key)  # both heads are genuinely signed by the board
     old, new = sorted(heads, key=lambda h: h.tree_size)
     assert old.root_hash != new.root_hash
-    assert old.tree_size == 9 and new.tree_size in (9, 10)
+    assert old.tree_size == size and new.tree_size in (size, size + 1)
 
 
 def test_mirror_in_process_same_size_fork(tmp_path: Path) -> None:

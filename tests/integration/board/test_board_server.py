@@ -19,6 +19,7 @@ from bulletin_board.export import export_from_storage, verify_export
 from bulletin_board.log import (
     SignedTreeHead,
     cosign_tree_head,
+    public_key_hex,
     verify_consistency,
     verify_inclusion,
 )
@@ -85,7 +86,7 @@ def test_happy_path_receipts_and_proofs(storage_url: str) -> None:
             assert doc["policy"]["phase"] == "voting"
             assert doc["policy"]["counts"]["ballot"] == 10
             status, doc = await get(server.url, "/v1/elections")
-            assert doc == {"elections": [{"election": E, "tree_size": 13}]}
+            assert doc == {"elections": [{"election": E, "tree_size": 13}], "next": None}
             status, doc = await get(server.url, f"/v1/elections/{E}/entries/5")
             assert status == 200 and doc["entry_hash"] == receipts[2].entry_hash.hex()
             status, doc = await get(server.url, "/health")
@@ -251,7 +252,8 @@ def test_connections_are_capped(tmp_path: Path) -> None:
 def test_cosignatures(tmp_path: Path) -> None:
     async def main() -> None:
         keys, mirror = Keys(), Ed25519PrivateKey.generate()
-        async with running_board(str(tmp_path / "b.sqlite")) as server:
+        async with running_board(str(tmp_path / "b.sqlite"),
+                                 mirrors=(public_key_hex(mirror.public_key()),)) as server:
             async with BoardClient(server.url) as client:
                 await open_election(client, keys)
                 sth = await client.tree_head(E)
@@ -273,7 +275,8 @@ def test_cosign_and_read_refusals_write_nothing(tmp_path: Path) -> None:
 
     async def main() -> None:
         keys, mirror = Keys(), Ed25519PrivateKey.generate()
-        async with running_board(str(tmp_path / "b.sqlite")) as server:
+        async with running_board(str(tmp_path / "b.sqlite"),
+                                 mirrors=(public_key_hex(mirror.public_key()),)) as server:
             async with BoardClient(server.url) as client:
                 await open_election(client, keys)
                 sth = await client.tree_head(E)
@@ -356,7 +359,8 @@ def test_restart_replays_policy_state(storage_url: str) -> None:
 def test_export_over_http_equals_export_from_storage(storage_url: str, tmp_path: Path) -> None:
     async def main() -> None:
         keys, key, mirror = Keys(), Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-        async with running_board(storage_url, key) as server, BoardClient(server.url) as c:
+        async with running_board(storage_url, key, mirrors=(public_key_hex(mirror.public_key()),)
+                                 ) as server, BoardClient(server.url) as c:
             await open_election(c, keys)
             for _ in range(5):
                 await c.post(keys.ballot(E))

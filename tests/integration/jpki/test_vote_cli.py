@@ -49,7 +49,8 @@ def election(tmp_path: Path, test_ca: TestCa, monkeypatch: pytest.MonkeyPatch) -
     settings = _write_settings(tmp_path, el, test_ca, frozenset(hashes))
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
     board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "board.pem", extra=(
-        "--registrar", str(settings), "--allow-test-groups", "--processes", "1"))
+        "--registrar", str(settings), "--allow-test-groups", "--open-elections",
+        "--processes", "1"))
     url = board.start()
 
     async def setup() -> Any:

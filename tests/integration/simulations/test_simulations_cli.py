@@ -54,14 +54,17 @@ def test_simulate_attacks_every_run_detected(tmp_path: Path) -> None:
     proc = simulate("attacks", "--runs", "3", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     doc = load_json(tmp_path / "attacks.json")
+    ceremony = {"board-withholds-shares", "trustee-complains-early", "trustee-reveals-early",
+                "trustee-replays", "false-complaints"}
     assert set(doc["attacks"]) == {"mixer-other-witness", "mixer-reused-proof",
                                    "board-drops-ballot", "replayed-ballot", "bad-share",
                                    "absent-trustee", "voter-out-of-range",
                                    "voter-random-element", "voter-self-repeating",
-                                   "marked-ballot"}
+                                   "marked-ballot", *ceremony}
     for name, a in doc["attacks"].items():
         assert a["runs"] == 3
         assert a["unnoticed_changes"] == 0, name
+        assert a["secret_kept"] == 3, name  # no dealer ever has t shares in the open
         if name != "marked-ballot":
             assert a["detection_rate"] == 1.0, name
     # the marked ballot: nothing to detect; the tally is right and the mark links nothing
@@ -69,7 +72,8 @@ def test_simulate_attacks_every_run_detected(tmp_path: Path) -> None:
     assert marked["detection"] == "not applicable" and marked["result_correct"] == 3
     assert 0 <= marked["coercer_guess_right"] <= 3 and 0 < marked["chance_expected"] < 3
     # tolerated: the others still decrypt right; a bad plaintext is counted invalid
-    for name in ("bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element"):
+    for name in ("bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element",
+                 *ceremony):
         assert doc["attacks"][name]["result_correct"] == 3
     assert doc["honest_controls"] == {"runs": 3, "passed": 3, "pass_rate": 1.0}
     assert doc["no_result_changed_unnoticed"] is True
@@ -168,7 +172,8 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_simulate_load_sets_up_an_election_on_tohyo_board_serve(tmp_path: Path) -> None:
     board = subprocess.Popen(
         [sys.executable, "-m", "tohyo", "board", "serve", "--db", str(tmp_path / "b.sqlite"),
-         "--key", str(tmp_path / "board.pem"), "--port", "0", "--allow-test-groups"],
+         "--key", str(tmp_path / "board.pem"), "--port", "0", "--allow-test-groups",
+         "--open-elections"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -16,10 +16,13 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -70,7 +73,8 @@ class BoardProcess:
         cmd = [sys.executable, "-m", "tohyo", "board", "serve",
                "--db", str(self.directory / "board.sqlite"),
                "--key", str(self.directory / "board.pem"), "--host", "127.0.0.1", "--port", "0",
-               "--policy", "election", "--allow-test-groups", "--max-body", str(4 << 20)]
+               "--policy", "election", "--allow-test-groups", "--open-elections",
+               "--max-body", str(4 << 20)]
         log = open(self.directory / "board.log", "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=REPO,
                                      env=env() | {"TOHYO_KEY_PASSPHRASE": self.PASSPHRASE})
@@ -321,3 +325,64 @@ def secrets_of(party: Party) -> list[str]:
 def assert_no_secrets(logs: str, secrets: list[str]) -> None:
     for secret in secrets:
         assert secret not in logs, "a secret appears in a log"
+
+
+# ---------------------------------------------------------------- a dishonest board
+
+Forward = Callable[[], Awaitable[web.Response]]
+OnPost = Callable[[dict[str, Any], Forward], Awaitable[web.Response | None]]
+
+
+class DishonestBoard:
+    """An HTTP proxy on 127.0.0.1 in front of the board: everything is forwarded, except what
+    `on_post` decides for a posted entry (it may hold it, answer for the board, or forward)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.on_post: OnPost | None = None
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> DishonestBoard:
+        app = web.Application(client_max_size=8 << 20)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._session is not None and self._runner is not None
+        await self._session.close()
+        await self._runner.cleanup()
+
+    async def _forward(self, request: web.Request, body: bytes) -> web.Response:
+        assert self._session is not None
+        headers = {"Content-Type": "application/json"} if body else None
+        async with self._session.request(
+            request.method, self.upstream + request.path_qs, data=body or None, headers=headers
+        ) as resp:
+            return web.Response(
+                status=resp.status, body=await resp.read(), content_type="application/json"
+            )
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if request.method == "POST" and request.path.endswith("/entries") and self.on_post:
+            answer = await self.on_post(json.loads(body), lambda: self._forward(request, body))
+            if answer is not None:
+                return answer
+        return await self._forward(request, body)
+
+
+@dataclass
+class ViaProxy:
+    """What `DaemonElection` needs of a board: the URL the parties use, the board's key."""
+
+    url: str
+    key_hex: str

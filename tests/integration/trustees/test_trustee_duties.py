@@ -1,42 +1,49 @@
 """The trustee duty in this process against a real board on 127.0.0.1, step by step.
 
 Deterministic versions of what the process tests can only hit by chance: a crash between the
-commitments and the shares, a crash between two shares (before and after the round deadline),
-a crash after the polynomial was saved but before anything was posted, a keystore that lost its
-polynomial, an absent trustee handled by the round deadline, and a keystore of another election.
+commitments and the shares, a crash between two shares (before and after the administrator
+closed round 1), a crash after the polynomial was saved but before anything was posted, a
+keystore that lost its polynomial, an absent trustee left out when the administrator closes the
+rounds without it, and a keystore of another election. The administrator's round closes are
+posted by the test (`close_round`), as `tohyo admin open` would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from daemon_support import GROUP, raw
+from daemon_support import GROUP, DishonestBoard, Forward, raw
 
 from bulletin_board.client import BoardClient
 from bulletin_board.entry import Envelope, sign_envelope
 from bulletin_board.testing import running_board
 from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
-from election.policy import ElectionPolicy
+from election.policy import ElectionPolicy, joint_key_body
 from mixnet.groups import get_group
 from mixnet.rng import DeterministicRandom
 from trustees.config import generate_trustee_keys
-from trustees.coordinator import ceremony_complete
 from trustees.daemon import (
     UNBOUND_ELECTION,
     UNBOUND_GROUP,
     BoardFollower,
     DutyRefused,
+    FollowSettings,
     KeystoreFile,
     TrusteeDuty,
+    _post,
     bind_secrets,
 )
+from trustees.dkg import CLOSED
 from trustees.keystore import KdfParams, load_keystore, save_keystore
+from trustees.messages import Complaints, sign_message
 from trustees.private import TrusteeSecrets
 
 E = "duty-city"
@@ -132,6 +139,29 @@ async def settle(duties: list[TrusteeDuty], client: BoardClient, rounds: int = 1
             return
 
 
+async def close_round(s: Setup, client: BoardClient, duty: TrusteeDuty) -> None:
+    """The administrator closes the open round (the joint key closes the last one)."""
+    follower = follower_of(duty)
+    await follower.poll()
+    dkg = follower.state.dkg
+    assert dkg is not None
+    if (round_ := dkg.next_round()) == CLOSED:
+        await client.post(s.admin_entry("joint_key", joint_key_body(dkg.outcome())))
+    else:
+        await client.post(s.admin_entry("dkg_round", {"v": 1, "round": round_}))
+
+
+async def finish(s: Setup, duties: list[TrusteeDuty], client: BoardClient) -> None:
+    """Settle, close the round, … until the ceremony is closed."""
+    for _ in range(6):
+        await settle(duties, client)
+        if follower_of(duties[0]).state.dkg.closed:  # type: ignore[union-attr]
+            await settle(duties, client)
+            return
+        await close_round(s, client, duties[0])
+    raise AssertionError("the ceremony did not close")
+
+
 def test_crash_between_commitments_and_shares(tmp_path: Path) -> None:
     async def scenario(s: Setup, client: BoardClient) -> None:
         first = await step(s.duty(2), client, post=1)  # commitments posted, then the crash
@@ -142,9 +172,9 @@ def test_crash_between_commitments_and_shares(tmp_path: Path) -> None:
         assert [e.body["kind"] for e in out] == ["dkg.share", "dkg.share"]
         assert [e.body["recipient"] for e in out] == [1, 3]
         duties = [s.duty(1), restarted, s.duty(3)]
-        await settle(duties, client)
+        await finish(s, duties, client)
         state = follower_of(restarted).state
-        assert ceremony_complete(state.dkg)
+        assert state.dkg.closed
         assert state.dkg.outcome().qualified == (1, 2, 3)
         assert state.dkg.commitments[2].commitments == tuple(
             get_group(GROUP).element_from_hex(h) for h in first[0].body["commitments"])
@@ -164,38 +194,50 @@ async def crash_between_shares(s: Setup, client: BoardClient) -> list[TrusteeDut
 
 
 def complaints_of(duty: TrusteeDuty) -> dict[int, Any]:
+    """Round 2's complaints, by sender."""
     state = follower_of(duty).state
-    return {j: c.complaints for j, c in state.dkg.complaints.items()}
+    return {j: c.complaints for j, c in state.dkg.complaints[2].items()}
+
+
+def revealed(duty: TrusteeDuty) -> list[int]:
+    state = follower_of(duty).state
+    return sorted(i for by in state.dkg.reveals.values() for i in by)
 
 
 def test_crash_between_shares_keeps_the_dealing_open(tmp_path: Path) -> None:
     async def scenario(s: Setup, client: BoardClient) -> None:
         others = await crash_between_shares(s, client)
-        assert complaints_of(others[0]) == {}  # 1 has its shares but waits for 2's share for 3
+        # 1 has its shares but round 1 is open until the administrator closes it
+        assert complaints_of(others[0]) == {}
         restarted = s.duty(2)
         out = await step(restarted, client)
         assert [(e.body["kind"], e.body["recipient"]) for e in out] == [("dkg.share", 3)]
-        await settle([*others, restarted], client)
+        await finish(s, [*others, restarted], client)
         state = follower_of(restarted).state
-        assert ceremony_complete(state.dkg) and not state.dkg.reveals
+        assert state.dkg.closed and revealed(restarted) == []
         assert complaints_of(restarted) == {1: (), 2: (), 3: ()}
         assert state.dkg.outcome().qualified == (1, 2, 3)
 
     run(tmp_path, scenario)
 
 
-def test_restart_after_the_dealing_deadline(tmp_path: Path) -> None:
+def test_restart_after_round_1_was_closed(tmp_path: Path) -> None:
+    """Trustee 2 is down when the administrator closes round 1: 3 complains that 2's share is
+    missing; the restarted 2 cannot deal it any more, so it re-sends it encrypted in round 3
+    (the old code revealed it in clear)."""
+
     async def scenario(s: Setup, client: BoardClient) -> None:
         others = await crash_between_shares(s, client)
-        await step(others[0], client, idle=True)  # 1's round time is up: round 1 is closed
+        await close_round(s, client, others[0])  # the round's timeout: round 2 opens
         await settle(others, client)
         assert complaints_of(others[0]) == {1: (), 3: ((2, "missing"),)}
         restarted = s.duty(2)
-        out = await step(restarted, client)  # too late to deal: complaints, then the reveal
+        out = await step(restarted, client)  # too late to deal: its complaints
         assert [e.body["kind"] for e in out] == ["dkg.complaints"]
-        await settle([*others, restarted], client)
+        await finish(s, [*others, restarted], client)
         state = follower_of(restarted).state
-        assert ceremony_complete(state.dkg) and sorted(state.dkg.reveals) == [2]
+        assert state.dkg.closed and revealed(restarted) == []
+        assert state.dkg.resent == {(2, 3)}
         assert state.dkg.outcome().qualified == (1, 2, 3)
         for path in s.paths:
             held = load_keystore(path, PASS)
@@ -228,16 +270,12 @@ def test_a_lost_polynomial_is_refused_not_replaced(tmp_path: Path) -> None:
 def test_absent_trustee_is_left_out_at_the_deadline(tmp_path: Path) -> None:
     async def scenario(s: Setup, client: BoardClient) -> None:
         duties = [s.duty(1), s.duty(2)]
-        await settle(duties, client)
-        for _ in range(4):  # the round timeouts pass with trustee 3 silent
-            for d in duties:
-                await step(d, client, idle=True)
-            await settle(duties, client)
+        await finish(s, duties, client)  # the administrator closes the rounds without 3
         state = follower_of(duties[0]).state
         outcome = state.dkg.outcome()
         assert outcome.qualified == (1, 2)
         assert outcome.disqualified == {3: "posted no commitments"}
-        assert sorted(state.dkg.complaints) == [1, 2]  # no complaint: 3 dealt nothing
+        assert sorted(complaints_of(duties[0])) == [1, 2]  # no complaint: 3 dealt nothing
         for path in s.paths[:2]:
             assert load_keystore(path, PASS).share is not None
 
@@ -254,5 +292,82 @@ def test_keystore_of_another_election_is_refused(tmp_path: Path) -> None:
         with pytest.raises(DutyRefused, match="manifest says 2"):
             bind_secrets(dataclasses.replace(other, election=s.manifest.fingerprint()), 2,
                          s.manifest.fingerprint(), GROUP)
+
+    run(tmp_path, scenario)
+
+
+def test_dealer_with_t_complaints_is_dropped_without_a_reveal(tmp_path: Path) -> None:
+    """Trustees 2 and 3 (t = 2 of them) claim that dealer 1's share is wrong: dealer 1's
+    duty reveals nothing, 1 is disqualified, and all three trustees keep a key share of the
+    joint key of dealers 2 and 3."""
+
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        duties = [s.duty(1), s.duty(2), s.duty(3)]
+        await settle(duties, client)
+        await close_round(s, client, duties[0])  # round 2: complaints
+        fp = s.manifest.fingerprint()
+        for j in (2, 3):  # posted before their duties complain (honestly, with nothing)
+            keys = load_keystore(s.paths[j - 1], PASS).keys
+            msg = sign_message(Complaints(fp, j, ((1, "inconsistent"),)), keys.ed25519_key())
+            await client.post(sign_envelope(keys.ed25519_key(), E, "dkg", f"trustee-{j}",
+                                            msg.to_json_value()))
+        await finish(s, duties, client)
+        state = follower_of(duties[0]).state
+        assert complaints_of(duties[0]) == {1: (), 2: ((1, "inconsistent"),),
+                                            3: ((1, "inconsistent"),)}
+        assert revealed(duties[0]) == []
+        outcome = state.dkg.outcome()
+        assert outcome.qualified == (2, 3)
+        assert "nothing revealed" in outcome.disqualified[1]
+        for path in s.paths:
+            assert load_keystore(path, PASS).share is not None
+
+    run(tmp_path, scenario)
+
+
+def test_a_post_is_believed_only_with_an_inclusion_proof_of_the_entry(tmp_path: Path) -> None:
+    """`_post` through a proxy that plays the board: an honest 409 (the entry is there) is
+    confirmed by its inclusion proof; a 409 naming another entry, and a receipt changed in
+    transit, are the board's fault — DutyRefused, naming it; a refusal of a DKG message whose
+    round is closed is dropped."""
+
+    async def scenario(s: Setup, client: BoardClient) -> None:
+        first = s.duty(1)
+        out = await step(first, client, post=0)
+        commitments, share = out[0], out[1]
+        late = (await step(s.duty(3), client, post=0))[1]  # a share of trustee 3, kept
+        settings = FollowSettings(poll_min=0.05)
+        async with DishonestBoard(client.base_url) as proxy, BoardClient(proxy.url) as via:
+            await client.post(commitments)
+            await _post(via, commitments, settings)  # the board's 409 is true: confirmed
+
+            async def another_index(entry: dict[str, Any], forward: Forward) -> web.Response:
+                return web.json_response({"error": "duplicate_entry",
+                                          "detail": "already at index 1"}, status=409)
+
+            proxy.on_post = another_index
+            with pytest.raises(DutyRefused) as info:
+                await _post(via, share, settings)
+            assert info.value.check == "board.duplicate_entry"
+            assert f"the board at {proxy.url}" in info.value.detail
+            assert "at index 1, but that entry is not this one" in info.value.detail
+
+            async def changed_receipt(entry: dict[str, Any], forward: Forward) -> web.Response:
+                answer = await forward()
+                assert answer.body is not None
+                receipt = json.loads(bytes(answer.body))  # type: ignore[arg-type]
+                receipt["index"] += 1
+                return web.json_response(receipt, status=answer.status)
+
+            proxy.on_post = changed_receipt
+            with pytest.raises(DutyRefused) as info:
+                await _post(via, share, settings)
+            assert info.value.check == "board.receipt" and "the board is at fault" in \
+                info.value.detail
+
+            proxy.on_post = None
+            await close_round(s, client, first)  # round 1 is over
+            await _post(via, late, settings)  # refused as wrong_phase: dropped, no error
+            assert late.to_bytes() not in (await client.all_entries(E))[0]
 
     run(tmp_path, scenario)

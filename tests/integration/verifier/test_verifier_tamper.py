@@ -333,3 +333,43 @@ def test_an_unfinished_election_passes_only_as_partial(
     assert not report.passed
     report.allow_skips = True
     assert report.passed
+
+
+def reveal_t_shares(d: Doctor) -> None:
+    """Dealer 1 reveals t = 2 of its shares before the joint key (what the old ceremony did
+    when the board withheld the shares): a_10 follows by interpolation."""
+    from trustees.messages import Reveal, sign_message
+
+    machine = d.run.machines[0]
+    assert machine.polynomial is not None
+    reveal = Reveal(d.el.fingerprint, 1, tuple((j, machine.polynomial(j)) for j in (2, 3)),
+                    round=3)
+    reveal = sign_message(reveal, d.el.trustee_keys[0].ed25519_key())
+    env = sign_envelope(d.el.key_of("trustee-1"), d.el.id, "dkg", "trustee-1",
+                        reveal.to_json_value())
+    d.entries.insert(d.index("joint_key"), env.to_bytes())
+    d.rebuild()
+
+
+def complain_in_round_1(d: Doctor) -> None:
+    """Trustee 3's complaints moved before the administrator closed round 1."""
+    k = next(i for i in range(len(d.entries)) if d.envelope(i).type == "dkg"
+             and d.envelope(i).body["kind"] == "dkg.complaints"
+             and d.envelope(i).body["sender"] == 3)
+    d.entries.insert(d.index("dkg_round"), d.entries.pop(k))
+    d.rebuild()
+
+
+@pytest.mark.parametrize(("edit", "check"), [(reveal_t_shares, "V7.secret_exposed"),
+                                             (complain_in_round_1, "V7.round_order")])
+def test_key_ceremony_tampering_names_the_v7_check(
+    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path,
+    edit: Callable[[Doctor], None], check: str,
+) -> None:
+    doctor = _doctor(election_record, tmp_path)
+    edit(doctor)
+    report = verify_record(load_record(doctor.directory),
+                           Options(allow_test_groups=True, progress=False))
+    first = report.first_failure
+    assert first is not None and first.id == "V7", report.to_text()
+    assert first.check == check, report.to_text()

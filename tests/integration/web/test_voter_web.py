@@ -98,7 +98,8 @@ def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
     settings = _write_settings(tmp_path, el, test_ca, hashes)
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
     board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "board.pem", extra=(
-        "--registrar", str(settings), "--allow-test-groups", "--processes", "1"))
+        "--registrar", str(settings), "--allow-test-groups", "--open-elections",
+        "--processes", "1"))
     board_url = board.start()
     try:
         open_voting_on(board_url, el)

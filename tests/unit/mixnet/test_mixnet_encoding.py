@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mixnet.encoding import (
+    MAX_JSON_DEPTH,
     MAX_JSON_INT,
     TAG_BYTES,
     TAG_ELEMENT,
@@ -23,6 +24,7 @@ from mixnet.encoding import (
     hex_to_int,
     int_to_hex,
     parse_canonical_json,
+    parse_json_strict,
 )
 from mixnet.errors import DecodeError
 from mixnet.groups import get_group
@@ -340,3 +342,38 @@ def test_parse_json_strict_rejects_what_canonical_json_rejects_but_keeps_layout(
             parse_json_strict(bad)
     with pytest.raises(DecodeError, match="larger"):
         parse_json_strict(b"[1]", max_bytes=2)
+
+
+@pytest.mark.parametrize("canonical", [True, False])
+def test_json_nesting_is_bounded(canonical: bool) -> None:
+    """64 levels of arrays and objects parse; one more is a DecodeError, never a RecursionError
+    (100,000 levels included), in the canonical fast path and the strict slow one."""
+    space = b"" if canonical else b" "
+
+    def nested(levels: int) -> bytes:
+        return b'{"a":' * (levels // 2) + b"[" * (levels - levels // 2) + space + b"1" \
+            + b"]" * (levels - levels // 2) + b"}" * (levels // 2)
+
+    if canonical:
+        assert parse_canonical_json(nested(MAX_JSON_DEPTH)) is not None
+    assert parse_json_strict(nested(MAX_JSON_DEPTH)) is not None
+    for levels in (MAX_JSON_DEPTH + 1, 100_000):
+        with pytest.raises(DecodeError, match="nested deeper"):
+            parse_json_strict(nested(levels))
+        with pytest.raises(DecodeError):
+            parse_canonical_json(nested(levels))
+    with pytest.raises(ValueError, match="nested deeper"):
+        canonical_json(json.loads(nested(MAX_JSON_DEPTH + 1)))
+
+
+def test_json_integer_literals_are_bounded_before_conversion() -> None:
+    """A literal of more than 16 digits is refused before Python converts it (a 5000-digit
+    one used to raise the interpreter's own ValueError, unhandled)."""
+    assert parse_json_strict(b"[9007199254740991]") == [MAX_JSON_INT]
+    for text in (b"[12345678901234567]", b"[" + b"7" * 5000 + b"]", b"[-" + b"7" * 17 + b"]"):
+        with pytest.raises(DecodeError, match="at most 16 digits"):
+            parse_json_strict(text)
+        with pytest.raises(DecodeError):
+            parse_canonical_json(text)
+    with pytest.raises(DecodeError):
+        parse_json_strict(b"[9007199254740992]")  # 16 digits, beyond ±(2^53 − 1)

@@ -7,9 +7,17 @@ from trustees_unit_support import assert_every_subset_decrypts, resign
 
 from mixnet.rng import DeterministicRandom
 from trustees import channel
-from trustees.dkg import DkgTrustee, Phase, Polynomial, derive_public_outcome, feldman_check
+from trustees.dkg import (
+    CLOSED,
+    DkgTrustee,
+    Phase,
+    Polynomial,
+    RoundClose,
+    derive_public_outcome,
+    feldman_check,
+)
 from trustees.errors import CeremonyFailed, LocalProtocolError, PeerProtocolError
-from trustees.messages import Commitments, Complaints, EncryptedShare
+from trustees.messages import Commitments, Complaints, EncryptedShare, Reveal
 from trustees.testing import CeremonyRun, make_config, run_ceremony
 
 
@@ -43,7 +51,8 @@ def test_keys_are_what_the_spec_says(ceremony):
 
 def test_observer_agrees_with_trustees(ceremony):
     config, _, run = ceremony
-    observed = derive_public_outcome([m.to_json() for m in run.posted], config)
+    observed = derive_public_outcome(
+        [e if isinstance(e, RoundClose) else e.to_json() for e in run.events], config)
     assert observed == run.outcome()
     pk, keys, qual, disq = observed  # the documented 4-tuple
     assert pk == run.outcome().pk and set(keys) == set(config.indices)
@@ -71,13 +80,15 @@ def test_absent_dealers_are_disqualified_and_the_rest_still_works(group, size):
     assert set(outcome.disqualified) == absent
     assert all(r == "posted no commitments" for r in outcome.disqualified.values())
     assert_every_subset_decrypts(run)
-    assert derive_public_outcome(run.posted, config) == outcome
+    assert derive_public_outcome(run.events, config) == outcome
 
 
 def test_too_few_dealers_fail_the_ceremony(group):
     config, keys = make_config(group, 3, 5, seed="few")
+    run = run_ceremony(config, keys, absent={3, 4, 5}, seed="few")
+    assert run.events[-1] == RoundClose(3)  # the administrator cannot close the ceremony
     with pytest.raises(CeremonyFailed, match="only 2 qualified dealers, at least t = 3"):
-        run_ceremony(config, keys, absent={3, 4, 5}, seed="few")
+        run.trustees[1].record.outcome()
 
 
 def test_polynomial_evaluation_and_secrecy(group):
@@ -96,13 +107,14 @@ def test_local_errors_are_ours(group):
     with pytest.raises(LocalProtocolError, match="no trustee 4"):
         DkgTrustee(config, 4, keys[0], rng)
     trustee = DkgTrustee(config, 1, keys[0], rng)
-    with pytest.raises(LocalProtocolError, match="'deadline' is not allowed in phase idle"):
-        trustee.deadline()
     with pytest.raises(LocalProtocolError, match="no outcome yet"):
         trustee.outcome  # noqa: B018
     trustee.start()
     with pytest.raises(LocalProtocolError, match="'start' is not allowed in phase dealt"):
         trustee.start()
+    with pytest.raises(PeerProtocolError, match="DKG4 round order"):
+        trustee.close_round(3)  # rounds close in order
+    assert trustee.phase is Phase.DEALT and trustee.record.round == 1
 
 
 def test_trustee_refuses_messages_after_it_is_done(ceremony):
@@ -119,8 +131,8 @@ def test_restart_from_a_saved_polynomial_reposts_nothing(group):
     first = run.trustees[2]
     again = DkgTrustee(config, 2, keys[1], DeterministicRandom(9), first.polynomial)
     out = []
-    for m in run.posted:
-        out += again.receive(m)
+    for m in run.events:
+        out += again.feed(m)
     out += again.start()
     assert out == []
     assert again.phase is Phase.DONE
@@ -132,14 +144,15 @@ def test_restart_with_another_polynomial_is_refused(group):
     run = run_ceremony(config, keys, seed="restart")
     other = Polynomial.random(group, 1, DeterministicRandom(5))
     again = DkgTrustee(config, 2, keys[1], DeterministicRandom(9), other)
-    for m in run.posted:
-        again.receive(m)
+    for m in run.events:
+        again.feed(m)
     with pytest.raises(LocalProtocolError, match="not those of my polynomial"):
         again.start()
 
 
 class _Board:
-    """Posted messages in order, each shown to the given trustees (what they answer is posted)."""
+    """Posted messages and round closes in order, each shown to the given trustees (what they
+    answer is posted)."""
 
     def __init__(self) -> None:
         self.posted: list = []
@@ -151,7 +164,10 @@ class _Board:
             self.posted.append(msg)
             for t in trustees:
                 if t.phase is not Phase.DONE:
-                    queue += t.receive(msg)
+                    queue += t.feed(msg)
+
+    def messages(self):
+        return [m for m in self.posted if not isinstance(m, RoundClose)]
 
 
 def _crash_between_shares(group):
@@ -167,44 +183,56 @@ def _crash_between_shares(group):
     return config, keys, first, others, board, share_for_3
 
 
-def test_no_complaint_before_every_dealer_has_dealt_to_everyone(group):
-    """Trustee 1 holds all it needs, but round 1 stays open until 2's share for 3 is posted:
-    the restarted trustee 2 can still deal it, and nobody complains."""
+def _close_all(board, trustees):
+    """The administrator closes rounds until the ceremony is closed."""
+    record = next(iter(trustees)).record
+    while not record.closed:
+        board.post([RoundClose(record.next_round())], trustees)
+
+
+def test_no_complaint_before_the_administrator_closes_round_1(group):
+    """Every other trustee holds all it needs, but round 1 stays open until the administrator
+    closes it: the restarted trustee 2 can still deal its share for 3, and nobody complains."""
     config, keys, first, others, board, _ = _crash_between_shares(group)
     assert not any(isinstance(m, Complaints) for m in board.posted)
+    assert all(t.phase is Phase.DEALT for t in others.values())
     restarted = DkgTrustee(config, 2, keys[1], DeterministicRandom(9), first.polynomial)
     for m in board.posted:
-        restarted.receive(m)
+        restarted.feed(m)
     out = restarted.start()
     assert [(type(m), getattr(m, "recipient", None)) for m in out] == [(EncryptedShare, 3)]
     trustees = {**others, 2: restarted}
     board.post(out, trustees.values())
+    _close_all(board, list(trustees.values()))
     assert all(t.phase is Phase.DONE for t in trustees.values())
     complaints = [m.complaints for m in board.posted if isinstance(m, Complaints)]
     assert complaints == [(), (), ()]
-    run = CeremonyRun(config, dict(sorted(trustees.items())), board.posted)
+    run = CeremonyRun(config, dict(sorted(trustees.items())), board.messages(), board.posted)
     assert run.outcome().qualified == (1, 2, 3)
     assert_every_subset_decrypts(run)
 
 
-def test_restart_after_the_dealing_deadline_answers_the_missing_share_by_a_reveal(group):
-    """Trustee 2 stayed down past the round's deadline: 1 closed round 1, 3 complained of the
-    missing share. Restarted, 2 cannot deal it any more; it posts its complaints, reveals s_23
-    and stays in QUAL."""
+def test_restart_after_round_1_re_sends_the_missing_share_encrypted(group):
+    """Trustee 2 stayed down until the administrator closed round 1; 3 complained of the
+    missing share. Restarted, 2 cannot deal in round 1 any more: it posts its complaints, and
+    in round 3 re-sends s_23 encrypted — nothing is revealed, and 2 stays in QUAL."""
     config, keys, first, others, board, _ = _crash_between_shares(group)
-    board.post(others[1].deadline(), others.values())
+    board.post([RoundClose(2)], others.values())
     complaints = {m.sender: m.complaints for m in board.posted if isinstance(m, Complaints)}
     assert complaints == {1: (), 3: ((2, "missing"),)}
     restarted = DkgTrustee(config, 2, keys[1], DeterministicRandom(9), first.polynomial)
     for m in board.posted:
-        restarted.receive(m)
+        restarted.feed(m)
     out = restarted.start()
     assert [type(m) for m in out] == [Complaints]
     trustees = {**others, 2: restarted}
     board.post(out, trustees.values())
+    _close_all(board, list(trustees.values()))
+    assert [e.round for e in board.posted if isinstance(e, RoundClose)] == [2, 3, 4, 5, CLOSED]
     assert all(t.phase is Phase.DONE for t in trustees.values())
-    assert dict(restarted.record.reveals[2].shares) == {3: first.polynomial(3)}
-    run = CeremonyRun(config, dict(sorted(trustees.items())), board.posted)
+    assert restarted.record.resent == {(2, 3)}
+    assert not any(isinstance(m, Reveal) for m in board.posted)
+    run = CeremonyRun(config, dict(sorted(trustees.items())), board.messages(), board.posted)
     assert run.outcome().qualified == (1, 2, 3)
     assert derive_public_outcome(board.posted, config) == run.outcome()
     assert_every_subset_decrypts(run)

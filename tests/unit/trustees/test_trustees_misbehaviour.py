@@ -27,7 +27,9 @@ def _refused(run, step):
 
 
 def _complaints(run):
-    return {m.sender: m.complaints for m in run.posted if isinstance(m, Complaints)}
+    """Round 2's complaints by sender."""
+    return {m.sender: m.complaints for m in run.posted
+            if isinstance(m, Complaints) and m.round == 2}
 
 
 def _share_to_victim(m):
@@ -83,7 +85,7 @@ def test_bad_share_then_the_dealers_answer(group, size, answer):
         reveals = [m for m in run.posted if isinstance(m, Reveal)]
         assert [(m.sender, [j for j, _ in m.shares]) for m in reveals] == [(DEALER, [VICTIM])]
         assert run.trustees[VICTIM].key_share is not None  # uses the revealed share
-    assert derive_public_outcome(run.posted, config) == outcome
+    assert derive_public_outcome(run.events, config) == outcome
     assert_every_subset_decrypts(run)
 
 
@@ -117,7 +119,7 @@ def test_bad_schnorr_proof_disqualifies_the_dealer(group, size):
     }
     # nobody needs to complain about a dealer the proofs already disqualify
     assert all(DEALER not in [i for i, _ in c] for c in _complaints(run).values())
-    assert derive_public_outcome(run.posted, config) == outcome
+    assert derive_public_outcome(run.events, config) == outcome
     assert_every_subset_decrypts(run)
 
 
@@ -137,10 +139,14 @@ def test_proof_for_another_coefficient_index_fails(group, size):
 
 
 def test_share_with_bad_signature_is_refused_then_complained_about(group, size):
+    """The share is damaged in transit once: the board refuses it, the victim complains that it
+    is missing, the dealer re-sends it encrypted in round 3 — nothing is revealed."""
     config, keys = _setup(group, size, "bad-sig")
+    damaged = []
 
     def intercept(m):
-        if _share_to_victim(m):
+        if _share_to_victim(m) and not damaged:
+            damaged.append(m)
             sig = bytes([m.signature[0] ^ 1]) + m.signature[1:]
             return [type(m)(**{**m.__dict__, "signature": sig})]
         return [m]
@@ -149,7 +155,9 @@ def test_share_with_bad_signature_is_refused_then_complained_about(group, size):
     refused = _refused(run, "DKG3 signature")
     assert {i for i, _ in refused} == {0, *run.trustees}  # the board and every trustee
     assert _complaints(run)[VICTIM] == ((DEALER, "missing"),)
-    assert run.outcome().qualified == tuple(config.indices)  # the reveal keeps the dealer
+    assert run.trustees[VICTIM].record.resent == {(DEALER, VICTIM)}
+    assert not any(isinstance(m, Reveal) for m in run.posted)
+    assert run.outcome().qualified == tuple(config.indices)  # the re-sent share keeps it
     assert_every_subset_decrypts(run)
 
 

@@ -20,7 +20,7 @@ from mixnet import elgamal
 from mixnet.errors import DecodeError
 from mixnet.groups import Group, get_group
 from mixnet.rng import DeterministicRandom
-from trustees.coordinator import ceremony_complete, count
+from trustees.coordinator import ceremony_move, count
 from trustees.mixer import (
     ShuffleRejected,
     decode_shuffle,
@@ -208,13 +208,21 @@ def test_count_per_rule() -> None:
     assert set(tally) == {"one", "two", "rank"}
 
 
-def test_ceremony_complete_follows_the_record() -> None:
+def test_ceremony_move_follows_the_record() -> None:
+    """The administrator closes a round once everything it expects is posted, or at the round
+    timeout; never because of a trustee's message."""
     config, keys = make_config(get_group("test-schnorr-512-128"), 2, 3)
     run = run_ceremony(config, keys)
-    from trustees.dkg import PublicRecord
+    from trustees.dkg import CLOSED, PublicRecord, RoundClose
 
     record = PublicRecord(config)
-    for msg in run.posted:
-        assert not ceremony_complete(record)
-        record.append(msg)
-    assert ceremony_complete(record)
+    for event in run.events:
+        if isinstance(event, RoundClose):
+            assert ceremony_move(record, 0.0, 60.0) == event.round
+            assert ceremony_move(record, 61.0, 60.0) == event.round
+            record.close(event.round)
+        else:
+            assert ceremony_move(record, 0.0, 60.0) is None  # still waiting
+            assert ceremony_move(record, 61.0, 60.0) == record.next_round()  # the timeout
+            record.append(event)
+    assert record.round == CLOSED and ceremony_move(record, 99.0, 1.0) is None

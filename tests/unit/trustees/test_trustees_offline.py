@@ -13,7 +13,7 @@ from mixnet.errors import DecodeError
 from mixnet.rng import DeterministicRandom
 from trustees import channel
 from trustees.decryption import combine_shares, make_share, rows_digest
-from trustees.dkg import DkgTrustee, derive_public_outcome
+from trustees.dkg import DkgTrustee, Phase, RoundClose, derive_public_outcome
 from trustees.errors import LocalProtocolError
 from trustees.messages import EncryptedShare
 from trustees.offline import (
@@ -53,19 +53,21 @@ def _mixed_ceremony(config, keys, seed, intercept=None):
             m = queue.popleft()
             board.append(m)
             for t in online.values():
-                send(t.receive(m))
+                if t.phase is not Phase.DONE:
+                    send(t.feed(m))
 
+    record = next(iter(online.values())).record
     for t in online.values():
         send(t.start())
-    seen = -1
     while secrets.share is None and trips < 8:
         drain()
-        deadline = len(board) == seen  # nothing new since the last trip: the round is over
-        bundle = export_dkg_input(config, OFFLINE, board, deadline=deadline)
+        bundle = export_dkg_input(config, OFFLINE, board)
         out, secrets = run_dkg_offline(bundle, secrets, rng)
-        seen = len(board)
         send(read_dkg_output(out, config))
         trips += 1
+        drain()
+        if not record.closed:  # the administrator closes the round
+            queue.append(RoundClose(record.next_round()))
     drain()
     return online, secrets, board, trips
 
@@ -75,13 +77,14 @@ def test_offline_trustee_reaches_the_online_outcome(group, size):
     config, keys = make_config(group, t, n, seed="offline")
     online_run = run_ceremony(config, keys, seed="offline")
     online, secrets, board, trips = _mixed_ceremony(config, keys, "offline")
-    assert trips == 3  # dealing; complaints; final share
+    assert trips == 4  # dealing; complaints; answers (none); final share
     outcome = derive_public_outcome(board, config)
     assert outcome == online_run.outcome()
     assert all(t.outcome == outcome for t in online.values())
     assert secrets.share == online_run.trustees[OFFLINE].key_share.secret.value
     assert secrets.polynomial is None  # erased once the share is known
-    mine = sorted(m.to_json() for m in board if m.sender == OFFLINE)
+    mine = sorted(m.to_json() for m in board
+                  if not isinstance(m, RoundClose) and m.sender == OFFLINE)
     assert mine == sorted(m.to_json() for m in online_run.posted if m.sender == OFFLINE)
 
 
@@ -97,7 +100,8 @@ def test_offline_dealer_answers_a_complaint(group):
 
     online, secrets, board, trips = _mixed_ceremony(config, keys, "offline-accused", intercept)
     assert trips == 4  # dealing; complaints; reveal; final share
-    assert [m.KIND for m in board if m.sender == OFFLINE][-1] == "dkg.reveal"
+    mine = [m.KIND for m in board if not isinstance(m, RoundClose) and m.sender == OFFLINE]
+    assert mine[-1] == "dkg.reveal"
     outcome = derive_public_outcome(board, config)
     assert outcome.qualified == (1, 2, 3)
     assert online[1].key_share is not None and secrets.share is not None
@@ -112,7 +116,7 @@ def test_offline_decryption_share_equals_the_online_one(ceremony):
                              None, ks.secret.value)
     # one list per contest: the offline trustee makes one share per list, in order
     other_list = list(reversed(rows))
-    bundle = export_decryption_input(config, OFFLINE, run.posted, [("a", rows), ("b", other_list)])
+    bundle = export_decryption_input(config, OFFLINE, run.events, [("a", rows), ("b", other_list)])
     out = run_decryption_offline(bundle, secrets, DeterministicRandom("offline-share"))
     (contest, share), (other, second) = read_decryption_output(out, config)
     assert (contest, other) == ("a", "b") and second.rows_digest == rows_digest(other_list)
