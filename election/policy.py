@@ -182,7 +182,10 @@ class ElectionPolicy:
         """The entry types the election may accept in its current phase."""
         if state.phase is None:
             return frozenset({"manifest"})
-        return frozenset(t for phase, t in _HANDLERS if phase == state.phase)
+        types = {t for phase, t in rules.POSTER if phase == state.phase}
+        if state.phase != PHASES[-1]:
+            types.add("phase")  # the admin's, in every phase but the last
+        return frozenset(types)
 
     def describe(self, state: ElectionRecordState) -> dict[str, Any]:
         return {
