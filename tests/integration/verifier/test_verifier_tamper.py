@@ -85,7 +85,9 @@ class Doctor:
 def drop_from_mix_input(d: Doctor) -> None:
     i = d.index("mix_input")
     body = d.body(i)
-    del body["entries"][-1], body["rows"][-1]
+    del body["entries"][-1]
+    for part in body["contests"]:
+        del part["rows"][-1]
     d.resign(i, body)
     d.rebuild()
 
@@ -96,7 +98,7 @@ def add_to_mix_input(d: Doctor) -> None:
     pk = d.group.element_from_hex(d.envelope(d.index("joint_key")).body["pk"])
     row, _ = elgamal.encrypt_row(pk, [1], DeterministicRandom(b"stuffed"))
     body["entries"].append(len(d.entries))  # a ballot that is not on the board
-    body["rows"].append(elgamal.row_to_json(row))
+    body["contests"][0]["rows"].append(elgamal.row_to_json(row))
     d.resign(i, body)
     d.rebuild()
 
@@ -119,10 +121,10 @@ def count_superseded_ballot(d: Doctor) -> None:
     body = d.body(i)
     k = body["entries"].index(last)
     body["entries"].pop(k)
-    body["rows"].pop(k)
+    body["contests"][0]["rows"].pop(k)
     at = sum(1 for e in body["entries"] if e < first)
     body["entries"].insert(at, first)
-    body["rows"].insert(at, d.body(first)["ballot"]["row"])
+    body["contests"][0]["rows"].insert(at, d.body(first)["ballot"]["row"])
     d.resign(i, body)
     d.rebuild()
 
@@ -148,8 +150,9 @@ def alter_shuffle_output(d: Doctor) -> None:
     i = d.index("shuffle", 0)
     body = d.body(i)
     group = d.group
-    a = group.element_from_hex(body["outputs"][0][0][0])
-    body["outputs"][0][0][0] = (a * group.generator()).to_hex()
+    outputs = body["contests"][0]["outputs"]
+    a = group.element_from_hex(outputs[0][0][0])
+    outputs[0][0][0] = (a * group.generator()).to_hex()
     d.resign(i, body)
     d.rebuild()
 
@@ -159,12 +162,13 @@ def proof_from_another_election(d: Doctor) -> None:
     inputs, outputs, witness = d.run.shuffles[0]
     other = bytes(32)
     statement = shuffle_proof.ShuffleStatement(_pk(d), inputs, outputs, other)
-    proof = shuffle_proof.prove(statement, witness, transcript=Transcript(mix_context(other, 1)),
+    context = Transcript(mix_context(other, 1, "mayor"))
+    proof = shuffle_proof.prove(statement, witness, transcript=context,
                                 rng=DeterministicRandom(b"other election"))
-    shuffle_proof.verify(statement, proof, transcript=Transcript(mix_context(other, 1)))
+    shuffle_proof.verify(statement, proof, transcript=Transcript(mix_context(other, 1, "mayor")))
     i = d.index("shuffle", 0)
     body = d.body(i)
-    body["proof"] = proof.to_json()
+    body["contests"][0]["proof"] = proof.to_json()
     d.resign(i, body)
     d.rebuild()
 
@@ -177,8 +181,9 @@ def alter_share(d: Doctor) -> None:
     i = d.index("decryption_share", 0)
     body = d.body(i)
     group = d.group
-    f = group.element_from_hex(body["share"]["factors"][0])
-    body["share"]["factors"][0] = (f * group.generator()).to_hex()
+    share = body["contests"][0]["share"]
+    f = group.element_from_hex(share["factors"][0])
+    share["factors"][0] = (f * group.generator()).to_hex()
     d.resign(i, body)
     d.rebuild()
 
@@ -234,12 +239,13 @@ def copied_ballot(d: Doctor) -> None:
 
 def change_plaintext(d: Doctor) -> None:
     """A decrypted vote changed in the result, with a tally that agrees with the change."""
-    from election.counting import count_election
+    from election import rules
 
     i = d.index("result")
     body = d.body(i)
-    body["plaintexts"][0][0] = body["plaintexts"][0][0] % 3 + 1
-    body["tally"] = count_election(d.el.manifest, body["plaintexts"])
+    rows = body["plaintexts"][0]["rows"]
+    rows[0][0] = rows[0][0] % 3 + 1
+    body["tally"] = rules.count_plaintexts(d.el.manifest, {"mayor": rows})
     d.resign(i, body)
     d.rebuild()
 
