@@ -113,6 +113,15 @@ def alter_ballot(d: Doctor) -> None:
     d.rebuild()
 
 
+def attestation_of_another_ballot(d: Doctor) -> None:
+    """Ballot 4 posted with the registrar's (valid, signed) attestation of ballot 5."""
+    i = d.index("ballot", 4)
+    body = d.body(i)
+    body["attestation"] = d.body(d.index("ballot", 5))["attestation"]
+    d.resign(i, body)
+    d.rebuild()
+
+
 def count_superseded_ballot(d: Doctor) -> None:
     """Voter 3's first ballot in the mix input in place of their second (last_counts)."""
     first, last = d.index("ballot", 3), d.index("ballot", 12)
@@ -262,6 +271,7 @@ CASES: list[tuple[str, Callable[[Doctor], None], str]] = [
     ("a ballot dropped from the mix input", drop_from_mix_input, "V9"),
     ("a ballot added to the mix input", add_to_mix_input, "V9"),
     ("a ballot altered", alter_ballot, "V8"),
+    ("a ballot posted with another ballot's attestation", attestation_of_another_ballot, "V8"),
     ("a superseded ballot counted instead of the last", count_superseded_ballot, "V9"),
     ("two log entries swapped", swap_entries, "V5"),
     ("an entry's signature forged", forge_signature, "V4"),
@@ -284,13 +294,14 @@ CASES: list[tuple[str, Callable[[Doctor], None], str]] = [
 CHECKS: dict[str, str] = {
     "a ballot dropped from the mix input": "V9.selection",
     "a ballot added to the mix input": "V9.selection",
-    "a ballot altered": "V8.attestation_hash",
+    "a ballot altered": "B1",  # its proof is checked before the attestation binds it
+    "a ballot posted with another ballot's attestation": "V8.attestation_hash",
     "a superseded ballot counted instead of the last": "V9.selection",
     "two log entries swapped": "V5.root",
     "an entry's signature forged": "V4.signature",
     "a shuffle output altered": "TW1",
     "a mixer's proof from another election": "TW1",
-    "a decryption share altered": "V11.share",
+    "a decryption share altered": "CP1",  # a used share is reported under its own check
     "the tally changed by one vote": "V12.tally",
     "a tree head that forks the log": "V6.fork",
     "a tree head beyond the record": "V6.beyond",

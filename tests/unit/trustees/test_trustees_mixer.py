@@ -79,17 +79,19 @@ def test_batched_decoding_still_refuses_one_element_outside_the_subgroup(where: 
     from tests.mixnet_support import modp, non_member_values
 
     group = modp("test-schnorr-512-128")
-    _, rows, bodies = chain(group, 1)
+    _, lists, bodies = chain(group, 1)
     outsider = dict(non_member_values(group))["order-r"]
     text = format(int(outsider), f"0{2 * group.element_bytes}x")
     body = copy.deepcopy(bodies[0])
+    part = body["contests"][0]  # contest "a", two ciphertexts a row
     if where == "outputs":
-        body["outputs"][3][1][0] = text
+        part["outputs"][3][1][0] = text
     else:
-        body["proof"]["c"][2] = text
+        part["proof"]["c"][2] = text
+    shapes = shapes_of(lists)
     with ThreadPoolExecutor(2) as ex, pytest.raises(DecodeError):
-        decode_shuffle(group, body, len(rows), 2, rng=DeterministicRandom("batch"), executor=ex)
-    assert decode_shuffle(group, bodies[0], len(rows), 2, executor=None).outputs
+        decode_shuffle(group, body, shapes, rng=DeterministicRandom("batch"), executor=ex)
+    assert all(p.outputs for p in decode_shuffle(group, bodies[0], shapes, executor=None).lists)
 
 
 def test_honest_chain_verifies_and_keeps_the_plaintexts(group: Group) -> None:
