@@ -199,7 +199,7 @@ def run_after_close(
             generators.clear_cache()
             clock = _Clock()
             generators.derive_generators(group, fingerprint, purpose, n, executor)
-            mix(kp.public, rows, fingerprint, 1, rng=rng, executor=executor)
+            mix(kp.public, [("bench", rows)], fingerprint, 1, rng=rng, executor=executor)
             t_cold = clock.stop()
             if say:
                 say("mix after the close, generators from the cache")
@@ -211,10 +211,10 @@ def run_after_close(
             generators.derive_generators(
                 group, fingerprint, purpose, n, executor, known=cache.candidates
             )
-            body = mix(kp.public, rows, fingerprint, 1, rng=rng, executor=executor)
+            body = mix(kp.public, [("bench", rows)], fingerprint, 1, rng=rng, executor=executor)
             t_warm = clock.stop()
         generators.clear_cache()
-        verify_chain(kp.public, rows, [body], fingerprint, executor=executor)
+        verify_chain(kp.public, [("bench", rows)], [body], fingerprint, executor=executor)
     finally:
         if executor is not None:
             executor.shutdown()

@@ -50,6 +50,7 @@ from bulletin_board.entry import Envelope, decode_envelope, sign_envelope, verif
 from bulletin_board.log import hash_leaf
 from bulletin_board.storage import SqliteStorage
 from election import rules
+from election.entries import decode_contest_lists, decode_shuffle
 from election.policy import mix_input_of
 from mixnet import elgamal
 from mixnet.generators import (
@@ -62,12 +63,17 @@ from mixnet.generators import (
 from mixnet.groups import DEFAULT_GROUP, Element, get_group
 from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as shuffle_proof
-from mixnet.shuffle.shuffle import shuffle
 from simulations.audit import run_verifier
 from simulations.report import machine_info
 from simulations.world import Participants, SimulatedElection, ensure_groups
-from trustees.decryption import DecryptionShare, combine_shares, make_share
-from trustees.mixer import decode_shuffle, mix_transcript, shuffle_body, verify_shuffle
+from trustees.decryption import (
+    DecryptionShare,
+    combine_lists,
+    make_share,
+    share_entry_body,
+    share_entry_values,
+)
+from trustees.mixer import Lists, list_rows, mix, shapes_of, verify_shuffle
 
 __all__ = ["CATEGORIES", "Clock", "add_arguments", "run", "run_tally"]
 
@@ -170,37 +176,44 @@ class Tally:
     # -- reading the tally's entries, as a party's follower does
     def read(
         self, party: str
-    ) -> tuple[list[elgamal.Row], list[dict[str, Any]], list[DecryptionShare]]:
+    ) -> tuple[Lists, list[dict[str, Any]], list[tuple[int, list[DecryptionShare]]]]:
         """Decode and check the signatures of the entries posted since the close; return the
-        mix input's rows, the shuffle bodies and the decryption shares."""
+        mix input's lists (contest id, rows), the shuffle bodies and the decryption shares
+        (trustee, its share of every contest list)."""
         authors = self.sim.board.state.authors
-        rows: list[elgamal.Row] = []
+        lists: Lists = []
         shuffles: list[dict[str, Any]] = []
-        shares: list[DecryptionShare] = []
-        group, width = self.people.group, self.people.manifest.width
+        shares: list[tuple[int, list[DecryptionShare]]] = []
+        group, manifest = self.people.group, self.people.manifest
+        contests = [c.id for c in manifest.contests]
         for data in self.sim.board.entries[self.first :]:
             env = self.clock.timed(party, "encoding", decode_envelope, data)
             key: Ed25519PublicKey = authors[env.author].key
             self.clock.timed(party, "crypto", verify_envelope, env, key)
             if env.type == "mix_input":
-                rows = self.clock.timed(
-                    party, "encoding", elgamal.rows_from_json, group, env.body["rows"], width
+                lists = self.clock.timed(
+                    party,
+                    "encoding",
+                    decode_contest_lists,
+                    group,
+                    env.body["contests"],
+                    [c.width for c in manifest.contests],
                 )
             elif env.type == "shuffle":
                 shuffles.append(dict(env.body))
             elif env.type == "decryption_share":
-                shares.append(
-                    self.clock.timed(
-                        party, "encoding", DecryptionShare.from_json_value, env.body["share"], group
-                    )
-                )
-        return rows, shuffles, shares
+                with self.clock(party, "encoding"):
+                    values = share_entry_values(env.body, contests)
+                    parts = [DecryptionShare.from_json_value(v, group) for v in values]
+                shares.append((int(env.body["trustee"]), parts))
+        return lists, shuffles, shares
 
     def check_shuffles(
-        self, party: str, rows: list[elgamal.Row], bodies: Sequence[dict[str, Any]]
-    ) -> list[elgamal.Row]:
+        self, party: str, lists: Lists, bodies: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, list[elgamal.Row]]]:
         """Make the generators ready (afresh, as a new process, from the candidates derived
-        during voting if any) and verify each posted shuffle; return the last list of rows."""
+        during voting if any) and verify each posted shuffle, every contest's proof in its
+        own context; return the last lists."""
         assert self.sim.outcome is not None
         pk, fp = self.sim.outcome.pk, self.people.fingerprint
         self.clock.timed(party, "crypto", clear_cache)
@@ -211,11 +224,11 @@ class Tally:
             self.people.group,
             fp,
             shuffle_proof.GENERATOR_PURPOSE,
-            len(rows),
+            list_rows(lists),
             self.executor,
             known=self.known,
         )
-        width = self.people.manifest.width
+        current = [(c, list(rows)) for c, rows in lists]
         for body in bodies:
             posted = self.clock.timed(
                 party,
@@ -223,15 +236,14 @@ class Tally:
                 decode_shuffle,
                 self.people.group,
                 body,
-                len(rows),
-                width,
+                shapes_of(current),
                 executor=self.executor,
             )
             self.clock.timed(
-                party, "crypto", verify_shuffle, pk, rows, posted, fp, executor=self.executor
+                party, "crypto", verify_shuffle, pk, current, posted, fp, executor=self.executor
             )
-            rows = list(posted.outputs)
-        return rows
+            current = [(part.contest, list(part.outputs)) for part in posted.lists]
+        return current
 
     # -- the duties
     def close(self) -> None:
@@ -240,26 +252,23 @@ class Tally:
             "admin", "encoding", mix_input_of, self.sim.board.state
         )
         self.first = len(self.sim.board.entries)
-        self.admin_post("mix_input", {"v": 1, "entries": indices, "rows": rows_json})
+        lists = self.clock.timed(
+            "admin", "encoding", rules.contest_lists_json, self.people.manifest, rows_json
+        )
+        self.admin_post("mix_input", {"v": 1, "entries": indices, "contests": lists})
         self.admin_post("phase", {"phase": "mixing"})
 
     def mix(self, k: int) -> None:
         party = f"mix-{k}"
         assert self.sim.outcome is not None
         pk, fp = self.sim.outcome.pk, self.people.fingerprint
-        rows, bodies, _ = self.read(party)
-        rows = self.check_shuffles(party, rows, bodies)
-        with self.clock(party, "crypto"):
-            outputs, witness = shuffle(pk, rows, self.rng, self.executor)
-            statement = shuffle_proof.ShuffleStatement(pk, rows, outputs, fp)
-            proof = shuffle_proof.prove(
-                statement,
-                witness,
-                transcript=mix_transcript(fp, k),
-                rng=self.rng,
-                executor=self.executor,
-            )
-        body = self.clock.timed(party, "encoding", shuffle_body, k, outputs, proof)
+        lists, bodies, _ = self.read(party)
+        current = self.check_shuffles(party, lists, bodies)
+        # each contest's list shuffled and proved in its own context; the body's JSON is
+        # booked as cryptography too (`mix` makes both)
+        body = self.clock.timed(
+            party, "crypto", mix, pk, current, fp, k, rng=self.rng, executor=self.executor
+        )
         env = self.clock.timed(
             party,
             "encoding",
@@ -278,19 +287,23 @@ class Tally:
         party = f"trustee-{j}"
         machine = self.sim.machines[j]
         assert machine.key_share is not None
-        rows, bodies, _ = self.read(party)
-        rows = self.check_shuffles(party, rows, bodies)
-        share = self.clock.timed(
-            party,
-            "crypto",
-            make_share,
-            machine.key_share,
-            rows,
-            election=self.people.fingerprint,
-            rng=self.rng,
-            executor=self.executor,
-        )
-        body = self.clock.timed(party, "encoding", share.to_json_value)
+        lists, bodies, _ = self.read(party)
+        current = self.check_shuffles(party, lists, bodies)
+        with self.clock(party, "crypto"):
+            shares = [
+                (
+                    contest,
+                    make_share(
+                        machine.key_share,
+                        rows,
+                        election=self.people.fingerprint,
+                        rng=self.rng,
+                        executor=self.executor,
+                    ),
+                )
+                for contest, rows in current
+            ]
+        body = self.clock.timed(party, "encoding", share_entry_body, j, shares)
         key = self.people.trustee_keys[j - 1].ed25519_key()
         env = self.clock.timed(
             party,
@@ -300,29 +313,33 @@ class Tally:
             self.people.election_id,
             "decryption_share",
             party,
-            {"v": 1, "share": body},
+            body,
         )
         self.post(env)
 
     def result(self) -> dict[str, Any]:
         assert self.sim.outcome is not None
         manifest = self.people.manifest
-        rows, bodies, shares = self.read("admin")
-        rows = self.check_shuffles("admin", rows, bodies)
+        lists, bodies, shares = self.read("admin")
+        current = self.check_shuffles("admin", lists, bodies)
         result = self.clock.timed(
             "admin",
             "crypto",
-            combine_shares,
-            rows,
+            combine_lists,
+            current,
             shares,
             self.sim.outcome.verification_keys,
             manifest.threshold,
             election=self.people.fingerprint,
             executor=self.executor,
-            decode_row=rules.row_decoder(manifest),
+            decoders={c.id: rules.contest_decoder(manifest, c) for c in manifest.contests},
         )
-        plaintexts = [list(p) for p in result.plaintexts]
-        tally = self.clock.timed("admin", "encoding", rules.count_plaintexts, manifest, plaintexts)
+        plaintexts = self.clock.timed(
+            "admin", "encoding", rules.published_plaintexts, result.plaintexts
+        )
+        tally = self.clock.timed(
+            "admin", "encoding", rules.count_plaintexts, manifest, dict(result.plaintexts)
+        )
         self.admin_post(
             "result",
             {"v": 1, "trustees": list(result.used), "plaintexts": plaintexts, "tally": tally},

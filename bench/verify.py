@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bulletin_board.entry import sign_envelope
 from bulletin_board.export import write_export
 from bulletin_board.log import MerkleLog, hash_leaf, sign_tree_head
-from election.counting import count_election
-from election.entries import Ballot, mix_context
+from election import rules
+from election.entries import Ballot
 from election.manifest import (
     Contest,
     Eligibility,
@@ -50,13 +50,11 @@ from jpki.registrar import sign_attestation
 from mixnet import elgamal
 from mixnet.groups import get_group
 from mixnet.rng import DeterministicRandom
-from mixnet.shuffle import proof as shuffle_proof
-from mixnet.shuffle.shuffle import shuffle
-from mixnet.transcript import Transcript
 from simulations.world import VOTING_END, VOTING_START
 from trustees.config import generate_trustee_keys
-from trustees.decryption import combine_shares, make_share
+from trustees.decryption import combine_lists, make_share, share_entry_body
 from trustees.dkg import CLOSED, DkgTrustee
+from trustees.mixer import mix
 
 ROOT = Path(__file__).resolve().parents[1]
 E = "bench-2026"
@@ -165,22 +163,21 @@ def build_record(directory: Path, n: int, mixers: int, group_name: str,
         rows_by_index[i] = body["ballot"]["row"]
     phase("closed")
     indices = sorted(last.values())
+    rows_json = [rows_by_index[i] for i in indices]
     post(admin, "admin", "mix_input",
-         {"v": 1, "entries": indices, "rows": [rows_by_index[i] for i in indices]})
+         {"v": 1, "entries": indices,
+          "contests": rules.contest_lists_json(manifest, rows_json)})
     phase("mixing")
     log(f"  {len(voters)} ballots {time.perf_counter() - t0:.1f} s")
 
-    current = [elgamal.row_from_json(group, rows_by_index[i], 1) for i in indices]
+    current = rules.contest_lists(
+        manifest, [elgamal.row_from_json(group, r, manifest.width) for r in rows_json])
     for k, key in enumerate(mix_keys, start=1):
         t0 = time.perf_counter()
-        outputs, witness = shuffle(pk, current, rng, executor)
-        statement = shuffle_proof.ShuffleStatement(pk, current, outputs, fp)
-        proof = shuffle_proof.prove(statement, witness,
-                                    transcript=Transcript(mix_context(fp, k)), rng=rng,
-                                    executor=executor)
-        post(key, f"mix-{k}", "shuffle", {"v": 1, "position": k, "proof": proof.to_json(),
-                                          "outputs": [elgamal.row_to_json(r) for r in outputs]})
-        current = outputs
+        body = mix(pk, current, fp, k, rng=rng, executor=executor)
+        post(key, f"mix-{k}", "shuffle", body)
+        current = [(part["contest"], [elgamal.row_from_json(group, r) for r in part["outputs"]])
+                   for part in body["contests"]]
         log(f"  shuffle {k} {time.perf_counter() - t0:.1f} s")
     phase("decrypting")
 
@@ -188,16 +185,19 @@ def build_record(directory: Path, n: int, mixers: int, group_name: str,
     shares = []
     for m in (machines[0], machines[1]):
         assert m.key_share is not None
-        share = make_share(m.key_share, current, election=fp, rng=rng, executor=executor)
-        shares.append(share)
+        mine = [(c, make_share(m.key_share, rows, election=fp, rng=rng, executor=executor))
+                for c, rows in current]
+        shares.append((m.index, [s for _, s in mine]))
         post(trustee_keys[m.index - 1].ed25519_key(), f"trustee-{m.index}", "decryption_share",
-             {"v": 1, "share": share.to_json_value()})
-    result = combine_shares(current, shares, outcome.verification_keys, 2, election=fp,
-                            bound=4, executor=executor)
-    plaintexts = [list(p) for p in result.plaintexts]
+             share_entry_body(m.index, mine))
+    result = combine_lists(current, shares, outcome.verification_keys, 2, election=fp,
+                           executor=executor,
+                           decoders={c.id: rules.contest_decoder(manifest, c)
+                                     for c in manifest.contests})
     post(admin, "admin", "result", {"v": 1, "trustees": list(result.used),
-                                    "plaintexts": plaintexts,
-                                    "tally": count_election(manifest, plaintexts)})
+                                    "plaintexts": rules.published_plaintexts(result.plaintexts),
+                                    "tally": rules.count_plaintexts(manifest,
+                                                                    dict(result.plaintexts))})
     phase("tallied")
     merkle = MerkleLog(hash_leaf(e) for e in entries)
     heads = [sign_tree_head(board, E, s, merkle.root(s), 1796083200000 + s)

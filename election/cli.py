@@ -353,10 +353,13 @@ def _close(args: argparse.Namespace) -> int:
         if not state.last_ballot:
             print("no ballots: nothing to mix")
             return 0
-        body = {"rows": state.mix_input} if state.mix_input is not None else await co.mix_input()
+        if state.mix_input is None:
+            await co.mix_input()
+        assert co.state.mix_input is not None and co.state.manifest is not None
+        rows, lists = len(co.state.mix_input), len(co.state.manifest.contests)
         await co.phase("mixing")
-        print(f"mix input posted: {len(body['rows'])} ballots, one per voter; "
-              "the mix servers shuffle them now")
+        print(f"mix input posted: {rows} ballots, one per voter, as {lists} contest "
+              f"list{'s' if lists > 1 else ''}; the mix servers shuffle each list on its own now")
         return 0
 
     return _on_board(args.board, action)

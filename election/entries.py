@@ -15,6 +15,7 @@ A ballot (docs/record.md §4.4) binds three keys together:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +28,19 @@ from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
 from mixnet.proofs import encryption
 from mixnet.rng import RandomSource, system_random
+from mixnet.shuffle import proof as shuffle_proof
 from mixnet.transcript import Transcript
 
 __all__ = [
     "BODY_VERSION",
+    "SHUFFLE_VERSION",
     "Ballot",
+    "PostedList",
+    "PostedShuffle",
     "ballot_context",
     "ballot_hash",
+    "decode_contest_lists",
+    "decode_shuffle",
     "mix_context",
     "submission_message",
 ]
@@ -46,9 +53,10 @@ def ballot_context(fingerprint: bytes, ballot_key: bytes) -> list[Any]:
     return ["tohyo/ballot/v1", fingerprint, ballot_key]
 
 
-def mix_context(fingerprint: bytes, position: int) -> list[Any]:
-    """Transcript context of mix server `position`'s proof of shuffle."""
-    return ["tohyo/mix/v1", fingerprint, position]
+def mix_context(fingerprint: bytes, position: int, contest: str) -> list[Any]:
+    """Transcript context of mix server `position`'s proof of shuffle of contest `contest`'s
+    list: a proof made for one contest's list does not verify in another's slot."""
+    return ["tohyo/mix/v2", fingerprint, position, contest]
 
 
 def ballot_hash(
@@ -171,3 +179,84 @@ class Ballot:
     def ciphertext_keys(self) -> list[bytes]:
         """Values that must be unique across an election: every b (= g^r) of the row."""
         return [ct.b.to_bytes() for ct in self.row]
+
+
+# ---------------------------------------------------------------- shuffles
+
+#: a shuffle body's format version
+SHUFFLE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PostedList:
+    """One contest's part of a shuffle entry, decoded."""
+
+    contest: str
+    outputs: tuple[elgamal.Row, ...]
+    proof: shuffle_proof.ShuffleProof
+
+
+@dataclass(frozen=True)
+class PostedShuffle:
+    """One shuffle entry's body, decoded: position k and one `PostedList` per contest."""
+
+    position: int
+    lists: tuple[PostedList, ...]
+
+
+def decode_shuffle(group: Group, body: Any, shapes: Sequence[tuple[str, int, int]], *,
+                   rng: Any = None, executor: Any = None) -> PostedShuffle:
+    """Decode a shuffle body for input lists of `shapes` (contest id, n rows, width) and check
+    everything: one {contest, outputs, proof} per input list, the same contest in the same
+    slot, n output rows of that width (membership of the rows and the proof's elements tested
+    in batches, on `executor`)."""
+    if not isinstance(body, dict) or set(body) != {"v", "position", "contests"}:
+        raise DecodeError("a shuffle is {v, position, contests}")
+    if body["v"] != SHUFFLE_VERSION:
+        raise DecodeError(f"unsupported shuffle version {body['v']!r}")
+    position = body["position"]
+    if type(position) is not int or position < 1:
+        raise DecodeError("position is a positive integer")
+    parts = body["contests"]
+    if not isinstance(parts, list) or len(parts) != len(shapes):
+        raise DecodeError(f"a shuffle holds {len(shapes)} contest lists")
+    out = []
+    for part, (contest, n, width) in zip(parts, shapes):
+        if not isinstance(part, dict) or set(part) != {"contest", "outputs", "proof"}:
+            raise DecodeError("a contest's shuffle is {contest, outputs, proof}")
+        if part["contest"] != contest:
+            raise DecodeError(f"the list of contest {contest} is posted as {part['contest']!r}")
+        outputs = part["outputs"]
+        if not isinstance(outputs, list) or len(outputs) != n:
+            raise DecodeError(f"contest {contest}: a shuffle outputs {n} rows")
+        decoded = tuple(elgamal.rows_from_json(group, outputs, width, rng, executor)) if n else ()
+        proof = shuffle_proof.ShuffleProof.from_json(group, part["proof"], n, width, rng,
+                                                     executor)
+        out.append(PostedList(contest, decoded, proof))
+    return PostedShuffle(position, tuple(out))
+
+
+def decode_contest_lists(
+    group: Group, value: Any, widths: Sequence[int] | None = None
+) -> list[tuple[str, list[elgamal.Row]]]:
+    """One list of rows per contest, as the mix input holds them (and the trustees' offline
+    bundles): a non-empty list of {"contest": id, "rows": [row, …]}, each list non-empty, of
+    one width (the given `widths`, in order, when known), all of one length. Every element is
+    checked for membership."""
+    if not isinstance(value, list) or not value or any(
+        not isinstance(p, dict) or set(p) != {"contest", "rows"} or not isinstance(
+            p["contest"], str) or not isinstance(p["rows"], list) or not p["rows"]
+        for p in value
+    ):
+        raise DecodeError("a non-empty list of {contest, rows}, each with rows")
+    if widths is not None and len(widths) != len(value):
+        raise DecodeError(f"{len(widths)} contest lists expected")
+    out = []
+    for k, p in enumerate(value):
+        first = p["rows"][0]
+        width = widths[k] if widths is not None else len(first) if isinstance(first, list) else 0
+        # one batched membership test per list; every row of this width
+        out.append((p["contest"], elgamal.rows_from_json(group, p["rows"], width)))
+    if len({len(rows) for _, rows in out}) != 1:
+        raise DecodeError("every contest list has one row per ballot")
+    return out

@@ -15,11 +15,13 @@ manifest, the key ceremony's outcome and what is already on the board:
 - voting / ballot / registrar: within the voting period by the policy's clock
   (`election.period`), attestation, membership, proof of knowledge bound to the election and
   ballot key, the ballot key's signature, no copied ciphertext;
-- closed / mix_input / admin: exactly the last ballot per pseudonym, in board order;
-- mixing / shuffle / mix server k, in order: shape and membership (the proof is checked by the
-  next mixer and by the verifier, so a bad one is on the record for all to see);
-- decrypting / decryption_share / trustee j: shape, sender = author (a share whose proof fails
-  is excluded when shares are combined, and named);
+- closed / mix_input / admin: exactly the last ballot per pseudonym, in board order, split
+  into one list per contest (`rules.contest_lists`);
+- mixing / shuffle / mix server k, in order: one {contest, outputs, proof} per contest list,
+  shape and membership (the proofs are checked by the next mixer and by the verifier, so a bad
+  one is on the record for all to see);
+- decrypting / decryption_share / trustee j: one share per contest list, shape, sender =
+  author (a share whose proof fails is excluded when shares are combined, and named);
 - decrypting / result / admin: only after t shares;
 - any phase / phase / admin: the next phase in order, with its precondition.
 
@@ -45,15 +47,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bulletin_board.entry import Envelope, verify_envelope
 from bulletin_board.policy import PHASES, Refusal
 from election import rules
-from election.entries import BODY_VERSION, Ballot
+from election.entries import BODY_VERSION, Ballot, decode_shuffle
 from election.manifest import Manifest, ceremony_config
 from election.period import outside_voting_period
 from election.rules import EntryOrder, RuleBroken
 from mixnet import elgamal
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
-from mixnet.shuffle import proof as shuffle_proof
-from trustees.decryption import DecryptionShare
+from trustees.decryption import DecryptionShare, share_entry_values
 from trustees.dkg import CLOSED, PublicRecord
 from trustees.errors import CeremonyFailed, PeerProtocolError
 from trustees.messages import decode_message
@@ -115,7 +116,7 @@ class ElectionRecordState:
 #: entry types whose size grows with the number of rows to mix
 RECORD_TYPES = frozenset({"mix_input", "shuffle", "decryption_share", "result"})
 BALLOT_BASE_BYTES = 16 * 1024  # attestation, ballot key, signatures, JSON
-RECORD_BASE_BYTES = 64 * 1024  # the parts of a shuffle proof that do not grow with the rows
+RECORD_BASE_BYTES = 64 * 1024  # the parts of one shuffle proof that do not grow with the rows
 # bytes an entry may take per ciphertext, in ciphertexts: a ballot needs < 2 (the ciphertext
 # and its proof of knowledge); a shuffle < 4 (output, commitments, responses), the others less
 BALLOT_CIPHERTEXTS = 4
@@ -136,7 +137,8 @@ def body_cap_of(state: ElectionRecordState, entry_type: str) -> int | None:
         return BALLOT_BASE_BYTES + BALLOT_CIPHERTEXTS * row
     if entry_type in RECORD_TYPES:
         rows = len(state.mix_input) if state.mix_input is not None else len(state.last_ballot)
-        return RECORD_BASE_BYTES + RECORD_CIPHERTEXTS * row * rows
+        lists = len(state.manifest.contests)  # one proof per contest list
+        return lists * RECORD_BASE_BYTES + RECORD_CIPHERTEXTS * row * rows
     return None
 
 
@@ -149,16 +151,6 @@ def mix_input_of(state: ElectionRecordState) -> tuple[list[int], list[Any]]:
 
 def _refusal(broken: RuleBroken) -> Refusal:
     return Refusal(broken.code, broken.detail)
-
-
-def _rows(group: Group, data: Any, width: int, what: str) -> list[elgamal.Row]:
-    if not isinstance(data, list) or not data:
-        raise Refusal("bad_body", f"{what}: a non-empty list of rows")
-    try:
-        return elgamal.rows_from_json(group, data, width)
-    except DecodeError as exc:
-        code = "element_not_in_group" if "element" in str(exc) else "bad_body"
-        raise Refusal(code, f"{what}: {exc}") from exc
 
 
 class ElectionPolicy:
@@ -190,7 +182,10 @@ class ElectionPolicy:
         """The entry types the election may accept in its current phase."""
         if state.phase is None:
             return frozenset({"manifest"})
-        return frozenset({"phase"} | {t for phase, t in rules.POSTER if phase == state.phase})
+        types = {t for phase, t in rules.POSTER if phase == state.phase}
+        if state.phase != PHASES[-1]:
+            types.add("phase")  # the admin's, in every phase but the last
+        return frozenset(types)
 
     def describe(self, state: ElectionRecordState) -> dict[str, Any]:
         return {
@@ -317,41 +312,41 @@ class ElectionPolicy:
     def _mix_input(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.group is not None and state.manifest is not None
         body = envelope.body
-        if set(body) != {"v", "entries", "rows"}:
-            raise Refusal("bad_body", "a mix input is {v, entries, rows}")
+        if set(body) != {"v", "entries", "contests"}:
+            raise Refusal("bad_body", "a mix input is {v, entries, contests}")
         indices, rows = mix_input_of(state)
         if not rows:
             raise Refusal("wrong_phase", "no ballots to mix")
-        if body["entries"] != indices or body["rows"] != rows:
-            raise Refusal("bad_body", "the mix input is not the last ballot of every voter")
+        if body["entries"] != indices or body["contests"] != rules.contest_lists_json(
+            state.manifest, rows
+        ):
+            raise Refusal("bad_body", "the mix input is not each contest's part of the last "
+                          "ballot of every voter")
 
     def _shuffle(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.group is not None and state.manifest is not None
-        body = envelope.body
-        if set(body) != {"v", "position", "outputs", "proof"}:
-            raise Refusal("bad_body", "a shuffle is {v, position, outputs, proof}")
         size = state.current_size()
-        outputs = _rows(state.group, body["outputs"], state.manifest.width, "outputs")
-        if len(outputs) != size:
-            raise Refusal("bad_body", "a shuffle outputs as many rows as it takes")
+        shapes = [(c.id, size, c.width) for c in state.manifest.contests]
         try:
-            shuffle_proof.ShuffleProof.from_json(
-                state.group, body["proof"], size, state.manifest.width
-            )
+            decode_shuffle(state.group, dict(envelope.body), shapes)
         except DecodeError as exc:
-            raise Refusal("bad_body", f"proof: {exc}") from exc
+            code = "element_not_in_group" if "element" in str(exc) else "bad_body"
+            raise Refusal(code, f"shuffle: {exc}") from exc
 
     def _share(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.group is not None and state.manifest is not None
-        body = envelope.body
-        if set(body) != {"v", "share"}:
-            raise Refusal("bad_body", "a decryption share entry is {v, share}")
+        size = state.current_size()
         try:
-            share = DecryptionShare.from_json_value(body["share"], state.group)
+            values = share_entry_values(envelope.body, [c.id for c in state.manifest.contests])
+            for contest, value in zip(state.manifest.contests, values):
+                share = DecryptionShare.from_json_value(value, state.group)
+                if share.trustee != author.index:
+                    raise DecodeError("a share names another trustee")
+                if len(share.factors) != size * contest.width:
+                    raise DecodeError(f"contest {contest.id}: one factor per ciphertext of "
+                                      "the last shuffle")
         except DecodeError as exc:
             raise Refusal("bad_body", f"share: {exc}") from exc
-        if len(share.factors) != state.current_size() * state.manifest.width:
-            raise Refusal("bad_body", "one factor per ciphertext of the last shuffle")
 
     def _result(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.manifest is not None
@@ -418,9 +413,9 @@ class ElectionPolicy:
         elif envelope.type == "mix_input":
             state.mix_input = mix_input_of(state)[1]
         elif envelope.type == "shuffle":
-            state.shuffle_sizes.append(len(body["outputs"]))
+            state.shuffle_sizes.append(len(body["contests"][0]["outputs"]))
         elif envelope.type == "decryption_share":
-            state.shares[int(body["share"]["trustee"])] = index
+            state.shares[int(body["trustee"])] = index
 
 
 def check_ballot_only(

@@ -20,24 +20,27 @@ The rules:
   repeated within the ballot, nor one already posted by an earlier ballot.
 - **re-voting** (`later_ballot_counts`, `counted_ballots`): the manifest says whether the last
   or the first ballot of a pseudonym counts.
-- **plaintexts** (`slot_value`, `plaintext_row`): a decrypted slot is its value when it is the
-  encoding of 0 ≤ v < bound, else the marker `INVALID_SLOT`; a contest whose slots are not a
-  valid or blank choice is published as the marker in every one of its slots. Never raises,
-  whatever the element.
-- **counting** (`count_plaintexts`): the published rows counted with `election.counting`; a
-  marker counts its contest as invalid.
+- **one list per contest** (`contest_lists`): the mix input holds, for each contest, that
+  contest's slice of every counted ballot; each list is mixed, decrypted and published on its
+  own, so nothing links one voter's choices across contests.
+- **plaintexts** (`slot_value`, `contest_decoder`): a decrypted slot is its value when it is
+  the encoding of 0 ≤ v < bound, else the marker `INVALID_SLOT`; a contest row whose slots are
+  not a valid or blank choice is published as the marker in every one of its slots. Never
+  raises, whatever the element.
+- **counting** (`check_published_rows`, `count_plaintexts`): the published rows of each
+  contest counted with `election.counting`; a marker counts the row as invalid.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from bulletin_board.policy import PHASES
-from election.counting import INVALID, classify, count_election
+from election.counting import INVALID, classify, count_contest
 from election.entries import BODY_VERSION, Ballot
-from election.manifest import Manifest
+from election.manifest import Contest, Manifest
 from jpki.registrar import Attestation, verify_attestation
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import Element, Group
@@ -54,17 +57,22 @@ __all__ = [
     "check_fresh_ciphertexts",
     "check_published_rows",
     "ciphertext_keys",
+    "contest_decoder",
+    "contest_lists",
+    "contest_lists_json",
     "count_plaintexts",
     "counted_ballots",
     "later_ballot_counts",
     "message_bound",
     "plaintext_row",
     "poster_of",
+    "published_plaintexts",
     "row_decoder",
     "slot_value",
 ]
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Sequence[Any])
 
 
 class RuleBroken(Exception):
@@ -144,8 +152,7 @@ class EntryOrder:
                 "wrong_phase", "V4.mix_order", f"it is mix server {self.next_mixer}'s turn"
             )
         if entry_type == "decryption_share":
-            share = body.get("share")
-            if not isinstance(share, dict) or share.get("trustee") != index:
+            if body.get("trustee") != index:
                 raise RuleBroken(
                     "unauthorised_signer", "V4.sender", "a trustee posts only its own share"
                 )
@@ -308,49 +315,108 @@ def _counted(value: int | str) -> int | None:
 
 
 def plaintext_row(manifest: Manifest, elements: Sequence[Element]) -> list[int | str]:
-    """A decrypted row as the result publishes it: each contest's slot values when they are a
-    valid or blank choice, else `INVALID_SLOT` in every slot of that contest (so an invalid
-    contest shows nothing a voter chose: no marker can be read back)."""
+    """A decrypted full-width row (every contest's slots, in manifest order), each contest
+    decoded by `contest_decoder`."""
     return row_decoder(manifest)(elements)
 
 
-def row_decoder(manifest: Manifest) -> Callable[[Sequence[Element]], list[int | str]]:
-    """`plaintext_row` for one manifest, its bound and contest slices computed once (for
-    `trustees.decryption.combine_shares` and the verifier's combination)."""
+def contest_decoder(
+    manifest: Manifest, contest: Contest
+) -> Callable[[Sequence[Element]], list[int | str]]:
+    """A decrypted row of one contest's list as the result publishes it: its slot values when
+    they are a valid or blank choice, else `INVALID_SLOT` in every slot (so an invalid contest
+    shows nothing a voter chose: no marker can be read back). The bound is the manifest's
+    (`message_bound`), computed once (for `trustees.decryption.combine_shares` and the
+    verifier's combination)."""
     bound = message_bound(manifest)
-    slices = manifest.contest_slices()
 
     def decode(elements: Sequence[Element]) -> list[int | str]:
         if not elements:
             return []
         group = elements[0].group
         slots = [slot_value(group, m, bound) for m in elements]
-        for contest, part in slices:
-            if classify(contest, [_counted(v) for v in slots[part]]) == INVALID:
-                slots[part] = [INVALID_SLOT] * contest.width
+        if classify(contest, [_counted(v) for v in slots]) == INVALID:
+            return [INVALID_SLOT] * contest.width
         return slots
 
     return decode
 
 
-def check_published_rows(manifest: Manifest, rows: Any) -> list[list[int | str]]:
-    """The result's plaintexts: a list of rows of `manifest.width` integers or markers."""
-    width = manifest.width
-    if not isinstance(rows, list) or any(
-        not isinstance(r, list)
-        or len(r) != width
-        or any(not (_counted(v) is not None or v == INVALID_SLOT) for v in r)
-        for r in rows
-    ):
+def row_decoder(manifest: Manifest) -> Callable[[Sequence[Element]], list[int | str]]:
+    """`plaintext_row` for one manifest: each contest's slice by its `contest_decoder`."""
+    parts = [(contest_decoder(manifest, c), part) for c, part in manifest.contest_slices()]
+
+    def decode(elements: Sequence[Element]) -> list[int | str]:
+        if not elements:
+            return []
+        return [v for dec, part in parts for v in dec(elements[part])]
+
+    return decode
+
+
+# ---------------------------------------------------------------- one list per contest
+
+
+def contest_lists(manifest: Manifest, rows: Sequence[R]) -> list[tuple[str, list[R]]]:
+    """The mix input's lists (docs/record.md §4.6): for each contest, in manifest order, its
+    id and, for every ballot row (full width, in the given order), that contest's slice (of
+    the row's own type: a list of JSON pairs, or a tuple of ciphertexts). Each list is mixed
+    on its own, so nothing links one voter's choices across contests."""
+    return [(c.id, [cast(R, row[part]) for row in rows]) for c, part in manifest.contest_slices()]
+
+
+def contest_lists_json(manifest: Manifest, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """`contest_lists` as the mix input body holds them: [{"contest": id, "rows": […]}]."""
+    return [{"contest": cid, "rows": part} for cid, part in contest_lists(manifest, rows)]
+
+
+def check_published_rows(manifest: Manifest, plaintexts: Any) -> dict[str, list[list[int | str]]]:
+    """The result's plaintexts: one {"contest": id, "rows": […]} per contest, in manifest
+    order, each row that contest's width of integers or markers; returned as contest id → rows."""
+    out: dict[str, list[list[int | str]]] = {}
+    contests = manifest.contests
+    if not isinstance(plaintexts, list) or len(plaintexts) != len(contests):
         raise RuleBroken(
-            "bad_body",
-            "V12.plaintexts",
-            f'plaintexts: rows of {width} integers or "{INVALID_SLOT}"',
+            "bad_body", "V12.plaintexts", "plaintexts: one list per contest, in manifest order"
         )
-    return rows
+    for contest, part in zip(contests, plaintexts):
+        rows = part.get("rows") if isinstance(part, dict) else None
+        if (
+            not isinstance(part, dict)
+            or set(part) != {"contest", "rows"}
+            or part["contest"] != contest.id
+            or not isinstance(rows, list)
+            or any(
+                not isinstance(r, list)
+                or len(r) != contest.width
+                or any(not (_counted(v) is not None or v == INVALID_SLOT) for v in r)
+                for r in rows
+            )
+        ):
+            raise RuleBroken(
+                "bad_body",
+                "V12.plaintexts",
+                f'plaintexts of contest {contest.id}: {{contest, rows}}, rows of '
+                f'{contest.width} integers or "{INVALID_SLOT}"',
+            )
+        out[contest.id] = rows
+    return out
 
 
-def count_plaintexts(manifest: Manifest, rows: Sequence[Sequence[int | str]]) -> dict[str, Any]:
-    """The published tally of published plaintext rows (`election.counting`); a marker makes
-    its contest invalid for that row."""
-    return count_election(manifest, [[_counted(v) for v in row] for row in rows])
+def published_plaintexts(
+    plaintexts: Sequence[tuple[str, Sequence[Sequence[int | str]]]],
+) -> list[dict[str, Any]]:
+    """The result's plaintexts from the decrypted lists, (contest id, rows) per contest:
+    [{"contest": id, "rows": […]}] (what `check_published_rows` reads back)."""
+    return [{"contest": c, "rows": [list(r) for r in rows]} for c, rows in plaintexts]
+
+
+def count_plaintexts(
+    manifest: Manifest, plaintexts: Mapping[str, Sequence[Sequence[int | str]]]
+) -> dict[str, Any]:
+    """The published tally of the published plaintexts (contest id → that contest's rows),
+    counted with `election.counting`; a marker makes its row invalid for that contest."""
+    return {
+        c.id: count_contest(c, [[_counted(v) for v in row] for row in plaintexts[c.id]]).to_json()
+        for c in manifest.contests
+    }

@@ -39,6 +39,8 @@ from make_vectors import typed  # one typed-JSON form for every vector file
 OUT = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "transcripts"
 GROUPS = ("test-safe-256", "secp256k1")
 FINGERPRINT = hashlib.sha256(b"tohyo transcript vectors: a stand-in election fingerprint").digest()
+#: the contest whose list the shuffle vector's mixer shuffles (each contest is mixed on its own)
+CONTEST = "mayor"
 
 
 class RecordingTranscript(Transcript):
@@ -168,7 +170,7 @@ def shuffle_case(group: Group) -> dict[str, Any]:
     rows, _ = encrypt_rows(kp.public, [[1, 0], [2, 1], [0, 3]], rng)
     outputs, witness = shuffle(kp.public, rows, rng)
     st = tw.ShuffleStatement(kp.public, rows, outputs, FINGERPRINT)
-    context = mix_context(FINGERPRINT, 1)
+    context = mix_context(FINGERPRINT, 1, CONTEST)
     t = RecordingTranscript(context)
     proof = tw.prove(st, witness, transcript=t, rng=rng)
     statement = {

@@ -24,6 +24,11 @@ Attacks:
 - ``voter-self-repeating``: a two-contest ballot whose two ciphertexts share one randomness
   (the same b); refused by the board (`duplicate_ciphertext`), then accepted by a board that
   skips its check, for the verifier to name (V8.repeated_ciphertext).
+- ``marked-ballot`` (the "Italian attack"): a coerced voter marks the council contest with a
+  pattern nobody else uses; the coercer looks up the mark in the council's published list and
+  reads the mayor's list at the same position. Nothing to detect (the ballot is valid where it
+  counts); the outcome is how often that guess is right, against chance: each contest is mixed
+  as its own list, so the mark reveals nothing across contests.
 
 Key ceremony attacks (docs/trustees.md §4.6); besides detection and the result, each run
 records whether the election's secret key stayed secret (no dealer has t shares in the open):
@@ -46,7 +51,7 @@ from typing import Any
 
 from bulletin_board.policy import Refusal
 from election import rules
-from election.entries import Ballot, mix_context, submission_message
+from election.entries import Ballot, submission_message
 from election.manifest import Contest, Option
 from mixnet import elgamal
 from mixnet.errors import VerificationError
@@ -55,7 +60,6 @@ from mixnet.proofs.decryption import prove_factors
 from mixnet.rng import DeterministicRandom
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.shuffle.shuffle import shuffle
-from mixnet.transcript import Transcript
 from simulations.audit import check_record, run_verifier, verdict
 from simulations.world import Participants, SimulatedElection, ed25519_key, raw_public
 from trustees.decryption import DecryptionShare, rows_digest, share_transcript
@@ -79,6 +83,10 @@ class Outcome:
     detected_by: list[str] = field(default_factory=list)
     result_correct: bool = False
     notes: str = ""
+    #: for a coercion attack (nothing to detect): was the coercer's guess right, and how often
+    #: a guess at random would be
+    coercer_right: bool | None = None
+    chance: float = 0.0
     #: no dealer of the key ceremony has t shares in the open
     secret_kept: bool = True
 
@@ -155,9 +163,10 @@ def _audit(sim: SimulatedElection, outcome: Outcome) -> Any:
 
 
 def _substitute(sim: SimulatedElection, seed: int) -> tuple[list[elgamal.Row], Any, Any]:
-    """Mixer 1's honest shuffle, and the same output with one row replaced by its own."""
+    """Mixer 1's honest shuffle of the mayor's list, and the same output with one row replaced
+    by its own."""
     assert sim.outcome is not None
-    pk, inputs = sim.outcome.pk, sim.mix_lists[-1]
+    pk, inputs = sim.outcome.pk, sim.mix_lists[-1][0][1]
     outputs, witness = shuffle(pk, inputs, sim.rng)
     evil = list(outputs)
     j = seed % len(evil)
@@ -174,15 +183,14 @@ def _cheating_mixer(group: Group, name: str, run: int, voters: int, *,
     _vote(sim, voters)
     sim.close()
     outcome = Outcome()
+    outputs, proofs = sim.shuffle_and_prove(1)  # the other contests' lists, honest
     honest, evil, witness = _substitute(sim, run)
-    assert sim.outcome is not None
     proven = honest if prove_for_honest else evil
-    statement = shuffle_proof.ShuffleStatement(sim.outcome.pk, sim.mix_lists[-1], proven,
-                                               sim.fingerprint)
-    proof = shuffle_proof.prove(statement, witness, transcript=Transcript(
-        mix_context(sim.fingerprint, 1)), rng=sim.rng)
-    sim.post_shuffle(1, evil, proof)
-    _mix_rest(sim, outcome, 2, proof)
+    proofs[0] = shuffle_proof.prove(sim.statement(1, 0, proven), witness,
+                                    transcript=sim.transcript(1, 0), rng=sim.rng)
+    outputs = [(outputs[0][0], evil), *outputs[1:]]
+    sim.post_shuffle(1, outputs, proofs)
+    _mix_rest(sim, outcome, 2, proofs)
     _decrypt_and_audit(sim, outcome)
     return outcome
 
@@ -252,9 +260,10 @@ def attack_bad_share(group: Group, run: int, voters: int) -> Outcome:
     outcome = Outcome()
     _honest_mixing(sim, outcome)
     bad = 1 + run % len(sim.machines)
-    rows = sim.mix_lists[-1]
+    contest, rows = sim.mix_lists[-1][0]  # the mayor's list
     for j in sorted(sim.machines):
-        share = sim.make_share(j)
+        shares = sim.make_share(j)
+        share = shares[0][1]
         if j == bad:
             machine = sim.machines[j]
             assert machine.key_share is not None
@@ -266,7 +275,7 @@ def attack_bad_share(group: Group, run: int, voters: int) -> Outcome:
                                   transcript=share_transcript(sim.fingerprint, j, digest),
                                   rng=sim.rng)
             share = DecryptionShare(share.election, j, digest, tuple(factors), proof)
-        sim.post_share(share)
+        sim.post_share([(contest, share), *shares[1:]])
     _finish(sim, outcome)
     if sim.result is not None and bad in sim.result.excluded:
         outcome.detected_by.insert(0, f"share of trustee {bad} excluded")
@@ -287,7 +296,7 @@ def attack_absent_trustee(group: Group, run: int, voters: int) -> Outcome:
     _honest_mixing(sim, outcome)
     present = [j for j in sorted(sim.machines) if j != absent]
     _decrypt_and_audit(sim, outcome, present)
-    posted = {s.trustee for s in sim.shares}
+    posted = {j for j, _ in sim.shares}
     if not whole and absent not in posted:
         outcome.detected_by.append(f"no share from trustee {absent}")
     return outcome
@@ -336,7 +345,7 @@ def _invalid_voter(group: Group, name: str, run: int, voters: int,
     _honest_mixing(sim, outcome)
     _decrypt_and_audit(sim, outcome)
     if sim.result is not None:
-        tally = rules.count_plaintexts(sim.people.manifest, sim.result.plaintexts)["mayor"]
+        tally = sim.counted()["mayor"]
         counted = tally["invalid"] == 1
         outcome.result_correct = outcome.result_correct and counted and not outcome.detected
         if counted and not outcome.detected:
@@ -374,6 +383,43 @@ def attack_voter_self_repeating(group: Group, run: int, voters: int) -> Outcome:
     named = [s.check for s in report.steps if s.check == "V8.repeated_ciphertext"]
     if named:
         outcome.notes = f"tohyo verify names it: {named[0]}"
+    return outcome
+
+
+def attack_marked_ballot(group: Group, run: int, voters: int) -> Outcome:
+    """A coercer tells one voter to mark the council contest with a pattern no honest voter
+    uses (a slot of 1000: published as the marker "invalid") and then reads, at the position
+    where the mark appears in the council's published list, the mayor's list for the voter's
+    choice. Each contest is mixed on its own, so that guess is right only by chance (about the
+    share of voters who chose the same candidate); with whole rows it was right every time."""
+    sim = _election(group, f"attack/marked-ballot/{run}", voters, more_contests=(COUNCIL,))
+    sim.key_ceremony()
+    n = len(sim.people.options)
+    honest = [(sim.rng.randbelow(n), sim.rng.randbelow(3)) for _ in range(voters)]
+    coerced = sim.rng.randbelow(n)
+    encode = sim.group.encode_message
+    for i, (mayor, council) in enumerate(honest):
+        ballot = encrypt_elements(sim, [encode(mayor + 1), encode(council)])
+        sim.board.post(sim.ballot_entry(i.to_bytes(32, "big"), ballot))
+        sim.intended[i.to_bytes(32, "big")] = mayor
+    pseudonym = (10**6 + run).to_bytes(32, "big")
+    sim.board.post(sim.ballot_entry(pseudonym, encrypt_elements(
+        sim, [encode(coerced + 1), encode(1000)])))
+    sim.intended[pseudonym] = coerced
+    sim.close()
+    outcome = Outcome()
+    _honest_mixing(sim, outcome)
+    _decrypt_and_audit(sim, outcome)
+    if sim.result is None:
+        return outcome
+    lists = dict(sim.result.plaintexts)
+    marks = [k for k, row in enumerate(lists["council"]) if row == (rules.INVALID_SLOT,)]
+    outcome.coercer_right = (len(marks) == 1
+                             and lists["mayor"][marks[0]] == (coerced + 1,))
+    # the row at the mark's position is any of the voters + 1 mayor's rows, equally likely
+    outcome.chance = (sum(m == coerced for m, _ in honest) + 1) / (voters + 1)
+    council = sim.counted()["council"]
+    outcome.result_correct = outcome.result_correct and council["invalid"] == 1
     return outcome
 
 
@@ -500,6 +546,8 @@ ATTACKS: dict[str, tuple[Callable[[Group, int, int], Outcome], str]] = {
                              "a voter encrypts a random group element, proof valid"),
     "voter-self-repeating": (attack_voter_self_repeating,
                              "a ballot reuses one randomness in its two slots"),
+    "marked-ballot": (attack_marked_ballot,
+                      "a coercer marks one contest to read the voter's choice in another"),
     "board-withholds-shares": (attack_board_withholds_shares,
                                "the board loses every encrypted share of round 1"),
     "trustee-complains-early": (attack_trustee_complains_early,
@@ -514,7 +562,10 @@ ATTACKS: dict[str, tuple[Callable[[Group, int, int], Outcome], str]] = {
 #: attacks a working system tolerates: the run must leave the result right, and name the party
 TOLERATED = {"bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element",
              "board-withholds-shares", "trustee-complains-early", "trustee-reveals-early",
-             "trustee-replays", "false-complaints"}
+             "trustee-replays", "false-complaints", "marked-ballot"}
+#: attacks on secrecy with nothing on the record to detect: reported as how often the
+#: attacker's guess was right against chance
+COERCION = {"marked-ballot"}
 
 
 def run_attack(name: str, group: Group, runs: int, voters: int,
@@ -523,8 +574,12 @@ def run_attack(name: str, group: Group, runs: int, voters: int,
     detected_by: Counter[str] = Counter()
     detected = correct = unnoticed = kept = 0
     notes: Counter[str] = Counter()
+    guessed = 0
+    chance = 0.0
     for run in range(runs):
         out = func(group, run, voters)
+        guessed += bool(out.coercer_right)
+        chance += out.chance
         detected += out.detected
         correct += out.result_correct
         unnoticed += (not out.detected) and not out.result_correct
@@ -535,9 +590,15 @@ def run_attack(name: str, group: Group, runs: int, voters: int,
             notes[out.notes] += 1
         if progress:
             progress()
+    coercion = {
+        "detection": "not applicable",
+        "coercer_guess_right": guessed,
+        "chance_expected": round(chance, 2),
+    } if name in COERCION else {}
     return {
         "description": description,
         "tolerated": name in TOLERATED,
+        **coercion,
         "runs": runs,
         "detected": detected,
         "detection_rate": detected / runs if runs else 0.0,

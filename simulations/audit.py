@@ -10,10 +10,12 @@ follows would be built on it):
     A3 key ceremony  the joint key and verification keys equal what the DKG messages give
     A4 ballots       attestation, proof of knowledge, ballot-key signature; no ciphertext
                      repeated within a ballot or copied from another (`election.rules`)
-    A5 mix input     exactly the ballot that counts for every pseudonym, in board order
-    A6.k shuffle k   input = previous list, proof of shuffle verifies
-    A7 decryption    shares verified (bad ones excluded, named), t valid ones decrypt the list
-                     to exactly the published plaintexts
+    A5 mix input     exactly the ballot that counts for every pseudonym, in board order, split
+                     into one list per contest
+    A6.k shuffle k   per contest: input = previous list, proof of shuffle verifies in that
+                     contest's context
+    A7 decryption    shares verified (bad ones excluded, named), t valid ones decrypt every
+                     contest's list to exactly the published plaintexts
     A8 tally         the recount of the plaintexts equals the published tally
 
 The full election verifier lives in `verifier/`; this pass is the simulations' own, so that a
@@ -32,18 +34,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bulletin_board.entry import Envelope, decode_envelope, verify_envelope
 from election import rules
-from election.entries import mix_context
 from election.manifest import Manifest
 from election.policy import ceremony_config
 from mixnet import elgamal
 from mixnet.errors import DecodeError, VerificationError
 from mixnet.groups import get_group, group_from_description
 from mixnet.parallel import run_chunks
-from mixnet.shuffle import proof as shuffle_proof
-from mixnet.transcript import Transcript
-from trustees.decryption import DecryptionShare, combine_shares
+from trustees.decryption import DecryptionShare, combine_lists, share_entry_values
 from trustees.dkg import ceremony_event, derive_public_outcome
 from trustees.errors import CeremonyFailed, NotEnoughShares
+from trustees.mixer import Lists, ShuffleRejected, decode_shuffle, shapes_of, verify_shuffle
 
 __all__ = ["Check", "check_record", "verdict"]
 
@@ -187,7 +187,7 @@ def _run(
 
     ballot_entries = [(i, e.body) for i, e in enumerate(envs) if e.type == "ballot"]
 
-    def ballots() -> dict[bytes, int]:
+    def ballots() -> list[int]:
         failures = [
             f
             for part in run_chunks(
@@ -215,55 +215,60 @@ def _run(
 
     counted: list[int] = step("A4", f"{len(ballot_entries)} ballots", ballots)
 
-    def mix_input() -> list[elgamal.Row]:
+    def mix_input() -> Lists:
         posted = [e.body for e in envs if e.type == "mix_input"]
         if len(posted) != 1:
             raise VerificationError("A5", "exactly one mix input")
         indices = counted
-        expected = [envs[i].body["ballot"]["row"] for i in indices]
-        if posted[0]["entries"] != indices or posted[0]["rows"] != expected:
-            missing = len(indices) - len(posted[0]["rows"])
+        rows = [envs[i].body["ballot"]["row"] for i in indices]
+        expected = rules.contest_lists_json(manifest, rows)
+        if posted[0]["entries"] != indices or posted[0]["contests"] != expected:
+            missing = len(indices) - len(posted[0]["entries"])
             raise VerificationError(
-                "A5", "the mix input is not the last ballot of every voter"
+                "A5", "the mix input is not each contest's part of the last ballot of every voter"
                 + (f" ({missing} missing)" if missing > 0 else ""))
-        return elgamal.rows_from_json(group, expected, width, None, executor)
+        return rules.contest_lists(
+            manifest, elgamal.rows_from_json(group, rows, width, None, executor))
 
-    current = step("A5", "mix input = last ballot per voter", mix_input)
+    current = step("A5", "mix input = last ballot per voter, one list per contest", mix_input)
     shuffles = [e for e in envs if e.type == "shuffle"]
     for k in range(1, len(manifest.mix_servers) + 1):
-        def check_shuffle(k: int = k, current: list[elgamal.Row] = current) -> Any:
+        def check_shuffle(k: int = k, current: Lists = current) -> Any:
             mine = [e for e in shuffles if e.author == f"mix-{k}"]
             if len(mine) != 1 or mine[0].body["position"] != k:
                 raise VerificationError(f"A6.{k}", f"mix server {k} posted no single shuffle")
-            body = mine[0].body
-            outputs = elgamal.rows_from_json(group, body["outputs"], width, None, executor)
-            proof = shuffle_proof.ShuffleProof.from_json(
-                group, body["proof"], len(current), width, executor=executor)
-            shuffle_proof.verify(
-                shuffle_proof.ShuffleStatement(outcome.pk, current, outputs, fp), proof,
-                transcript=Transcript(mix_context(fp, k)), executor=executor)
-            return outputs
+            try:
+                posted = decode_shuffle(group, mine[0].body, shapes_of(current))
+                verify_shuffle(outcome.pk, current, posted, fp, executor=executor)
+            except ShuffleRejected as exc:
+                raise VerificationError(f"A6.{k}", str(exc)) from exc
+            return [(part.contest, list(part.outputs)) for part in posted.lists]
 
-        current = step(f"A6.{k}", f"mixer {k}: proof of shuffle", check_shuffle)
+        current = step(f"A6.{k}", f"mixer {k}: proofs of shuffle", check_shuffle)
 
     results = [e.body for e in envs if e.type == "result"]
 
     def decryption() -> Any:
-        shares = [DecryptionShare.from_json_value(e.body["share"], group)
-                  for e in envs if e.type == "decryption_share"]
+        contests = [c.id for c in manifest.contests]
+        shares = [
+            (int(e.body["trustee"]), [DecryptionShare.from_json_value(v, group)
+                                      for v in share_entry_values(e.body, contests)])
+            for e in envs if e.type == "decryption_share"
+        ]
         if len(results) != 1:
             raise VerificationError("A7", "exactly one result")
-        res = combine_shares(current, shares, outcome.verification_keys, manifest.threshold,
-                             election=fp, executor=executor,
-                             decode_row=rules.row_decoder(manifest))
-        if [list(p) for p in res.plaintexts] != results[0]["plaintexts"]:
+        res = combine_lists(current, shares, outcome.verification_keys, manifest.threshold,
+                            election=fp, executor=executor,
+                            decoders={c.id: rules.contest_decoder(manifest, c)
+                                      for c in manifest.contests})
+        if rules.published_plaintexts(res.plaintexts) != results[0]["plaintexts"]:
             raise VerificationError("A7", "the published plaintexts differ from the decryption")
         return res
 
     res = step("A7", "decryption shares and plaintexts", decryption)
 
     def tally() -> None:
-        recount = rules.count_plaintexts(manifest, res.plaintexts)
+        recount = rules.count_plaintexts(manifest, dict(res.plaintexts))
         if recount != results[0]["tally"]:
             raise VerificationError("A8", "the published tally differs from the recount")
 

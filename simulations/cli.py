@@ -289,12 +289,15 @@ def _attacks(args: argparse.Namespace) -> int:
     doc = {**_header("attacks", args), "group": group.name, "attacks": attacks,
            "honest_controls": controls, "no_result_changed_unnoticed": ok}
     write_json(out / "attacks.json", doc)
-    rates = {name: a["detection_rate"] for name, a in attacks.items()}
+    rates = {name: a["detection_rate"] for name, a in attacks.items() if "detection" not in a}
     rates["honest control (pass rate)"] = controls["pass_rate"]
     plot_bars(rates, out / "attacks.png", title=f"tohyo simulate attacks: {args.runs} runs each",
               xlabel="detection rate", limit=1.05)
     for name, a in attacks.items():
-        print(f"  {name:<23} detected {a['detected']}/{a['runs']}, result right "
+        found = (f"detection {a['detection']} (coercer's guess right "
+                 f"{a['coercer_guess_right']}/{a['runs']}, by chance ~{a['chance_expected']:g})"
+                 if "detection" in a else f"detected {a['detected']}/{a['runs']}")
+        print(f"  {name:<23} {found}, result right "
               f"{a['result_correct']}/{a['runs']}, changed unnoticed {a['unnoticed_changes']}, "
               f"secret kept {a['secret_kept']}/{a['runs']}")
     print(f"  {'honest controls':<22} passed {passed}/{args.runs}")

@@ -24,6 +24,7 @@ from mixnet.rng import RandomSource
 from simulations.audit import check_record, run_verifier, verdict
 from simulations.report import PhaseTimer
 from simulations.world import Participants, SimulatedElection
+from trustees.mixer import list_rows
 
 __all__ = ["run_simulated_election"]
 
@@ -95,7 +96,7 @@ def run_simulated_election(
             "ballots_posted": state.ballots,
             "superseded": state.superseded,
             "voters": len(state.last_ballot),
-            "mix_input": len(sim.mix_lists[0]),
+            "mix_input": list_rows(sim.mix_lists[0]),
             "refused": dict(sim.board.refusals),
             "dkg_messages": state.counts.get("dkg", 0),
             "shares_used": list(sim.result.used),

@@ -20,11 +20,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from election.entries import mix_context
+from election import rules
 from mixnet.groups import Group
 from mixnet.rng import DeterministicRandom
-from mixnet.shuffle import proof as shuffle_proof
-from mixnet.transcript import Transcript
 from simulations.world import Participants, SimulatedElection, Vote
 
 __all__ = ["PHASES", "fit", "measure_group", "plot_scaling", "scaling_sizes"]
@@ -88,7 +86,6 @@ def measure_group(
     sim.setup()
     sim.key_ceremony()
     assert sim.outcome is not None
-    pk, fp = sim.outcome.pk, sim.fingerprint
     rows: list[Any] = []
     points: list[dict[str, Any]] = []
     first = 0
@@ -102,17 +99,17 @@ def measure_group(
         entries = sim.attest(votes, ballots)
         refused = clock.run("board intake", partial(sim.cast, votes, ballots, entries))
         rows = [b.row for b in ballots]
-        sim.mix_lists = [rows]
+        sim.mix_lists = [rules.contest_lists(people.manifest, rows)]
         clock.run("generators", sim.derive_generators)
-        outputs, proof = clock.run("shuffle + prove", lambda: sim.shuffle_and_prove(1))
+        outputs, proofs = clock.run("shuffle + prove", lambda: sim.shuffle_and_prove(1))
         sim.mix_lists.append(outputs)
-        statement = shuffle_proof.ShuffleStatement(pk, rows, outputs, fp)
-        clock.run("verify shuffle", partial(shuffle_proof.verify, statement, proof,
-                                            transcript=Transcript(mix_context(fp, 1)),
-                                            executor=executor))
+        clock.run("verify shuffle", partial(sim.check_previous, 1, proofs))
 
         def decrypt() -> Any:
-            sim.shares = [sim.make_share(j) for j in sorted(sim.machines)[:2]]
+            sim.shares = []
+            for j in sorted(sim.machines)[:2]:
+                shares = sim.make_share(j)
+                sim.shares.append((j, [share for _, share in shares]))
             return sim.combine()
 
         clock.run("decryption", decrypt)
@@ -132,7 +129,7 @@ def measure_group(
     base = [b.row for b in sim.make_ballots(votes)]
     for k_total in range(1, max_mixers + 1):
         step(f"{group.name}: {k_total} mixers at N = {mixers_n}")
-        sim.mix_lists = [base]
+        sim.mix_lists = [rules.contest_lists(people.manifest, base)]
         sim.derive_generators()  # as in the N experiment, the generators are timed apart
         start = time.perf_counter()
         proof = None
@@ -141,6 +138,7 @@ def measure_group(
                 sim.check_previous(k - 1, proof)
             outputs, proof = sim.shuffle_and_prove(k)
             sim.mix_lists.append(outputs)
+        assert proof is not None
         sim.check_previous(k_total, proof)
         mixnet_points.append({"mixers": k_total, "n": mixers_n,
                               "seconds": time.perf_counter() - start})

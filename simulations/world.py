@@ -25,7 +25,7 @@ from tqdm import tqdm
 from bulletin_board.entry import Envelope, decode_envelope, sign_envelope
 from bulletin_board.policy import Refusal
 from election import rules
-from election.entries import Ballot, mix_context
+from election.entries import Ballot
 from election.manifest import Contest, Eligibility, Manifest, MixServer, Option, Trustee
 from election.policy import ElectionPolicy, ceremony_config, joint_key_body, mix_input_of
 from jpki.registrar import sign_attestation
@@ -38,9 +38,16 @@ from mixnet.shuffle import proof as shuffle_proof
 from mixnet.shuffle.shuffle import shuffle
 from mixnet.transcript import Transcript
 from trustees.config import TrusteePrivateKeys, generate_trustee_keys
-from trustees.decryption import DecryptionResult, DecryptionShare, combine_shares, make_share
+from trustees.decryption import (
+    DecryptionShare,
+    ListsResult,
+    combine_lists,
+    make_share,
+    share_entry_body,
+)
 from trustees.dkg import CLOSED, DkgOutcome, DkgTrustee, Phase
 from trustees.messages import DkgMessage, decode_message
+from trustees.mixer import Lists, list_rows, mix_transcript
 
 __all__ = [
     "ELECTION_ID",
@@ -237,11 +244,13 @@ class SimulatedElection:
     machines: dict[int, DkgTrustee] = field(default_factory=dict)
     intended: dict[bytes, int] = field(default_factory=dict)
     cast_ballots: list[tuple[bytes, Ballot]] = field(default_factory=list)
-    mix_lists: list[list[elgamal.Row]] = field(default_factory=list)
-    shares: list[DecryptionShare] = field(default_factory=list)
-    result: DecryptionResult | None = None
+    #: the mix input's lists, then each mixer's: (contest id, rows) per contest
+    mix_lists: list[Lists] = field(default_factory=list)
+    #: the posted decryption shares: (trustee, its share of every contest list)
+    shares: list[tuple[int, list[DecryptionShare]]] = field(default_factory=list)
+    result: ListsResult | None = None
     tally: dict[str, int] = field(default_factory=dict)
-    last_proof: shuffle_proof.ShuffleProof | None = None
+    last_proof: list[shuffle_proof.ShuffleProof] | None = None
     #: DKG messages the board refused during the key ceremony, with the refusal
     ceremony_refusals: list[tuple[DkgMessage, Refusal]] = field(default_factory=list)
 
@@ -380,14 +389,16 @@ class SimulatedElection:
         return refused
 
     # ------------------------------------------------------------------ close and mix
-    def close(self, *, drop_last: bool = False) -> list[elgamal.Row]:
-        """Close voting and post the mix input; `drop_last` plays a board that drops a ballot."""
+    def close(self, *, drop_last: bool = False) -> Lists:
+        """Close voting and post the mix input (one list per contest); `drop_last` plays a
+        board that drops a ballot."""
         p = self.people
         self.board.post(p.admin_entry("phase", {"phase": "closed"}))
         indices, rows_json = mix_input_of(self.board.state)
         if drop_last:
             indices, rows_json = indices[:-1], rows_json[:-1]
-        body = {"v": 1, "entries": indices, "rows": rows_json}
+        body = {"v": 1, "entries": indices,
+                "contests": rules.contest_lists_json(p.manifest, rows_json)}
         self.board.post(p.admin_entry("mix_input", body), cheat=drop_last)
         if drop_last:
             # the cheating board's own state follows what it published
@@ -395,85 +406,110 @@ class SimulatedElection:
         self.board.post(p.admin_entry("phase", {"phase": "mixing"}))
         rows = elgamal.rows_from_json(self.group, rows_json, p.manifest.width, self.rng,
                                       self.executor)
-        self.mix_lists = [rows]
-        return rows
+        self.mix_lists = [rules.contest_lists(p.manifest, rows)]
+        return self.mix_lists[0]
 
     def derive_generators(self) -> None:
         """h, h_1..h_N of the proof of shuffle (docs/protocol.md §4): every mixer and verifier
         derives them once; this process then keeps them cached."""
         derive_generators(self.group, self.fingerprint, shuffle_proof.GENERATOR_PURPOSE,
-                          len(self.mix_lists[-1]), self.executor)
+                          list_rows(self.mix_lists[-1]), self.executor)
 
-    def check_previous(self, k: int, proof: shuffle_proof.ShuffleProof) -> None:
-        """Mixer k+1's duty: verify mixer k's proof before mixing over its output."""
+    def statement(self, k: int, c: int, outputs: Sequence[elgamal.Row]
+                  ) -> shuffle_proof.ShuffleStatement:
+        """Mixer k's statement for contest list `c`: its input (the list after mixer k − 1)
+        and `outputs`."""
         assert self.outcome is not None
-        statement = shuffle_proof.ShuffleStatement(
-            self.outcome.pk, self.mix_lists[k - 1], self.mix_lists[k], self.fingerprint
+        return shuffle_proof.ShuffleStatement(
+            self.outcome.pk, list(self.mix_lists[k - 1][c][1]), list(outputs), self.fingerprint
         )
-        shuffle_proof.verify(statement, proof, transcript=Transcript(
-            mix_context(self.fingerprint, k)), executor=self.executor)
+
+    def transcript(self, k: int, c: int) -> Transcript:
+        """Mixer k's proof context for contest list `c` (`trustees.mixer.mix_transcript`)."""
+        return mix_transcript(self.fingerprint, k, self.mix_lists[0][c][0])
+
+    def check_previous(self, k: int, proofs: Sequence[shuffle_proof.ShuffleProof]) -> None:
+        """Mixer k+1's duty: verify mixer k's proofs (one per contest) before mixing."""
+        for c, proof in enumerate(proofs):
+            shuffle_proof.verify(self.statement(k, c, self.mix_lists[k][c][1]), proof,
+                                 transcript=self.transcript(k, c), executor=self.executor)
 
     def shuffle_and_prove(
         self, k: int
-    ) -> tuple[list[elgamal.Row], shuffle_proof.ShuffleProof]:
+    ) -> tuple[Lists, list[shuffle_proof.ShuffleProof]]:
+        """Mixer k shuffles each contest's list with its own permutation and proves each."""
         assert self.outcome is not None
-        pk, inputs = self.outcome.pk, self.mix_lists[-1]
-        outputs, witness = shuffle(pk, inputs, self.rng, self.executor)
-        statement = shuffle_proof.ShuffleStatement(pk, inputs, outputs, self.fingerprint)
-        proof = shuffle_proof.prove(
-            statement, witness, transcript=Transcript(mix_context(self.fingerprint, k)),
-            rng=self.rng, executor=self.executor,
-        )
-        return outputs, proof
+        outs: list[tuple[str, Sequence[elgamal.Row]]] = []
+        proofs = []
+        for c, (contest, inputs) in enumerate(self.mix_lists[k - 1]):
+            outputs, witness = shuffle(self.outcome.pk, inputs, self.rng, self.executor)
+            proofs.append(shuffle_proof.prove(
+                self.statement(k, c, outputs), witness, transcript=self.transcript(k, c),
+                rng=self.rng, executor=self.executor,
+            ))
+            outs.append((contest, outputs))
+        return outs, proofs
 
     def post_shuffle(
-        self, k: int, outputs: list[elgamal.Row], proof: shuffle_proof.ShuffleProof
+        self, k: int, outputs: Lists, proofs: Sequence[shuffle_proof.ShuffleProof]
     ) -> None:
-        body = {"v": 1, "position": k, "outputs": [elgamal.row_to_json(r) for r in outputs],
-                "proof": proof.to_json()}
+        body = {"v": 1, "position": k, "contests": [
+            {"contest": c, "outputs": [elgamal.row_to_json(r) for r in rows],
+             "proof": proof.to_json()}
+            for (c, rows), proof in zip(outputs, proofs)
+        ]}
         env = sign_envelope(self.people.mixers[k - 1], self.people.election_id, "shuffle",
                             f"mix-{k}", body)
         self.board.post(env)
-        self.mix_lists.append(outputs)
+        self.mix_lists.append(list(outputs))
 
     def finish_mixing(self) -> None:
         self.board.post(self.people.admin_entry("phase", {"phase": "decrypting"}))
 
     # ------------------------------------------------------------------ decryption
-    def make_share(self, index: int) -> DecryptionShare:
+    def make_share(self, index: int) -> list[tuple[str, DecryptionShare]]:
+        """Trustee `index`'s share of every contest's last list."""
         machine = self.machines[index]
         assert machine.key_share is not None
-        return make_share(machine.key_share, self.mix_lists[-1], election=self.fingerprint,
-                          rng=self.rng, executor=self.executor)
+        return [
+            (c, make_share(machine.key_share, rows, election=self.fingerprint, rng=self.rng,
+                           executor=self.executor))
+            for c, rows in self.mix_lists[-1]
+        ]
 
-    def post_share(self, share: DecryptionShare) -> None:
-        key = self.people.trustee_keys[share.trustee - 1].ed25519_key()
+    def post_share(self, shares: list[tuple[str, DecryptionShare]]) -> None:
+        trustee = shares[0][1].trustee
+        key = self.people.trustee_keys[trustee - 1].ed25519_key()
         self.board.post(sign_envelope(key, self.people.election_id, "decryption_share",
-                                      f"trustee-{share.trustee}",
-                                      {"v": 1, "share": share.to_json_value()}))
-        self.shares.append(share)
+                                      f"trustee-{trustee}", share_entry_body(trustee, shares)))
+        self.shares.append((trustee, [s for _, s in shares]))
 
-    def combine(self) -> DecryptionResult:
+    def combine(self) -> ListsResult:
         assert self.outcome is not None
         manifest = self.people.manifest
-        self.result = combine_shares(
+        self.result = combine_lists(
             self.mix_lists[-1], self.shares, self.outcome.verification_keys,
             manifest.threshold, election=self.fingerprint, executor=self.executor,
-            decode_row=rules.row_decoder(manifest),
+            decoders={c.id: rules.contest_decoder(manifest, c) for c in manifest.contests},
         )
         contest = manifest.contests[0]
-        counts = rules.count_plaintexts(manifest, self.result.plaintexts)[contest.id]["counts"]
+        counts = self.counted()[contest.id]["counts"]
         self.tally = {name: counts[o.id] for name, o in zip(self.people.options,
                                                              contest.options)}
         return self.result
 
+    def counted(self) -> dict[str, Any]:
+        """The count of the decrypted lists (`rules.count_plaintexts`)."""
+        assert self.result is not None
+        return rules.count_plaintexts(self.people.manifest, dict(self.result.plaintexts))
+
     def post_result(self) -> None:
         """The admin publishes the plaintexts and the count of `election.counting`."""
         assert self.result is not None
-        plaintexts = [list(p) for p in self.result.plaintexts]
         self.board.post(self.people.admin_entry("result", {
-            "v": 1, "trustees": list(self.result.used), "plaintexts": plaintexts,
-            "tally": rules.count_plaintexts(self.people.manifest, plaintexts),
+            "v": 1, "trustees": list(self.result.used),
+            "plaintexts": rules.published_plaintexts(self.result.plaintexts),
+            "tally": self.counted(),
         }))
         self.board.post(self.people.admin_entry("phase", {"phase": "tallied"}))
 

@@ -285,6 +285,7 @@ def _generators_status(args: argparse.Namespace, follower: Any, keys: Any) -> st
     from mixnet.generators import count_covered, generator_seed
     from mixnet.shuffle.proof import GENERATOR_PURPOSE
     from trustees.generator_cache import GeneratorCache, cache_key
+    from trustees.mixer import list_rows
 
     state = follower.state
     seed = generator_seed(state.group, state.fingerprint, GENERATOR_PURPOSE)
@@ -295,7 +296,7 @@ def _generators_status(args: argparse.Namespace, follower: Any, keys: Any) -> st
         return f"generators:    cannot read {cache.path}: {exc.strerror}"
     rows = count_covered(count)
     if follower.mix_input is not None:
-        need = len(follower.mix_input)
+        need = list_rows(follower.mix_input)
         return (f"generators:    {count} candidates cached ({rows} rows; the mix input has "
                 f"{need}) in {cache.path}")
     return f"generators:    {count} candidates cached ({rows} rows) in {cache.path}"
@@ -470,7 +471,7 @@ def _offline_locked(args: argparse.Namespace, election: str, author: str, duty: 
     from trustees.errors import LocalProtocolError
     from trustees.mixer import ShuffleRejected
     from trustees.offline import (
-        read_decryption_output,
+        decryption_entry_body,
         read_dkg_output,
         run_decryption_offline,
         run_dkg_offline,
@@ -506,10 +507,9 @@ def _offline_locked(args: argparse.Namespace, election: str, author: str, duty: 
                          len(messages), state)
             else:
                 out = run_decryption_offline(bundle, keystore.secrets, system_random)
-                share = read_decryption_output(out, config)
-                entries = [sign_envelope(key, election, "decryption_share", author,
-                                         {"v": 1, "share": share.to_json_value()})]
-                log.info("decryption share made for %d factors", len(share.factors))
+                body = decryption_entry_body(out, config)
+                entries = [sign_envelope(key, election, "decryption_share", author, body)]
+                log.info("decryption shares made for %d contest lists", len(body["contests"]))
         else:
             doc = json.loads(bundle)
             fingerprint = bytes.fromhex(doc["election"])
@@ -537,7 +537,7 @@ def _import(args: argparse.Namespace) -> int:
     from election.policy import ceremony_config
     from mixnet.errors import DecodeError, VerificationError
     from trustees.daemon import _NETWORK_ERRORS
-    from trustees.offline import read_decryption_output, read_dkg_output
+    from trustees.offline import decryption_entry_body, read_dkg_output
     from trustees.transfer import read_mix_output, read_transfer
 
     try:
@@ -556,8 +556,7 @@ def _import(args: argparse.Namespace) -> int:
             expected = [m.to_json_value() for m in read_dkg_output(bundle,
                                                                    ceremony_config(state.manifest))]
         elif duty == "decrypt":
-            share = read_decryption_output(bundle, ceremony_config(state.manifest))
-            expected = [{"v": 1, "share": share.to_json_value()}]
+            expected = [decryption_entry_body(bundle, ceremony_config(state.manifest))]
         else:
             expected = [read_mix_output(bundle, state.fingerprint)[1]]
         if [dict(e.body) for e in entries] != expected:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -22,7 +22,7 @@ from election import rules
 from election.manifest import Manifest
 from election.policy import ElectionRecordState, joint_key_body, mix_input_of
 from trustees.daemon import BoardFollower
-from trustees.decryption import DecryptionResult, DecryptionShare, combine_shares
+from trustees.decryption import DecryptionShare, ListsResult, combine_lists, share_entry_values
 from trustees.dkg import CLOSED, PublicRecord
 from trustees.mixer import verify_chain
 
@@ -66,38 +66,48 @@ def joint_key_entry(state: ElectionRecordState) -> dict[str, Any]:
 
 
 def mix_input_entry(state: ElectionRecordState) -> dict[str, Any]:
-    """The mix_input body: the last ballot of every voter, in board order."""
+    """The mix_input body: the last ballot of every voter, in board order, split into one list
+    per contest (`rules.contest_lists`)."""
     indices, rows = mix_input_of(state)  # rows as posted with the ballots (JSON)
-    return {"v": 1, "entries": indices, "rows": rows}
+    assert state.manifest is not None
+    return {"v": 1, "entries": indices, "contests": rules.contest_lists_json(state.manifest, rows)}
 
 
-def count(manifest: Manifest, plaintexts: tuple[tuple[int | str, ...], ...]) -> dict[str, Any]:
+def count(
+    manifest: Manifest, plaintexts: Sequence[tuple[str, Sequence[Sequence[int | str]]]]
+) -> dict[str, Any]:
     """The published tally: the verifier's own counting rules (`rules.count_plaintexts`)."""
-    return rules.count_plaintexts(manifest, plaintexts)
+    return rules.count_plaintexts(manifest, dict(plaintexts))
 
 
-def decryption_shares(follower: BoardFollower) -> list[DecryptionShare]:
+def decryption_shares(follower: BoardFollower) -> list[tuple[int, list[DecryptionShare]]]:
+    """Each posted decryption_share entry: (trustee, its share of every contest list)."""
     group = follower.state.group
     assert group is not None
+    contests = [c.id for c in follower.manifest.contests]
     return [
-        DecryptionShare.from_json_value(env.body["share"], group)
+        (int(env.body["trustee"]),
+         [DecryptionShare.from_json_value(v, group)
+          for v in share_entry_values(env.body, contests)])
         for env in follower.envelopes
         if env.type == "decryption_share"
     ]
 
 
-def combine(follower: BoardFollower, executor: Executor | None = None) -> DecryptionResult:
-    """Verify the shuffles, then every posted share; combine t valid ones; decode each row as
-    the result publishes it (`rules.plaintext_row`: never raises, whatever a voter encrypted)."""
+def combine(follower: BoardFollower, executor: Executor | None = None) -> ListsResult:
+    """Verify the shuffles, then every posted share; combine t valid ones; decode each
+    contest's rows as the result publishes them (`rules.contest_decoder`: never raises,
+    whatever a voter encrypted)."""
     state = follower.state
     manifest = follower.manifest
     assert state.dkg is not None and state.pk is not None and follower.mix_input is not None
-    rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies, state.fingerprint,
-                        executor=executor)
+    lists = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
+                         state.fingerprint, executor=executor)
     outcome = state.dkg.outcome()
-    return combine_shares(rows, decryption_shares(follower), outcome.verification_keys,
-                          manifest.threshold, election=state.fingerprint, executor=executor,
-                          decode_row=rules.row_decoder(manifest))
+    return combine_lists(lists, decryption_shares(follower), outcome.verification_keys,
+                         manifest.threshold, election=state.fingerprint, executor=executor,
+                         decoders={c.id: rules.contest_decoder(manifest, c)
+                                   for c in manifest.contests})
 
 
 def result_entry(follower: BoardFollower, executor: Executor | None = None) -> dict[str, Any]:
@@ -106,7 +116,7 @@ def result_entry(follower: BoardFollower, executor: Executor | None = None) -> d
     return {
         "v": 1,
         "trustees": list(result.used),
-        "plaintexts": [list(p) for p in result.plaintexts],
+        "plaintexts": rules.published_plaintexts(result.plaintexts),
         "tally": count(follower.manifest, result.plaintexts),
     }
 

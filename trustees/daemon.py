@@ -54,6 +54,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.entry import Envelope, decode_envelope, sign_envelope, verify_envelope
 from bulletin_board.log import MerkleLog, hash_leaf
+from election.entries import decode_contest_lists
 from election.manifest import Manifest
 from election.policy import ElectionPolicy, ElectionRecordState, ceremony_config
 from mixnet import elgamal
@@ -68,13 +69,13 @@ from mixnet.generators import (
 from mixnet.groups import Group
 from mixnet.rng import RandomSource, system_random
 from mixnet.shuffle.proof import GENERATOR_PURPOSE
-from trustees.decryption import make_share
+from trustees.decryption import make_share, share_entry_body
 from trustees.dkg import DkgTrustee, Event, Phase, RoundClose, ceremony_event
 from trustees.errors import LocalProtocolError, PeerProtocolError
 from trustees.generator_cache import GeneratorCache, Precompute, cache_key
 from trustees.keystore import KdfParams, save_keystore
 from trustees.messages import DkgMessage, decode_message
-from trustees.mixer import ShuffleRejected, mix, verify_chain
+from trustees.mixer import ShuffleRejected, list_rows, mix, verify_chain
 from trustees.offline import key_share_from_secrets
 from trustees.private import TrusteeSecrets
 
@@ -206,8 +207,9 @@ class BoardFollower:
         self.policy = ElectionPolicy(allow_test_groups=allow_test_groups)
         self.state: ElectionRecordState = self.policy.initial_state(election)
         self.envelopes: list[Envelope] = []
-        #: the mix input's rows, decoded (every element checked for membership)
-        self.mix_input: list[elgamal.Row] | None = None
+        #: the mix input's lists, (contest id, rows) per contest, decoded (every element
+        #: checked for membership)
+        self.mix_input: list[tuple[str, list[elgamal.Row]]] | None = None
         #: the shuffle entries' bodies, in board order (decoded and verified by `verify_chain`)
         self.shuffle_bodies: list[dict[str, Any]] = []
         self._log = MerkleLog()
@@ -276,8 +278,8 @@ class BoardFollower:
         elif env.type == "mix_input":
             group = self.state.group
             assert group is not None
-            self.mix_input = elgamal.rows_from_json(group, env.body["rows"],
-                                                    self.manifest.width)
+            self.mix_input = decode_contest_lists(
+                group, env.body["contests"], [c.width for c in self.manifest.contests])
 
 
 @dataclass(frozen=True)
@@ -615,12 +617,16 @@ class TrusteeDuty(_BaseDuty):
             key_share = key_share_from_secrets(secrets, outcome)
         except LocalProtocolError as exc:
             raise DutyRefused("decryption", str(exc)) from exc
-        log.info("decryption: making the share for %d rows", len(rows))
-        share = make_share(key_share, rows, election=state.fingerprint, rng=self.rng,
-                           executor=self.executor)
+        log.info("decryption: making the shares for %d contest lists of %d rows", len(rows),
+                 list_rows(rows))
+        shares = [
+            (contest, make_share(key_share, part, election=state.fingerprint, rng=self.rng,
+                                 executor=self.executor))
+            for contest, part in rows
+        ]
         self._said.add("share-made")
         return [self._sign(follower, "decryption_share",
-                           {"v": 1, "share": share.to_json_value()})]
+                           share_entry_body(key_share.index, shares))]
 
 
 def _ceremony_event(env: Envelope, group: Group) -> Event | None:
@@ -688,7 +694,7 @@ class ShuffleGenerators:
             return
         assert self.precompute is not None
         if follower.mix_input is not None:
-            n = len(follower.mix_input)
+            n = list_rows(follower.mix_input)
             if candidate_count(n) > self.precompute.target:
                 log.info("generators: deriving in the background for the %d rows of the mix "
                          "input", n)
@@ -706,7 +712,7 @@ class ShuffleGenerators:
         how many candidates came from the cache."""
         state = follower.state
         assert state.group is not None and follower.mix_input is not None
-        group, n = state.group, len(follower.mix_input)
+        group, n = state.group, list_rows(follower.mix_input)
         need = candidate_count(n)
         start = time.monotonic()
         cache = self._cache(group, state.fingerprint)
@@ -736,7 +742,7 @@ class ShuffleGenerators:
         return self.from_cache
 
     def verify_chain(self, follower: BoardFollower, executor: Executor | None,
-                     ) -> list[elgamal.Row]:
+                     ) -> list[tuple[str, list[elgamal.Row]]]:
         """`trustees.mixer.verify_chain` over the posted shuffles with the generators made
         ready; a failure with cached generators is checked again with fresh ones."""
         state = follower.state
@@ -815,7 +821,8 @@ class MixDuty(_BaseDuty):
             log.error("mixing: refusing to mix over shuffle %d: %s fails (%s)",
                       exc.position, exc.check, exc.detail)
             raise DutyRefused(exc.check, f"refusing to mix: {exc}") from exc
-        log.info("mixing: shuffling and proving %d rows as mix server %d", len(rows), self.index)
+        log.info("mixing: shuffling and proving %d contest lists of %d rows as mix server %d",
+                 len(rows), list_rows(rows), self.index)
         body = mix(state.pk, rows, state.fingerprint, self.index, rng=self.rng,
                    executor=self.executor)
         self._said.add("mixed")

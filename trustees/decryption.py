@@ -36,10 +36,14 @@ __all__ = [
     "SHARE_KIND",
     "DecryptionResult",
     "DecryptionShare",
+    "ListsResult",
+    "combine_lists",
     "combine_shares",
     "lagrange_coefficients",
     "make_share",
     "rows_digest",
+    "share_entry_body",
+    "share_entry_values",
     "verify_share",
 ]
 
@@ -182,49 +186,14 @@ class DecryptionResult:
     excluded: Mapping[int, str] = field(default_factory=dict)
 
 
-def combine_shares(
+def _combine(
     rows: Sequence[Row],
-    shares: Sequence[DecryptionShare],
-    verification_keys: Mapping[int, Element],
-    threshold: int,
-    *,
-    election: bytes,
-    bound: int | None = None,
-    executor: Executor | None = None,
-    decode_row: Callable[[Sequence[Element]], Sequence[int | str]] | None = None,
-) -> DecryptionResult:
-    """Verify every share, exclude (and name) the bad ones, combine t valid ones, decode.
-
-    Each row's plaintext elements are decoded by `decode_row` (an election's: its rule never
-    raises, see `election.rules.plaintext_row`), or else slot by slot with the group's message
-    encoding up to `bound` (which raises `DecodeError` on an element that encodes nothing).
-    Raises `NotEnoughShares` if fewer than t shares are valid.
-    """
-    if not rows:
-        raise ValueError("nothing to decrypt")
-    digest = rows_digest(rows)
-    valid: dict[int, DecryptionShare] = {}
-    excluded: dict[int, str] = {}
-    for share in shares:
-        j = share.trustee
-        if j in valid:
-            continue  # one valid share per trustee is enough; copies change nothing
-        if j not in verification_keys:
-            excluded[j] = "not a trustee of this election"
-            continue
-        try:
-            verify_share(share, rows, verification_keys[j], election=election, digest=digest,
-                         executor=executor)
-        except VerificationError as exc:
-            excluded[j] = f"proof fails ({exc})"
-            continue
-        excluded.pop(j, None)
-        valid[j] = share
-    if len(valid) < threshold:
-        raise NotEnoughShares(len(valid), threshold, excluded)
-    used = tuple(sorted(valid)[:threshold])
-    spare = tuple(sorted(valid)[threshold:])
-    group = next(iter(verification_keys.values())).group
+    valid: Mapping[int, DecryptionShare],
+    used: Sequence[int],
+    group: Group,
+    decode_row: Callable[[Sequence[Element]], Sequence[int | str]] | None,
+    bound: int | None,
+) -> tuple[tuple[int | str, ...], ...]:
     lam = lagrange_coefficients(used, group.order)
     exps = [lam[j] for j in used]
     plaintexts: list[tuple[int | str, ...]] = []
@@ -239,4 +208,122 @@ def combine_shares(
             plaintexts.append(tuple(decode_row(elements)))
         else:
             plaintexts.append(tuple(group.decode_message(m, bound) for m in elements))
-    return DecryptionResult(tuple(plaintexts), used, spare, dict(excluded))
+    return tuple(plaintexts)
+
+
+def combine_shares(
+    rows: Sequence[Row],
+    shares: Sequence[DecryptionShare],
+    verification_keys: Mapping[int, Element],
+    threshold: int,
+    *,
+    election: bytes,
+    bound: int | None = None,
+    executor: Executor | None = None,
+    decode_row: Callable[[Sequence[Element]], Sequence[int | str]] | None = None,
+) -> DecryptionResult:
+    """Verify every share, exclude (and name) the bad ones, combine t valid ones, decode.
+
+    Each row's plaintext elements are decoded by `decode_row` (an election's: its rule never
+    raises, see `election.rules.contest_decoder`), or else slot by slot with the group's
+    message encoding up to `bound` (which raises `DecodeError` on an element that encodes
+    nothing). Raises `NotEnoughShares` if fewer than t shares are valid.
+    """
+    if not rows:
+        raise ValueError("nothing to decrypt")
+    result = combine_lists(
+        [("", rows)], [(s.trustee, [s]) for s in shares], verification_keys, threshold,
+        election=election, bound=bound, executor=executor,
+        decoders=None if decode_row is None else {"": decode_row},
+    )
+    return DecryptionResult(result.plaintexts[0][1], result.used, result.spare, result.excluded)
+
+
+@dataclass(frozen=True)
+class ListsResult:
+    """The plaintexts of each contest's list, (contest id, rows), and which trustees' shares
+    were used or excluded (the same t trustees for every contest)."""
+
+    plaintexts: tuple[tuple[str, tuple[tuple[int | str, ...], ...]], ...]
+    used: tuple[int, ...]
+    spare: tuple[int, ...]
+    excluded: Mapping[int, str] = field(default_factory=dict)
+
+
+def combine_lists(
+    lists: Sequence[tuple[str, Sequence[Row]]],
+    shares: Sequence[tuple[int, Sequence[DecryptionShare]]],
+    verification_keys: Mapping[int, Element],
+    threshold: int,
+    *,
+    election: bytes,
+    bound: int | None = None,
+    executor: Executor | None = None,
+    decoders: Mapping[str, Callable[[Sequence[Element]], Sequence[int | str]]] | None = None,
+) -> ListsResult:
+    """`combine_shares` over one list per contest: `shares` holds, per trustee, its share of
+    every list in order. A trustee counts when its shares of every list verify (else it is
+    excluded and named); the first t such trustees decrypt every list; each contest's rows are
+    decoded by `decoders[contest]` (or with `bound`). Raises `NotEnoughShares`."""
+    digests = [rows_digest(rows) for _, rows in lists]
+    valid: dict[int, list[DecryptionShare]] = {}
+    excluded: dict[int, str] = {}
+    for j, parts in shares:
+        if j in valid:
+            continue  # one valid share per trustee is enough; copies change nothing
+        if j not in verification_keys:
+            excluded[j] = "not a trustee of this election"
+            continue
+        try:
+            if len(parts) != len(lists):
+                raise VerificationError("D0 lists", "not one share per contest list")
+            for share, (_contest, rows), digest in zip(parts, lists, digests):
+                if share.trustee != j:
+                    raise VerificationError("D0 trustee", "a share of another trustee")
+                verify_share(share, rows, verification_keys[j], election=election,
+                             digest=digest, executor=executor)
+        except VerificationError as exc:
+            excluded[j] = f"proof fails ({exc})"
+            continue
+        excluded.pop(j, None)
+        valid[j] = list(parts)
+    if len(valid) < threshold:
+        raise NotEnoughShares(len(valid), threshold, excluded)
+    used = tuple(sorted(valid)[:threshold])
+    spare = tuple(sorted(valid)[threshold:])
+    group = next(iter(verification_keys.values())).group
+    plaintexts = tuple(
+        (contest, _combine(rows, {j: valid[j][k] for j in used}, used, group,
+                           None if decoders is None else decoders[contest], bound))
+        for k, (contest, rows) in enumerate(lists)
+    )
+    return ListsResult(plaintexts, used, spare, dict(excluded))
+
+
+def share_entry_body(trustee: int, shares: Sequence[tuple[str, DecryptionShare]]
+                     ) -> dict[str, Any]:
+    """The body of a `decryption_share` entry: {v, trustee, contests: [{contest, share}]},
+    one share per contest list, in the mix input's order."""
+    return {
+        "v": 1,
+        "trustee": trustee,
+        "contests": [{"contest": c, "share": s.to_json_value()} for c, s in shares],
+    }
+
+
+def share_entry_values(body: Any, contests: Sequence[str]) -> list[Any]:
+    """The share values (undecoded) of a `decryption_share` body, one per contest in order;
+    raises `DecodeError` unless the body has exactly that shape, the contests in order."""
+    if not isinstance(body, Mapping) or set(body) != {"v", "trustee", "contests"}:
+        raise DecodeError("a decryption share entry is {v, trustee, contests}")
+    parts = body["contests"]
+    if not isinstance(parts, list) or len(parts) != len(contests):
+        raise DecodeError(f"a decryption share entry holds {len(contests)} contest shares")
+    out = []
+    for part, contest in zip(parts, contests):
+        if not isinstance(part, Mapping) or set(part) != {"contest", "share"}:
+            raise DecodeError("a contest's share is {contest, share}")
+        if part["contest"] != contest:
+            raise DecodeError(f"the share of contest {contest} is posted as {part['contest']!r}")
+        out.append(part["share"])
+    return out

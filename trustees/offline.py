@@ -23,12 +23,13 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from mixnet.elgamal import Row, row_from_json, row_to_json
+from election.entries import decode_contest_lists
+from mixnet.elgamal import Row, row_to_json
 from mixnet.encoding import bytes_from_hex, canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError
 from mixnet.rng import RandomSource
 from trustees.config import CeremonyConfig, _index
-from trustees.decryption import DecryptionShare, make_share
+from trustees.decryption import DecryptionShare, make_share, share_entry_body
 from trustees.dkg import (
     DkgOutcome,
     DkgTrustee,
@@ -44,6 +45,7 @@ from trustees.private import TrusteeSecrets
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "decryption_entry_body",
     "export_decryption_input",
     "export_dkg_input",
     "key_share_from_secrets",
@@ -208,36 +210,54 @@ def export_decryption_input(
     config: CeremonyConfig,
     trustee: int,
     dkg_messages: Sequence[Event],
-    rows: Sequence[Row],
+    lists: Sequence[tuple[str, Sequence[Row]]],
 ) -> bytes:
-    """The bundle for a decryption share: config, the DKG record (for X_j) and the rows."""
+    """The bundle for a decryption share: config, the DKG record (for X_j) and the last
+    shuffle's lists, one per contest."""
     config.keys(trustee)
     return _bundle(
         "decrypt",
         trustee,
         config=config.to_json_value(),
         dkg_messages=_events_json(dkg_messages),
-        rows=[row_to_json(r) for r in rows],
+        lists=[{"contest": c, "rows": [row_to_json(r) for r in rows]} for c, rows in lists],
     )
 
 
 def run_decryption_offline(bundle: bytes, secrets: TrusteeSecrets, rng: RandomSource) -> bytes:
-    """Compute the decryption share offline; returns the output bundle."""
-    doc = _read(bundle, "decrypt", {"config", "dkg_messages", "rows"})
+    """Compute the decryption shares (one per contest list) offline; the output bundle."""
+    doc = _read(bundle, "decrypt", {"config", "dkg_messages", "lists"})
     config = CeremonyConfig.from_json_value(doc["config"])
     _check_secrets(secrets, config, doc["trustee"])
     outcome = derive_public_outcome(_events(doc["dkg_messages"], config), config)
-    if not isinstance(doc["rows"], list) or not doc["rows"]:
-        raise DecodeError("rows is a non-empty list")
-    rows = [row_from_json(config.group, r) for r in doc["rows"]]
-    share = make_share(key_share_from_secrets(secrets, outcome), rows,
-                       election=config.election, rng=rng)
-    return _bundle("decrypt-output", doc["trustee"], share=share.to_json_value())
+    lists = decode_contest_lists(config.group, doc["lists"])
+    key_share = key_share_from_secrets(secrets, outcome)
+    shares = [
+        {"contest": contest,
+         "share": make_share(key_share, rows, election=config.election, rng=rng).to_json_value()}
+        for contest, rows in lists
+    ]
+    return _bundle("decrypt-output", doc["trustee"], shares=shares)
 
 
-def read_decryption_output(data: bytes, config: CeremonyConfig) -> DecryptionShare:
-    doc = _read(data, "decrypt-output", {"share"})
-    share = DecryptionShare.from_json_value(doc["share"], config.group)
-    if share.trustee != doc["trustee"] or share.election != config.election:
-        raise DecodeError("the share is not this trustee's for this election")
-    return share
+def read_decryption_output(data: bytes, config: CeremonyConfig
+                           ) -> list[tuple[str, DecryptionShare]]:
+    """The output bundle's shares, (contest id, share) per contest list."""
+    doc = _read(data, "decrypt-output", {"shares"})
+    if not isinstance(doc["shares"], list) or any(
+        not isinstance(p, dict) or set(p) != {"contest", "share"} for p in doc["shares"]
+    ):
+        raise DecodeError("shares is a list of {contest, share}")
+    out = []
+    for p in doc["shares"]:
+        share = DecryptionShare.from_json_value(p["share"], config.group)
+        if share.trustee != doc["trustee"] or share.election != config.election:
+            raise DecodeError("the share is not this trustee's for this election")
+        out.append((str(p["contest"]), share))
+    return out
+
+
+def decryption_entry_body(data: bytes, config: CeremonyConfig) -> dict[str, Any]:
+    """The `decryption_share` entry body an output bundle stands for (`share_entry_body`)."""
+    shares = read_decryption_output(data, config)
+    return share_entry_body(shares[0][1].trustee if shares else 0, shares)

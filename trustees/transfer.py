@@ -21,13 +21,14 @@ from concurrent.futures import Executor
 from typing import Any
 
 from bulletin_board.entry import Envelope, decode_envelope
+from election.entries import decode_contest_lists
 from mixnet import elgamal
 from mixnet.encoding import bytes_from_hex, canonical_json, parse_canonical_json
 from mixnet.errors import DecodeError
 from mixnet.groups import Element, group_from_description
 from mixnet.rng import RandomSource, system_random
 from trustees.config import _index
-from trustees.mixer import mix, verify_chain
+from trustees.mixer import Lists, mix, verify_chain
 
 __all__ = [
     "DUTIES",
@@ -100,12 +101,15 @@ def read_transfer(data: bytes, direction: str) -> tuple[str, str, str, bytes, li
 
 
 def export_mix_input(pk: Element, fingerprint: bytes, position: int,
-                     mix_input: Sequence[elgamal.Row], shuffles: Sequence[Any]) -> bytes:
-    """The bundle for mix server `position`: pk, the mix input and the shuffles before it."""
+                     mix_input: Lists, shuffles: Sequence[Any]) -> bytes:
+    """The bundle for mix server `position`: pk, the mix input's lists (one per contest) and
+    the shuffles before it."""
     return canonical_json({
         "format": MIX_FORMAT, "version": 1, "duty": "mix", "position": position,
         "group": pk.group.description(), "election": fingerprint.hex(), "pk": pk.to_hex(),
-        "mix_input": [elgamal.row_to_json(r) for r in mix_input], "shuffles": list(shuffles),
+        "mix_input": [{"contest": c, "rows": [elgamal.row_to_json(r) for r in rows]}
+                      for c, rows in mix_input],
+        "shuffles": list(shuffles),
     })
 
 
@@ -127,11 +131,7 @@ def run_mix_offline(bundle: bytes, *, rng: RandomSource = system_random,
     group = group_from_description(doc["group"])
     fingerprint = bytes_from_hex(doc["election"], 32, "the election fingerprint")
     pk = group.element_from_hex(doc["pk"])
-    if not isinstance(doc["mix_input"], list) or not doc["mix_input"]:
-        raise DecodeError("mix_input is a non-empty list of rows")
-    rows = [elgamal.row_from_json(group, r) for r in doc["mix_input"]]
-    if len({len(r) for r in rows}) != 1:
-        raise DecodeError("mix_input rows have one width")
+    rows = decode_contest_lists(group, doc["mix_input"])
     if not isinstance(doc["shuffles"], list) or len(doc["shuffles"]) != doc["position"] - 1:
         raise DecodeError("the bundle holds every shuffle before this mix server's")
     current = verify_chain(pk, rows, doc["shuffles"], fingerprint, rng=rng, executor=executor)

@@ -45,7 +45,13 @@ from mixnet.groups import Element, Group, group_from_description, production_gro
 from mixnet.parallel import run_chunks
 from mixnet.shuffle import proof as shuffle_proof
 from mixnet.transcript import Transcript
-from trustees.decryption import DecryptionShare, lagrange_coefficients, rows_digest, verify_share
+from trustees.decryption import (
+    DecryptionShare,
+    lagrange_coefficients,
+    rows_digest,
+    share_entry_values,
+    verify_share,
+)
 from trustees.dkg import RoundClose, ceremony_event, derive_public_outcome
 from trustees.errors import CeremonyFailed
 from verifier.record import Record
@@ -107,8 +113,9 @@ class Context:
     pk: Element | None = None
     verification_keys: dict[int, Element] = field(default_factory=dict)
     ballots: list[BallotInfo] = field(default_factory=list)
-    mix_input: list[elgamal.Row] | None = None
-    final_rows: list[elgamal.Row] | None = None
+    #: the mix input's lists and the last shuffle's: (contest id, rows) per contest
+    mix_input: list[tuple[str, list[elgamal.Row]]] | None = None
+    final_rows: list[tuple[str, list[elgamal.Row]]] | None = None
 
     def of_type(self, type_: str) -> list[tuple[int, Envelope]]:
         return [(i, e) for i, e in enumerate(self.envelopes) if e.type == type_]
@@ -581,25 +588,39 @@ def v9_mix_input(ctx: Context, res: StepResult) -> None:
     assert ctx.manifest is not None and ctx.group is not None
     _, entry = ctx.one("mix_input")
     body = entry.body
-    if set(body) != {"v", "entries", "rows"}:
-        raise StepFailed("V9.body", "a mix input is {v, entries, rows}")
-    # the posted list, decoded for V10 whatever the outcome of the comparison
-    try:
-        ctx.mix_input = decode_rows(
-            ctx.group, body["rows"], ctx.manifest.width, "mix input", ctx.options.executor
+    if set(body) != {"v", "entries", "contests"}:
+        raise StepFailed("V9.body", "a mix input is {v, entries, contests}")
+    contests = ctx.manifest.contests
+    lists = body["contests"]
+    if not isinstance(lists, list) or len(lists) != len(contests) or any(
+        not isinstance(part, dict) or set(part) != {"contest", "rows"} or part["contest"] != c.id
+        for part, c in zip(lists, contests)
+    ):
+        raise StepFailed(
+            "V9.contests",
+            "the mix input holds one {contest, rows} per contest of the manifest, in its order: "
+            + ", ".join(c.id for c in contests),
         )
+    # the posted lists, decoded for V10 whatever the outcome of the comparison
+    try:
+        ctx.mix_input = [
+            (c.id, decode_rows(ctx.group, part["rows"], c.width, f"mix input of contest {c.id}",
+                               ctx.options.executor))
+            for c, part in zip(contests, lists)
+        ]
     except DecodeError as exc:
         raise StepFailed("V9.decode", str(exc)) from exc
     posted = body["entries"]
-    if not isinstance(posted, list) or len(posted) != len(body["rows"]):
-        raise StepFailed("V9.body", "one entry index per row")
+    if not isinstance(posted, list) or any(len(part["rows"]) != len(posted) for part in lists):
+        raise StepFailed("V9.body", "one entry index per row of every contest list")
     if not ctx.ballots and ctx.of_type("ballot"):
         raise Skipped("the ballots were not checked (V8)")
     chosen = selected_ballots(ctx.manifest.revote, ctx.ballots)
     by_index = {b.index: b for b in ctx.ballots}
     expected = [b.index for b in chosen]
     superseded = sum(1 for b in ctx.ballots if b.error is None) - len(chosen)
-    res.counts = {"rows": len(posted), "voters": len(chosen), "superseded": superseded}
+    res.counts = {"rows": len(posted), "voters": len(chosen), "superseded": superseded,
+                  "contests": len(contests)}
     if posted != expected:
         extra = [i for i in posted if i not in expected]
         missing = [i for i in expected if i not in posted]
@@ -621,9 +642,15 @@ def v9_mix_input(ctx: Context, res: StepResult) -> None:
                 "counts for its voter) is missing from the mix input",
             )
         raise StepFailed("V9.selection", "the mix input lists the ballots out of board order")
-    for k, (b, row) in enumerate(zip(chosen, body["rows"])):
-        if row != b.row_json:
-            raise StepFailed("V9.rows", f"row {k} is not the ciphertexts of ballot entry {b.index}")
+    wanted = rules.contest_lists_json(ctx.manifest, [b.row_json for b in chosen])
+    for part, want in zip(lists, wanted):
+        for k, (row, b) in enumerate(zip(part["rows"], chosen)):
+            if row != want["rows"][k]:
+                raise StepFailed(
+                    "V9.rows",
+                    f"contest {want['contest']}, row {k}: not that contest's ciphertexts of "
+                    f"ballot entry {b.index}",
+                )
 
 
 # ---------------------------------------------------------------------------- V10 shuffles
@@ -633,45 +660,67 @@ def v10_shuffles(ctx: Context, res: StepResult) -> None:
     ctx.need("manifest", "group", "pk", "mix_input")
     assert ctx.manifest and ctx.group and ctx.pk and ctx.mix_input is not None
     shuffles = ctx.of_type("shuffle")
-    inputs = ctx.mix_input
-    width = ctx.manifest.width
+    lists = ctx.mix_input
     ex = ctx.options.executor
     k_total = len(ctx.manifest.mix_servers)
-    with _progress(ctx, k_total, "V10 shuffles") as bar:
+    with _progress(ctx, k_total * len(lists), "V10 shuffles") as bar:
         for k in range(1, k_total + 1):
             found = [(i, e) for i, e in shuffles if e.body.get("position") == k]
             if not found:
                 raise Skipped(f"mix server {k} has not posted its shuffle")
             index, entry = found[0]
-            where = f"mix server {k} (entry {index})"
             body = entry.body
-            if set(body) != {"v", "position", "outputs", "proof"}:
+            parts = body.get("contests")
+            if set(body) != {"v", "position", "contests"} or not isinstance(parts, list):
                 raise StepFailed(
-                    "V10.body", f"{where}: a shuffle is {{v, position, outputs, proof}}"
+                    "V10.body",
+                    f"mix server {k} (entry {index}): a shuffle is {{v, position, contests}}",
                 )
-            try:
-                outputs = decode_rows(ctx.group, body["outputs"], width, "outputs", ex)
-                if len(outputs) != len(inputs):
-                    raise DecodeError(f"{len(outputs)} outputs for {len(inputs)} inputs")
-                proof = shuffle_proof.ShuffleProof.from_json(
-                    ctx.group, body["proof"], len(inputs), width, executor=ex
+            if len(parts) != len(lists) or any(
+                not isinstance(p, dict) or set(p) != {"contest", "outputs", "proof"}
+                for p in parts
+            ):
+                raise StepFailed(
+                    "V10.body",
+                    f"mix server {k} (entry {index}): one {{contest, outputs, proof}} per "
+                    f"contest list ({len(lists)})",
                 )
-            except DecodeError as exc:
-                raise StepFailed("V10.decode", f"{where}: {exc}") from exc
-            statement = shuffle_proof.ShuffleStatement(ctx.pk, inputs, outputs, ctx.fingerprint)
-            try:
-                shuffle_proof.verify(
-                    statement,
-                    proof,
-                    transcript=Transcript(mix_context(ctx.fingerprint, k)),
-                    executor=ex,
+            outputs_of = []
+            for (contest, inputs), part in zip(lists, parts):
+                where = f"mix server {k}, contest {contest} (entry {index})"
+                if part["contest"] != contest:
+                    raise StepFailed(
+                        "V10.contest",
+                        f"{where}: the slot of contest {contest} holds the list of "
+                        f"{part['contest']!r}",
+                    )
+                width = len(inputs[0])
+                try:
+                    outputs = decode_rows(ctx.group, part["outputs"], width, "outputs", ex)
+                    if len(outputs) != len(inputs):
+                        raise DecodeError(f"{len(outputs)} outputs for {len(inputs)} inputs")
+                    proof = shuffle_proof.ShuffleProof.from_json(
+                        ctx.group, part["proof"], len(inputs), width, executor=ex
+                    )
+                except DecodeError as exc:
+                    raise StepFailed("V10.decode", f"{where}: {exc}") from exc
+                statement = shuffle_proof.ShuffleStatement(
+                    ctx.pk, list(inputs), outputs, ctx.fingerprint
                 )
-            except VerificationError as exc:
-                raise StepFailed(exc.check, f"{where}: {exc.detail}") from exc
-            inputs = outputs
-            bar.update(1)
-    ctx.final_rows = inputs
-    res.counts = {"shuffles": k_total, "rows": len(inputs), "width": width}
+                try:
+                    shuffle_proof.verify(
+                        statement,
+                        proof,
+                        transcript=Transcript(mix_context(ctx.fingerprint, k, contest)),
+                        executor=ex,
+                    )
+                except VerificationError as exc:
+                    raise StepFailed(exc.check, f"{where}: {exc.detail}") from exc
+                outputs_of.append((contest, outputs))
+                bar.update(1)
+            lists = outputs_of
+    ctx.final_rows = lists
+    res.counts = {"shuffles": k_total, "contests": len(lists), "rows": len(lists[0][1])}
 
 
 # ---------------------------------------------------------------------------- V11 decryption
@@ -679,11 +728,12 @@ def v10_shuffles(ctx: Context, res: StepResult) -> None:
 
 def _combine_rows(
     rows: Sequence[elgamal.Row], factors: list[Sequence[Element]], exps: list[int],
-    manifest_json: Any,
+    manifest_json: Any, contest: str,
 ) -> list[list[int | str]]:
     """Worker of `combine`: `factors[k]` are share k's factors for exactly these rows."""
     group = rows[0][0].a.group
-    decode = rules.row_decoder(Manifest.from_json(manifest_json))
+    manifest = Manifest.from_json(manifest_json)
+    decode = rules.contest_decoder(manifest, next(c for c in manifest.contests if c.id == contest))
     out: list[list[int | str]] = []
     pos = 0
     for row in rows:
@@ -696,14 +746,15 @@ def _combine_rows(
 
 
 def combine(
+    contest: str,
     rows: Sequence[elgamal.Row],
     shares: dict[int, DecryptionShare],
     group: Group,
     manifest: Manifest,
     executor: Executor | None = None,
 ) -> list[list[int | str]]:
-    """Lagrange-combine the shares' factors and decode each row as the result publishes it
-    (`rules.plaintext_row`; docs/record.md §4.9)."""
+    """Lagrange-combine the shares' factors for one contest's list and decode each row as the
+    result publishes it (`rules.contest_decoder`; docs/record.md §4.9)."""
     used = sorted(shares)
     lam = lagrange_coefficients(used, group.order)
     exps = [lam[j] for j in used]
@@ -712,7 +763,7 @@ def combine(
 
     def args(a: int, b: int) -> tuple[Any, ...]:
         part = [shares[j].factors[a * width : b * width] for j in used]
-        return (list(rows[a:b]), part, exps, manifest_json)
+        return (list(rows[a:b]), part, exps, manifest_json, contest)
 
     parts = run_chunks(executor, _combine_rows, len(rows), args)
     return [row for part in parts for row in part]
@@ -734,29 +785,42 @@ def decode_share(value: Any, group: Group, executor: Executor | None) -> Decrypt
 def v11_decryption(ctx: Context, res: StepResult) -> None:
     ctx.need("manifest", "group", "verification_keys", "final_rows")
     assert ctx.manifest and ctx.group and ctx.final_rows is not None
-    rows = ctx.final_rows
-    digest = rows_digest(rows)
-    valid: dict[int, DecryptionShare] = {}
+    lists = ctx.final_rows
+    contests = [c for c, _ in lists]
+    digests = [rows_digest(rows) for _, rows in lists]
+    valid: dict[int, list[DecryptionShare]] = {}
     failed: dict[int, tuple[str, str]] = {}  # trustee -> (the share's failed check, why)
     entries = ctx.of_type("decryption_share")
     with _progress(ctx, len(entries), "V11 shares") as bar:
         for index, entry in entries:
             j = ctx.authors[entry.author].index
             try:
-                share = decode_share(entry.body["share"], ctx.group, ctx.options.executor)
-                if share.trustee not in ctx.verification_keys:
+                values = share_entry_values(entry.body, contests)
+                if j not in ctx.verification_keys:
                     raise VerificationError("V11.trustee", "not a trustee of this election")
-                if len(share.factors) != sum(len(r) for r in rows):
-                    raise VerificationError("D0 factors", "not one factor per ciphertext")
-                verify_share(
-                    share,
-                    rows,
-                    ctx.verification_keys[share.trustee],
-                    election=ctx.fingerprint,
-                    digest=digest,
-                    executor=ctx.options.executor,
-                )
-                valid[share.trustee] = share
+                shares = []
+                for value, (contest, rows), digest in zip(values, lists, digests):
+                    share = decode_share(value, ctx.group, ctx.options.executor)
+                    if share.trustee != j:
+                        raise VerificationError("V11.trustee", "a share names another trustee")
+                    if len(share.factors) != sum(len(r) for r in rows):
+                        raise VerificationError(
+                            "D0 factors", f"contest {contest}: not one factor per ciphertext"
+                        )
+                    try:
+                        verify_share(
+                            share,
+                            rows,
+                            ctx.verification_keys[j],
+                            election=ctx.fingerprint,
+                            digest=digest,
+                            executor=ctx.options.executor,
+                        )
+                    except VerificationError as exc:
+                        raise VerificationError(exc.check, f"contest {contest}: {exc.detail}"
+                                                ) from exc
+                    shares.append(share)
+                valid[j] = shares
             except DecodeError as exc:
                 failed[j] = ("V11.decode", f"entry {index}: {exc}")
             except VerificationError as exc:
@@ -768,7 +832,8 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
         raise StepFailed("V11.body", "a result is {v, trustees, plaintexts, tally}")
     listed = body["trustees"]
     t = ctx.manifest.threshold
-    res.counts = {"shares": len(entries), "valid": len(valid), "rows": len(rows)}
+    res.counts = {"shares": len(entries), "valid": len(valid), "contests": len(lists),
+                  "rows": len(lists[0][1])}
     if not isinstance(listed, list) or listed != sorted(set(listed)) or len(listed) < t:
         raise StepFailed(
             "V11.trustees", f"the result must list at least t = {t} trustees, ascending"
@@ -783,20 +848,28 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
         f"share of trustee {j} excluded (not used by the result): {why}"
         for j, (_, why) in sorted(failed.items())
     )
-    used = {j: valid[j] for j in listed[:t]}
-    plaintexts = combine(rows, used, ctx.group, ctx.manifest, ctx.options.executor)
-    if body["plaintexts"] != plaintexts:
-        published = body["plaintexts"]
-        if not isinstance(published, list) or len(published) != len(plaintexts):
+    try:
+        published = rules.check_published_rows(ctx.manifest, body["plaintexts"])
+    except RuleBroken as broken:
+        raise StepFailed("V11.plaintexts", broken.detail) from broken
+    for k, (contest, rows) in enumerate(lists):
+        used = {j: valid[j][k] for j in listed[:t]}
+        plaintexts = combine(contest, rows, used, ctx.group, ctx.manifest, ctx.options.executor)
+        mine = published[contest]
+        if mine == plaintexts:
+            continue
+        if not isinstance(mine, list) or len(mine) != len(plaintexts):
             raise StepFailed(
                 "V11.plaintexts",
-                f"the result publishes {len(published)} rows; "
+                f"contest {contest}: the result publishes "
+                f"{len(mine) if isinstance(mine, list) else 'no'} rows; "
                 f"the decryption gives {len(plaintexts)}",
             )
-        k = next(k for k, (a, b) in enumerate(zip(published, plaintexts)) if a != b)
+        r = next(r for r, (a, b) in enumerate(zip(mine, plaintexts)) if a != b)
         raise StepFailed(
             "V11.plaintexts",
-            f"row {k}: the result publishes {published[k]}, the decryption gives {plaintexts[k]}",
+            f"contest {contest}, row {r}: the result publishes {mine[r]}, "
+            f"the decryption gives {plaintexts[r]}",
         )
 
 
@@ -808,12 +881,14 @@ def v12_tally(ctx: Context, res: StepResult) -> None:
     assert ctx.manifest is not None
     _, result = ctx.one("result")
     try:
-        rows = rules.check_published_rows(ctx.manifest, result.body.get("plaintexts"))
+        lists = rules.check_published_rows(ctx.manifest, result.body.get("plaintexts"))
     except RuleBroken as broken:
         raise StepFailed(broken.check, broken.detail) from broken
-    tally = rules.count_plaintexts(ctx.manifest, rows)
+    tally = rules.count_plaintexts(ctx.manifest, lists)
     claimed = result.body.get("tally")
-    res.counts = {"rows": len(rows)} | {f"{c}.invalid": t["invalid"] for c, t in tally.items()}
+    res.counts = {f"{c}.rows": len(rows) for c, rows in lists.items()} | {
+        f"{c}.invalid": t["invalid"] for c, t in tally.items()
+    }
     if claimed != tally:
         if not isinstance(claimed, dict):
             raise StepFailed("V12.tally", "the published tally is not an object")
@@ -900,22 +975,24 @@ STEPS: tuple[tuple[str, str, str, Callable[[Context, StepResult], None]], ...] =
         "V9",
         "mix input",
         "the mix input is exactly the ballot that counts for each pseudonym "
-        "(manifest revote rule), in board order, no more and no less",
+        "(manifest revote rule), in board order, no more and no less, split into one list "
+        "per contest",
         v9_mix_input,
     ),
     (
         "V10",
         "shuffles",
-        "every mix server's proof of shuffle (TW0–TW5) in order, generators "
-        "recomputed from the fingerprint, each output the next input",
+        "every mix server's proof of shuffle (TW0–TW5) of each contest's list in order, "
+        "bound to that contest, generators recomputed from the fingerprint, each output the "
+        "next input",
         v10_shuffles,
     ),
     (
         "V11",
         "decryption",
-        "every decryption share's proof against the verification key X_j; "
-        "the result's trustees; combination and decoding (an invalid contest as the marker "
-        '"invalid") equal the published plaintexts',
+        "every decryption share's proof (one per contest list) against the verification key "
+        "X_j; the result's trustees; combination and decoding (an invalid contest as the "
+        'marker "invalid") equal the published plaintexts of each contest',
         v11_decryption,
     ),
     (

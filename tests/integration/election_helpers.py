@@ -23,7 +23,7 @@ from bulletin_board.client import BoardClient, BoardRefusedError
 from bulletin_board.entry import decode_envelope, sign_envelope
 from bulletin_board.server import BoardServer
 from bulletin_board.storage import SqliteStorage
-from election.counting import count_election
+from election import rules
 from election.entries import Ballot, mix_context
 from election.manifest import Option
 from election.policy import ElectionPolicy, ceremony_config, joint_key_body, mix_input_of
@@ -36,7 +36,13 @@ from mixnet.shuffle.shuffle import ShuffleWitness, shuffle
 from mixnet.transcript import Transcript
 from simulations.world import election_manifest
 from trustees.config import generate_trustee_keys
-from trustees.decryption import DecryptionShare, combine_shares, make_share
+from trustees.decryption import (
+    DecryptionShare,
+    combine_lists,
+    make_share,
+    share_entry_body,
+    share_entry_values,
+)
 from trustees.dkg import CLOSED, DkgOutcome, DkgTrustee
 from trustees.messages import decode_message
 from trustees.testing import CeremonyDriver
@@ -226,45 +232,57 @@ async def run_election(client: BoardClient, board: Board, el: Election,
     indices, rows_json = mix_input_of(state)
     assert len(rows_json) == voters
     rows = elgamal.rows_from_json(pk.group, rows_json, el.manifest.width)
-    bad = {"v": 1, "entries": indices[:-1], "rows": rows_json[:-1]}
+    bad = {"v": 1, "entries": indices[:-1],
+           "contests": rules.contest_lists_json(el.manifest, rows_json[:-1])}
     assert await refused(client, el.admin_entry("mix_input", bad)) == "bad_body"
+    whole = {"v": 1, "entries": indices, "rows": rows_json}  # the old shape: whole rows
+    assert await refused(client, el.admin_entry("mix_input", whole)) == "bad_body"
     await client.post(el.admin_entry("mix_input", {
-        "v": 1, "entries": indices, "rows": rows_json}))
+        "v": 1, "entries": indices, "contests": rules.contest_lists_json(el.manifest, rows_json)}))
     await client.post(el.admin_entry("phase", {"phase": "mixing"}))
 
-    # ---- mixing, in order
-    current = rows
+    # ---- mixing, in order: each contest's list with its own permutation and proof
+    current = rules.contest_lists(el.manifest, rows)
     for k, key in enumerate(el.mixers, start=1):
-        outputs, witness = shuffle(pk, current, rng)
-        statement = shuffle_proof.ShuffleStatement(pk, current, outputs, el.fingerprint)
-        proof = shuffle_proof.prove(
-            statement, witness, transcript=Transcript(mix_context(el.fingerprint, k)), rng=rng)
-        body = {"v": 1, "position": k, "outputs": [elgamal.row_to_json(r) for r in outputs],
-                "proof": proof.to_json()}
+        parts, outs, witnesses = [], [], []
+        for contest, inputs in current:
+            outputs, witness = shuffle(pk, inputs, rng)
+            statement = shuffle_proof.ShuffleStatement(pk, inputs, outputs, el.fingerprint)
+            proof = shuffle_proof.prove(statement, witness, transcript=Transcript(
+                mix_context(el.fingerprint, k, contest)), rng=rng)
+            shuffle_proof.verify(statement, proof, transcript=Transcript(
+                mix_context(el.fingerprint, k, contest)))
+            parts.append({"contest": contest,
+                          "outputs": [elgamal.row_to_json(r) for r in outputs],
+                          "proof": proof.to_json()})
+            outs.append((contest, outputs))
+            witnesses.append(witness)
+        body = {"v": 1, "position": k, "contests": parts}
         if k == 1 and len(el.mixers) > 1:  # mixer 2 cannot jump the queue
             early = sign_envelope(el.mixers[1], E, "shuffle", "mix-2", body | {"position": 2})
             assert await refused(client, early) == "wrong_phase"
         await client.post(sign_envelope(key, E, "shuffle", f"mix-{k}", body))
-        shuffle_proof.verify(statement, proof,
-                             transcript=Transcript(mix_context(el.fingerprint, k)))
-        run.shuffles.append((list(current), list(outputs), witness))
-        current = outputs
+        run.shuffles.append((list(current[0][1]), list(outs[0][1]), witnesses[0]))
+        current = outs
     await client.post(el.admin_entry("phase", {"phase": "decrypting"}))
 
     # ---- decryption: trustees 1 and 3 post shares; result; tallied
     for m in (machines[0], machines[2]):
         assert m.key_share is not None
-        share = make_share(m.key_share, current, election=el.fingerprint, rng=rng)
+        mine = [(c, make_share(m.key_share, part, election=el.fingerprint, rng=rng))
+                for c, part in current]
         key = el.trustee_keys[m.index - 1].ed25519_key()
         await client.post(sign_envelope(key, E, "decryption_share", f"trustee-{m.index}",
-                                        {"v": 1, "share": share.to_json_value()}))
+                                        share_entry_body(m.index, mine)))
     posted = [decode_envelope(x) for x in await client.entries(E, 0, 500)]
-    from_board = [DecryptionShare.from_json_value(e.body["share"], group)
+    contests = [c for c, _ in current]
+    from_board = [(e.body["trustee"], [DecryptionShare.from_json_value(v, group)
+                                        for v in share_entry_values(e.body, contests)])
                   for e in posted if e.type == "decryption_share"]
-    result = combine_shares(current, from_board, outcome.verification_keys, 2,
-                            election=el.fingerprint, bound=4)
-    plaintexts = [list(p) for p in result.plaintexts]
-    tally = count_election(el.manifest, plaintexts)
+    result = combine_lists(current, from_board, outcome.verification_keys, 2,
+                           election=el.fingerprint, bound=4)
+    plaintexts = rules.published_plaintexts(result.plaintexts)
+    tally = rules.count_plaintexts(el.manifest, dict(result.plaintexts))
     intended = Counter(run.intended.values())
     options = el.manifest.contests[0].options
     assert tally["mayor"]["counts"] == {o.id: intended.get(i, 0) for i, o in enumerate(options)}

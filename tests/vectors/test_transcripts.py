@@ -347,7 +347,9 @@ def test_recorded_contexts_are_the_ones_the_code_builds() -> None:
                 fp, bytes.fromhex(load("encryption")["cases"][0]["context"]["list"][2]["bytes"])
             )
         ),
-        "shuffle": Transcript(mix_context(fp, 1)),
+        "shuffle": Transcript(
+            mix_context(fp, 1, load("shuffle")["cases"][0]["context"]["list"][3]["str"])
+        ),
         "decryption": share_transcript(
             fp, 2, bytes.fromhex(load("decryption")["cases"][0]["context"]["list"][3]["bytes"])
         ),

@@ -18,22 +18,21 @@ from bulletin_board.keyfile import KEY_PASSPHRASE_ENV, load_or_create_key
 from bulletin_board.log import public_key_hex
 from bulletin_board.testing import BoardProcess, free_port
 from election.definition import EXAMPLE, load_definition, manifest_from_definition
-from election.entries import Ballot, mix_context
+from election.entries import Ballot
 from election.manifest import Manifest
 from election.policy import ceremony_config
 from jpki.registrar import sign_attestation
 from mixnet import elgamal
 from mixnet.groups import Element
 from mixnet.rng import DeterministicRandom
-from mixnet.shuffle import proof as shuffle_proof
-from mixnet.shuffle.shuffle import shuffle
-from mixnet.transcript import Transcript
 from tests.integration.election_helpers import GROUP, Election
 from tohyo.cli import main
 from trustees.config import TrusteePrivateKeys
-from trustees.decryption import make_share
+from trustees.decryption import make_share, share_entry_body
 from trustees.dkg import CLOSED, DkgTrustee, RoundClose
 from trustees.messages import decode_message
+from trustees.mixer import Lists
+from trustees.mixer import mix as mix_lists
 
 E = "tsukuba-2026-mayor"  # the example's election id
 TEST_GROUPS = ("--policy", "election", "--allow-test-groups", "--open-elections")
@@ -169,35 +168,33 @@ async def entry_bodies(url: str, type_: str) -> list[Any]:
                 if e.type == type_]
 
 
-async def mix(url: str, el: Election, manifest: Manifest) -> list[elgamal.Row]:
-    """The three mix servers shuffle in turn; the last rows."""
+async def mix(url: str, el: Election, manifest: Manifest) -> Lists:
+    """The mix servers shuffle each contest's list in turn; the last lists."""
     group, fingerprint = manifest.group_object(), manifest.fingerprint()
     pk = group.element_from_hex((await entry_bodies(url, "joint_key"))[0]["pk"])
-    rows_json = (await entry_bodies(url, "mix_input"))[0]["rows"]
-    current = elgamal.rows_from_json(group, rows_json, manifest.width)
+    parts = (await entry_bodies(url, "mix_input"))[0]["contests"]
+    current = [(p["contest"], elgamal.rows_from_json(group, p["rows"], c.width))
+               for p, c in zip(parts, manifest.contests)]
     async with BoardClient(url) as client:
         for k, key in enumerate(el.mixers, start=1):
-            outputs, witness = shuffle(pk, current, el.rng)
-            statement = shuffle_proof.ShuffleStatement(pk, current, outputs, fingerprint)
-            proof = shuffle_proof.prove(statement, witness, rng=el.rng,
-                                        transcript=Transcript(mix_context(fingerprint, k)))
-            body = {"v": 1, "position": k, "outputs": [elgamal.row_to_json(r) for r in outputs],
-                    "proof": proof.to_json()}
+            body = mix_lists(pk, current, fingerprint, k, rng=el.rng)
             await client.post(sign_envelope(key, E, "shuffle", f"mix-{k}", body))
-            current = outputs
+            current = [(p["contest"], elgamal.rows_from_json(group, p["outputs"], c.width))
+                       for p, c in zip(body["contests"], manifest.contests)]
     return current
 
 
 async def decrypt(url: str, el: Election, manifest: Manifest, machines: list[DkgTrustee],
-                  rows: list[elgamal.Row]) -> None:
+                  rows: Lists) -> None:
     """Trustees 1 and 3 post their decryption shares."""
     async with BoardClient(url) as client:
         for m in (machines[0], machines[2]):
             assert m.key_share is not None
-            share = make_share(m.key_share, rows, election=manifest.fingerprint(), rng=el.rng)
+            shares = [(c, make_share(m.key_share, part, election=manifest.fingerprint(),
+                                     rng=el.rng)) for c, part in rows]
             key = el.trustee_keys[m.index - 1].ed25519_key()
             await client.post(sign_envelope(key, E, "decryption_share", f"trustee-{m.index}",
-                                            {"v": 1, "share": share.to_json_value()}))
+                                            share_entry_body(m.index, shares)))
 
 
 def test_publish_open_close_tally(board: BoardProcess, election: Election, tmp_path: Path,

@@ -59,12 +59,18 @@ def test_simulate_attacks_every_run_detected(tmp_path: Path) -> None:
     assert set(doc["attacks"]) == {"mixer-other-witness", "mixer-reused-proof",
                                    "board-drops-ballot", "replayed-ballot", "bad-share",
                                    "absent-trustee", "voter-out-of-range",
-                                   "voter-random-element", "voter-self-repeating", *ceremony}
+                                   "voter-random-element", "voter-self-repeating",
+                                   "marked-ballot", *ceremony}
     for name, a in doc["attacks"].items():
         assert a["runs"] == 3
-        assert a["detection_rate"] == 1.0, name
         assert a["unnoticed_changes"] == 0, name
         assert a["secret_kept"] == 3, name  # no dealer ever has t shares in the open
+        if name != "marked-ballot":
+            assert a["detection_rate"] == 1.0, name
+    # the marked ballot: nothing to detect; the tally is right and the mark links nothing
+    marked = doc["attacks"]["marked-ballot"]
+    assert marked["detection"] == "not applicable" and marked["result_correct"] == 3
+    assert 0 <= marked["coercer_guess_right"] <= 3 and 0 < marked["chance_expected"] < 3
     # tolerated: the others still decrypt right; a bad plaintext is counted invalid
     for name in ("bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element",
                  *ceremony):

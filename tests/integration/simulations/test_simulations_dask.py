@@ -55,11 +55,11 @@ def _mix(executor: Any) -> tuple[list[Any], dict[str, Any]]:
     outputs, witness = shuffle(key.public, rows, rng, executor)
     statement = shuffle_proof.ShuffleStatement(key.public, rows, outputs, fingerprint)
     proof = shuffle_proof.prove(statement, witness, rng=rng, executor=executor,
-                                transcript=Transcript(mix_context(fingerprint, 1)))
+                                transcript=Transcript(mix_context(fingerprint, 1, "mayor")))
     decoded = shuffle_proof.ShuffleProof.from_json(group, proof.to_json(), N, 1,
                                                    executor=executor)
     shuffle_proof.verify(statement, decoded, executor=executor,
-                         transcript=Transcript(mix_context(fingerprint, 1)))
+                         transcript=Transcript(mix_context(fingerprint, 1, "mayor")))
     return [elgamal.row_to_json(r) for r in outputs], proof.to_json()
 
 

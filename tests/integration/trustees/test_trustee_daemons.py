@@ -217,8 +217,8 @@ async def _bad_shuffle(board: BoardProcess, tmp_path: Path) -> None:
             state = co.state
             assert state.pk is not None and co.follower.mix_input is not None
             body = mix(state.pk, co.follower.mix_input, state.fingerprint, 1)
-            outputs = body["outputs"]
-            body["outputs"] = [outputs[1], outputs[0], *outputs[2:]]
+            outputs = body["contests"][0]["outputs"]
+            body["contests"][0]["outputs"] = [outputs[1], outputs[0], *outputs[2:]]
             key = el.mixers[0].secrets().keys.ed25519_key()
             await client.post(sign_envelope(key, el.election_id, "shuffle", "mix-1", body))
             m2 = el.daemon(el.mixers[1], role="mix", alias=True)  # `tohyo trustee mix`

@@ -39,7 +39,7 @@ def test_verify_exported_record_passes(election_record: tuple[Election, Election
     assert all(s["status"] == "pass" for s in report["steps"]), report
     counts = {s["id"]: s["counts"] for s in report["steps"]}
     assert counts["V8"] == {"ballots": 14, "valid": 14, "voters": 12}
-    assert counts["V9"] == {"rows": 12, "voters": 12, "superseded": 2}
+    assert counts["V9"] == {"rows": 12, "voters": 12, "superseded": 2, "contests": 1}
     assert counts["V10"]["shuffles"] == 2
     assert "RESULT: PASS" in proc.stdout
 

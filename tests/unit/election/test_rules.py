@@ -199,12 +199,15 @@ def _second_joint_key(sim: SimulatedElection) -> Envelope:
 
 def _mixer_two_first(sim: SimulatedElection) -> Envelope:
     sim.close()
-    outputs, proof = sim.shuffle_and_prove(1)
+    outputs, proofs = sim.shuffle_and_prove(1)
     body = {
         "v": 1,
         "position": 2,
-        "outputs": [elgamal.row_to_json(r) for r in outputs],
-        "proof": proof.to_json(),
+        "contests": [
+            {"contest": c, "outputs": [elgamal.row_to_json(r) for r in rows],
+             "proof": proof.to_json()}
+            for (c, rows), proof in zip(outputs, proofs)
+        ],
     }
     return sign_envelope(sim.people.mixers[1], sim.people.election_id, "shuffle", "mix-2", body)
 
@@ -221,12 +224,12 @@ def _to_decrypting(sim: SimulatedElection, shares: int) -> None:
 
 def _result_before_t_shares(sim: SimulatedElection) -> Envelope:
     _to_decrypting(sim, 1)
-    rows = [[1]] * VOTERS
+    rows: list[list[int | str]] = [[1]] * VOTERS
     body = {
         "v": 1,
         "trustees": [1],
-        "plaintexts": rows,
-        "tally": rules.count_plaintexts(sim.people.manifest, rows),
+        "plaintexts": [{"contest": "mayor", "rows": rows}],
+        "tally": rules.count_plaintexts(sim.people.manifest, {"mayor": rows}),
     }
     return sim.people.admin_entry("result", body)
 
@@ -236,13 +239,13 @@ def _result_with_hex(sim: SimulatedElection) -> Envelope:
     _to_decrypting(sim, 2)
     sim.combine()
     assert sim.result is not None
-    rows = [list(p) for p in sim.result.plaintexts]
-    rows[0][0] = sim.group.generator().to_hex()
+    plaintexts = rules.published_plaintexts(sim.result.plaintexts)
+    plaintexts[0]["rows"][0][0] = sim.group.generator().to_hex()
     body = {
         "v": 1,
         "trustees": list(sim.result.used),
-        "plaintexts": rows,
-        "tally": rules.count_plaintexts(sim.people.manifest, sim.result.plaintexts),
+        "plaintexts": plaintexts,
+        "tally": sim.counted(),
     }
     return sim.people.admin_entry("result", body)
 
@@ -397,7 +400,7 @@ def test_any_plaintext_is_counted_invalid_and_verifies(group_name: str) -> None:
     assert report.passed, [(s.id, s.check, s.reason) for s in report.steps if s.status != "pass"]
     assert verdict(check_record(sim.board.entries))
     assert sim.result is not None
-    tally = rules.count_plaintexts(sim.people.manifest, sim.result.plaintexts)
+    tally = sim.counted()
     invalid = {
         cid: sum(1 for _, c in kinds.values() if c == cid) for cid in ("mayor", "council", "panel")
     }
@@ -408,16 +411,17 @@ def test_any_plaintext_is_counted_invalid_and_verifies(group_name: str) -> None:
     expected[sim.people.options[1]] += others
     assert sim.tally == expected
     assert tally["council"]["blank"] == VOTERS and tally["panel"]["blank"] == VOTERS
-    # published: integers or the marker, a whole invalid contest as the marker
-    rows = sorted(sim.result.plaintexts, key=repr)
-    slices = dict((c.id, part) for c, part in sim.people.manifest.contest_slices())
-    marked = [r for r in rows if rules.INVALID_SLOT in r]
+    # published: one list per contest; integers or the marker, a whole invalid contest row
+    # as the marker
+    lists = dict(sim.result.plaintexts)
+    assert list(lists) == ["mayor", "council", "panel"]
+    marked = [r for rows in lists.values() for r in rows if rules.INVALID_SLOT in r]
     assert len(marked) == len(kinds)
-    for row in rows:
-        assert all(isinstance(v, int) or v == rules.INVALID_SLOT for v in row)
-        for part in slices.values():
-            cells = row[part]
-            assert rules.INVALID_SLOT not in cells or set(cells) == {rules.INVALID_SLOT}
+    for contest in sim.people.manifest.contests:
+        for row in lists[contest.id]:
+            assert len(row) == contest.width
+            assert all(isinstance(v, int) or v == rules.INVALID_SLOT for v in row)
+            assert rules.INVALID_SLOT not in row or set(row) == {rules.INVALID_SLOT}
 
 
 def test_no_marker_value_can_be_read_back() -> None:

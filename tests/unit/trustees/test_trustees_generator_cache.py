@@ -108,10 +108,10 @@ def test_a_mix_with_a_partial_cache_is_accepted_by_a_fresh_verifier(tmp_path: Pa
     cache = reload(tmp_path, group)
     assert 0 < cache.count < candidate_count(n)
     derive_generators(group, FP, GENERATOR_PURPOSE, n, known=cache.candidates)
-    body = mix(kp.public, rows, FP, 1, rng=rng)
+    body = mix(kp.public, [("c", rows)], FP, 1, rng=rng)
     clear_cache()  # the verifier derives every generator itself
-    out = verify_chain(kp.public, rows, [body], FP)
-    assert len(out) == n
+    out = verify_chain(kp.public, [("c", rows)], [body], FP)
+    assert len(out[0][1]) == n
 
 
 def test_a_flipped_bit_keeps_the_segments_before_it(tmp_path: Path,
@@ -261,7 +261,7 @@ def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
     rng = DeterministicRandom("wrong cache")
     kp = elgamal.keygen(group, rng)
     rows, _ = elgamal.encrypt_rows(kp.public, [[i % 3] for i in range(6)], rng)
-    body = mix(kp.public, rows, FP, 1, rng=rng)
+    body = mix(kp.public, [("c", rows)], FP, 1, rng=rng)
     clear_cache()
     wrong = derive_candidates(group, hashlib.sha256(b"not the seed").digest(), 0,
                               candidate_count(6))
@@ -273,11 +273,11 @@ def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
     gens.precompute = Precompute(cache)
     follower = SimpleNamespace(
         state=SimpleNamespace(pk=kp.public, fingerprint=FP, group=group, phase="mixing"),
-        mix_input=rows, shuffle_bodies=[body])
+        mix_input=[("c", rows)], shuffle_bodies=[body])
     with caplog.at_level(logging.INFO, logger="tohyo.trustee"):
         assert gens.ready(follower, None) == candidate_count(6)  # type: ignore[arg-type]
         out = gens.verify_chain(follower, None)  # type: ignore[arg-type]
-    assert len(out) == 6
+    assert len(out[0][1]) == 6
     assert "shuffle 1 fails TW" in caplog.text and "with the cached generators" in caplog.text
     assert "the generator cache was wrong" in caplog.text
     assert cache.count == 0 and os.path.exists(cache.path + ".bad")

@@ -12,7 +12,7 @@ from trustees_unit_support import VOTES, encrypt_votes, key_shares, resign, shar
 from mixnet.errors import DecodeError
 from mixnet.rng import DeterministicRandom
 from trustees import channel
-from trustees.decryption import combine_shares, make_share
+from trustees.decryption import combine_shares, make_share, rows_digest
 from trustees.dkg import DkgTrustee, Phase, RoundClose, derive_public_outcome
 from trustees.errors import LocalProtocolError
 from trustees.messages import EncryptedShare
@@ -114,9 +114,12 @@ def test_offline_decryption_share_equals_the_online_one(ceremony):
     ks = run.trustees[OFFLINE].key_share
     secrets = TrusteeSecrets(OFFLINE, config.election, config.group.name, keys[OFFLINE - 1],
                              None, ks.secret.value)
-    bundle = export_decryption_input(config, OFFLINE, run.events, rows)
+    # one list per contest: the offline trustee makes one share per list, in order
+    other_list = list(reversed(rows))
+    bundle = export_decryption_input(config, OFFLINE, run.events, [("a", rows), ("b", other_list)])
     out = run_decryption_offline(bundle, secrets, DeterministicRandom("offline-share"))
-    share = read_decryption_output(out, config)
+    (contest, share), (other, second) = read_decryption_output(out, config)
+    assert (contest, other) == ("a", "b") and second.rows_digest == rows_digest(other_list)
     online = make_share(ks, rows, election=config.election,
                         rng=DeterministicRandom("offline-share"))
     assert share == online
