@@ -17,6 +17,7 @@ randomness of a ballot the voter decided to check instead of casting.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from election.counting import BLANK, INVALID, classify
 from election.entries import Ballot
 from election.manifest import Contest, Manifest
 from mixnet import elgamal
+from mixnet.encoding import canonical_json
 from mixnet.groups import Element, Scalar
 from mixnet.rng import RandomSource, system_random
 
@@ -39,6 +41,7 @@ __all__ = [
     "describe_choices",
     "encrypt_ballot",
     "plaintext_row",
+    "tracking_code",
 ]
 
 AUDIT_FORMAT = "tohyo-ballot-audit/1"
@@ -147,6 +150,13 @@ def encrypt_ballot(
     key = Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
     ballot = Ballot.create(manifest.fingerprint(), pk, row, randomness, key, rng)
     return EncryptedBallot(ballot, tuple(row_values), tuple(randomness), key)
+
+
+def tracking_code(ballot: Mapping[str, Any]) -> str:
+    """The short code a voter sees for one encrypted ballot (JSON, as cast) on the review page,
+    on the receipt and in the receipt check: 12 hex digits of its hash, in groups of four."""
+    digest = hashlib.sha256(b"tohyo tracking code\x00" + canonical_json(dict(ballot))).hexdigest()
+    return " ".join(digest[i : i + 4] for i in range(0, 12, 4))
 
 
 def audit_record(manifest: Manifest, pk: Element, encrypted: EncryptedBallot) -> dict[str, Any]:

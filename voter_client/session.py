@@ -38,7 +38,10 @@ __all__ = [
     "ReceiptCheck",
     "cast",
     "check_receipt",
+    "check_receipt_record",
     "fetch_election",
+    "find_ballot",
+    "read_receipt_bytes",
     "sign_with_card",
 ]
 
@@ -116,6 +119,24 @@ async def cast(
                 await client.accept_head(info.tree_head, info.election)
             await check_cast(client, info, ballot, doc)
     return dict(doc)
+
+
+async def find_ballot(board_url: str, info: ElectionInfo, ballot: dict[str, Any]) -> int | None:
+    """Did a cast whose answer was lost arrive? The index of the entry holding `ballot` (JSON)
+    among the entries after the head the election was read at, proven included in the board's
+    signed current head; None if none holds it. Network errors and VerificationError pass."""
+    start = info.tree_head.tree_size if info.tree_head is not None else 0
+    async with BoardClient(board_url, info.manifest.board_key) as client:
+        if info.tree_head is not None:
+            await client.accept_head(info.tree_head, info.election)
+        head = await client.tree_head(info.election)
+        for index, raw in enumerate(
+                await client.entries_range(info.election, start, head.tree_size), start):
+            envelope = decode_envelope(raw)
+            if envelope.type == "ballot" and envelope.body.get("ballot") == ballot:
+                await client.check_included(info.election, raw, index)
+                return index
+    return None
 
 
 def _board_key(manifest: Manifest) -> Ed25519PublicKey:
@@ -215,7 +236,12 @@ RECEIPT_KINDS = ("included", "forked", "forged", "missing", "not_yours")
 
 def read_receipt_file(path: Path) -> dict[str, Any]:
     """A receipt file as `save_receipt` writes it, or DecodeError."""
-    record = parse_canonical_json(path.read_bytes())
+    return read_receipt_bytes(path.read_bytes())
+
+
+def read_receipt_bytes(content: bytes) -> dict[str, Any]:
+    """A receipt file's content as `save_receipt` writes it, or DecodeError."""
+    record = parse_canonical_json(content)
     if (
         not isinstance(record, dict)
         or record.get("format") != RECEIPT_FORMAT
@@ -236,7 +262,12 @@ async def check_receipt(path: Path, board_url: str | None = None,
     """Is the ballot of this receipt in the board's current record, at the receipt's place,
     with a history consistent with the receipt's head? The election is read from the
     fingerprint kept in the receipt (or `fingerprint`, which must be the same)."""
-    record = read_receipt_file(path)
+    return await check_receipt_record(read_receipt_file(path), board_url, fingerprint)
+
+
+async def check_receipt_record(record: dict[str, Any], board_url: str | None = None,
+                               fingerprint: bytes | None = None) -> ReceiptCheck:
+    """`check_receipt` of a record `read_receipt_bytes` gave."""
     receipt = Receipt.from_json(record["receipt"])
     pin = parse_fingerprint(record["fingerprint"])
     if fingerprint is not None and fingerprint != pin:
