@@ -40,8 +40,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 T = TypeVar("T")
-DESKTOP = {"width": 1024, "height": 900}
-PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 def in_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -349,11 +349,7 @@ def test_revote_said_before_and_after(page: Page, voter_web: VoterWeb) -> None:
     assert len(list(web.receipts.glob("*.json"))) == 2
 
 
-WIDE = {"width": 1280, "height": 900}
-NARROW = {"width": 390, "height": 844}
-
-
-@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["1280", "390"])
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280", "390"])
 def test_the_next_person_at_a_shared_browser_finds_nothing(browser: Browser,
                                                            voter_web: VoterWeb,
                                                            size: dict[str, int]) -> None:
