@@ -270,6 +270,8 @@ def _export(args: argparse.Namespace) -> int:
     from bulletin_board.log import public_key_hex
     from bulletin_board.storage import open_storage
 
+    if not args.db.startswith(("postgres://", "postgresql://")) and not Path(args.db).is_file():
+        raise CliError(f"--db {args.db}: no such board database (nothing was created)")
     key = load_key(args.key, create=False)
 
     async def main() -> None:
