@@ -50,14 +50,19 @@ Choice = str | None | Sequence[Any]
 
 
 class InvalidChoice(ValueError):
-    """The choices break the contest's rules; the message says how, in plain words."""
+    """The choices break the contest's rules; the message says how, in plain words, and
+    `why` names the broken rule (with `n`, its number) for words in another language."""
+
+    def __init__(self, message: str, why: str = "", n: int = 0) -> None:
+        self.why, self.n = why, n
+        super().__init__(message)
 
 
 def _number(contest: Contest, option_id: object) -> int:
     for i, option in enumerate(contest.options):
         if option.id == option_id:
             return i + 1
-    raise InvalidChoice(f"{contest.title}: there is no option {option_id!r}")
+    raise InvalidChoice(f"{contest.title}: there is no option {option_id!r}", "no_option")
 
 
 def contest_slots(contest: Contest, choice: Choice) -> list[int]:
@@ -66,7 +71,7 @@ def contest_slots(contest: Contest, choice: Choice) -> list[int]:
     if contest.rule == "single":
         if isinstance(choice, list | tuple):
             if len(choice) > 1:
-                raise InvalidChoice(f"{contest.title}: choose one option only")
+                raise InvalidChoice(f"{contest.title}: choose one option only", "one_only")
             choice = choice[0] if choice else None
         slots = [0 if choice is None else _number(contest, choice)]
     elif contest.rule == "k_of_n":
@@ -76,11 +81,13 @@ def contest_slots(contest: Contest, choice: Choice) -> list[int]:
             choice = [choice]
         numbers = [_number(contest, c) for c in choice]
         if len(set(numbers)) != len(numbers):
-            raise InvalidChoice(f"{contest.title}: an option is chosen twice")
+            raise InvalidChoice(f"{contest.title}: an option is chosen twice", "twice")
         if len(numbers) > contest.max_choices:
-            raise InvalidChoice(f"{contest.title}: choose at most {contest.max_choices}")
+            raise InvalidChoice(f"{contest.title}: choose at most {contest.max_choices}",
+                                "at_most", contest.max_choices)
         if 0 < len(numbers) < contest.min_choices:
-            raise InvalidChoice(f"{contest.title}: choose at least {contest.min_choices}")
+            raise InvalidChoice(f"{contest.title}: choose at least {contest.min_choices}",
+                                "at_least", contest.min_choices)
         slots = sorted(numbers) + [0] * (contest.width - len(numbers))
     else:  # ranked
         if choice is None:
@@ -93,21 +100,25 @@ def contest_slots(contest: Contest, choice: Choice) -> list[int]:
             if not group:
                 continue
             if len(group) > 1 and not contest.allow_ties:
-                raise InvalidChoice(f"{contest.title}: two options cannot share a rank")
+                raise InvalidChoice(f"{contest.title}: two options cannot share a rank",
+                                    "shared_rank")
             for option_id in group:
                 k = _number(contest, option_id)
                 if ranks[k - 1]:
-                    raise InvalidChoice(f"{contest.title}: an option is ranked twice")
+                    raise InvalidChoice(f"{contest.title}: an option is ranked twice", "twice")
                 ranks[k - 1] = rank
             seen += len(group)
             rank += len(group)
         if seen > contest.max_choices:
-            raise InvalidChoice(f"{contest.title}: rank at most {contest.max_choices} options")
+            raise InvalidChoice(f"{contest.title}: rank at most {contest.max_choices} options",
+                                "at_most", contest.max_choices)
         if 0 < seen < contest.min_choices:
-            raise InvalidChoice(f"{contest.title}: rank at least {contest.min_choices} options")
+            raise InvalidChoice(f"{contest.title}: rank at least {contest.min_choices} options",
+                                "at_least", contest.min_choices)
         slots = ranks
     if not any(slots) and not contest.allow_blank:
-        raise InvalidChoice(f"{contest.title}: a blank vote is not allowed in this contest")
+        raise InvalidChoice(f"{contest.title}: a blank vote is not allowed in this contest",
+                            "no_blank")
     verdict = classify(contest, slots)
     if verdict == INVALID or (verdict == BLANK and not contest.allow_blank):
         raise InvalidChoice(f"{contest.title}: these choices would not count")

@@ -95,10 +95,12 @@ def _picked(contest: Contest, form: Form) -> list[Any]:
 
 
 def _invalid(contest: Contest, lang: str, exc: InvalidChoice) -> str:
-    message = text(lang)["invalid_choice"].format(
-        title=contest.title, rule=rule_words(contest, lang)
-    )
-    return f"{message} ({exc})" if lang == "en" else message
+    t = text(lang)
+    message = t["invalid_choice"].format(title=contest.title, rule=rule_words(contest, lang))
+    if lang == "en":
+        return f"{message} ({exc})"
+    why = t.get(f"why_{exc.why}") if exc.why else None
+    return f"{message}（{why.format(n=exc.n)}）" if why else message
 
 
 def choices_from_form(manifest: Manifest, form: Form, lang: str) -> dict[str, list[Any]]:

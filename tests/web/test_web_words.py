@@ -57,6 +57,12 @@ def test_refusals_name_the_contest_in_the_voters_language() -> None:
     with pytest.raises(ChoiceError) as ja:
         choices_from_form(MANIFEST, form, "ja")
     assert ja.value.contest == "council" and "1〜2人選んでください" in str(ja.value)
+    assert "（選べる数（2）を超えています）" in str(ja.value)  # the detail, as in English
+    tie = {"c.mayor": ["a"], "blank.council": ["1"], "r.park.north": ["1"],
+           "r.park.river": ["1"]}
+    with pytest.raises(ChoiceError) as ties:
+        choices_from_form(MANIFEST, tie, "ja")
+    assert "2つの選択肢に同じ順位はつけられません" in str(ties.value)
     with pytest.raises(ChoiceError) as en:
         choices_from_form(MANIFEST, form, "en")
     assert "Choose 1 to 2" in str(en.value) and "at most 2" in str(en.value)
