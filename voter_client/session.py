@@ -33,12 +33,14 @@ from voter_client.ballot import EncryptedBallot
 
 __all__ = [
     "CastRefused",
+    "CodeChecksBusy",
     "ElectionInfo",
     "NotRecorded",
     "ReceiptCheck",
     "cast",
     "check_receipt",
     "check_receipt_record",
+    "check_voting_code",
     "fetch_election",
     "find_ballot",
     "read_receipt_bytes",
@@ -62,6 +64,30 @@ class NotRecorded(VerificationError):
     def __init__(self, check: str, detail: str, evidence: dict[str, Any]) -> None:
         super().__init__(check, detail)
         self.evidence = {"check": check, "detail": detail, **evidence}
+
+
+class CodeChecksBusy(Exception):
+    """The registrar answers no more voting-code checks from here for now (a minute)."""
+
+
+async def check_voting_code(board_url: str, election: str, code: str) -> bool | None:
+    """Is `code` one of the election's voting codes, by the registrar's word (asked before the
+    voter chooses)? None when it cannot say (an older board, unreachable); the cast checks the
+    code in any case, so a wrong "yes" or "no" here costs the voter time, never a vote.
+    Raises CodeChecksBusy when the registrar's limit on checks is reached."""
+    url = f"{board_url.rstrip('/')}/v1/elections/{election}/voting-code"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+            async with http.post(url, json={"voting_code": code}) as resp:
+                if resp.status == 429:
+                    raise CodeChecksBusy()
+                if resp.status != 200:
+                    return None
+                doc = await resp.json(content_type=None)
+    except (aiohttp.ClientError, OSError, TimeoutError, ValueError):
+        return None
+    known = doc.get("known") if isinstance(doc, dict) else None
+    return known if isinstance(known, bool) else None
 
 
 async def fetch_election(board_url: str, election: str, fingerprint: bytes) -> ElectionInfo:

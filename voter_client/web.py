@@ -48,10 +48,12 @@ from verifier.audit import verify_audit
 from voter_client.ballot import audit_record, encrypt_ballot, tracking_code
 from voter_client.session import (
     CastRefused,
+    CodeChecksBusy,
     ElectionInfo,
     NotRecorded,
     cast,
     check_receipt_record,
+    check_voting_code,
     fetch_election,
     find_ballot,
     read_receipt_bytes,
@@ -297,6 +299,17 @@ class VoterPages:
             return render(request, "code.html", 400, step="code", typed=typed,
                           error=text(_lang(request))["code_bad_format"], switch_path="/code")
         state = _state(request)
+        info = self._info(request)
+        lang = _lang(request)
+        try:
+            known = await check_voting_code(self.config.board, info.election, code)
+        except CodeChecksBusy:
+            return render(request, "code.html", 429, step="code", typed=typed,
+                          error=text(lang)["code_busy"], switch_path="/code")
+        if known is False:
+            return render(request, "code.html", 400, step="code", typed=typed,
+                          error=reason_text(lang, Reason.VOTING_CODE_UNKNOWN),
+                          switch_path="/code")
         state.code = "-".join(code[i : i + 4] for i in range(0, len(code), 4))
         if state.signed is not None:  # a refused code, corrected: the same cast goes on
             return self._cast_form(request)

@@ -179,6 +179,8 @@ _JA: dict[str, str] = {
     "（残り回数は減っていません）。",
     "code_bad_format": "投票コードの形式が正しくありません。はがきの16文字を確かめてください。"
     "何も送信されていません。",
+    "code_busy": "投票コードの確認が続いたため、しばらく受け付けられません。"
+    "1分ほど待ってから、もう一度お試しください。何も送信されていません。",
     "not_voting": "この選挙はいま投票を受け付けていません。",
     "no_election": "先に選挙を選んでください。",
     "refused": "票は受け付けられませんでした。{detail}票は記録されていません。",
@@ -347,6 +349,8 @@ _EN: dict[str, str] = {
     "password_format": "The signing password is 6 to 16 letters and digits. It was not sent "
     "to the card (no try was used).",
     "code_bad_format": "This is not a voting code. Check the 16 characters on your postcard. "
+    "Nothing was sent.",
+    "code_busy": "Too many voting-code checks in a short time. Wait a minute and try again. "
     "Nothing was sent.",
     "not_voting": "This election is not open for voting now.",
     "no_election": "Please choose an election first.",

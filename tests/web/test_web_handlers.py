@@ -256,30 +256,46 @@ def test_card_trouble_and_wrong_passwords(tmp_path: Path, ca: TestCa) -> None:
 
 
 def test_wrong_code_then_cast_receipt_and_check(tmp_path: Path, ca: TestCa) -> None:
+    """A code another voter has used is refused at the cast (the early check does not say
+    who used what); the corrected code goes on to the same signed ballot."""
+    import datetime as dt
+
+    from jpki.certs import BasicFacts, Sex
+
     issued = issue_card(ca, "web-unit-cast")
+    taro = issue_card(ca, "web-unit-cast-taro", BasicFacts(
+        "投票 太郎", dt.date(1975, 5, 5), Sex.MALE, "茨城県つくば市研究学園2番地"))
+    card = {"now": taro}
 
     async def body(b: Browser, board: RunningBoard) -> None:
+        await to_review(b, board, code=board.codes[0])  # Taro votes with the first code
+        await b.post("/card", {"password": PASSWORD})
+        status, page = await b.cast()
+        assert status == 200 and "投票が完了しました" in page
+        card["now"] = issued
         size = board.size()
-        await to_review(b, board, code="AAAA-AAAA-AAAA-AAAA")
+        await to_review(b, board, code=board.codes[0])  # Hanako mistypes Taro's code
         status, review = await b.get("/review")
         tracker = re.search(r'<code class="tracker"[^>]*>([^<]+)</code>', review)
         assert tracker is not None
         status, page = await b.post("/card", {"password": PASSWORD.lower()})
         assert status == 200 and "この内容で投票する" in page and "石田 花子" in page
         status, page = await b.cast()
-        assert status == 403 and "投票コードがこの選挙のものではありません" in page
+        assert status == 409 and "すでにほかの人が使っています" in page, page
+        assert "選挙管理委員会にお問い合わせください" in page  # advice, not only the refusal
         assert "投票コードを入力してください" in page and board.size() == size
-        assert 'value="AAAA-AAAA-AAAA-AAAA"' in page  # the refused code stays to be corrected
+        assert f'value="{board.codes[0]}"' in page  # the refused code stays to be corrected
         # the right code: the same signed ballot goes on to its cast, no second password
-        status, page = await b.post("/code", {"code": board.codes[0]})
+        status, page = await b.post("/code", {"code": board.codes[1]})
         assert status == 200 and "この内容で投票する" in page and "石田 花子" in page
         status, page = await b.cast()
         assert status == 200 and "投票が完了しました。カードを抜いてください。" in page
         assert "最初の票" in page and board.size() == size + 1
         assert f'<code class="tracker">{tracker.group(1)}</code>' in page  # as on the review
         receipt_token = b.tokens["receipt"]
-        receipts = list((tmp_path / "receipts").glob("*.json"))
-        assert len(receipts) == 1 and board.codes[0] not in receipts[0].read_text()
+        receipts = sorted((tmp_path / "receipts").glob("*.json"),
+                          key=lambda p: int(p.stem.rsplit("-", 1)[1]))[1:]
+        assert len(receipts) == 1 and board.codes[1] not in receipts[0].read_text()
         # the vote is over: nothing of it is reachable, a second click casts nothing more
         status, page = await b.cast()
         assert "石田 花子" not in page and board.size() == size + 1
@@ -309,7 +325,40 @@ def test_wrong_code_then_cast_receipt_and_check(tmp_path: Path, ca: TestCa) -> N
         async with b.client.post("/check?lang=ja", data=upload) as resp:
             assert resp.status == 400 and "受領証として読み取れません" in await resp.text()
 
-    with_board(tmp_path, ca, card_opener(issued), body)
+    with_board(tmp_path, ca, lambda: card_opener(card["now"])(), body)
+
+
+def test_a_wrong_code_is_said_before_the_choices(tmp_path: Path, ca: TestCa) -> None:
+    """The registrar is asked before the voter chooses; a guesser is stopped after ten
+    checks a minute from one address, the voter told to wait (nothing sent)."""
+
+    async def body(b: Browser, board: RunningBoard) -> None:
+        await b.get("/")
+        await b.post("/election", {"election": board.el.id})
+        status, page = await b.post("/code", {"code": "AAAA ーAAAA‐AAAA−AAAA"})
+        assert status == 400 and "投票コードがこの選挙のものではありません" in page, page
+        assert 'value="AAAA ーAAAA‐AAAA−AAAA"' in page and 'id="code-error"' in page
+        status, page = await b.get("/choose")
+        assert "投票先を選んでください" not in page  # no choices without a code
+        status, page = await b.post("/code", {"code": board.codes[0].replace("-", "ー")})
+        assert status == 200 and "投票先を選んでください" in page
+        url = f"{board.url}/v1/elections/{board.el.id}/voting-code"
+        async with aiohttp.ClientSession() as http:
+            answers = []
+            for _ in range(9):
+                async with http.post(url, json={"voting_code": "AAAA-AAAA-AAAA-AAAB"}) as r:
+                    answers.append((r.status, await r.json()))
+            assert answers[:8] == [(200, {"known": False})] * 8
+            assert answers[8][0] == 429 and answers[8][1]["error"] == "busy"
+            async with http.post(url, json={"voting_code": board.codes[1]}) as r:
+                assert r.status == 429  # even a right code: the limit says nothing
+            async with http.post(url, json={"code": 1}) as r:
+                assert r.status == 429
+        await b.get("/code")
+        status, page = await b.post("/code", {"code": board.codes[1]})
+        assert status == 429 and "1分ほど待ってから" in page
+
+    with_board(tmp_path, ca, None, body)
 
 
 def test_an_unreachable_board_at_casting_time_is_said_so(tmp_path: Path, ca: TestCa) -> None:
