@@ -138,6 +138,18 @@ def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
     return ctx
 
 
+def _check_db(db: str, *, exists: bool) -> None:
+    """A SQLite --db in a folder that exists (and, with `exists`, the file itself); a
+    PostgreSQL DSN is left to the server."""
+    if db.startswith(("postgres://", "postgresql://")):
+        return
+    path = Path(db)
+    if exists and not path.is_file():
+        raise CliError(f"--db {db}: no such board database (nothing was created)")
+    if not path.parent.is_dir():
+        raise CliError(f"--db {db}: the folder {path.parent} does not exist")
+
+
 def _serve(args: argparse.Namespace) -> int:
     from bulletin_board.board import Board, Limits
     from bulletin_board.log import public_key_hex
@@ -156,6 +168,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError("--processes must be at least 1")
     if not 0 <= args.commit_delay <= 1000:
         raise CliError("--commit-delay is between 0 and 1000 ms")
+    _check_db(args.db, exists=False)
     key = load_key(args.key)
     limits = Limits(
         max_body_bytes=args.max_body,
@@ -270,8 +283,7 @@ def _export(args: argparse.Namespace) -> int:
     from bulletin_board.log import public_key_hex
     from bulletin_board.storage import open_storage
 
-    if not args.db.startswith(("postgres://", "postgresql://")) and not Path(args.db).is_file():
-        raise CliError(f"--db {args.db}: no such board database (nothing was created)")
+    _check_db(args.db, exists=True)
     key = load_key(args.key, create=False)
 
     async def main() -> None:

@@ -110,6 +110,13 @@ def test_board_export_of_a_mistyped_database_creates_nothing(tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_board_serve_with_a_database_in_a_missing_folder(tmp_path: Path) -> None:
+    proc = tohyo("board", "serve", "--db", "missing/b.sqlite", "--key", "board.pem",
+                 "--port", "0", cwd=tmp_path, env={"TOHYO_KEY_PASSPHRASE": "key passphrase"})
+    one_line(proc, 2, "the folder missing does not exist")
+    assert list(tmp_path.iterdir()) == []  # not even the key
+
+
 @pytest.mark.parametrize("weak", ["abc", "aaaaaaaaaaaaaaaa", "abcabcabcab"])
 def test_trustee_keygen_refuses_a_weak_passphrase(tmp_path: Path, weak: str) -> None:
     (tmp_path / "pass").write_text(weak + "\n")
