@@ -596,17 +596,15 @@ class VoterPages:
 
     async def check(self, request: web.Request) -> web.Response:
         """The receipt just cast (its page's token) or a receipt file the voter chose."""
-        form = await _checked_upload(request)
-        state = _state(request)
-        if "file" in form:
-            return await self._check_file(request, form["file"])
-        done = self._receipt_or_404(form, state)
+        form = await _form(request)
+        chosen = await _chosen_file(request)
+        if chosen is not None:
+            return await self._check_file(request, chosen)
+        done = self._receipt_or_404(form, _state(request))
         return await self._check_file(request, await asyncio.to_thread(done.path.read_bytes))
 
-    async def _check_file(self, request: web.Request, content: Any) -> web.Response:
+    async def _check_file(self, request: web.Request, content: bytes) -> web.Response:
         t = text(_lang(request))
-        if not isinstance(content, bytes):
-            raise PageError("receipt_bad", 400, back="/receipts")
         try:
             record = read_receipt_bytes(content)
         except DecodeError as exc:
@@ -640,21 +638,15 @@ def _echo(form: dict[str, list[str]]) -> dict[str, str]:
     return values
 
 
-async def _checked_upload(request: web.Request) -> dict[str, Any]:
-    """A POSTed form that may carry a chosen file (its bytes under "file"), CSRF checked."""
-    data = await request.post()
-    token = data.get("csrf")
-    if not isinstance(token, str) or not _state(request).csrf_ok(token):
-        raise PageError("csrf", 403, back="/receipts")
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, str):
-            out.setdefault(key, []).append(value)
-        elif key == "file" and isinstance(value, web.FileField):
-            out["file"] = value.file.read(RECEIPT_LIMIT + 1)
-            if len(out["file"]) > RECEIPT_LIMIT:
-                raise PageError("receipt_bad", 400, back="/receipts")
-    return out
+async def _chosen_file(request: web.Request) -> bytes | None:
+    """The bytes of the file the voter chose in a form `_form` has checked (None: none)."""
+    value = (await request.post()).get("file")  # aiohttp keeps the parsed form
+    if not isinstance(value, web.FileField):
+        return None
+    content = value.file.read(RECEIPT_LIMIT + 1)
+    if len(content) > RECEIPT_LIMIT:
+        raise PageError("receipt_bad", 400, back="/receipts")
+    return content
 
 
 def _write(path: Path, data: bytes) -> None:
