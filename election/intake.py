@@ -102,6 +102,21 @@ def registrar_status(reason: Reason) -> int:
     return _REASON_STATUS.get(reason, 403)
 
 
+def eligibility_rules(manifest: Manifest, voter_roll: frozenset[bytes] | None = None
+                      ) -> EligibilityRules:
+    """The manifest's eligibility (age, areas, voting period) as the registrar applies it."""
+    areas = manifest.eligibility.areas
+    return EligibilityRules(
+        election_day=manifest.election_day,
+        minimum_age=manifest.eligibility.min_age,
+        municipalities=tuple(a for a in areas if a.endswith(_MUNICIPALITY_SUFFIXES)),
+        address_prefixes=tuple(a for a in areas if not a.endswith(_MUNICIPALITY_SUFFIXES)),
+        voter_roll=voter_roll if manifest.eligibility.voter_roll else None,
+        voting_start=manifest.voting_start,
+        voting_end=manifest.voting_end,
+    )
+
+
 def registrar_config(
     manifest: Manifest,
     *,
@@ -118,16 +133,7 @@ def registrar_config(
         raise ValueError("this registrar's key is not the manifest's registrar key")
     if manifest.eligibility.voter_roll and voter_roll is None:
         raise ValueError("the election asks for a voter roll and the registrar holds none")
-    areas = manifest.eligibility.areas
-    rules = EligibilityRules(
-        election_day=manifest.election_day,
-        minimum_age=manifest.eligibility.min_age,
-        municipalities=tuple(a for a in areas if a.endswith(_MUNICIPALITY_SUFFIXES)),
-        address_prefixes=tuple(a for a in areas if not a.endswith(_MUNICIPALITY_SUFFIXES)),
-        voter_roll=voter_roll if manifest.eligibility.voter_roll else None,
-        voting_start=manifest.voting_start,
-        voting_end=manifest.voting_end,
-    )
+    rules = eligibility_rules(manifest, voter_roll)
     return RegistrarConfig(
         election_fingerprint=manifest.fingerprint(),
         trust=trust,

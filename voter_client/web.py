@@ -475,6 +475,10 @@ class VoterPages:
             return await self._card_form(request, 400, text(lang)["password_format"])
         except ApduError:
             return await self._card_form(request, 503, reason_text(lang, Reason.CARD_ERROR))
+        refusal = card_ineligible(info.manifest, signed[0])
+        if refusal is not None:  # said now, not after the cast button (the registrar decides)
+            return render(request, "error.html", 403, back="/", again=False,
+                          switch_path="/card", error=reason_text(lang, refusal))
         _state(request).keep_signed(signed)
         return self._cast_form(request)
 
@@ -619,6 +623,22 @@ class VoterPages:
         }.get(result.kind, t["check_missing"])
         return render(request, "check.html", step="receipt", ok=result.included, words=words,
                       tracker=tracking_code(record["ballot"]), switch_path="/receipts")
+
+
+def card_ineligible(manifest: Any, certificate: bytes) -> Reason | None:
+    """The registrar's age and address rules (`jpki.registrar.ineligible`) for the card's
+    signing certificate, read when the voter signs: the earliest the card tells them."""
+    from cryptography import x509
+
+    from election.intake import eligibility_rules
+    from jpki.certs import CertificateRejected, basic_facts
+    from jpki.registrar import ineligible
+
+    try:
+        facts = basic_facts(x509.load_der_x509_certificate(certificate))
+    except (ValueError, CertificateRejected):
+        return None  # the registrar says what is wrong with the certificate
+    return ineligible(facts, eligibility_rules(manifest))
 
 
 def _blocked(request: web.Request) -> web.Response:

@@ -583,3 +583,30 @@ def test_a_signed_ballot_lives_only_for_the_cast_that_follows(tmp_path: Path,
         assert "署名した票は送信されないまま破棄しました" in page and board.size() == size
 
     with_board(tmp_path, ca, card_opener(issued), body)
+
+
+@pytest.mark.parametrize(("facts", "said"), [
+    (("投票 次郎", (1980, 4, 1), "東京都千代田区千代田1番地"), "この選挙の対象地域にありません"),
+    (("投票 三郎", (2015, 4, 1), "茨城県つくば市研究学園3番地"), "投票年齢に達していません"),
+])
+def test_an_ineligible_voter_is_told_right_after_signing(tmp_path: Path, ca: TestCa,
+                                                         facts: Any, said: str) -> None:
+    """The card's certificate, read when the voter signs, tells the age and the address: the
+    registrar's own rules (`jpki.registrar.ineligible`) say it then, not after the cast."""
+    import datetime as dt
+
+    from jpki.certs import BasicFacts, Sex
+
+    name, born, address = facts
+    issued = issue_card(ca, f"web-unit-{name}", BasicFacts(name, dt.date(*born), Sex.MALE,
+                                                             address))
+
+    async def body(b: Browser, board: RunningBoard) -> None:
+        size = board.size()
+        await to_review(b, board)
+        status, page = await b.post("/card", {"password": PASSWORD})
+        assert status == 403 and said in page, page
+        assert "この内容で投票する" not in page and "cast_token" not in page
+        assert board.size() == size
+
+    with_board(tmp_path, ca, card_opener(issued), body)
