@@ -306,9 +306,11 @@ def register(subparsers: Any) -> None:
     sub = p.add_subparsers(dest="vote_command", metavar="ACTION", required=True)
     c = sub.add_parser("cast", help="cast a ballot (interactive unless flags say it all)")
     c.add_argument("--board", required=True, help="the board's URL")
-    c.add_argument("--election", required=True)
+    c.add_argument("--election", required=True, help="the election's id (from the letter)")
     c.add_argument("--fingerprint", required=True, help=FINGERPRINT_HELP)
-    c.add_argument("--choice", action="append", metavar="CONTEST=OPTION[,OPTION…]")
+    c.add_argument("--choice", action="append", metavar="CONTEST=OPTION[,OPTION…]",
+                   help="a contest's choice (repeat per contest; CONTEST=blank for a blank "
+                   "vote); the others are asked")
     c.add_argument("--code", help="voting code from the postcard")
     c.add_argument("--reader", help="PC/SC reader name (default: the first)")
     c.add_argument("--yes", action="store_true", help="do not ask before casting")
@@ -317,15 +319,15 @@ def register(subparsers: Any) -> None:
                    help="check the encryption instead of casting (Benaloh challenge)")
     c.set_defaults(func=_cast)
     r = sub.add_parser("check-receipt", help="is my ballot in the record?")
-    r.add_argument("receipt", type=Path)
+    r.add_argument("receipt", type=Path, help="the receipt file `vote cast` saved")
     r.add_argument("--board", help="check against this URL instead of the receipt's")
     r.add_argument("--fingerprint", help="the election's fingerprint (must be the receipt's)")
     r.add_argument("--json", action="store_true",
                    help="print the result as one JSON object (included, kind, message, …)")
     r.set_defaults(func=_check_receipt)
     s = sub.add_parser("show", help="the election's contests and options")
-    s.add_argument("--board", required=True)
-    s.add_argument("--election", required=True)
+    s.add_argument("--board", required=True, help="the board's URL")
+    s.add_argument("--election", required=True, help="the election's id (from the letter)")
     s.add_argument("--fingerprint", required=True, help=FINGERPRINT_HELP)
     s.add_argument("--json", action="store_true",
                    help="print the election as one JSON object (phase, fingerprint, manifest)")

@@ -124,3 +124,19 @@ def test_trustee_keygen_refuses_a_weak_passphrase(tmp_path: Path, weak: str) -> 
                  cwd=tmp_path)
     one_line(proc, 2, "the passphrase is too weak")
     assert not (tmp_path / "t.keystore").exists()
+
+
+def test_every_vote_option_has_help() -> None:
+    """`tohyo vote … --help` explains every option a voter may give."""
+    import argparse
+
+    from tohyo.cli import build_parser
+
+    parser = build_parser(only="vote")
+    vote = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    actions = vote.choices["vote"]._actions
+    sub = next(a for a in actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"vote {name} {' '.join(opt.option_strings) or opt.dest}"
+               for name, command in sub.choices.items() for opt in command._actions
+               if not isinstance(opt, argparse._HelpAction) and not opt.help]
+    assert not missing
