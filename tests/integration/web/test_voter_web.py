@@ -396,3 +396,49 @@ def test_the_next_person_at_a_shared_browser_finds_nothing(browser: Browser,
         assert web.size() == before + 1
     finally:
         context.close()
+
+
+@pytest.fixture
+def web_without_card(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
+                     issue: Callable[..., IssuedCard], insert: Callable[..., str]
+                     ) -> Iterator[tuple[VoterWeb, Callable[[], str]]]:
+    """`vote web` on a reader with no card in it yet; the second value inserts the card."""
+    from jpki_pcsc_support import reader_name
+
+    el = web_election(b"voter web no card", "web-late-card")
+    codes, hashes = voting_codes(2)
+    settings = _write_settings(tmp_path, el, test_ca, hashes)
+    monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
+    board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "board.pem", extra=(
+        "--registrar", str(settings), "--allow-test-groups", "--processes", "1"))
+    board_url = board.start()
+    try:
+        open_voting_on(board_url, el)
+        for web in _serve_web(tmp_path, el.id, board_url, codes, reader_name(1),
+                              el.fingerprint.hex()):
+            yield web, lambda: insert(issue(HANAKO, label="web-hanako-late"), slot=1)
+    finally:
+        board.stop()
+
+
+def test_no_card_then_the_card_keeps_the_code_and_choices(
+        page: Page, web_without_card: tuple[VoterWeb, Callable[[], str]]) -> None:
+    """No card in the reader: the page says so in plain words, with what to do and a way back
+    to the step; once the card is in, "try again" goes on with the same code and choices."""
+    web, put_card = web_without_card
+    size = web.size()
+    start(page, web, web.codes[0])
+    choose(page, "石田 花子")
+    page.get_by_role("link", name="カードで本人確認へ進む").click()
+    expect(page.locator("#error")).to_contain_text("カードが読み取れません")
+    expect(page.locator("#next")).to_contain_text("投票所で投票することもできます")
+    scan_here(page, "e4-no-card")
+    put_card()
+    page.get_by_role("link", name="もう一度試す").click()
+    expect(page.get_by_text("あと5回まちがえるとロックされます")).to_be_visible()
+    page.get_by_label("署名用パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="カードで署名する").click()
+    expect(page.locator("dl.review")).to_contain_text("石田 花子")  # the choices were kept
+    page.get_by_role("button", name="この内容で投票する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("投票が完了しました")
+    assert web.size() == size + 1
