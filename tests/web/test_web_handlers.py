@@ -238,6 +238,8 @@ def test_card_trouble_and_wrong_passwords(tmp_path: Path, ca: TestCa) -> None:
         assert status == 400 and "パスワードを入力してください" in page
         status, page = await b.post("/card", {"password": "WRONG1"})
         assert status == 400 and "パスワードがちがいます。あと4回" in page
+        assert page.count("パスワードがちがいます。あと4回") == 2  # in the summary, at the field
+        assert 'aria-describedby="tries password-error"' in page
         assert "WRONG1" not in page
         status, page = await b.post("/card", {"password": "ab"})  # not a password: no try used
         assert status == 400 and "英数字6〜16文字" in page and "あと4回" in page
