@@ -386,13 +386,24 @@ _REASONS_JA: dict[Reason, str] = {
     Reason.SIGNATURE_MISMATCH: "カードの署名がこの票と一致しません。何も記録されていません。"
     "もう一度投票してください。",
     Reason.NOT_ELIGIBLE_AGE: "選挙期日にこの選挙の投票年齢に達していません。",
-    Reason.NOT_ELIGIBLE_RESIDENCE: "カードの住所は、この選挙の対象地域にありません。",
-    Reason.NOT_ON_VOTER_ROLL: "この選挙の選挙人名簿に登録されていません。",
+    Reason.NOT_ELIGIBLE_RESIDENCE: "カードの住所は、この選挙の対象地域にありません。"
+    "最近転居した場合は、選挙管理委員会にお問い合わせください。",
+    Reason.NOT_ON_VOTER_ROLL: "この選挙の選挙人名簿に登録されていません。"
+    "選挙管理委員会にお問い合わせください。",
     Reason.VOTING_CODE_UNKNOWN: "投票コードがこの選挙のものではありません。"
     "はがきのコードを確かめてください。",
     Reason.VOTING_CODE_USED: "この投票コードは、すでにほかの人が使っています。"
     "お手元のはがきのコードか確かめてください。ご自分のはがきのコードなら、"
     "選挙管理委員会にお問い合わせください。投票所で投票することもできます。",
+}
+
+
+#: what to do next, after the refusal `jpki.reasons.explain` words in English
+_ADVICE_EN: dict[Reason, str] = {
+    Reason.VOTING_CODE_USED: "Check that it is the code on your own postcard. If it is, "
+    "contact the election office; you can also vote at a polling station.",
+    Reason.NOT_ELIGIBLE_RESIDENCE: "If you moved recently, contact the election office.",
+    Reason.NOT_ON_VOTER_ROLL: "Contact the election office.",
 }
 
 
@@ -404,7 +415,9 @@ def text(lang: str) -> dict[str, str]:
 def reason_text(lang: str, reason: Reason, tries_left: int | None = None) -> str:
     """A refusal in plain words of `lang`."""
     if lang == "en":
-        return explain(reason, tries_left=tries_left)
+        advice = _ADVICE_EN.get(reason)
+        words = explain(reason, tries_left=tries_left)
+        return f"{words} {advice}" if advice else words
     words = _REASONS_JA[reason]
     return words.format(tries_left="何" if tries_left is None else tries_left)
 

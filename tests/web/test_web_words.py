@@ -29,6 +29,8 @@ def test_both_languages_have_every_word_and_reason() -> None:
         assert reason_text("ja", reason, 3) and reason_text("en", reason, 3)
     assert "あと3回" in reason_text("ja", Reason.WRONG_PASSWORD, 3)
     assert "3 tries are left" in reason_text("en", Reason.WRONG_PASSWORD, 3)
+    for lang, advice in (("ja", "選挙管理委員会"), ("en", "election office")):
+        assert advice in reason_text(lang, Reason.VOTING_CODE_USED)  # what to do next
 
 
 def as_form(values: dict[str, str]) -> dict[str, list[str]]:
