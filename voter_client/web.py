@@ -99,8 +99,10 @@ class PageError(Exception):
     """Show the error page: a message key of `web_text` with its values, an HTTP status and
     the step to go back to (`back`, a path of this app; nothing of the vote is forgotten)."""
 
-    def __init__(self, key: str, status: int = 400, back: str = "", **values: Any) -> None:
+    def __init__(self, key: str, status: int = 400, back: str = "", details: str = "",
+                 **values: Any) -> None:
         self.key, self.status, self.back, self.values = key, status, back, values
+        self.details = details  # for the curious, in a 詳しい情報 disclosure
         super().__init__(key)
 
 
@@ -210,7 +212,8 @@ def error_page(request: web.Request, exc: PageError) -> web.Response:
     t = text(_lang(request))
     back = exc.back or (request.path if request.method == "GET" else "/")
     return render(request, "error.html", exc.status, error=t[exc.key].format(**exc.values),
-                  back=back, again=back == request.path, switch_path=back)
+                  back=back, again=back == request.path, switch_path=back,
+                  details=exc.details)
 
 
 async def _form(request: web.Request) -> dict[str, list[str]]:
@@ -243,7 +246,7 @@ class VoterPages:
         try:
             return await work
         except VerificationError as exc:
-            raise PageError("board_bad", 502, detail=str(exc)) from exc
+            raise PageError("board_bad", 502, details=str(exc)) from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.info("board unreachable: %s", type(exc).__name__)
             raise PageError("board_unreachable", 502) from exc
@@ -527,8 +530,8 @@ class VoterPages:
             state.forget()
             path = self.config.receipts / f"{info.election}-NOT-RECORDED.json"
             await asyncio.to_thread(_write, path, canonical_json(exc.evidence))
-            raise PageError("not_recorded", 502, back="/", check=exc.check,
-                            file=path.name) from exc
+            raise PageError("not_recorded", 502, back="/",
+                            details=f"{exc.check}: {exc.detail} ({path.name})") from exc
         except (aiohttp.ClientError, OSError, TimeoutError, VerificationError) as exc:
             log.info("cast not answered: %s", type(exc).__name__)
             return await self._unanswered(request, ballot)
@@ -564,18 +567,19 @@ class VoterPages:
         state = _state(request)
         t = text(lang)
         try:
-            detail = reason_text(lang, Reason(exc.reason))
-        except ValueError:
-            detail = exc.detail or exc.code
+            words = reason_text(lang, Reason(exc.reason))
+        except ValueError:  # the board's own refusal: its words go to the disclosure
+            words = ""
         if exc.reason in (Reason.VOTING_CODE_UNKNOWN, Reason.VOTING_CODE_USED):
             # the signature holds for this ballot whatever the code: keep it for the cast
             # that follows the corrected code (no second password)
             typed, state.code = state.code or "", None
             return render(request, "code.html", exc.status, step="code", typed=typed,
-                          error=t["refused"].format(detail=detail), switch_path="/code")
+                          error=t["refused"].format(reason=words), switch_path="/code")
         state.drop_signature()
         return render(request, "error.html", exc.status, back="/review", again=False,
-                      switch_path="/review", error=t["refused"].format(detail=detail))
+                      switch_path="/review", error=t["refused"].format(reason=words),
+                      details=f"{exc.code}: {exc.detail}")
 
     def _receipt_or_404(self, form: dict[str, list[str]], state: VoterState) -> Cast:
         done = state.receipt((form.get("receipt") or [""])[0])

@@ -148,7 +148,7 @@ _JA: dict[str, str] = {
     "（記録が書き換えられたおそれがあります）。受領証を保管し、選挙管理委員会に知らせてください。",
     "audit_title": "暗号化の確認結果",
     "audit_passed": "確認できました。この票は次の内容を正しく暗号化していました。",
-    "audit_failed": "確認に失敗しました（{check}）。この端末は選んだ内容と違うものを暗号化しました"
+    "audit_failed": "確認に失敗しました。この端末は選んだ内容と違うものを暗号化しました"
     "。この端末で投票しないでください。",
     "audit_spoiled": "この票は確認のために無効にされ、送信されていません。",
     "audit_download": "確認用ファイルをダウンロード",
@@ -165,11 +165,11 @@ _JA: dict[str, str] = {
     "board_unreachable": "投票の受付先に接続できません。何も送信されていません。"
     "インターネットへの接続を確かめ、しばらくしてからもう一度お試しください。",
     "board_bad": "投票の受付先が正しいか確かめられませんでした。"
-    "この画面からは投票しないでください。（{detail}）",
+    "この画面からは投票しないでください。",
     "not_recorded": "警告：受付先は受け付けたと答えましたが、あなたの票が記録にあることを"
     "示していません。票が捨てられたか差し替えられたおそれがあります。"
     "このパソコンに証拠を保存しました。選挙管理委員会に知らせ、"
-    "別の場所から投票し直すか、投票所で投票してください。（{check}、{file}）",
+    "別の場所から投票し直すか、投票所で投票してください。",
     "no_reader": "カードリーダーが見つかりません。カードリーダーをつないで、"
     "もう一度お試しください。",
     "no_card": "カードが読み取れません。カードをカードリーダーに正しく置いて、"
@@ -183,7 +183,7 @@ _JA: dict[str, str] = {
     "1分ほど待ってから、もう一度お試しください。何も送信されていません。",
     "not_voting": "この選挙はいま投票を受け付けていません。",
     "no_election": "先に選挙を選んでください。",
-    "refused": "票は受け付けられませんでした。{detail}票は記録されていません。",
+    "refused": "票は受け付けられませんでした。{reason}票は記録されていません。",
     "not_found": "ページが見つかりません。",
 }
 
@@ -321,7 +321,7 @@ _EN: dict[str, str] = {
     "may have been rewritten). Keep your receipt and report this to the election office.",
     "audit_title": "Result of the encryption check",
     "audit_passed": "Checked: this ballot correctly encrypted these choices:",
-    "audit_failed": "The check FAILED ({check}): this device encrypted something other than "
+    "audit_failed": "The check FAILED: this device encrypted something other than "
     "your choices. Do not vote with this device.",
     "audit_spoiled": "This ballot was spoiled by the check and was not sent.",
     "audit_download": "Download the audit file",
@@ -338,11 +338,11 @@ _EN: dict[str, str] = {
     "board_unreachable": "The voting service cannot be reached. Nothing was sent. Check the "
     "internet connection and try again in a while.",
     "board_bad": "The voting service could not be confirmed as genuine. Do not vote from "
-    "this page. ({detail})",
+    "this page.",
     "not_recorded": "WARNING: the voting service said your ballot was accepted, but does NOT "
     "show it in the record. Your ballot may have been dropped or replaced. The evidence is "
     "saved on this computer. Tell the election office, and vote again from another place or "
-    "at a polling station. ({check}, {file})",
+    "at a polling station.",
     "no_reader": "No card reader was found. Connect the card reader and try again.",
     "no_card": "The card cannot be read. Place it flat on the reader and try again.",
     "password_empty": "Please enter the password.",
@@ -354,7 +354,7 @@ _EN: dict[str, str] = {
     "Nothing was sent.",
     "not_voting": "This election is not open for voting now.",
     "no_election": "Please choose an election first.",
-    "refused": "The ballot was not accepted: {detail} Nothing was recorded.",
+    "refused": "The ballot was not accepted. {reason} Nothing was recorded.",
     "not_found": "Page not found.",
 }
 

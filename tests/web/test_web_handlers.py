@@ -488,6 +488,10 @@ def test_a_dropped_ballot_is_said_with_the_evidence(tmp_path: Path, ca: TestCa) 
                     status, page = await b.cast()
                     assert status == 502 and "差し替えられたおそれがあります" in page, page
                     assert "投票が完了しました" not in page
+                    # the check that failed, for the curious: in the disclosure only
+                    alert, _, rest = page.partition('role="alert"')[2].partition("</div>")
+                    assert "receipt.ballot" not in alert and "receipt.ballot" in rest
+                    assert "<details><summary>詳しい情報</summary>" in rest
                     evidence = json.loads((receipts / f"{el.id}-NOT-RECORDED.json").read_text())
                     assert evidence["check"] == "receipt.ballot"
                     assert board.size() == size and proxy.dropped == 1

@@ -90,6 +90,8 @@ def test_no_developer_words_on_voter_pages(lang: str) -> None:
     found = {key: words for key, words in text(lang).items()
              if key not in DISCLOSED and DEVELOPER_WORDS.search(words)}
     assert not found
+    # check ids, details of errors and file names go to a 詳しい情報 disclosure, never the text
+    assert not [k for k, w in text(lang).items() if re.search(r"\{(check|detail|file)\}", w)]
     for reason in Reason:
         assert not DEVELOPER_WORDS.search(reason_text("ja", reason, 3)), reason
 
