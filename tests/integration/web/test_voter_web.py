@@ -93,7 +93,14 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture
 def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
               issue: Callable[..., IssuedCard], insert: Callable[..., str]) -> Iterator[VoterWeb]:
-    el = web_election(b"voter web", "web-2026")
+    reader = insert(issue(HANAKO, label="web-hanako"))
+    yield from _web_on_board(tmp_path, test_ca, monkeypatch, "web-2026", reader)
+
+
+def _web_on_board(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
+                  election: str, reader: str) -> Iterator[VoterWeb]:
+    """A board process with its registrar, voting open, and `vote web` on `reader`."""
+    el = web_election(election.encode(), election)
     codes, hashes = voting_codes(2)
     settings = _write_settings(tmp_path, el, test_ca, hashes)
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
@@ -102,7 +109,6 @@ def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
     board_url = board.start()
     try:
         open_voting_on(board_url, el)
-        reader = insert(issue(HANAKO, label="web-hanako"))
         yield from _serve_web(tmp_path, el.id, board_url, codes, reader,
                               el.fingerprint.hex())
     finally:
@@ -405,20 +411,8 @@ def web_without_card(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPat
     """`vote web` on a reader with no card in it yet; the second value inserts the card."""
     from jpki_pcsc_support import reader_name
 
-    el = web_election(b"voter web no card", "web-late-card")
-    codes, hashes = voting_codes(2)
-    settings = _write_settings(tmp_path, el, test_ca, hashes)
-    monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
-    board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "board.pem", extra=(
-        "--registrar", str(settings), "--allow-test-groups", "--processes", "1"))
-    board_url = board.start()
-    try:
-        open_voting_on(board_url, el)
-        for web in _serve_web(tmp_path, el.id, board_url, codes, reader_name(1),
-                              el.fingerprint.hex()):
-            yield web, lambda: insert(issue(HANAKO, label="web-hanako-late"), slot=1)
-    finally:
-        board.stop()
+    for web in _web_on_board(tmp_path, test_ca, monkeypatch, "web-late-card", reader_name(1)):
+        yield web, lambda: insert(issue(HANAKO, label="web-hanako-late"), slot=1)
 
 
 def test_no_card_then_the_card_keeps_the_code_and_choices(
