@@ -187,6 +187,18 @@ def _admin_keys(args: argparse.Namespace) -> frozenset[str] | None:
     return None
 
 
+def _check_db(db: str, *, exists: bool) -> None:
+    """A SQLite --db in a folder that exists (and, with `exists`, the file itself); a
+    PostgreSQL DSN is left to the server."""
+    if db.startswith(("postgres://", "postgresql://")):
+        return
+    path = Path(db)
+    if exists and not path.is_file():
+        raise CliError(f"--db {db}: no such board database (nothing was created)")
+    if not path.parent.is_dir():
+        raise CliError(f"--db {db}: the folder {path.parent} does not exist")
+
+
 def _serve(args: argparse.Namespace) -> int:
     from bulletin_board.board import Board, Limits
     from bulletin_board.log import public_key_hex
@@ -209,6 +221,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 <= args.commit_delay <= 1000:
         raise CliError("--commit-delay is between 0 and 1000 ms")
     admins = _admin_keys(args)
+    _check_db(args.db, exists=False)
     key = load_key(args.key)
     limits = Limits(
         max_body_bytes=args.max_body,
@@ -329,6 +342,7 @@ def _export(args: argparse.Namespace) -> int:
     from bulletin_board.log import public_key_hex
     from bulletin_board.storage import open_storage
 
+    _check_db(args.db, exists=True)
     key = load_key(args.key, create=False)
 
     async def main() -> None:

@@ -389,6 +389,26 @@ def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]
                 },
             }
         }
+        paths["/v1/elections/{election}/voting-code"] = {
+            "post": {
+                "summary": "is this one of the election's voting codes? (never whether it was "
+                "used; at most 10 checks a minute per address, then 429 busy)",
+                "operationId": "checkVotingCode",
+                "parameters": [election],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _obj({"voting_code": {"type": "string", "maxLength": 64}})
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok(_obj({"known": {"type": "boolean"}})),
+                    **_errors(400, 404, 415, 429),
+                },
+            }
+        }
     return {
         "openapi": "3.0.3",
         "info": {

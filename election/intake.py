@@ -39,6 +39,7 @@ import datetime as dt
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,21 @@ def registrar_status(reason: Reason) -> int:
     return _REASON_STATUS.get(reason, 403)
 
 
+def eligibility_rules(manifest: Manifest, voter_roll: frozenset[bytes] | None = None
+                      ) -> EligibilityRules:
+    """The manifest's eligibility (age, areas, voting period) as the registrar applies it."""
+    areas = manifest.eligibility.areas
+    return EligibilityRules(
+        election_day=manifest.election_day,
+        minimum_age=manifest.eligibility.min_age,
+        municipalities=tuple(a for a in areas if a.endswith(_MUNICIPALITY_SUFFIXES)),
+        address_prefixes=tuple(a for a in areas if not a.endswith(_MUNICIPALITY_SUFFIXES)),
+        voter_roll=voter_roll if manifest.eligibility.voter_roll else None,
+        voting_start=manifest.voting_start,
+        voting_end=manifest.voting_end,
+    )
+
+
 def registrar_config(
     manifest: Manifest,
     *,
@@ -118,16 +134,7 @@ def registrar_config(
         raise ValueError("this registrar's key is not the manifest's registrar key")
     if manifest.eligibility.voter_roll and voter_roll is None:
         raise ValueError("the election asks for a voter roll and the registrar holds none")
-    areas = manifest.eligibility.areas
-    rules = EligibilityRules(
-        election_day=manifest.election_day,
-        minimum_age=manifest.eligibility.min_age,
-        municipalities=tuple(a for a in areas if a.endswith(_MUNICIPALITY_SUFFIXES)),
-        address_prefixes=tuple(a for a in areas if not a.endswith(_MUNICIPALITY_SUFFIXES)),
-        voter_roll=voter_roll if manifest.eligibility.voter_roll else None,
-        voting_start=manifest.voting_start,
-        voting_end=manifest.voting_end,
-    )
+    rules = eligibility_rules(manifest, voter_roll)
     return RegistrarConfig(
         election_fingerprint=manifest.fingerprint(),
         trust=trust,
@@ -363,6 +370,26 @@ class _GroupCommit:
                     done.set_result(None)
 
 
+class CodeCheckLimit:
+    """At most `per_minute` voting-code checks per address in any 60 seconds (and
+    `addresses` addresses remembered): a voter mistyping a few times is answered, a guesser
+    learns nothing at that rate (codes have 80 bits)."""
+
+    def __init__(self, per_minute: int = 10, addresses: int = 10_000) -> None:
+        self.per_minute, self.addresses = per_minute, addresses
+        self._seen: dict[str, list[float]] = {}
+
+    def allow(self, address: str, now: float) -> bool:
+        recent = [t for t in self._seen.pop(address, []) if now - t < 60.0]
+        allowed = len(recent) < self.per_minute
+        if allowed:
+            recent.append(now)
+        while len(self._seen) >= self.addresses:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[address] = recent
+        return allowed
+
+
 class BallotIntake:
     """The ballot endpoint over a `Board` whose policy is `ElectionPolicy`."""
 
@@ -390,6 +417,7 @@ class BallotIntake:
         self._evidence: dict[str, _GroupCommit] = {}
         self._reconciling: set[asyncio.Task[Reconciliation | None]] = set()
         self._jobs = ElectionJobs(self._run, prefix=self._token)
+        self.code_checks = CodeCheckLimit()
 
     @property
     def pool(self) -> WorkerPool | None:
@@ -400,7 +428,8 @@ class BallotIntake:
         from bulletin_board.server import BALLOTS_KEY
 
         app[BALLOTS_KEY] = True
-        app.add_routes([web.post("/v1/elections/{election}/ballots", self.handle)])
+        app.add_routes([web.post("/v1/elections/{election}/ballots", self.handle),
+                        web.post("/v1/elections/{election}/voting-code", self.check_code)])
         app.on_cleanup.append(lambda _app: self.close())
 
     async def close(self) -> None:
@@ -475,6 +504,31 @@ class BallotIntake:
         data = await read_capped_body(request, MAX_REQUEST_BYTES)
         result = await self.submit(request.match_info["election"], data)
         return web.Response(body=canonical_json(result), content_type="application/json")
+
+    async def check_code(self, request: web.Request) -> web.Response:
+        """Is this voting code one of the election's? Asked before the voter chooses, so that a
+        mistyped code is said at once; `CodeCheckLimit` keeps it from being a guessing oracle.
+        Whether a code was used is never said (the cast says it, to the card's holder)."""
+        require_json(request)
+        if not self.code_checks.allow(request.remote or "", time.monotonic()):
+            raise Refusal("busy", "too many voting-code checks from this address; wait a "
+                          "minute")
+        data = await read_capped_body(request, 1024)
+        try:
+            code = json.loads(data)["voting_code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        if not isinstance(code, str):
+            raise Refusal("malformed", 'give {"voting_code": "…"}')
+        manifest = self._state(request.match_info["election"]).manifest
+        assert manifest is not None
+        try:
+            code_hash = hash_voting_code(code)
+        except ValueError:
+            code_hash = ""  # not even a code's shape
+        known = (manifest.eligibility.voting_codes == "none"
+                 or code_hash in self.settings.code_hashes.get(manifest.election_id, ()))
+        return web.json_response({"known": known})
 
     async def _check(
         self, election: str, state: ElectionRecordState, body: bytes, now: dt.datetime

@@ -39,6 +39,9 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("status", help="card type and PIN tries left (spends no try)")
     _reader_arg(p)
+    p.add_argument("--json", action="store_true",
+                   help='print one JSON object: reader, card, and per PIN "tries_left" '
+                   '(0 when blocked, null when unknown)')
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("read-certs", help="read and summarise the card's certificates")
@@ -190,22 +193,32 @@ def cmd_status(args: argparse.Namespace) -> int:
     from jpki.pins import PinKind
 
     name, card = _open_card(args.reader)
+    tries: dict[str, int | None] = {}
     try:
         kind = card.card_type()
-        print(f"reader: {name}")
-        print(f"card: {_card_label(kind)}")
+        lines = [f"reader: {name}", f"card: {_card_label(kind)}"]
         for pin, label in ((PinKind.SIGN, "signing password"), (PinKind.AUTH, "auth PIN")):
+            key = "signing_password" if pin is PinKind.SIGN else "auth_pin"
             try:
                 status = card.pin_status(pin)
             except ApduError as exc:
-                print(f"{label}: unknown ({exc})")
+                tries[key] = None
+                lines.append(f"{label}: unknown ({exc})")
                 continue
+            tries[key] = 0 if status.blocked else status.tries_left
             if status.blocked:
-                print(f"{label}: BLOCKED — reset it at your municipal office")
+                lines.append(f"{label}: BLOCKED — reset it at your municipal office")
             else:
-                print(f"{label}: {status.tries_left} tries left")
+                lines.append(f"{label}: {status.tries_left} tries left")
     finally:
         card.transport.close()
+    if args.json:
+        import json
+
+        print(json.dumps({"reader": name, "card": _card_label(kind), "tries_left": tries},
+                         ensure_ascii=False, sort_keys=True))
+    else:
+        print("\n".join(lines))
     return 0
 
 

@@ -75,6 +75,7 @@ __all__ = [
     "ballot_message",
     "check_card",
     "derive_pseudonym",
+    "ineligible",
     "is_resident",
     "roll_entry",
     "sign_attestation",
@@ -487,13 +488,24 @@ def check_card(config: RegistrarConfig, request: BallotAuthentication, now: dt.d
         roll_entry(config.pseudonym_key, facts) not in rules.voter_roll
     ):
         raise CardRefused(Reason.NOT_ON_VOTER_ROLL)
+    refusal = ineligible(facts, rules)
+    if refusal is Reason.NOT_ELIGIBLE_AGE:
+        raise CardRefused(refusal, f"minimum age {rules.minimum_age}")
+    if refusal is not None:
+        raise CardRefused(refusal)
+    return pseudonym
+
+
+def ineligible(facts: BasicFacts, rules: EligibilityRules) -> Reason | None:
+    """R6 and R7 for the card's facts: the age on election day, then the address (None: both
+    hold). The voter's device asks it too, to tell the voter at once after signing."""
     # R6
     if age_on(facts.birth_date, rules.election_day) < rules.minimum_age:
-        raise CardRefused(Reason.NOT_ELIGIBLE_AGE, f"minimum age {rules.minimum_age}")
+        return Reason.NOT_ELIGIBLE_AGE
     # R7
     if not is_resident(facts.address, rules.municipalities, rules.address_prefixes):
-        raise CardRefused(Reason.NOT_ELIGIBLE_RESIDENCE)
-    return pseudonym
+        return Reason.NOT_ELIGIBLE_RESIDENCE
+    return None
 
 
 class Registrar:

@@ -27,10 +27,19 @@ CODE_LENGTH = 16
 _DOMAIN = b"tohyo/voting-code/v1\x00"
 
 
+#: "-" and what an IME or a word processor types for it: the hyphen ‐, the non-breaking
+#: hyphen, the figure dash, the en and em dashes, the horizontal bar, the minus sign −, the
+#: katakana long vowel mark ー (full-width －, half-width ｰ and the ideographic space become
+#: these under NFKC)
+SEPARATORS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc")
+
+
 def normalize_voting_code(text: str) -> str:
-    """Upper-case, full-width to ASCII, separators dropped; ValueError if not a code."""
+    """Upper-case, full-width to ASCII, separators dropped; ValueError if not a code.
+
+    Separators are spaces and the dashes a keyboard or an IME gives for "-" (SEPARATORS)."""
     code = unicodedata.normalize("NFKC", text).upper()
-    code = "".join(c for c in code if c not in " -\u3000")
+    code = "".join(c for c in code if c not in SEPARATORS and not c.isspace())
     if len(code) != CODE_LENGTH or any(c not in ALPHABET for c in code):
         raise ValueError("not a voting code")
     return code

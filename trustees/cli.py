@@ -55,6 +55,20 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool = False) -> str:
     return text
 
 
+MIN_PASSPHRASE = 12  # characters
+MIN_DISTINCT = 6  # different characters
+
+
+def passphrase_weakness(passphrase: str) -> str:
+    """Why a new keystore's passphrase is too weak ("" if it is not): at least MIN_PASSPHRASE
+    characters, MIN_DISTINCT of them different."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        return f"use at least {MIN_PASSPHRASE} characters"
+    if len(set(passphrase)) < MIN_DISTINCT:
+        return f"use at least {MIN_DISTINCT} different characters"
+    return ""
+
+
 def _open_keystore(path: str, passphrase: str) -> Any:
     from trustees.errors import KeystoreTampered, WrongPassphrase
     from trustees.keystore import load_keystore
@@ -221,6 +235,9 @@ def _keygen(args: argparse.Namespace) -> int:
     if os.path.exists(args.keystore):
         raise CliError(f"{args.keystore} exists; refusing to overwrite a keystore")
     passphrase = _passphrase(args, confirm=True)
+    weak = passphrase_weakness(passphrase)
+    if weak:
+        raise CliError(f"the passphrase is too weak: {weak}; nothing was written")
     keys = generate_trustee_keys(system_random)
     secrets = TrusteeSecrets(1, UNBOUND_ELECTION, UNBOUND_GROUP, keys)
     try:

@@ -127,13 +127,16 @@ def run(args: argparse.Namespace) -> int:
             if not args.election:
                 raise CliError("a board URL needs --election ID")
             directory = args.save or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            from mixnet.errors import VerificationError
             from verifier.fetch import fetch_record
 
             try:
                 fetch_record(target, args.election, directory, args.board_key)
-            except Exception as exc:  # the network, or the board's answers
+            except VerificationError as exc:  # the board's answers do not check: failed
                 print(f"tohyo verify: fetching the record failed: {exc}", file=sys.stderr)
                 return 1
+            except Exception as exc:  # the network, a refusal: cannot decide (exit 2)
+                raise CliError(f"cannot fetch the record from {target}: {exc}") from exc
         else:
             directory = Path(target)
             if not directory.is_dir():

@@ -17,6 +17,7 @@ randomness of a ballot the voter decided to check instead of casting.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from election.counting import BLANK, INVALID, classify
 from election.entries import Ballot
 from election.manifest import Contest, Manifest
 from mixnet import elgamal
+from mixnet.encoding import canonical_json
 from mixnet.groups import Element, Scalar
 from mixnet.rng import RandomSource, system_random
 
@@ -39,6 +41,7 @@ __all__ = [
     "describe_choices",
     "encrypt_ballot",
     "plaintext_row",
+    "tracking_code",
 ]
 
 AUDIT_FORMAT = "tohyo-ballot-audit/1"
@@ -47,14 +50,19 @@ Choice = str | None | Sequence[Any]
 
 
 class InvalidChoice(ValueError):
-    """The choices break the contest's rules; the message says how, in plain words."""
+    """The choices break the contest's rules; the message says how, in plain words, and
+    `why` names the broken rule (with `n`, its number) for words in another language."""
+
+    def __init__(self, message: str, why: str = "", n: int = 0) -> None:
+        self.why, self.n = why, n
+        super().__init__(message)
 
 
 def _number(contest: Contest, option_id: object) -> int:
     for i, option in enumerate(contest.options):
         if option.id == option_id:
             return i + 1
-    raise InvalidChoice(f"{contest.title}: there is no option {option_id!r}")
+    raise InvalidChoice(f"{contest.title}: there is no option {option_id!r}", "no_option")
 
 
 def contest_slots(contest: Contest, choice: Choice) -> list[int]:
@@ -63,7 +71,7 @@ def contest_slots(contest: Contest, choice: Choice) -> list[int]:
     if contest.rule == "single":
         if isinstance(choice, list | tuple):
             if len(choice) > 1:
-                raise InvalidChoice(f"{contest.title}: choose one option only")
+                raise InvalidChoice(f"{contest.title}: choose one option only", "one_only")
             choice = choice[0] if choice else None
         slots = [0 if choice is None else _number(contest, choice)]
     elif contest.rule == "k_of_n":
@@ -73,11 +81,13 @@ def contest_slots(contest: Contest, choice: Choice) -> list[int]:
             choice = [choice]
         numbers = [_number(contest, c) for c in choice]
         if len(set(numbers)) != len(numbers):
-            raise InvalidChoice(f"{contest.title}: an option is chosen twice")
+            raise InvalidChoice(f"{contest.title}: an option is chosen twice", "twice")
         if len(numbers) > contest.max_choices:
-            raise InvalidChoice(f"{contest.title}: choose at most {contest.max_choices}")
+            raise InvalidChoice(f"{contest.title}: choose at most {contest.max_choices}",
+                                "at_most", contest.max_choices)
         if 0 < len(numbers) < contest.min_choices:
-            raise InvalidChoice(f"{contest.title}: choose at least {contest.min_choices}")
+            raise InvalidChoice(f"{contest.title}: choose at least {contest.min_choices}",
+                                "at_least", contest.min_choices)
         slots = sorted(numbers) + [0] * (contest.width - len(numbers))
     else:  # ranked
         if choice is None:
@@ -90,21 +100,25 @@ def contest_slots(contest: Contest, choice: Choice) -> list[int]:
             if not group:
                 continue
             if len(group) > 1 and not contest.allow_ties:
-                raise InvalidChoice(f"{contest.title}: two options cannot share a rank")
+                raise InvalidChoice(f"{contest.title}: two options cannot share a rank",
+                                    "shared_rank")
             for option_id in group:
                 k = _number(contest, option_id)
                 if ranks[k - 1]:
-                    raise InvalidChoice(f"{contest.title}: an option is ranked twice")
+                    raise InvalidChoice(f"{contest.title}: an option is ranked twice", "twice")
                 ranks[k - 1] = rank
             seen += len(group)
             rank += len(group)
         if seen > contest.max_choices:
-            raise InvalidChoice(f"{contest.title}: rank at most {contest.max_choices} options")
+            raise InvalidChoice(f"{contest.title}: rank at most {contest.max_choices} options",
+                                "at_most", contest.max_choices)
         if 0 < seen < contest.min_choices:
-            raise InvalidChoice(f"{contest.title}: rank at least {contest.min_choices} options")
+            raise InvalidChoice(f"{contest.title}: rank at least {contest.min_choices} options",
+                                "at_least", contest.min_choices)
         slots = ranks
     if not any(slots) and not contest.allow_blank:
-        raise InvalidChoice(f"{contest.title}: a blank vote is not allowed in this contest")
+        raise InvalidChoice(f"{contest.title}: a blank vote is not allowed in this contest",
+                            "no_blank")
     verdict = classify(contest, slots)
     if verdict == INVALID or (verdict == BLANK and not contest.allow_blank):
         raise InvalidChoice(f"{contest.title}: these choices would not count")
@@ -147,6 +161,13 @@ def encrypt_ballot(
     key = Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
     ballot = Ballot.create(manifest.fingerprint(), pk, row, randomness, key, rng)
     return EncryptedBallot(ballot, tuple(row_values), tuple(randomness), key)
+
+
+def tracking_code(ballot: Mapping[str, Any]) -> str:
+    """The short code a voter sees for one encrypted ballot (JSON, as cast) on the review page,
+    on the receipt and in the receipt check: 12 hex digits of its hash, in groups of four."""
+    digest = hashlib.sha256(b"tohyo tracking code\x00" + canonical_json(dict(ballot))).hexdigest()
+    return " ".join(digest[i : i + 4] for i in range(0, 12, 4))
 
 
 def audit_record(manifest: Manifest, pk: Element, encrypted: EncryptedBallot) -> dict[str, Any]:

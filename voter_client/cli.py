@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import datetime as dt
 import getpass
+import json
 import os
 import sys
 from pathlib import Path
@@ -216,6 +217,11 @@ def _check_receipt(args: argparse.Namespace) -> int:
         if isinstance(exc, CliError):
             raise
         raise CliError(f"could not check the receipt: {exc}") from exc
+    if args.json:
+        print(json.dumps({"included": result.included, "kind": result.kind,
+                          "forked": result.forked, "message": result.message,
+                          "evidence": result.evidence}, ensure_ascii=False, sort_keys=True))
+        return 0 if result.included else 1
     print(result.message)
     if result.evidence is not None:
         print(canonical_json(result.evidence).decode(), file=sys.stderr)
@@ -258,6 +264,12 @@ def _fetch(args: argparse.Namespace) -> Any:
 def _show(args: argparse.Namespace) -> int:
     info = _fetch(args)
     m = info.manifest
+    if args.json:
+        print(json.dumps({"election": m.election_id, "phase": info.phase,
+                          "fingerprint": m.fingerprint().hex(),
+                          "short_fingerprint": info.short_fingerprint,
+                          "manifest": m.to_json()}, ensure_ascii=False, sort_keys=True))
+        return 0
     print(f"{m.title} ({m.election_id}) — phase: {info.phase}")
     print(f"election fingerprint {info.short_fingerprint} (compare it with your letter)")
     print(f"election day {m.election_day}; voting {m.voting_start} → {m.voting_end}")
@@ -278,6 +290,8 @@ def _web(args: argparse.Namespace) -> int:
                        "(127.0.0.1, localhost or ::1)")
     if args.assets is not None and not args.assets.is_dir():
         raise CliError(f"--assets {args.assets}: no such directory")
+    if not 0 <= args.port <= 65535:
+        raise CliError(f"--port {args.port}: a port is 0 to 65535 (0: any free port)")
     config = WebConfig(args.board, args.election, _fingerprint(args.fingerprint),
                        args.receipts, args.assets)
     try:
@@ -292,9 +306,11 @@ def register(subparsers: Any) -> None:
     sub = p.add_subparsers(dest="vote_command", metavar="ACTION", required=True)
     c = sub.add_parser("cast", help="cast a ballot (interactive unless flags say it all)")
     c.add_argument("--board", required=True, help="the board's URL")
-    c.add_argument("--election", required=True)
+    c.add_argument("--election", required=True, help="the election's id (from the letter)")
     c.add_argument("--fingerprint", required=True, help=FINGERPRINT_HELP)
-    c.add_argument("--choice", action="append", metavar="CONTEST=OPTION[,OPTION…]")
+    c.add_argument("--choice", action="append", metavar="CONTEST=OPTION[,OPTION…]",
+                   help="a contest's choice (repeat per contest; CONTEST=blank for a blank "
+                   "vote); the others are asked")
     c.add_argument("--code", help="voting code from the postcard")
     c.add_argument("--reader", help="PC/SC reader name (default: the first)")
     c.add_argument("--yes", action="store_true", help="do not ask before casting")
@@ -303,14 +319,18 @@ def register(subparsers: Any) -> None:
                    help="check the encryption instead of casting (Benaloh challenge)")
     c.set_defaults(func=_cast)
     r = sub.add_parser("check-receipt", help="is my ballot in the record?")
-    r.add_argument("receipt", type=Path)
+    r.add_argument("receipt", type=Path, help="the receipt file `vote cast` saved")
     r.add_argument("--board", help="check against this URL instead of the receipt's")
     r.add_argument("--fingerprint", help="the election's fingerprint (must be the receipt's)")
+    r.add_argument("--json", action="store_true",
+                   help="print the result as one JSON object (included, kind, message, …)")
     r.set_defaults(func=_check_receipt)
     s = sub.add_parser("show", help="the election's contests and options")
-    s.add_argument("--board", required=True)
-    s.add_argument("--election", required=True)
+    s.add_argument("--board", required=True, help="the board's URL")
+    s.add_argument("--election", required=True, help="the election's id (from the letter)")
     s.add_argument("--fingerprint", required=True, help=FINGERPRINT_HELP)
+    s.add_argument("--json", action="store_true",
+                   help="print the election as one JSON object (phase, fingerprint, manifest)")
     s.set_defaults(func=_show)
     w = sub.add_parser("web", help="vote in the browser: accessible pages on 127.0.0.1")
     w.add_argument("--board", required=True, help="the board's URL")

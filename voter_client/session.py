@@ -33,12 +33,17 @@ from voter_client.ballot import EncryptedBallot
 
 __all__ = [
     "CastRefused",
+    "CodeChecksBusy",
     "ElectionInfo",
     "NotRecorded",
     "ReceiptCheck",
     "cast",
     "check_receipt",
+    "check_receipt_record",
+    "check_voting_code",
     "fetch_election",
+    "find_ballot",
+    "read_receipt_bytes",
     "sign_with_card",
 ]
 
@@ -59,6 +64,30 @@ class NotRecorded(VerificationError):
     def __init__(self, check: str, detail: str, evidence: dict[str, Any]) -> None:
         super().__init__(check, detail)
         self.evidence = {"check": check, "detail": detail, **evidence}
+
+
+class CodeChecksBusy(Exception):
+    """The registrar answers no more voting-code checks from here for now (a minute)."""
+
+
+async def check_voting_code(board_url: str, election: str, code: str) -> bool | None:
+    """Is `code` one of the election's voting codes, by the registrar's word (asked before the
+    voter chooses)? None when it cannot say (an older board, unreachable); the cast checks the
+    code in any case, so a wrong "yes" or "no" here costs the voter time, never a vote.
+    Raises CodeChecksBusy when the registrar's limit on checks is reached."""
+    url = f"{board_url.rstrip('/')}/v1/elections/{election}/voting-code"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+            async with http.post(url, json={"voting_code": code}) as resp:
+                if resp.status == 429:
+                    raise CodeChecksBusy()
+                if resp.status != 200:
+                    return None
+                doc = await resp.json(content_type=None)
+    except (aiohttp.ClientError, OSError, TimeoutError, ValueError):
+        return None
+    known = doc.get("known") if isinstance(doc, dict) else None
+    return known if isinstance(known, bool) else None
 
 
 async def fetch_election(board_url: str, election: str, fingerprint: bytes) -> ElectionInfo:
@@ -116,6 +145,24 @@ async def cast(
                 await client.accept_head(info.tree_head, info.election)
             await check_cast(client, info, ballot, doc)
     return dict(doc)
+
+
+async def find_ballot(board_url: str, info: ElectionInfo, ballot: dict[str, Any]) -> int | None:
+    """Did a cast whose answer was lost arrive? The index of the entry holding `ballot` (JSON)
+    among the entries after the head the election was read at, proven included in the board's
+    signed current head; None if none holds it. Network errors and VerificationError pass."""
+    start = info.tree_head.tree_size if info.tree_head is not None else 0
+    async with BoardClient(board_url, info.manifest.board_key) as client:
+        if info.tree_head is not None:
+            await client.accept_head(info.tree_head, info.election)
+        head = await client.tree_head(info.election)
+        for index, raw in enumerate(
+                await client.entries_range(info.election, start, head.tree_size), start):
+            envelope = decode_envelope(raw)
+            if envelope.type == "ballot" and envelope.body.get("ballot") == ballot:
+                await client.check_included(info.election, raw, index)
+                return index
+    return None
 
 
 def _board_key(manifest: Manifest) -> Ed25519PublicKey:
@@ -215,7 +262,12 @@ RECEIPT_KINDS = ("included", "forked", "forged", "missing", "not_yours")
 
 def read_receipt_file(path: Path) -> dict[str, Any]:
     """A receipt file as `save_receipt` writes it, or DecodeError."""
-    record = parse_canonical_json(path.read_bytes())
+    return read_receipt_bytes(path.read_bytes())
+
+
+def read_receipt_bytes(content: bytes) -> dict[str, Any]:
+    """A receipt file's content as `save_receipt` writes it, or DecodeError."""
+    record = parse_canonical_json(content)
     if (
         not isinstance(record, dict)
         or record.get("format") != RECEIPT_FORMAT
@@ -236,7 +288,12 @@ async def check_receipt(path: Path, board_url: str | None = None,
     """Is the ballot of this receipt in the board's current record, at the receipt's place,
     with a history consistent with the receipt's head? The election is read from the
     fingerprint kept in the receipt (or `fingerprint`, which must be the same)."""
-    record = read_receipt_file(path)
+    return await check_receipt_record(read_receipt_file(path), board_url, fingerprint)
+
+
+async def check_receipt_record(record: dict[str, Any], board_url: str | None = None,
+                               fingerprint: bytes | None = None) -> ReceiptCheck:
+    """`check_receipt` of a record `read_receipt_bytes` gave."""
     receipt = Receipt.from_json(record["receipt"])
     pin = parse_fingerprint(record["fingerprint"])
     if fingerprint is not None and fingerprint != pin:

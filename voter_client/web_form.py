@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 Form = Mapping[str, Sequence[str]]
+PEOPLE_STYLES = ("public_office", "image")  # contests whose options are people
 BLANK = "-"  # the blank radio of a single-choice contest (never an option id)
 
 
@@ -44,7 +45,9 @@ def rule_words(contest: Contest, lang: str) -> str:
     t = text(lang)
     if contest.rule == "single":
         return t["rule_single"]
-    key = "rule_k_of_n" if contest.rule == "k_of_n" else "rule_ranked"
+    key = "rule_ranked"
+    if contest.rule == "k_of_n":  # people are counted in 人, other options in 件
+        key = "rule_k_of_n_people" if contest.style in PEOPLE_STYLES else "rule_k_of_n"
     words = t[key].format(min=contest.min_choices, max=contest.max_choices)
     if contest.allow_ties:
         words += " " + t["rule_ties"]
@@ -92,10 +95,12 @@ def _picked(contest: Contest, form: Form) -> list[Any]:
 
 
 def _invalid(contest: Contest, lang: str, exc: InvalidChoice) -> str:
-    message = text(lang)["invalid_choice"].format(
-        title=contest.title, rule=rule_words(contest, lang)
-    )
-    return f"{message} ({exc})" if lang == "en" else message
+    t = text(lang)
+    message = t["invalid_choice"].format(title=contest.title, rule=rule_words(contest, lang))
+    if lang == "en":
+        return f"{message} ({exc})"
+    why = t.get(f"why_{exc.why}") if exc.why else None
+    return f"{message}（{why.format(n=exc.n)}）" if why else message
 
 
 def choices_from_form(manifest: Manifest, form: Form, lang: str) -> dict[str, list[Any]]:
@@ -149,7 +154,8 @@ def describe(manifest: Manifest, choices: Mapping[str, Any], lang: str) -> list[
             lines = [t["blank_vote"]]
         elif contest.rule == "ranked":
             order = sorted((r, i) for i, r in enumerate(slots) if r)
-            lines = [f"{t['rank_n'].format(rank=r)}: {names[i]}" for r, i in order]
+            lines = [t["rank_line"].format(rank=t["rank_n"].format(rank=r), name=names[i])
+                     for r, i in order]
         else:
             lines = [names[v - 1] for v in slots if v]
         out.append(ContestWords(contest.id, contest.title, tuple(lines)))

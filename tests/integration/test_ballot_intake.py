@@ -336,6 +336,7 @@ def test_openapi_describes_the_ballot_endpoint_when_served(tmp_path: Path) -> No
                 async with aiohttp.ClientSession() as s, s.get(f"{server.url}/openapi.json") as r:
                     doc = await r.json()
                 assert ("/v1/elections/{election}/ballots" in doc["paths"]) is present
+                assert ("/v1/elections/{election}/voting-code" in doc["paths"]) is present
             finally:
                 await server.stop()
 

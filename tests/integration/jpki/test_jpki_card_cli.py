@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -110,6 +111,8 @@ def test_list_status_and_read_certs(
     assert "My Number Card" in status.stdout
     assert "signing password: 5 tries left" in status.stdout
     assert "auth PIN: 3 tries left" in status.stdout
+    status = tohyo("card", "status", "--reader", reader_name(SLOT), "--json")
+    assert json.loads(status.stdout)["tries_left"] == {"signing_password": 5, "auth_pin": 3}
 
     out = tmp_path / "certs"
     read = tohyo(

@@ -40,8 +40,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 T = TypeVar("T")
-DESKTOP = {"width": 1024, "height": 900}
-PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 def in_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -93,7 +93,14 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture
 def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
               issue: Callable[..., IssuedCard], insert: Callable[..., str]) -> Iterator[VoterWeb]:
-    el = web_election(b"voter web", "web-2026")
+    reader = insert(issue(HANAKO, label="web-hanako"))
+    yield from _web_on_board(tmp_path, test_ca, monkeypatch, "web-2026", reader)
+
+
+def _web_on_board(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
+                  election: str, reader: str) -> Iterator[VoterWeb]:
+    """A board process with its registrar, voting open, and `vote web` on `reader`."""
+    el = web_election(election.encode(), election)
     codes, hashes = voting_codes(2)
     settings = _write_settings(tmp_path, el, test_ca, hashes)
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
@@ -103,7 +110,6 @@ def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
     board_url = board.start()
     try:
         open_voting_on(board_url, el)
-        reader = insert(issue(HANAKO, label="web-hanako"))
         yield from _serve_web(tmp_path, el.id, board_url, codes, reader,
                               el.fingerprint.hex())
     finally:
@@ -203,7 +209,16 @@ def sign_and_cast(page: Page, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="カードで署名する").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("投票します")
     page.get_by_role("button", name="この内容で投票する").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("投票しました")
+    expect(page.get_by_role("heading", level=1)).to_have_text("投票が完了しました")
+
+
+def scan_here(page: Page, step: str) -> None:
+    """A page that answers a POST (opening it again would discard the vote): scanned where it
+    is, on a desktop and on a phone screen."""
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        scan(page, step)
+    page.set_viewport_size(DESKTOP)
 
 
 def test_a_whole_vote_with_receipt_check(page: Page, voter_web: VoterWeb) -> None:
@@ -223,7 +238,8 @@ def test_a_whole_vote_with_receipt_check(page: Page, voter_web: VoterWeb) -> Non
     choose(page, "石田 花子")
     review = page.locator("dl.review")
     expect(review).to_contain_text("石田 花子")
-    expect(review).to_contain_text("1位: 駅前広場")
+    expect(review).to_contain_text("1位：駅前広場")
+    tracker = page.locator("code.tracker").inner_text()
     expect(page.locator("#revote")).to_contain_text("前の票の代わりに")
     scan_all(page, "4-review")
     page.get_by_role("link", name="カードで本人確認へ進む").click()
@@ -234,19 +250,25 @@ def test_a_whole_vote_with_receipt_check(page: Page, voter_web: VoterWeb) -> Non
     page.get_by_role("button", name="カードで署名する").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("投票します")
     assert web.size() == size  # signed, not sent
-    scan_all(page, "6-cast")
+    scan_here(page, "6-cast")
     page.get_by_role("button", name="この内容で投票する").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("投票しました")
+    expect(page.get_by_role("heading", level=1)).to_have_text("投票が完了しました")
+    expect(page.locator("#done")).to_have_text("投票が完了しました。カードを抜いてください。")
     expect(page.locator("#replaced")).to_have_text("これはこの選挙でのあなたの最初の票です。")
+    expect(page.locator("code.tracker")).to_have_text(tracker)  # the code of the review
     assert web.size() == size + 1
-    scan_all(page, "7-receipt")
+    scan_here(page, "7-receipt")
     (receipt,) = web.receipts.glob("*.json")
     assert json.loads(receipt.read_text())["format"] == "tohyo-receipt/2"
-    page.get_by_role("link", name="受領証を掲示板で確かめる").click()
-    expect(page.locator("#check-result")).to_contain_text("あなたの票は掲示板の記録に含まれて")
-    scan_all(page, "8-check")
+    page.get_by_role("button", name="票が記録されているか確かめる").click()
+    expect(page.locator("#check-result")).to_contain_text("あなたの票は記録に含まれて")
+    expect(page.locator("code.tracker")).to_have_text(tracker)  # and of the receipt
+    scan_here(page, "8-check")
     page.goto(f"{web.url}/receipts")
-    expect(page.get_by_role("link", name=re.compile("受領証を掲示板で確かめる"))).to_be_visible()
+    page.get_by_label("受領証のファイル").set_input_files(str(receipt))
+    page.get_by_role("button", name="票が記録されているか確かめる").click()
+    expect(page.locator("code.tracker")).to_have_text(tracker)  # a chosen file: the same
+    page.goto(f"{web.url}/receipts")
     scan_all(page, "9-receipts")
     assert PASSWORD not in web.logs() and web.codes[0] not in web.logs()
 
@@ -260,6 +282,13 @@ def test_wrong_password_and_wrong_code_send_nothing(page: Page, voter_web: Voter
     scan(page, "e1-code-format")
     page.get_by_label("投票コード").fill("AAAA-AAAA-AAAA-AAAA")  # well formed, not issued
     page.get_by_role("button", name="次へ").click()
+    # said before the choices, by the registrar; the typed code stays to be corrected
+    expect(page.locator("#error")).to_contain_text("投票コードがこの選挙のものではありません")
+    expect(page.get_by_role("heading", level=1)).to_have_text("投票コードを入力してください")
+    expect(page.get_by_label("投票コード")).to_have_value("AAAA-AAAA-AAAA-AAAA")
+    scan_here(page, "e3-wrong-code")
+    page.get_by_label("投票コード").fill(web.codes[1].replace("-", "ー"))  # the IME's dash
+    page.get_by_role("button", name="次へ").click()
     choose(page, "青木 一郎")
     page.get_by_role("link", name="カードで本人確認へ進む").click()
     page.get_by_label("署名用パスワード").fill("WRONG1")
@@ -271,20 +300,13 @@ def test_wrong_password_and_wrong_code_send_nothing(page: Page, voter_web: Voter
     page.set_viewport_size(PHONE)
     scan(page, "e2-wrong-password")
     page.set_viewport_size(DESKTOP)
+    # the choices were kept through the refusals: the right password casts them
     page.get_by_label("署名用パスワード").fill(PASSWORD)
     page.get_by_role("button", name="カードで署名する").click()
-    page.get_by_role("button", name="この内容で投票する").click()
-    expect(page.locator("#error")).to_contain_text("投票コードがこの選挙のものではありません")
-    expect(page.get_by_role("heading", level=1)).to_have_text("投票コードを入力してください")
-    scan(page, "e3-wrong-code")
+    expect(page.locator("dl.review")).to_contain_text("青木 一郎")
     assert web.size() == size
-    # in English, with the right code, the vote goes through (the choices were kept)
-    page.goto(f"{web.url}/code?lang=en")
-    page.get_by_label("Voting code").fill(web.codes[1])
-    page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your ballot")
-    page.goto(f"{web.url}/review?lang=ja")
-    sign_and_cast(page)
+    page.get_by_role("button", name="この内容で投票する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("投票が完了しました")
     assert web.size() == size + 1
     assert "WRONG1" not in web.logs() and PASSWORD not in web.logs()
 
@@ -329,5 +351,89 @@ def test_revote_said_before_and_after(page: Page, voter_web: VoterWeb) -> None:
         expect(page.locator("#revote")).to_contain_text("前の票の代わりに")
         page.get_by_role("button", name="この内容で投票する").click()
         expect(page.locator("#replaced")).to_contain_text(replaced)
-    scan_all(page, "r1-revote-receipt")
+    scan_here(page, "r1-revote-receipt")
     assert len(list(web.receipts.glob("*.json"))) == 2
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_the_next_person_at_a_shared_browser_finds_nothing(browser: Browser,
+                                                           voter_web: VoterWeb,
+                                                           size: dict[str, int]) -> None:
+    """Voter A signs and closes the tab; the next person opens /cast in the same browser:
+    nothing of A's is shown or castable, and it is said that A's unfinished vote was
+    cleared. After A casts and closes the tab, neither A's choices nor receipt is reachable.
+    The voting code is typed with the IME's long dash and a full-width space."""
+    web = voter_web
+    context = browser.new_context(viewport=size, bypass_csp=True)
+    try:
+        before = web.size()
+        a = context.new_page()
+        start(a, web, web.codes[0].replace("-", "ー", 2).replace("-", "\u3000"))
+        choose(a, "石田 花子")
+        a.get_by_role("link", name="カードで本人確認へ進む").click()
+        a.get_by_label("署名用パスワード").fill(PASSWORD)
+        a.get_by_role("button", name="カードで署名する").click()
+        expect(a.get_by_role("heading", level=1)).to_have_text("投票します")
+        a.close()
+        for lang, cleared in (("ja", "前の投票の途中の内容"), ("en", None)):
+            b = context.new_page()
+            b.goto(f"{web.url}/cast?lang={lang}")
+            if cleared:
+                expect(b.locator("#notice")).to_contain_text(cleared)
+            expect(b.get_by_role("button")).to_have_count(0)  # nothing to press
+            assert "石田 花子" not in b.content()
+            scan(b, "s1-next-person")
+            for path in ("/review", "/card", "/choose", "/receipt", "/receipts"):
+                b.goto(web.url + path)
+                assert "石田 花子" not in b.content(), path
+            b.close()
+        assert web.size() == before
+        # A votes to the end and closes the tab: the receipt is not reachable either
+        a = context.new_page()
+        start(a, web, web.codes[0])
+        choose(a, "石田 花子")
+        sign_and_cast(a)
+        tracker = a.locator("code.tracker").inner_text()
+        a.close()
+        b = context.new_page()
+        for path in ("/receipt", "/cast", "/review", "/receipts", "/check", "/"):
+            b.goto(web.url + path)
+            assert tracker not in b.content() and "石田 花子" not in b.content(), path
+        b.close()
+        assert web.size() == before + 1
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def web_without_card(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
+                     issue: Callable[..., IssuedCard], insert: Callable[..., str]
+                     ) -> Iterator[tuple[VoterWeb, Callable[[], str]]]:
+    """`vote web` on a reader with no card in it yet; the second value inserts the card."""
+    from jpki_pcsc_support import reader_name
+
+    for web in _web_on_board(tmp_path, test_ca, monkeypatch, "web-late-card", reader_name(1)):
+        yield web, lambda: insert(issue(HANAKO, label="web-hanako-late"), slot=1)
+
+
+def test_no_card_then_the_card_keeps_the_code_and_choices(
+        page: Page, web_without_card: tuple[VoterWeb, Callable[[], str]]) -> None:
+    """No card in the reader: the page says so in plain words, with what to do and a way back
+    to the step; once the card is in, "try again" goes on with the same code and choices."""
+    web, put_card = web_without_card
+    size = web.size()
+    start(page, web, web.codes[0])
+    choose(page, "石田 花子")
+    page.get_by_role("link", name="カードで本人確認へ進む").click()
+    expect(page.locator("#error")).to_contain_text("カードが読み取れません")
+    expect(page.locator("#next")).to_contain_text("投票所で投票することもできます")
+    scan_here(page, "e4-no-card")
+    put_card()
+    page.get_by_role("link", name="もう一度試す").click()
+    expect(page.get_by_text("あと5回まちがえるとロックされます")).to_be_visible()
+    page.get_by_label("署名用パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="カードで署名する").click()
+    expect(page.locator("dl.review")).to_contain_text("石田 花子")  # the choices were kept
+    page.get_by_role("button", name="この内容で投票する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("投票が完了しました")
+    assert web.size() == size + 1
