@@ -271,9 +271,8 @@ class PublicRecord:
         complainers = self.reveal_complainers(i)
         revealed = {j for r in REVEAL_ROUNDS if i in self.reveals[r]
                     for j, _ in self.reveals[r][i].shares}
-        if len(complainers) >= self.config.threshold or len(
-            revealed | {j for j, _ in msg.shares}
-        ) >= self.config.threshold:
+        in_the_open = revealed | {j for j, _ in msg.shares}
+        if max(len(complainers), len(in_the_open)) >= self.config.threshold:
             raise PeerProtocolError(
                 "DKG8 secret exposed",
                 f"trustee {i} has t = {self.config.threshold} or more complaints and may "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from trustees_unit_support import assert_every_subset_decrypts, resign
 
-from mixnet.errors import VerificationError
+from mixnet.errors import DecodeError, VerificationError
 from mixnet.rng import DeterministicRandom
 from trustees import channel
 from trustees.dkg import (
@@ -19,6 +19,7 @@ from trustees.dkg import (
     Phase,
     PublicRecord,
     RoundClose,
+    ceremony_event,
     derive_public_outcome,
     exposed_dealers,
 )
@@ -286,3 +287,49 @@ def test_a_record_that_reveals_t_shares_of_a_dealer_fails(group):
         )
     record.close(3)
     assert "may reveal nothing" in _refused(record, reveal, "DKG8 secret exposed")
+
+
+def test_a_closed_ceremony_closes_no_further_round(ceremony):
+    """Even the round that would come next by count is refused once the ceremony is closed."""
+    config, _, run = ceremony
+    record = _record_until(config, run.events, lambda e: False)
+    assert record.closed
+    with pytest.raises(PeerProtocolError, match="already closed"):
+        record.check_close(record.next_round())
+
+
+def test_a_dealer_whose_share_never_arrives_is_dropped_and_named(group):
+    """The board loses dealer 2's share for trustee 1 in round 1 and again when it is re-sent:
+    the dealer is disqualified for it (nothing revealed), the others suffice."""
+    config, keys = make_config(group, 2, 3, seed="rounds/never")
+
+    def intercept(m):
+        lost = isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (2, 1)
+        return [] if lost else [m]
+
+    run = run_ceremony(config, keys, seed="rounds/never", intercept=intercept)
+    outcome = derive_public_outcome(run.events, config)
+    assert outcome.disqualified == {2: "did not re-send the missing share of trustee 1"}
+    assert "dkg.reveal" not in _kinds(run)
+
+
+def test_only_signed_reveals_count_as_exposure(group):
+    """A reveal of t shares that its dealer did not sign exposes nothing of the dealer's."""
+    config, keys = make_config(group, 2, 3, seed="rounds/forged")
+    run = run_ceremony(config, keys, seed="rounds/forged")
+    dealer = run.trustees[1].polynomial
+    assert dealer is not None
+    signed_by_1 = resign(Reveal(config.election, 1, ((2, dealer(2)), (3, dealer(3))), round=3),
+                         keys)
+    forged = Reveal(config.election, 1, signed_by_1.shares, round=3,
+                    signature=resign(signed_by_1, keys, sender=2).signature)
+    assert exposed_dealers([signed_by_1], config) == {1: [2, 3]}
+    assert exposed_dealers([forged], config) == {}
+
+
+@pytest.mark.parametrize("body", [{"v": 1, "round": "2"}, {"round": 2}, {"v": 1, "round": 2,
+                                                                         "x": 0}])
+def test_a_malformed_round_close_is_refused(body):
+    with pytest.raises(DecodeError, match="dkg_round"):
+        ceremony_event("dkg_round", body)
+    assert ceremony_event("dkg_round", {"v": 1, "round": 2}) == RoundClose(2)
