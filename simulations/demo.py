@@ -63,6 +63,7 @@ PASSWORD = "TOHYO2026"  # noqa: S105 (the demo's virtual cards' signing password
 ELECTION_DAY = dt.date(2026, 12, 6)
 WAIT = 600.0  # the longest any one phase may take
 PCSC_LOCK = "/tmp/tohyo-pcsc-tests.lock"  # noqa: S108 (shared with the PC/SC tests' lock)
+PCSC_WAIT = 120  # seconds the demo waits for another user of the virtual reader to finish
 STREETS = ("研究学園", "竹園", "吾妻", "天久保", "春日", "並木", "松代", "桜")
 GIVEN = ("花子", "太郎", "さくら", "健", "美咲", "翔", "陽菜", "大輔", "結衣", "蓮")
 
@@ -142,6 +143,7 @@ class Demo:
         self.procs: list[Proc] = []
         self.notes: list[str] = []
         self.pcsc_fallback: str | None = None  # why no voter went through PC/SC
+        self.pcsc_waiting = False  # said once that the virtual reader is busy
 
     def say(self, text: str) -> None:
         print(text, flush=True)
@@ -369,11 +371,21 @@ class Demo:
         import fcntl
 
         lock = open(PCSC_LOCK, "w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            lock.close()
-            return self.no_pcsc(f"the virtual PC/SC reader is busy (lock {PCSC_LOCK})")
+        deadline = time.monotonic() + PCSC_WAIT
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    lock.close()
+                    return self.no_pcsc(
+                        f"the virtual PC/SC reader stayed busy for {PCSC_WAIT} s (lock "
+                        f"{PCSC_LOCK})")
+                if not self.pcsc_waiting:
+                    self.say(f"  the virtual PC/SC reader is busy; waiting up to {PCSC_WAIT} s")
+                    self.pcsc_waiting = True
+                time.sleep(0.5)
         try:
             done = self._pcsc_voters(url, voters, card_present, VpcdConnection,
                                      port_for_slot)

@@ -52,7 +52,7 @@ def voting_board(tmp_path: Path) -> Iterator[tuple[str, Any]]:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(os.environ["TOHYO_KEY_PASSPHRASE"].encode())))
     board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "board.pem",
-                         extra=("--allow-test-groups",))
+                         extra=("--allow-test-groups", "--open-elections"))
     url = board.start()
 
     async def setup() -> None:
@@ -112,7 +112,7 @@ def test_board_export_of_a_mistyped_database_creates_nothing(tmp_path: Path) -> 
 
 def test_board_serve_with_a_database_in_a_missing_folder(tmp_path: Path) -> None:
     proc = tohyo("board", "serve", "--db", "missing/b.sqlite", "--key", "board.pem",
-                 "--port", "0", cwd=tmp_path, env={"TOHYO_KEY_PASSPHRASE": "key passphrase"})
+                 "--open-elections", "--port", "0", cwd=tmp_path, env={"TOHYO_KEY_PASSPHRASE": "key passphrase"})
     one_line(proc, 2, "the folder missing does not exist")
     assert list(tmp_path.iterdir()) == []  # not even the key
 

@@ -53,7 +53,7 @@ def test_whole_election_demo(tmp_path: Path) -> None:
     entries = (out / "record" / "entries.jsonl").read_bytes().splitlines()
     for number in PCSC_VOTERS:
         saved = json.loads((out / "receipts" / f"voter-{number}.json").read_text())
-        assert saved["format"] == "tohyo-receipt/1"
+        assert saved["format"] == "tohyo-receipt/2"
         receipt = saved["receipt"]
         entry = entries[receipt["index"]]
         assert hash_leaf(entry).hex() == receipt["entry_hash"]
