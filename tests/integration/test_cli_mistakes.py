@@ -112,7 +112,8 @@ def test_board_export_of_a_mistyped_database_creates_nothing(tmp_path: Path) -> 
 
 def test_board_serve_with_a_database_in_a_missing_folder(tmp_path: Path) -> None:
     proc = tohyo("board", "serve", "--db", "missing/b.sqlite", "--key", "board.pem",
-                 "--open-elections", "--port", "0", cwd=tmp_path, env={"TOHYO_KEY_PASSPHRASE": "key passphrase"})
+                 "--open-elections", "--port", "0", cwd=tmp_path,
+                 env={"TOHYO_KEY_PASSPHRASE": "key passphrase"})
     one_line(proc, 2, "the folder missing does not exist")
     assert list(tmp_path.iterdir()) == []  # not even the key
 
