@@ -14,10 +14,12 @@ from mixnet.groups import get_group
 from mixnet.rng import DeterministicRandom
 from trustees.decryption import (
     DecryptionShare,
+    combine_lists,
     combine_shares,
     lagrange_coefficients,
     make_share,
     rows_digest,
+    share_entry_values,
     verify_share,
 )
 from trustees.dkg import KeyShare, Polynomial
@@ -161,3 +163,80 @@ def test_lagrange_interpolates_at_zero(name):
         lam = lagrange_coefficients(subset, group.order)
         total = sum(lam[j] * poly(j).value for j in subset) % group.order
         assert total == poly.coefficients[0].value
+
+
+# ---------------------------------------------------------------- one list per contest
+
+
+def _lists_setup(ceremony):
+    """Two contest lists and every trustee's share of each."""
+    config, _, run = ceremony
+    outcome = run.outcome()
+    lists = [("a", encrypt_votes(outcome.pk, "list a")), ("b", encrypt_votes(outcome.pk, "list b"))]
+    ks = key_shares(run)
+    shares = {c: shares_from(ks, rows, config) for c, rows in lists}
+    return config, outcome, lists, shares
+
+
+def _combine_lists(config, outcome, lists, shares):
+    return combine_lists(lists, shares, outcome.verification_keys, config.threshold,
+                         election=config.election)
+
+
+def test_lists_decrypt_each_contest_on_its_own(ceremony):
+    config, outcome, lists, shares = _lists_setup(ceremony)
+    entries = [(j, [shares["a"][j], shares["b"][j]]) for j in sorted(shares["a"])]
+    result = _combine_lists(config, outcome, lists, entries)
+    assert [c for c, _ in result.plaintexts] == ["a", "b"]
+    assert all([list(r) for r in rows] == VOTES for _, rows in result.plaintexts)
+
+
+def test_a_trustee_short_of_one_list_is_excluded_and_named(ceremony):
+    """Trustee 1 gives a share of contest a only: it is excluded for D0 lists, the others
+    decrypt both lists (never a share of one list used for another)."""
+    config, outcome, lists, shares = _lists_setup(ceremony)
+    entries = [(1, [shares["a"][1]])] + [
+        (j, [shares["a"][j], shares["b"][j]]) for j in sorted(shares["a"]) if j != 1]
+    result = _combine_lists(config, outcome, lists, entries)
+    assert "D0 lists" in result.excluded[1]
+    assert 1 not in result.used
+    assert all([list(r) for r in rows] == VOTES for _, rows in result.plaintexts)
+
+
+def test_a_share_of_another_trustee_in_an_entry_is_excluded(ceremony):
+    """Trustee 1's entry carries trustee 2's (valid) share for contest b: D0 trustee."""
+    config, outcome, lists, shares = _lists_setup(ceremony)
+    entries = [(1, [shares["a"][1], shares["b"][2]])] + [
+        (j, [shares["a"][j], shares["b"][j]]) for j in sorted(shares["a"]) if j != 1]
+    result = _combine_lists(config, outcome, lists, entries)
+    assert "D0 trustee" in result.excluded[1]
+    assert 1 not in result.used
+
+
+SHARE_ENTRY_CASES = {
+    "not an object": ([], "{v, trustee, contests}"),
+    "a field missing": ({"v": 1, "contests": []}, "{v, trustee, contests}"),
+    "one share for two contests": (
+        {"v": 1, "trustee": 1, "contests": [{"contest": "a", "share": {}}]}, "holds 2"),
+    "a part of another shape": (
+        {"v": 1, "trustee": 1, "contests": [{"contest": "a"}, {"contest": "b", "share": {}}]},
+        "{contest, share}"),
+    "contests out of order": (
+        {"v": 1, "trustee": 1, "contests": [{"contest": "b", "share": {}},
+                                            {"contest": "a", "share": {}}]},
+        "the share of contest a is posted as 'b'"),
+}
+
+
+@pytest.mark.parametrize("case", SHARE_ENTRY_CASES)
+def test_a_share_entry_of_the_wrong_shape_is_refused(case):
+    body, message = SHARE_ENTRY_CASES[case]
+    with pytest.raises(DecodeError) as info:
+        share_entry_values(body, ["a", "b"])
+    assert message in str(info.value)
+
+
+def test_a_share_entry_gives_its_values_in_contest_order():
+    body = {"v": 1, "trustee": 1, "contests": [{"contest": "a", "share": {"x": 1}},
+                                               {"contest": "b", "share": {"x": 2}}]}
+    assert share_entry_values(body, ["a", "b"]) == [{"x": 1}, {"x": 2}]
