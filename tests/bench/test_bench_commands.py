@@ -60,3 +60,26 @@ def test_bench_tally_refuses_bad_options_in_one_line(
     assert main(["bench", "tally", "--no-progress", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("tohyo bench") and "\n" not in err
+
+
+def test_bench_mixnet_prints_one_record_per_configuration_as_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The schema of `tohyo bench mixnet --json` (the figures behind the README's table): one
+    record per group × N × width × processes, every cost a non-negative number, in ms per
+    ciphertext and in exponentiation equivalents."""
+    import json
+
+    assert main(["bench", "mixnet", "--group", "test-safe-256", "--group", "secp256k1",
+                 "--n", "4", "--width", "1", "--width", "2", "--processes", "1", "--json",
+                 "--quiet"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["group"], r["n"], r["width"], r["processes"]) for r in records] == [
+        (g, 4, w, 1) for g in ("test-safe-256", "secp256k1") for w in (1, 2)]
+    costs = {"powmod_ms", "tables_ms"} | {
+        f"{what}_{unit}" for what in ("generators", "membership", "prove", "verify")
+        for unit in ("ms_per_ct", "eq")}
+    for r in records:
+        assert set(r) == {"group", "n", "width", "processes"} | costs
+        assert all(isinstance(r[k], (int, float)) and r[k] >= 0 for k in costs)
+        assert r["powmod_ms"] > 0 and r["prove_ms_per_ct"] > 0 and r["verify_ms_per_ct"] > 0
