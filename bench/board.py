@@ -116,13 +116,24 @@ class Fixture:
 
 def _facts(i: int) -> BasicFacts:
     born = dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28)
-    return BasicFacts(f"負荷　試験{i}", born, Sex.FEMALE if i % 2 else Sex.MALE,
-                      f"茨城県つくば市研究学園{1 + i % 9}丁目{i}番地")
+    return BasicFacts(
+        f"負荷　試験{i}",
+        born,
+        Sex.FEMALE if i % 2 else Sex.MALE,
+        f"茨城県つくば市研究学園{1 + i % 9}丁目{i}番地",
+    )
 
 
-def _requests(manifest_json: dict[str, Any], pk_hex: str, key_pem: bytes,
-              certificates: list[bytes], codes: list[str], seed: str,
-              registrar_key: bytes, first: int) -> list[tuple[bytes, bytes]]:
+def _requests(
+    manifest_json: dict[str, Any],
+    pk_hex: str,
+    key_pem: bytes,
+    certificates: list[bytes],
+    codes: list[str],
+    seed: str,
+    registrar_key: bytes,
+    first: int,
+) -> list[tuple[bytes, bytes]]:
     """Worker: per voter, the ballot request as the voter's device sends it, and the same
     ballot as the attested entry a registrar apart from the board would post."""
     from bulletin_board.entry import sign_envelope
@@ -141,29 +152,46 @@ def _requests(manifest_json: dict[str, Any], pk_hex: str, key_pem: bytes,
         option = contest.options[rng.randbelow(len(contest.options))].id
         ballot = encrypt_ballot(manifest, pk, {contest.id: option}, rng).ballot
         # what the card's COMPUTE SIGNATURE returns: RSA PKCS#1 v1.5 over SHA-256
-        signature = key.sign(ballot_message(fingerprint, ballot.hash(fingerprint)),
-                             padding.PKCS1v15(), hashes.SHA256())
-        body = {"ballot": ballot.to_json(),
-                "jpki": {"certificate": certificate.hex(), "signature": signature.hex()},
-                "voting_code": code}
-        attestation = sign_attestation(registrar, fingerprint, voter.to_bytes(32, "big"),
-                                       ballot.hash(fingerprint))
-        entry = sign_envelope(registrar, manifest.election_id, "ballot", "registrar",
-                              {"v": 1, "ballot": ballot.to_json(),
-                               "attestation": attestation.to_json()})
+        signature = key.sign(
+            ballot_message(fingerprint, ballot.hash(fingerprint)),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
+        body = {
+            "ballot": ballot.to_json(),
+            "jpki": {"certificate": certificate.hex(), "signature": signature.hex()},
+            "voting_code": code,
+        }
+        attestation = sign_attestation(
+            registrar, fingerprint, voter.to_bytes(32, "big"), ballot.hash(fingerprint)
+        )
+        entry = sign_envelope(
+            registrar,
+            manifest.election_id,
+            "ballot",
+            "registrar",
+            {"v": 1, "ballot": ballot.to_json(), "attestation": attestation.to_json()},
+        )
         out.append((json.dumps(body).encode(), entry.to_bytes()))
     return out
 
 
-def build_fixture(group_name: str, ballots: int, warmup: int, processes: int,
-                  seed: str = "bench board", progress: bool = True) -> Fixture:
+def build_fixture(
+    group_name: str,
+    ballots: int,
+    warmup: int,
+    processes: int,
+    seed: str = "bench board",
+    progress: bool = True,
+) -> Fixture:
     """Run the election up to voting in memory and build warmup + ballots requests."""
     from tqdm import tqdm
 
     ensure_groups()
     rng = DeterministicRandom(seed)
-    people = Participants(get_group(group_name), trustees=3, threshold=2, mixers=1, rng=rng,
-                          election_id=ELECTION)
+    people = Participants(
+        get_group(group_name), trustees=3, threshold=2, mixers=1, rng=rng, election_id=ELECTION
+    )
     sim = SimulatedElection(people, rng, progress=False)
     sim.setup()
     outcome = sim.key_ceremony()
@@ -173,40 +201,88 @@ def build_fixture(group_name: str, ballots: int, warmup: int, processes: int,
     codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
     now = dt.datetime.now(dt.UTC)
     registrar_raw = people.registrar.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-        serialization.NoEncryption())
-    pems = [pooled_rsa_key(f"bench-board-voter-{k}").private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()) for k in range(VOTER_KEYS)]
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    pems = [
+        pooled_rsa_key(f"bench-board-voter-{k}").private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        for k in range(VOTER_KEYS)
+    ]
     jobs = []
     with ProcessPoolExecutor(max(1, processes)) as pool:
-        for start in tqdm(range(0, voters, CHUNK), desc="certificates", unit="chunk",
-                          leave=False, disable=not progress, mininterval=0.5):
+        for start in tqdm(
+            range(0, voters, CHUNK),
+            desc="certificates",
+            unit="chunk",
+            leave=False,
+            disable=not progress,
+            mininterval=0.5,
+        ):
             k = start // CHUNK % VOTER_KEYS
             public = pooled_rsa_key(f"bench-board-voter-{k}").public_key()
-            certificates = [ca.issue_sign_cert(
-                _facts(i), public, not_before=now - dt.timedelta(days=30),
-                not_after=now + dt.timedelta(days=365)).public_bytes(serialization.Encoding.DER)
-                for i in range(start, min(voters, start + CHUNK))]
-            jobs.append(pool.submit(_requests, people.manifest.to_json(), outcome.pk.to_hex(),
-                                    pems[k], certificates, codes[start:start + CHUNK],
-                                    f"{seed}/{start}", registrar_raw, start))
-        pairs = [r for job in tqdm(jobs, desc="ballot requests", unit="chunk", leave=False,
-                                      disable=not progress, mininterval=0.5)
-                    for r in job.result()]
-    return Fixture(people.manifest, outcome.pk, tuple(sim.board.entries), people.board,
-                   people.registrar, ca, tuple(code_hashes),
-                   tuple(r for r, _ in pairs[:warmup]), tuple(r for r, _ in pairs[warmup:]),
-                   tuple(e for _, e in pairs[:warmup]), tuple(e for _, e in pairs[warmup:]))
+            certificates = [
+                ca.issue_sign_cert(
+                    _facts(i),
+                    public,
+                    not_before=now - dt.timedelta(days=30),
+                    not_after=now + dt.timedelta(days=365),
+                ).public_bytes(serialization.Encoding.DER)
+                for i in range(start, min(voters, start + CHUNK))
+            ]
+            jobs.append(
+                pool.submit(
+                    _requests,
+                    people.manifest.to_json(),
+                    outcome.pk.to_hex(),
+                    pems[k],
+                    certificates,
+                    codes[start : start + CHUNK],
+                    f"{seed}/{start}",
+                    registrar_raw,
+                    start,
+                )
+            )
+        pairs = [
+            r
+            for job in tqdm(
+                jobs,
+                desc="ballot requests",
+                unit="chunk",
+                leave=False,
+                disable=not progress,
+                mininterval=0.5,
+            )
+            for r in job.result()
+        ]
+    return Fixture(
+        people.manifest,
+        outcome.pk,
+        tuple(sim.board.entries),
+        people.board,
+        people.registrar,
+        ca,
+        tuple(code_hashes),
+        tuple(r for r, _ in pairs[:warmup]),
+        tuple(r for r, _ in pairs[warmup:]),
+        tuple(e for _, e in pairs[:warmup]),
+        tuple(e for _, e in pairs[warmup:]),
+    )
 
 
 # ---------------------------------------------------------------------- a board process
 
 
 def _pem(key: Ed25519PrivateKey, path: Path, passphrase: str) -> None:
-    path.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase.encode())))
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase.encode()),
+        )
+    )
     path.chmod(0o600)
 
 
@@ -216,32 +292,50 @@ def write_settings(directory: Path, fx: Fixture, passphrase: str) -> Path:
     _pem(fx.board_key, directory / "board.pem", passphrase)
     _pem(fx.registrar_key, directory / "registrar.pem", passphrase)
     (directory / "sign_ca.pem").write_bytes(
-        fx.ca.sign.certificate.public_bytes(serialization.Encoding.PEM))
+        fx.ca.sign.certificate.public_bytes(serialization.Encoding.PEM)
+    )
     now = dt.datetime.now(dt.UTC)
-    crl = fx.ca.crl(CertPurpose.SIGN, this_update=now - dt.timedelta(days=1),
-                    next_update=now + dt.timedelta(days=30))
+    crl = fx.ca.crl(
+        CertPurpose.SIGN,
+        this_update=now - dt.timedelta(days=1),
+        next_update=now + dt.timedelta(days=30),
+    )
     (directory / "sign.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
     (directory / "hashes.json").write_text(json.dumps({"v": 1, "hashes": list(fx.code_hashes)}))
     settings = directory / "registrar.toml"
     settings.write_text(
         'key = "registrar.pem"\nanchors = ["sign_ca.pem"]\ncrls = ["sign.crl"]\n'
         f'evidence_dir = "evidence"\nelections = ["{fx.manifest.fingerprint().hex()}"]\n'
-        f'[voting_codes]\n"{ELECTION}" = "hashes.json"\n')
+        f'[voting_codes]\n"{ELECTION}" = "hashes.json"\n'
+    )
     return settings
 
 
 ENDPOINTS = ("ballots", "entries")
 
 
-async def post_ballots(url: str, bodies: Sequence[bytes], *, concurrency: int, duration: float,
-                       progress: bool, timeout: float = 120.0,
-                       endpoint: str = "ballots") -> tuple[list[Sample], float]:
+async def post_ballots(
+    url: str,
+    bodies: Sequence[bytes],
+    *,
+    concurrency: int,
+    duration: float,
+    progress: bool,
+    timeout: float = 120.0,
+    endpoint: str = "ballots",
+) -> tuple[list[Sample], float]:
     """`concurrency` clients post the bodies to the endpoint in order until all are sent or
     `duration` is over; returns the samples and the elapsed seconds."""
     target = f"{url}/v1/elections/{ELECTION}/{endpoint}"
-    return await drive([("post", target, body) for body in bodies], concurrency=concurrency,
-                       duration=duration, timeout=timeout, progress=progress,
-                       desc=f"posting ({concurrency} clients)", unit="ballot")
+    return await drive(
+        [("post", target, body) for body in bodies],
+        concurrency=concurrency,
+        duration=duration,
+        timeout=timeout,
+        progress=progress,
+        desc=f"posting ({concurrency} clients)",
+        unit="ballot",
+    )
 
 
 class Validator:
@@ -250,8 +344,9 @@ class Validator:
     "entries" `check_ballot_entry` (the registrar's signature on the entry, the ballot's
     checks and the attestation)."""
 
-    def __init__(self, endpoint: str, settings: CheckSettings, manifest: Manifest,
-                 pk: Element) -> None:
+    def __init__(
+        self, endpoint: str, settings: CheckSettings, manifest: Manifest, pk: Element
+    ) -> None:
         self.endpoint = endpoint
         self.manifest, self.pk = manifest, pk
         self.fingerprint = manifest.fingerprint()
@@ -276,8 +371,9 @@ class Validator:
         check_ballot_only(self.pk.group, self.manifest, self.fingerprint, self.pk, ballot_json)
 
 
-def validation_seconds(validate: Validator, bodies: Sequence[bytes],
-                       count: int) -> tuple[float, float]:
+def validation_seconds(
+    validate: Validator, bodies: Sequence[bytes], count: int
+) -> tuple[float, float]:
     """Mean seconds, in this process, of `validate` on these bodies (in turn, `count` in all)
     and of the ballot's own checks alone (`check_ballot_only`)."""
     ballots = [validate.ballot_part(b) for b in bodies]
@@ -293,13 +389,20 @@ def validation_seconds(validate: Validator, bodies: Sequence[bytes],
     return full, (time.perf_counter() - start) / count
 
 
-def _validate_together(settings: CheckSettings, manifest_json: dict[str, Any], pk_hex: str,
-                       endpoint: str, bodies: Sequence[bytes], start: float) -> float:
+def _validate_together(
+    settings: CheckSettings,
+    manifest_json: dict[str, Any],
+    pk_hex: str,
+    endpoint: str,
+    bodies: Sequence[bytes],
+    start: float,
+) -> float:
     """Worker of `parallel_validations_per_s`: validate `bodies` from monotonic time `start`
     (the same instant in every worker); returns the seconds taken."""
     manifest = Manifest.from_json(manifest_json)
-    validate = Validator(endpoint, settings, manifest,
-                         manifest.group_object().element_from_hex(pk_hex))
+    validate = Validator(
+        endpoint, settings, manifest, manifest.group_object().element_from_hex(pk_hex)
+    )
     for body in bodies[:40]:  # tables and caches, as a board that has run a while has them
         validate(body)
     while time.monotonic() < start:
@@ -310,15 +413,26 @@ def _validate_together(settings: CheckSettings, manifest_json: dict[str, Any], p
     return time.perf_counter() - began
 
 
-def parallel_validations_per_s(settings: CheckSettings, fx: Fixture, endpoint: str,
-                               bodies: Sequence[bytes], processes: int) -> float:
+def parallel_validations_per_s(
+    settings: CheckSettings, fx: Fixture, endpoint: str, bodies: Sequence[bytes], processes: int
+) -> float:
     """Bodies validated per second by `processes` processes at once, each validating
     `bodies`: what `processes / validation time` assumes, measured. On a machine whose cores
     slow each other down (shared caches, SMT siblings, a busy host) it is lower."""
     with ProcessPoolExecutor(processes) as pool:
         start = time.monotonic() + 3.0
-        jobs = [pool.submit(_validate_together, settings, fx.manifest.to_json(), fx.pk.to_hex(),
-                            endpoint, list(bodies), start) for _ in range(processes)]
+        jobs = [
+            pool.submit(
+                _validate_together,
+                settings,
+                fx.manifest.to_json(),
+                fx.pk.to_hex(),
+                endpoint,
+                list(bodies),
+                start,
+            )
+            for _ in range(processes)
+        ]
         slowest = max(job.result() for job in jobs)
     return processes * len(bodies) / slowest
 
@@ -333,7 +447,7 @@ def process_cpu(pid: int) -> tuple[float, float]:
             text = Path(f"/proc/{p}/stat").read_text()
         except OSError:
             return None
-        return text[text.rindex(")") + 2:].split()  # fields from the state on
+        return text[text.rindex(")") + 2 :].split()  # fields from the state on
 
     own = stat(str(pid))
     if own is None:
@@ -346,30 +460,47 @@ def process_cpu(pid: int) -> tuple[float, float]:
     return (int(own[11]) + int(own[12])) / tick, children
 
 
-async def _drive(url: str, fx: Fixture, settings: CheckSettings, endpoint: str,
-                 concurrency: int, duration: float, samples: int, processes: int,
-                 progress: bool, board_pid: int) -> dict[str, Any]:
+async def _drive(
+    url: str,
+    fx: Fixture,
+    settings: CheckSettings,
+    endpoint: str,
+    concurrency: int,
+    duration: float,
+    samples: int,
+    processes: int,
+    progress: bool,
+    board_pid: int,
+) -> dict[str, Any]:
     from bulletin_board.client import BoardClient
 
     async with BoardClient(url) as client:
         for entry in fx.setup_entries:
             await client.post(entry, ELECTION)
     warmup, timed = fx.bodies(endpoint)
-    warm, _ = await post_ballots(url, warmup, concurrency=max(1, min(8, len(warmup))),
-                                 duration=600, progress=False, endpoint=endpoint)
+    warm, _ = await post_ballots(
+        url,
+        warmup,
+        concurrency=max(1, min(8, len(warmup))),
+        duration=600,
+        progress=False,
+        endpoint=endpoint,
+    )
     refused = [s.code for s in warm if s.code != "ok"]
     if refused:
-        raise CliError(f"the board refused the warm-up ballots: {sorted(set(refused))} "
-                       "(see board.log in the run directory)")
+        raise CliError(
+            f"the board refused the warm-up ballots: {sorted(set(refused))} "
+            "(see board.log in the run directory)"
+        )
     pk = fx.pk.group.element_from_hex(fx.pk.to_hex())  # decoded as the board does it
     validate = Validator(endpoint, settings, fx.manifest, pk)
     # validation just before and just after the timed phase: the machine's load varies
     before = validation_seconds(validate, warmup, samples // 2)
     load_before = os.getloadavg()
     cpu_before = (*process_cpu(board_pid), time.process_time())
-    posted, elapsed = await post_ballots(url, timed, concurrency=concurrency,
-                                         duration=duration, progress=progress,
-                                         endpoint=endpoint)
+    posted, elapsed = await post_ballots(
+        url, timed, concurrency=concurrency, duration=duration, progress=progress, endpoint=endpoint
+    )
     cpu_after = (*process_cpu(board_pid), time.process_time())
     load_after = os.getloadavg()
     summary = summarise(posted, elapsed)
@@ -377,16 +508,36 @@ async def _drive(url: str, fx: Fixture, settings: CheckSettings, endpoint: str,
         status = await client.election(ELECTION)
     after = validation_seconds(validate, timed[:samples], samples - samples // 2)
     together = parallel_validations_per_s(settings, fx, endpoint, timed[:samples], processes)
-    cpu = dict(zip(("board_process", "checking_processes", "clients"),
-                   (b - a for a, b in zip(cpu_before, cpu_after))))
-    return {"summary": summary, "validation_s": (before, after), "together_per_s": together,
-            "status": status, "cpu_s": cpu,
-            "load_average": {"before": list(load_before), "after": list(load_after)}}
+    cpu = dict(
+        zip(
+            ("board_process", "checking_processes", "clients"),
+            (b - a for a, b in zip(cpu_before, cpu_after)),
+        )
+    )
+    return {
+        "summary": summary,
+        "validation_s": (before, after),
+        "together_per_s": together,
+        "status": status,
+        "cpu_s": cpu,
+        "load_average": {"before": list(load_before), "after": list(load_after)},
+    }
 
 
-def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency: int,
-            processes: int, duration: float, samples: int, test_group: bool,
-            progress: bool, endpoint: str = "ballots") -> dict[str, Any]:
+def run_one(
+    fx: Fixture,
+    backend: str,
+    db: str,
+    directory: Path,
+    *,
+    concurrency: int,
+    processes: int,
+    duration: float,
+    samples: int,
+    test_group: bool,
+    progress: bool,
+    endpoint: str = "ballots",
+) -> dict[str, Any]:
     """One fresh board process on `db`: set up the election, warm up, time the ballots."""
     from bulletin_board.testing import BoardProcess
 
@@ -395,22 +546,43 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
     settings = write_settings(directory, fx, passphrase)
     check_settings = load_registrar_settings(settings).for_checks()
     # the manifest's administrator; every client of the run on one address (127.0.0.1)
-    extra: tuple[str, ...] = ("--registrar", str(settings), "--processes", str(processes),
-                              "--admin-key", fx.manifest.admin_key,
-                              "--max-client-connections", str(max(64, concurrency + 16)))
+    extra: tuple[str, ...] = (
+        "--registrar",
+        str(settings),
+        "--processes",
+        str(processes),
+        "--admin-key",
+        fx.manifest.admin_key,
+        "--max-client-connections",
+        str(max(64, concurrency + 16)),
+    )
     extra += ("--allow-test-groups",) if test_group else ()
-    board = BoardProcess(db, directory / "board.pem", log_path=str(directory / "board.log"),
-                         extra=extra)
+    board = BoardProcess(
+        db, directory / "board.pem", log_path=str(directory / "board.log"), extra=extra
+    )
     board.start()
     try:
         assert board.proc is not None
-        got = uvloop.run(_drive(board.url, fx, check_settings, endpoint, concurrency, duration,
-                                 samples, processes, progress, board.proc.pid))
+        got = uvloop.run(
+            _drive(
+                board.url,
+                fx,
+                check_settings,
+                endpoint,
+                concurrency,
+                duration,
+                samples,
+                processes,
+                progress,
+                board.proc.pid,
+            )
+        )
     finally:
         board.stop()
     summary = got["summary"]
-    post = summary["by_kind"].get("post", {"requests": 0, "ok": 0, "ok_per_s": 0.0,
-                                           "latency_ms": {}})
+    post = summary["by_kind"].get(
+        "post", {"requests": 0, "ok": 0, "ok_per_s": 0.0, "latency_ms": {}}
+    )
     (before, ballot_before), (after, ballot_after) = got["validation_s"]
     validation = (before + after) / 2
     ballot_check = (ballot_before + ballot_after) / 2
@@ -439,8 +611,9 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
         "parallel_ratio": round(post["ok_per_s"] / got["together_per_s"], 4),
         "board_ballots": got["status"]["policy"]["ballots"],
         # CPU per accepted ballot in the timed phase: where the time goes besides the checks
-        "cpu_ms_per_ballot": {k: round(v * 1000 / max(1, post["ok"]), 3)
-                              for k, v in got["cpu_s"].items()},
+        "cpu_ms_per_ballot": {
+            k: round(v * 1000 / max(1, post["ok"]), 3) for k, v in got["cpu_s"].items()
+        },
         "load_average": got["load_average"],
     }
 
@@ -449,32 +622,65 @@ def run_one(fx: Fixture, backend: str, db: str, directory: Path, *, concurrency:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", action="append", choices=BACKENDS,
-                        help="storage backend (repeatable; default: both)")
-    parser.add_argument("--endpoint", action="append", choices=ENDPOINTS,
-                        help="ballots: the voters' endpoint, the board checks the card too; "
-                             "entries: attested ballot entries from a registrar apart from the "
-                             "board (repeatable; default: both)")
-    parser.add_argument("--pg-dsn", default=os.environ.get("TOHYO_TEST_PG_DSN"),
-                        help="PostgreSQL server (default: $TOHYO_TEST_PG_DSN); each run "
-                             "creates and drops its own database there")
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=BACKENDS,
+        help="storage backend (repeatable; default: both)",
+    )
+    parser.add_argument(
+        "--endpoint",
+        action="append",
+        choices=ENDPOINTS,
+        help="ballots: the voters' endpoint, the board checks the card too; "
+        "entries: attested ballot entries from a registrar apart from the "
+        "board (repeatable; default: both)",
+    )
+    parser.add_argument(
+        "--pg-dsn",
+        default=os.environ.get("TOHYO_TEST_PG_DSN"),
+        help="PostgreSQL server (default: $TOHYO_TEST_PG_DSN); each run "
+        "creates and drops its own database there",
+    )
     parser.add_argument("--group", default=DEFAULT_GROUP)
-    parser.add_argument("--allow-test-groups", action="store_true",
-                        help="allow a test group (passed on to the board)")
-    parser.add_argument("--concurrency", action="append", type=int,
-                        help="concurrent clients (repeatable; default: 50 and 200)")
+    parser.add_argument(
+        "--allow-test-groups",
+        action="store_true",
+        help="allow a test group (passed on to the board)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        action="append",
+        type=int,
+        help="concurrent clients (repeatable; default: 50 and 200)",
+    )
     parser.add_argument("--ballots", type=int, default=3000, help="ballots posted per run")
-    parser.add_argument("--warmup", type=int, default=20,
-                        help="ballots posted before the timed phase of each run")
-    parser.add_argument("--duration", type=float, default=60.0,
-                        help="longest timed phase of a run (seconds)")
-    parser.add_argument("--processes", type=int, default=DEFAULT_CHECK_PROCESSES,
-                        help="the board's ballot-checking processes (default: the board's)")
-    parser.add_argument("--samples", type=int, default=200,
-                        help="ballot checks timed in this process per run (half before, "
-                             "half after the timed phase)")
-    parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
-                        help="write the results as JSON to PATH (without PATH: print them)")
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="ballots posted before the timed phase of each run"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=60.0, help="longest timed phase of a run (seconds)"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=DEFAULT_CHECK_PROCESSES,
+        help="the board's ballot-checking processes (default: the board's)",
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=200,
+        help="ballot checks timed in this process per run (half before, "
+        "half after the timed phase)",
+    )
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="PATH",
+        help="write the results as JSON to PATH (without PATH: print them)",
+    )
     parser.add_argument("--keep", type=Path, help="keep the run directories (logs) here")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -483,11 +689,15 @@ def _check(args: argparse.Namespace) -> tuple[list[str], list[int]]:
     backends = list(dict.fromkeys(args.backend or BACKENDS))
     concurrency = args.concurrency or [50, 200]
     if "postgresql" in backends and not args.pg_dsn:
-        raise CliError("PostgreSQL needs a server: give --pg-dsn DSN or set TOHYO_TEST_PG_DSN "
-                       "(or measure SQLite alone with --backend sqlite)")
+        raise CliError(
+            "PostgreSQL needs a server: give --pg-dsn DSN or set TOHYO_TEST_PG_DSN "
+            "(or measure SQLite alone with --backend sqlite)"
+        )
     if min(*concurrency, args.ballots, args.processes, args.warmup) < 1 or args.samples < 2:
-        raise CliError("--ballots, --warmup, --processes and --concurrency must be positive, "
-                       "--samples at least 2")
+        raise CliError(
+            "--ballots, --warmup, --processes and --concurrency must be positive, "
+            "--samples at least 2"
+        )
     try:
         group = get_group(args.group)
     except (KeyError, ValueError) as exc:
@@ -511,12 +721,16 @@ def run(args: argparse.Namespace) -> int:
     endpoints = list(dict.fromkeys(args.endpoint or ENDPOINTS))
     progress = not args.quiet
     start_load = os.getloadavg()
-    _say(f"group {args.group}, {args.ballots} ballots per run (+{args.warmup} warm-up), "
-         f"board --processes {args.processes}, load average {_load(start_load)}")
+    _say(
+        f"group {args.group}, {args.ballots} ballots per run (+{args.warmup} warm-up), "
+        f"board --processes {args.processes}, load average {_load(start_load)}"
+    )
     t = time.perf_counter()
     fx = build_fixture(args.group, args.ballots, args.warmup, args.processes, progress=progress)
-    _say(f"election and {len(fx.warmup) + len(fx.requests)} ballot requests built in "
-         f"{time.perf_counter() - t:.1f} s")
+    _say(
+        f"election and {len(fx.warmup) + len(fx.requests)} ballot requests built in "
+        f"{time.perf_counter() - t:.1f} s"
+    )
     runs = []
     with tempfile.TemporaryDirectory(prefix="tohyo-bench-board-") as tmp:
         base = args.keep or Path(tmp)
@@ -527,26 +741,39 @@ def run(args: argparse.Namespace) -> int:
             else:
                 db = asyncio.run(_database(args.pg_dsn))
             try:
-                record = run_one(fx, backend, db, directory, concurrency=c,
-                                 processes=args.processes, duration=args.duration,
-                                 samples=args.samples,
-                                 test_group=not get_group(args.group).production,
-                                 progress=progress, endpoint=endpoint)
+                record = run_one(
+                    fx,
+                    backend,
+                    db,
+                    directory,
+                    concurrency=c,
+                    processes=args.processes,
+                    duration=args.duration,
+                    samples=args.samples,
+                    test_group=not get_group(args.group).production,
+                    progress=progress,
+                    endpoint=endpoint,
+                )
             finally:
                 if backend == "postgresql":
                     asyncio.run(_database(args.pg_dsn, drop=db))
             runs.append(record)
             _say(_line(record))
     doc = {
-        "bench": "board", "v": 1, "group": args.group, "processes": args.processes,
+        "bench": "board",
+        "v": 1,
+        "group": args.group,
+        "processes": args.processes,
         "cores": _cores(args.processes),
-        "cpu_count": os.cpu_count(), "ballots_per_run": args.ballots, "warmup": args.warmup,
+        "cpu_count": os.cpu_count(),
+        "ballots_per_run": args.ballots,
+        "warmup": args.warmup,
         "duration_limit_s": args.duration,
         "validation": {
             "ballots": "election.intake.validate_request (the ballot's and the card's "
-                       "checks), one core, this process",
+            "checks), one core, this process",
             "entries": "election.prechecks.check_ballot_entry (the entry's signature, the "
-                       "ballot's checks, the attestation), one core, this process",
+            "ballot's checks, the attestation), one core, this process",
             "ballot_check": "election.policy.check_ballot_only",
         },
         "load_average": {"start": list(start_load), "end": list(os.getloadavg())},
@@ -569,15 +796,17 @@ def _load(values: Sequence[float]) -> str:
 def _line(r: dict[str, Any]) -> str:
     lat = r["latency_ms"]
     errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
-    return (f"/{r['endpoint']:<8} {r['backend']:<10} C={r['concurrency']:<4} "
-            f"{r['accepted']}/{r['posted']} accepted "
-            f"in {r['elapsed_s']:.1f} s = {r['accepted_per_s']:.1f}/s  p50 {lat.get('p50', 0):.0f}"
-            f" ms  p99 {lat.get('p99', 0):.0f} ms  validation {r['validation_ms']:.3f} ms "
-            f"(ballot {r['ballot_check_ms']:.3f})  intake_ratio {r['intake_ratio']:.2f} "
-            f"(ballot only {r['ballot_only_ratio']:.2f}; against {r['processes']} processes "
-            f"validating at once, {r['parallel_validations_per_s']:.0f}/s measured: "
-            f"{r['parallel_ratio']:.2f})  errors: {errors}  "
-            f"load {_load(r['load_average']['after'])}")
+    return (
+        f"/{r['endpoint']:<8} {r['backend']:<10} C={r['concurrency']:<4} "
+        f"{r['accepted']}/{r['posted']} accepted "
+        f"in {r['elapsed_s']:.1f} s = {r['accepted_per_s']:.1f}/s  p50 {lat.get('p50', 0):.0f}"
+        f" ms  p99 {lat.get('p99', 0):.0f} ms  validation {r['validation_ms']:.3f} ms "
+        f"(ballot {r['ballot_check_ms']:.3f})  intake_ratio {r['intake_ratio']:.2f} "
+        f"(ballot only {r['ballot_only_ratio']:.2f}; against {r['processes']} processes "
+        f"validating at once, {r['parallel_validations_per_s']:.0f}/s measured: "
+        f"{r['parallel_ratio']:.2f})  errors: {errors}  "
+        f"load {_load(r['load_average']['after'])}"
+    )
 
 
 def _report(doc: dict[str, Any], json_path: str | None) -> None:
@@ -586,32 +815,42 @@ def _report(doc: dict[str, Any], json_path: str | None) -> None:
         return
     if json_path:
         Path(json_path).write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"board intake: group {doc['group']}, {doc['ballots_per_run']} ballots per run; "
-          f"cores of intake_ratio = {doc['cores']}")
-    print(f"{'endpoint':<9}{'backend':<11}{'clients':>8}{'accepted':>10}{'ballots/s':>11}"
-          f"{'p50 ms':>9}"
-          f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}{'ballot':>8}{'ratio':>7}"
-          f"{'together/s':>12}{'scaling':>9}{'ratio':>7}  "
-          "CPU ms/ballot: board, checkers, clients  errors")
+    print(
+        f"board intake: group {doc['group']}, {doc['ballots_per_run']} ballots per run; "
+        f"cores of intake_ratio = {doc['cores']}"
+    )
+    print(
+        f"{'endpoint':<9}{'backend':<11}{'clients':>8}{'accepted':>10}{'ballots/s':>11}"
+        f"{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'valid. ms':>11}{'ratio':>7}{'ballot':>8}{'ratio':>7}"
+        f"{'together/s':>12}{'scaling':>9}{'ratio':>7}  "
+        "CPU ms/ballot: board, checkers, clients  errors"
+    )
     for r in doc["runs"]:
         errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
         cpu = r["cpu_ms_per_ballot"]
-        print(f"{'/' + r['endpoint']:<9}{r['backend']:<11}{r['concurrency']:>8}{r['accepted']:>10}"
-              f"{r['accepted_per_s']:>11.1f}{r['latency_ms'].get('p50', 0):>9.1f}"
-              f"{r['latency_ms'].get('p99', 0):>9.1f}{r['validation_ms']:>11.3f}"
-              f"{r['intake_ratio']:>7.2f}{r['ballot_check_ms']:>8.3f}"
-              f"{r['ballot_only_ratio']:>7.2f}{r['parallel_validations_per_s']:>12.1f}"
-              f"{r['validation_scaling']:>9.2f}{r['parallel_ratio']:>7.2f}  "
-              f"{cpu['board_process']:6.2f} {cpu['checking_processes']:6.2f} "
-              f"{cpu['clients']:6.2f}  {errors}")
-    print("valid. ms: what the checking processes check of one body, in one process (/ballots: "
-          "the ballot's and the card's checks; /entries: the entry's signature, the ballot's "
-          "checks and the attestation); ratio: intake_ratio. ballot: the ballot's checks alone, "
-          "and the ratio against them. together/s: "
-          "the checking processes' number of processes validating at once, measured; scaling: "
-          "that ÷ (processes ÷ valid. ms); ratio: ballots/s ÷ together/s.")
-    print(f"load average: start {_load(doc['load_average']['start'])}, "
-          f"end {_load(doc['load_average']['end'])} ({doc['cpu_count']} cores)")
+        print(
+            f"{'/' + r['endpoint']:<9}{r['backend']:<11}{r['concurrency']:>8}{r['accepted']:>10}"
+            f"{r['accepted_per_s']:>11.1f}{r['latency_ms'].get('p50', 0):>9.1f}"
+            f"{r['latency_ms'].get('p99', 0):>9.1f}{r['validation_ms']:>11.3f}"
+            f"{r['intake_ratio']:>7.2f}{r['ballot_check_ms']:>8.3f}"
+            f"{r['ballot_only_ratio']:>7.2f}{r['parallel_validations_per_s']:>12.1f}"
+            f"{r['validation_scaling']:>9.2f}{r['parallel_ratio']:>7.2f}  "
+            f"{cpu['board_process']:6.2f} {cpu['checking_processes']:6.2f} "
+            f"{cpu['clients']:6.2f}  {errors}"
+        )
+    print(
+        "valid. ms: what the checking processes check of one body, in one process (/ballots: "
+        "the ballot's and the card's checks; /entries: the entry's signature, the ballot's "
+        "checks and the attestation); ratio: intake_ratio. ballot: the ballot's checks alone, "
+        "and the ratio against them. together/s: "
+        "the checking processes' number of processes validating at once, measured; scaling: "
+        "that ÷ (processes ÷ valid. ms); ratio: ballots/s ÷ together/s."
+    )
+    print(
+        f"load average: start {_load(doc['load_average']['start'])}, "
+        f"end {_load(doc['load_average']['end'])} ({doc['cpu_count']} cores)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -212,5 +212,6 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     return run(parser.parse_args(argv))
 
+
 if __name__ == "__main__":
     raise SystemExit(main())

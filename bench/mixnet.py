@@ -317,11 +317,14 @@ def run(args: argparse.Namespace) -> int:
         default_groups, defaults = AFTER_CLOSE_GROUPS, ([1000], [1], [1])
         measure, table = run_after_close, format_after_close
     else:
-        default_groups, defaults = DEFAULT_GROUPS + EC_GROUPS, (
-            DEFAULT_N, DEFAULT_WIDTH, DEFAULT_PROCESSES)
+        default_groups, defaults = (
+            DEFAULT_GROUPS + EC_GROUPS,
+            (DEFAULT_N, DEFAULT_WIDTH, DEFAULT_PROCESSES),
+        )
 
-        def measure(name: str, n: int, width: int, processes: int,
-                    progress: bool) -> dict[str, Any]:
+        def measure(
+            name: str, n: int, width: int, processes: int, progress: bool
+        ) -> dict[str, Any]:
             return run_one(name, n, width, processes, progress=progress)
 
         table = format_table
@@ -344,8 +347,9 @@ def run(args: argparse.Namespace) -> int:
         print("N must be at least 2 and the width at least 1", file=sys.stderr)
         return 2
     records = []
-    sizes = itertools.product(names, args.n or defaults[0], args.width or defaults[1],
-                              args.processes or defaults[2])
+    sizes = itertools.product(
+        names, args.n or defaults[0], args.width or defaults[1], args.processes or defaults[2]
+    )
     for name, n, width, processes in sizes:
         record = measure(name, n, width, processes, not args.quiet)
         records.append(record)

@@ -74,13 +74,16 @@ def bench(name: str, n: int, reps: int) -> None:
     dec = (time.perf_counter() - t0) / n
     share2 = make_share(ks2, rows, election=config.election, rng=DeterministicRandom(3))
     t0 = time.perf_counter()
-    result = combine_shares(rows, [share, share2], outcome.verification_keys, 2,
-                            election=config.election)
+    result = combine_shares(
+        rows, [share, share2], outcome.verification_keys, 2, election=config.election
+    )
     comb = (time.perf_counter() - t0) / n
     assert [r[0] for r in result.plaintexts] == [i % 50 for i in range(n)]
 
-    print(f"group {name}: |p| = {group.p.bit_length()}, |q| = {group.order.bit_length()}, "
-          f"{n} ciphertexts")
+    print(
+        f"group {name}: |p| = {group.p.bit_length()}, |q| = {group.order.bit_length()}, "
+        f"{n} ciphertexts"
+    )
     print(f"  one powmod (random base, exponent < q)   {unit * 1e3:9.3f} ms")
     print(f"  key ceremony, t = 2, n = 3 (whole)       {ceremony * 1e3:9.1f} ms")
     for label, secs in (
@@ -93,8 +96,11 @@ def bench(name: str, n: int, reps: int) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--group", default="tohyo-schnorr-3072-256",
-                        help=f"a group name, or 'all' for {', '.join(PRODUCTION_GROUPS)}")
+    parser.add_argument(
+        "--group",
+        default="tohyo-schnorr-3072-256",
+        help=f"a group name, or 'all' for {', '.join(PRODUCTION_GROUPS)}",
+    )
     parser.add_argument("--n", type=int, default=200, help="number of ciphertexts")
     parser.add_argument("--reps", type=int, default=200, help="powmods timed for the unit")
 
@@ -110,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -220,8 +220,11 @@ class Board:
         derive = getattr(self.policy, "body_cap", None)
         derived = derive(state, entry_type) if derive is not None else None
         if derived is None:
-            return (limits.max_record_body_bytes if entry_type in limits.record_types
-                    else limits.max_body_bytes)
+            return (
+                limits.max_record_body_bytes
+                if entry_type in limits.record_types
+                else limits.max_body_bytes
+            )
         return min(int(derived), limits.max_record_body_bytes)
 
     def _check_size(self, state: Any, envelope: Envelope, size: int) -> None:
@@ -317,8 +320,10 @@ class Board:
         except DecodeError as exc:
             raise Refusal("malformed", str(exc)) from exc
         if cos.signer not in self.mirrors:
-            raise Refusal("unauthorised_signer", "this board takes co-signatures only from "
-                          "the mirrors it was configured with")
+            raise Refusal(
+                "unauthorised_signer",
+                "this board takes co-signatures only from the mirrors it was configured with",
+            )
         sth = await self.tree_head(election, tree_size)
         try:
             verify_cosignature(sth, cos)
@@ -345,8 +350,9 @@ class Board:
         accepted = getattr(self.policy, "accepted_types", None)
         if accepted is None:
             return limits.max_record_body_bytes
-        return max((self.body_cap(state, t) for t in accepted(state)),
-                   default=limits.max_body_bytes)
+        return max(
+            (self.body_cap(state, t) for t in accepted(state)), default=limits.max_body_bytes
+        )
 
     def size(self, election: str) -> int:
         """The committed size (an append in flight is not visible to readers)."""

@@ -47,17 +47,35 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-page", type=int, default=500, help="largest page of entries")
     p.add_argument("--max-connections", type=int, default=512, help="open connections")
-    p.add_argument("--max-client-connections", type=int, default=64,
-                   help="open connections from one client address (beyond: 429)")
-    p.add_argument("--header-timeout", type=float, default=20.0, metavar="S",
-                   help="seconds a connection may take to send a request's head (when idle, "
-                        "the next one's)")
-    p.add_argument("--body-timeout", type=float, default=60.0, metavar="S",
-                   help="seconds a request may take to send its body (beyond: 408)")
+    p.add_argument(
+        "--max-client-connections",
+        type=int,
+        default=64,
+        help="open connections from one client address (beyond: 429)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="seconds a connection may take to send a request's head (when idle, the next one's)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds a request may take to send its body (beyond: 408)",
+    )
     p.add_argument("--max-pending-posts", type=int, default=1024, help="posts waiting (429)")
-    p.add_argument("--commit-delay", type=float, default=5.0, metavar="MS",
-                   help="under load, how long a group commit waits for more entries to join "
-                        "it (fewer disk flushes; 0: never)")
+    p.add_argument(
+        "--commit-delay",
+        type=float,
+        default=5.0,
+        metavar="MS",
+        help="under load, how long a group commit waits for more entries to join "
+        "it (fewer disk flushes; 0: never)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -182,8 +200,10 @@ def _admin_keys(args: argparse.Namespace) -> frozenset[str] | None:
             raise CliError("--admin-key and --open-elections exclude each other")
         return frozenset(_hex_key(t, "--admin-key") for t in args.admin_keys)
     if not args.open_elections:
-        raise CliError("give the administrators' keys (--admin-key HEX, repeatable): only "
-                       "their elections are served (--open-elections: tests only)")
+        raise CliError(
+            "give the administrators' keys (--admin-key HEX, repeatable): only "
+            "their elections are served (--open-elections: tests only)"
+        )
     return None
 
 
@@ -210,8 +230,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             "tohyo board: warning: serving without TLS on a non-loopback address", file=sys.stderr
         )
-    caps = (args.max_body, args.max_record_body, args.max_page, args.max_connections,
-            args.max_client_connections, args.max_pending_posts)
+    caps = (
+        args.max_body,
+        args.max_record_body,
+        args.max_page,
+        args.max_connections,
+        args.max_client_connections,
+        args.max_pending_posts,
+    )
     if min(caps) < 1:
         raise CliError("the --max-… limits must be positive")
     if not (0 < args.header_timeout <= 3600 and 0 < args.body_timeout <= 3600):
@@ -239,8 +265,9 @@ def _serve(args: argparse.Namespace) -> int:
 
         # --open-elections (tests, simulations): any manifest, whichever keys it names
         own_key = None if admins is None else public_key_hex(key.public_key())
-        policy: Any = ElectionPolicy(allow_test_groups=args.allow_test_groups,
-                                     admin_keys=admins, board_key=own_key)
+        policy: Any = ElectionPolicy(
+            allow_test_groups=args.allow_test_groups, admin_keys=admins, board_key=own_key
+        )
     else:
         policy = RegistryPolicy(admins)
     board = Board(open_storage(args.db), key, policy, limits=limits, mirrors=args.mirror_keys)

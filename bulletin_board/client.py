@@ -261,8 +261,9 @@ class BoardClient:
         names: list[str] = []
         after = ""
         while True:
-            doc = await self._request("GET", "/v1/elections", params={"after": after} if after
-                                      else None)
+            doc = await self._request(
+                "GET", "/v1/elections", params={"after": after} if after else None
+            )
             names.extend(e["election"] for e in doc["elections"])
             after = doc.get("next") or ""
             if not after or not doc["elections"]:

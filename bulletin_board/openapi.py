@@ -171,8 +171,7 @@ def openapi_document(limits: Limits, *, ballots: bool = False) -> dict[str, Any]
                     _param(
                         "limit",
                         "query",
-                        {"type": "integer", "minimum": 1,
-                         "maximum": limits.max_elections_listed},
+                        {"type": "integer", "minimum": 1, "maximum": limits.max_elections_listed},
                         text="page size",
                     ),
                 ],

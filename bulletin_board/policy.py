@@ -49,7 +49,8 @@ REFUSAL_CODES: dict[str, tuple[int, str]] = {
     "wrong_phase": (409, "the entry type is not accepted in the election's current phase"),
     "duplicate_entry": (409, "this exact entry is already on the board"),
     "duplicate_ciphertext": (
-        409, "a ciphertext of the ballot is already on the board, or repeated within the ballot"
+        409,
+        "a ciphertext of the ballot is already on the board, or repeated within the ballot",
     ),
     "election_exists": (409, "a registry for this election is already on the board"),
     "other_board": (422, "the manifest names another board's key than this board's"),

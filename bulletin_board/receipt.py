@@ -92,14 +92,19 @@ class Receipt:
 
 
 def _statement(election: str, index: int, entry_hash: bytes, tree_head: SignedTreeHead) -> bytes:
-    return encode([RECEIPT_LABEL, {
-        "v": RECEIPT_VERSION,
-        "election": election,
-        "index": index,
-        "entry_hash": entry_hash,
-        "tree_size": tree_head.tree_size,
-        "root_hash": tree_head.root_hash,
-    }])
+    return encode(
+        [
+            RECEIPT_LABEL,
+            {
+                "v": RECEIPT_VERSION,
+                "election": election,
+                "index": index,
+                "entry_hash": entry_hash,
+                "tree_size": tree_head.tree_size,
+                "root_hash": tree_head.root_hash,
+            },
+        ]
+    )
 
 
 def sign_receipt(

@@ -334,8 +334,11 @@ class _CappedRunner(web.AppRunner):
             client = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
             if per_client.get(client, 0) >= limits.max_client_connections:
                 cap = limits.max_client_connections
-                transport.write(_raw_refusal("too_many_connections",
-                                             f"at most {cap} connections per client address"))
+                transport.write(
+                    _raw_refusal(
+                        "too_many_connections", f"at most {cap} connections per client address"
+                    )
+                )
                 transport.close()
                 return
             per_client[client] = per_client.get(client, 0) + 1

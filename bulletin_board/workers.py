@@ -32,8 +32,9 @@ class WorkerLost(RuntimeError):
     """The worker process running the job exited before answering."""
 
 
-def _serve(conn: Connection, initializer: Callable[..., None] | None,
-           initargs: tuple[Any, ...]) -> None:
+def _serve(
+    conn: Connection, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]
+) -> None:
     """A worker's main loop: answer each job on `conn` until it closes."""
     if initializer is not None:
         initializer(*initargs)
@@ -90,8 +91,11 @@ class WorkerPool:
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=_serve, args=(child, self._initializer, self._initargs), daemon=True,
-            name="tohyo-worker")
+            target=_serve,
+            args=(child, self._initializer, self._initargs),
+            daemon=True,
+            name="tohyo-worker",
+        )
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -111,7 +115,8 @@ class WorkerPool:
         self._watch(loop)
         done: asyncio.Future[Any] = loop.create_future()
         self._backlog.append(
-            (pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL), done))
+            (pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL), done)
+        )
         self._dispatch()
         return await done
 
@@ -156,7 +161,8 @@ class WorkerPool:
             done = worker.waiting.popleft()
             if not done.done():
                 done.set_exception(
-                    WorkerLost(f"worker process exited (code {worker.process.exitcode})"))
+                    WorkerLost(f"worker process exited (code {worker.process.exitcode})")
+                )
         if self._closed:
             return
         fresh = self._start()

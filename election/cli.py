@@ -79,8 +79,10 @@ def _period_warning(manifest: Manifest, now: dt.datetime) -> str | None:
     """A warning for a definition whose voting period is already over at `now`."""
     if manifest.voting_end > now:
         return None
-    return (f"warning: the voting period ended on {manifest.voting_end.isoformat()}, before now; "
-            "set voting_start and voting_end (and election_day) to the coming election")
+    return (
+        f"warning: the voting period ended on {manifest.voting_end.isoformat()}, before now; "
+        "set voting_start and voting_end (and election_day) to the coming election"
+    )
 
 
 def _summary(manifest: Manifest) -> None:
@@ -105,8 +107,10 @@ def _summary(manifest: Manifest) -> None:
         f"mix servers {len(manifest.mix_servers)}; group {manifest.group['name']}"
     )
     print(f"fingerprint   {manifest.fingerprint().hex()}")
-    print("              (print it on the voting-code postcards and the official notice: voters'"
-          " devices check the election against it)")
+    print(
+        "              (print it on the voting-code postcards and the official notice: voters'"
+        " devices check the election against it)"
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -164,15 +168,19 @@ def _voter_roll(args: argparse.Namespace) -> int:
                     name, birth, sex, address = row
                     facts = BasicFacts(name, dt.date.fromisoformat(birth), Sex(sex), address)
                 except ValueError:
-                    raise CliError(f"{args.residents} line {number}: expected name, birth_date "
-                                   "(YYYY-MM-DD), sex (1, 2 or 3), address") from None
+                    raise CliError(
+                        f"{args.residents} line {number}: expected name, birth_date "
+                        "(YYYY-MM-DD), sex (1, 2 or 3), address"
+                    ) from None
                 entries.append(roll_entry(key, facts))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CliError(f"{args.residents}: {exc}") from None
     doc = voter_roll_json(entries)
     args.out.write_text(json.dumps(doc, indent=0) + "\n", encoding="utf-8")
-    print(f"{len(doc['entries'])} voters on the roll in {args.out} (keyed hashes only); name it "
-          "in the registrar's settings under [voter_rolls]")
+    print(
+        f"{len(doc['entries'])} voters on the roll in {args.out} (keyed hashes only); name it "
+        "in the registrar's settings under [voter_rolls]"
+    )
     return 0
 
 
@@ -221,8 +229,10 @@ def _fill_keys(defn: dict[str, Any], admin: str, board: str) -> None:
     keys = defn.setdefault("keys", {})
     if not isinstance(keys, dict):
         return  # the definition check names the problem
-    for name, value, source in (("admin", admin, "the admin key file"),
-                                ("board", board, "the board")):
+    for name, value, source in (
+        ("admin", admin, "the admin key file"),
+        ("board", board, "the board"),
+    ):
         if not keys.get(name):
             keys[name] = value
             print(f"keys.{name} filled in from {source}: {value}")
@@ -249,38 +259,61 @@ def _publish(args: argparse.Namespace) -> int:
         if args.fill_keys:
             _fill_keys(defn, _key_hex(key), board_key)
         manifest = _manifest(args.path, defn, allow_test_group=args.allow_test_groups)
-        _same_key(f"the key in {args.key}", _key_hex(key), manifest.admin_key,
-                  "sign with the administrator's key of this election")
-        _same_key(f"the key of the board at {args.board}", board_key, manifest.board_key,
-                  "is this the board the election names?")
+        _same_key(
+            f"the key in {args.key}",
+            _key_hex(key),
+            manifest.admin_key,
+            "sign with the administrator's key of this election",
+        )
+        _same_key(
+            f"the key of the board at {args.board}",
+            board_key,
+            manifest.board_key,
+            "is this the board the election names?",
+        )
         if manifest.election_id in await client.elections():
             raise CliError(f"{manifest.election_id} is already on the board at {args.board}")
-        receipt = await client.post(sign_envelope(
-            key, manifest.election_id, "manifest", "admin", {"manifest": manifest.to_json()}))
+        receipt = await client.post(
+            sign_envelope(
+                key, manifest.election_id, "manifest", "admin", {"manifest": manifest.to_json()}
+            )
+        )
         _summary(manifest)
-        print(f"published {manifest.election_id} on {args.board}: entry {receipt.index}, "
-              f"tree head {receipt.tree_head.tree_size} entries, "
-              f"root {receipt.tree_head.root_hash.hex()}")
+        print(
+            f"published {manifest.election_id} on {args.board}: entry {receipt.index}, "
+            f"tree head {receipt.tree_head.tree_size} entries, "
+            f"root {receipt.tree_head.root_hash.hex()}"
+        )
         print(f"next: `tohyo admin open {manifest.election_id}` starts the key ceremony")
         return 0
 
     return _on_board(args.board, action)
 
 
-async def _coordinator(client: BoardClient, args: argparse.Namespace,
-                       key: Ed25519PrivateKey) -> Coordinator:
+async def _coordinator(
+    client: BoardClient, args: argparse.Namespace, key: Ed25519PrivateKey
+) -> Coordinator:
     """The verified record of the election so far, with the admin's key checked against it."""
     from trustees.coordinator import Coordinator
 
     co = Coordinator(client, key, args.election, allow_test_groups=args.allow_test_groups)
     await co.refresh()
-    _same_key(f"the key in {args.key}", _key_hex(key), co.follower.manifest.admin_key,
-              "sign with the administrator's key of this election")
+    _same_key(
+        f"the key in {args.key}",
+        _key_hex(key),
+        co.follower.manifest.admin_key,
+        "sign with the administrator's key of this election",
+    )
     return co
 
 
-async def _await(co: Coordinator, condition: Callable[[Any], bool], refusal: str,
-                 progress: Callable[[Coordinator], str], wait: float) -> None:
+async def _await(
+    co: Coordinator,
+    condition: Callable[[Any], bool],
+    refusal: str,
+    progress: Callable[[Coordinator], str],
+    wait: float,
+) -> None:
     """Return once `condition` holds (waiting up to `wait` s); otherwise refuse with
     `refusal: progress`."""
     from tohyo.cli import CliError
@@ -293,8 +326,9 @@ async def _await(co: Coordinator, condition: Callable[[Any], bool], refusal: str
             pass
     elif condition(co.follower):
         return
-    raise CliError(f"{refusal}: {progress(co)}; run the command again later, "
-                   "or with --wait SECONDS")
+    raise CliError(
+        f"{refusal}: {progress(co)}; run the command again later, or with --wait SECONDS"
+    )
 
 
 async def _post_joint_key(co: Coordinator, wait: float, round_timeout: float) -> None:
@@ -307,8 +341,9 @@ async def _post_joint_key(co: Coordinator, wait: float, round_timeout: float) ->
     except CeremonyFailed as exc:
         raise CliError(f"the key ceremony failed: {exc}") from exc
     except TimeoutError as exc:
-        raise CliError(f"voting cannot open yet: {exc}; run the command again later, or with "
-                       "--wait SECONDS") from exc
+        raise CliError(
+            f"voting cannot open yet: {exc}; run the command again later, or with --wait SECONDS"
+        ) from exc
     print(f"joint key posted: {body['pk'][:32]}… (trustees {body['qualified']} qualified)")
 
 
@@ -348,8 +383,10 @@ def _close(args: argparse.Namespace) -> int:
         if co.state.phase == "voting":
             await co.phase("closed")
         state = co.state
-        print(f"{args.election}: voting is closed; {state.ballots} ballots from "
-              f"{len(state.last_ballot)} voters ({state.superseded} superseded by a re-vote)")
+        print(
+            f"{args.election}: voting is closed; {state.ballots} ballots from "
+            f"{len(state.last_ballot)} voters ({state.superseded} superseded by a re-vote)"
+        )
         if not state.last_ballot:
             print("no ballots: nothing to mix")
             return 0
@@ -358,8 +395,10 @@ def _close(args: argparse.Namespace) -> int:
         assert co.state.mix_input is not None and co.state.manifest is not None
         rows, lists = len(co.state.mix_input), len(co.state.manifest.contests)
         await co.phase("mixing")
-        print(f"mix input posted: {rows} ballots, one per voter, as {lists} contest "
-              f"list{'s' if lists > 1 else ''}; the mix servers shuffle each list on its own now")
+        print(
+            f"mix input posted: {rows} ballots, one per voter, as {lists} contest "
+            f"list{'s' if lists > 1 else ''}; the mix servers shuffle each list on its own now"
+        )
         return 0
 
     return _on_board(args.board, action)
@@ -367,8 +406,10 @@ def _close(args: argparse.Namespace) -> int:
 
 def _print_tally(tally: dict[str, Any]) -> None:
     for contest, result in tally.items():
-        print(f"contest {contest}: {result['ballots']} ballots ({result['valid']} valid, "
-              f"{result['blank']} blank, {result['invalid']} invalid)")
+        print(
+            f"contest {contest}: {result['ballots']} ballots ({result['valid']} valid, "
+            f"{result['blank']} blank, {result['invalid']} invalid)"
+        )
         for option, votes in result["counts"].items():
             print(f"  {option:<16}{votes:>8}")
         print(f"  winners: {', '.join(result['winners']) or '—'}")
@@ -384,24 +425,38 @@ def _tally(args: argparse.Namespace) -> int:
         manifest = co.follower.manifest
         mixers, t = len(manifest.mix_servers), manifest.threshold
         if co.state.phase == "mixing":
-            await _await(co, lambda f: f.shuffles == mixers, "decryption cannot open yet",
-                         lambda c: f"{c.follower.shuffles} of {mixers} mix servers have "
-                         "posted their shuffle", args.wait)
+            await _await(
+                co,
+                lambda f: f.shuffles == mixers,
+                "decryption cannot open yet",
+                lambda c: (
+                    f"{c.follower.shuffles} of {mixers} mix servers have posted their shuffle"
+                ),
+                args.wait,
+            )
             await co.phase("decrypting")
             print(f"{args.election}: every mix server has shuffled; the trustees decrypt now")
             if args.wait <= 0 and len(co.state.shares) < t:
-                print("the result follows with `tohyo admin tally` again once "
-                      f"{t} trustees have posted their decryption shares")
+                print(
+                    "the result follows with `tohyo admin tally` again once "
+                    f"{t} trustees have posted their decryption shares"
+                )
                 return 0
         if co.state.phase != "decrypting":
             raise CliError(f"{args.election} is in phase {co.state.phase}: nothing to tally")
-        await _await(co, lambda f: len(f.state.shares) >= t, "the result cannot be computed yet",
-                     lambda c: f"{len(c.state.shares)} of the {t} decryption shares needed "
-                     "are posted", args.wait)
+        await _await(
+            co,
+            lambda f: len(f.state.shares) >= t,
+            "the result cannot be computed yet",
+            lambda c: f"{len(c.state.shares)} of the {t} decryption shares needed are posted",
+            args.wait,
+        )
         body = await co.result(0.0)
         await co.phase("tallied")
-        print(f"{args.election}: result posted from the shares of trustees "
-              f"{', '.join(map(str, body['trustees']))}; the election is tallied")
+        print(
+            f"{args.election}: result posted from the shares of trustees "
+            f"{', '.join(map(str, body['trustees']))}; the election is tallied"
+        )
         _print_tally(body["tally"])
         return 0
 
@@ -417,8 +472,10 @@ def _status(args: argparse.Namespace) -> int:
         print(f"phase      {policy['phase']}")
         print(f"entries    {doc['tree_size']} ({counts})")
         if "ballots" in policy:
-            print(f"ballots    {policy['ballots']} from {policy['voters']} voters "
-                  f"({policy['superseded']} superseded)")
+            print(
+                f"ballots    {policy['ballots']} from {policy['voters']} voters "
+                f"({policy['superseded']} superseded)"
+            )
         return 0
 
     return _on_board(args.board, action)
@@ -429,10 +486,17 @@ def _board_args(q: argparse.ArgumentParser, *, election: bool = True, key: bool 
         q.add_argument("election", help="the election id")
     q.add_argument("--board", required=True, metavar="URL", help="the board's URL")
     if key:
-        q.add_argument("--key", type=Path, required=True,
-                       help="the admin key file (encrypted; passphrase in TOHYO_KEY_PASSPHRASE)")
-        q.add_argument("--allow-test-groups", action="store_true",
-                       help="accept a test group (simulations and tests only)")
+        q.add_argument(
+            "--key",
+            type=Path,
+            required=True,
+            help="the admin key file (encrypted; passphrase in TOHYO_KEY_PASSPHRASE)",
+        )
+        q.add_argument(
+            "--allow-test-groups",
+            action="store_true",
+            help="accept a test group (simulations and tests only)",
+        )
 
 
 def register(subparsers: Any) -> None:
@@ -452,33 +516,59 @@ def register(subparsers: Any) -> None:
     q.add_argument("--hashes", type=Path, required=True, help="hashes for the registrar")
     q.set_defaults(func=_voting_codes)
     q = sub.add_parser("voter-roll", help="the voter roll the registrar checks")
-    q.add_argument("--registrar-key", type=Path, required=True,
-                   help="the registrar's key file (its passphrase in TOHYO_KEY_PASSPHRASE)")
-    q.add_argument("--residents", type=Path, required=True,
-                   help="CSV: name, birth_date (YYYY-MM-DD), sex (1, 2, 3), address")
+    q.add_argument(
+        "--registrar-key",
+        type=Path,
+        required=True,
+        help="the registrar's key file (its passphrase in TOHYO_KEY_PASSPHRASE)",
+    )
+    q.add_argument(
+        "--residents",
+        type=Path,
+        required=True,
+        help="CSV: name, birth_date (YYYY-MM-DD), sex (1, 2, 3), address",
+    )
     q.add_argument("--out", type=Path, required=True, help="the roll file to write")
     q.set_defaults(func=_voter_roll)
     q = sub.add_parser("publish", help="post the signed manifest: the election's first entry")
     q.add_argument("path", type=Path, help="the election definition (TOML)")
     _board_args(q, election=False)
-    q.add_argument("--fill-keys", action="store_true",
-                   help="fill an empty keys.admin from --key and keys.board from the board")
+    q.add_argument(
+        "--fill-keys",
+        action="store_true",
+        help="fill an empty keys.admin from --key and keys.board from the board",
+    )
     q.set_defaults(func=_publish)
     q = sub.add_parser("open", help="start the key ceremony; then open voting")
     _board_args(q)
-    q.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for the key ceremony to finish")
-    q.add_argument("--round-timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="close a round of the key ceremony after this long even if some "
-                        "trustee has not posted (default 60)")
+    q.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for the key ceremony to finish",
+    )
+    q.add_argument(
+        "--round-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="close a round of the key ceremony after this long even if some "
+        "trustee has not posted (default 60)",
+    )
     q.set_defaults(func=_open)
     q = sub.add_parser("close", help="close voting and post the mix input")
     _board_args(q)
     q.set_defaults(func=_close)
     q = sub.add_parser("tally", help="open decryption; then post the result")
     _board_args(q)
-    q.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for the shuffles, then for the decryption shares")
+    q.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for the shuffles, then for the decryption shares",
+    )
     q.set_defaults(func=_tally)
     q = sub.add_parser("status", help="the phase and counts of an election")
     _board_args(q, key=False)

@@ -148,7 +148,7 @@ class Ballot:
             raise DecodeError(f"an encryption proof has {width} responses")
         texts = elgamal.row_texts([data["row"]], width)
         elements = group.elements_from_hex(texts + proof["t"])  # one batched subgroup test
-        t = elements[len(texts):]
+        t = elements[len(texts) :]
         return cls(
             elgamal.rows_from_elements(elements[: len(texts)], width)[0],
             encryption.Proof(t=tuple(t), s=tuple(group.scalar_from_hex(x) for x in proof["s"])),
@@ -204,8 +204,14 @@ class PostedShuffle:
     lists: tuple[PostedList, ...]
 
 
-def decode_shuffle(group: Group, body: Any, shapes: Sequence[tuple[str, int, int]], *,
-                   rng: Any = None, executor: Any = None) -> PostedShuffle:
+def decode_shuffle(
+    group: Group,
+    body: Any,
+    shapes: Sequence[tuple[str, int, int]],
+    *,
+    rng: Any = None,
+    executor: Any = None,
+) -> PostedShuffle:
     """Decode a shuffle body for input lists of `shapes` (contest id, n rows, width) and check
     everything: one {contest, outputs, proof} per input list, the same contest in the same
     slot, n output rows of that width (membership of the rows and the proof's elements tested
@@ -230,8 +236,7 @@ def decode_shuffle(group: Group, body: Any, shapes: Sequence[tuple[str, int, int
         if not isinstance(outputs, list) or len(outputs) != n:
             raise DecodeError(f"contest {contest}: a shuffle outputs {n} rows")
         decoded = tuple(elgamal.rows_from_json(group, outputs, width, rng, executor)) if n else ()
-        proof = shuffle_proof.ShuffleProof.from_json(group, part["proof"], n, width, rng,
-                                                     executor)
+        proof = shuffle_proof.ShuffleProof.from_json(group, part["proof"], n, width, rng, executor)
         out.append(PostedList(contest, decoded, proof))
     return PostedShuffle(position, tuple(out))
 
@@ -243,10 +248,17 @@ def decode_contest_lists(
     bundles): a non-empty list of {"contest": id, "rows": [row, …]}, each list non-empty, of
     one width (the given `widths`, in order, when known), all of one length. Every element is
     checked for membership."""
-    if not isinstance(value, list) or not value or any(
-        not isinstance(p, dict) or set(p) != {"contest", "rows"} or not isinstance(
-            p["contest"], str) or not isinstance(p["rows"], list) or not p["rows"]
-        for p in value
+    if (
+        not isinstance(value, list)
+        or not value
+        or any(
+            not isinstance(p, dict)
+            or set(p) != {"contest", "rows"}
+            or not isinstance(p["contest"], str)
+            or not isinstance(p["rows"], list)
+            or not p["rows"]
+            for p in value
+        )
     ):
         raise DecodeError("a non-empty list of {contest, rows}, each with rows")
     if widths is not None and len(widths) != len(value):

@@ -81,9 +81,17 @@ from mixnet.encoding import canonical_json, parse_canonical_json, parse_json_str
 from mixnet.errors import DecodeError
 from mixnet.groups import Element, Group, group_from_description
 
-__all__ = ["BallotIntake", "CheckSettings", "ElectionChecks", "RegistrarSettings",
-           "read_voter_roll", "registrar_config", "registrar_status", "validate_request",
-           "voter_roll_json"]
+__all__ = [
+    "BallotIntake",
+    "CheckSettings",
+    "ElectionChecks",
+    "RegistrarSettings",
+    "read_voter_roll",
+    "registrar_config",
+    "registrar_status",
+    "validate_request",
+    "voter_roll_json",
+]
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +111,9 @@ def registrar_status(reason: Reason) -> int:
     return _REASON_STATUS.get(reason, 403)
 
 
-def eligibility_rules(manifest: Manifest, voter_roll: frozenset[bytes] | None = None
-                      ) -> EligibilityRules:
+def eligibility_rules(
+    manifest: Manifest, voter_roll: frozenset[bytes] | None = None
+) -> EligibilityRules:
     """The manifest's eligibility (age, areas, voting period) as the registrar applies it."""
     areas = manifest.eligibility.areas
     return EligibilityRules(
@@ -178,26 +187,37 @@ class RegistrarSettings:
         mode = manifest.eligibility.voting_codes
         hashes = self.code_hashes.get(manifest.election_id, frozenset())
         codes = VotingCodeConfig(
-            {"none": VotingCodeMode.NONE, "per_election": VotingCodeMode.SHARED,
-             "per_voter": VotingCodeMode.ONE_TIME}[mode],
+            {
+                "none": VotingCodeMode.NONE,
+                "per_election": VotingCodeMode.SHARED,
+                "per_voter": VotingCodeMode.ONE_TIME,
+            }[mode],
             hashes if mode != "none" else frozenset(),
         )
-        config = registrar_config(manifest, attestation_key=self.attestation_key,
-                                  pseudonym_key=self.pseudonym_key, trust=self.trust,
-                                  voting_codes=codes,
-                                  voter_roll=self.voter_rolls.get(manifest.election_id))
+        config = registrar_config(
+            manifest,
+            attestation_key=self.attestation_key,
+            pseudonym_key=self.pseudonym_key,
+            trust=self.trust,
+            voting_codes=codes,
+            voter_roll=self.voter_rolls.get(manifest.election_id),
+        )
         self.evidence_dir.mkdir(parents=True, exist_ok=True)
-        store = EvidenceStore(self.evidence_dir / f"{manifest.election_id}.evidence",
-                              self.evidence_passphrase, scrypt_n=self.evidence_scrypt_n)
+        store = EvidenceStore(
+            self.evidence_dir / f"{manifest.election_id}.evidence",
+            self.evidence_passphrase,
+            scrypt_n=self.evidence_scrypt_n,
+        )
         return Registrar(config, store, ledger=MemoryCodeLedger.from_evidence(store.read_all()))
 
     def for_checks(self) -> CheckSettings:
         """What a checking process needs of these settings (picklable)."""
         raw = self.attestation_key.private_bytes(
-            serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-            serialization.NoEncryption())
-        return CheckSettings(raw, self.pseudonym_key, self.trust, self.elections,
-                             self.voter_rolls)
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return CheckSettings(raw, self.pseudonym_key, self.trust, self.elections, self.voter_rolls)
 
 
 # ---------------------------------------------------------------------- the checking processes
@@ -249,10 +269,12 @@ def validate_request(
     the card's signature over the ballot hash, roll, age, residence). Returns (ballot, the
     card's request, pseudonym); raises `Refusal` or `CardRefused`."""
     ballot_json, certificate, signature, code = _parse_request(body)
-    ballot = check_ballot_only(checks.group, checks.manifest, checks.fingerprint, checks.pk,
-                               ballot_json)
-    auth = BallotAuthentication(checks.fingerprint, ballot.hash(checks.fingerprint), certificate,
-                                signature, code)
+    ballot = check_ballot_only(
+        checks.group, checks.manifest, checks.fingerprint, checks.pk, ballot_json
+    )
+    auth = BallotAuthentication(
+        checks.fingerprint, ballot.hash(checks.fingerprint), certificate, signature, code
+    )
     return ballot, auth, check_card(checks.config, auth, now)
 
 
@@ -273,8 +295,12 @@ def _election_checks(token: bytes, manifest_bytes: bytes, pk_hex: str) -> Electi
 
 
 def _check_job(
-    election_key: bytes, payload: tuple[bytes, str] | None, token: bytes, election: str,
-    body: bytes, now: dt.datetime,
+    election_key: bytes,
+    payload: tuple[bytes, str] | None,
+    token: bytes,
+    election: str,
+    body: bytes,
+    now: dt.datetime,
 ) -> tuple[Any, ...]:
     """Runs in a checking process: `validate_request`, then the attestation and the entry,
     signed with the registrar key. Returns ("ok", envelope, its bytes, the card's request,
@@ -297,7 +323,10 @@ def _check_job(
     key = checks.config.attestation_key
     attestation = sign_attestation(key, checks.fingerprint, pseudonym, auth.ballot_hash)
     envelope = sign_envelope(
-        key, election, "ballot", "registrar",
+        key,
+        election,
+        "ballot",
+        "registrar",
         {"v": 1, "ballot": ballot.to_json(), "attestation": attestation.to_json()},
     )
     try:
@@ -409,8 +438,9 @@ class BallotIntake:
         checks = settings.for_checks()
         self._pool: WorkerPool | None = None
         if processes > 1:
-            self._pool = WorkerPool(processes, initializer=_start_checks,
-                                    initargs=(self._token, checks))
+            self._pool = WorkerPool(
+                processes, initializer=_start_checks, initargs=(self._token, checks)
+            )
         else:
             _start_checks(self._token, checks)
         self._registrars: dict[str, Registrar] = {}
@@ -428,8 +458,12 @@ class BallotIntake:
         from bulletin_board.server import BALLOTS_KEY
 
         app[BALLOTS_KEY] = True
-        app.add_routes([web.post("/v1/elections/{election}/ballots", self.handle),
-                        web.post("/v1/elections/{election}/voting-code", self.check_code)])
+        app.add_routes(
+            [
+                web.post("/v1/elections/{election}/ballots", self.handle),
+                web.post("/v1/elections/{election}/voting-code", self.check_code),
+            ]
+        )
         app.on_cleanup.append(lambda _app: self.close())
 
     async def close(self) -> None:
@@ -450,11 +484,14 @@ class BallotIntake:
             registrar = self.settings.registrar_for(manifest)
         except EvidenceStoreError as exc:
             log.error("election %s: the evidence store cannot be opened: %s", election, exc)
-            raise Refusal("registrar_unavailable", "the registrar's evidence store cannot be "
-                          "opened; nothing was recorded") from None
+            raise Refusal(
+                "registrar_unavailable",
+                "the registrar's evidence store cannot be opened; nothing was recorded",
+            ) from None
         self._registrars[election] = registrar
         self._evidence[election] = _GroupCommit(
-            registrar.commit_many, self.board.limits.commit_delay_ms / 1000)
+            registrar.commit_many, self.board.limits.commit_delay_ms / 1000
+        )
         return registrar, True
 
     async def _reconcile_logged(self, election: str) -> Reconciliation | None:
@@ -485,12 +522,19 @@ class BallotIntake:
         assert isinstance(store, EvidenceStore)
         result = reconcile(ballots, await asyncio.to_thread(store.read_all))
         if result.without_evidence:
-            log.error("election %s: %d ballots on the board have no evidence (entries %s…)",
-                      election, len(result.without_evidence),
-                      ", ".join(map(str, result.without_evidence[:10])))
+            log.error(
+                "election %s: %d ballots on the board have no evidence (entries %s…)",
+                election,
+                len(result.without_evidence),
+                ", ".join(map(str, result.without_evidence[:10])),
+            )
         else:
-            log.info("election %s: %d ballots, each with its evidence; %d records unpublished",
-                     election, result.ballots, result.unpublished)
+            log.info(
+                "election %s: %d ballots, each with its evidence; %d records unpublished",
+                election,
+                result.ballots,
+                result.unpublished,
+            )
         return result
 
     def _state(self, election: str) -> ElectionRecordState:
@@ -511,8 +555,7 @@ class BallotIntake:
         Whether a code was used is never said (the cast says it, to the card's holder)."""
         require_json(request)
         if not self.code_checks.allow(request.remote or "", time.monotonic()):
-            raise Refusal("busy", "too many voting-code checks from this address; wait a "
-                          "minute")
+            raise Refusal("busy", "too many voting-code checks from this address; wait a minute")
         data = await read_capped_body(request, 1024)
         try:
             code = json.loads(data)["voting_code"]
@@ -526,16 +569,19 @@ class BallotIntake:
             code_hash = hash_voting_code(code)
         except ValueError:
             code_hash = ""  # not even a code's shape
-        known = (manifest.eligibility.voting_codes == "none"
-                 or code_hash in self.settings.code_hashes.get(manifest.election_id, ()))
+        known = (
+            manifest.eligibility.voting_codes == "none"
+            or code_hash in self.settings.code_hashes.get(manifest.election_id, ())
+        )
         return web.json_response({"known": known})
 
     async def _check(
         self, election: str, state: ElectionRecordState, body: bytes, now: dt.datetime
     ) -> tuple[Any, ...]:
         assert state.manifest is not None and state.pk is not None
-        return await self._jobs.run(_check_job, election, state.manifest, state.pk,
-                                    self._token, election, body, now)
+        return await self._jobs.run(
+            _check_job, election, state.manifest, state.pk, self._token, election, body, now
+        )
 
     async def _run(self, function: Callable[..., tuple[Any, ...]], *args: Any) -> tuple[Any, ...]:
         if self._pool is not None:
@@ -550,12 +596,14 @@ class BallotIntake:
         manifest = state.manifest
         assert manifest is not None
         if manifest.registrar_key != self._key_hex:
-            raise Refusal("not_this_registrar",
-                          "the election names another registrar key than this board's")
+            raise Refusal(
+                "not_this_registrar", "the election names another registrar key than this board's"
+            )
         if not self.settings.authorises(state.fingerprint):
             raise RegistrarRefusal(Reason.ELECTION_NOT_AUTHORISED)
         if manifest.eligibility.voter_roll and manifest.election_id not in (
-                self.settings.voter_rolls):
+            self.settings.voter_rolls
+        ):
             raise RegistrarRefusal(Reason.VOTER_ROLL_UNAVAILABLE)
         now = self.clock()
         outcome = await self._check(election, state, body, now)
@@ -570,8 +618,9 @@ class BallotIntake:
             task = asyncio.create_task(self._reconcile_logged(election))
             self._reconciling.add(task)
             task.add_done_callback(self._reconciling.discard)
-        pending = registrar.reserve(outcome[3], outcome[4], outcome[5], now=now,
-                                    code_hash=outcome[6])
+        pending = registrar.reserve(
+            outcome[3], outcome[4], outcome[5], now=now, code_hash=outcome[6]
+        )
         if isinstance(pending, Refused):
             raise RegistrarRefusal(pending.reason)
         # the voter's earlier ballot is replaced only where the later one counts (re-vote rule)
@@ -607,8 +656,13 @@ def _ballot_keys(start: int, batch: list[bytes]) -> list[tuple[int, bytes, bytes
             envelope = decode_envelope(data)
             if envelope.type == "ballot":
                 att = envelope.body["attestation"]
-                out.append((start + offset, bytes.fromhex(att["pseudonym"]),
-                            bytes.fromhex(att["ballot_hash"])))
+                out.append(
+                    (
+                        start + offset,
+                        bytes.fromhex(att["pseudonym"]),
+                        bytes.fromhex(att["ballot_hash"]),
+                    )
+                )
     return out
 
 
@@ -634,24 +688,25 @@ def derive_pseudonym_key(key: Ed25519PrivateKey) -> bytes:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                            serialization.NoEncryption())
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
     return HKDF(hashes.SHA256(), 32, salt=None, info=b"tohyo/pseudonym-key/v1").derive(raw)
 
 
 def load_registrar_settings(path: Path) -> RegistrarSettings:
     """Read the registrar's settings file (TOML; docs/board.md §8.2). Raises ValueError.
 
-        key = "registrar.pem"                  # Ed25519, encrypted (TOHYO_KEY_PASSPHRASE)
-        anchors = ["sign_ca_2023.pem"]         # J-LIS (or test) signing CA certificates
-        crls = ["sign_ca.crl"]                 # current CRLs (DER or PEM)
-        evidence_dir = "evidence"
-        evidence_passphrase_env = "TOHYO_EVIDENCE_PASSPHRASE"
-        elections = ["<fingerprint hex>"]      # the only elections it attests for
-        [voting_codes]
-        "tsukuba-2026-mayor" = "hashes.json"   # from `tohyo admin voting-codes`
-        [voter_rolls]
-        "tsukuba-2026-mayor" = "roll.json"     # from `tohyo admin voter-roll`
+    key = "registrar.pem"                  # Ed25519, encrypted (TOHYO_KEY_PASSPHRASE)
+    anchors = ["sign_ca_2023.pem"]         # J-LIS (or test) signing CA certificates
+    crls = ["sign_ca.crl"]                 # current CRLs (DER or PEM)
+    evidence_dir = "evidence"
+    evidence_passphrase_env = "TOHYO_EVIDENCE_PASSPHRASE"
+    elections = ["<fingerprint hex>"]      # the only elections it attests for
+    [voting_codes]
+    "tsukuba-2026-mayor" = "hashes.json"   # from `tohyo admin voting-codes`
+    [voter_rolls]
+    "tsukuba-2026-mayor" = "roll.json"     # from `tohyo admin voter-roll`
     """
     import os
     import tomllib
@@ -672,8 +727,11 @@ def load_registrar_settings(path: Path) -> RegistrarSettings:
         crls = []
         for name in conf.get("crls", []):
             data = (base / name).read_bytes()
-            crls.append(x509.load_pem_x509_crl(data) if data.startswith(b"-----")
-                        else x509.load_der_x509_crl(data))
+            crls.append(
+                x509.load_pem_x509_crl(data)
+                if data.startswith(b"-----")
+                else x509.load_der_x509_crl(data)
+            )
         trust = TrustAnchors.from_files([base / a for a in conf["anchors"]], crls=tuple(crls))
         env = conf.get("evidence_passphrase_env", "TOHYO_EVIDENCE_PASSPHRASE")
         passphrase = os.environ.get(env, "")
@@ -684,8 +742,10 @@ def load_registrar_settings(path: Path) -> RegistrarSettings:
             for election, file in conf.get("voting_codes", {}).items()
         }
         elections = frozenset(_fingerprint(text) for text in conf["elections"])
-        rolls = {election: read_voter_roll(base / file)
-                 for election, file in conf.get("voter_rolls", {}).items()}
+        rolls = {
+            election: read_voter_roll(base / file)
+            for election, file in conf.get("voter_rolls", {}).items()
+        }
     except KeyError as exc:
         raise ValueError(f"{path}: missing setting {exc}") from exc
     except OSError as exc:
@@ -722,8 +782,9 @@ def read_voter_roll(path: Path) -> frozenset[bytes]:
         doc = json.loads(path.read_text())
         if doc.get("format") != ROLL_FORMAT or not isinstance(doc.get("entries"), list):
             raise ValueError("not a voter roll")
-        entries = frozenset(bytes.fromhex(e) for e in doc["entries"]
-                            if isinstance(e, str) and len(e) == 64)
+        entries = frozenset(
+            bytes.fromhex(e) for e in doc["entries"] if isinstance(e, str) and len(e) == 64
+        )
         if len(entries) != len(doc["entries"]):
             raise ValueError("every entry is 64 hex digits, once")
     except (OSError, ValueError, AttributeError) as exc:

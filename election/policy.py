@@ -297,8 +297,9 @@ class ElectionPolicy:
             raise Refusal("bad_body", "a ballot entry is {v, ballot, attestation}")
         m = state.manifest
         if outside_voting_period(m.voting_start, m.voting_end, self.clock()) is not None:
-            raise Refusal("outside_voting_period",
-                          f"voting is open from {m.voting_start} to {m.voting_end}")
+            raise Refusal(
+                "outside_voting_period", f"voting is open from {m.voting_start} to {m.voting_end}"
+            )
         if state.is_prechecked(envelope):
             row_json = body["ballot"]["row"]
         else:
@@ -320,8 +321,10 @@ class ElectionPolicy:
         if body["entries"] != indices or body["contests"] != rules.contest_lists_json(
             state.manifest, rows
         ):
-            raise Refusal("bad_body", "the mix input is not each contest's part of the last "
-                          "ballot of every voter")
+            raise Refusal(
+                "bad_body",
+                "the mix input is not each contest's part of the last ballot of every voter",
+            )
 
     def _shuffle(self, state: ElectionRecordState, envelope: Envelope, author: _Author) -> None:
         assert state.group is not None and state.manifest is not None
@@ -343,8 +346,9 @@ class ElectionPolicy:
                 if share.trustee != author.index:
                     raise DecodeError("a share names another trustee")
                 if len(share.factors) != size * contest.width:
-                    raise DecodeError(f"contest {contest.id}: one factor per ciphertext of "
-                                      "the last shuffle")
+                    raise DecodeError(
+                        f"contest {contest.id}: one factor per ciphertext of the last shuffle"
+                    )
         except DecodeError as exc:
             raise Refusal("bad_body", f"share: {exc}") from exc
 

@@ -47,8 +47,13 @@ def check_ballot_entry(
         registrar = Ed25519PublicKey.from_public_bytes(bytes.fromhex(manifest.registrar_key))
         if len(_CONTEXTS) >= 16:
             _CONTEXTS.clear()
-        context = _CONTEXTS[election_key] = (group, manifest, manifest.fingerprint(),
-                                             group.element_from_hex(payload[1]), registrar)
+        context = _CONTEXTS[election_key] = (
+            group,
+            manifest,
+            manifest.fingerprint(),
+            group.element_from_hex(payload[1]),
+            registrar,
+        )
     group, manifest, fingerprint, pk, registrar = context
     try:
         envelope = decode_envelope(data)
@@ -92,13 +97,20 @@ class ElectionJobs:
     ) -> tuple[bytes, tuple[bytes, str]]:
         cached = self._jobs.get(election)
         if cached is None or cached[0] is not manifest or cached[1] is not pk:
-            cached = self._jobs[election] = (manifest, pk,
-                                             *election_job_args(manifest, pk, self.prefix))
+            cached = self._jobs[election] = (
+                manifest,
+                pk,
+                *election_job_args(manifest, pk, self.prefix),
+            )
         return cached[2], cached[3]
 
     async def run(
-        self, function: Callable[..., tuple[Any, ...]], election: str, manifest: Manifest,
-        pk: Element, *args: Any,
+        self,
+        function: Callable[..., tuple[Any, ...]],
+        election: str,
+        manifest: Manifest,
+        pk: Element,
+        *args: Any,
     ) -> tuple[Any, ...]:
         """`function(key, payload or None, *args)` for the election, in a worker."""
         key, payload = self.args(election, manifest, pk)
@@ -129,8 +141,7 @@ class BallotPrecheck:
             or state.pk is None
         ):
             return None
-        outcome = await self.jobs.run(check_ballot_entry, election, state.manifest, state.pk,
-                                      data)
+        outcome = await self.jobs.run(check_ballot_entry, election, state.manifest, state.pk, data)
         if outcome[0] == "refused":
             raise Refusal(outcome[1], outcome[2])
         state.prechecked[id(envelope)] = envelope

@@ -396,7 +396,7 @@ def check_published_rows(manifest: Manifest, plaintexts: Any) -> dict[str, list[
             raise RuleBroken(
                 "bad_body",
                 "V12.plaintexts",
-                f'plaintexts of contest {contest.id}: {{contest, rows}}, rows of '
+                f"plaintexts of contest {contest.id}: {{contest, rows}}, rows of "
                 f'{contest.width} integers or "{INVALID_SLOT}"',
             )
         out[contest.id] = rows

@@ -263,9 +263,7 @@ class TrustAnchors:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
-    def crl_facts(
-        self, index: int, issuer: x509.Certificate
-    ) -> tuple[bool, frozenset[int]]:
+    def crl_facts(self, index: int, issuer: x509.Certificate) -> tuple[bool, frozenset[int]]:
         """(signed by `issuer`, revoked serial numbers) of CRL `index`, computed once.
 
         A CRL's signature is a check over the whole list (megabytes for a national CA), so it
@@ -298,13 +296,16 @@ class TrustAnchors:
         """Pickled as DER and dotted OIDs (the x509 objects do not pickle), so the board
         service can hand its anchors to its checking processes."""
         der = serialization.Encoding.DER
-        return (_trust_anchors_from_der, (
-            tuple(c.public_bytes(der) for c in self.certificates),
-            tuple(crl.public_bytes(der) for crl in self.crls),
-            tuple(sorted(o.dotted_string for o in self.sign_policies)),
-            tuple(sorted(o.dotted_string for o in self.auth_policies)),
-            self.require_crl,
-        ))
+        return (
+            _trust_anchors_from_der,
+            (
+                tuple(c.public_bytes(der) for c in self.certificates),
+                tuple(crl.public_bytes(der) for crl in self.crls),
+                tuple(sorted(o.dotted_string for o in self.sign_policies)),
+                tuple(sorted(o.dotted_string for o in self.auth_policies)),
+                self.require_crl,
+            ),
+        )
 
 
 def _trust_anchors_from_der(

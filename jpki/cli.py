@@ -39,9 +39,12 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("status", help="card type and PIN tries left (spends no try)")
     _reader_arg(p)
-    p.add_argument("--json", action="store_true",
-                   help='print one JSON object: reader, card, and per PIN "tries_left" '
-                   '(0 when blocked, null when unknown)')
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object: reader, card, and per PIN "tries_left" '
+        "(0 when blocked, null when unknown)",
+    )
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("read-certs", help="read and summarise the card's certificates")
@@ -83,8 +86,12 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_virtual)
 
     p = sub.add_parser("test-ca", help="create the test CA and fresh CRLs (rehearsals, tests)")
-    p.add_argument("--ca-dir", type=Path, default=Path("tohyo-test-ca"),
-                   help="test CA directory (created if missing)")
+    p.add_argument(
+        "--ca-dir",
+        type=Path,
+        default=Path("tohyo-test-ca"),
+        help="test CA directory (created if missing)",
+    )
     p.set_defaults(func=cmd_test_ca)
 
 
@@ -215,8 +222,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        print(json.dumps({"reader": name, "card": _card_label(kind), "tries_left": tries},
-                         ensure_ascii=False, sort_keys=True))
+        print(
+            json.dumps(
+                {"reader": name, "card": _card_label(kind), "tries_left": tries},
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+        )
     else:
         print("\n".join(lines))
     return 0
@@ -335,15 +347,18 @@ def _write_crls(ca: Any, ca_dir: Path, now: dt.datetime) -> None:
     for purpose, serials in ((CertPurpose.SIGN, revoked), (CertPurpose.AUTH, [])):
         crl = ca.crl(purpose, serials, this_update=now, next_update=now + dt.timedelta(days=30))
         (ca_dir / f"crl-{purpose.value}.pem").write_bytes(
-            crl.public_bytes(serialization.Encoding.PEM))
+            crl.public_bytes(serialization.Encoding.PEM)
+        )
 
 
 def cmd_test_ca(args: argparse.Namespace) -> int:
     """Create (or load) the test CA and write fresh CRLs: a registrar's anchors for a rehearsal."""
     ca = _test_ca(args.ca_dir)
     _write_crls(ca, args.ca_dir, dt.datetime.now(dt.UTC))
-    print(f"test CA in {args.ca_dir}: sign_ca.pem, auth_ca.pem (certificates), crl-sign.pem, "
-          "crl-auth.pem (CRLs, valid 30 days); for rehearsals and tests only, never J-LIS")
+    print(
+        f"test CA in {args.ca_dir}: sign_ca.pem, auth_ca.pem (certificates), crl-sign.pem, "
+        "crl-auth.pem (CRLs, valid 30 days); for rehearsals and tests only, never J-LIS"
+    )
     return 0
 
 

@@ -161,8 +161,12 @@ class EvidenceStore:
             f.write(torn)
             f.flush()
             os.fsync(f.fileno())
-        log.warning("evidence store %s: %d torn bytes (a write cut short by a crash) set "
-                    "aside in %s", self.path.name, len(torn), aside.name)
+        log.warning(
+            "evidence store %s: %d torn bytes (a write cut short by a crash) set aside in %s",
+            self.path.name,
+            len(torn),
+            aside.name,
+        )
         return aside
 
     def _set_aside_torn_tail(self) -> Path | None:
@@ -176,8 +180,10 @@ class EvidenceStore:
             f.truncate(keep)
             f.flush()
             os.fsync(f.fileno())
-        log.warning("evidence store %s: the torn last record's ballot was never acknowledged",
-                    self.path.name)
+        log.warning(
+            "evidence store %s: the torn last record's ballot was never acknowledged",
+            self.path.name,
+        )
         return aside
 
     def _aad(self, index: int) -> bytes:

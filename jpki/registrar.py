@@ -609,18 +609,20 @@ class Registrar:
         Their codes stay reserved while the evidence is written, so the registrar's lock is
         never held across a disk flush.
         """
-        self.evidence.append_many([
-            Evidence(
-                election_fingerprint=p.request.election_fingerprint,
-                pseudonym=p.pseudonym,
-                ballot_hash=p.request.ballot_hash,
-                certificate=p.request.certificate,
-                signature=p.request.signature,
-                received_at=p.received_at,
-                code_hash=p.code_hash,
-            )
-            for p in pendings
-        ])
+        self.evidence.append_many(
+            [
+                Evidence(
+                    election_fingerprint=p.request.election_fingerprint,
+                    pseudonym=p.pseudonym,
+                    ballot_hash=p.request.ballot_hash,
+                    certificate=p.request.certificate,
+                    signature=p.request.signature,
+                    received_at=p.received_at,
+                    code_hash=p.code_hash,
+                )
+                for p in pendings
+            ]
+        )
         with self._lock:
             for p in pendings:
                 if p.code_hash is not None:

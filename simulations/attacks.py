@@ -95,12 +95,26 @@ class Outcome:
         return bool(self.detected_by)
 
 
-def _election(group: Group, seed: str, voters: int, *, trustees: int = 3, threshold: int = 2,
-              mixers: int = 2, setup: bool = True,
-              more_contests: tuple[Contest, ...] = ()) -> SimulatedElection:
+def _election(
+    group: Group,
+    seed: str,
+    voters: int,
+    *,
+    trustees: int = 3,
+    threshold: int = 2,
+    mixers: int = 2,
+    setup: bool = True,
+    more_contests: tuple[Contest, ...] = (),
+) -> SimulatedElection:
     rng = DeterministicRandom(seed)
-    people = Participants(group, trustees=trustees, threshold=threshold, mixers=mixers, rng=rng,
-                          more_contests=more_contests)
+    people = Participants(
+        group,
+        trustees=trustees,
+        threshold=threshold,
+        mixers=mixers,
+        rng=rng,
+        more_contests=more_contests,
+    )
     sim = SimulatedElection(people, rng, progress=False)
     if setup:
         sim.setup()
@@ -126,8 +140,9 @@ def _mix_rest(sim: SimulatedElection, outcome: Outcome, first: int, proof: Any) 
     sim.finish_mixing()
 
 
-def _decrypt_and_audit(sim: SimulatedElection, outcome: Outcome,
-                       trustees: list[int] | None = None) -> Any:
+def _decrypt_and_audit(
+    sim: SimulatedElection, outcome: Outcome, trustees: list[int] | None = None
+) -> Any:
     t = sim.people.manifest.threshold
     for j in trustees if trustees is not None else sorted(sim.machines)[:t]:
         sim.post_share(sim.make_share(j))
@@ -174,8 +189,9 @@ def _substitute(sim: SimulatedElection, seed: int) -> tuple[list[elgamal.Row], A
     return outputs, evil, witness
 
 
-def _cheating_mixer(group: Group, name: str, run: int, voters: int, *,
-                    prove_for_honest: bool) -> Outcome:
+def _cheating_mixer(
+    group: Group, name: str, run: int, voters: int, *, prove_for_honest: bool
+) -> Outcome:
     """Mixer 1 replaces one ballot and posts a proof made for the doctored list (with the honest
     witness) or, with `prove_for_honest`, the proof of the honest list it did not post."""
     sim = _election(group, f"attack/{name}/{run}", voters)
@@ -186,8 +202,9 @@ def _cheating_mixer(group: Group, name: str, run: int, voters: int, *,
     outputs, proofs = sim.shuffle_and_prove(1)  # the other contests' lists, honest
     honest, evil, witness = _substitute(sim, run)
     proven = honest if prove_for_honest else evil
-    proofs[0] = shuffle_proof.prove(sim.statement(1, 0, proven), witness,
-                                    transcript=sim.transcript(1, 0), rng=sim.rng)
+    proofs[0] = shuffle_proof.prove(
+        sim.statement(1, 0, proven), witness, transcript=sim.transcript(1, 0), rng=sim.rng
+    )
     outputs = [(outputs[0][0], evil), *outputs[1:]]
     sim.post_shuffle(1, outputs, proofs)
     _mix_rest(sim, outcome, 2, proofs)
@@ -235,8 +252,12 @@ def attack_replayed_ballot(group: Group, run: int, voters: int) -> Outcome:
     key = ed25519_key(sim.rng)
     ballot_key = bytes.fromhex(raw_public(key))
     copy = Ballot(victim.row, victim.proof, ballot_key, b"")
-    copy = Ballot(victim.row, victim.proof, ballot_key,
-                  key.sign(submission_message(sim.fingerprint, copy.hash(sim.fingerprint))))
+    copy = Ballot(
+        victim.row,
+        victim.proof,
+        ballot_key,
+        key.sign(submission_message(sim.fingerprint, copy.hash(sim.fingerprint))),
+    )
     _refused_then_forced(sim, outcome, sim.ballot_entry((10**6 + run).to_bytes(32, "big"), copy))
     sim.close()
     outputs, proof = sim.shuffle_and_prove(1)
@@ -271,9 +292,13 @@ def attack_bad_share(group: Group, run: int, voters: int) -> Outcome:
             pos = run % len(factors)
             factors[pos] = factors[pos] * sim.group.generator()
             digest = rows_digest(rows)
-            proof = prove_factors(machine.key_share.secret, rows, factors,
-                                  transcript=share_transcript(sim.fingerprint, j, digest),
-                                  rng=sim.rng)
+            proof = prove_factors(
+                machine.key_share.secret,
+                rows,
+                factors,
+                transcript=share_transcript(sim.fingerprint, j, digest),
+                rng=sim.rng,
+            )
             share = DecryptionShare(share.election, j, digest, tuple(factors), proof)
         sim.post_share([(contest, share), *shares[1:]])
     _finish(sim, outcome)
@@ -302,8 +327,9 @@ def attack_absent_trustee(group: Group, run: int, voters: int) -> Outcome:
     return outcome
 
 
-def encrypt_elements(sim: SimulatedElection, elements: list[Element], *,
-                     one_randomness: bool = False) -> Ballot:
+def encrypt_elements(
+    sim: SimulatedElection, elements: list[Element], *, one_randomness: bool = False
+) -> Ballot:
     """A ballot whose slots encrypt the given group elements (whatever they encode), with a
     valid proof of knowledge and ballot-key signature: what a dishonest voting device can
     always make. `one_randomness`: every slot with the same r (the same b = g^r)."""
@@ -311,8 +337,10 @@ def encrypt_elements(sim: SimulatedElection, elements: list[Element], *,
     pk, group = sim.outcome.pk, sim.group
     g = group.generator()
     first = group.random_scalar(sim.rng)
-    rs = [first if one_randomness or k == 0 else group.random_scalar(sim.rng)
-          for k in range(len(elements))]
+    rs = [
+        first if one_randomness or k == 0 else group.random_scalar(sim.rng)
+        for k in range(len(elements))
+    ]
     row = tuple(elgamal.Ciphertext(m * pk**r, g**r) for m, r in zip(elements, rs))
     return Ballot.create(sim.fingerprint, pk, row, rs, ed25519_key(sim.rng), sim.rng)
 
@@ -328,8 +356,13 @@ def out_of_range_element(group: Group, options: int, run: int) -> Element:
     return group.identity() / group.encode_message(1)
 
 
-def _invalid_voter(group: Group, name: str, run: int, voters: int,
-                   plaintext: Callable[[SimulatedElection], Element]) -> Outcome:
+def _invalid_voter(
+    group: Group,
+    name: str,
+    run: int,
+    voters: int,
+    plaintext: Callable[[SimulatedElection], Element],
+) -> Outcome:
     """One voter's ballot encrypts `plaintext` for the mayor: the tally must complete, count
     that ballot invalid, and agree with both verification passes."""
     sim = _election(group, f"attack/{name}/{run}", voters)
@@ -354,23 +387,33 @@ def _invalid_voter(group: Group, name: str, run: int, voters: int,
 
 
 def attack_voter_out_of_range(group: Group, run: int, voters: int) -> Outcome:
-    return _invalid_voter(group, "voter-out-of-range", run, voters, lambda sim: (
-        out_of_range_element(sim.group, len(sim.people.options), run)))
+    return _invalid_voter(
+        group,
+        "voter-out-of-range",
+        run,
+        voters,
+        lambda sim: out_of_range_element(sim.group, len(sim.people.options), run),
+    )
 
 
 def attack_voter_random_element(group: Group, run: int, voters: int) -> Outcome:
-    return _invalid_voter(group, "voter-random-element", run, voters, lambda sim: (
-        sim.group.hash_to_element(f"a random plaintext, run {run}".encode())))
+    return _invalid_voter(
+        group,
+        "voter-random-element",
+        run,
+        voters,
+        lambda sim: sim.group.hash_to_element(f"a random plaintext, run {run}".encode()),
+    )
 
 
 #: a second contest, so that a ballot has two ciphertexts
-COUNCIL = Contest("council", "議会", "public_office", "single",
-                  (Option("x", "甲"), Option("y", "乙")))
+COUNCIL = Contest(
+    "council", "議会", "public_office", "single", (Option("x", "甲"), Option("y", "乙"))
+)
 
 
 def attack_voter_self_repeating(group: Group, run: int, voters: int) -> Outcome:
-    sim = _election(group, f"attack/voter-self-repeating/{run}", voters,
-                    more_contests=(COUNCIL,))
+    sim = _election(group, f"attack/voter-self-repeating/{run}", voters, more_contests=(COUNCIL,))
     sim.key_ceremony()
     _vote(sim, voters)
     outcome = Outcome()
@@ -403,8 +446,9 @@ def attack_marked_ballot(group: Group, run: int, voters: int) -> Outcome:
         sim.board.post(sim.ballot_entry(i.to_bytes(32, "big"), ballot))
         sim.intended[i.to_bytes(32, "big")] = mayor
     pseudonym = (10**6 + run).to_bytes(32, "big")
-    sim.board.post(sim.ballot_entry(pseudonym, encrypt_elements(
-        sim, [encode(coerced + 1), encode(1000)])))
+    sim.board.post(
+        sim.ballot_entry(pseudonym, encrypt_elements(sim, [encode(coerced + 1), encode(1000)]))
+    )
     sim.intended[pseudonym] = coerced
     sim.close()
     outcome = Outcome()
@@ -414,8 +458,7 @@ def attack_marked_ballot(group: Group, run: int, voters: int) -> Outcome:
         return outcome
     lists = dict(sim.result.plaintexts)
     marks = [k for k, row in enumerate(lists["council"]) if row == (rules.INVALID_SLOT,)]
-    outcome.coercer_right = (len(marks) == 1
-                             and lists["mayor"][marks[0]] == (coerced + 1,))
+    outcome.coercer_right = len(marks) == 1 and lists["mayor"][marks[0]] == (coerced + 1,)
     # the row at the mark's position is any of the voters + 1 mayor's rows, equally likely
     outcome.chance = (sum(m == coerced for m, _ in honest) + 1) / (voters + 1)
     council = sim.counted()["council"]
@@ -428,22 +471,28 @@ def attack_marked_ballot(group: Group, run: int, voters: int) -> Outcome:
 Intercept = Callable[[DkgMessage], list[DkgMessage]]
 
 
-def _ceremony_attack(group: Group, name: str, run: int, voters: int,
-                     intercept: Callable[[SimulatedElection], Intercept]) -> Outcome:
+def _ceremony_attack(
+    group: Group,
+    name: str,
+    run: int,
+    voters: int,
+    intercept: Callable[[SimulatedElection], Intercept],
+) -> Outcome:
     """An election whose key ceremony goes through `intercept(sim)`; then vote, mix, decrypt
     and audit as usual."""
     sim = _election(group, f"attack/{name}/{run}", voters)
     outcome = Outcome()
     dkg = sim.key_ceremony(intercept=intercept(sim))
     for msg, exc in sim.ceremony_refusals:
-        outcome.detected_by.append(f"board refuses trustee {msg.sender}'s {msg.KIND} "
-                                   f"({exc.code})")
+        outcome.detected_by.append(f"board refuses trustee {msg.sender}'s {msg.KIND} ({exc.code})")
     record = next(iter(sim.machines.values())).record
     if any(r == "missing" for _, _, _, r in record.accusations()) and record.resent:
         outcome.detected_by.append("missing shares complained of, re-sent encrypted")
     for i, reason in sorted(dkg.disqualified.items()):
-        outcome.detected_by.append(f"dealer {i} disqualified"
-                                   + (" without a reveal" if "nothing revealed" in reason else ""))
+        outcome.detected_by.append(
+            f"dealer {i} disqualified"
+            + (" without a reveal" if "nothing revealed" in reason else "")
+        )
     _vote(sim, voters)
     sim.close()
     _honest_mixing(sim, outcome)
@@ -464,6 +513,7 @@ def attack_board_withholds_shares(group: Group, run: int, voters: int) -> Outcom
                 lost.add((m.sender, m.recipient))  # lost in round 1; the re-send goes through
                 return []
             return [m]
+
         return board
 
     return _ceremony_attack(group, "board-withholds-shares", run, voters, intercept)
@@ -471,16 +521,20 @@ def attack_board_withholds_shares(group: Group, run: int, voters: int) -> Outcom
 
 def _early(kind: str) -> Callable[[SimulatedElection], Intercept]:
     """Trustee 3 adds an early message of `kind` right after its commitments."""
+
     def intercept(sim: SimulatedElection) -> Intercept:
         def trustee(m: DkgMessage) -> list[DkgMessage]:
             if isinstance(m, Commitments) and m.sender == 3:
                 early: DkgMessage = (
                     Complaints(sim.fingerprint, 3, ((1, "inconsistent"),), round=2)
-                    if kind == "complaint" else
-                    Reveal(sim.fingerprint, 3, ((1, sim.group.scalar(7)),), round=3))
+                    if kind == "complaint"
+                    else Reveal(sim.fingerprint, 3, ((1, sim.group.scalar(7)),), round=3)
+                )
                 return [m, _as_trustee(sim, early)]
             return [m]
+
         return trustee
+
     return intercept
 
 
@@ -500,6 +554,7 @@ def attack_trustee_replays(group: Group, run: int, voters: int) -> Outcome:
             if isinstance(m, Complaints) and m.sender == 3:
                 return [m, m]  # the same complaints again
             return [m]
+
         return trustee
 
     return _ceremony_attack(group, "trustee-replays", run, voters, intercept)
@@ -512,9 +567,13 @@ def attack_false_complaints(group: Group, run: int, voters: int) -> Outcome:
 
         def trustee(m: DkgMessage) -> list[DkgMessage]:
             if isinstance(m, Complaints) and m.sender in liars and m.round == 2:
-                return [_as_trustee(sim, Complaints(m.election, m.sender,
-                                                    ((1, "inconsistent"),), round=2))]
+                return [
+                    _as_trustee(
+                        sim, Complaints(m.election, m.sender, ((1, "inconsistent"),), round=2)
+                    )
+                ]
             return [m]
+
         return trustee
 
     return _ceremony_attack(group, "false-complaints", run, voters, intercept)
@@ -531,45 +590,77 @@ def run_control(group: Group, run: int, voters: int) -> Outcome:
 
 
 ATTACKS: dict[str, tuple[Callable[[Group, int, int], Outcome], str]] = {
-    "mixer-other-witness": (attack_mixer_other_witness,
-                            "mixer replaces a ballot, proves with another list's witness"),
-    "mixer-reused-proof": (attack_mixer_reused_proof,
-                           "mixer replaces a ballot, reuses the honest shuffle's proof"),
+    "mixer-other-witness": (
+        attack_mixer_other_witness,
+        "mixer replaces a ballot, proves with another list's witness",
+    ),
+    "mixer-reused-proof": (
+        attack_mixer_reused_proof,
+        "mixer replaces a ballot, reuses the honest shuffle's proof",
+    ),
     "board-drops-ballot": (attack_board_drops_ballot, "mix input lacks the last ballot"),
-    "replayed-ballot": (attack_replayed_ballot,
-                        "another voter's ciphertexts and proof under a new ballot key"),
+    "replayed-ballot": (
+        attack_replayed_ballot,
+        "another voter's ciphertexts and proof under a new ballot key",
+    ),
     "bad-share": (attack_bad_share, "a trustee posts a wrong decryption factor"),
     "absent-trustee": (attack_absent_trustee, "a trustee stays away (t of n still decrypt)"),
-    "voter-out-of-range": (attack_voter_out_of_range,
-                           "a voter encrypts no option (n + 1, 1000, −1), proof valid"),
-    "voter-random-element": (attack_voter_random_element,
-                             "a voter encrypts a random group element, proof valid"),
-    "voter-self-repeating": (attack_voter_self_repeating,
-                             "a ballot reuses one randomness in its two slots"),
-    "marked-ballot": (attack_marked_ballot,
-                      "a coercer marks one contest to read the voter's choice in another"),
-    "board-withholds-shares": (attack_board_withholds_shares,
-                               "the board loses every encrypted share of round 1"),
-    "trustee-complains-early": (attack_trustee_complains_early,
-                                "a trustee complains while round 1 is open"),
-    "trustee-reveals-early": (attack_trustee_reveals_early,
-                              "a trustee reveals while round 1 is open"),
+    "voter-out-of-range": (
+        attack_voter_out_of_range,
+        "a voter encrypts no option (n + 1, 1000, −1), proof valid",
+    ),
+    "voter-random-element": (
+        attack_voter_random_element,
+        "a voter encrypts a random group element, proof valid",
+    ),
+    "voter-self-repeating": (
+        attack_voter_self_repeating,
+        "a ballot reuses one randomness in its two slots",
+    ),
+    "marked-ballot": (
+        attack_marked_ballot,
+        "a coercer marks one contest to read the voter's choice in another",
+    ),
+    "board-withholds-shares": (
+        attack_board_withholds_shares,
+        "the board loses every encrypted share of round 1",
+    ),
+    "trustee-complains-early": (
+        attack_trustee_complains_early,
+        "a trustee complains while round 1 is open",
+    ),
+    "trustee-reveals-early": (
+        attack_trustee_reveals_early,
+        "a trustee reveals while round 1 is open",
+    ),
     "trustee-replays": (attack_trustee_replays, "a trustee posts a message a second time"),
-    "false-complaints": (attack_false_complaints,
-                         "t trustees claim that dealer 1's share is wrong"),
+    "false-complaints": (
+        attack_false_complaints,
+        "t trustees claim that dealer 1's share is wrong",
+    ),
 }
 
 #: attacks a working system tolerates: the run must leave the result right, and name the party
-TOLERATED = {"bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element",
-             "board-withholds-shares", "trustee-complains-early", "trustee-reveals-early",
-             "trustee-replays", "false-complaints", "marked-ballot"}
+TOLERATED = {
+    "bad-share",
+    "absent-trustee",
+    "voter-out-of-range",
+    "voter-random-element",
+    "board-withholds-shares",
+    "trustee-complains-early",
+    "trustee-reveals-early",
+    "trustee-replays",
+    "false-complaints",
+    "marked-ballot",
+}
 #: attacks on secrecy with nothing on the record to detect: reported as how often the
 #: attacker's guess was right against chance
 COERCION = {"marked-ballot"}
 
 
-def run_attack(name: str, group: Group, runs: int, voters: int,
-               progress: Callable[[], None] | None = None) -> dict[str, Any]:
+def run_attack(
+    name: str, group: Group, runs: int, voters: int, progress: Callable[[], None] | None = None
+) -> dict[str, Any]:
     func, description = ATTACKS[name]
     detected_by: Counter[str] = Counter()
     detected = correct = unnoticed = kept = 0
@@ -590,11 +681,15 @@ def run_attack(name: str, group: Group, runs: int, voters: int,
             notes[out.notes] += 1
         if progress:
             progress()
-    coercion = {
-        "detection": "not applicable",
-        "coercer_guess_right": guessed,
-        "chance_expected": round(chance, 2),
-    } if name in COERCION else {}
+    coercion = (
+        {
+            "detection": "not applicable",
+            "coercer_guess_right": guessed,
+            "chance_expected": round(chance, 2),
+        }
+        if name in COERCION
+        else {}
+    )
     return {
         "description": description,
         "tolerated": name in TOLERATED,

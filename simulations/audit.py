@@ -57,8 +57,13 @@ class Check:
     seconds: float = field(default=0.0, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "check": self.what, "pass": self.ok, "detail": self.detail,
-                "seconds": round(self.seconds, 3)}
+        return {
+            "id": self.id,
+            "check": self.what,
+            "pass": self.ok,
+            "detail": self.detail,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 class _Stop(Exception):
@@ -109,8 +114,14 @@ def check_record(
         start = time.perf_counter()
         try:
             value = fn()
-        except (VerificationError, DecodeError, CeremonyFailed, NotEnoughShares, ValueError,
-                KeyError) as exc:
+        except (
+            VerificationError,
+            DecodeError,
+            CeremonyFailed,
+            NotEnoughShares,
+            ValueError,
+            KeyError,
+        ) as exc:
             checks.append(Check(cid, what, False, str(exc), time.perf_counter() - start))
             raise _Stop from exc
         checks.append(Check(cid, what, True, "", time.perf_counter() - start))
@@ -157,8 +168,9 @@ def _run(
         for i, env in enumerate(envs):
             if env.author not in keys:
                 raise VerificationError("A2", f"entry {i}: unknown author {env.author}")
-            verify_envelope(env, Ed25519PublicKey.from_public_bytes(bytes.fromhex(
-                keys[env.author])))
+            verify_envelope(
+                env, Ed25519PublicKey.from_public_bytes(bytes.fromhex(keys[env.author]))
+            )
             if i == 0:
                 continue
             role, index = roles[env.author]
@@ -194,8 +206,12 @@ def _run(
                 executor,
                 _check_ballot_chunk,
                 len(ballot_entries),
-                lambda a, b: (group.name, manifest.to_json(), outcome.pk.to_hex(),
-                              ballot_entries[a:b]),
+                lambda a, b: (
+                    group.name,
+                    manifest.to_json(),
+                    outcome.pk.to_hex(),
+                    ballot_entries[a:b],
+                ),
             )
             for f in part
         ]
@@ -210,8 +226,10 @@ def _run(
             except rules.RuleBroken as exc:
                 raise VerificationError("A4", f"entry {i}: {exc}") from exc
             seen.update(keys)
-        return rules.counted_ballots(manifest.revote, (
-            (bytes.fromhex(body["attestation"]["pseudonym"]), i) for i, body in ballot_entries))
+        return rules.counted_ballots(
+            manifest.revote,
+            ((bytes.fromhex(body["attestation"]["pseudonym"]), i) for i, body in ballot_entries),
+        )
 
     counted: list[int] = step("A4", f"{len(ballot_entries)} ballots", ballots)
 
@@ -225,14 +243,18 @@ def _run(
         if posted[0]["entries"] != indices or posted[0]["contests"] != expected:
             missing = len(indices) - len(posted[0]["entries"])
             raise VerificationError(
-                "A5", "the mix input is not each contest's part of the last ballot of every voter"
-                + (f" ({missing} missing)" if missing > 0 else ""))
+                "A5",
+                "the mix input is not each contest's part of the last ballot of every voter"
+                + (f" ({missing} missing)" if missing > 0 else ""),
+            )
         return rules.contest_lists(
-            manifest, elgamal.rows_from_json(group, rows, width, None, executor))
+            manifest, elgamal.rows_from_json(group, rows, width, None, executor)
+        )
 
     current = step("A5", "mix input = last ballot per voter, one list per contest", mix_input)
     shuffles = [e for e in envs if e.type == "shuffle"]
     for k in range(1, len(manifest.mix_servers) + 1):
+
         def check_shuffle(k: int = k, current: Lists = current) -> Any:
             mine = [e for e in shuffles if e.author == f"mix-{k}"]
             if len(mine) != 1 or mine[0].body["position"] != k:
@@ -251,16 +273,27 @@ def _run(
     def decryption() -> Any:
         contests = [c.id for c in manifest.contests]
         shares = [
-            (int(e.body["trustee"]), [DecryptionShare.from_json_value(v, group)
-                                      for v in share_entry_values(e.body, contests)])
-            for e in envs if e.type == "decryption_share"
+            (
+                int(e.body["trustee"]),
+                [
+                    DecryptionShare.from_json_value(v, group)
+                    for v in share_entry_values(e.body, contests)
+                ],
+            )
+            for e in envs
+            if e.type == "decryption_share"
         ]
         if len(results) != 1:
             raise VerificationError("A7", "exactly one result")
-        res = combine_lists(current, shares, outcome.verification_keys, manifest.threshold,
-                            election=fp, executor=executor,
-                            decoders={c.id: rules.contest_decoder(manifest, c)
-                                      for c in manifest.contests})
+        res = combine_lists(
+            current,
+            shares,
+            outcome.verification_keys,
+            manifest.threshold,
+            election=fp,
+            executor=executor,
+            decoders={c.id: rules.contest_decoder(manifest, c) for c in manifest.contests},
+        )
         if rules.published_plaintexts(res.plaintexts) != results[0]["plaintexts"]:
             raise VerificationError("A7", "the published plaintexts differ from the decryption")
         return res
@@ -292,10 +325,15 @@ def run_verifier(
 
     log = MerkleLog(hash_leaf(e) for e in entries)
     sth = sign_tree_head(board_key, election, len(log), log.root(), time.time_ns() // 10**6)
-    meta = {"format": EXPORT_FORMAT, "election": election,
-            "board_key": public_key_hex(board_key.public_key()), "tree_size": len(log),
-            "root_hash": log.root().hex()}
+    meta = {
+        "format": EXPORT_FORMAT,
+        "election": election,
+        "board_key": public_key_hex(board_key.public_key()),
+        "tree_size": len(log),
+        "root_hash": log.root().hex(),
+    }
     head = canonical_json(sth.to_json())  # the one head, so also the last of tree-heads.jsonl
     record = Record("simulation (in memory)", meta, tuple(entries), (head,), head)
-    return verify_record(record, Options(allow_test_groups=allow_test_groups,
-                                         executor=executor, progress=False))
+    return verify_record(
+        record, Options(allow_test_groups=allow_test_groups, executor=executor, progress=False)
+    )

@@ -25,7 +25,7 @@ TEST_GROUP = "test-schnorr-512-128"
 
 
 def parse_threshold(text: str) -> tuple[int, int]:
-    """"T/N" → (t, n) with 1 ≤ t ≤ n."""
+    """ "T/N" → (t, n) with 1 ≤ t ≤ n."""
     try:
         t_text, n_text = text.split("/")
         t, n = int(t_text), int(n_text)
@@ -55,17 +55,28 @@ def _rng(seed: str | None) -> Any:
 
 
 def _add_common(p: argparse.ArgumentParser, out: str) -> None:
-    p.add_argument("--out", type=Path, default=Path("simulation-output") / out,
-                   help=f"output folder for JSON and PNG (default simulation-output/{out})")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("simulation-output") / out,
+        help=f"output folder for JSON and PNG (default simulation-output/{out})",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
 
 def _add_executor(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--executor", choices=("local", "dask"), default="local",
-                   help="local process pool, or a Dask cluster (a LocalCluster unless "
-                        "--scheduler names one)")
-    p.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1),
-                   help="worker processes (1 with local: run inline)")
+    p.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local process pool, or a Dask cluster (a LocalCluster unless --scheduler names one)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes (1 with local: run inline)",
+    )
     p.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:port)")
 
 
@@ -86,39 +97,58 @@ def register(subparsers: Any) -> None:
 
     ld = sub.add_parser("load", help="HTTP load against a running board")
     ld.add_argument("--board", help="board URL (or --start-board)")
-    ld.add_argument("--start-board", action="store_true",
-                    help="start a board on 127.0.0.1 and set up an election up to voting")
+    ld.add_argument(
+        "--start-board",
+        action="store_true",
+        help="start a board on 127.0.0.1 and set up an election up to voting",
+    )
     ld.add_argument("--election", help="election id (default sim-election with --start-board)")
-    ld.add_argument("--keys", type=Path,
-                    help="the election's load-target file (election.json of a --start-board "
-                         "or --setup run); without it the load is reads only")
-    ld.add_argument("--setup", action="store_true",
-                    help="with --board: first set up a new election --election up to voting "
-                         "(the board must run the election policy, e.g. tohyo board serve "
-                         "--allow-test-groups for a test group)")
-    ld.add_argument("--group", default=None,
-                    help="group of the election --start-board or --setup sets up")
+    ld.add_argument(
+        "--keys",
+        type=Path,
+        help="the election's load-target file (election.json of a --start-board "
+        "or --setup run); without it the load is reads only",
+    )
+    ld.add_argument(
+        "--setup",
+        action="store_true",
+        help="with --board: first set up a new election --election up to voting "
+        "(the board must run the election policy, e.g. tohyo board serve "
+        "--allow-test-groups for a test group)",
+    )
+    ld.add_argument(
+        "--group", default=None, help="group of the election --start-board or --setup sets up"
+    )
     ld.add_argument("--voters", type=int, default=1000, help="ballots to post (count bound)")
     ld.add_argument("--revotes", type=int, help="extra ballots by voters who change their mind")
     ld.add_argument("--concurrency", type=int, default=16)
     ld.add_argument("--duration", type=float, default=30.0, help="time bound (seconds)")
-    ld.add_argument("--read-fraction", type=float, default=0.2,
-                    help="share of requests that are reads (tree head, entries, status)")
+    ld.add_argument(
+        "--read-fraction",
+        type=float,
+        default=0.2,
+        help="share of requests that are reads (tree head, entries, status)",
+    )
     ld.add_argument("--timeout", type=float, default=10.0, help="per request (seconds)")
     ld.add_argument("--seed")
     _add_common(ld, "load")
     ld.set_defaults(func=_load)
 
     sc = sub.add_parser("scaling", help="time per phase against N and against the mixers")
-    sc.add_argument("--group", action="append", help="repeatable (default: the default group "
-                                                     "and secp256k1)")
+    sc.add_argument(
+        "--group", action="append", help="repeatable (default: the default group and secp256k1)"
+    )
     sc.add_argument("--max-n", type=int, default=1000, help="largest N (sizes 100, 300, 1000…)")
     sc.add_argument("--min-n", type=int, default=100)
     sc.add_argument("--mixers-n", type=int, help="N for the mixers experiment (default ≤ 300)")
     sc.add_argument("--max-mixers", type=int, default=3)
-    sc.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                    help="plot wall seconds, or CPU seconds of one process (--processes 1): "
-                    "steadier on a shared machine")
+    sc.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="plot wall seconds, or CPU seconds of one process (--processes 1): "
+        "steadier on a shared machine",
+    )
     _add_executor(sc)
     _add_common(sc, "scaling")
     sc.set_defaults(func=_scaling)
@@ -137,8 +167,11 @@ def register(subparsers: Any) -> None:
 def _header(command: str, args: argparse.Namespace) -> dict[str, Any]:
     from simulations.report import machine_info
 
-    options = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-               if k not in ("func", "command", "simulate_command")}
+    options = {
+        k: (str(v) if isinstance(v, Path) else v)
+        for k, v in vars(args).items()
+        if k not in ("func", "command", "simulate_command")
+    }
     return {"command": f"tohyo simulate {command}", "options": options, "machine": machine_info()}
 
 
@@ -169,32 +202,55 @@ def _election(args: argparse.Namespace) -> int:
     t, n = parse_threshold(args.trustees)
     group = _group(args.group or DEFAULT_GROUP)
     out = _out(args)
-    print(f"tohyo simulate election: {args.voters} voters (+{revotes} re-votes), trustees "
-          f"{t}/{n}, {args.mixers} mixers, group {group.name}, executor {args.executor} "
-          f"× {args.processes}", file=sys.stderr)
+    print(
+        f"tohyo simulate election: {args.voters} voters (+{revotes} re-votes), trustees "
+        f"{t}/{n}, {args.mixers} mixers, group {group.name}, executor {args.executor} "
+        f"× {args.processes}",
+        file=sys.stderr,
+    )
     with open_executor(args.executor, args.processes, args.scheduler) as executor:
-        workers = getattr(executor, "tohyo_workers", None) or getattr(
-            executor, "_max_workers", 1)
+        workers = getattr(executor, "tohyo_workers", None) or getattr(executor, "_max_workers", 1)
         result = run_simulated_election(
-            group, voters=args.voters, trustees=n, threshold=t, mixers=args.mixers,
-            revotes=revotes, rng=_rng(args.seed), executor=executor,
-            progress=not args.no_progress)
-    doc = {**_header("election", args), "group": group.name, "voters": args.voters,
-           "revotes": revotes, "trustees": {"t": t, "n": n}, "mixers": args.mixers,
-           "executor": {"kind": args.executor, "workers": workers}, **result}
+            group,
+            voters=args.voters,
+            trustees=n,
+            threshold=t,
+            mixers=args.mixers,
+            revotes=revotes,
+            rng=_rng(args.seed),
+            executor=executor,
+            progress=not args.no_progress,
+        )
+    doc = {
+        **_header("election", args),
+        "group": group.name,
+        "voters": args.voters,
+        "revotes": revotes,
+        "trustees": {"t": t, "n": n},
+        "mixers": args.mixers,
+        "executor": {"kind": args.executor, "workers": workers},
+        **result,
+    }
     write_json(out / "election.json", doc)
-    plot_bars(result["timings"], out / "election-timings.png",
-              title=f"tohyo simulate election: {args.voters} voters, {group.name}",
-              xlabel="seconds")
+    plot_bars(
+        result["timings"],
+        out / "election-timings.png",
+        title=f"tohyo simulate election: {args.voters} voters, {group.name}",
+        xlabel="seconds",
+    )
     print("phase".ljust(36) + "seconds")
     for name, secs in result["timings"].items():
         print(f"  {name:<34}{secs:>9.2f}")
     print("tally:", ", ".join(f"{k} {v}" for k, v in result["tally"].items()))
     for c in result["verification"]:
-        print(f"  [{'PASS' if c['pass'] else 'FAIL'}] {c['id']:<5} {c['check']}"
-              + (f" — {c['detail']}" if c["detail"] else ""))
-    print(f"verdict: {result['verdict']}; results in {out}/election.json, "
-          f"plot {out}/election-timings.png")
+        print(
+            f"  [{'PASS' if c['pass'] else 'FAIL'}] {c['id']:<5} {c['check']}"
+            + (f" — {c['detail']}" if c["detail"] else "")
+        )
+    print(
+        f"verdict: {result['verdict']}; results in {out}/election.json, "
+        f"plot {out}/election-timings.png"
+    )
     return 0 if result["verdict"] == "valid" and result["tally_matches_intent"] else 1
 
 
@@ -215,8 +271,7 @@ def _scaling(args: argparse.Namespace) -> int:
         raise CliError("--max-mixers and --processes: at least 1")
     if args.clock == "cpu" and (args.processes != 1 or args.executor != "local"):
         raise CliError("--clock cpu counts this process only: use it with --processes 1")
-    names = args.group or [DEFAULT_GROUP] + (["secp256k1"] if "secp256k1" in known_groups()
-                                             else [])
+    names = args.group or [DEFAULT_GROUP] + (["secp256k1"] if "secp256k1" in known_groups() else [])
     groups = [_group(g) for g in names]
     sizes = scaling_sizes(args.max_n, args.min_n)
     mixers_n = args.mixers_n or min(args.max_n, 300)
@@ -225,30 +280,53 @@ def _scaling(args: argparse.Namespace) -> int:
     out = _out(args)
     results = []
     with open_executor(args.executor, args.processes, args.scheduler) as executor:
-        bar = tqdm(total=len(groups) * (len(sizes) + args.max_mixers), desc="scaling",
-                   disable=args.no_progress, leave=False)
+        bar = tqdm(
+            total=len(groups) * (len(sizes) + args.max_mixers),
+            desc="scaling",
+            disable=args.no_progress,
+            leave=False,
+        )
         for group in groups:
+
             def step(what: str) -> None:
                 bar.set_postfix_str(what)
                 bar.update(1)
 
-            results.append(measure_group(group, sizes, mixers_n=mixers_n,
-                                         max_mixers=args.max_mixers, executor=executor,
-                                         progress=not args.no_progress, step=step))
+            results.append(
+                measure_group(
+                    group,
+                    sizes,
+                    mixers_n=mixers_n,
+                    max_mixers=args.max_mixers,
+                    executor=executor,
+                    progress=not args.no_progress,
+                    step=step,
+                )
+            )
         bar.close()
-    doc = {**_header("scaling", args), "sizes": sizes, "executor": args.executor,
-           "processes": args.processes, "groups": results}
+    doc = {
+        **_header("scaling", args),
+        "sizes": sizes,
+        "executor": args.executor,
+        "processes": args.processes,
+        "groups": results,
+    }
     write_json(out / "scaling.json", doc)
     plot_scaling(results, out / "scaling-loglog.png", out / "scaling-mixers.png", args.clock)
     for res in results:
-        print(f"{res['group']}: cost per ballot (least-squares slope; wall, and CPU of this "
-              "process)")
+        print(
+            f"{res['group']}: cost per ballot (least-squares slope; wall, and CPU of this process)"
+        )
         for phase, f in res["fits"].items():
-            print(f"  {phase:<18}{f['per_ballot_s'] * 1000:>10.3f} ms/ballot"
-                  f"{f['per_ballot_cpu_s'] * 1000:>10.3f} ms CPU"
-                  f"   log–log slope {f['loglog_slope']:.2f}")
-    print(f"results in {out}/scaling.json, plots {out}/scaling-loglog.png and "
-          f"{out}/scaling-mixers.png")
+            print(
+                f"  {phase:<18}{f['per_ballot_s'] * 1000:>10.3f} ms/ballot"
+                f"{f['per_ballot_cpu_s'] * 1000:>10.3f} ms CPU"
+                f"   log–log slope {f['loglog_slope']:.2f}"
+            )
+    print(
+        f"results in {out}/scaling.json, plots {out}/scaling-loglog.png and "
+        f"{out}/scaling-mixers.png"
+    )
     return 0
 
 
@@ -269,13 +347,15 @@ def _attacks(args: argparse.Namespace) -> int:
         raise CliError(f"unknown attack {unknown[0]!r}; known: {', '.join(ATTACKS)}")
     group = _group(args.group)
     out = _out(args)
-    bar = tqdm(total=args.runs * (len(names) + 1), desc="attacks", disable=args.no_progress,
-               leave=False)
+    bar = tqdm(
+        total=args.runs * (len(names) + 1), desc="attacks", disable=args.no_progress, leave=False
+    )
     attacks = {}
     for name in names:
         bar.set_postfix_str(name)
-        attacks[name] = run_attack(name, group, args.runs, args.voters,
-                                   progress=lambda: bar.update(1))
+        attacks[name] = run_attack(
+            name, group, args.runs, args.voters, progress=lambda: bar.update(1)
+        )
     passed = 0
     bar.set_postfix_str("honest controls")
     for run in range(args.runs):
@@ -285,21 +365,37 @@ def _attacks(args: argparse.Namespace) -> int:
     bar.close()
     controls = {"runs": args.runs, "passed": passed, "pass_rate": passed / args.runs}
     ok = controls["passed"] == args.runs and all(
-        a["unnoticed_changes"] == 0 and a["secret_kept"] == a["runs"] for a in attacks.values())
-    doc = {**_header("attacks", args), "group": group.name, "attacks": attacks,
-           "honest_controls": controls, "no_result_changed_unnoticed": ok}
+        a["unnoticed_changes"] == 0 and a["secret_kept"] == a["runs"] for a in attacks.values()
+    )
+    doc = {
+        **_header("attacks", args),
+        "group": group.name,
+        "attacks": attacks,
+        "honest_controls": controls,
+        "no_result_changed_unnoticed": ok,
+    }
     write_json(out / "attacks.json", doc)
     rates = {name: a["detection_rate"] for name, a in attacks.items() if "detection" not in a}
     rates["honest control (pass rate)"] = controls["pass_rate"]
-    plot_bars(rates, out / "attacks.png", title=f"tohyo simulate attacks: {args.runs} runs each",
-              xlabel="detection rate", limit=1.05)
+    plot_bars(
+        rates,
+        out / "attacks.png",
+        title=f"tohyo simulate attacks: {args.runs} runs each",
+        xlabel="detection rate",
+        limit=1.05,
+    )
     for name, a in attacks.items():
-        found = (f"detection {a['detection']} (coercer's guess right "
-                 f"{a['coercer_guess_right']}/{a['runs']}, by chance ~{a['chance_expected']:g})"
-                 if "detection" in a else f"detected {a['detected']}/{a['runs']}")
-        print(f"  {name:<23} {found}, result right "
-              f"{a['result_correct']}/{a['runs']}, changed unnoticed {a['unnoticed_changes']}, "
-              f"secret kept {a['secret_kept']}/{a['runs']}")
+        found = (
+            f"detection {a['detection']} (coercer's guess right "
+            f"{a['coercer_guess_right']}/{a['runs']}, by chance ~{a['chance_expected']:g})"
+            if "detection" in a
+            else f"detected {a['detected']}/{a['runs']}"
+        )
+        print(
+            f"  {name:<23} {found}, result right "
+            f"{a['result_correct']}/{a['runs']}, changed unnoticed {a['unnoticed_changes']}, "
+            f"secret kept {a['secret_kept']}/{a['runs']}"
+        )
     print(f"  {'honest controls':<22} passed {passed}/{args.runs}")
     print(f"results in {out}/attacks.json, plot {out}/attacks.png")
     return 0 if ok else 1
@@ -348,13 +444,28 @@ def _load(args: argparse.Namespace) -> int:
         if target is not None:
             print(f"building {args.voters} ballots (+{revotes} re-votes) …", file=sys.stderr)
             posts = make_ballot_entries(target, args.voters, revotes, seed, progress)
-        reads = (round(len(posts) * args.read_fraction / (1 - args.read_fraction)) if posts
-                 else args.voters)
-        print(f"load: {len(posts)} posts and {reads} reads, {args.concurrency} clients, at "
-              f"most {args.duration:g} s, against {url}", file=sys.stderr)
-        samples, elapsed = uvloop.run(run_load(
-            url, election, posts, reads=reads, concurrency=args.concurrency,
-            duration=args.duration, timeout=args.timeout, progress=progress))
+        reads = (
+            round(len(posts) * args.read_fraction / (1 - args.read_fraction))
+            if posts
+            else args.voters
+        )
+        print(
+            f"load: {len(posts)} posts and {reads} reads, {args.concurrency} clients, at "
+            f"most {args.duration:g} s, against {url}",
+            file=sys.stderr,
+        )
+        samples, elapsed = uvloop.run(
+            run_load(
+                url,
+                election,
+                posts,
+                reads=reads,
+                concurrency=args.concurrency,
+                duration=args.duration,
+                timeout=args.timeout,
+                progress=progress,
+            )
+        )
         summary = summarise(samples, elapsed)
         summary["planned"] = {"posts": len(posts), "reads": reads}
         summary["board_after"] = asyncio.run(describe(url, election))
@@ -369,8 +480,10 @@ def _load(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="tohyo-load-") as tmp:
             key = Ed25519PrivateKey.generate().private_bytes_raw()
             with board_process(Path(tmp), key) as url:
-                print(f"board started at {url}; setting up {election} ({group.name}) …",
-                      file=sys.stderr)
+                print(
+                    f"board started at {url}; setting up {election} ({group.name}) …",
+                    file=sys.stderr,
+                )
                 target, _ = asyncio.run(prepare_target(url, group.name, election, seed))
                 target.write(out / "election.json")
                 summary = load_against(url, target, election)
@@ -387,8 +500,9 @@ def _load(args: argparse.Namespace) -> int:
             try:
                 target, _ = asyncio.run(prepare_target(args.board, group.name, election, seed))
             except BoardRefusedError as exc:
-                raise CliError(f"the board refuses the election's setup: {exc.code} "
-                               f"({exc.detail})") from exc
+                raise CliError(
+                    f"the board refuses the election's setup: {exc.code} ({exc.detail})"
+                ) from exc
             target.write(out / "election.json")
         elif args.keys is not None:
             try:
@@ -401,12 +515,16 @@ def _load(args: argparse.Namespace) -> int:
         board_url = args.board
     doc = {**_header("load", args), "board": board_url, "election": election, **summary}
     write_json(out / "load.json", doc)
-    print(f"{summary['requests']} requests in {summary['elapsed_s']:.1f} s: "
-          f"{summary['throughput_per_s']:.1f}/s; latency ms " + ", ".join(
-              f"{k} {v:.1f}" for k, v in summary["latency_ms"].items()))
+    print(
+        f"{summary['requests']} requests in {summary['elapsed_s']:.1f} s: "
+        f"{summary['throughput_per_s']:.1f}/s; latency ms "
+        + ", ".join(f"{k} {v:.1f}" for k, v in summary["latency_ms"].items())
+    )
     for kind, k in summary["by_kind"].items():
-        print(f"  {kind:<5} {k['requests']} requests, {k['ok']} ok, {k['ok_per_s']:.1f} ok/s, "
-              "latency ms " + ", ".join(f"{p} {v:.1f}" for p, v in k["latency_ms"].items()))
+        print(
+            f"  {kind:<5} {k['requests']} requests, {k['ok']} ok, {k['ok_per_s']:.1f} ok/s, "
+            "latency ms " + ", ".join(f"{p} {v:.1f}" for p, v in k["latency_ms"].items())
+        )
     print("errors: " + (", ".join(f"{c} ×{n}" for c, n in summary["errors"].items()) or "none"))
     print(f"results in {out}/load.json, plot {out}/load.png")
     return 0 if summary["server_errors"] == 0 else 1

@@ -74,9 +74,12 @@ class Proc:
     def __init__(self, name: str, args: list[str], logs: Path, env: dict[str, str]) -> None:
         self.name = name
         log = open(logs / f"{name}.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "tohyo", *args],
-                                     stdout=subprocess.PIPE if name == "board" else log,
-                                     stderr=log, env={**os.environ, **env})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tohyo", *args],
+            stdout=subprocess.PIPE if name == "board" else log,
+            stderr=log,
+            env={**os.environ, **env},
+        )
         self.log = log
 
     def stop(self) -> None:
@@ -91,17 +94,24 @@ class Proc:
 
 
 def _pem(key: Ed25519PrivateKey, path: Path, passphrase: str) -> None:
-    path.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase.encode())))
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase.encode()),
+        )
+    )
     path.chmod(0o600)
 
 
 def _keygen(path: Path, passphrase: str) -> dict[str, str]:
     proc = subprocess.run(
         [sys.executable, "-m", "tohyo", "trustee", "keygen", "--keystore", str(path)],
-        capture_output=True, text=True, timeout=120,
-        env={**os.environ, "TOHYO_TRUSTEE_PASSPHRASE": passphrase})
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TOHYO_TRUSTEE_PASSPHRASE": passphrase},
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"tohyo trustee keygen failed: {proc.stderr.strip()}")
     keys: dict[str, str] = json.loads(proc.stdout)
@@ -112,7 +122,9 @@ class Voter:
     def __init__(self, ca: TestCa, number: int, facts: BasicFacts) -> None:
         self.number = number
         issued = issue_virtual_card(
-            ca, facts, sign_password=PASSWORD,
+            ca,
+            facts,
+            sign_password=PASSWORD,
             not_before=dt.datetime(2025, 4, 1, tzinfo=dt.UTC),
             not_after=dt.datetime(2030, 4, 1, tzinfo=dt.UTC),
             sign_key=pooled_rsa_key(f"demo-voter-{number % 8}"),
@@ -122,14 +134,19 @@ class Voter:
         self.card = JpkiCard(InProcessTransport(issued.card))
 
 
-def _facts(i: int, rng: RandomSource, *, address: str | None = None,
-           birth: dt.date | None = None) -> BasicFacts:
+def _facts(
+    i: int, rng: RandomSource, *, address: str | None = None, birth: dt.date | None = None
+) -> BasicFacts:
     family = ("投票", "選挙", "開票", "民主", "公正")[i % 5]
     name = f"{family}　{GIVEN[i % len(GIVEN)]}{i}"
     born = birth or dt.date(1940 + rng.randbelow(60), 1 + rng.randbelow(12), 1 + rng.randbelow(28))
     street = STREETS[i % len(STREETS)]
-    return BasicFacts(name, born, Sex.FEMALE if i % 2 else Sex.MALE,
-                      address or f"茨城県つくば市{street}{1 + i % 9}丁目{i}番地")
+    return BasicFacts(
+        name,
+        born,
+        Sex.FEMALE if i % 2 else Sex.MALE,
+        address or f"茨城県つくば市{street}{1 + i % 9}丁目{i}番地",
+    )
 
 
 class Demo:
@@ -176,15 +193,20 @@ class Demo:
         # a test CA stands in for J-LIS; its CRL and certificate are public
         self.ca = TestCa.create(label="demo")
         (self.out / "ca" / "sign_ca.pem").write_bytes(
-            self.ca.sign.certificate.public_bytes(serialization.Encoding.PEM))
+            self.ca.sign.certificate.public_bytes(serialization.Encoding.PEM)
+        )
         now = dt.datetime.now(dt.UTC)
-        crl = self.ca.crl(CertPurpose.SIGN, this_update=now - dt.timedelta(days=1),
-                          next_update=now + dt.timedelta(days=30))
+        crl = self.ca.crl(
+            CertPurpose.SIGN,
+            this_update=now - dt.timedelta(days=1),
+            next_update=now + dt.timedelta(days=30),
+        )
         (self.out / "ca" / "sign.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
         csv_text, hashes = generate_voting_codes(self.args.voters + 3)
         self.codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
         (self.out / "keys" / "code-hashes.json").write_text(
-            json.dumps({"v": 1, "hashes": list(hashes)}))
+            json.dumps({"v": 1, "hashes": list(hashes)})
+        )
         jst = dt.timezone(dt.timedelta(hours=9))
         trustees = [p for p in self.parties if p[1] == "trustee"]
         mixers = [p for p in self.parties if p[1] == "mix"]
@@ -197,10 +219,14 @@ class Demo:
             contests=(Contest("mayor", "つくば市長", "public_office", "single", CANDIDATES),),
             eligibility=Eligibility(16, ("茨城県つくば市",)),
             threshold=2,
-            trustees=tuple(Trustee(pid, i + 1, keys["signing_key"], keys["exchange_key"])
-                           for i, (pid, _, _, _, keys) in enumerate(trustees)),
-            mix_servers=tuple(MixServer(pid, i + 1, keys["signing_key"])
-                              for i, (pid, _, _, _, keys) in enumerate(mixers)),
+            trustees=tuple(
+                Trustee(pid, i + 1, keys["signing_key"], keys["exchange_key"])
+                for i, (pid, _, _, _, keys) in enumerate(trustees)
+            ),
+            mix_servers=tuple(
+                MixServer(pid, i + 1, keys["signing_key"])
+                for i, (pid, _, _, _, keys) in enumerate(mixers)
+            ),
             admin_key=public_key_hex(self.admin.public_key()),
             registrar_key=public_key_hex(self.registrar.public_key()),
             board_key=public_key_hex(self.board_key.public_key()),
@@ -210,19 +236,38 @@ class Demo:
             'key = "keys/registrar.pem"\n'
             'anchors = ["ca/sign_ca.pem"]\ncrls = ["ca/sign.crl"]\nevidence_dir = "evidence"\n'
             f'elections = ["{self.manifest.fingerprint().hex()}"]\n'
-            f'[voting_codes]\n"{ELECTION}" = "keys/code-hashes.json"\n')
+            f'[voting_codes]\n"{ELECTION}" = "keys/code-hashes.json"\n'
+        )
         self.time("setup: keys, test CA, manifest", t)
 
     # ------------------------------------------------------------------ processes
     def start_board(self) -> str:
         test = ["--allow-test-groups"] if self.test_group else []
-        board = Proc("board", ["board", "serve", "--db", str(self.out / "board.sqlite"),
-                               "--key", str(self.out / "keys" / "board.pem"), "--port", "0",
-                               "--registrar", str(self.out / "registrar.toml"),
-                               "--admin-key", self.manifest.admin_key,
-                               "--processes", str(self.args.processes), *test],
-                     self.out / "logs", {"TOHYO_KEY_PASSPHRASE": self.key_pass,
-                                         "TOHYO_EVIDENCE_PASSPHRASE": self.evidence_pass})
+        board = Proc(
+            "board",
+            [
+                "board",
+                "serve",
+                "--db",
+                str(self.out / "board.sqlite"),
+                "--key",
+                str(self.out / "keys" / "board.pem"),
+                "--port",
+                "0",
+                "--registrar",
+                str(self.out / "registrar.toml"),
+                "--admin-key",
+                self.manifest.admin_key,
+                "--processes",
+                str(self.args.processes),
+                *test,
+            ],
+            self.out / "logs",
+            {
+                "TOHYO_KEY_PASSPHRASE": self.key_pass,
+                "TOHYO_EVIDENCE_PASSPHRASE": self.evidence_pass,
+            },
+        )
         self.procs.append(board)
         timer = threading.Timer(120, board.proc.kill)
         timer.start()
@@ -239,19 +284,45 @@ class Demo:
     def start_parties(self, url: str) -> None:
         test = ["--allow-test-groups"] if self.test_group else []
         for pid, kind, path, passphrase, _ in self.parties:
-            self.procs.append(Proc(pid, [
-                "trustee", "run", "--role", kind, "--keystore", str(path), "--board", url,
-                "--election", ELECTION, "--board-key", self.manifest.board_key,
-                "--round-timeout", "60", "--poll-interval", "0.3", "--max-poll-interval", "2",
-                *test], self.out / "logs", {"TOHYO_TRUSTEE_PASSPHRASE": passphrase}))
+            self.procs.append(
+                Proc(
+                    pid,
+                    [
+                        "trustee",
+                        "run",
+                        "--role",
+                        kind,
+                        "--keystore",
+                        str(path),
+                        "--board",
+                        url,
+                        "--election",
+                        ELECTION,
+                        "--board-key",
+                        self.manifest.board_key,
+                        "--round-timeout",
+                        "60",
+                        "--poll-interval",
+                        "0.3",
+                        "--max-poll-interval",
+                        "2",
+                        *test,
+                    ],
+                    self.out / "logs",
+                    {"TOHYO_TRUSTEE_PASSPHRASE": passphrase},
+                )
+            )
 
     # ------------------------------------------------------------------ the election
     async def election(self, url: str) -> dict[str, Any]:
         async with BoardClient(url, self.manifest.board_key) as client:
             co = Coordinator(client, self.admin, ELECTION, allow_test_groups=self.test_group)
             t = time.perf_counter()
-            await client.post(sign_envelope(self.admin, ELECTION, "manifest", "admin",
-                                            {"manifest": self.manifest.to_json()}))
+            await client.post(
+                sign_envelope(
+                    self.admin, ELECTION, "manifest", "admin", {"manifest": self.manifest.to_json()}
+                )
+            )
             await co.refresh()
             await co.phase("key_ceremony")
             self.say("  key ceremony: 3 trustees, threshold 2 …")
@@ -270,8 +341,7 @@ class Demo:
             await co.mix_input()
             await co.phase("mixing")
             self.say("  mixing: 3 mix-server processes in turn …")
-            await co.wait_until(lambda f: len(f.state.shuffle_sizes) == 3, "three shuffles",
-                                WAIT)
+            await co.wait_until(lambda f: len(f.state.shuffle_sizes) == 3, "three shuffles", WAIT)
             self.time("close + mixing (3 mix servers)", t)
 
             t = time.perf_counter()
@@ -298,23 +368,27 @@ class Demo:
 
         async def vote(voter: Voter, choice: int, code: str) -> None:
             async with sem:
-                enc = encrypt_ballot(self.manifest, pk, {"mayor": [CANDIDATES[choice].id]},
-                                     self.rng)
-                cert, sig = await asyncio.to_thread(sign_with_card, voter.card, PASSWORD,
-                                                    self.manifest, enc)
+                enc = encrypt_ballot(
+                    self.manifest, pk, {"mayor": [CANDIDATES[choice].id]}, self.rng
+                )
+                cert, sig = await asyncio.to_thread(
+                    sign_with_card, voter.card, PASSWORD, self.manifest, enc
+                )
                 doc = await cast(url, info, enc, cert, sig, code)
                 intended[voter.number] = choice
                 if voter.number < 3:
                     (self.out / "receipts" / f"voter-{voter.number}.json").write_bytes(
-                        canonical_json(doc["receipt"]))
+                        canonical_json(doc["receipt"])
+                    )
 
         pcsc, tried = self.pcsc_voters(url, voters[:3])
         choices = [self.rng.randbelow(len(CANDIDATES)) for _ in voters]
         # a voter whose card went into the PC/SC reader does not vote again in-process,
         # whether its ballot went through or not (a failed one is reported, not retried)
         in_process = [v for v in voters if v.number not in tried]
-        await asyncio.gather(*(vote(v, choices[v.number], self.codes[v.number])
-                               for v in in_process))
+        await asyncio.gather(
+            *(vote(v, choices[v.number], self.codes[v.number]) for v in in_process)
+        )
         for number, choice in pcsc:
             intended[number] = choice
         # re-votes: five voters change their minds; the later ballot counts
@@ -325,29 +399,56 @@ class Demo:
         enc = encrypt_ballot(self.manifest, pk, {"mayor": ["ueno"]}, self.rng)
         audit_file = self.out / "benaloh-audit.json"
         audit_file.write_bytes(canonical_json(audit_record(self.manifest, pk, enc)))
-        check = subprocess.run([sys.executable, "-m", "tohyo", "verify", "ballot",
-                                str(audit_file), "--board", url, "--fingerprint",
-                                self.manifest.fingerprint().hex()],
-                               capture_output=True, text=True, timeout=120)
+        check = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tohyo",
+                "verify",
+                "ballot",
+                str(audit_file),
+                "--board",
+                url,
+                "--fingerprint",
+                self.manifest.fingerprint().hex(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         audit_ok = check.returncode == 0
-        self.notes.append("Benaloh audit: " + ("the device encrypted exactly the choice"
-                                               if audit_ok else "FAILED: " + check.stdout))
+        self.notes.append(
+            "Benaloh audit: "
+            + ("the device encrypted exactly the choice" if audit_ok else "FAILED: " + check.stdout)
+        )
         # two refusals: too young on election day, and living in another city
-        young = Voter(self.ca, n, _facts(n, self.rng, birth=ELECTION_DAY.replace(
-            year=ELECTION_DAY.year - 16) + dt.timedelta(days=1)))
-        away = Voter(self.ca, n + 1, _facts(n + 1, self.rng,
-                                             address="茨城県土浦市つくば町1番地"))
-        for who, voter, code in (("a voter aged 15 on election day", young, self.codes[n]),
-                                 ("a voter living in another city", away, self.codes[n + 1])):
+        young = Voter(
+            self.ca,
+            n,
+            _facts(
+                n,
+                self.rng,
+                birth=ELECTION_DAY.replace(year=ELECTION_DAY.year - 16) + dt.timedelta(days=1),
+            ),
+        )
+        away = Voter(self.ca, n + 1, _facts(n + 1, self.rng, address="茨城県土浦市つくば町1番地"))
+        for who, voter, code in (
+            ("a voter aged 15 on election day", young, self.codes[n]),
+            ("a voter living in another city", away, self.codes[n + 1]),
+        ):
             try:
                 await vote(voter, 0, code)
                 refusals.append(f"{who}: ACCEPTED (unexpected)")
             except CastRefused as exc:
                 refusals.append(f"{who}: refused — {exc.detail}")
         self.notes += refusals
-        return {"intended": intended, "revotes": len(revoters),
-                "pcsc_voters": [number for number, _ in pcsc],
-                "audit_ok": audit_ok, "refusals": refusals}
+        return {
+            "intended": intended,
+            "revotes": len(revoters),
+            "pcsc_voters": [number for number, _ in pcsc],
+            "audit_ok": audit_ok,
+            "refusals": refusals,
+        }
 
     def no_pcsc(self, why: str) -> tuple[list[tuple[int, int]], set[int]]:
         """Say at once, and in the summary, that no voter goes through PC/SC, and why."""
@@ -357,8 +458,7 @@ class Demo:
         self.pcsc_fallback = why
         return [], set()
 
-    def pcsc_voters(self, url: str, voters: list[Voter]
-                    ) -> tuple[list[tuple[int, int]], set[int]]:
+    def pcsc_voters(self, url: str, voters: list[Voter]) -> tuple[list[tuple[int, int]], set[int]]:
         """Up to three voters through pcscd + vpcd + pyscard and `tohyo vote cast`: the
         (voter, choice) of each ballot cast that way, and the voters whose card was tried."""
         try:
@@ -380,26 +480,30 @@ class Demo:
                 if time.monotonic() > deadline:
                     lock.close()
                     return self.no_pcsc(
-                        f"the virtual PC/SC reader stayed busy for {PCSC_WAIT} s (lock "
-                        f"{PCSC_LOCK})")
+                        f"the virtual PC/SC reader stayed busy for {PCSC_WAIT} s (lock {PCSC_LOCK})"
+                    )
                 if not self.pcsc_waiting:
                     self.say(f"  the virtual PC/SC reader is busy; waiting up to {PCSC_WAIT} s")
                     self.pcsc_waiting = True
                 time.sleep(0.5)
         try:
-            done = self._pcsc_voters(url, voters, card_present, VpcdConnection,
-                                     port_for_slot)
+            done = self._pcsc_voters(url, voters, card_present, VpcdConnection, port_for_slot)
             return done, {v.number for v in voters}
         finally:
             lock.close()
 
-    def _pcsc_voters(self, url: str, voters: list[Voter], card_present: Any,
-                     VpcdConnection: Any, port_for_slot: Any) -> list[tuple[int, int]]:
+    def _pcsc_voters(
+        self,
+        url: str,
+        voters: list[Voter],
+        card_present: Any,
+        VpcdConnection: Any,
+        port_for_slot: Any,
+    ) -> list[tuple[int, int]]:
         done: list[tuple[int, int]] = []
         for voter in voters:
             try:
-                choice = self._pcsc_vote(url, voter, card_present, VpcdConnection,
-                                         port_for_slot)
+                choice = self._pcsc_vote(url, voter, card_present, VpcdConnection, port_for_slot)
             except Exception as exc:  # one card voter failing never stops the demo
                 choice, why = None, f"{type(exc).__name__}: {exc}"
             else:
@@ -409,12 +513,15 @@ class Demo:
                 self.notes.append(f"PC/SC voter {voter.number} did not vote: {why}")
             else:
                 done.append((voter.number, choice))
-        self.notes.append(f"{len(done)} of {len(voters)} voters cast through pcscd + vpcd + "
-                          "pyscard (`tohyo vote cast` with a virtual card in a PC/SC reader)")
+        self.notes.append(
+            f"{len(done)} of {len(voters)} voters cast through pcscd + vpcd + "
+            "pyscard (`tohyo vote cast` with a virtual card in a PC/SC reader)"
+        )
         return done
 
-    def _pcsc_vote(self, url: str, voter: Voter, card_present: Any, VpcdConnection: Any,
-                   port_for_slot: Any) -> int | None:
+    def _pcsc_vote(
+        self, url: str, voter: Voter, card_present: Any, VpcdConnection: Any, port_for_slot: Any
+    ) -> int | None:
         """One voter's card in the reader and `tohyo vote cast`: its choice, or None."""
         connection = VpcdConnection(voter.issued.card, port=port_for_slot(0))
         try:
@@ -425,14 +532,33 @@ class Demo:
                 time.sleep(0.2)
             choice = self.rng.randbelow(len(CANDIDATES))
             proc = subprocess.run(
-                [sys.executable, "-m", "tohyo", "vote", "cast", "--board", url,
-                 "--election", ELECTION, "--fingerprint", self.manifest.fingerprint().hex(),
-                 "--reader", reader, "--choice",
-                 f"mayor={CANDIDATES[choice].id}", "--code", self.codes[voter.number],
-                 "--yes", "--receipt", str(self.out / "receipts" /
-                                            f"voter-{voter.number}.json")],
-                capture_output=True, text=True, timeout=120,
-                env={**os.environ, "TOHYO_CARD_PASSWORD": PASSWORD})
+                [
+                    sys.executable,
+                    "-m",
+                    "tohyo",
+                    "vote",
+                    "cast",
+                    "--board",
+                    url,
+                    "--election",
+                    ELECTION,
+                    "--fingerprint",
+                    self.manifest.fingerprint().hex(),
+                    "--reader",
+                    reader,
+                    "--choice",
+                    f"mayor={CANDIDATES[choice].id}",
+                    "--code",
+                    self.codes[voter.number],
+                    "--yes",
+                    "--receipt",
+                    str(self.out / "receipts" / f"voter-{voter.number}.json"),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env={**os.environ, "TOHYO_CARD_PASSWORD": PASSWORD},
+            )
             if proc.returncode == 0:
                 return choice
             self.say(f"  PC/SC voter {voter.number}: {proc.stderr.strip()}")
@@ -452,9 +578,23 @@ class Demo:
         for r in sorted((self.out / "receipts").glob("voter-*.json")):
             receipts += ["--tree-head", str(r)]
         proc = subprocess.run(
-            [sys.executable, "-m", "tohyo", "verify", str(self.out / "record"), "--json",
-             str(self.out / "verify-report.json"), "--processes", str(self.args.processes),
-             *test, *receipts], capture_output=True, text=True, timeout=3600)
+            [
+                sys.executable,
+                "-m",
+                "tohyo",
+                "verify",
+                str(self.out / "record"),
+                "--json",
+                str(self.out / "verify-report.json"),
+                "--processes",
+                str(self.args.processes),
+                *test,
+                *receipts,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
         self.time("independent verification (tohyo verify)", t)
         return proc.returncode, proc.stdout + proc.stderr
 
@@ -501,11 +641,15 @@ def run(args: argparse.Namespace) -> int:
     if args.group not in known_groups():
         raise CliError(f"unknown group {args.group!r}; known: {', '.join(known_groups())}")
     if args.seed is not None and get_group(args.group).production:
-        raise CliError("--seed makes the ballots' randomness predictable: only with a test "
-                       "group (e.g. --group test-schnorr-512-128)")
+        raise CliError(
+            "--seed makes the ballots' randomness predictable: only with a test "
+            "group (e.g. --group test-schnorr-512-128)"
+        )
     demo = Demo(args)
-    print(f"tohyo demo: {args.voters} voters, 3 trustees (threshold 2), 3 mix servers, "
-          f"group {demo.group.name}; output in {args.output}/")
+    print(
+        f"tohyo demo: {args.voters} voters, 3 trustees (threshold 2), 3 mix servers, "
+        f"group {demo.group.name}; output in {args.output}/"
+    )
     try:
         demo.setup()
         url = demo.start_board()
@@ -514,8 +658,10 @@ def run(args: argparse.Namespace) -> int:
         outcome = asyncio.run(demo.election(url))
     except BaseException:
         demo.stop()
-        print(f"\nThe demo stopped early; the processes' logs are in {args.output}/logs/",
-              file=sys.stderr)
+        print(
+            f"\nThe demo stopped early; the processes' logs are in {args.output}/logs/",
+            file=sys.stderr,
+        )
         raise
     demo.stop()
     code, report = demo.verify()
@@ -537,18 +683,32 @@ def run(args: argparse.Namespace) -> int:
     with suppress(Exception):
         demo.plots(table)
     summary = {
-        "election": ELECTION, "group": demo.group.name, "voters": args.voters,
-        "result": outcome["result"], "expected": expected, "notes": demo.notes,
-        "timings_s": demo.timings, "verifier_exit_status": code,
-        "pcsc_voters": outcome["pcsc_voters"], "pcsc_fallback": demo.pcsc_fallback,
+        "election": ELECTION,
+        "group": demo.group.name,
+        "voters": args.voters,
+        "result": outcome["result"],
+        "expected": expected,
+        "notes": demo.notes,
+        "timings_s": demo.timings,
+        "verifier_exit_status": code,
+        "pcsc_voters": outcome["pcsc_voters"],
+        "pcsc_fallback": demo.pcsc_fallback,
         "verdict": "valid" if code == 0 and table == expected else "INVALID",
     }
     (args.output / "result.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
     valid = summary["verdict"] == "valid"
-    print(f"\nEverything is in {args.output}/ (record/, result.json, verify-report.json, "
-          "timings.png, tally.png, logs/)")
-    print("Verifier's verdict: " + ("VALID — every check passed and the tally is the votes cast"
-                                    if valid else "INVALID — see the report above"))
+    print(
+        f"\nEverything is in {args.output}/ (record/, result.json, verify-report.json, "
+        "timings.png, tally.png, logs/)"
+    )
+    print(
+        "Verifier's verdict: "
+        + (
+            "VALID — every check passed and the tally is the votes cast"
+            if valid
+            else "INVALID — see the report above"
+        )
+    )
     return 0 if valid else 1
 
 
@@ -558,8 +718,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--group", default=DEFAULT_GROUP, help=f"one of: {', '.join(known_groups())}")
     p.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--output", type=Path, default=Path("demo-output"))
-    p.add_argument("--seed", help="replay the voters' choices and ballot randomness "
-                   "(test groups only; never for real use)")
+    p.add_argument(
+        "--seed",
+        help="replay the voters' choices and ballot randomness "
+        "(test groups only; never for real use)",
+    )
     p.set_defaults(func=run)
 
 

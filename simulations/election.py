@@ -43,8 +43,9 @@ class _ProgressTimer(PhaseTimer):
 
     def __init__(self, progress: bool, phases: int) -> None:
         super().__init__()
-        self.bar = tqdm(total=phases, desc="election", unit="phase", leave=False,
-                        disable=not progress)
+        self.bar = tqdm(
+            total=phases, desc="election", unit="phase", leave=False, disable=not progress
+        )
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -74,8 +75,7 @@ def run_simulated_election(
 ) -> dict[str, Any]:
     timer = _ProgressTimer(progress, 11 + 2 * mixers)
     with timer("keys and manifest"):
-        people = Participants(group, trustees=trustees, threshold=threshold, mixers=mixers,
-                              rng=rng)
+        people = Participants(group, trustees=trustees, threshold=threshold, mixers=mixers, rng=rng)
     sim = SimulatedElection(people, rng, executor, progress)
     start = time.perf_counter()
     sim.run_all(voters, revotes, timer=timer)

@@ -69,9 +69,12 @@ def _serve(directory: str, key: bytes, ready: Any, stop: Any, processes: int) ->
     async def main() -> None:
         # every simulated client connects from 127.0.0.1: only the total connection cap
         limits = Limits(max_client_connections=Limits().max_connections)
-        board = Board(SqliteStorage(Path(directory) / "board.sqlite"),
-                      Ed25519PrivateKey.from_private_bytes(key),
-                      ElectionPolicy(allow_test_groups=True), limits=limits)
+        board = Board(
+            SqliteStorage(Path(directory) / "board.sqlite"),
+            Ed25519PrivateKey.from_private_bytes(key),
+            ElectionPolicy(allow_test_groups=True),
+            limits=limits,
+        )
         pool = WorkerPool(processes) if processes > 1 else None
         if pool is not None:
             board.precheck = BallotPrecheck(pool)
@@ -90,8 +93,9 @@ def _serve(directory: str, key: bytes, ready: Any, stop: Any, processes: int) ->
 
 
 @contextlib.contextmanager
-def board_process(directory: Path, key: bytes, timeout: float = 60.0,
-                  processes: int = 2) -> Iterator[str]:
+def board_process(
+    directory: Path, key: bytes, timeout: float = 60.0, processes: int = 2
+) -> Iterator[str]:
     """Run a board in a child process (its ballots checked in `processes` worker processes,
     as `tohyo board serve`'s default); yields its URL; stops it on exit."""
     import queue
@@ -133,16 +137,27 @@ class LoadTarget:
     registrar_key: bytes  # Ed25519 private key (raw): a simulation's, never a real election's
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "tohyo.simulation-load-target", "v": 1, "election": self.election,
-                "group": self.group, "fingerprint": self.fingerprint.hex(), "pk": self.pk,
-                "registrar_key": self.registrar_key.hex()}
+        return {
+            "kind": "tohyo.simulation-load-target",
+            "v": 1,
+            "election": self.election,
+            "group": self.group,
+            "fingerprint": self.fingerprint.hex(),
+            "pk": self.pk,
+            "registrar_key": self.registrar_key.hex(),
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> LoadTarget:
         if not isinstance(data, dict) or data.get("kind") != "tohyo.simulation-load-target":
             raise ValueError("not a load target file written by tohyo simulate load")
-        return cls(data["election"], data["group"], bytes.fromhex(data["fingerprint"]),
-                   data["pk"], bytes.fromhex(data["registrar_key"]))
+        return cls(
+            data["election"],
+            data["group"],
+            bytes.fromhex(data["fingerprint"]),
+            data["pk"],
+            bytes.fromhex(data["registrar_key"]),
+        )
 
     def write(self, path: Path) -> None:
         """Write with mode 0600 from the start (it holds a private key)."""
@@ -160,13 +175,15 @@ class LoadTarget:
 
 def _simulation(group_name: str, rng: RandomSource, election: str) -> SimulatedElection:
     ensure_groups()
-    people = Participants(get_group(group_name), trustees=3, threshold=2, mixers=1, rng=rng,
-                          election_id=election)
+    people = Participants(
+        get_group(group_name), trustees=3, threshold=2, mixers=1, rng=rng, election_id=election
+    )
     return SimulatedElection(people, rng, progress=False)
 
 
-async def prepare_target(url: str, group_name: str, election: str, seed: str) -> tuple[
-        LoadTarget, bytes]:
+async def prepare_target(
+    url: str, group_name: str, election: str, seed: str
+) -> tuple[LoadTarget, bytes]:
     """Set up an election on the board at `url` through the phases up to voting.
 
     The ceremony runs in memory under the same policy, then its accepted entries are posted to
@@ -183,15 +200,20 @@ async def prepare_target(url: str, group_name: str, election: str, seed: str) ->
             await client.post(entry, election)
     from cryptography.hazmat.primitives import serialization
 
-    raw = serialization.Encoding.Raw, serialization.PrivateFormat.Raw, \
-        serialization.NoEncryption()
-    target = LoadTarget(election, group_name, sim.fingerprint, sim.outcome.pk.to_hex(),
-                        sim.people.registrar.private_bytes(*raw))
+    raw = serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    target = LoadTarget(
+        election,
+        group_name,
+        sim.fingerprint,
+        sim.outcome.pk.to_hex(),
+        sim.people.registrar.private_bytes(*raw),
+    )
     return target, sim.people.board.private_bytes(*raw)
 
 
-def make_ballot_entries(target: LoadTarget, voters: int, revotes: int, seed: str,
-                        progress: bool) -> list[bytes]:
+def make_ballot_entries(
+    target: LoadTarget, voters: int, revotes: int, seed: str, progress: bool
+) -> list[bytes]:
     """Signed ballot entries for `voters` pseudonyms (plus `revotes` changes of mind)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -208,19 +230,32 @@ def make_ballot_entries(target: LoadTarget, voters: int, revotes: int, seed: str
     registrar = Ed25519PrivateKey.from_private_bytes(target.registrar_key)
     base = rng.randbits(64) << 64  # distinct pseudonyms in every run
     votes = [Vote((base + i).to_bytes(32, "big"), rng.randbelow(4)) for i in range(voters)]
-    votes += [Vote(votes[rng.randbelow(voters)].pseudonym, rng.randbelow(4))
-              for _ in range(revotes)]
+    votes += [
+        Vote(votes[rng.randbelow(voters)].pseudonym, rng.randbelow(4)) for _ in range(revotes)
+    ]
     rows, randomness = elgamal.encrypt_rows(pk, [[v.choice + 1] for v in votes], rng)
     from tqdm import tqdm
 
     entries = []
-    for vote, row, rs in tqdm(list(zip(votes, rows, randomness)), desc="ballots", unit="",
-                              leave=False, disable=not progress, mininterval=0.5):
+    for vote, row, rs in tqdm(
+        list(zip(votes, rows, randomness)),
+        desc="ballots",
+        unit="",
+        leave=False,
+        disable=not progress,
+        mininterval=0.5,
+    ):
         ballot = Ballot.create(target.fingerprint, pk, row, rs, ed25519_key(rng), rng)
-        att = sign_attestation(registrar, target.fingerprint, vote.pseudonym,
-                               ballot.hash(target.fingerprint))
-        env = sign_envelope(registrar, target.election, "ballot", "registrar",
-                            {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()})
+        att = sign_attestation(
+            registrar, target.fingerprint, vote.pseudonym, ballot.hash(target.fingerprint)
+        )
+        env = sign_envelope(
+            registrar,
+            target.election,
+            "ballot",
+            "registrar",
+            {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()},
+        )
         entries.append(env.to_bytes())
     return entries
 
@@ -264,8 +299,9 @@ class LoadConnection:
         try:
             async with asyncio.timeout(self.timeout):
                 if self._streams is None:
-                    self._streams = await asyncio.open_connection(self.host, self.port,
-                                                                  ssl=self.ssl)
+                    self._streams = await asyncio.open_connection(
+                        self.host, self.port, ssl=self.ssl
+                    )
                 reader, writer = self._streams
                 writer.write(b"\r\n".join(head) + b"\r\n\r\n" + (body or b""))
                 return await self._answer(reader)
@@ -309,13 +345,19 @@ class LoadConnection:
             self._streams = None
 
 
-async def request(connection: LoadConnection, method: str, path: str, body: bytes | None,
-                  t0: float, kind: str) -> Sample:
+async def request(
+    connection: LoadConnection, method: str, path: str, body: bytes | None, t0: float, kind: str
+) -> Sample:
     start = time.perf_counter()
     try:
         status, raw = await connection.send(method, path, body)
-    except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError,
-            asyncio.LimitOverrunError) as exc:
+    except (
+        TimeoutError,
+        OSError,
+        ValueError,
+        asyncio.IncompleteReadError,
+        asyncio.LimitOverrunError,
+    ) as exc:
         return Sample(kind, start - t0, time.perf_counter() - start, 0, type(exc).__name__)
     latency = time.perf_counter() - start
     code = "ok"
@@ -346,13 +388,22 @@ async def run_load(
 
     chooser = random.Random(seed)
     plan: list[tuple[str, str, bytes | None]] = [
-        ("post", f"{url}/v1/elections/{election}/entries", p) for p in posts]
+        ("post", f"{url}/v1/elections/{election}/entries", p) for p in posts
+    ]
     for _ in range(reads):
         path = chooser.choice(["/tree-head", "/entries?start=0&limit=20", ""])
-        plan.insert(chooser.randrange(len(plan) + 1),
-                    ("read", f"{url}/v1/elections/{election}{path}", None))
-    return await drive(plan, concurrency=concurrency, duration=duration, timeout=timeout,
-                       progress=progress, desc="load", unit="req")
+        plan.insert(
+            chooser.randrange(len(plan) + 1), ("read", f"{url}/v1/elections/{election}{path}", None)
+        )
+    return await drive(
+        plan,
+        concurrency=concurrency,
+        duration=duration,
+        timeout=timeout,
+        progress=progress,
+        desc="load",
+        unit="req",
+    )
 
 
 async def drive(
@@ -377,8 +428,9 @@ async def drive(
     base = f"{origin.scheme}://{origin.netloc}"
     queue = iter(plan)
     samples: list[Sample] = []
-    bar = tqdm(total=len(plan), desc=desc, unit=unit, leave=False, disable=not progress,
-               mininterval=0.5)
+    bar = tqdm(
+        total=len(plan), desc=desc, unit=unit, leave=False, disable=not progress, mininterval=0.5
+    )
     t0 = time.perf_counter()
     deadline = t0 + duration
 
@@ -390,8 +442,16 @@ async def drive(
                     return
                 if not target.startswith(base + "/"):
                     raise ValueError(f"{target} is not on {base}")
-                samples.append(await request(connection, "POST" if body is not None else "GET",
-                                             target[len(base):], body, t0, kind))
+                samples.append(
+                    await request(
+                        connection,
+                        "POST" if body is not None else "GET",
+                        target[len(base) :],
+                        body,
+                        t0,
+                        kind,
+                    )
+                )
                 bar.update(1)
         finally:
             connection.close()
@@ -453,8 +513,9 @@ def plot_load(samples: Sequence[Sample], elapsed: float, path: Path) -> None:
             if s.kind == kind:
                 per[min(seconds - 1, int(s.start + s.latency))] += 1
         ax1.plot(range(seconds), per, marker=".", label=kind)
-        ax2.hist([s.latency * 1000 for s in samples if s.kind == kind], bins=40, alpha=0.6,
-                 label=kind)
+        ax2.hist(
+            [s.latency * 1000 for s in samples if s.kind == kind], bins=40, alpha=0.6, label=kind
+        )
     ax1.set_xlabel("second of the run")
     ax1.set_ylabel("requests completed")
     ax1.set_title("throughput")

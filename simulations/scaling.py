@@ -27,8 +27,14 @@ from simulations.world import Participants, SimulatedElection, Vote
 
 __all__ = ["PHASES", "fit", "measure_group", "plot_scaling", "scaling_sizes"]
 
-PHASES = ("encrypt + prove", "board intake", "generators", "shuffle + prove", "verify shuffle",
-          "decryption")
+PHASES = (
+    "encrypt + prove",
+    "board intake",
+    "generators",
+    "shuffle + prove",
+    "verify shuffle",
+    "decryption",
+)
 BASE_SIZES = (100, 300, 1_000, 3_000, 10_000, 30_000, 100_000)
 
 
@@ -91,8 +97,10 @@ def measure_group(
     first = 0
     for n in sizes:
         step(f"{group.name}: N = {n}")
-        votes = [Vote((first + i).to_bytes(32, "big"), rng.randbelow(len(people.options)))
-                 for i in range(n)]
+        votes = [
+            Vote((first + i).to_bytes(32, "big"), rng.randbelow(len(people.options)))
+            for i in range(n)
+        ]
         first += n
         clock = _Clock()
         ballots = clock.run("encrypt + prove", partial(sim.make_ballots, votes))
@@ -113,10 +121,8 @@ def measure_group(
             return sim.combine()
 
         clock.run("decryption", decrypt)
-        points.append({"n": n, "refused": refused, "seconds": clock.wall,
-                       "cpu_seconds": clock.cpu})
-    fits = {ph: fit([p["n"] for p in points], [p["seconds"][ph] for p in points])
-            for ph in PHASES}
+        points.append({"n": n, "refused": refused, "seconds": clock.wall, "cpu_seconds": clock.cpu})
+    fits = {ph: fit([p["n"] for p in points], [p["seconds"][ph] for p in points]) for ph in PHASES}
     for ph in PHASES:  # the same line through CPU seconds (see _Clock)
         cpu = fit([p["n"] for p in points], [p["cpu_seconds"][ph] for p in points])
         fits[ph]["per_ballot_cpu_s"] = cpu["per_ballot_s"]
@@ -140,29 +146,37 @@ def measure_group(
             sim.mix_lists.append(outputs)
         assert proof is not None
         sim.check_previous(k_total, proof)
-        mixnet_points.append({"mixers": k_total, "n": mixers_n,
-                              "seconds": time.perf_counter() - start})
+        mixnet_points.append(
+            {"mixers": k_total, "n": mixers_n, "seconds": time.perf_counter() - start}
+        )
     return {"group": group.name, "points": points, "fits": fits, "mixnet": mixnet_points}
 
 
-def plot_scaling(results: Sequence[dict[str, Any]], by_n: Path, by_mixers: Path,
-                 clock: str = "wall") -> None:
+def plot_scaling(
+    results: Sequence[dict[str, Any]], by_n: Path, by_mixers: Path, clock: str = "wall"
+) -> None:
     """Log–log time per phase against N (wall or CPU seconds), and time against mixers."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    point_key, fit_key = (("cpu_seconds", "per_ballot_cpu_s") if clock == "cpu"
-                          else ("seconds", "per_ballot_s"))
-    fig, axes = plt.subplots(1, len(results), figsize=(6.5 * len(results), 5.2), squeeze=False,
-                             sharey=True)
+    point_key, fit_key = (
+        ("cpu_seconds", "per_ballot_cpu_s") if clock == "cpu" else ("seconds", "per_ballot_s")
+    )
+    fig, axes = plt.subplots(
+        1, len(results), figsize=(6.5 * len(results), 5.2), squeeze=False, sharey=True
+    )
     for ax, res in zip(axes[0], results):
         ns = [p["n"] for p in res["points"]]
         for ph in PHASES:
             per = res["fits"][ph][fit_key] * 1000
-            ax.plot(ns, [p[point_key][ph] for p in res["points"]], marker="o",
-                    label=f"{ph} ({per:.3g} ms/ballot)")
+            ax.plot(
+                ns,
+                [p[point_key][ph] for p in res["points"]],
+                marker="o",
+                label=f"{ph} ({per:.3g} ms/ballot)",
+            )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(res["group"])
@@ -178,8 +192,12 @@ def plot_scaling(results: Sequence[dict[str, Any]], by_n: Path, by_mixers: Path,
     fig, ax = plt.subplots(figsize=(7, 4.8))
     for res in results:
         xs = [p["mixers"] for p in res["mixnet"]]
-        ax.plot(xs, [p["seconds"] for p in res["mixnet"]], marker="o",
-                label=f"{res['group']} (N = {res['mixnet'][0]['n']})")
+        ax.plot(
+            xs,
+            [p["seconds"] for p in res["mixnet"]],
+            marker="o",
+            label=f"{res['group']} (N = {res['mixnet'][0]['n']})",
+        )
     ax.set_xlabel("mix servers")
     ax.set_ylabel("seconds (every check, shuffle and proof)")
     ax.set_title("tohyo: the mix-net against the number of mixers")

@@ -79,9 +79,11 @@ def ed25519_key(rng: RandomSource) -> Ed25519PrivateKey:
 
 
 def raw_public(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    ).hex()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        .hex()
+    )
 
 
 def ensure_groups() -> None:
@@ -127,8 +129,10 @@ def election_manifest(
         election_day=dt.date(2026, 12, 6),
         voting_start=VOTING_START,
         voting_end=VOTING_END,
-        contests=(Contest("mayor", "市長", "public_office", "single", tuple(options)),
-                  *more_contests),
+        contests=(
+            Contest("mayor", "市長", "public_office", "single", tuple(options)),
+            *more_contests,
+        ),
         eligibility=Eligibility(16, ("茨城県つくば市",)),
         threshold=threshold,
         trustees=tuple(
@@ -267,7 +271,12 @@ class SimulatedElection:
 
     def _bar(self, iterable: Iterable[Any], desc: str, total: int | None = None) -> Any:
         return tqdm(
-            iterable, desc=desc, total=total, unit="", leave=False, disable=not self.progress,
+            iterable,
+            desc=desc,
+            total=total,
+            unit="",
+            leave=False,
+            disable=not self.progress,
             mininterval=0.5,
         )
 
@@ -277,9 +286,11 @@ class SimulatedElection:
         self.board.post(p.admin_entry("manifest", {"manifest": p.manifest.to_json()}))
         self.board.post(p.admin_entry("phase", {"phase": "key_ceremony"}))
 
-    def key_ceremony(self, absent: Iterable[int] = (),
-                     intercept: Callable[[DkgMessage], list[DkgMessage]] | None = None,
-                     ) -> DkgOutcome:
+    def key_ceremony(
+        self,
+        absent: Iterable[int] = (),
+        intercept: Callable[[DkgMessage], list[DkgMessage]] | None = None,
+    ) -> DkgOutcome:
         """Every present trustee's state machine; each message is posted, then delivered to all
         in board order; the administrator closes a round (a `dkg_round` entry) whenever the
         board falls quiet, and the ceremony with the joint key."""
@@ -287,8 +298,9 @@ class SimulatedElection:
         config = ceremony_config(p.manifest)
         absent = set(absent)
         self.machines = {
-            i: DkgTrustee(config, i, p.trustee_keys[i - 1], DeterministicRandom(
-                self.rng.randbytes(32)))
+            i: DkgTrustee(
+                config, i, p.trustee_keys[i - 1], DeterministicRandom(self.rng.randbytes(32))
+            )
             for i in config.indices
             if i not in absent
         }
@@ -297,8 +309,9 @@ class SimulatedElection:
         def post_all(messages: Iterable[DkgMessage]) -> None:
             for m in (x for y in messages for x in (intercept(y) if intercept else [y])):
                 key = p.trustee_keys[m.sender - 1].ed25519_key()
-                env = sign_envelope(key, p.election_id, "dkg", f"trustee-{m.sender}",
-                                    m.to_json_value())
+                env = sign_envelope(
+                    key, p.election_id, "dkg", f"trustee-{m.sender}", m.to_json_value()
+                )
                 try:
                     self.board.post(env)
                 except Refusal as exc:
@@ -360,25 +373,33 @@ class SimulatedElection:
 
     def ballot_entry(self, pseudonym: bytes, ballot: Ballot) -> Envelope:
         p = self.people
-        att = sign_attestation(p.registrar, self.fingerprint, pseudonym,
-                               ballot.hash(self.fingerprint))
+        att = sign_attestation(
+            p.registrar, self.fingerprint, pseudonym, ballot.hash(self.fingerprint)
+        )
         body = {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()}
         return sign_envelope(p.registrar, p.election_id, "ballot", "registrar", body)
 
     def attest(self, votes: Sequence[Vote], ballots: Sequence[Ballot]) -> list[bytes]:
         """The registrar's part: attest {pseudonym, ballot hash} and sign each ballot entry."""
-        return [self.ballot_entry(v.pseudonym, b).to_bytes()
-                for v, b in self._bar(zip(votes, ballots), "registrar", len(votes))]
+        return [
+            self.ballot_entry(v.pseudonym, b).to_bytes()
+            for v, b in self._bar(zip(votes, ballots), "registrar", len(votes))
+        ]
 
-    def cast(self, votes: Sequence[Vote], ballots: Sequence[Ballot],
-             entries: Sequence[bytes] | None = None) -> int:
+    def cast(
+        self,
+        votes: Sequence[Vote],
+        ballots: Sequence[Ballot],
+        entries: Sequence[bytes] | None = None,
+    ) -> int:
         """The board's intake of every ballot entry (made by `attest` unless given), each
         checked by the policy. Returns the number refused."""
         if entries is None:
             entries = self.attest(votes, ballots)
         refused = 0
-        for vote, ballot, entry in self._bar(zip(votes, ballots, entries), "board intake",
-                                             len(votes)):
+        for vote, ballot, entry in self._bar(
+            zip(votes, ballots, entries), "board intake", len(votes)
+        ):
             try:
                 self.board.post(entry)
             except Refusal:
@@ -397,26 +418,36 @@ class SimulatedElection:
         indices, rows_json = mix_input_of(self.board.state)
         if drop_last:
             indices, rows_json = indices[:-1], rows_json[:-1]
-        body = {"v": 1, "entries": indices,
-                "contests": rules.contest_lists_json(p.manifest, rows_json)}
+        body = {
+            "v": 1,
+            "entries": indices,
+            "contests": rules.contest_lists_json(p.manifest, rows_json),
+        }
         self.board.post(p.admin_entry("mix_input", body), cheat=drop_last)
         if drop_last:
             # the cheating board's own state follows what it published
             self.board.state.mix_input = rows_json
         self.board.post(p.admin_entry("phase", {"phase": "mixing"}))
-        rows = elgamal.rows_from_json(self.group, rows_json, p.manifest.width, self.rng,
-                                      self.executor)
+        rows = elgamal.rows_from_json(
+            self.group, rows_json, p.manifest.width, self.rng, self.executor
+        )
         self.mix_lists = [rules.contest_lists(p.manifest, rows)]
         return self.mix_lists[0]
 
     def derive_generators(self) -> None:
         """h, h_1..h_N of the proof of shuffle (docs/protocol.md §4): every mixer and verifier
         derives them once; this process then keeps them cached."""
-        derive_generators(self.group, self.fingerprint, shuffle_proof.GENERATOR_PURPOSE,
-                          list_rows(self.mix_lists[-1]), self.executor)
+        derive_generators(
+            self.group,
+            self.fingerprint,
+            shuffle_proof.GENERATOR_PURPOSE,
+            list_rows(self.mix_lists[-1]),
+            self.executor,
+        )
 
-    def statement(self, k: int, c: int, outputs: Sequence[elgamal.Row]
-                  ) -> shuffle_proof.ShuffleStatement:
+    def statement(
+        self, k: int, c: int, outputs: Sequence[elgamal.Row]
+    ) -> shuffle_proof.ShuffleStatement:
         """Mixer k's statement for contest list `c`: its input (the list after mixer k − 1)
         and `outputs`."""
         assert self.outcome is not None
@@ -431,35 +462,50 @@ class SimulatedElection:
     def check_previous(self, k: int, proofs: Sequence[shuffle_proof.ShuffleProof]) -> None:
         """Mixer k+1's duty: verify mixer k's proofs (one per contest) before mixing."""
         for c, proof in enumerate(proofs):
-            shuffle_proof.verify(self.statement(k, c, self.mix_lists[k][c][1]), proof,
-                                 transcript=self.transcript(k, c), executor=self.executor)
+            shuffle_proof.verify(
+                self.statement(k, c, self.mix_lists[k][c][1]),
+                proof,
+                transcript=self.transcript(k, c),
+                executor=self.executor,
+            )
 
-    def shuffle_and_prove(
-        self, k: int
-    ) -> tuple[Lists, list[shuffle_proof.ShuffleProof]]:
+    def shuffle_and_prove(self, k: int) -> tuple[Lists, list[shuffle_proof.ShuffleProof]]:
         """Mixer k shuffles each contest's list with its own permutation and proves each."""
         assert self.outcome is not None
         outs: list[tuple[str, Sequence[elgamal.Row]]] = []
         proofs = []
         for c, (contest, inputs) in enumerate(self.mix_lists[k - 1]):
             outputs, witness = shuffle(self.outcome.pk, inputs, self.rng, self.executor)
-            proofs.append(shuffle_proof.prove(
-                self.statement(k, c, outputs), witness, transcript=self.transcript(k, c),
-                rng=self.rng, executor=self.executor,
-            ))
+            proofs.append(
+                shuffle_proof.prove(
+                    self.statement(k, c, outputs),
+                    witness,
+                    transcript=self.transcript(k, c),
+                    rng=self.rng,
+                    executor=self.executor,
+                )
+            )
             outs.append((contest, outputs))
         return outs, proofs
 
     def post_shuffle(
         self, k: int, outputs: Lists, proofs: Sequence[shuffle_proof.ShuffleProof]
     ) -> None:
-        body = {"v": 1, "position": k, "contests": [
-            {"contest": c, "outputs": [elgamal.row_to_json(r) for r in rows],
-             "proof": proof.to_json()}
-            for (c, rows), proof in zip(outputs, proofs)
-        ]}
-        env = sign_envelope(self.people.mixers[k - 1], self.people.election_id, "shuffle",
-                            f"mix-{k}", body)
+        body = {
+            "v": 1,
+            "position": k,
+            "contests": [
+                {
+                    "contest": c,
+                    "outputs": [elgamal.row_to_json(r) for r in rows],
+                    "proof": proof.to_json(),
+                }
+                for (c, rows), proof in zip(outputs, proofs)
+            ],
+        }
+        env = sign_envelope(
+            self.people.mixers[k - 1], self.people.election_id, "shuffle", f"mix-{k}", body
+        )
         self.board.post(env)
         self.mix_lists.append(list(outputs))
 
@@ -472,30 +518,48 @@ class SimulatedElection:
         machine = self.machines[index]
         assert machine.key_share is not None
         return [
-            (c, make_share(machine.key_share, rows, election=self.fingerprint, rng=self.rng,
-                           executor=self.executor))
+            (
+                c,
+                make_share(
+                    machine.key_share,
+                    rows,
+                    election=self.fingerprint,
+                    rng=self.rng,
+                    executor=self.executor,
+                ),
+            )
             for c, rows in self.mix_lists[-1]
         ]
 
     def post_share(self, shares: list[tuple[str, DecryptionShare]]) -> None:
         trustee = shares[0][1].trustee
         key = self.people.trustee_keys[trustee - 1].ed25519_key()
-        self.board.post(sign_envelope(key, self.people.election_id, "decryption_share",
-                                      f"trustee-{trustee}", share_entry_body(trustee, shares)))
+        self.board.post(
+            sign_envelope(
+                key,
+                self.people.election_id,
+                "decryption_share",
+                f"trustee-{trustee}",
+                share_entry_body(trustee, shares),
+            )
+        )
         self.shares.append((trustee, [s for _, s in shares]))
 
     def combine(self) -> ListsResult:
         assert self.outcome is not None
         manifest = self.people.manifest
         self.result = combine_lists(
-            self.mix_lists[-1], self.shares, self.outcome.verification_keys,
-            manifest.threshold, election=self.fingerprint, executor=self.executor,
+            self.mix_lists[-1],
+            self.shares,
+            self.outcome.verification_keys,
+            manifest.threshold,
+            election=self.fingerprint,
+            executor=self.executor,
             decoders={c.id: rules.contest_decoder(manifest, c) for c in manifest.contests},
         )
         contest = manifest.contests[0]
         counts = self.counted()[contest.id]["counts"]
-        self.tally = {name: counts[o.id] for name, o in zip(self.people.options,
-                                                             contest.options)}
+        self.tally = {name: counts[o.id] for name, o in zip(self.people.options, contest.options)}
         return self.result
 
     def counted(self) -> dict[str, Any]:
@@ -506,11 +570,17 @@ class SimulatedElection:
     def post_result(self) -> None:
         """The admin publishes the plaintexts and the count of `election.counting`."""
         assert self.result is not None
-        self.board.post(self.people.admin_entry("result", {
-            "v": 1, "trustees": list(self.result.used),
-            "plaintexts": rules.published_plaintexts(self.result.plaintexts),
-            "tally": self.counted(),
-        }))
+        self.board.post(
+            self.people.admin_entry(
+                "result",
+                {
+                    "v": 1,
+                    "trustees": list(self.result.used),
+                    "plaintexts": rules.published_plaintexts(self.result.plaintexts),
+                    "tally": self.counted(),
+                },
+            )
+        )
         self.board.post(self.people.admin_entry("phase", {"phase": "tallied"}))
 
     def intended_tally(self) -> dict[str, int]:
@@ -526,6 +596,7 @@ class SimulatedElection:
         timer: Callable[[str], Any] | None = None,
     ) -> None:
         """The honest election from setup to tallied (used by attack controls and tests)."""
+
         def phase(name: str) -> Any:
             return timer(name) if timer else contextlib.nullcontext()
 

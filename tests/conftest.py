@@ -13,6 +13,7 @@ from bulletin_board.testing import drop_database, fresh_database, postgres_dsn
 # Key files written by `tohyo board …` are encrypted; tests use this passphrase throughout.
 os.environ.setdefault("TOHYO_KEY_PASSPHRASE", "tohyo test key passphrase")
 
+
 # The storage parameter: every test using `storage_url` runs on SQLite and PostgreSQL.
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -36,7 +37,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # CI's Hypothesis profile (`--hypothesis-profile=ci`): the same examples on every run, so a
 # failure is reproduced by running again; tests' own settings (example counts) still apply.
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, print_blob=True,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 

@@ -25,8 +25,9 @@ def kill_and_watch(script: str, seconds: float = 30) -> tuple[list[str], list[in
     ids, then any words that are not all digits), kill it with SIGKILL, and wait up to
     `seconds` for the processes it named to end. Returns (the words of the line, the ids
     still alive)."""
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                              cwd=REPO)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
     assert parent.stdout is not None
     words = parent.stdout.readline().split()
     pids = [int(w) for w in itertools.takewhile(str.isdigit, words)]

@@ -34,14 +34,16 @@ TAG_BYTES = 16
 
 
 def _info(config: CeremonyConfig, sender: int, recipient: int, ephemeral: bytes) -> bytes:
-    return encode([
-        TrusteeLabel.SHARE_ENCRYPTION,
-        config.election,
-        sender,
-        recipient,
-        ephemeral,
-        config.keys(recipient).x25519_public,
-    ])
+    return encode(
+        [
+            TrusteeLabel.SHARE_ENCRYPTION,
+            config.election,
+            sender,
+            recipient,
+            ephemeral,
+            config.keys(recipient).x25519_public,
+        ]
+    )
 
 
 def _key(shared: bytes, config: CeremonyConfig, info: bytes) -> bytes:

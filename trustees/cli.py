@@ -38,15 +38,17 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool = False) -> str:
         try:
             text = Path(args.passphrase_file).read_text(encoding="utf-8")
         except OSError as exc:
-            raise CliError(f"cannot read the passphrase file {args.passphrase_file}: "
-                           f"{exc.strerror}") from exc
+            raise CliError(
+                f"cannot read the passphrase file {args.passphrase_file}: {exc.strerror}"
+            ) from exc
         text = text.rstrip("\r\n")
     elif os.environ.get(PASSPHRASE_ENV):
         text = os.environ[PASSPHRASE_ENV]
     else:
         if not sys.stdin.isatty():
-            raise CliError(f"no passphrase: use --passphrase-file or {PASSPHRASE_ENV}, "
-                           "or run in a terminal")
+            raise CliError(
+                f"no passphrase: use --passphrase-file or {PASSPHRASE_ENV}, or run in a terminal"
+            )
         text = getpass.getpass("Keystore passphrase: ")
         if confirm and getpass.getpass("Repeat the passphrase: ") != text:
             raise CliError("the passphrases differ")
@@ -116,8 +118,12 @@ def _background_executor() -> Executor:
 def _processes(workers: int, *, niceness: int) -> Executor:
     # spawned, not forked (the daemon has threads), and not through a fork server (which, with
     # its workers, would outlive a daemon that is killed)
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(niceness, os.getpid()))
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(niceness, os.getpid()),
+    )
 
 
 def _start_worker(niceness: int, daemon: int) -> None:
@@ -147,19 +153,27 @@ def _state_dir(args: argparse.Namespace) -> str:
 
 
 def _add_passphrase(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--passphrase-file",
-                   help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a "
-                        "prompt)")
+    p.add_argument(
+        "--passphrase-file",
+        help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)",
+    )
 
 
 def _add_board(p: argparse.ArgumentParser) -> None:
     p.add_argument("--board", required=True, help="board URL, e.g. http://127.0.0.1:8600")
     p.add_argument("--election", required=True, help="election id")
     p.add_argument("--board-key", help="pin the board's public key (hex)")
-    p.add_argument("--allow-test-groups", action="store_true",
-                   help="accept a manifest with a test group (tests and simulations only)")
-    p.add_argument("--give-up-after", type=float, default=300.0,
-                   help="seconds of board outage before giving up (default 300)")
+    p.add_argument(
+        "--allow-test-groups",
+        action="store_true",
+        help="accept a manifest with a test group (tests and simulations only)",
+    )
+    p.add_argument(
+        "--give-up-after",
+        type=float,
+        default=300.0,
+        help="seconds of board outage before giving up (default 300)",
+    )
 
 
 def _client(args: argparse.Namespace) -> Any:
@@ -245,10 +259,17 @@ def _keygen(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {args.keystore}: {exc.strerror}") from exc
     pub = keys.public(1)
-    print(json.dumps({"signing_key": pub.ed25519_public.hex(),
-                      "exchange_key": pub.x25519_public.hex()}, sort_keys=True))
-    print(f"tohyo trustee: keystore written to {args.keystore}; put these PUBLIC keys in the "
-          "manifest (signing_key for a mix server)", file=sys.stderr)
+    print(
+        json.dumps(
+            {"signing_key": pub.ed25519_public.hex(), "exchange_key": pub.x25519_public.hex()},
+            sort_keys=True,
+        )
+    )
+    print(
+        f"tohyo trustee: keystore written to {args.keystore}; put these PUBLIC keys in the "
+        "manifest (signing_key for a mix server)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -270,16 +291,20 @@ def _status(args: argparse.Namespace) -> int:
         ]
     else:
         lines.append("election:      not bound yet (bound when the daemon first reads a manifest)")
-    lines.append("polynomial:    " + ("saved (key ceremony in progress)"
-                                     if secrets.polynomial is not None else "none"))
+    lines.append(
+        "polynomial:    "
+        + ("saved (key ceremony in progress)" if secrets.polynomial is not None else "none")
+    )
     lines.append("key share:     " + ("held" if secrets.share is not None else "none"))
     if args.board:
         if not args.election:
             raise CliError("--board needs --election")
         follower = asyncio.run(_snapshot(args))
         state = follower.state
-        lines.append(f"board:         {args.board} election {args.election}, "
-                     f"{follower.size} entries, phase {state.phase}")
+        lines.append(
+            f"board:         {args.board} election {args.election}, "
+            f"{follower.size} entries, phase {state.phase}"
+        )
         if state.manifest is not None:
             for role in ("trustee", "mix"):
                 try:
@@ -290,8 +315,9 @@ def _status(args: argparse.Namespace) -> int:
                 if role == "trustee":
                     lines.append("share posted:  " + ("yes" if index in state.shares else "no"))
                 else:
-                    lines.append("shuffle posted: " + ("yes" if follower.shuffles >= index
-                                                       else "no"))
+                    lines.append(
+                        "shuffle posted: " + ("yes" if follower.shuffles >= index else "no")
+                    )
             lines.append(_generators_status(args, follower, secrets.keys))
     print("\n".join(lines))
     return 0
@@ -314,8 +340,10 @@ def _generators_status(args: argparse.Namespace, follower: Any, keys: Any) -> st
     rows = count_covered(count)
     if follower.mix_input is not None:
         need = list_rows(follower.mix_input)
-        return (f"generators:    {count} candidates cached ({rows} rows; the mix input has "
-                f"{need}) in {cache.path}")
+        return (
+            f"generators:    {count} candidates cached ({rows} rows; the mix input has "
+            f"{need}) in {cache.path}"
+        )
     return f"generators:    {count} candidates cached ({rows} rows) in {cache.path}"
 
 
@@ -352,8 +380,9 @@ def _run(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         async with _client(args) as client:
-            await follow(client, args.election, duty, settings,
-                         allow_test_groups=args.allow_test_groups)
+            await follow(
+                client, args.election, duty, settings, allow_test_groups=args.allow_test_groups
+            )
 
     try:
         with keystore_lock(args.keystore):
@@ -405,8 +434,12 @@ def _generators(args: argparse.Namespace) -> int:
                 cache.extend(derive_candidates(state.group, seed, cache.count, b, executor))
                 if time.monotonic() - last >= 10 or cache.count >= need:
                     last = time.monotonic()
-                    log.info("generators: %d of %d candidates in the cache (%.0f %%)",
-                             cache.count, need, 100.0 * cache.count / need)
+                    log.info(
+                        "generators: %d of %d candidates in the cache (%.0f %%)",
+                        cache.count,
+                        need,
+                        100.0 * cache.count / need,
+                    )
             elapsed = time.monotonic() - start
             path = cache.path
     except OSError as exc:
@@ -414,9 +447,12 @@ def _generators(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.shutdown()
-    print(f"tohyo trustee: generators for {args.expected} rows of election {args.election} in "
-          f"{path} ({cached} candidates were cached, {max(0, need - cached)} derived in "
-          f"{elapsed:.1f} s)", file=sys.stderr)
+    print(
+        f"tohyo trustee: generators for {args.expected} rows of election {args.election} in "
+        f"{path} ({cached} candidates were cached, {max(0, need - cached)} derived in "
+        f"{elapsed:.1f} s)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -439,23 +475,29 @@ def _export(args: argparse.Namespace) -> int:
         duty = "decrypt"
         assert state.pk is not None and follower.mix_input is not None
         try:
-            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
-                                state.fingerprint)
+            rows = verify_chain(
+                state.pk, follower.mix_input, follower.shuffle_bodies, state.fingerprint
+            )
         except ShuffleRejected as exc:
             print(f"tohyo trustee: refusing to export for decryption: {exc}", file=sys.stderr)
             return EXIT_REFUSED
-        bundle = export_decryption_input(ceremony_config(state.manifest), index,
-                                         state.dkg.events, rows)
+        bundle = export_decryption_input(
+            ceremony_config(state.manifest), index, state.dkg.events, rows
+        )
     elif role == "mix" and state.phase == "mixing" and follower.shuffles == index - 1:
         duty = "mix"
         assert state.pk is not None and follower.mix_input is not None
-        bundle = export_mix_input(state.pk, state.fingerprint, index, follower.mix_input,
-                                  follower.shuffle_bodies)
+        bundle = export_mix_input(
+            state.pk, state.fingerprint, index, follower.mix_input, follower.shuffle_bodies
+        )
     else:
         raise CliError(f"nothing to export for {args.author} in phase {state.phase}")
     _write(args.out, transfer_input(args.election, args.author, duty, bundle))
-    print(f"tohyo trustee: {duty} input for {args.author} written to {args.out} "
-          f"({follower.size} board entries)", file=sys.stderr)
+    print(
+        f"tohyo trustee: {duty} input for {args.author} written to {args.out} "
+        f"({follower.size} board entries)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -476,8 +518,9 @@ def _offline(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
 
 
-def _offline_locked(args: argparse.Namespace, election: str, author: str, duty: str,
-                    bundle: bytes) -> int:
+def _offline_locked(
+    args: argparse.Namespace, election: str, author: str, duty: str, bundle: bytes
+) -> int:
     import dataclasses
 
     from bulletin_board.entry import sign_envelope
@@ -503,9 +546,11 @@ def _offline_locked(args: argparse.Namespace, election: str, author: str, duty: 
     try:
         if duty in ("dkg", "decrypt"):
             config = CeremonyConfig.from_json_value(json.loads(bundle)["config"])
-            matches = [k.index for k in config.trustees
-                       if (k.ed25519_public, k.x25519_public)
-                       == (pub.ed25519_public, pub.x25519_public)]
+            matches = [
+                k.index
+                for k in config.trustees
+                if (k.ed25519_public, k.x25519_public) == (pub.ed25519_public, pub.x25519_public)
+            ]
             if not matches:
                 raise CliError("this keystore is not a trustee of the bundle's election")
             bound = bind_secrets(secrets, matches[0], config.election, config.group.name)
@@ -515,13 +560,18 @@ def _offline_locked(args: argparse.Namespace, election: str, author: str, duty: 
                 out, new = run_dkg_offline(bundle, keystore.secrets, system_random)
                 keystore.save(new)  # before anything is posted
                 messages = read_dkg_output(out, config)
-                entries = [sign_envelope(key, election, "dkg", author, m.to_json_value())
-                           for m in messages]
+                entries = [
+                    sign_envelope(key, election, "dkg", author, m.to_json_value()) for m in messages
+                ]
                 outcome = json.loads(out)["outcome"]
-                state = ("done; key share " + ("saved" if new.share is not None else "missing")
-                         if outcome is not None else "in progress")
-                log.info("key ceremony step: %d messages to post; ceremony %s",
-                         len(messages), state)
+                state = (
+                    "done; key share " + ("saved" if new.share is not None else "missing")
+                    if outcome is not None
+                    else "in progress"
+                )
+                log.info(
+                    "key ceremony step: %d messages to post; ceremony %s", len(messages), state
+                )
             else:
                 out = run_decryption_offline(bundle, keystore.secrets, system_random)
                 body = decryption_entry_body(out, config)
@@ -543,8 +593,7 @@ def _offline_locked(args: argparse.Namespace, election: str, author: str, duty: 
     except (DecodeError, LocalProtocolError, KeyError, ValueError) as exc:
         raise CliError(f"cannot run the {duty} duty: {exc}") from exc
     _write(args.output, transfer_output(election, author, duty, out, entries))
-    print(f"tohyo trustee: {len(entries)} signed entries written to {args.output}",
-          file=sys.stderr)
+    print(f"tohyo trustee: {len(entries)} signed entries written to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -570,8 +619,9 @@ def _import(args: argparse.Namespace) -> int:
     _author_of(state.manifest, author)
     try:
         if duty == "dkg":
-            expected = [m.to_json_value() for m in read_dkg_output(bundle,
-                                                                   ceremony_config(state.manifest))]
+            expected = [
+                m.to_json_value() for m in read_dkg_output(bundle, ceremony_config(state.manifest))
+            ]
         elif duty == "decrypt":
             expected = [decryption_entry_body(bundle, ceremony_config(state.manifest))]
         else:
@@ -590,20 +640,24 @@ def _import(args: argparse.Namespace) -> int:
                 try:
                     receipt = await client.post(e)
                     posted += 1
-                    print(f"tohyo trustee: posted {e.type} (entry {receipt.index})",
-                          file=sys.stderr)
+                    print(
+                        f"tohyo trustee: posted {e.type} (entry {receipt.index})", file=sys.stderr
+                    )
                 except BoardRefusedError as exc:
                     if exc.code != "duplicate_entry":
-                        raise CliError(f"the board refused {e.type}: {exc.code}: "
-                                       f"{exc.detail}") from exc
+                        raise CliError(
+                            f"the board refused {e.type}: {exc.code}: {exc.detail}"
+                        ) from exc
         return posted
 
     try:
         n = asyncio.run(post_all())
     except _NETWORK_ERRORS as exc:
         raise _unreachable(args, exc) from exc
-    print(f"tohyo trustee: {n} of {len(entries)} entries posted (others already on the board)",
-          file=sys.stderr)
+    print(
+        f"tohyo trustee: {n} of {len(entries)} entries posted (others already on the board)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -613,19 +667,36 @@ def _import(args: argparse.Namespace) -> int:
 def _add_run(run: argparse.ArgumentParser) -> None:
     run.add_argument("--keystore", required=True)
     _add_board(run)
-    run.add_argument("--round-timeout", type=float, default=120.0,
-                     help="unused: the administrator closes the key ceremony's rounds "
-                          "(kept so that older scripts still run)")
-    run.add_argument("--poll-interval", type=float, default=0.5,
-                     help="first delay between polls; doubles while idle (default 0.5)")
+    run.add_argument(
+        "--round-timeout",
+        type=float,
+        default=120.0,
+        help="unused: the administrator closes the key ceremony's rounds "
+        "(kept so that older scripts still run)",
+    )
+    run.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.5,
+        help="first delay between polls; doubles while idle (default 0.5)",
+    )
     run.add_argument("--max-poll-interval", type=float, default=5.0)
-    run.add_argument("--workers", type=int, default=1,
-                     help="processes for the shuffle, proofs and shares (default 1: inline)")
-    run.add_argument("--state-dir",
-                     help="where the shuffle generators derived ahead are kept (in "
-                          "generators/); default: the keystore's directory")
-    run.add_argument("--no-generator-cache", action="store_true",
-                     help="derive the shuffle generators only when they are needed, keep none")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes for the shuffle, proofs and shares (default 1: inline)",
+    )
+    run.add_argument(
+        "--state-dir",
+        help="where the shuffle generators derived ahead are kept (in "
+        "generators/); default: the keystore's directory",
+    )
+    run.add_argument(
+        "--no-generator-cache",
+        action="store_true",
+        help="derive the shuffle generators only when they are needed, keep none",
+    )
     run.add_argument("-v", "--verbose", action="store_true")
     _add_passphrase(run)
     run.set_defaults(func=_run)
@@ -647,8 +718,10 @@ def register(subparsers: Any) -> None:
     status.add_argument("--board-key")
     status.add_argument("--allow-test-groups", action="store_true")
     status.add_argument("--give-up-after", type=float, default=30.0)
-    status.add_argument("--state-dir", help="where the daemon keeps its generator cache "
-                                            "(default: the keystore's directory)")
+    status.add_argument(
+        "--state-dir",
+        help="where the daemon keeps its generator cache (default: the keystore's directory)",
+    )
     _add_passphrase(status)
     status.set_defaults(func=_status)
 
@@ -659,18 +732,27 @@ def register(subparsers: Any) -> None:
     _add_run(mixer)
     mixer.set_defaults(role="mix")
 
-    gens = sub.add_parser("generators",
-                          help="derive a mix server's shuffle generators ahead, into its cache")
+    gens = sub.add_parser(
+        "generators", help="derive a mix server's shuffle generators ahead, into its cache"
+    )
     _add_board(gens)
-    gens.add_argument("--expected", type=int, required=True,
-                      help="the number of rows to prepare for (e.g. the eligible voters)")
+    gens.add_argument(
+        "--expected",
+        type=int,
+        required=True,
+        help="the number of rows to prepare for (e.g. the eligible voters)",
+    )
     gens.add_argument("--state-dir", help="the daemon's state directory (as for run)")
-    gens.add_argument("--keystore", required=True,
-                      help="its keystore: the cache is authenticated with a key only it holds; "
-                           "its directory is the default state directory")
+    gens.add_argument(
+        "--keystore",
+        required=True,
+        help="its keystore: the cache is authenticated with a key only it holds; "
+        "its directory is the default state directory",
+    )
     _add_passphrase(gens)
-    gens.add_argument("--workers", type=int, default=1,
-                      help="processes for the derivation (default 1: inline)")
+    gens.add_argument(
+        "--workers", type=int, default=1, help="processes for the derivation (default 1: inline)"
+    )
     gens.set_defaults(func=_generators)
 
     export = sub.add_parser("export", help="write the input of a duty for an offline machine")

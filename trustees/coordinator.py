@@ -55,8 +55,11 @@ def ceremony_progress(record: PublicRecord) -> str:
     """One line on the open round: what it still waits for."""
     waiting = record.awaiting()
     more = f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""
-    return (f"round {record.round}: waiting for {', '.join(waiting[:4])}{more}" if waiting
-            else f"round {record.round}: complete")
+    return (
+        f"round {record.round}: waiting for {', '.join(waiting[:4])}{more}"
+        if waiting
+        else f"round {record.round}: complete"
+    )
 
 
 def joint_key_entry(state: ElectionRecordState) -> dict[str, Any]:
@@ -86,9 +89,13 @@ def decryption_shares(follower: BoardFollower) -> list[tuple[int, list[Decryptio
     assert group is not None
     contests = [c.id for c in follower.manifest.contests]
     return [
-        (int(env.body["trustee"]),
-         [DecryptionShare.from_json_value(v, group)
-          for v in share_entry_values(env.body, contests)])
+        (
+            int(env.body["trustee"]),
+            [
+                DecryptionShare.from_json_value(v, group)
+                for v in share_entry_values(env.body, contests)
+            ],
+        )
         for env in follower.envelopes
         if env.type == "decryption_share"
     ]
@@ -101,13 +108,19 @@ def combine(follower: BoardFollower, executor: Executor | None = None) -> ListsR
     state = follower.state
     manifest = follower.manifest
     assert state.dkg is not None and state.pk is not None and follower.mix_input is not None
-    lists = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
-                         state.fingerprint, executor=executor)
+    lists = verify_chain(
+        state.pk, follower.mix_input, follower.shuffle_bodies, state.fingerprint, executor=executor
+    )
     outcome = state.dkg.outcome()
-    return combine_lists(lists, decryption_shares(follower), outcome.verification_keys,
-                         manifest.threshold, election=state.fingerprint, executor=executor,
-                         decoders={c.id: rules.contest_decoder(manifest, c)
-                                   for c in manifest.contests})
+    return combine_lists(
+        lists,
+        decryption_shares(follower),
+        outcome.verification_keys,
+        manifest.threshold,
+        election=state.fingerprint,
+        executor=executor,
+        decoders={c.id: rules.contest_decoder(manifest, c) for c in manifest.contests},
+    )
 
 
 def result_entry(follower: BoardFollower, executor: Executor | None = None) -> dict[str, Any]:
@@ -124,8 +137,14 @@ def result_entry(follower: BoardFollower, executor: Executor | None = None) -> d
 class Coordinator:
     """The administrator's moves, computed from the board (for tests and simulations)."""
 
-    def __init__(self, client: BoardClient, admin_key: Ed25519PrivateKey, election: str, *,
-                 allow_test_groups: bool = False) -> None:
+    def __init__(
+        self,
+        client: BoardClient,
+        admin_key: Ed25519PrivateKey,
+        election: str,
+        *,
+        allow_test_groups: bool = False,
+    ) -> None:
         self.client = client
         self.key = admin_key
         self.election = election
@@ -138,8 +157,13 @@ class Coordinator:
     async def refresh(self) -> None:
         await self.follower.poll()
 
-    async def wait_until(self, condition: Callable[[BoardFollower], bool], what: str,
-                         timeout: float, interval: float = 0.2) -> None:
+    async def wait_until(
+        self,
+        condition: Callable[[BoardFollower], bool],
+        what: str,
+        timeout: float,
+        interval: float = 0.2,
+    ) -> None:
         """Poll until `condition(follower)`; raise `TimeoutError` naming `what` after `timeout`."""
         end = time.monotonic() + timeout
         while True:
@@ -151,16 +175,18 @@ class Coordinator:
             await asyncio.sleep(interval)
 
     async def post(self, type_: str, body: dict[str, Any]) -> int:
-        receipt = await self.client.post(sign_envelope(self.key, self.election, type_, "admin",
-                                                       body))
+        receipt = await self.client.post(
+            sign_envelope(self.key, self.election, type_, "admin", body)
+        )
         await self.refresh()
         return receipt.index
 
     async def phase(self, name: str) -> None:
         await self.post("phase", {"phase": name})
 
-    async def joint_key(self, timeout: float, round_timeout: float = ROUND_TIMEOUT,
-                        interval: float = 0.2) -> dict[str, Any]:
+    async def joint_key(
+        self, timeout: float, round_timeout: float = ROUND_TIMEOUT, interval: float = 0.2
+    ) -> dict[str, Any]:
         """Run the key ceremony's rounds (`ceremony_move`): close each round by a signed
         `dkg_round` entry, then post the joint key and return its body. Raises `CeremonyFailed`
         when fewer than t dealers qualify, `TimeoutError` after `timeout` seconds; with
@@ -192,13 +218,15 @@ class Coordinator:
         await self.post("mix_input", body)
         return body
 
-    async def result(self, timeout: float, shares: int | None = None,
-                     executor: Executor | None = None) -> dict[str, Any]:
+    async def result(
+        self, timeout: float, shares: int | None = None, executor: Executor | None = None
+    ) -> dict[str, Any]:
         """Wait for `shares` decryption shares (default t), combine, post the result."""
         manifest = self.follower.manifest
         needed = manifest.threshold if shares is None else shares
-        await self.wait_until(lambda f: len(f.state.shares) >= needed,
-                              f"{needed} decryption shares", timeout)
+        await self.wait_until(
+            lambda f: len(f.state.shares) >= needed, f"{needed} decryption shares", timeout
+        )
         body = await asyncio.to_thread(result_entry, self.follower, executor)
         try:
             await self.post("result", body)

@@ -179,8 +179,9 @@ def find_identity(manifest: Manifest, secrets: TrusteeSecrets, role: str) -> tup
     raise DutyRefused("manifest.keys", f"this keystore's key is not a {role} of the manifest")
 
 
-def bind_secrets(secrets: TrusteeSecrets, index: int, fingerprint: bytes,
-                 group: str) -> TrusteeSecrets:
+def bind_secrets(
+    secrets: TrusteeSecrets, index: int, fingerprint: bytes, group: str
+) -> TrusteeSecrets:
     """Bind an unbound keystore's keys to an election; refuse a keystore of another one."""
     if is_bound(secrets):
         if secrets.election != fingerprint:
@@ -279,7 +280,8 @@ class BoardFollower:
             group = self.state.group
             assert group is not None
             self.mix_input = decode_contest_lists(
-                group, env.body["contests"], [c.width for c in self.manifest.contests])
+                group, env.body["contests"], [c.width for c in self.manifest.contests]
+            )
 
 
 @dataclass(frozen=True)
@@ -317,14 +319,18 @@ async def _confirm_duplicate(client: BoardClient, env: Envelope, detail: str) ->
     found = _DUPLICATE_AT.search(detail)
     what = f"the board at {client.base_url} says {_describe(env)} is already posted"
     if found is None:
-        raise DutyRefused("board.duplicate_entry", f"{what} but names no index: the board "
-                          "is at fault")
+        raise DutyRefused(
+            "board.duplicate_entry", f"{what} but names no index: the board is at fault"
+        )
     index = int(found.group(1))
     try:
         await client.check_included(env.election, env.to_bytes(), index)
     except (VerificationError, BoardRefusedError, DecodeError) as exc:
-        raise DutyRefused("board.duplicate_entry", f"{what} at index {index}, but that entry is "
-                          f"not this one ({exc}): the board is at fault") from exc
+        raise DutyRefused(
+            "board.duplicate_entry",
+            f"{what} at index {index}, but that entry is "
+            f"not this one ({exc}): the board is at fault",
+        ) from exc
     return index
 
 
@@ -338,27 +344,37 @@ async def _post(client: BoardClient, env: Envelope, settings: FollowSettings) ->
         except BoardRefusedError as exc:
             if exc.code == "duplicate_entry":
                 index = await _confirm_duplicate(client, env, exc.detail)
-                log.info("already on the board: %s (entry %d, inclusion checked)",
-                         _describe(env), index)
+                log.info(
+                    "already on the board: %s (entry %d, inclusion checked)", _describe(env), index
+                )
                 return
             if exc.code == "wrong_phase" and env.type == "dkg":
-                log.warning("the board refused %s: %s — the administrator closed its round "
-                            "before the board took it (the board or the network delayed it); "
-                            "the ceremony asks for it again", _describe(env), exc.detail)
+                log.warning(
+                    "the board refused %s: %s — the administrator closed its round "
+                    "before the board took it (the board or the network delayed it); "
+                    "the ceremony asks for it again",
+                    _describe(env),
+                    exc.detail,
+                )
                 return
             if exc.status >= 500 or exc.code == "busy":
                 pass  # retried below
             else:
-                raise DutyRefused(f"board.{exc.code}", f"the board refused {_describe(env)}: "
-                                  f"{exc.detail}") from exc
+                raise DutyRefused(
+                    f"board.{exc.code}", f"the board refused {_describe(env)}: {exc.detail}"
+                ) from exc
         except VerificationError as exc:
-            raise DutyRefused("board.receipt", f"the board at {client.base_url} answered the post "
-                              f"of {_describe(env)} with a receipt that does not prove it is "
-                              f"stored ({exc}): the board is at fault") from exc
+            raise DutyRefused(
+                "board.receipt",
+                f"the board at {client.base_url} answered the post "
+                f"of {_describe(env)} with a receipt that does not prove it is "
+                f"stored ({exc}): the board is at fault",
+            ) from exc
         except _NETWORK_ERRORS as exc:
             if time.monotonic() - since > settings.give_up_after:
-                raise BoardUnreachable(f"{client.base_url} is unreachable ({type(exc).__name__})"
-                                       ) from exc
+                raise BoardUnreachable(
+                    f"{client.base_url} is unreachable ({type(exc).__name__})"
+                ) from exc
             log.warning("posting failed (%s); retrying in %.1f s", type(exc).__name__, delay)
         else:
             log.info("posted %s (entry %d)", _describe(env), receipt.index)
@@ -396,8 +412,9 @@ async def follow(
             delay = min(2 * delay, settings.poll_max)
             continue
         except VerificationError as exc:
-            raise DutyRefused(exc.check, f"the board's tree heads do not verify: {exc.detail}"
-                              ) from exc
+            raise DutyRefused(
+                exc.check, f"the board's tree heads do not verify: {exc.detail}"
+            ) from exc
         except _NETWORK_ERRORS as exc:
             now = time.monotonic()
             unreachable_since = unreachable_since or now
@@ -415,8 +432,9 @@ async def follow(
             last_new = now
             if follower.state.phase != phase:
                 phase = follower.state.phase
-                log.info("board: election %s is in phase %s (%d entries)", election, phase,
-                         follower.size)
+                log.info(
+                    "board: election %s is in phase %s (%d entries)", election, phase, follower.size
+                )
         idle = now - last_new >= settings.round_timeout
         out = await asyncio.to_thread(duty.step, follower, new, idle)
         if idle:
@@ -437,8 +455,13 @@ async def follow(
 class _BaseDuty:
     role = ""
 
-    def __init__(self, keystore: KeystoreFile, *, rng: RandomSource = system_random,
-                 executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        keystore: KeystoreFile,
+        *,
+        rng: RandomSource = system_random,
+        executor: Executor | None = None,
+    ) -> None:
         self.keystore = keystore
         self.rng = rng
         self.executor = executor
@@ -458,14 +481,14 @@ class _BaseDuty:
         manifest = follower.manifest
         index, author = find_identity(manifest, self.keystore.secrets, self.role)
         secrets = self.keystore.secrets
-        bound = bind_secrets(secrets, index, follower.state.fingerprint,
-                             manifest.group_object().name)
+        bound = bind_secrets(
+            secrets, index, follower.state.fingerprint, manifest.group_object().name
+        )
         if bound is not secrets:
             self.keystore.save(bound)
             log.info("keystore bound to election %s as %s", follower.election, author)
         self.index, self.author = index, author
-        log.info("acting as %s (%s %d) in election %s", author, self.role, index,
-                 follower.election)
+        log.info("acting as %s (%s %d) in election %s", author, self.role, index, follower.election)
 
     def _sign(self, follower: BoardFollower, type_: str, body: dict[str, Any]) -> Envelope:
         key = self.keystore.secrets.keys.ed25519_key()
@@ -477,9 +500,14 @@ class TrusteeDuty(_BaseDuty):
 
     role = "trustee"
 
-    def __init__(self, keystore: KeystoreFile, *, rng: RandomSource = system_random,
-                 executor: Executor | None = None,
-                 generators: ShuffleGenerators | None = None) -> None:
+    def __init__(
+        self,
+        keystore: KeystoreFile,
+        *,
+        rng: RandomSource = system_random,
+        executor: Executor | None = None,
+        generators: ShuffleGenerators | None = None,
+    ) -> None:
         super().__init__(keystore, rng=rng, executor=executor)
         self.machine: DkgTrustee | None = None
         self.ceremony_over = False
@@ -523,16 +551,18 @@ class TrusteeDuty(_BaseDuty):
         out: list[DkgMessage] = []
         if self.machine is None:
             config = ceremony_config(follower.manifest)
-            machine = DkgTrustee(config, self.index, secrets.keys, self.rng,
-                                 secrets.polynomial_object())
+            machine = DkgTrustee(
+                config, self.index, secrets.keys, self.rng, secrets.polynomial_object()
+            )
             if secrets.polynomial is not None:
                 log.info("key ceremony: resuming with the polynomial saved in the keystore")
             for event in state.dkg.events:
                 self._feed(machine, event)
             if self.index not in state.dkg.commitments and state.dkg.round > 1:
                 self.ceremony_over = True
-                log.error("key ceremony: round 1 was closed before this trustee dealt; no key "
-                          "share")
+                log.error(
+                    "key ceremony: round 1 was closed before this trustee dealt; no key share"
+                )
                 return []
             try:
                 out += machine.start()
@@ -550,8 +580,10 @@ class TrusteeDuty(_BaseDuty):
                 step = _ceremony_event(env, group)
                 if step is not None:
                     if isinstance(step, RoundClose):
-                        log.info("key ceremony: the administrator closed round %d",
-                                 self.machine.record.round)
+                        log.info(
+                            "key ceremony: the administrator closed round %d",
+                            self.machine.record.round,
+                        )
                     out += self._feed(self.machine, step)
         machine = self.machine
         if machine.phase is Phase.DONE:
@@ -574,14 +606,20 @@ class TrusteeDuty(_BaseDuty):
         for i, reason in sorted(outcome.disqualified.items()):
             log.warning("key ceremony: trustee %d disqualified: %s", i, reason)
         if machine.key_share is None:
-            log.error("key ceremony: done, but this trustee holds no usable share: %s",
-                      machine.share_problem)
+            log.error(
+                "key ceremony: done, but this trustee holds no usable share: %s",
+                machine.share_problem,
+            )
             return
         secrets = self.keystore.secrets
-        self.keystore.save(dataclasses.replace(
-            secrets, polynomial=None, share=machine.key_share.secret.value))
-        log.info("key ceremony: done; joint key %s…, qualified %s; key share saved",
-                 outcome.pk.to_hex()[:16], list(outcome.qualified))
+        self.keystore.save(
+            dataclasses.replace(secrets, polynomial=None, share=machine.key_share.secret.value)
+        )
+        log.info(
+            "key ceremony: done; joint key %s…, qualified %s; key share saved",
+            outcome.pk.to_hex()[:16],
+            list(outcome.qualified),
+        )
 
     # -- decryption --
     def _decrypt(self, follower: BoardFollower) -> list[Envelope]:
@@ -617,16 +655,26 @@ class TrusteeDuty(_BaseDuty):
             key_share = key_share_from_secrets(secrets, outcome)
         except LocalProtocolError as exc:
             raise DutyRefused("decryption", str(exc)) from exc
-        log.info("decryption: making the shares for %d contest lists of %d rows", len(rows),
-                 list_rows(rows))
+        log.info(
+            "decryption: making the shares for %d contest lists of %d rows",
+            len(rows),
+            list_rows(rows),
+        )
         shares = [
-            (contest, make_share(key_share, part, election=state.fingerprint, rng=self.rng,
-                                 executor=self.executor))
+            (
+                contest,
+                make_share(
+                    key_share,
+                    part,
+                    election=state.fingerprint,
+                    rng=self.rng,
+                    executor=self.executor,
+                ),
+            )
             for contest, part in rows
         ]
         self._said.add("share-made")
-        return [self._sign(follower, "decryption_share",
-                           share_entry_body(key_share.index, shares))]
+        return [self._sign(follower, "decryption_share", share_entry_body(key_share.index, shares))]
 
 
 def _ceremony_event(env: Envelope, group: Group) -> Event | None:
@@ -652,8 +700,11 @@ class ShuffleGenerators:
     Without a state directory the generators are derived at the duty's turn, as before.
     """
 
-    def __init__(self, state_dir: str | None = None, background: Executor | None = None,
-                 ) -> None:
+    def __init__(
+        self,
+        state_dir: str | None = None,
+        background: Executor | None = None,
+    ) -> None:
         self.state_dir = state_dir
         self.background = background
         self.key: bytes | None = None  # the cache's key (`cache_key`), set by the duty
@@ -676,8 +727,11 @@ class ShuffleGenerators:
             try:
                 cache.load()
             except OSError as exc:
-                log.warning("generators: cannot use the cache %s (%s); deriving them when "
-                            "they are needed", cache.path, exc)
+                log.warning(
+                    "generators: cannot use the cache %s (%s); deriving them when they are needed",
+                    cache.path,
+                    exc,
+                )
                 self.state_dir = None
                 return None
             log.info("generators: %d candidates in the cache %s", cache.count, cache.path)
@@ -696,15 +750,20 @@ class ShuffleGenerators:
         if follower.mix_input is not None:
             n = list_rows(follower.mix_input)
             if candidate_count(n) > self.precompute.target:
-                log.info("generators: deriving in the background for the %d rows of the mix "
-                         "input", n)
+                log.info(
+                    "generators: deriving in the background for the %d rows of the mix input", n
+                )
         else:
             voters = len(state.last_ballot)
             n = expected_rows(voters)
             if "want" not in self._said:
                 self._said.add("want")
-                log.info("generators: deriving in the background while ballots arrive (%d "
-                         "voters on the board, %d rows ahead)", voters, n)
+                log.info(
+                    "generators: deriving in the background while ballots arrive (%d "
+                    "voters on the board, %d rows ahead)",
+                    voters,
+                    n,
+                )
         self.precompute.want(n)
 
     def ready(self, follower: BoardFollower, executor: Executor | None) -> int:
@@ -727,8 +786,11 @@ class ShuffleGenerators:
                 except OSError as exc:
                     log.warning("generators: cannot read the cache %s (%s)", cache.path, exc)
             self.from_cache = min(cache.count, need)
-            rest = (derive_candidates(group, cache.seed, cache.count, need, executor)
-                    if cache.count < need else [])
+            rest = (
+                derive_candidates(group, cache.seed, cache.count, need, executor)
+                if cache.count < need
+                else []
+            )
             if rest and cache.writable:
                 try:
                     cache.extend(rest)  # kept for a restart
@@ -737,35 +799,60 @@ class ShuffleGenerators:
                     log.warning("generators: cannot append to the cache (%s)", exc)
             known = [*cache.candidates[:need], *rest]
         derive_generators(group, state.fingerprint, GENERATOR_PURPOSE, n, executor, known=known)
-        log.info("generators h, h_1..h_%d ready in %.1f s (%d of %d candidates from the cache)",
-                 n, time.monotonic() - start, self.from_cache, need)
+        log.info(
+            "generators h, h_1..h_%d ready in %.1f s (%d of %d candidates from the cache)",
+            n,
+            time.monotonic() - start,
+            self.from_cache,
+            need,
+        )
         return self.from_cache
 
-    def verify_chain(self, follower: BoardFollower, executor: Executor | None,
-                     ) -> list[tuple[str, list[elgamal.Row]]]:
+    def verify_chain(
+        self,
+        follower: BoardFollower,
+        executor: Executor | None,
+    ) -> list[tuple[str, list[elgamal.Row]]]:
         """`trustees.mixer.verify_chain` over the posted shuffles with the generators made
         ready; a failure with cached generators is checked again with fresh ones."""
         state = follower.state
         assert state.pk is not None and follower.mix_input is not None
         try:
-            return verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
-                                state.fingerprint, executor=executor)
+            return verify_chain(
+                state.pk,
+                follower.mix_input,
+                follower.shuffle_bodies,
+                state.fingerprint,
+                executor=executor,
+            )
         except ShuffleRejected as exc:
             if not self.from_cache:
                 raise
             # a proof that fails with cached generators is checked again with fresh ones
             # before anybody is accused
-            log.warning("shuffle %d fails %s with the cached generators; checking again with "
-                        "generators derived afresh", exc.position, exc.check)
+            log.warning(
+                "shuffle %d fails %s with the cached generators; checking again with "
+                "generators derived afresh",
+                exc.position,
+                exc.check,
+            )
             clear_cache()
             self.from_cache = 0
-            rows = verify_chain(state.pk, follower.mix_input, follower.shuffle_bodies,
-                                state.fingerprint, executor=executor)
-            log.error("the generator cache was wrong (the proofs hold with fresh generators); "
-                      "it is no longer used")
+            rows = verify_chain(
+                state.pk,
+                follower.mix_input,
+                follower.shuffle_bodies,
+                state.fingerprint,
+                executor=executor,
+            )
+            log.error(
+                "the generator cache was wrong (the proofs hold with fresh generators); "
+                "it is no longer used"
+            )
             if self.precompute is not None:
-                self.precompute.cache.discard("it gave generators that differ from a fresh "
-                                              "derivation")
+                self.precompute.cache.discard(
+                    "it gave generators that differ from a fresh derivation"
+                )
             return rows
 
 
@@ -775,9 +862,14 @@ class MixDuty(_BaseDuty):
 
     role = "mix"
 
-    def __init__(self, keystore: KeystoreFile, *, rng: RandomSource = system_random,
-                 executor: Executor | None = None,
-                 generators: ShuffleGenerators | None = None) -> None:
+    def __init__(
+        self,
+        keystore: KeystoreFile,
+        *,
+        rng: RandomSource = system_random,
+        executor: Executor | None = None,
+        generators: ShuffleGenerators | None = None,
+    ) -> None:
         super().__init__(keystore, rng=rng, executor=executor)
         self.generators = generators or ShuffleGenerators()
         self.generators.key = cache_key(keystore.secrets.keys)
@@ -818,13 +910,22 @@ class MixDuty(_BaseDuty):
         try:
             rows = self.generators.verify_chain(follower, self.executor)
         except ShuffleRejected as exc:
-            log.error("mixing: refusing to mix over shuffle %d: %s fails (%s)",
-                      exc.position, exc.check, exc.detail)
+            log.error(
+                "mixing: refusing to mix over shuffle %d: %s fails (%s)",
+                exc.position,
+                exc.check,
+                exc.detail,
+            )
             raise DutyRefused(exc.check, f"refusing to mix: {exc}") from exc
-        log.info("mixing: shuffling and proving %d contest lists of %d rows as mix server %d",
-                 len(rows), list_rows(rows), self.index)
-        body = mix(state.pk, rows, state.fingerprint, self.index, rng=self.rng,
-                   executor=self.executor)
+        log.info(
+            "mixing: shuffling and proving %d contest lists of %d rows as mix server %d",
+            len(rows),
+            list_rows(rows),
+            self.index,
+        )
+        body = mix(
+            state.pk, rows, state.fingerprint, self.index, rng=self.rng, executor=self.executor
+        )
         self._said.add("mixed")
         return [self._sign(follower, "shuffle", body)]
 

@@ -232,8 +232,13 @@ def combine_shares(
     if not rows:
         raise ValueError("nothing to decrypt")
     result = combine_lists(
-        [("", rows)], [(s.trustee, [s]) for s in shares], verification_keys, threshold,
-        election=election, bound=bound, executor=executor,
+        [("", rows)],
+        [(s.trustee, [s]) for s in shares],
+        verification_keys,
+        threshold,
+        election=election,
+        bound=bound,
+        executor=executor,
         decoders=None if decode_row is None else {"": decode_row},
     )
     return DecryptionResult(result.plaintexts[0][1], result.used, result.spare, result.excluded)
@@ -280,8 +285,14 @@ def combine_lists(
             for share, (_contest, rows), digest in zip(parts, lists, digests):
                 if share.trustee != j:
                     raise VerificationError("D0 trustee", "a share of another trustee")
-                verify_share(share, rows, verification_keys[j], election=election,
-                             digest=digest, executor=executor)
+                verify_share(
+                    share,
+                    rows,
+                    verification_keys[j],
+                    election=election,
+                    digest=digest,
+                    executor=executor,
+                )
         except VerificationError as exc:
             excluded[j] = f"proof fails ({exc})"
             continue
@@ -293,15 +304,23 @@ def combine_lists(
     spare = tuple(sorted(valid)[threshold:])
     group = next(iter(verification_keys.values())).group
     plaintexts = tuple(
-        (contest, _combine(rows, {j: valid[j][k] for j in used}, used, group,
-                           None if decoders is None else decoders[contest], bound))
+        (
+            contest,
+            _combine(
+                rows,
+                {j: valid[j][k] for j in used},
+                used,
+                group,
+                None if decoders is None else decoders[contest],
+                bound,
+            ),
+        )
         for k, (contest, rows) in enumerate(lists)
     )
     return ListsResult(plaintexts, used, spare, dict(excluded))
 
 
-def share_entry_body(trustee: int, shares: Sequence[tuple[str, DecryptionShare]]
-                     ) -> dict[str, Any]:
+def share_entry_body(trustee: int, shares: Sequence[tuple[str, DecryptionShare]]) -> dict[str, Any]:
     """The body of a `decryption_share` entry: {v, trustee, contests: [{contest, share}]},
     one share per contest list, in the mix input's order."""
     return {

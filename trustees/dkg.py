@@ -249,8 +249,11 @@ class PublicRecord:
             if i not in valid:
                 problem = f"trustee {i} posted no valid commitments"
             elif msg.round == 2 and (reason == "missing") == posted:
-                problem = (f"trustee {i}'s share to trustee {j} is on the record" if posted
-                           else f"trustee {i}'s share to trustee {j} is not on the record")
+                problem = (
+                    f"trustee {i}'s share to trustee {j} is on the record"
+                    if posted
+                    else f"trustee {i}'s share to trustee {j} is not on the record"
+                )
             elif msg.round == 4 and ((i, j) not in self.resent or reason == "missing"):
                 problem = f"round 4 is only about a share re-sent to trustee {j}"
             else:
@@ -261,16 +264,20 @@ class PublicRecord:
 
     def _check_reveal(self, msg: Reveal) -> None:
         i = msg.sender
-        asked = {j for j, c in self.complaints[msg.round - 1].items()
-                 if any(d == i and r in REVEAL_REASONS for d, r in c.complaints)}
+        asked = {
+            j
+            for j, c in self.complaints[msg.round - 1].items()
+            if any(d == i and r in REVEAL_REASONS for d, r in c.complaints)
+        }
         extra = [j for j, _ in msg.shares if j not in asked]
         if extra:
             raise PeerProtocolError(
                 "DKG7 reveal", f"trustee {i} reveals unrequested shares {extra}"
             )
         complainers = self.reveal_complainers(i)
-        revealed = {j for r in REVEAL_ROUNDS if i in self.reveals[r]
-                    for j, _ in self.reveals[r][i].shares}
+        revealed = {
+            j for r in REVEAL_ROUNDS if i in self.reveals[r] for j, _ in self.reveals[r][i].shares
+        }
         in_the_open = revealed | {j for j, _ in msg.shares}
         if max(len(complainers), len(in_the_open)) >= self.config.threshold:
             raise PeerProtocolError(
@@ -308,8 +315,11 @@ class PublicRecord:
             raise PeerProtocolError(
                 "DKG4 round order",
                 f"{what} cannot follow round {self.round}"
-                + (" (shares were re-sent: rounds 4 and 5 come first)"
-                   if round_ == CLOSED and self.resent and self.round == 3 else ""),
+                + (
+                    " (shares were re-sent: rounds 4 and 5 come first)"
+                    if round_ == CLOSED and self.resent and self.round == 3
+                    else ""
+                ),
             )
 
     def close(self, round_: int) -> None:
@@ -332,13 +342,20 @@ class PublicRecord:
         valid = self.valid_dealers()
         if r == 1:
             out = [f"commitments of trustee {i}" for i in cfg.indices if i not in self.commitments]
-            out += [f"share {i}→{j}" for i in sorted(self.commitments) for j in cfg.indices
-                    if j != i and (i, j) not in self.shares]
+            out += [
+                f"share {i}→{j}"
+                for i in sorted(self.commitments)
+                for j in cfg.indices
+                if j != i and (i, j) not in self.shares
+            ]
             return out
         if r in COMPLAINT_ROUNDS:
             senders = valid if r == 2 else sorted({j for _, j in self.resent})
-            return [f"round {r} complaints of trustee {j}" for j in senders
-                    if j not in self.complaints[r]]
+            return [
+                f"round {r} complaints of trustee {j}"
+                for j in senders
+                if j not in self.complaints[r]
+            ]
         if r in REVEAL_ROUNDS:
             out = []
             for i in valid:
@@ -384,8 +401,9 @@ class PublicRecord:
 
     def reveal_complainers(self, dealer: int) -> set[int]:
         """The trustees that found `dealer`'s share unreadable or wrong (rounds 2 and 4)."""
-        return {j for _, i, j, reason in self.accusations()
-                if i == dealer and reason in REVEAL_REASONS}
+        return {
+            j for _, i, j, reason in self.accusations() if i == dealer and reason in REVEAL_REASONS
+        }
 
     def revealed(self, dealer: int, recipient: int) -> Scalar | None:
         for by in self.reveals.values():
@@ -429,8 +447,9 @@ class PublicRecord:
                 + "; ".join(f"trustee {i}: {r}" for i, r in sorted(disqualified.items()))
             )
         joint = [
-            group.multi_exp([self.commitments[i].commitments[k] for i in qualified],
-                            [1] * len(qualified))
+            group.multi_exp(
+                [self.commitments[i].commitments[k] for i in qualified], [1] * len(qualified)
+            )
             for k in range(cfg.threshold)
         ]
         keys = {j: feldman_check(joint, j) for j in cfg.indices}
@@ -496,16 +515,20 @@ def derive_public_outcome(
     items: list[DkgMessage | RoundClose] = []
     for pos, item in enumerate(posted):
         try:
-            items.append(decode_message(item, config.group)
-                         if isinstance(item, bytes | dict) else item)
+            items.append(
+                decode_message(item, config.group) if isinstance(item, bytes | dict) else item
+            )
         except DecodeError as exc:
             raise VerificationError("DKG0 decode", f"message {pos}: {exc}") from exc
     exposed = exposed_dealers((m for m in items if not isinstance(m, RoundClose)), config)
     if exposed:
         raise VerificationError(
             "DKG8 secret exposed",
-            "; ".join(f"trustee {i}'s shares for trustees {js} are revealed: t = "
-                      f"{config.threshold} of them give its secret" for i, js in exposed.items()),
+            "; ".join(
+                f"trustee {i}'s shares for trustees {js} are revealed: t = "
+                f"{config.threshold} of them give its secret"
+                for i, js in exposed.items()
+            ),
         )
     record = PublicRecord(config)
     for pos, event in enumerate(items):
@@ -541,11 +564,21 @@ class _Event(enum.Enum):
     CLOSED = "the ceremony closes"
 
 
-_OPENS = {2: _Event.ROUND_2, 3: _Event.ROUND_3, 4: _Event.ROUND_4, 5: _Event.ROUND_5,
-          CLOSED: _Event.CLOSED}
+_OPENS = {
+    2: _Event.ROUND_2,
+    3: _Event.ROUND_3,
+    4: _Event.ROUND_4,
+    5: _Event.ROUND_5,
+    CLOSED: _Event.CLOSED,
+}
 #: The phase a trustee is in once it has acted in round r.
-_PHASE_OF_ROUND = {1: Phase.DEALT, 2: Phase.COMPLAINED, 3: Phase.ANSWERED, 4: Phase.RECHECKED,
-                   5: Phase.REVEALED}
+_PHASE_OF_ROUND = {
+    1: Phase.DEALT,
+    2: Phase.COMPLAINED,
+    3: Phase.ANSWERED,
+    4: Phase.RECHECKED,
+    5: Phase.REVEALED,
+}
 
 #: Every transition of a trustee: (phase, event) → (action, next phase). Only the
 #: administrator's round closes move a trustee on, never another trustee's message.
@@ -710,8 +743,11 @@ class DkgTrustee:
                 for k, a in enumerate(coeffs)
             )
             out.append(self._sign(Commitments(cfg.election, self.index, commitments, proofs)))
-        out += [self._seal(j) for j in cfg.indices
-                if j != self.index and ("dkg.share", self.index, j) not in rec.slots]
+        out += [
+            self._seal(j)
+            for j in cfg.indices
+            if j != self.index and ("dkg.share", self.index, j) not in rec.slots
+        ]
         return out
 
     def _seal(self, recipient: int) -> DkgMessage:
@@ -720,8 +756,9 @@ class DkgTrustee:
         ephemeral, ciphertext = channel.seal_share(
             cfg, self.index, recipient, self.polynomial(recipient), self._rng
         )
-        return self._sign(EncryptedShare(cfg.election, self.index, recipient, ephemeral,
-                                         ciphertext))
+        return self._sign(
+            EncryptedShare(cfg.election, self.index, recipient, ephemeral, ciphertext)
+        )
 
     def _share_from(self, dealer: int) -> tuple[Scalar | None, str | None]:
         """s_ij from dealer i as received, or the complaint reason."""
@@ -730,12 +767,14 @@ class DkgTrustee:
         if msg is None:
             return None, "missing"
         try:
-            s = channel.open_share(cfg, dealer, self.index, self._keys.x25519_key(),
-                                   msg.ephemeral, msg.ciphertext)
+            s = channel.open_share(
+                cfg, dealer, self.index, self._keys.x25519_key(), msg.ephemeral, msg.ciphertext
+            )
         except VerificationError:
             return None, "undecryptable"
-        if cfg.group.generator() ** s != feldman_check(rec.commitments[dealer].commitments,
-                                                       self.index):
+        if cfg.group.generator() ** s != feldman_check(
+            rec.commitments[dealer].commitments, self.index
+        ):
             return None, "inconsistent"
         return s, None
 
@@ -746,8 +785,9 @@ class DkgTrustee:
             _, reason = self._share_from(i)
             if reason is not None:
                 complaints.append((i, reason))
-        msg = Complaints(self.config.election, self.index, tuple(complaints),
-                         round=self.record.round)
+        msg = Complaints(
+            self.config.election, self.index, tuple(complaints), round=self.record.round
+        )
         return [] if msg.slot in self.record.slots else [self._sign(msg)]
 
     def _complain(self) -> list[DkgMessage]:

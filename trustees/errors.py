@@ -55,8 +55,7 @@ class NotEnoughShares(TohyoError):
         reasons = "; ".join(f"trustee {j}: {r}" for j, r in sorted(excluded.items()))
         super().__init__(
             f"only {valid} valid decryption share{'s' if valid != 1 else ''}, "
-            f"{needed} needed (threshold {needed})"
-            + (f"; excluded: {reasons}" if reasons else "")
+            f"{needed} needed (threshold {needed})" + (f"; excluded: {reasons}" if reasons else "")
         )
 
 

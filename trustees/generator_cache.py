@@ -76,15 +76,17 @@ MAX_SEGMENT: Final = 1 << 16
 
 def cache_path(directory: str | os.PathLike[str], group: Group, seed: bytes) -> str:
     """Where the cache of (group, seed) lives under a state directory's `generators/`."""
-    return os.path.join(os.fspath(directory), "generators", f"{group.name}-{seed.hex()}"
-                        f"{CACHE_SUFFIX}")
+    return os.path.join(
+        os.fspath(directory), "generators", f"{group.name}-{seed.hex()}{CACHE_SUFFIX}"
+    )
 
 
 def cache_key(keys: TrusteePrivateKeys) -> bytes:
     """K, the key of the cache's tags: HMAC-SHA-256 of a label under the party's Ed25519
     signing key (held only in its encrypted keystore)."""
-    return hmac.new(keys.ed25519, TrusteeLabel.GENERATOR_CACHE_KEY.encode(),
-                    hashlib.sha256).digest()
+    return hmac.new(
+        keys.ed25519, TrusteeLabel.GENERATOR_CACHE_KEY.encode(), hashlib.sha256
+    ).digest()
 
 
 def _header(group: Group, seed: bytes) -> bytes:
@@ -92,8 +94,9 @@ def _header(group: Group, seed: bytes) -> bytes:
 
 
 def _tag(key: bytes, previous: bytes, start: int, payload: bytes, count: int) -> bytes:
-    message = (TrusteeLabel.GENERATOR_CACHE.encode() + previous + _SEGMENT.pack(start, count)
-               + payload)
+    message = (
+        TrusteeLabel.GENERATOR_CACHE.encode() + previous + _SEGMENT.pack(start, count) + payload
+    )
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
@@ -192,8 +195,12 @@ class GeneratorCache:
             return 0
         raws, tag, offset, problem = self._segments(data)
         if problem:
-            log.warning("generator cache %s: %s; keeping the %d candidates before it",
-                        name, problem, len(raws))
+            log.warning(
+                "generator cache %s: %s; keeping the %d candidates before it",
+                name,
+                problem,
+                len(raws),
+            )
             if repair:
                 self._truncate(offset)
         try:
@@ -218,8 +225,15 @@ class GeneratorCache:
                 return raws, tag, offset, "the last segment is incomplete (an interrupted write)"
             start, count = _SEGMENT.unpack_from(data, offset)
             if start != len(raws) or not 0 < count <= MAX_SEGMENT:
-                return raws, tag, offset, (f"the segment at byte {offset} claims candidates "
-                                           f"{start}.. ({count}), not {len(raws)}..")
+                return (
+                    raws,
+                    tag,
+                    offset,
+                    (
+                        f"the segment at byte {offset} claims candidates "
+                        f"{start}.. ({count}), not {len(raws)}.."
+                    ),
+                )
             body = offset + _SEGMENT.size
             end = body + count * size
             if end + _TAG_BYTES > len(data):
@@ -227,9 +241,16 @@ class GeneratorCache:
             payload = data[body:end]
             expected = _tag(self._key, tag, start, payload, count)
             if not hmac.compare_digest(data[end : end + _TAG_BYTES], expected):
-                return raws, tag, offset, (f"the segment of candidates {start}..{start + count - 1}"
-                                           " does not match its tag (changed, or not written "
-                                           "with this party's key)")
+                return (
+                    raws,
+                    tag,
+                    offset,
+                    (
+                        f"the segment of candidates {start}..{start + count - 1}"
+                        " does not match its tag (changed, or not written "
+                        "with this party's key)"
+                    ),
+                )
             raws += [payload[i : i + size] for i in range(0, len(payload), size)]
             tag, offset = expected, end + _TAG_BYTES
         return raws, tag, offset, ""
@@ -247,16 +268,18 @@ class GeneratorCache:
 
     def discard(self, reason: str, *, move: bool = True) -> None:
         """Stop using the cache: log `reason`, forget it, move the file aside (to `.bad`)."""
-        log.error("generator cache %s: %s; deriving the generators afresh",
-                  os.path.basename(self.path), reason)
+        log.error(
+            "generator cache %s: %s; deriving the generators afresh",
+            os.path.basename(self.path),
+            reason,
+        )
         self.candidates, self._tag, self._offset = [], _first_tag(self._key, self._header), 0
         if not move:
             return
         try:
             if self.writable or self.acquire():
                 os.replace(self.path, f"{self.path}.bad")
-                log.error("generator cache: the file is kept as %s.bad for inspection",
-                          self.path)
+                log.error("generator cache: the file is kept as %s.bad for inspection", self.path)
         except FileNotFoundError:
             pass
         except OSError as exc:
@@ -354,17 +377,23 @@ class Precompute:
             try:
                 writer = self.cache.acquire()
             except OSError as exc:
-                log.warning("generators: cannot write the cache %s (%s); deriving nothing ahead",
-                            self.cache.path, exc)
+                log.warning(
+                    "generators: cannot write the cache %s (%s); deriving nothing ahead",
+                    self.cache.path,
+                    exc,
+                )
                 self._stop.set()
                 return
             if not writer:
-                log.info("generators: another process is deriving into %s; this one reads it",
-                         self.cache.path)
+                log.info(
+                    "generators: another process is deriving into %s; this one reads it",
+                    self.cache.path,
+                )
                 self._stop.set()
                 return
-            self._thread = threading.Thread(target=self._run, name="generator-precompute",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name="generator-precompute", daemon=True
+            )
             self._thread.start()
 
     def stop(self) -> None:
@@ -389,17 +418,23 @@ class Precompute:
                 if self.executor is None:
                     part = derive_candidates(cache.group, cache.seed, a, b)
                 else:
-                    part = self.executor.submit(derive_candidates, cache.group, cache.seed,
-                                                a, b).result()
+                    part = self.executor.submit(
+                        derive_candidates, cache.group, cache.seed, a, b
+                    ).result()
                 cache.extend(part)
                 now = self.clock()
                 busy, derived = busy + (now - t), derived + len(part)
                 if now - last_log >= self.log_every or cache.count >= self.target:
-                    log.info("generators: %d of %d candidates in the cache (%.0f %%, %.1f ms "
-                             "each)", cache.count, self.target,
-                             100.0 * cache.count / self.target, 1e3 * busy / derived)
+                    log.info(
+                        "generators: %d of %d candidates in the cache (%.0f %%, %.1f ms each)",
+                        cache.count,
+                        self.target,
+                        100.0 * cache.count / self.target,
+                        1e3 * busy / derived,
+                    )
                     last_log = now
         except BaseException as exc:  # reported by the daemon; the mix derives what is missing
             self.error = exc
-            log.error("generators: the background derivation stopped: %s: %s",
-                      type(exc).__name__, exc)
+            log.error(
+                "generators: the background derivation stopped: %s: %s", type(exc).__name__, exc
+            )

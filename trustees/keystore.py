@@ -127,8 +127,13 @@ class KdfParams:
             return Scrypt(salt=salt, length=64, n=self.n, r=self.r, p=self.p).derive(passphrase)
         if _Argon2id is None:
             raise DecodeError("this keystore needs Argon2id (cryptography ≥ 44)")
-        kdf = _Argon2id(salt=salt, length=64, iterations=self.iterations, lanes=self.lanes,
-                       memory_cost=self.memory_kib)
+        kdf = _Argon2id(
+            salt=salt,
+            length=64,
+            iterations=self.iterations,
+            lanes=self.lanes,
+            memory_cost=self.memory_kib,
+        )
         return bytes(kdf.derive(passphrase))
 
 
@@ -183,8 +188,11 @@ def unseal(data: bytes, passphrase: str | bytes) -> TrusteeSecrets:
             raise DecodeError("not a version-1 tohyo trustee keystore")
         kdf, salt = KdfParams.from_json_value(doc["kdf"])
         aead = doc["aead"]
-        if not isinstance(aead, dict) or set(aead) != {"name", "nonce"} or \
-                aead["name"] != "chacha20-poly1305":
+        if (
+            not isinstance(aead, dict)
+            or set(aead) != {"name", "nonce"}
+            or aead["name"] != "chacha20-poly1305"
+        ):
             raise DecodeError("aead is chacha20-poly1305 with a nonce")
         nonce = bytes_from_hex(aead["nonce"], 12, "the nonce")
         check = bytes_from_hex(doc["check"], 32, "the check value")

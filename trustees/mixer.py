@@ -57,8 +57,7 @@ class ShuffleRejected(TohyoError):
     """A posted shuffle fails verification: `position` names the mixer, `contest` the list,
     `check` the equation."""
 
-    def __init__(self, position: int, check: str, detail: str, contest: str | None = None
-                 ) -> None:
+    def __init__(self, position: int, check: str, detail: str, contest: str | None = None) -> None:
         self.position, self.check, self.detail, self.contest = position, check, detail, contest
         where = f" (contest {contest})" if contest is not None else ""
         super().__init__(f"shuffle of mix server {position}{where} fails {check}: {detail}")
@@ -92,8 +91,7 @@ def verify_shuffle(
     """Raise `ShuffleRejected` naming the contest and the failing check (TW0…TW5) unless every
     contest's proof holds in its own context."""
     for (contest, rows), part in zip(inputs, posted.lists):
-        statement = shuffle_proof.ShuffleStatement(pk, list(rows), list(part.outputs),
-                                                   fingerprint)
+        statement = shuffle_proof.ShuffleStatement(pk, list(rows), list(part.outputs), fingerprint)
         try:
             shuffle_proof.verify(
                 statement,
@@ -157,9 +155,11 @@ def mix(
             rng=rng,
             executor=executor,
         )
-        parts.append({
-            "contest": contest,
-            "outputs": [elgamal.row_to_json(r) for r in outputs],
-            "proof": proof.to_json(),
-        })
+        parts.append(
+            {
+                "contest": contest,
+                "outputs": [elgamal.row_to_json(r) for r in outputs],
+                "proof": proof.to_json(),
+            }
+        )
     return {"v": BODY_VERSION, "position": position, "contests": parts}

@@ -62,8 +62,13 @@ _MAX_BUNDLE = 1 << 31
 
 def _bundle(duty: str, trustee: int, **fields: Any) -> bytes:
     return canonical_json(
-        {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "duty": duty, "trustee": trustee,
-         **fields}
+        {
+            "format": BUNDLE_FORMAT,
+            "version": BUNDLE_VERSION,
+            "duty": duty,
+            "trustee": trustee,
+            **fields,
+        }
     )
 
 
@@ -94,7 +99,7 @@ def _events(value: object, config: CeremonyConfig) -> list[Event]:
     for item in value:
         if isinstance(item, dict) and set(item) == {"close"}:
             if type(item["close"]) is not int:
-                raise DecodeError("a round close is {\"close\": r}")
+                raise DecodeError('a round close is {"close": r}')
             out.append(RoundClose(item["close"]))
         else:
             out.append(decode_message(item, config.group))
@@ -102,8 +107,7 @@ def _events(value: object, config: CeremonyConfig) -> list[Event]:
 
 
 def _events_json(events: Sequence[Event]) -> list[Any]:
-    return [{"close": e.round} if isinstance(e, RoundClose) else e.to_json_value()
-            for e in events]
+    return [{"close": e.round} if isinstance(e, RoundClose) else e.to_json_value() for e in events]
 
 
 def _check_secrets(secrets: TrusteeSecrets, config: CeremonyConfig, trustee: int) -> None:
@@ -233,15 +237,18 @@ def run_decryption_offline(bundle: bytes, secrets: TrusteeSecrets, rng: RandomSo
     lists = decode_contest_lists(config.group, doc["lists"])
     key_share = key_share_from_secrets(secrets, outcome)
     shares = [
-        {"contest": contest,
-         "share": make_share(key_share, rows, election=config.election, rng=rng).to_json_value()}
+        {
+            "contest": contest,
+            "share": make_share(key_share, rows, election=config.election, rng=rng).to_json_value(),
+        }
         for contest, rows in lists
     ]
     return _bundle("decrypt-output", doc["trustee"], shares=shares)
 
 
-def read_decryption_output(data: bytes, config: CeremonyConfig
-                           ) -> list[tuple[str, DecryptionShare]]:
+def read_decryption_output(
+    data: bytes, config: CeremonyConfig
+) -> list[tuple[str, DecryptionShare]]:
     """The output bundle's shares, (contest id, share) per contest list."""
     doc = _read(data, "decrypt-output", {"shares"})
     if not isinstance(doc["shares"], list) or any(

@@ -85,7 +85,11 @@ def _parse_int_hex(value: object, what: str) -> int:
 
 def decode_secrets(public: object, secret: object) -> TrusteeSecrets:
     if not isinstance(public, dict) or set(public) != {
-        "trustee", "election", "group", "x25519", "ed25519"
+        "trustee",
+        "election",
+        "group",
+        "x25519",
+        "ed25519",
     }:
         raise DecodeError("malformed public part")
     if not isinstance(secret, dict) or set(secret) != {"x25519", "ed25519", "polynomial", "share"}:
@@ -110,5 +114,3 @@ def decode_secrets(public: object, secret: object) -> TrusteeSecrets:
     if out.public_json() != public:
         raise DecodeError("the public keys do not match the private keys")
     return out
-
-

@@ -74,8 +74,12 @@ class CeremonyDriver:
 
     def close(self, round_: int) -> Outgoing:
         """Show the administrator's round close to every trustee still at work."""
-        return [(i, m) for i, t in self.trustees.items() if t.phase is not Phase.DONE
-                for m in t.close_round(round_)]
+        return [
+            (i, m)
+            for i, t in self.trustees.items()
+            if t.phase is not Phase.DONE
+            for m in t.close_round(round_)
+        ]
 
     @property
     def done(self) -> bool:

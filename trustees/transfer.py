@@ -51,21 +51,34 @@ _MAX = 1 << 31
 def transfer_input(election: str, author: str, duty: str, bundle: bytes) -> bytes:
     if duty not in DUTIES:
         raise ValueError(f"duty is one of {DUTIES}")
-    return canonical_json({
-        "format": TRANSFER_FORMAT, "version": TRANSFER_VERSION, "direction": "in",
-        "election": election, "author": author, "duty": duty,
-        "bundle": parse_canonical_json(bundle, max_bytes=_MAX),
-    })
+    return canonical_json(
+        {
+            "format": TRANSFER_FORMAT,
+            "version": TRANSFER_VERSION,
+            "direction": "in",
+            "election": election,
+            "author": author,
+            "duty": duty,
+            "bundle": parse_canonical_json(bundle, max_bytes=_MAX),
+        }
+    )
 
 
-def transfer_output(election: str, author: str, duty: str, bundle: bytes,
-                    entries: Sequence[Envelope]) -> bytes:
-    return canonical_json({
-        "format": TRANSFER_FORMAT, "version": TRANSFER_VERSION, "direction": "out",
-        "election": election, "author": author, "duty": duty,
-        "bundle": parse_canonical_json(bundle, max_bytes=_MAX),
-        "entries": [e.to_json() for e in entries],
-    })
+def transfer_output(
+    election: str, author: str, duty: str, bundle: bytes, entries: Sequence[Envelope]
+) -> bytes:
+    return canonical_json(
+        {
+            "format": TRANSFER_FORMAT,
+            "version": TRANSFER_VERSION,
+            "direction": "out",
+            "election": election,
+            "author": author,
+            "duty": duty,
+            "bundle": parse_canonical_json(bundle, max_bytes=_MAX),
+            "entries": [e.to_json() for e in entries],
+        }
+    )
 
 
 def read_transfer(data: bytes, direction: str) -> tuple[str, str, str, bytes, list[Envelope]]:
@@ -74,8 +87,11 @@ def read_transfer(data: bytes, direction: str) -> tuple[str, str, str, bytes, li
     fields = {"format", "version", "direction", "election", "author", "duty", "bundle"}
     if direction == "out":
         fields.add("entries")
-    if not isinstance(doc, dict) or doc.get("format") != TRANSFER_FORMAT \
-            or doc.get("version") != TRANSFER_VERSION:
+    if (
+        not isinstance(doc, dict)
+        or doc.get("format") != TRANSFER_FORMAT
+        or doc.get("version") != TRANSFER_VERSION
+    ):
         raise DecodeError("not a version-1 tohyo trustee transfer file")
     if doc.get("direction") != direction:
         raise DecodeError(f"expected a transfer {direction!r} file, got {doc.get('direction')!r}")
@@ -100,17 +116,27 @@ def read_transfer(data: bytes, direction: str) -> tuple[str, str, str, bytes, li
 # ---------------------------------------------------------------- mixing offline
 
 
-def export_mix_input(pk: Element, fingerprint: bytes, position: int,
-                     mix_input: Lists, shuffles: Sequence[Any]) -> bytes:
+def export_mix_input(
+    pk: Element, fingerprint: bytes, position: int, mix_input: Lists, shuffles: Sequence[Any]
+) -> bytes:
     """The bundle for mix server `position`: pk, the mix input's lists (one per contest) and
     the shuffles before it."""
-    return canonical_json({
-        "format": MIX_FORMAT, "version": 1, "duty": "mix", "position": position,
-        "group": pk.group.description(), "election": fingerprint.hex(), "pk": pk.to_hex(),
-        "mix_input": [{"contest": c, "rows": [elgamal.row_to_json(r) for r in rows]}
-                      for c, rows in mix_input],
-        "shuffles": list(shuffles),
-    })
+    return canonical_json(
+        {
+            "format": MIX_FORMAT,
+            "version": 1,
+            "duty": "mix",
+            "position": position,
+            "group": pk.group.description(),
+            "election": fingerprint.hex(),
+            "pk": pk.to_hex(),
+            "mix_input": [
+                {"contest": c, "rows": [elgamal.row_to_json(r) for r in rows]}
+                for c, rows in mix_input
+            ],
+            "shuffles": list(shuffles),
+        }
+    )
 
 
 def _read_mix(data: bytes, duty: str, fields: set[str]) -> dict[str, Any]:
@@ -124,8 +150,9 @@ def _read_mix(data: bytes, duty: str, fields: set[str]) -> dict[str, Any]:
     return doc
 
 
-def run_mix_offline(bundle: bytes, *, rng: RandomSource = system_random,
-                    executor: Executor | None = None) -> bytes:
+def run_mix_offline(
+    bundle: bytes, *, rng: RandomSource = system_random, executor: Executor | None = None
+) -> bytes:
     """Verify every earlier shuffle (raises `ShuffleRejected`), mix; the output bundle."""
     doc = _read_mix(bundle, "mix", {"group", "pk", "mix_input", "shuffles"})
     group = group_from_description(doc["group"])
@@ -136,9 +163,16 @@ def run_mix_offline(bundle: bytes, *, rng: RandomSource = system_random,
         raise DecodeError("the bundle holds every shuffle before this mix server's")
     current = verify_chain(pk, rows, doc["shuffles"], fingerprint, rng=rng, executor=executor)
     body = mix(pk, current, fingerprint, doc["position"], rng=rng, executor=executor)
-    return canonical_json({"format": MIX_FORMAT, "version": 1, "duty": "mix-output",
-                           "position": doc["position"], "election": doc["election"],
-                           "shuffle": body})
+    return canonical_json(
+        {
+            "format": MIX_FORMAT,
+            "version": 1,
+            "duty": "mix-output",
+            "position": doc["position"],
+            "election": doc["election"],
+            "shuffle": body,
+        }
+    )
 
 
 def read_mix_output(data: bytes, fingerprint: bytes) -> tuple[int, dict[str, Any]]:

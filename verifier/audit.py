@@ -73,8 +73,9 @@ def verify_audit(data: bytes, manifest: Manifest, pk: Element) -> AuditResult:
     if claimed.fingerprint().hex() != obj["fingerprint"]:
         raise VerificationError("A2 manifest", "the fingerprint is not the manifest's")
     if claimed.fingerprint() != manifest.fingerprint():
-        raise VerificationError("A2 manifest", "the device's ballot is for another election "
-                                "than the one pinned")
+        raise VerificationError(
+            "A2 manifest", "the device's ballot is for another election than the one pinned"
+        )
     try:
         group = manifest.group_object()
         claimed_pk = group.element_from_hex(obj["pk"])
@@ -95,8 +96,10 @@ def verify_audit(data: bytes, manifest: Manifest, pk: Element) -> AuditResult:
     except DecodeError as exc:
         raise VerificationError("A3 decode", str(exc)) from exc
     if claimed_pk != pk:
-        raise VerificationError("A5 joint key", "the device encrypted under a key that is not "
-                                "the election's joint key on the board")
+        raise VerificationError(
+            "A5 joint key",
+            "the device encrypted under a key that is not the election's joint key on the board",
+        )
     g = group.generator()
     for j, (ct, r, m) in enumerate(zip(row, r_values, choices)):
         if g**r != ct.b:

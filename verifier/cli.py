@@ -34,8 +34,11 @@ def register(subparsers: Any) -> None:
         help="export directory or board URL; or: ballot FILE; or: vmn DIR [PROTINFO]",
     )
     p.add_argument("--election", help="election id (with a board URL)")
-    p.add_argument("--board-key", help="pin the board's public key (hex): the record's "
-                   "manifest must name it (and a board URL must sign with it)")
+    p.add_argument(
+        "--board-key",
+        help="pin the board's public key (hex): the record's "
+        "manifest must name it (and a board URL must sign with it)",
+    )
     p.add_argument(
         "--fingerprint",
         help="pin the election: the manifest's fingerprint (hex), from the voting-code letter or "
@@ -117,8 +120,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("give one RECORD (a directory or a board URL)")
     if args.processes < 1:
         raise CliError("--processes must be at least 1")
-    for option, pin, length in (("--board-key", args.board_key, 64),
-                                ("--fingerprint", args.fingerprint, 64)):
+    for option, pin, length in (
+        ("--board-key", args.board_key, 64),
+        ("--fingerprint", args.fingerprint, 64),
+    ):
         if pin is not None and (len(pin) != length or not _is_hex(pin)):
             raise CliError(f"{option}: {length} hex digits")
     target = args.target[0]
@@ -224,8 +229,10 @@ def _pinned_election(args: argparse.Namespace, data: bytes) -> Any:
     from verifier.fetch import parse_fingerprint, pinned_board
 
     if not args.board or not args.fingerprint:
-        raise CliError("tohyo verify ballot needs --board URL and --fingerprint HEX: the "
-                       "election is read from the board, never from the device's file")
+        raise CliError(
+            "tohyo verify ballot needs --board URL and --fingerprint HEX: the "
+            "election is read from the board, never from the device's file"
+        )
     try:
         fingerprint = parse_fingerprint(args.fingerprint)
     except ValueError as exc:
@@ -268,8 +275,10 @@ def run_audit(path: Path, args: argparse.Namespace) -> int:
     except VerificationError as exc:
         print(f"AUDIT FAILED: {exc.check}: {exc.detail}")
         return 1
-    print(f"audited ballot of {result.manifest.election_id} ({result.manifest.title}), "
-          f"election fingerprint {info.short_fingerprint}")
+    print(
+        f"audited ballot of {result.manifest.election_id} ({result.manifest.title}), "
+        f"election fingerprint {info.short_fingerprint}"
+    )
     print("the ballot encrypts exactly these choices:")
     for line in result.words:
         print(f"  {line}")

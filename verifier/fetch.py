@@ -118,8 +118,10 @@ async def _manifest(client: BoardClient, election: str, fingerprint: bytes) -> M
             f"not the election's {short_fingerprint(fingerprint)}…",
         )
     if manifest.election_id != election:
-        raise VerificationError("pin.election", f"the pinned manifest is of election "
-                                f"{manifest.election_id!r}, not {election!r}")
+        raise VerificationError(
+            "pin.election",
+            f"the pinned manifest is of election {manifest.election_id!r}, not {election!r}",
+        )
     return manifest
 
 
@@ -129,8 +131,10 @@ async def _prefix(client: BoardClient, election: str, sth: SignedTreeHead) -> li
     while len(out) < sth.tree_size:
         page = await client.entries(election, len(out))
         if not page:
-            raise VerificationError("pin.entries", f"the board has no entry {len(out)}, below "
-                                    f"its signed head's size {sth.tree_size}")
+            raise VerificationError(
+                "pin.entries",
+                f"the board has no entry {len(out)}, below its signed head's size {sth.tree_size}",
+            )
         for raw in page[: sth.tree_size - len(out)]:
             if decode_envelope(raw).type == "ballot":
                 return out
@@ -138,8 +142,9 @@ async def _prefix(client: BoardClient, election: str, sth: SignedTreeHead) -> li
     return out
 
 
-async def _in_head(client: BoardClient, election: str, entries: list[bytes],
-                   sth: SignedTreeHead) -> None:
+async def _in_head(
+    client: BoardClient, election: str, entries: list[bytes], sth: SignedTreeHead
+) -> None:
     """The entries are the first ones of the log whose signed head is `sth` [pin.entries]."""
     root = MerkleLog(hash_leaf(e) for e in entries).root()
     size = len(entries)
@@ -151,8 +156,10 @@ async def _in_head(client: BoardClient, election: str, entries: list[bytes],
     try:
         verify_consistency(size, sth.tree_size, proof, root, sth.root_hash)
     except VerificationError as exc:
-        raise VerificationError("pin.entries", f"the first {size} entries are not those of "
-                                f"the signed head ({exc.check})") from exc
+        raise VerificationError(
+            "pin.entries",
+            f"the first {size} entries are not those of the signed head ({exc.check})",
+        ) from exc
 
 
 def _replay(election: str, entries: list[bytes]) -> tuple[Element | None, str]:
@@ -166,8 +173,9 @@ def _replay(election: str, entries: list[bytes]) -> tuple[Element | None, str]:
         try:
             policy.check(state, envelope)
         except Refusal as exc:
-            raise VerificationError(f"pin.{exc.code}", f"entry {index} ({envelope.type}): "
-                                    f"{exc.detail}") from exc
+            raise VerificationError(
+                f"pin.{exc.code}", f"entry {index} ({envelope.type}): {exc.detail}"
+            ) from exc
         policy.on_accept(state, envelope, index)
     return state.pk, state.phase or PHASES[0]
 

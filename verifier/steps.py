@@ -232,11 +232,17 @@ def v2_manifest(ctx: Context, res: StepResult) -> None:
         )
     pins = ctx.options
     if pins.board_key is not None and manifest.board_key != pins.board_key.lower():
-        raise StepFailed("V2.board_key_pin", "the manifest names another board key than the "
-                         f"one given (--board-key): {manifest.board_key}")
+        raise StepFailed(
+            "V2.board_key_pin",
+            "the manifest names another board key than the "
+            f"one given (--board-key): {manifest.board_key}",
+        )
     if pins.fingerprint is not None and manifest.fingerprint().hex() != pins.fingerprint.lower():
-        raise StepFailed("V2.fingerprint_pin", "the manifest's fingerprint is not the one given "
-                         f"(--fingerprint): {manifest.fingerprint().hex()}")
+        raise StepFailed(
+            "V2.fingerprint_pin",
+            "the manifest's fingerprint is not the one given "
+            f"(--fingerprint): {manifest.fingerprint().hex()}",
+        )
     ctx.manifest = manifest
     ctx.fingerprint = manifest.fingerprint()
     key = public_key_from_hex
@@ -535,8 +541,13 @@ def v8_ballots(ctx: Context, res: StepResult) -> None:
         info = BallotInfo(index, pseudonym, row_json, error)
         if error is None:  # in the voting period by the first signed head that includes it
             when = times.get(index)
-            late = ("no signed tree head includes it" if when is None else outside_voting_period(
-                ctx.manifest.voting_start, ctx.manifest.voting_end, when, extra=HEAD_DELAY))
+            late = (
+                "no signed tree head includes it"
+                if when is None
+                else outside_voting_period(
+                    ctx.manifest.voting_start, ctx.manifest.voting_end, when, extra=HEAD_DELAY
+                )
+            )
             if late:
                 info.error = ("V8.voting_period", f"{late} (first signed head: {when})")
         ctx.ballots.append(info)
@@ -592,9 +603,15 @@ def v9_mix_input(ctx: Context, res: StepResult) -> None:
         raise StepFailed("V9.body", "a mix input is {v, entries, contests}")
     contests = ctx.manifest.contests
     lists = body["contests"]
-    if not isinstance(lists, list) or len(lists) != len(contests) or any(
-        not isinstance(part, dict) or set(part) != {"contest", "rows"} or part["contest"] != c.id
-        for part, c in zip(lists, contests)
+    if (
+        not isinstance(lists, list)
+        or len(lists) != len(contests)
+        or any(
+            not isinstance(part, dict)
+            or set(part) != {"contest", "rows"}
+            or part["contest"] != c.id
+            for part, c in zip(lists, contests)
+        )
     ):
         raise StepFailed(
             "V9.contests",
@@ -604,8 +621,16 @@ def v9_mix_input(ctx: Context, res: StepResult) -> None:
     # the posted lists, decoded for V10 whatever the outcome of the comparison
     try:
         ctx.mix_input = [
-            (c.id, decode_rows(ctx.group, part["rows"], c.width, f"mix input of contest {c.id}",
-                               ctx.options.executor))
+            (
+                c.id,
+                decode_rows(
+                    ctx.group,
+                    part["rows"],
+                    c.width,
+                    f"mix input of contest {c.id}",
+                    ctx.options.executor,
+                ),
+            )
             for c, part in zip(contests, lists)
         ]
     except DecodeError as exc:
@@ -619,8 +644,12 @@ def v9_mix_input(ctx: Context, res: StepResult) -> None:
     by_index = {b.index: b for b in ctx.ballots}
     expected = [b.index for b in chosen]
     superseded = sum(1 for b in ctx.ballots if b.error is None) - len(chosen)
-    res.counts = {"rows": len(posted), "voters": len(chosen), "superseded": superseded,
-                  "contests": len(contests)}
+    res.counts = {
+        "rows": len(posted),
+        "voters": len(chosen),
+        "superseded": superseded,
+        "contests": len(contests),
+    }
     if posted != expected:
         extra = [i for i in posted if i not in expected]
         missing = [i for i in expected if i not in posted]
@@ -677,8 +706,7 @@ def v10_shuffles(ctx: Context, res: StepResult) -> None:
                     f"mix server {k} (entry {index}): a shuffle is {{v, position, contests}}",
                 )
             if len(parts) != len(lists) or any(
-                not isinstance(p, dict) or set(p) != {"contest", "outputs", "proof"}
-                for p in parts
+                not isinstance(p, dict) or set(p) != {"contest", "outputs", "proof"} for p in parts
             ):
                 raise StepFailed(
                     "V10.body",
@@ -727,8 +755,11 @@ def v10_shuffles(ctx: Context, res: StepResult) -> None:
 
 
 def _combine_rows(
-    rows: Sequence[elgamal.Row], factors: list[Sequence[Element]], exps: list[int],
-    manifest_json: Any, contest: str,
+    rows: Sequence[elgamal.Row],
+    factors: list[Sequence[Element]],
+    exps: list[int],
+    manifest_json: Any,
+    contest: str,
 ) -> list[list[int | str]]:
     """Worker of `combine`: `factors[k]` are share k's factors for exactly these rows."""
     group = rows[0][0].a.group
@@ -817,8 +848,9 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
                             executor=ctx.options.executor,
                         )
                     except VerificationError as exc:
-                        raise VerificationError(exc.check, f"contest {contest}: {exc.detail}"
-                                                ) from exc
+                        raise VerificationError(
+                            exc.check, f"contest {contest}: {exc.detail}"
+                        ) from exc
                     shares.append(share)
                 valid[j] = shares
             except DecodeError as exc:
@@ -832,8 +864,12 @@ def v11_decryption(ctx: Context, res: StepResult) -> None:
         raise StepFailed("V11.body", "a result is {v, trustees, plaintexts, tally}")
     listed = body["trustees"]
     t = ctx.manifest.threshold
-    res.counts = {"shares": len(entries), "valid": len(valid), "contests": len(lists),
-                  "rows": len(lists[0][1])}
+    res.counts = {
+        "shares": len(entries),
+        "valid": len(valid),
+        "contests": len(lists),
+        "rows": len(lists[0][1]),
+    }
     if not isinstance(listed, list) or listed != sorted(set(listed)) or len(listed) < t:
         raise StepFailed(
             "V11.trustees", f"the result must list at least t = {t} trustees, ascending"

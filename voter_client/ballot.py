@@ -83,11 +83,17 @@ def contest_slots(contest: Contest, choice: Choice) -> list[int]:
         if len(set(numbers)) != len(numbers):
             raise InvalidChoice(f"{contest.title}: an option is chosen twice", "twice")
         if len(numbers) > contest.max_choices:
-            raise InvalidChoice(f"{contest.title}: choose at most {contest.max_choices}",
-                                "at_most", contest.max_choices)
+            raise InvalidChoice(
+                f"{contest.title}: choose at most {contest.max_choices}",
+                "at_most",
+                contest.max_choices,
+            )
         if 0 < len(numbers) < contest.min_choices:
-            raise InvalidChoice(f"{contest.title}: choose at least {contest.min_choices}",
-                                "at_least", contest.min_choices)
+            raise InvalidChoice(
+                f"{contest.title}: choose at least {contest.min_choices}",
+                "at_least",
+                contest.min_choices,
+            )
         slots = sorted(numbers) + [0] * (contest.width - len(numbers))
     else:  # ranked
         if choice is None:
@@ -100,8 +106,9 @@ def contest_slots(contest: Contest, choice: Choice) -> list[int]:
             if not group:
                 continue
             if len(group) > 1 and not contest.allow_ties:
-                raise InvalidChoice(f"{contest.title}: two options cannot share a rank",
-                                    "shared_rank")
+                raise InvalidChoice(
+                    f"{contest.title}: two options cannot share a rank", "shared_rank"
+                )
             for option_id in group:
                 k = _number(contest, option_id)
                 if ranks[k - 1]:
@@ -110,15 +117,22 @@ def contest_slots(contest: Contest, choice: Choice) -> list[int]:
             seen += len(group)
             rank += len(group)
         if seen > contest.max_choices:
-            raise InvalidChoice(f"{contest.title}: rank at most {contest.max_choices} options",
-                                "at_most", contest.max_choices)
+            raise InvalidChoice(
+                f"{contest.title}: rank at most {contest.max_choices} options",
+                "at_most",
+                contest.max_choices,
+            )
         if 0 < seen < contest.min_choices:
-            raise InvalidChoice(f"{contest.title}: rank at least {contest.min_choices} options",
-                                "at_least", contest.min_choices)
+            raise InvalidChoice(
+                f"{contest.title}: rank at least {contest.min_choices} options",
+                "at_least",
+                contest.min_choices,
+            )
         slots = ranks
     if not any(slots) and not contest.allow_blank:
-        raise InvalidChoice(f"{contest.title}: a blank vote is not allowed in this contest",
-                            "no_blank")
+        raise InvalidChoice(
+            f"{contest.title}: a blank vote is not allowed in this contest", "no_blank"
+        )
     verdict = classify(contest, slots)
     if verdict == INVALID or (verdict == BLANK and not contest.allow_blank):
         raise InvalidChoice(f"{contest.title}: these choices would not count")

@@ -34,8 +34,10 @@ from mixnet.encoding import canonical_json
 __all__ = ["register"]
 
 PASSWORD_ENV = "TOHYO_CARD_PASSWORD"  # noqa: S105 (the name of a variable)
-FINGERPRINT_HELP = ("the election's fingerprint (64 hex digits, from the voting-code letter or "
-                    "the official notice); the election is checked against it")
+FINGERPRINT_HELP = (
+    "the election's fingerprint (64 hex digits, from the voting-code letter or "
+    "the official notice); the election is checked against it"
+)
 
 
 def _choices_from_flags(values: list[str] | None) -> dict[str, Any]:
@@ -60,8 +62,11 @@ def _ask_choices(manifest: Any) -> dict[str, Any]:
         for i, o in enumerate(contest.options, start=1):
             extra = " ".join(x for x in (o.reading and f"（{o.reading}）", o.party) if x)
             print(f"  {i}. {o.name} {extra}".rstrip())
-        rule = {"single": "one number", "k_of_n": f"up to {contest.max_choices} numbers",
-                "ranked": "numbers in order of preference"}[contest.rule]
+        rule = {
+            "single": "one number",
+            "k_of_n": f"up to {contest.max_choices} numbers",
+            "ranked": "numbers in order of preference",
+        }[contest.rule]
         blank = ", or Enter for a blank vote" if contest.allow_blank else ""
         answer = input(f"Your choice ({rule}, separated by spaces{blank}): ").split()
         picked = []
@@ -114,8 +119,9 @@ def _sign_on_card(transport: Any, manifest: Any, encrypted: Any) -> tuple[bytes,
     except TransportError as exc:
         raise CliError(f"the card could not be read ({exc}); is it in the reader?") from exc
     except (ApduError, ValueError) as exc:  # an answer that does not parse
-        raise CliError("the card cannot be read: it did not answer as a My Number Card "
-                       "does") from exc
+        raise CliError(
+            "the card cannot be read: it did not answer as a My Number Card does"
+        ) from exc
     return certificate, signature
 
 
@@ -137,11 +143,14 @@ def _cast(args: argparse.Namespace) -> int:
     manifest = info.manifest
     if info.phase != "voting" or info.pk is None:
         raise CliError(f"{manifest.title}: voting is not open (phase: {info.phase})")
-    late = outside_voting_period(manifest.voting_start, manifest.voting_end,
-                                 dt.datetime.now(dt.UTC))
+    late = outside_voting_period(
+        manifest.voting_start, manifest.voting_end, dt.datetime.now(dt.UTC)
+    )
     if late:
-        raise CliError(f"{manifest.title}: {late}: voting is open from {manifest.voting_start} "
-                       f"to {manifest.voting_end}")
+        raise CliError(
+            f"{manifest.title}: {late}: voting is open from {manifest.voting_start} "
+            f"to {manifest.voting_end}"
+        )
     print(f"{manifest.title} — election day {manifest.election_day}")
     print(f"election fingerprint {info.short_fingerprint} (compare it with your letter)")
     try:
@@ -155,9 +164,11 @@ def _cast(args: argparse.Namespace) -> int:
     if args.audit:
         record = audit_record(manifest, info.pk, encrypted)
         args.audit.write_bytes(canonical_json(record))
-        print(f"\nThis ballot was NOT cast. Its encryption is revealed in {args.audit}; check "
-              f"it on another device with `tohyo verify ballot {args.audit} --board "
-              f"{args.board} --fingerprint {manifest.fingerprint().hex()}`, then cast again.")
+        print(
+            f"\nThis ballot was NOT cast. Its encryption is revealed in {args.audit}; check "
+            f"it on another device with `tohyo verify ballot {args.audit} --board "
+            f"{args.board} --fingerprint {manifest.fingerprint().hex()}`, then cast again."
+        )
         return 0
     if manifest.eligibility.voting_codes == "none":
         code = ""
@@ -170,8 +181,9 @@ def _cast(args: argparse.Namespace) -> int:
     try:
         transport = _transport(args)
     except TransportError as exc:
-        raise CliError(f"no card in the reader ({exc}): put your card on the reader and try "
-                       "again") from exc
+        raise CliError(
+            f"no card in the reader ({exc}): put your card on the reader and try again"
+        ) from exc
     try:
         certificate, signature = _sign_on_card(transport, manifest, encrypted)
     finally:
@@ -185,22 +197,27 @@ def _cast(args: argparse.Namespace) -> int:
         evidence = args.receipt or Path("receipts") / f"{args.election}-NOT-RECORDED.json"
         evidence.parent.mkdir(parents=True, exist_ok=True)
         evidence.write_bytes(canonical_json(exc.evidence))
-        print(f"\nWARNING: the board said your ballot was accepted, but its receipt does NOT "
-              f"show your ballot in the record ({exc.check}: {exc.detail}). Your ballot may "
-              f"have been dropped or replaced. The evidence is in {evidence}: give it to the "
-              "election observers, and vote again from another connection.")
+        print(
+            f"\nWARNING: the board said your ballot was accepted, but its receipt does NOT "
+            f"show your ballot in the record ({exc.check}: {exc.detail}). Your ballot may "
+            f"have been dropped or replaced. The evidence is in {evidence}: give it to the "
+            "election observers, and vote again from another connection."
+        )
         print(canonical_json(exc.evidence).decode(), file=sys.stderr)
         return 1
     except VerificationError as exc:
         raise CliError(f"the board failed a check after casting ({exc}); report it") from exc
     receipt_path = args.receipt or Path("receipts") / (
-        f"{args.election}-{doc['receipt']['index']}.json")
+        f"{args.election}-{doc['receipt']['index']}.json"
+    )
     save_receipt(receipt_path, doc, info, args.board, encrypted.ballot.to_json())
     print("\nYour ballot was cast.")
     if doc["replaced_earlier_ballot"]:
         print("It replaces the ballot you cast before: only this one will be counted.")
-    print(f"Receipt saved in {receipt_path}. Check it any time with "
-          f"`tohyo vote check-receipt {receipt_path}`.")
+    print(
+        f"Receipt saved in {receipt_path}. Check it any time with "
+        f"`tohyo vote check-receipt {receipt_path}`."
+    )
     return 0
 
 
@@ -218,9 +235,19 @@ def _check_receipt(args: argparse.Namespace) -> int:
             raise
         raise CliError(f"could not check the receipt: {exc}") from exc
     if args.json:
-        print(json.dumps({"included": result.included, "kind": result.kind,
-                          "forked": result.forked, "message": result.message,
-                          "evidence": result.evidence}, ensure_ascii=False, sort_keys=True))
+        print(
+            json.dumps(
+                {
+                    "included": result.included,
+                    "kind": result.kind,
+                    "forked": result.forked,
+                    "message": result.message,
+                    "evidence": result.evidence,
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+        )
         return 0 if result.included else 1
     print(result.message)
     if result.evidence is not None:
@@ -265,10 +292,19 @@ def _show(args: argparse.Namespace) -> int:
     info = _fetch(args)
     m = info.manifest
     if args.json:
-        print(json.dumps({"election": m.election_id, "phase": info.phase,
-                          "fingerprint": m.fingerprint().hex(),
-                          "short_fingerprint": info.short_fingerprint,
-                          "manifest": m.to_json()}, ensure_ascii=False, sort_keys=True))
+        print(
+            json.dumps(
+                {
+                    "election": m.election_id,
+                    "phase": info.phase,
+                    "fingerprint": m.fingerprint().hex(),
+                    "short_fingerprint": info.short_fingerprint,
+                    "manifest": m.to_json(),
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+        )
         return 0
     print(f"{m.title} ({m.election_id}) — phase: {info.phase}")
     print(f"election fingerprint {info.short_fingerprint} (compare it with your letter)")
@@ -286,14 +322,17 @@ def _web(args: argparse.Namespace) -> int:
     from voter_client.web_card import pcsc_opener
 
     if args.host not in LOCAL_HOSTS:
-        raise CliError("--host: the voter's pages are served on this machine only "
-                       "(127.0.0.1, localhost or ::1)")
+        raise CliError(
+            "--host: the voter's pages are served on this machine only "
+            "(127.0.0.1, localhost or ::1)"
+        )
     if args.assets is not None and not args.assets.is_dir():
         raise CliError(f"--assets {args.assets}: no such directory")
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port {args.port}: a port is 0 to 65535 (0: any free port)")
-    config = WebConfig(args.board, args.election, _fingerprint(args.fingerprint),
-                       args.receipts, args.assets)
+    config = WebConfig(
+        args.board, args.election, _fingerprint(args.fingerprint), args.receipts, args.assets
+    )
     try:
         asyncio.run(serve(config, pcsc_opener(args.reader), args.host, args.port))
     except OSError as exc:
@@ -308,29 +347,43 @@ def register(subparsers: Any) -> None:
     c.add_argument("--board", required=True, help="the board's URL")
     c.add_argument("--election", required=True, help="the election's id (from the letter)")
     c.add_argument("--fingerprint", required=True, help=FINGERPRINT_HELP)
-    c.add_argument("--choice", action="append", metavar="CONTEST=OPTION[,OPTION…]",
-                   help="a contest's choice (repeat per contest; CONTEST=blank for a blank "
-                   "vote); the others are asked")
+    c.add_argument(
+        "--choice",
+        action="append",
+        metavar="CONTEST=OPTION[,OPTION…]",
+        help="a contest's choice (repeat per contest; CONTEST=blank for a blank "
+        "vote); the others are asked",
+    )
     c.add_argument("--code", help="voting code from the postcard")
     c.add_argument("--reader", help="PC/SC reader name (default: the first)")
     c.add_argument("--yes", action="store_true", help="do not ask before casting")
     c.add_argument("--receipt", type=Path, help="where to keep the receipt")
-    c.add_argument("--audit", type=Path, metavar="FILE",
-                   help="check the encryption instead of casting (Benaloh challenge)")
+    c.add_argument(
+        "--audit",
+        type=Path,
+        metavar="FILE",
+        help="check the encryption instead of casting (Benaloh challenge)",
+    )
     c.set_defaults(func=_cast)
     r = sub.add_parser("check-receipt", help="is my ballot in the record?")
     r.add_argument("receipt", type=Path, help="the receipt file `vote cast` saved")
     r.add_argument("--board", help="check against this URL instead of the receipt's")
     r.add_argument("--fingerprint", help="the election's fingerprint (must be the receipt's)")
-    r.add_argument("--json", action="store_true",
-                   help="print the result as one JSON object (included, kind, message, …)")
+    r.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as one JSON object (included, kind, message, …)",
+    )
     r.set_defaults(func=_check_receipt)
     s = sub.add_parser("show", help="the election's contests and options")
     s.add_argument("--board", required=True, help="the board's URL")
     s.add_argument("--election", required=True, help="the election's id (from the letter)")
     s.add_argument("--fingerprint", required=True, help=FINGERPRINT_HELP)
-    s.add_argument("--json", action="store_true",
-                   help="print the election as one JSON object (phase, fingerprint, manifest)")
+    s.add_argument(
+        "--json",
+        action="store_true",
+        help="print the election as one JSON object (phase, fingerprint, manifest)",
+    )
     s.set_defaults(func=_show)
     w = sub.add_parser("web", help="vote in the browser: accessible pages on 127.0.0.1")
     w.add_argument("--board", required=True, help="the board's URL")
@@ -339,7 +392,11 @@ def register(subparsers: Any) -> None:
     w.add_argument("--reader", help="PC/SC reader name (default: the first)")
     w.add_argument("--host", default="127.0.0.1", help="address to listen on (local only)")
     w.add_argument("--port", type=int, default=8470, help="port (0: any free port)")
-    w.add_argument("--receipts", type=Path, default=Path("receipts"),
-                   help="where to keep receipts (default: ./receipts)")
+    w.add_argument(
+        "--receipts",
+        type=Path,
+        default=Path("receipts"),
+        help="where to keep receipts (default: ./receipts)",
+    )
     w.add_argument("--assets", type=Path, help="the election's images (image-style ballots)")
     w.set_defaults(func=_web)

@@ -107,8 +107,9 @@ def sign_with_card(
     card.select_ap()
     card.verify_pin(PinKind.SIGN, password)
     certificate = card.read_certificate(CertKind.SIGN)
-    signature = card.sign(PinKind.SIGN, ballot_message(fingerprint,
-                                                       encrypted.ballot.hash(fingerprint)))
+    signature = card.sign(
+        PinKind.SIGN, ballot_message(fingerprint, encrypted.ballot.hash(fingerprint))
+    )
     return certificate, signature
 
 
@@ -138,8 +139,12 @@ async def cast(
             except ValueError:
                 doc = {}
             if resp.status != 200:
-                raise CastRefused(resp.status, str(doc.get("error", "error")),
-                                  str(doc.get("reason", "")), str(doc.get("detail", "")))
+                raise CastRefused(
+                    resp.status,
+                    str(doc.get("error", "error")),
+                    str(doc.get("reason", "")),
+                    str(doc.get("detail", "")),
+                )
         async with BoardClient(board_url, info.manifest.board_key, session=session) as client:
             if info.tree_head is not None:
                 await client.accept_head(info.tree_head, info.election)
@@ -157,7 +162,8 @@ async def find_ballot(board_url: str, info: ElectionInfo, ballot: dict[str, Any]
             await client.accept_head(info.tree_head, info.election)
         head = await client.tree_head(info.election)
         for index, raw in enumerate(
-                await client.entries_range(info.election, start, head.tree_size), start):
+            await client.entries_range(info.election, start, head.tree_size), start
+        ):
             envelope = decode_envelope(raw)
             if envelope.type == "ballot" and envelope.body.get("ballot") == ballot:
                 await client.check_included(info.election, raw, index)
@@ -169,33 +175,48 @@ def _board_key(manifest: Manifest) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(bytes.fromhex(manifest.board_key))
 
 
-async def _entry_is_ballot(client: BoardClient, manifest: Manifest, receipt: Receipt,
-                           ballot: dict[str, Any], evidence: dict[str, Any]) -> None:
+async def _entry_is_ballot(
+    client: BoardClient,
+    manifest: Manifest,
+    receipt: Receipt,
+    ballot: dict[str, Any],
+    evidence: dict[str, Any],
+) -> None:
     """The entry the board serves at the receipt's index is the receipt's entry, and it holds
     `ballot` byte for byte, signed by the manifest's registrar."""
     page = await client.entries(receipt.election, receipt.index, 1)
     if not page:
-        raise NotRecorded("receipt.entry", f"the board serves no entry {receipt.index}",
-                          evidence)
+        raise NotRecorded("receipt.entry", f"the board serves no entry {receipt.index}", evidence)
     raw = page[0]
     evidence["entry"] = parse_canonical_json(raw)
     if hash_leaf(raw) != receipt.entry_hash:
-        raise NotRecorded("receipt.entry_hash", f"the entry served at {receipt.index} is not "
-                          "the one the receipt names", evidence)
+        raise NotRecorded(
+            "receipt.entry_hash",
+            f"the entry served at {receipt.index} is not the one the receipt names",
+            evidence,
+        )
     envelope = decode_envelope(raw)
     if envelope.type != "ballot" or envelope.body.get("ballot") != ballot:
-        raise NotRecorded("receipt.ballot", f"entry {receipt.index} is not your ballot: the "
-                          "board's receipt is for another entry", evidence)
+        raise NotRecorded(
+            "receipt.ballot",
+            f"entry {receipt.index} is not your ballot: the board's receipt is for another entry",
+            evidence,
+        )
     try:
-        verify_envelope(envelope, Ed25519PublicKey.from_public_bytes(
-            bytes.fromhex(manifest.registrar_key)))
+        verify_envelope(
+            envelope, Ed25519PublicKey.from_public_bytes(bytes.fromhex(manifest.registrar_key))
+        )
     except VerificationError as exc:
-        raise NotRecorded("receipt.entry_signature", "your ballot's entry is not signed by "
-                          "the election's registrar", evidence) from exc
+        raise NotRecorded(
+            "receipt.entry_signature",
+            "your ballot's entry is not signed by the election's registrar",
+            evidence,
+        ) from exc
 
 
-async def check_cast(client: BoardClient, info: ElectionInfo, ballot: dict[str, Any],
-                     doc: Any) -> Receipt:
+async def check_cast(
+    client: BoardClient, info: ElectionInfo, ballot: dict[str, Any], doc: Any
+) -> Receipt:
     """The board's answer to a cast, checked against the voter's own `ballot` (JSON): a
     receipt of this election signed by the pinned board key, its head signed and consistent
     with every head `client` has seen, the inclusion proof, and the entry at its index this
@@ -220,27 +241,36 @@ async def check_cast(client: BoardClient, info: ElectionInfo, ballot: dict[str, 
 
 
 RECEIPT_FORMAT = "tohyo-receipt/2"
-_RECEIPT_FIELDS = {"format", "board", "board_key", "election", "fingerprint", "ballot",
-                   "receipt"}
+_RECEIPT_FIELDS = {"format", "board", "board_key", "election", "fingerprint", "ballot", "receipt"}
 
 
-def save_receipt(path: Path, doc: dict[str, Any], info: ElectionInfo, board_url: str,
-                 ballot: dict[str, Any]) -> None:
+def save_receipt(
+    path: Path, doc: dict[str, Any], info: ElectionInfo, board_url: str, ballot: dict[str, Any]
+) -> None:
     """Keep the receipt with what checking it needs: the election's fingerprint (the pin),
     the board's key from the manifest, and the voter's own ballot."""
-    record = {"format": RECEIPT_FORMAT, "board": board_url, "election": info.election,
-              "fingerprint": info.manifest.fingerprint().hex(),
-              "board_key": info.manifest.board_key, "ballot": ballot,
-              "receipt": doc["receipt"]}
+    record = {
+        "format": RECEIPT_FORMAT,
+        "board": board_url,
+        "election": info.election,
+        "fingerprint": info.manifest.fingerprint().hex(),
+        "board_key": info.manifest.board_key,
+        "ballot": ballot,
+        "receipt": doc["receipt"],
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(canonical_json(record))
 
 
-FORKED_MESSAGE = ("WARNING: the board now shows a history that contradicts your receipt (the "
-                  "record was rewritten, cut short or forked). Keep your receipt and report this "
-                  "to the election observers.")
-NOT_YOURS_MESSAGE = ("WARNING: the entry at your receipt's place is NOT your ballot. Keep your "
-                     "receipt and report this to the election observers.")
+FORKED_MESSAGE = (
+    "WARNING: the board now shows a history that contradicts your receipt (the "
+    "record was rewritten, cut short or forked). Keep your receipt and report this "
+    "to the election observers."
+)
+NOT_YOURS_MESSAGE = (
+    "WARNING: the entry at your receipt's place is NOT your ballot. Keep your "
+    "receipt and report this to the election observers."
+)
 
 
 @dataclass(frozen=True)
@@ -283,23 +313,27 @@ def read_receipt_bytes(content: bytes) -> dict[str, Any]:
     return record
 
 
-async def check_receipt(path: Path, board_url: str | None = None,
-                        fingerprint: bytes | None = None) -> ReceiptCheck:
+async def check_receipt(
+    path: Path, board_url: str | None = None, fingerprint: bytes | None = None
+) -> ReceiptCheck:
     """Is the ballot of this receipt in the board's current record, at the receipt's place,
     with a history consistent with the receipt's head? The election is read from the
     fingerprint kept in the receipt (or `fingerprint`, which must be the same)."""
     return await check_receipt_record(read_receipt_file(path), board_url, fingerprint)
 
 
-async def check_receipt_record(record: dict[str, Any], board_url: str | None = None,
-                               fingerprint: bytes | None = None) -> ReceiptCheck:
+async def check_receipt_record(
+    record: dict[str, Any], board_url: str | None = None, fingerprint: bytes | None = None
+) -> ReceiptCheck:
     """`check_receipt` of a record `read_receipt_bytes` gave."""
     receipt = Receipt.from_json(record["receipt"])
     pin = parse_fingerprint(record["fingerprint"])
     if fingerprint is not None and fingerprint != pin:
         raise VerificationError("pin.fingerprint", "this receipt is of another election")
     async with pinned_board(board_url or record["board"], record["election"], pin) as (
-            client, info):
+        client,
+        info,
+    ):
         try:
             if info.manifest.board_key != record["board_key"]:
                 raise VerificationError("receipt.board_key", "not the election's board key")
@@ -307,29 +341,52 @@ async def check_receipt_record(record: dict[str, Any], board_url: str | None = N
                 raise VerificationError("receipt.election", "a receipt of another election")
             verify_receipt(receipt, _board_key(info.manifest))
         except VerificationError as exc:
-            return ReceiptCheck(False, False, "This receipt was not issued by this board for "
-                                f"this ballot ({exc.check}); it proves nothing.", kind="forged")
+            return ReceiptCheck(
+                False,
+                False,
+                "This receipt was not issued by this board for "
+                f"this ballot ({exc.check}); it proves nothing.",
+                kind="forged",
+            )
         assert info.tree_head is not None
         current = info.tree_head
         try:
             if current.tree_size < receipt.tree_head.tree_size:
-                raise InconsistentBoardError("board.rollback", "the board's record is shorter "
-                                             "than at your receipt", receipt.tree_head, current)
+                raise InconsistentBoardError(
+                    "board.rollback",
+                    "the board's record is shorter than at your receipt",
+                    receipt.tree_head,
+                    current,
+                )
             await client.accept_head(receipt.tree_head, info.election)
         except InconsistentBoardError as exc:
             return ReceiptCheck(False, True, FORKED_MESSAGE, exc.evidence(), kind="forked")
         proof = await client.inclusion_proof(info.election, receipt.index, current.tree_size)
         try:
-            verify_inclusion(receipt.entry_hash, receipt.index, current.tree_size, proof,
-                             current.root_hash)
+            verify_inclusion(
+                receipt.entry_hash, receipt.index, current.tree_size, proof, current.root_hash
+            )
         except VerificationError:
-            return ReceiptCheck(False, False, "Your ballot is NOT in the board's record at the "
-                                "place your receipt gives. Keep your receipt and report this.",
-                                kind="missing")
+            return ReceiptCheck(
+                False,
+                False,
+                "Your ballot is NOT in the board's record at the "
+                "place your receipt gives. Keep your receipt and report this.",
+                kind="missing",
+            )
         try:
-            await _entry_is_ballot(client, info.manifest, receipt, record["ballot"],
-                                   {"receipt": record["receipt"], "ballot": record["ballot"]})
+            await _entry_is_ballot(
+                client,
+                info.manifest,
+                receipt,
+                record["ballot"],
+                {"receipt": record["receipt"], "ballot": record["ballot"]},
+            )
         except NotRecorded as exc:
             return ReceiptCheck(False, False, NOT_YOURS_MESSAGE, exc.evidence, kind="not_yours")
-    return ReceiptCheck(True, False, f"Your ballot is in the record: entry {receipt.index} of "
-                        f"{current.tree_size}, and the board's history agrees with your receipt.")
+    return ReceiptCheck(
+        True,
+        False,
+        f"Your ballot is in the record: entry {receipt.index} of "
+        f"{current.tree_size}, and the board's history agrees with your receipt.",
+    )

@@ -99,16 +99,18 @@ class PageError(Exception):
     """Show the error page: a message key of `web_text` with its values, an HTTP status and
     the step to go back to (`back`, a path of this app; nothing of the vote is forgotten)."""
 
-    def __init__(self, key: str, status: int = 400, back: str = "", details: str = "",
-                 **values: Any) -> None:
+    def __init__(
+        self, key: str, status: int = 400, back: str = "", details: str = "", **values: Any
+    ) -> None:
         self.key, self.status, self.back, self.values = key, status, back, values
         self.details = details  # for the curious, in a 詳しい情報 disclosure
         super().__init__(key)
 
 
 #: GET pages that show a step of the vote; opening one discards a signed ballot not yet cast
-PAGES = frozenset({"/", "/code", "/choose", "/review", "/audit", "/card", "/cast", "/receipt",
-                   "/receipts"})
+PAGES = frozenset(
+    {"/", "/code", "/choose", "/review", "/audit", "/card", "/cast", "/receipt", "/receipts"}
+)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -151,8 +153,11 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
     lang = _lang(request)
     state = _state(request)
     notice, state.notice = state.notice, ""
-    switch = request.rel_url if request.method == "GET" else request.rel_url.with_path(
-        values.pop("switch_path", "/"))
+    switch = (
+        request.rel_url
+        if request.method == "GET"
+        else request.rel_url.with_path(values.pop("switch_path", "/"))
+    )
     page = _templates.get_template(template).render(
         t=text(lang),
         lang=lang,
@@ -211,9 +216,16 @@ def error_page(request: web.Request, exc: PageError) -> web.Response:
     """What happened, what to do next, and the step to go back to (the vote is kept)."""
     t = text(_lang(request))
     back = exc.back or (request.path if request.method == "GET" else "/")
-    return render(request, "error.html", exc.status, error=t[exc.key].format(**exc.values),
-                  back=back, again=back == request.path, switch_path=back,
-                  details=exc.details)
+    return render(
+        request,
+        "error.html",
+        exc.status,
+        error=t[exc.key].format(**exc.values),
+        back=back,
+        again=back == request.path,
+        switch_path=back,
+        details=exc.details,
+    )
 
 
 async def _form(request: web.Request) -> dict[str, list[str]]:
@@ -253,14 +265,18 @@ class VoterPages:
 
     async def _open_elections(self) -> list[ElectionInfo]:
         try:
-            info = await fetch_election(self.config.board, self.config.election,
-                                        self.config.fingerprint)
+            info = await fetch_election(
+                self.config.board, self.config.election, self.config.fingerprint
+            )
         except (DecodeError, BoardRefusedError):
             return []  # not (or no longer) an election on this board
         m = info.manifest  # open: its phase, and now (this device's clock) in its period
         now = dt.datetime.now(dt.UTC)
-        if info.phase == "voting" and info.pk is not None and not outside_voting_period(
-                m.voting_start, m.voting_end, now):
+        if (
+            info.phase == "voting"
+            and info.pk is not None
+            and not outside_voting_period(m.voting_start, m.voting_end, now)
+        ):
             return [info]
         return []
 
@@ -299,20 +315,40 @@ class VoterPages:
         try:
             code = normalize_voting_code(typed)
         except ValueError:
-            return render(request, "code.html", 400, step="code", typed=typed,
-                          error=text(_lang(request))["code_bad_format"], switch_path="/code")
+            return render(
+                request,
+                "code.html",
+                400,
+                step="code",
+                typed=typed,
+                error=text(_lang(request))["code_bad_format"],
+                switch_path="/code",
+            )
         state = _state(request)
         info = self._info(request)
         lang = _lang(request)
         try:
             known = await check_voting_code(self.config.board, info.election, code)
         except CodeChecksBusy:
-            return render(request, "code.html", 429, step="code", typed=typed,
-                          error=text(lang)["code_busy"], switch_path="/code")
+            return render(
+                request,
+                "code.html",
+                429,
+                step="code",
+                typed=typed,
+                error=text(lang)["code_busy"],
+                switch_path="/code",
+            )
         if known is False:
-            return render(request, "code.html", 400, step="code", typed=typed,
-                          error=reason_text(lang, Reason.VOTING_CODE_UNKNOWN),
-                          switch_path="/code")
+            return render(
+                request,
+                "code.html",
+                400,
+                step="code",
+                typed=typed,
+                error=reason_text(lang, Reason.VOTING_CODE_UNKNOWN),
+                switch_path="/code",
+            )
         state.code = "-".join(code[i : i + 4] for i in range(0, len(code), 4))
         if state.signed is not None:  # a refused code, corrected: the same cast goes on
             return self._cast_form(request)
@@ -402,8 +438,9 @@ class VoterPages:
         state = _state(request)
         state.drop_ballot()
         try:
-            state.audit = AuditOutcome(data, await asyncio.to_thread(
-                verify_audit, data, info.manifest, info.pk))
+            state.audit = AuditOutcome(
+                data, await asyncio.to_thread(verify_audit, data, info.manifest, info.pk)
+            )
         except VerificationError as exc:
             state.audit = AuditOutcome(data, None, f"{exc.check}: {exc.detail}")
         raise _redirect("/audit")
@@ -454,8 +491,9 @@ class VoterPages:
             left, error = None, reason_text(lang, Reason.CARD_ERROR)
         if left == 0:
             return _blocked(request)
-        return render(request, "card.html", status, step="card", tries=left, error=error,
-                      switch_path="/card")
+        return render(
+            request, "card.html", status, step="card", tries=left, error=error, switch_path="/card"
+        )
 
     async def sign(self, request: web.Request) -> web.Response:
         form = await _form(request)
@@ -480,14 +518,26 @@ class VoterPages:
             return await self._card_form(request, 503, reason_text(lang, Reason.CARD_ERROR))
         refusal = card_ineligible(info.manifest, signed[0])
         if refusal is not None:  # said now, not after the cast button (the registrar decides)
-            return render(request, "error.html", 403, back="/", again=False,
-                          switch_path="/card", error=reason_text(lang, refusal))
+            return render(
+                request,
+                "error.html",
+                403,
+                back="/",
+                again=False,
+                switch_path="/card",
+                error=reason_text(lang, refusal),
+            )
         _state(request).keep_signed(signed)
         return self._cast_form(request)
 
     # ---- cast and receipts -------------------------------------------------------------------
-    def _cast_form(self, request: web.Request, status: int = 200,
-                   error: str | None = None, unsure: bool = False) -> web.Response:
+    def _cast_form(
+        self,
+        request: web.Request,
+        status: int = 200,
+        error: str | None = None,
+        unsure: bool = False,
+    ) -> web.Response:
         """The cast page: only ever the answer to a POST, with the signed ballot's one-time
         token (`VoterState.keep_signed`); `unsure`: ask the board first, send nothing."""
         state = _state(request)
@@ -495,9 +545,18 @@ class VoterPages:
         assert state.choices is not None and state.signed is not None
         token = state.keep_signed(state.signed)
         words = describe(info.manifest, state.choices, _lang(request))
-        return render(request, "cast.html", status, step="cast", manifest=info.manifest,
-                      words=words, cast_token=token, error=error, unsure=unsure,
-                      switch_path="/card")
+        return render(
+            request,
+            "cast.html",
+            status,
+            step="cast",
+            manifest=info.manifest,
+            words=words,
+            cast_token=token,
+            error=error,
+            unsure=unsure,
+            switch_path="/card",
+        )
 
     async def cast_page(self, request: web.Request) -> web.Response:
         """Opened, not posted to: nothing to cast here (`_leave_unfinished` said why)."""
@@ -520,8 +579,9 @@ class VoterPages:
                 if index is None:
                     return self._cast_form(request, 200, text(_lang(request))["cast_absent"])
                 return self._arrived(request, index)
-            doc = await cast(self.config.board, info, encrypted, certificate, signature,
-                             state.code or "")
+            doc = await cast(
+                self.config.board, info, encrypted, certificate, signature, state.code or ""
+            )
         except CastRefused as exc:
             if exc.status >= 500 and not exc.reason:  # a gateway's error: not an answer
                 return await self._unanswered(request, ballot)
@@ -530,8 +590,9 @@ class VoterPages:
             state.forget()
             path = self.config.receipts / f"{info.election}-NOT-RECORDED.json"
             await asyncio.to_thread(_write, path, canonical_json(exc.evidence))
-            raise PageError("not_recorded", 502, back="/",
-                            details=f"{exc.check}: {exc.detail} ({path.name})") from exc
+            raise PageError(
+                "not_recorded", 502, back="/", details=f"{exc.check}: {exc.detail} ({path.name})"
+            ) from exc
         except (aiohttp.ClientError, OSError, TimeoutError, VerificationError) as exc:
             log.info("cast not answered: %s", type(exc).__name__)
             return await self._unanswered(request, ballot)
@@ -539,10 +600,12 @@ class VoterPages:
         path = self.config.receipts / f"{info.election}-{receipt.index}.json"
         await asyncio.to_thread(save_receipt, path, doc, info, self.config.board, ballot)
         state.forget()
-        state.cast = Cast(path, receipt.index, tracking_code(ballot),
-                          bool(doc["replaced_earlier_ballot"]))
-        return render(request, "receipt.html", step="receipt", cast=state.cast,
-                      switch_path="/receipts")
+        state.cast = Cast(
+            path, receipt.index, tracking_code(ballot), bool(doc["replaced_earlier_ballot"])
+        )
+        return render(
+            request, "receipt.html", step="receipt", cast=state.cast, switch_path="/receipts"
+        )
 
     async def _unanswered(self, request: web.Request, ballot: dict[str, Any]) -> web.Response:
         """The cast request failed: did the ballot arrive? Asked of the board by the ballot
@@ -574,12 +637,26 @@ class VoterPages:
             # the signature holds for this ballot whatever the code: keep it for the cast
             # that follows the corrected code (no second password)
             typed, state.code = state.code or "", None
-            return render(request, "code.html", exc.status, step="code", typed=typed,
-                          error=t["refused"].format(reason=words), switch_path="/code")
+            return render(
+                request,
+                "code.html",
+                exc.status,
+                step="code",
+                typed=typed,
+                error=t["refused"].format(reason=words),
+                switch_path="/code",
+            )
         state.drop_signature()
-        return render(request, "error.html", exc.status, back="/review", again=False,
-                      switch_path="/review", error=t["refused"].format(reason=words),
-                      details=f"{exc.code}: {exc.detail}")
+        return render(
+            request,
+            "error.html",
+            exc.status,
+            back="/review",
+            again=False,
+            switch_path="/review",
+            error=t["refused"].format(reason=words),
+            details=f"{exc.code}: {exc.detail}",
+        )
 
     def _receipt_or_404(self, form: dict[str, list[str]], state: VoterState) -> Cast:
         done = state.receipt((form.get("receipt") or [""])[0])
@@ -625,8 +702,15 @@ class VoterPages:
             "forged": t["check_forged"],
             "not_yours": t["check_not_yours"],
         }.get(result.kind, t["check_missing"])
-        return render(request, "check.html", step="receipt", ok=result.included, words=words,
-                      tracker=tracking_code(record["ballot"]), switch_path="/receipts")
+        return render(
+            request,
+            "check.html",
+            step="receipt",
+            ok=result.included,
+            words=words,
+            tracker=tracking_code(record["ballot"]),
+            switch_path="/receipts",
+        )
 
 
 def card_ineligible(manifest: Any, certificate: bytes) -> Reason | None:
@@ -647,8 +731,15 @@ def card_ineligible(manifest: Any, certificate: bytes) -> Reason | None:
 
 def _blocked(request: web.Request) -> web.Response:
     """The card's password is locked: what to do (the town hall), and back to the review."""
-    return render(request, "error.html", 403, back="/review", again=False, switch_path="/card",
-                  error=reason_text(_lang(request), Reason.PASSWORD_BLOCKED))
+    return render(
+        request,
+        "error.html",
+        403,
+        back="/review",
+        again=False,
+        switch_path="/card",
+        error=reason_text(_lang(request), Reason.PASSWORD_BLOCKED),
+    )
 
 
 def _echo(form: dict[str, list[str]]) -> dict[str, str]:

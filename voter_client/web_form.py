@@ -154,8 +154,10 @@ def describe(manifest: Manifest, choices: Mapping[str, Any], lang: str) -> list[
             lines = [t["blank_vote"]]
         elif contest.rule == "ranked":
             order = sorted((r, i) for i, r in enumerate(slots) if r)
-            lines = [t["rank_line"].format(rank=t["rank_n"].format(rank=r), name=names[i])
-                     for r, i in order]
+            lines = [
+                t["rank_line"].format(rank=t["rank_n"].format(rank=r), name=names[i])
+                for r, i in order
+            ]
         else:
             lines = [names[v - 1] for v in slots if v]
         out.append(ContestWords(contest.id, contest.title, tuple(lines)))

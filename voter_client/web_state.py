@@ -22,8 +22,14 @@ from verifier.audit import AuditResult
 from voter_client.ballot import EncryptedBallot
 from voter_client.session import ElectionInfo
 
-__all__ = ["SIGNED_SECONDS", "VOTE_IDLE_SECONDS", "AuditOutcome", "Cast", "SessionStore",
-           "VoterState"]
+__all__ = [
+    "SIGNED_SECONDS",
+    "VOTE_IDLE_SECONDS",
+    "AuditOutcome",
+    "Cast",
+    "SessionStore",
+    "VoterState",
+]
 
 SIGNED_SECONDS = 300.0  # a signed ballot not cast within this is discarded
 VOTE_IDLE_SECONDS = 900.0  # a vote in progress untouched this long is forgotten
@@ -134,7 +140,8 @@ class SessionStore:
         if state is None or time.monotonic() - state.used > self.idle_seconds:
             return None
         if time.monotonic() - state.used > VOTE_IDLE_SECONDS and (
-                state.in_progress() or state.cast is not None):
+            state.in_progress() or state.cast is not None
+        ):
             state.forget()
             state.notice = "vote_idle"
         state.used = time.monotonic()

@@ -306,8 +306,7 @@ _EN: dict[str, str] = {
     "receipt_choose": "Receipt file",
     "receipt_gone": "This receipt can no longer be opened here. Check it with the receipt file "
     "you downloaded.",
-    "receipt_bad": "This file cannot be read as a receipt. Choose the receipt file you "
-    "downloaded.",
+    "receipt_bad": "This file cannot be read as a receipt. Choose the receipt file you downloaded.",
     "check_title": "Receipt check",
     "check_ok": "Your ballot is in the record: entry {index}, and the record's history "
     "agrees with your receipt.",

@@ -18,8 +18,10 @@ def test_every_benchmark_has_its_help(name: str, capsys: pytest.CaptureFixture[s
 
 
 def test_bench_trustees_takes_its_options(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "trustees", "--group", "tohyo-schnorr-3072-256", "--n", "2",
-                 "--reps", "3"]) == 0
+    assert (
+        main(["bench", "trustees", "--group", "tohyo-schnorr-3072-256", "--n", "2", "--reps", "3"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "share verification, per ciphertext" in out and "exp. equivalents" in out
 
@@ -29,22 +31,47 @@ def test_bench_tally_prints_its_figures_as_json(capsys: pytest.CaptureFixture[st
 
     from bench.tally import CATEGORIES
 
-    assert main(["bench", "tally", "--n", "6", "--group", "test-schnorr-512-128",
-                 "--mixers", "2", "--threshold", "2", "--processes", "1", "--json",
-                 "--no-progress", "--generators", "ahead"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "tally",
+                "--n",
+                "6",
+                "--group",
+                "test-schnorr-512-128",
+                "--mixers",
+                "2",
+                "--threshold",
+                "2",
+                "--processes",
+                "1",
+                "--json",
+                "--no-progress",
+                "--generators",
+                "ahead",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["bench"] == "tally" and result["verdict"] == "valid"
     assert result["parameters"] | {"n": 6, "mixers": 2, "threshold": 2} == result["parameters"]
     steps = [s["step"] for s in result["steps"]]
-    assert list(dict.fromkeys(steps)) == ["close + mix input", "shuffle 1", "shuffle 2",
-                                          "decryption share 1", "decryption share 2",
-                                          "result", "verification"]
+    assert list(dict.fromkeys(steps)) == [
+        "close + mix input",
+        "shuffle 1",
+        "shuffle 2",
+        "decryption share 1",
+        "decryption share 2",
+        "result",
+        "verification",
+    ]
     for row in result["steps"] + result["parties"]:
         assert set(row["split"]) == set(CATEGORIES)
         assert row["wall"] >= 0 and row["cpu"] >= 0
     parties = {p["party"] for p in result["parties"]}
-    assert parties == {"admin", "board", "mix-1", "mix-2", "trustee-1", "trustee-2",
-                       "verifier"}
+    assert parties == {"admin", "board", "mix-1", "mix-2", "trustee-1", "trustee-2", "verifier"}
     totals = result["totals"]
     assert 0 < totals["close_to_result"] < totals["close_to_verified"]
     assert set(result["verifier_steps"]) >= {"V1", "V10"}
@@ -52,8 +79,7 @@ def test_bench_tally_prints_its_figures_as_json(capsys: pytest.CaptureFixture[st
     assert result["parameters"]["generators"] == "ahead"
 
 
-@pytest.mark.parametrize("args", [["--group", "no-such-group"], ["--threshold", "4"],
-                                  ["--n", "1"]])
+@pytest.mark.parametrize("args", [["--group", "no-such-group"], ["--threshold", "4"], ["--n", "1"]])
 def test_bench_tally_refuses_bad_options_in_one_line(
     args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -70,15 +96,38 @@ def test_bench_mixnet_prints_one_record_per_configuration_as_json(
     ciphertext and in exponentiation equivalents."""
     import json
 
-    assert main(["bench", "mixnet", "--group", "test-safe-256", "--group", "secp256k1",
-                 "--n", "4", "--width", "1", "--width", "2", "--processes", "1", "--json",
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "mixnet",
+                "--group",
+                "test-safe-256",
+                "--group",
+                "secp256k1",
+                "--n",
+                "4",
+                "--width",
+                "1",
+                "--width",
+                "2",
+                "--processes",
+                "1",
+                "--json",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     records = json.loads(capsys.readouterr().out)
     assert [(r["group"], r["n"], r["width"], r["processes"]) for r in records] == [
-        (g, 4, w, 1) for g in ("test-safe-256", "secp256k1") for w in (1, 2)]
+        (g, 4, w, 1) for g in ("test-safe-256", "secp256k1") for w in (1, 2)
+    ]
     costs = {"powmod_ms", "tables_ms"} | {
-        f"{what}_{unit}" for what in ("generators", "membership", "prove", "verify")
-        for unit in ("ms_per_ct", "eq")}
+        f"{what}_{unit}"
+        for what in ("generators", "membership", "prove", "verify")
+        for unit in ("ms_per_ct", "eq")
+    }
     for r in records:
         assert set(r) == {"group", "n", "width", "processes"} | costs
         assert all(isinstance(r[k], (int, float)) and r[k] >= 0 for k in costs)

@@ -54,8 +54,7 @@ GROUP = "test-schnorr-512-128"
 class Election:
     """Everyone's keys and the manifest, for one test election."""
 
-    def __init__(self, rng: DeterministicRandom, *, election_id: str = E,
-                 mixers: int = 2) -> None:
+    def __init__(self, rng: DeterministicRandom, *, election_id: str = E, mixers: int = 2) -> None:
         self.rng = rng
         self.id = election_id
         self.admin = Ed25519PrivateKey.generate()
@@ -143,26 +142,31 @@ async def key_ceremony_on_board(
     return record.outcome()
 
 
-async def run_election(client: BoardClient, board: Board, el: Election,
-                       voters: int = 12) -> ElectionRun:
+async def run_election(
+    client: BoardClient, board: Board, el: Election, voters: int = 12
+) -> ElectionRun:
     """Post a whole election (and check the board's refusals on the way)."""
     rng = el.rng
     group = get_group(GROUP)
     run = ElectionRun()
     E = el.id
     # a ballot before anything exists is refused
-    assert await refused(client, el.admin_entry("phase", {"phase": "key_ceremony"})) \
+    assert (
+        await refused(client, el.admin_entry("phase", {"phase": "key_ceremony"}))
         == "unknown_election"
+    )
     # a manifest signed by someone else is refused
-    forged = sign_envelope(Ed25519PrivateKey.generate(), E, "manifest", "admin",
-                           {"manifest": el.manifest.to_json()})
+    forged = sign_envelope(
+        Ed25519PrivateKey.generate(), E, "manifest", "admin", {"manifest": el.manifest.to_json()}
+    )
     assert await refused(client, forged) == "bad_signature"
     await client.post(el.admin_entry("manifest", {"manifest": el.manifest.to_json()}))
     # the production policy refuses a test group
     strict = ElectionPolicy()
     with pytest.raises(Exception, match="tests or benchmarks only"):
-        strict.check(strict.initial_state(E),
-                     el.admin_entry("manifest", {"manifest": el.manifest.to_json()}))
+        strict.check(
+            strict.initial_state(E), el.admin_entry("manifest", {"manifest": el.manifest.to_json()})
+        )
     # voting cannot open before the key ceremony
     await client.post(el.admin_entry("phase", {"phase": "key_ceremony"}))
     assert await refused(client, el.admin_entry("phase", {"phase": "voting"})) == "wrong_phase"
@@ -188,11 +192,16 @@ async def run_election(client: BoardClient, board: Board, el: Election,
         row, rs = elgamal.encrypt_row(pk, [choice + 1], rng)
         ballot = Ballot.create(el.fingerprint, pk, row, rs, Ed25519PrivateKey.generate(), rng)
         pseudonym = voter.to_bytes(32, "big")
-        att = sign_attestation(el.registrar, el.fingerprint, pseudonym,
-                               ballot.hash(el.fingerprint))
-        receipt = await client.post(sign_envelope(
-            el.registrar, E, "ballot", "registrar",
-            {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()}))
+        att = sign_attestation(el.registrar, el.fingerprint, pseudonym, ballot.hash(el.fingerprint))
+        receipt = await client.post(
+            sign_envelope(
+                el.registrar,
+                E,
+                "ballot",
+                "registrar",
+                {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()},
+            )
+        )
         run.receipts.append(receipt.to_json())
         run.intended[voter] = choice
         return ballot
@@ -205,40 +214,64 @@ async def run_election(client: BoardClient, board: Board, el: Election,
     # refusals: a copied ballot under another pseudonym, a forged attestation,
     # a ballot signed by a trustee instead of the registrar
     copy = ballots[0]
-    att = sign_attestation(el.registrar, el.fingerprint, (99).to_bytes(32, "big"),
-                           copy.hash(el.fingerprint))
+    att = sign_attestation(
+        el.registrar, el.fingerprint, (99).to_bytes(32, "big"), copy.hash(el.fingerprint)
+    )
     body = {"v": 1, "ballot": copy.to_json(), "attestation": att.to_json()}
-    assert await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar",
-                                               body)) == "duplicate_ciphertext"
+    assert (
+        await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar", body))
+        == "duplicate_ciphertext"
+    )
     row, rs = elgamal.encrypt_row(pk, [1], rng)
     b = Ballot.create(el.fingerprint, pk, row, rs, Ed25519PrivateKey.generate(), rng)
-    fake = sign_attestation(Ed25519PrivateKey.generate(), el.fingerprint,
-                            (98).to_bytes(32, "big"), b.hash(el.fingerprint))
+    fake = sign_attestation(
+        Ed25519PrivateKey.generate(),
+        el.fingerprint,
+        (98).to_bytes(32, "big"),
+        b.hash(el.fingerprint),
+    )
     body = {"v": 1, "ballot": b.to_json(), "attestation": fake.to_json()}
-    assert await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar",
-                                               body)) == "bad_signature"
+    assert (
+        await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar", body))
+        == "bad_signature"
+    )
     tkey = el.trustee_keys[0].ed25519_key()
-    assert await refused(client, sign_envelope(tkey, E, "ballot", "trustee-1", body)) \
+    assert (
+        await refused(client, sign_envelope(tkey, E, "ballot", "trustee-1", body))
         == "unauthorised_signer"
+    )
 
     info = board.describe(E)["policy"]
     assert (info["ballots"], info["superseded"], info["voters"]) == (voters + 2, 2, voters)
 
     # ---- close and mix input
     await client.post(el.admin_entry("phase", {"phase": "closed"}))
-    assert await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar",
-                                               body)) == "wrong_phase"
+    assert (
+        await refused(client, sign_envelope(el.registrar, E, "ballot", "registrar", body))
+        == "wrong_phase"
+    )
     state = board._elections[E].state
     indices, rows_json = mix_input_of(state)
     assert len(rows_json) == voters
     rows = elgamal.rows_from_json(pk.group, rows_json, el.manifest.width)
-    bad = {"v": 1, "entries": indices[:-1],
-           "contests": rules.contest_lists_json(el.manifest, rows_json[:-1])}
+    bad = {
+        "v": 1,
+        "entries": indices[:-1],
+        "contests": rules.contest_lists_json(el.manifest, rows_json[:-1]),
+    }
     assert await refused(client, el.admin_entry("mix_input", bad)) == "bad_body"
     whole = {"v": 1, "entries": indices, "rows": rows_json}  # the old shape: whole rows
     assert await refused(client, el.admin_entry("mix_input", whole)) == "bad_body"
-    await client.post(el.admin_entry("mix_input", {
-        "v": 1, "entries": indices, "contests": rules.contest_lists_json(el.manifest, rows_json)}))
+    await client.post(
+        el.admin_entry(
+            "mix_input",
+            {
+                "v": 1,
+                "entries": indices,
+                "contests": rules.contest_lists_json(el.manifest, rows_json),
+            },
+        )
+    )
     await client.post(el.admin_entry("phase", {"phase": "mixing"}))
 
     # ---- mixing, in order: each contest's list with its own permutation and proof
@@ -248,13 +281,22 @@ async def run_election(client: BoardClient, board: Board, el: Election,
         for contest, inputs in current:
             outputs, witness = shuffle(pk, inputs, rng)
             statement = shuffle_proof.ShuffleStatement(pk, inputs, outputs, el.fingerprint)
-            proof = shuffle_proof.prove(statement, witness, transcript=Transcript(
-                mix_context(el.fingerprint, k, contest)), rng=rng)
-            shuffle_proof.verify(statement, proof, transcript=Transcript(
-                mix_context(el.fingerprint, k, contest)))
-            parts.append({"contest": contest,
-                          "outputs": [elgamal.row_to_json(r) for r in outputs],
-                          "proof": proof.to_json()})
+            proof = shuffle_proof.prove(
+                statement,
+                witness,
+                transcript=Transcript(mix_context(el.fingerprint, k, contest)),
+                rng=rng,
+            )
+            shuffle_proof.verify(
+                statement, proof, transcript=Transcript(mix_context(el.fingerprint, k, contest))
+            )
+            parts.append(
+                {
+                    "contest": contest,
+                    "outputs": [elgamal.row_to_json(r) for r in outputs],
+                    "proof": proof.to_json(),
+                }
+            )
             outs.append((contest, outputs))
             witnesses.append(witness)
         body = {"v": 1, "position": k, "contests": parts}
@@ -269,36 +311,51 @@ async def run_election(client: BoardClient, board: Board, el: Election,
     # ---- decryption: trustees 1 and 3 post shares; result; tallied
     for m in (machines[0], machines[2]):
         assert m.key_share is not None
-        mine = [(c, make_share(m.key_share, part, election=el.fingerprint, rng=rng))
-                for c, part in current]
+        mine = [
+            (c, make_share(m.key_share, part, election=el.fingerprint, rng=rng))
+            for c, part in current
+        ]
         key = el.trustee_keys[m.index - 1].ed25519_key()
-        await client.post(sign_envelope(key, E, "decryption_share", f"trustee-{m.index}",
-                                        share_entry_body(m.index, mine)))
+        await client.post(
+            sign_envelope(
+                key, E, "decryption_share", f"trustee-{m.index}", share_entry_body(m.index, mine)
+            )
+        )
     posted = [decode_envelope(x) for x in await client.entries(E, 0, 500)]
     contests = [c for c, _ in current]
-    from_board = [(e.body["trustee"], [DecryptionShare.from_json_value(v, group)
-                                        for v in share_entry_values(e.body, contests)])
-                  for e in posted if e.type == "decryption_share"]
-    result = combine_lists(current, from_board, outcome.verification_keys, 2,
-                           election=el.fingerprint, bound=4)
+    from_board = [
+        (
+            e.body["trustee"],
+            [
+                DecryptionShare.from_json_value(v, group)
+                for v in share_entry_values(e.body, contests)
+            ],
+        )
+        for e in posted
+        if e.type == "decryption_share"
+    ]
+    result = combine_lists(
+        current, from_board, outcome.verification_keys, 2, election=el.fingerprint, bound=4
+    )
     plaintexts = rules.published_plaintexts(result.plaintexts)
     tally = rules.count_plaintexts(el.manifest, dict(result.plaintexts))
     intended = Counter(run.intended.values())
     options = el.manifest.contests[0].options
     assert tally["mayor"]["counts"] == {o.id: intended.get(i, 0) for i, o in enumerate(options)}
-    run.result = {"v": 1, "trustees": list(result.used), "plaintexts": plaintexts,
-                  "tally": tally}
+    run.result = {"v": 1, "trustees": list(result.used), "plaintexts": plaintexts, "tally": tally}
     await client.post(el.admin_entry("result", run.result))
     await client.post(el.admin_entry("phase", {"phase": "tallied"}))
     assert board.describe(E)["policy"]["phase"] == "tallied"
     return run
 
 
-async def election_on_board(tmp_path: Path, el: Election, export_dir: Path | None = None,
-                            voters: int = 12) -> ElectionRun:
+async def election_on_board(
+    tmp_path: Path, el: Election, export_dir: Path | None = None, voters: int = 12
+) -> ElectionRun:
     """Run the election on a fresh board at tmp_path/board.sqlite; export it if asked."""
-    board = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,
-                  ElectionPolicy(allow_test_groups=True))
+    board = Board(
+        SqliteStorage(tmp_path / "board.sqlite"), el.board, ElectionPolicy(allow_test_groups=True)
+    )
     server = BoardServer(board)
     await server.start()
     try:
@@ -311,8 +368,9 @@ async def election_on_board(tmp_path: Path, el: Election, export_dir: Path | Non
     return run
 
 
-def exported_election(tmp_path: Path, seed: bytes = b"election on board",
-                      voters: int = 12) -> tuple[Election, ElectionRun, Path]:
+def exported_election(
+    tmp_path: Path, seed: bytes = b"election on board", voters: int = 12
+) -> tuple[Election, ElectionRun, Path]:
     """A whole election run through a board and exported to tmp_path/record."""
     el = Election(DeterministicRandom(seed))
     out = tmp_path / "record"

@@ -64,14 +64,17 @@ class Voter:
     def __init__(self, ca: TestCa, name: str, birth: dt.date, address: str) -> None:
         facts = BasicFacts(name, birth, Sex.FEMALE, address)
         issued = issue_virtual_card(
-            ca, facts, sign_password=PASSWORD,
+            ca,
+            facts,
+            sign_password=PASSWORD,
             not_before=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
             not_after=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
         )
         self.card = JpkiCard(InProcessTransport(issued.card))
 
-    def request(self, el: Election, pk: Any, choice: int, code: str,
-                rng: DeterministicRandom) -> dict[str, Any]:
+    def request(
+        self, el: Election, pk: Any, choice: int, code: str, rng: DeterministicRandom
+    ) -> dict[str, Any]:
         row, rs = elgamal.encrypt_row(pk, [choice + 1], rng)
         ballot = Ballot.create(el.fingerprint, pk, row, rs, Ed25519PrivateKey.generate(), rng)
         return self.sign(el, ballot, code)
@@ -81,11 +84,14 @@ class Voter:
         self.card.select_ap()
         self.card.verify_pin(PinKind.SIGN, PASSWORD)
         certificate = self.card.read_certificate(CertKind.SIGN)
-        signature = self.card.sign(PinKind.SIGN, ballot_message(el.fingerprint,
-                                                                ballot.hash(el.fingerprint)))
-        return {"ballot": ballot.to_json(),
-                "jpki": {"certificate": certificate.hex(), "signature": signature.hex()},
-                "voting_code": code}
+        signature = self.card.sign(
+            PinKind.SIGN, ballot_message(el.fingerprint, ballot.hash(el.fingerprint))
+        )
+        return {
+            "ballot": ballot.to_json(),
+            "jpki": {"certificate": certificate.hex(), "signature": signature.hex()},
+            "voting_code": code,
+        }
 
 
 async def post(session: aiohttp.ClientSession, url: str, body: Any) -> tuple[int, Any]:
@@ -113,8 +119,13 @@ async def _intake(tmp_path: Path, revote: str) -> None:
         pseudonym_key=secrets.token_bytes(32),
         trust=TrustAnchors(
             ca.certificates,
-            crls=(ca.crl(CertPurpose.SIGN, this_update=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
-                         next_update=dt.datetime(2027, 1, 1, tzinfo=dt.UTC)),),
+            crls=(
+                ca.crl(
+                    CertPurpose.SIGN,
+                    this_update=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                    next_update=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+                ),
+            ),
         ),
         evidence_dir=tmp_path / "evidence",
         evidence_passphrase="evidence passphrase for tests",
@@ -122,8 +133,9 @@ async def _intake(tmp_path: Path, revote: str) -> None:
         evidence_scrypt_n=2**10,
         elections=frozenset({el.fingerprint}),
     )
-    board = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,
-                  ElectionPolicy(allow_test_groups=True))
+    board = Board(
+        SqliteStorage(tmp_path / "board.sqlite"), el.board, ElectionPolicy(allow_test_groups=True)
+    )
     intake = BallotIntake(board, settings, clock=lambda: NOW)
     server = BoardServer(board, extra_routes=intake.install)
     await server.start()
@@ -136,8 +148,11 @@ async def _intake(tmp_path: Path, revote: str) -> None:
             bob = Voter(ca, "投票 次郎", dt.date(1990, 5, 5), "茨城県つくば市竹園三丁目4番地")
 
             # before voting opens the endpoint refuses
-            early = {"ballot": {}, "jpki": {"certificate": "00", "signature": "00"},
-                     "voting_code": ""}
+            early = {
+                "ballot": {},
+                "jpki": {"certificate": "00", "signature": "00"},
+                "voting_code": "",
+            }
             status, doc = await post(session, url, early)
             assert status == 404 and doc["error"] == "unknown_election"
             pk = await open_voting(client, el, rng)
@@ -154,26 +169,37 @@ async def _intake(tmp_path: Path, revote: str) -> None:
             assert status == 200 and doc["replaced_earlier_ballot"] == replaced
 
             size = board.size(el.id)
-            store = EvidenceStore(tmp_path / "evidence" / f"{el.id}.evidence",
-                                  settings.evidence_passphrase, scrypt_n=2**10)
+            store = EvidenceStore(
+                tmp_path / "evidence" / f"{el.id}.evidence",
+                settings.evidence_passphrase,
+                scrypt_n=2**10,
+            )
             kept = len(store.read_all())
             assert kept == 2
 
-            async def refused(body: Any, status: int, reason: str | None,
-                              error: str = "registrar_refused") -> None:
+            async def refused(
+                body: Any, status: int, reason: str | None, error: str = "registrar_refused"
+            ) -> None:
                 got, doc = await post(session, url, body)
                 assert (got, doc["error"]) == (status, error), doc
                 if reason is not None:
                     assert doc["reason"] == reason and doc["detail"]
                 assert board.size(el.id) == size
-                assert len(EvidenceStore(store.path, settings.evidence_passphrase,
-                                         scrypt_n=2**10).read_all()) == kept
+                assert (
+                    len(
+                        EvidenceStore(
+                            store.path, settings.evidence_passphrase, scrypt_n=2**10
+                        ).read_all()
+                    )
+                    == kept
+                )
 
             # too young on election day (16th birthday the day after), elsewhere, bad codes
             await refused(young.request(el, pk, 1, codes[1], rng), 403, "not-eligible-age")
             await refused(away.request(el, pk, 1, codes[1], rng), 403, "not-eligible-residence")
-            await refused(bob.request(el, pk, 1, "AAAA-AAAA-AAAA-AAAA", rng), 403,
-                          "voting-code-unknown")
+            await refused(
+                bob.request(el, pk, 1, "AAAA-AAAA-AAAA-AAAA", rng), 403, "voting-code-unknown"
+            )
             await refused(bob.request(el, pk, 1, codes[0], rng), 409, "voting-code-used")
             # the card signed another ballot than the one sent
             req = bob.request(el, pk, 1, codes[1], rng)
@@ -186,19 +212,26 @@ async def _intake(tmp_path: Path, revote: str) -> None:
             stolen = Ballot.from_json(pk.group, last.body["ballot"], 1)
             await refused(bob.sign(el, stolen, codes[1]), 409, None, "duplicate_ciphertext")
             # malformed requests
-            async with session.post(url, data=json.dumps(bob.request(el, pk, 1, codes[1], rng)),
-                                    headers={"Content-Type": "text/plain"}) as resp:
+            async with session.post(
+                url,
+                data=json.dumps(bob.request(el, pk, 1, codes[1], rng)),
+                headers={"Content-Type": "text/plain"},
+            ) as resp:
                 assert (resp.status, (await resp.json())["error"]) == (
-                    415, "unsupported_media_type")
+                    415,
+                    "unsupported_media_type",
+                )
             assert board.size(el.id) == size
             await refused({"ballot": 1}, 422, None, "bad_body")
             await refused(b"{not json", 400, None, "malformed")
             await refused(b" " * (MAX_REQUEST_BYTES + 1), 413, None, "too_large")
             jpki = {"certificate": "00", "signature": "00"}
-            for body in ({"ballot": {}, "jpki": "00", "voting_code": ""},
-                         {"ballot": {}, "jpki": jpki, "voting_code": "A" * 65},
-                         {"ballot": {}, "jpki": {**jpki, "certificate": "zz"}, "voting_code": ""},
-                         {"ballot": {}, "jpki": {**jpki, "signature": ""}, "voting_code": ""}):
+            for body in (
+                {"ballot": {}, "jpki": "00", "voting_code": ""},
+                {"ballot": {}, "jpki": jpki, "voting_code": "A" * 65},
+                {"ballot": {}, "jpki": {**jpki, "certificate": "zz"}, "voting_code": ""},
+                {"ballot": {}, "jpki": {**jpki, "signature": ""}, "voting_code": ""},
+            ):
                 await refused(body, 422, None, "bad_body")
             bad = bob.request(el, pk, 1, codes[1], rng)
             bad["ballot"]["proof"]["s"][0] = "00" * len(bad["ballot"]["proof"]["s"][0][::2])
@@ -236,13 +269,21 @@ def _write_settings(tmp_path: Path, el: Election, ca: TestCa, hashes: frozenset[
 
     passphrase = os.environ["TOHYO_KEY_PASSPHRASE"].encode()
     for name, key in (("registrar.pem", el.registrar), ("board.pem", el.board)):
-        (tmp_path / name).write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(passphrase)))
+        (tmp_path / name).write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(passphrase),
+            )
+        )
     (tmp_path / "sign_ca.pem").write_bytes(
-        ca.sign.certificate.public_bytes(serialization.Encoding.PEM))
-    crl = ca.crl(CertPurpose.SIGN, this_update=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
-                 next_update=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+        ca.sign.certificate.public_bytes(serialization.Encoding.PEM)
+    )
+    crl = ca.crl(
+        CertPurpose.SIGN,
+        this_update=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+        next_update=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+    )
     (tmp_path / "sign.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
     (tmp_path / "hashes.json").write_text(json.dumps({"v": 1, "hashes": sorted(hashes)}))
     settings = tmp_path / "registrar.toml"
@@ -256,8 +297,9 @@ def _write_settings(tmp_path: Path, el: Election, ca: TestCa, hashes: frozenset[
 
 
 @pytest.mark.parametrize("processes", [1, 2])
-def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      processes: int) -> None:
+def test_board_serve_with_a_registrar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
     """`tohyo board serve --registrar SETTINGS` as a separate process takes a real vote, with
     its checks on a thread (1) or in checking processes (2); restarted, it still knows which
     voter holds a one-time code."""
@@ -272,23 +314,42 @@ def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.Monkey
     board_key = tmp_path / "board.pem"
     # without the evidence passphrase the board refuses to start, saying why
     monkeypatch.delenv("TOHYO_EVIDENCE_PASSPHRASE", raising=False)
-    proc = BoardProcess(str(tmp_path / "b.sqlite"), board_key, extra=(
-        "--registrar", str(settings), "--allow-test-groups", "--open-elections",
-        "--processes", "1"))
+    proc = BoardProcess(
+        str(tmp_path / "b.sqlite"),
+        board_key,
+        extra=(
+            "--registrar",
+            str(settings),
+            "--allow-test-groups",
+            "--open-elections",
+            "--processes",
+            "1",
+        ),
+    )
     with pytest.raises(Exception):  # noqa: B017 (the process exits before listening)
         proc.start(timeout=30)
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
 
     def board() -> BoardProcess:
-        return BoardProcess(str(tmp_path / "b.sqlite"), board_key, extra=(
-            "--registrar", str(settings), "--allow-test-groups", "--open-elections",
-            "--processes", str(processes)))
+        return BoardProcess(
+            str(tmp_path / "b.sqlite"),
+            board_key,
+            extra=(
+                "--registrar",
+                str(settings),
+                "--allow-test-groups",
+                "--open-elections",
+                "--processes",
+                str(processes),
+            ),
+        )
 
     saburo = Voter(ca, "投票 三郎", dt.date(1960, 2, 2), "茨城県つくば市天王台1番地")
     shiro = Voter(ca, "投票 四郎", dt.date(1961, 3, 3), "茨城県つくば市天王台2番地")
     proc = board()
     url = proc.start()
     try:
+
         async def vote() -> Any:
             async with BoardClient(url) as client, aiohttp.ClientSession() as session:
                 pk = await open_voting(client, el, rng)
@@ -307,6 +368,7 @@ def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.Monkey
     proc = board()  # restarted on the same database and evidence
     url = proc.start()
     try:
+
         async def after_restart() -> None:
             async with aiohttp.ClientSession() as session:
                 ballots = f"{url}/v1/elections/{el.id}/ballots"
@@ -323,12 +385,17 @@ def test_board_serve_with_a_registrar(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_openapi_describes_the_ballot_endpoint_when_served(tmp_path: Path) -> None:
     async def run() -> None:
         el = Election(DeterministicRandom(b"openapi"), election_id="openapi-e")
-        board = Board(SqliteStorage(tmp_path / "b.sqlite"), el.board,
-                      ElectionPolicy(allow_test_groups=True))
-        settings = RegistrarSettings(el.registrar, secrets.token_bytes(32),
-                                     TrustAnchors(TestCa.create().certificates),
-                                     tmp_path / "ev", "passphrase",
-                                     elections=frozenset({el.fingerprint}))
+        board = Board(
+            SqliteStorage(tmp_path / "b.sqlite"), el.board, ElectionPolicy(allow_test_groups=True)
+        )
+        settings = RegistrarSettings(
+            el.registrar,
+            secrets.token_bytes(32),
+            TrustAnchors(TestCa.create().certificates),
+            tmp_path / "ev",
+            "passphrase",
+            elections=frozenset({el.fingerprint}),
+        )
         for extra, present in ((None, False), (BallotIntake(board, settings).install, True)):
             server = BoardServer(board, extra_routes=extra)
             await server.start()
@@ -352,8 +419,9 @@ def test_pseudonym_key_is_derived_not_stored() -> None:
     assert len(derive_pseudonym_key(a)) == 32
 
 
-def test_registrar_settings_errors_are_clear(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registrar_settings_errors_are_clear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from election.intake import load_registrar_settings
 
     el = Election(DeterministicRandom(b"settings"), election_id="settings-e")
@@ -367,8 +435,10 @@ def test_registrar_settings_errors_are_clear(tmp_path: Path,
     text = path.read_text()
     for broken, message in (
         (text.replace('key = "registrar.pem"\n', ""), "missing setting 'key'"),
-        (text.replace(f'elections = ["{el.fingerprint.hex()}"]\n', ""),
-         "missing setting 'elections'"),
+        (
+            text.replace(f'elections = ["{el.fingerprint.hex()}"]\n', ""),
+            "missing setting 'elections'",
+        ),
         (text.replace(el.fingerprint.hex(), el.fingerprint.hex()[:-2]), "not a fingerprint"),
         (text.replace("sign_ca.pem", "nowhere.pem"), "nowhere.pem"),
         ("key = [", "registrar.toml"),
@@ -389,10 +459,16 @@ def test_a_board_whose_registrar_the_election_does_not_name_refuses_its_ballots(
     rng = DeterministicRandom(b"other registrar")
     el = Election(rng, election_id="other-registrar")
     ca = TestCa.create()
-    settings = RegistrarSettings(Ed25519PrivateKey.generate(), secrets.token_bytes(32),
-                                 TrustAnchors(ca.certificates), tmp_path / "ev", "passphrase")
-    board = Board(SqliteStorage(tmp_path / "b.sqlite"), el.board,
-                  ElectionPolicy(allow_test_groups=True))
+    settings = RegistrarSettings(
+        Ed25519PrivateKey.generate(),
+        secrets.token_bytes(32),
+        TrustAnchors(ca.certificates),
+        tmp_path / "ev",
+        "passphrase",
+    )
+    board = Board(
+        SqliteStorage(tmp_path / "b.sqlite"), el.board, ElectionPolicy(allow_test_groups=True)
+    )
     intake = BallotIntake(board, settings, clock=lambda: NOW)
 
     async def run() -> None:
@@ -403,8 +479,11 @@ def test_a_board_whose_registrar_the_election_does_not_name_refuses_its_ballots(
                 pk = await open_voting(client, el, rng)
                 size = board.size(el.id)
                 voter = Voter(ca, "投票 五郎", dt.date(1970, 5, 5), "茨城県つくば市天王台5番地")
-                status, doc = await post(session, f"{server.url}/v1/elections/{el.id}/ballots",
-                                         voter.request(el, pk, 0, "", rng))
+                status, doc = await post(
+                    session,
+                    f"{server.url}/v1/elections/{el.id}/ballots",
+                    voter.request(el, pk, 0, "", rng),
+                )
                 assert (status, doc["error"]) == (503, "not_this_registrar"), doc
                 assert board.size(el.id) == size
                 assert not (tmp_path / "ev").exists()  # no evidence store was even opened

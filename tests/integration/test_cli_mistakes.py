@@ -26,11 +26,18 @@ from tests.web.web_support import unused_url
 FINGERPRINT = "ab" * 32
 
 
-def tohyo(*args: str, cwd: Path, env: dict[str, str] | None = None,
-          stdin: int | None = subprocess.DEVNULL) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tohyo", *args], capture_output=True,
-                          text=True, timeout=120, stdin=stdin, cwd=cwd,
-                          env={**os.environ, **(env or {})})
+def tohyo(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: int | None = subprocess.DEVNULL
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tohyo", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=stdin,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def one_line(proc: subprocess.CompletedProcess[str], status: int, words: str) -> None:
@@ -48,11 +55,18 @@ def voting_board(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     from cryptography.hazmat.primitives import serialization
 
     el = Election(DeterministicRandom(b"cli mistakes"), election_id="cli-mistakes")
-    (tmp_path / "board.pem").write_bytes(el.board.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(os.environ["TOHYO_KEY_PASSPHRASE"].encode())))
-    board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "board.pem",
-                         extra=("--allow-test-groups", "--open-elections"))
+    (tmp_path / "board.pem").write_bytes(
+        el.board.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(os.environ["TOHYO_KEY_PASSPHRASE"].encode()),
+        )
+    )
+    board = BoardProcess(
+        str(tmp_path / "b.sqlite"),
+        tmp_path / "board.pem",
+        extra=("--allow-test-groups", "--open-elections"),
+    )
     url = board.start()
 
     async def setup() -> None:
@@ -66,22 +80,43 @@ def voting_board(tmp_path: Path) -> Iterator[tuple[str, Any]]:
         board.stop()
 
 
-def test_vote_cast_with_standard_input_closed(tmp_path: Path,
-                                              voting_board: tuple[str, Any]) -> None:
+def test_vote_cast_with_standard_input_closed(
+    tmp_path: Path, voting_board: tuple[str, Any]
+) -> None:
     url, el = voting_board
-    proc = tohyo("vote", "cast", "--board", url, "--election", el.id, "--fingerprint",
-                 el.fingerprint.hex(), cwd=tmp_path)
+    proc = tohyo(
+        "vote",
+        "cast",
+        "--board",
+        url,
+        "--election",
+        el.id,
+        "--fingerprint",
+        el.fingerprint.hex(),
+        cwd=tmp_path,
+    )
     one_line(proc, 2, "standard input is closed")
     assert not (tmp_path / "receipts").exists()
 
 
-def test_vote_show_and_check_receipt_speak_json(tmp_path: Path,
-                                               voting_board: tuple[str, Any]) -> None:
+def test_vote_show_and_check_receipt_speak_json(
+    tmp_path: Path, voting_board: tuple[str, Any]
+) -> None:
     import json
 
     url, el = voting_board
-    proc = tohyo("vote", "show", "--board", url, "--election", el.id, "--fingerprint",
-                 el.fingerprint.hex(), "--json", cwd=tmp_path)
+    proc = tohyo(
+        "vote",
+        "show",
+        "--board",
+        url,
+        "--election",
+        el.id,
+        "--fingerprint",
+        el.fingerprint.hex(),
+        "--json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     shown = json.loads(proc.stdout)
     assert shown["phase"] == "voting" and shown["fingerprint"] == el.fingerprint.hex()
@@ -92,8 +127,19 @@ def test_vote_show_and_check_receipt_speak_json(tmp_path: Path,
 
 
 def test_vote_web_on_an_impossible_port(tmp_path: Path) -> None:
-    proc = tohyo("vote", "web", "--board", unused_url(), "--election", "x", "--fingerprint",
-                 FINGERPRINT, "--port", "99999", cwd=tmp_path)
+    proc = tohyo(
+        "vote",
+        "web",
+        "--board",
+        unused_url(),
+        "--election",
+        "x",
+        "--fingerprint",
+        FINGERPRINT,
+        "--port",
+        "99999",
+        cwd=tmp_path,
+    )
     one_line(proc, 2, "--port 99999")
 
 
@@ -104,16 +150,37 @@ def test_verify_says_2_when_it_cannot_decide(tmp_path: Path) -> None:
 
 
 def test_board_export_of_a_mistyped_database_creates_nothing(tmp_path: Path) -> None:
-    proc = tohyo("board", "export", "--db", "typo.sqlite", "--key", "board.pem",
-                 "--election", "x", "--out", "out", cwd=tmp_path)
+    proc = tohyo(
+        "board",
+        "export",
+        "--db",
+        "typo.sqlite",
+        "--key",
+        "board.pem",
+        "--election",
+        "x",
+        "--out",
+        "out",
+        cwd=tmp_path,
+    )
     one_line(proc, 2, "no such board database")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_board_serve_with_a_database_in_a_missing_folder(tmp_path: Path) -> None:
-    proc = tohyo("board", "serve", "--db", "missing/b.sqlite", "--key", "board.pem",
-                 "--open-elections", "--port", "0", cwd=tmp_path,
-                 env={"TOHYO_KEY_PASSPHRASE": "key passphrase"})
+    proc = tohyo(
+        "board",
+        "serve",
+        "--db",
+        "missing/b.sqlite",
+        "--key",
+        "board.pem",
+        "--open-elections",
+        "--port",
+        "0",
+        cwd=tmp_path,
+        env={"TOHYO_KEY_PASSPHRASE": "key passphrase"},
+    )
     one_line(proc, 2, "the folder missing does not exist")
     assert list(tmp_path.iterdir()) == []  # not even the key
 
@@ -121,8 +188,9 @@ def test_board_serve_with_a_database_in_a_missing_folder(tmp_path: Path) -> None
 @pytest.mark.parametrize("weak", ["abc", "aaaaaaaaaaaaaaaa", "abcabcabcab"])
 def test_trustee_keygen_refuses_a_weak_passphrase(tmp_path: Path, weak: str) -> None:
     (tmp_path / "pass").write_text(weak + "\n")
-    proc = tohyo("trustee", "keygen", "--keystore", "t.keystore", "--passphrase-file", "pass",
-                 cwd=tmp_path)
+    proc = tohyo(
+        "trustee", "keygen", "--keystore", "t.keystore", "--passphrase-file", "pass", cwd=tmp_path
+    )
     one_line(proc, 2, "the passphrase is too weak")
     assert not (tmp_path / "t.keystore").exists()
 
@@ -137,7 +205,10 @@ def test_every_vote_option_has_help() -> None:
     vote = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     actions = vote.choices["vote"]._actions
     sub = next(a for a in actions if isinstance(a, argparse._SubParsersAction))
-    missing = [f"vote {name} {' '.join(opt.option_strings) or opt.dest}"
-               for name, command in sub.choices.items() for opt in command._actions
-               if not isinstance(opt, argparse._HelpAction) and not opt.help]
+    missing = [
+        f"vote {name} {' '.join(opt.option_strings) or opt.dest}"
+        for name, command in sub.choices.items()
+        for opt in command._actions
+        if not isinstance(opt, argparse._HelpAction) and not opt.help
+    ]
     assert not missing

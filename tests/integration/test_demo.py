@@ -25,9 +25,24 @@ PCSC_VOTERS = [0, 1, 2]
 
 def run_demo(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tohyo", "demo", "--voters", "12", "--group",
-         "test-schnorr-512-128", "--processes", "1", "--output", str(out), *extra],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "tohyo",
+            "demo",
+            "--voters",
+            "12",
+            "--group",
+            "test-schnorr-512-128",
+            "--processes",
+            "1",
+            "--output",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
@@ -45,7 +60,8 @@ def test_whole_election_demo(tmp_path: Path) -> None:
     report = json.loads((out / "verify-report.json").read_text())
     assert report["result"] == "pass"
     assert [s["id"] for s in report["steps"] if s["status"] == "pass"][:12] == [
-        f"V{i}" for i in range(1, 13)]
+        f"V{i}" for i in range(1, 13)
+    ]
     # the real card path: pcscd was running in CI, so these voters went through it, and the
     # ballot each one's receipt names is on the board
     assert result["pcsc_fallback"] is None
@@ -76,13 +92,17 @@ def test_whole_election_demo(tmp_path: Path) -> None:
 def test_bad_arguments_exit_nonzero_with_a_message(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "tohyo", "demo", "--voters", "1", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "at least 10 voters" in proc.stderr
     proc = subprocess.run(
         [sys.executable, "-m", "tohyo", "demo", "--group", "nope", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "unknown group" in proc.stderr
@@ -93,7 +113,9 @@ def test_seed_is_refused_outside_the_test_groups(tmp_path: Path) -> None:
     before anything starts."""
     proc = subprocess.run(
         [sys.executable, "-m", "tohyo", "demo", "--seed", "x", "--output", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "--seed" in proc.stderr and "test group" in proc.stderr
@@ -128,5 +150,6 @@ def test_no_pcscd_is_said_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[
     demo = Demo(argparse.Namespace(output=tmp_path, seed="t", group="test-schnorr-512-128"))
     assert demo.no_pcsc("pcscd is not running") == ([], set())
     assert "NOTE: pcscd is not running: every voter used an in-process card" in (
-        capsys.readouterr().out)
+        capsys.readouterr().out
+    )
     assert demo.pcsc_fallback == "pcscd is not running"

@@ -29,8 +29,9 @@ async def _whole_election(tmp_path: Path) -> None:
     await election_on_board(tmp_path, el)
 
     # the policy state is rebuilt from storage after a restart
-    board2 = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,
-                   ElectionPolicy(allow_test_groups=True))
+    board2 = Board(
+        SqliteStorage(tmp_path / "board.sqlite"), el.board, ElectionPolicy(allow_test_groups=True)
+    )
     server2 = BoardServer(board2)
     await server2.start()
     try:

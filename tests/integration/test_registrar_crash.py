@@ -120,8 +120,14 @@ def test_sigkill_under_load_keeps_evidence_before_acknowledgement(
         storage_url,
         tmp_path / "board.pem",
         log_path=str(tmp_path / "b.log"),
-        extra=("--registrar", str(settings), "--allow-test-groups", "--open-elections",
-               "--processes", str(processes)),
+        extra=(
+            "--registrar",
+            str(settings),
+            "--allow-test-groups",
+            "--open-elections",
+            "--processes",
+            str(processes),
+        ),
     )
     cards = [Card(ca, n) for n in range(1, VOTERS + 1)]
     thief = Card(ca, VOTERS + 1)

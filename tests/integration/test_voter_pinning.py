@@ -202,8 +202,14 @@ def serve_election(
     board = BoardProcess(
         str(tmp_path / "b.sqlite"),
         tmp_path / "board.pem",
-        extra=("--registrar", str(settings), "--allow-test-groups", "--open-elections",
-               "--processes", "1"),
+        extra=(
+            "--registrar",
+            str(settings),
+            "--allow-test-groups",
+            "--open-elections",
+            "--processes",
+            "1",
+        ),
     )
     url = board.start()
     proxy = Proxy(url)

@@ -159,9 +159,7 @@ def outcome(check: Any, case: dict[str, Any]) -> str:
     return "ok"
 
 
-def run_negative(
-    filename: str, case_name: str, neg_name: str, check: Any, expected: Any
-) -> None:
+def run_negative(filename: str, case_name: str, neg_name: str, check: Any, expected: Any) -> None:
     """The reference arithmetic (`expected`, tests/vectors/reference.py) gives the file's
     `expect`, and so does the library's verifier `check`."""
     doc = load(filename)

@@ -28,8 +28,12 @@ def axe_script() -> Path:
     npm = shutil.which("npm")
     assert npm is not None, "npm is needed once to fetch axe-core (apt-get install npm)"
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([npm, "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", tmp],
-                       check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [npm, "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", tmp],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         archive = Path(tmp) / f"axe-core-{AXE_VERSION}.tgz"
         with tarfile.open(archive) as tar:
             member = tar.extractfile("package/axe.min.js")

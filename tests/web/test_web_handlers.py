@@ -72,12 +72,12 @@ class Browser:
 
     async def cast(self, **extra: str) -> tuple[int, str]:
         """Press the cast page's button (its one-time token)."""
-        return await self.post("/cast", {"cast_token": self.tokens.get("cast_token", ""),
-                                         **extra})
+        return await self.post("/cast", {"cast_token": self.tokens.get("cast_token", ""), **extra})
 
 
-def run_app(config: WebConfig, opener: CardOpener,
-            body: Callable[[Browser], Awaitable[None]]) -> None:
+def run_app(
+    config: WebConfig, opener: CardOpener, body: Callable[[Browser], Awaitable[None]]
+) -> None:
     async def go() -> None:
         async with TestClient(TestServer(make_app(config, opener))) as client:
             await body(Browser(client))
@@ -85,15 +85,20 @@ def run_app(config: WebConfig, opener: CardOpener,
     asyncio.run(go())
 
 
-def with_board(tmp_path: Path, ca: TestCa, opener: CardOpener | None,
-               body: Callable[[Browser, RunningBoard], Awaitable[None]],
-               only: str | None = None) -> None:
+def with_board(
+    tmp_path: Path,
+    ca: TestCa,
+    opener: CardOpener | None,
+    body: Callable[[Browser, RunningBoard], Awaitable[None]],
+    only: str | None = None,
+) -> None:
     el = web_election(b"web handlers", "web-unit")
 
     async def go() -> None:
         async with in_process_board(tmp_path, ca, el) as board:
-            config = WebConfig(board.url, only or el.id, el.fingerprint,
-                               receipts=tmp_path / "receipts")
+            config = WebConfig(
+                board.url, only or el.id, el.fingerprint, receipts=tmp_path / "receipts"
+            )
             async with TestClient(TestServer(make_app(config, opener or no_reader))) as client:
                 await body(Browser(client), board)
 
@@ -146,8 +151,7 @@ def test_posts_need_the_session_csrf_token(tmp_path: Path) -> None:
         await b.get("/receipts")
         status, page = await b.post("/election", {"election": "x"}, csrf=False)
         assert status == 403 and "この操作は受け付けられません" in page
-        status, page = await b.post("/election", {"election": "x", "csrf": "forged"},
-                                    csrf=False)
+        status, page = await b.post("/election", {"election": "x", "csrf": "forged"}, csrf=False)
         assert status == 403
 
     run_app(WebConfig(unused_url(), "web-unit", bytes(32), receipts=tmp_path), no_reader, body)
@@ -168,16 +172,42 @@ def test_bad_codes_and_choices_are_refused_on_the_page(tmp_path: Path, ca: TestC
         await b.post("/code", {"code": board.codes[0].lower().replace("-", " ")})
         cases: list[tuple[list[tuple[str, str]], str]] = [
             ([("c.council", "sato"), ("blank.park", "1")], "「つくば市長」で何も選ばれていません"),
-            ([("c.mayor", "a"), ("c.mayor", "b"), ("c.council", "sato"), ("blank.park", "1")],
-             "「つくば市長」の選び方は数えられません"),
-            ([("c.mayor", "-"), ("c.council", "sato"), ("c.council", "suzuki"),
-              ("c.council", "takahashi"), ("blank.park", "1")], "1〜2人選んでください"),
-            ([("c.mayor", "a"), ("c.council", "sato"), ("blank.council", "1"),
-              ("blank.park", "1")], "白票と候補の両方"),
-            ([("c.mayor", "a"), ("c.council", "nobody"), ("blank.park", "1")],
-             "「市議会議員（2人まで）」の選び方は数えられません"),
-            ([("c.mayor", "a"), ("blank.council", "1"), ("r.park.north", "1"),
-              ("r.park.river", "1")], "好きな順に番号をつけてください"),
+            (
+                [("c.mayor", "a"), ("c.mayor", "b"), ("c.council", "sato"), ("blank.park", "1")],
+                "「つくば市長」の選び方は数えられません",
+            ),
+            (
+                [
+                    ("c.mayor", "-"),
+                    ("c.council", "sato"),
+                    ("c.council", "suzuki"),
+                    ("c.council", "takahashi"),
+                    ("blank.park", "1"),
+                ],
+                "1〜2人選んでください",
+            ),
+            (
+                [
+                    ("c.mayor", "a"),
+                    ("c.council", "sato"),
+                    ("blank.council", "1"),
+                    ("blank.park", "1"),
+                ],
+                "白票と候補の両方",
+            ),
+            (
+                [("c.mayor", "a"), ("c.council", "nobody"), ("blank.park", "1")],
+                "「市議会議員（2人まで）」の選び方は数えられません",
+            ),
+            (
+                [
+                    ("c.mayor", "a"),
+                    ("blank.council", "1"),
+                    ("r.park.north", "1"),
+                    ("r.park.river", "1"),
+                ],
+                "好きな順に番号をつけてください",
+            ),
         ]
         for fields, message in cases:
             status, page = await b.post("/choose", fields)  # type: ignore[arg-type]
@@ -185,16 +215,28 @@ def test_bad_codes_and_choices_are_refused_on_the_page(tmp_path: Path, ca: TestC
             assert page.count(message) >= 2 and 'class="field-error"' in page  # summary, field
         # the refused form keeps what was ticked
         assert 'value="north" selected' not in page and 'value="1" selected' in page
-        status, page = await b.post("/choose?lang=en", [  # type: ignore[arg-type]
-            ("c.mayor", "a"), ("blank.council", "1"), ("r.park.north", "x")])
+        status, page = await b.post(
+            "/choose?lang=en",
+            [  # type: ignore[arg-type]
+                ("c.mayor", "a"),
+                ("blank.council", "1"),
+                ("r.park.north", "x"),
+            ],
+        )
         assert status == 400 and "would not count" in page
         # on an English page the election's Japanese words are marked so, for screen readers
         assert '<legend><span lang="ja">市議会議員' in page
         assert '<span class="name"><span lang="ja">' in page
         await b.get("/choose?lang=ja")
-        status, page = await b.post("/choose", [  # type: ignore[arg-type]
-            ("c.mayor", "-"), ("blank.council", "1"), ("r.park.river", "1"),
-            ("r.park.north", "2")])
+        status, page = await b.post(
+            "/choose",
+            [  # type: ignore[arg-type]
+                ("c.mayor", "-"),
+                ("blank.council", "1"),
+                ("r.park.river", "1"),
+                ("r.park.north", "2"),
+            ],
+        )
         assert status == 200 and "白票" in page and "1位：川沿いの緑地" in page
         assert 'lang="ja"' not in page.split("</head>")[1]  # a Japanese page needs no marks
         assert board.size() == size
@@ -265,8 +307,11 @@ def test_wrong_code_then_cast_receipt_and_check(tmp_path: Path, ca: TestCa) -> N
     from jpki.certs import BasicFacts, Sex
 
     issued = issue_card(ca, "web-unit-cast")
-    taro = issue_card(ca, "web-unit-cast-taro", BasicFacts(
-        "投票 太郎", dt.date(1975, 5, 5), Sex.MALE, "茨城県つくば市研究学園2番地"))
+    taro = issue_card(
+        ca,
+        "web-unit-cast-taro",
+        BasicFacts("投票 太郎", dt.date(1975, 5, 5), Sex.MALE, "茨城県つくば市研究学園2番地"),
+    )
     card = {"now": taro}
 
     async def body(b: Browser, board: RunningBoard) -> None:
@@ -295,8 +340,9 @@ def test_wrong_code_then_cast_receipt_and_check(tmp_path: Path, ca: TestCa) -> N
         assert "最初の票" in page and board.size() == size + 1
         assert f'<code class="tracker">{tracker.group(1)}</code>' in page  # as on the review
         receipt_token = b.tokens["receipt"]
-        receipts = sorted((tmp_path / "receipts").glob("*.json"),
-                          key=lambda p: int(p.stem.rsplit("-", 1)[1]))[1:]
+        receipts = sorted(
+            (tmp_path / "receipts").glob("*.json"), key=lambda p: int(p.stem.rsplit("-", 1)[1])
+        )[1:]
         assert len(receipts) == 1 and board.codes[1] not in receipts[0].read_text()
         # the vote is over: nothing of it is reachable, a second click casts nothing more
         status, page = await b.cast()
@@ -310,8 +356,9 @@ def test_wrong_code_then_cast_receipt_and_check(tmp_path: Path, ca: TestCa) -> N
         assert f'<code class="tracker">{tracker.group(1)}</code>' in page
         status, page = await b.post("/check", {"receipt": "guessed"})
         assert status == 404 and tracker.group(1) not in page
-        async with b.client.post("/receipt/file", data={"csrf": b.csrf,
-                                                        "receipt": receipt_token}) as resp:
+        async with b.client.post(
+            "/receipt/file", data={"csrf": b.csrf, "receipt": receipt_token}
+        ) as resp:
             assert resp.status == 200 and (await resp.read()) == receipts[0].read_bytes()
         # a receipt file the voter chooses, checked in English
         upload = aiohttp.FormData()
@@ -389,9 +436,7 @@ def test_only_open_elections_are_offered(tmp_path: Path, ca: TestCa) -> None:
     with_board(tmp_path, ca, None, body, only="no-such-election")
 
 
-def test_an_election_whose_voting_period_is_over_is_not_offered(
-    tmp_path: Path, ca: TestCa
-) -> None:
+def test_an_election_whose_voting_period_is_over_is_not_offered(tmp_path: Path, ca: TestCa) -> None:
     """Phase still `voting`, but the period (2026-11-29 to 2026-12-06 JST) is over by this
     device's clock: the start page offers nothing (choosing it goes through the same list)."""
     import dataclasses
@@ -399,9 +444,11 @@ def test_an_election_whose_voting_period_is_over_is_not_offered(
 
     jst = dt.timezone(dt.timedelta(hours=9))
     el = web_election(b"web period", "web-period")
-    el.manifest = dataclasses.replace(el.manifest,
-                                      voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
-                                      voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst))
+    el.manifest = dataclasses.replace(
+        el.manifest,
+        voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
+        voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
+    )
     el.fingerprint = el.manifest.fingerprint()
 
     async def go() -> None:
@@ -480,8 +527,10 @@ def test_a_dropped_ballot_is_said_with_the_evidence(tmp_path: Path, ca: TestCa) 
                     status, page = await b.cast()
                     assert status == 200 and "投票が完了しました" in page
                     first = next(receipts.glob("*.json"))
-                    proxy.ballot_answer = {"receipt": json.loads(first.read_text())["receipt"],
-                                           "replaced_earlier_ballot": 0}
+                    proxy.ballot_answer = {
+                        "receipt": json.loads(first.read_text())["receipt"],
+                        "replaced_earlier_ballot": 0,
+                    }
                     size = board.size()
                     await to_review(b, board)
                     await b.post("/card", {"password": PASSWORD})
@@ -529,8 +578,7 @@ def test_a_lost_answer_to_the_cast_is_asked_of_the_board(tmp_path: Path, ca: Tes
             proxy = Losing(board.url)
             proxy.start()
             try:
-                config = WebConfig(proxy.url, el.id, el.fingerprint,
-                                   receipts=tmp_path / "receipts")
+                config = WebConfig(proxy.url, el.id, el.fingerprint, receipts=tmp_path / "receipts")
                 async with TestClient(TestServer(make_app(config, card_opener(issued)))) as c:
                     b = Browser(c)
                     size = board.size()
@@ -552,8 +600,7 @@ def test_a_lost_answer_to_the_cast_is_asked_of_the_board(tmp_path: Path, ca: Tes
     asyncio.run(go())
 
 
-def test_a_signed_ballot_lives_only_for_the_cast_that_follows(tmp_path: Path,
-                                                               ca: TestCa) -> None:
+def test_a_signed_ballot_lives_only_for_the_cast_that_follows(tmp_path: Path, ca: TestCa) -> None:
     """Going back discards the signature (the choices stay); opening the cast page, as the
     next person at a shared browser would, forgets the whole vote; an old cast token or a
     late one casts nothing."""
@@ -591,12 +638,19 @@ def test_a_signed_ballot_lives_only_for_the_cast_that_follows(tmp_path: Path,
     with_board(tmp_path, ca, card_opener(issued), body)
 
 
-@pytest.mark.parametrize(("facts", "said"), [
-    (("投票 次郎", (1980, 4, 1), "東京都千代田区千代田1番地"), "この選挙の対象地域にありません"),
-    (("投票 三郎", (2015, 4, 1), "茨城県つくば市研究学園3番地"), "投票年齢に達していません"),
-])
-def test_an_ineligible_voter_is_told_right_after_signing(tmp_path: Path, ca: TestCa,
-                                                         facts: Any, said: str) -> None:
+@pytest.mark.parametrize(
+    ("facts", "said"),
+    [
+        (
+            ("投票 次郎", (1980, 4, 1), "東京都千代田区千代田1番地"),
+            "この選挙の対象地域にありません",
+        ),
+        (("投票 三郎", (2015, 4, 1), "茨城県つくば市研究学園3番地"), "投票年齢に達していません"),
+    ],
+)
+def test_an_ineligible_voter_is_told_right_after_signing(
+    tmp_path: Path, ca: TestCa, facts: Any, said: str
+) -> None:
     """The card's certificate, read when the voter signs, tells the age and the address: the
     registrar's own rules (`jpki.registrar.ineligible`) say it then, not after the cast."""
     import datetime as dt
@@ -604,8 +658,7 @@ def test_an_ineligible_voter_is_told_right_after_signing(tmp_path: Path, ca: Tes
     from jpki.certs import BasicFacts, Sex
 
     name, born, address = facts
-    issued = issue_card(ca, f"web-unit-{name}", BasicFacts(name, dt.date(*born), Sex.MALE,
-                                                             address))
+    issued = issue_card(ca, f"web-unit-{name}", BasicFacts(name, dt.date(*born), Sex.MALE, address))
 
     async def body(b: Browser, board: RunningBoard) -> None:
         size = board.size()

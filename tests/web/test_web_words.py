@@ -45,11 +45,14 @@ def as_form(values: dict[str, str]) -> dict[str, list[str]]:
     return form
 
 
-@pytest.mark.parametrize("choices", [
-    {"mayor": ["b"], "council": ["sato", "takahashi"], "park": [["station"], ["north"]]},
-    {"mayor": [], "council": [], "park": []},
-    {"mayor": ["a"], "council": ["suzuki"], "park": [["river"], ["north"], ["station"]]},
-])
+@pytest.mark.parametrize(
+    "choices",
+    [
+        {"mayor": ["b"], "council": ["sato", "takahashi"], "park": [["station"], ["north"]]},
+        {"mayor": [], "council": [], "park": []},
+        {"mayor": ["a"], "council": ["suzuki"], "park": [["river"], ["north"], ["station"]]},
+    ],
+)
 def test_the_form_shows_and_reads_back_the_same_choices(choices: dict[str, Any]) -> None:
     assert choices_from_form(MANIFEST, as_form(form_values(MANIFEST, choices)), "ja") == choices
 
@@ -60,8 +63,7 @@ def test_refusals_name_the_contest_in_the_voters_language() -> None:
         choices_from_form(MANIFEST, form, "ja")
     assert ja.value.contest == "council" and "1〜2人選んでください" in str(ja.value)
     assert "（選べる数（2）を超えています）" in str(ja.value)  # the detail, as in English
-    tie = {"c.mayor": ["a"], "blank.council": ["1"], "r.park.north": ["1"],
-           "r.park.river": ["1"]}
+    tie = {"c.mayor": ["a"], "blank.council": ["1"], "r.park.north": ["1"], "r.park.river": ["1"]}
     with pytest.raises(ChoiceError) as ties:
         choices_from_form(MANIFEST, tie, "ja")
     assert "2つの選択肢に同じ順位はつけられません" in str(ties.value)
@@ -73,22 +75,32 @@ def test_refusals_name_the_contest_in_the_voters_language() -> None:
 def test_the_review_words() -> None:
     choices = {"mayor": [], "council": ["takahashi"], "park": [["north"], ["river"]]}
     words = describe(MANIFEST, choices, "en")
-    assert [w.lines for w in words] == [("Blank vote",), ("高橋 陽子",),
-                                        ("rank 1: 北部の森", "rank 2: 川沿いの緑地")]
+    assert [w.lines for w in words] == [
+        ("Blank vote",),
+        ("高橋 陽子",),
+        ("rank 1: 北部の森", "rank 2: 川沿いの緑地"),
+    ]
     assert [w.lines for w in describe(MANIFEST, choices, "ja")][2] == (
-        "1位：北部の森", "2位：川沿いの緑地")
+        "1位：北部の森",
+        "2位：川沿いの緑地",
+    )
 
 
 #: words of developers, never on a voter's page (a 詳しい情報 disclosure may hold them)
-DEVELOPER_WORDS = re.compile(r"掲示板|ベナロー|Benaloh|ハッシュ|hash|tohyo |bulletin|board|"
-                             r"/[a-z]+/|\.json|個")
+DEVELOPER_WORDS = re.compile(
+    r"掲示板|ベナロー|Benaloh|ハッシュ|hash|tohyo |bulletin|board|"
+    r"/[a-z]+/|\.json|個"
+)
 DISCLOSED = {"audit_details"}  # shown only inside a 詳しい情報 disclosure
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_no_developer_words_on_voter_pages(lang: str) -> None:
-    found = {key: words for key, words in text(lang).items()
-             if key not in DISCLOSED and DEVELOPER_WORDS.search(words)}
+    found = {
+        key: words
+        for key, words in text(lang).items()
+        if key not in DISCLOSED and DEVELOPER_WORDS.search(words)
+    }
     assert not found
     # check ids, details of errors and file names go to a 詳しい情報 disclosure, never the text
     assert not [k for k, w in text(lang).items() if re.search(r"\{(check|detail|file)\}", w)]
@@ -107,7 +119,8 @@ def test_dates_as_a_voter_reads_them() -> None:
     assert when("ja", dt.datetime(2026, 12, 6, 20, 0, tzinfo=jst)) == "2026年12月6日(日) 20:00"
     assert when("ja", dt.date(2026, 12, 6)) == "2026年12月6日(日)"
     assert when("en", dt.datetime(2026, 12, 6, 20, 0, tzinfo=jst)) == (
-        "Sun 6 Dec 2026, 20:00 (UTC+09:00)")
+        "Sun 6 Dec 2026, 20:00 (UTC+09:00)"
+    )
     assert when("en", dt.date(2026, 11, 30)) == "Mon 30 Nov 2026"
 
 

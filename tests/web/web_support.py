@@ -37,29 +37,50 @@ HANAKO = BasicFacts("投票 花子", dt.date(1980, 4, 1), Sex.FEMALE, "茨城県
 COLOURS = {"sato": "#1b4f9c", "suzuki": "#8c1d18", "takahashi": "#216e39"}
 
 CONTESTS = (
-    Contest("mayor", "つくば市長", "public_office", "single", (
-        Option("a", "青木 一郎", "あおき いちろう", "みらい党"),
-        Option("b", "石田 花子", "いしだ はなこ", "市民の会"),
-        Option("c", "上野 健", "うえの けん", "無所属"),
-    )),
-    Contest("council", "市議会議員（2人まで）", "image", "k_of_n", (
-        Option("sato", "佐藤 美咲", party="みらい党", image="sato.svg"),
-        Option("suzuki", "鈴木 大輔", party="市民の会", image="suzuki.svg"),
-        Option("takahashi", "高橋 陽子", party="無所属", image="takahashi.svg"),
-    ), max_choices=2),
-    Contest("park", "新しい公園の場所（順位をつけてください）", "text", "ranked", (
-        Option("north", "北部の森"),
-        Option("station", "駅前広場"),
-        Option("river", "川沿いの緑地"),
-    ), max_choices=3),
+    Contest(
+        "mayor",
+        "つくば市長",
+        "public_office",
+        "single",
+        (
+            Option("a", "青木 一郎", "あおき いちろう", "みらい党"),
+            Option("b", "石田 花子", "いしだ はなこ", "市民の会"),
+            Option("c", "上野 健", "うえの けん", "無所属"),
+        ),
+    ),
+    Contest(
+        "council",
+        "市議会議員（2人まで）",
+        "image",
+        "k_of_n",
+        (
+            Option("sato", "佐藤 美咲", party="みらい党", image="sato.svg"),
+            Option("suzuki", "鈴木 大輔", party="市民の会", image="suzuki.svg"),
+            Option("takahashi", "高橋 陽子", party="無所属", image="takahashi.svg"),
+        ),
+        max_choices=2,
+    ),
+    Contest(
+        "park",
+        "新しい公園の場所（順位をつけてください）",
+        "text",
+        "ranked",
+        (
+            Option("north", "北部の森"),
+            Option("station", "駅前広場"),
+            Option("river", "川沿いの緑地"),
+        ),
+        max_choices=3,
+    ),
 )
 
 
 def web_election(seed: bytes, election_id: str) -> Election:
     """A test election (small group) with the three contests above."""
     el = Election(DeterministicRandom(seed), election_id=election_id)
-    el.manifest = dataclasses.replace(el.manifest, title="つくば市 住民投票テスト",
-                                      contests=CONTESTS)
+    el.manifest = dataclasses.replace(
+        el.manifest, title="つくば市 住民投票テスト", contests=CONTESTS
+    )
     el.fingerprint = el.manifest.fingerprint()
     return el
 
@@ -85,9 +106,13 @@ def voting_codes(count: int) -> tuple[list[str], frozenset[str]]:
 def issue_card(ca: TestCa, label: str, facts: BasicFacts = HANAKO) -> IssuedCard:
     now = dt.datetime.now(dt.UTC)
     return issue_virtual_card(
-        ca, facts, sign_password=PASSWORD,
-        not_before=now - dt.timedelta(days=30), not_after=now + dt.timedelta(days=365),
-        sign_key=pooled_rsa_key(f"{label}-sign"), auth_key=pooled_rsa_key(f"{label}-auth"),
+        ca,
+        facts,
+        sign_password=PASSWORD,
+        not_before=now - dt.timedelta(days=30),
+        not_after=now + dt.timedelta(days=365),
+        sign_key=pooled_rsa_key(f"{label}-sign"),
+        auth_key=pooled_rsa_key(f"{label}-auth"),
     )
 
 
@@ -104,25 +129,32 @@ class RunningBoard:
 
 
 @asynccontextmanager
-async def in_process_board(tmp_path: Path, ca: TestCa, el: Election) -> AsyncIterator[
-        RunningBoard]:
+async def in_process_board(tmp_path: Path, ca: TestCa, el: Election) -> AsyncIterator[RunningBoard]:
     """A board with its registrar on 127.0.0.1, voting open in `el`."""
     codes, hashes = voting_codes(2)
     now = dt.datetime.now(dt.UTC)
     settings = RegistrarSettings(
         attestation_key=el.registrar,
         pseudonym_key=secrets.token_bytes(32),
-        trust=TrustAnchors(ca.certificates, crls=(ca.crl(
-            CertPurpose.SIGN, this_update=now - dt.timedelta(days=1),
-            next_update=now + dt.timedelta(days=30)),)),
+        trust=TrustAnchors(
+            ca.certificates,
+            crls=(
+                ca.crl(
+                    CertPurpose.SIGN,
+                    this_update=now - dt.timedelta(days=1),
+                    next_update=now + dt.timedelta(days=30),
+                ),
+            ),
+        ),
         evidence_dir=tmp_path / "evidence",
         evidence_passphrase="evidence passphrase for tests",
         code_hashes={el.id: hashes},
         evidence_scrypt_n=2**10,
         elections=frozenset({el.fingerprint}),
     )
-    board = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,
-                  ElectionPolicy(allow_test_groups=True))
+    board = Board(
+        SqliteStorage(tmp_path / "board.sqlite"), el.board, ElectionPolicy(allow_test_groups=True)
+    )
     intake = BallotIntake(board, settings)
     server = BoardServer(board, extra_routes=intake.install)
     await server.start()

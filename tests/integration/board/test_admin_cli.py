@@ -58,12 +58,14 @@ def write_definition(path: Path, el: Election, *, admin: str = "", board: str = 
     text = EXAMPLE.read_text(encoding="utf-8")
     text = re.sub(r'^group = "[^"]*"', f'group = "{GROUP}"', text, flags=re.MULTILINE)
     # a voting period that includes now: the board refuses ballots outside it
-    hour = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).replace(minute=0, second=0,
-                                                                         microsecond=0)
-    for name, when in (("voting_start", hour - dt.timedelta(days=1)),
-                       ("voting_end", hour + dt.timedelta(days=30))):
-        text = re.sub(rf"^{name} = \S+", f"{name} = {when.isoformat()}", text,
-                      flags=re.MULTILINE)
+    hour = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).replace(
+        minute=0, second=0, microsecond=0
+    )
+    for name, when in (
+        ("voting_start", hour - dt.timedelta(days=1)),
+        ("voting_end", hour + dt.timedelta(days=30)),
+    ):
+        text = re.sub(rf"^{name} = \S+", f"{name} = {when.isoformat()}", text, flags=re.MULTILINE)
     for t in el.manifest.trustees:
         text = text.replace('signing_key = ""', f'signing_key = "{t.signing_key}"', 1)
         text = text.replace('exchange_key = ""', f'exchange_key = "{t.exchange_key}"', 1)
@@ -106,8 +108,9 @@ def refused(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> str:
     return err
 
 
-async def run_key_ceremony(url: str, manifest: Manifest, keys: list[TrusteePrivateKeys],
-                           admin_open: Callable[[], int]) -> list[DkgTrustee]:
+async def run_key_ceremony(
+    url: str, manifest: Manifest, keys: list[TrusteePrivateKeys], admin_open: Callable[[], int]
+) -> list[DkgTrustee]:
     """Three trustees run the DKG through the board (their messages posted and read back);
     whenever the board falls quiet the administrator runs `tohyo admin open`, which closes
     the rounds that are complete and, at the end, posts the joint key and opens voting."""
@@ -120,8 +123,9 @@ async def run_key_ceremony(url: str, manifest: Manifest, keys: list[TrusteePriva
         async def post(index: int, messages: list[Any]) -> None:
             key = keys[index - 1].ed25519_key()
             for m in messages:
-                await client.post(sign_envelope(key, E, "dkg", f"trustee-{index}",
-                                                m.to_json_value()))
+                await client.post(
+                    sign_envelope(key, E, "dkg", f"trustee-{index}", m.to_json_value())
+                )
 
         seen = (await client.election(E))["tree_size"]
         for m in machines:
@@ -149,23 +153,30 @@ async def cast(url: str, el: Election, manifest: Manifest, voter: int, choice: i
     """A ballot with the registrar's attestation, as the ballot intake posts it."""
     fingerprint = manifest.fingerprint()
     async with BoardClient(url) as client:
-        state = (await client.entries(E, 0))
-        pk_hex = next(decode_envelope(x).body["pk"] for x in state
-                      if decode_envelope(x).type == "joint_key")
+        state = await client.entries(E, 0)
+        pk_hex = next(
+            decode_envelope(x).body["pk"] for x in state if decode_envelope(x).type == "joint_key"
+        )
         pk: Element = manifest.group_object().element_from_hex(pk_hex)
         row, rs = elgamal.encrypt_row(pk, [choice + 1] + [0] * (manifest.width - 1), el.rng)
         ballot = Ballot.create(fingerprint, pk, row, rs, Ed25519PrivateKey.generate(), el.rng)
-        att = sign_attestation(el.registrar, fingerprint, voter.to_bytes(32, "big"),
-                               ballot.hash(fingerprint))
-        await client.post(sign_envelope(el.registrar, E, "ballot", "registrar",
-                                        {"v": 1, "ballot": ballot.to_json(),
-                                         "attestation": att.to_json()}))
+        att = sign_attestation(
+            el.registrar, fingerprint, voter.to_bytes(32, "big"), ballot.hash(fingerprint)
+        )
+        await client.post(
+            sign_envelope(
+                el.registrar,
+                E,
+                "ballot",
+                "registrar",
+                {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()},
+            )
+        )
 
 
 async def entry_bodies(url: str, type_: str) -> list[Any]:
     async with BoardClient(url) as client:
-        return [e.body for e in map(decode_envelope, await client.entries(E, 0))
-                if e.type == type_]
+        return [e.body for e in map(decode_envelope, await client.entries(E, 0)) if e.type == type_]
 
 
 async def mix(url: str, el: Election, manifest: Manifest) -> Lists:
@@ -173,32 +184,47 @@ async def mix(url: str, el: Election, manifest: Manifest) -> Lists:
     group, fingerprint = manifest.group_object(), manifest.fingerprint()
     pk = group.element_from_hex((await entry_bodies(url, "joint_key"))[0]["pk"])
     parts = (await entry_bodies(url, "mix_input"))[0]["contests"]
-    current = [(p["contest"], elgamal.rows_from_json(group, p["rows"], c.width))
-               for p, c in zip(parts, manifest.contests)]
+    current = [
+        (p["contest"], elgamal.rows_from_json(group, p["rows"], c.width))
+        for p, c in zip(parts, manifest.contests)
+    ]
     async with BoardClient(url) as client:
         for k, key in enumerate(el.mixers, start=1):
             body = mix_lists(pk, current, fingerprint, k, rng=el.rng)
             await client.post(sign_envelope(key, E, "shuffle", f"mix-{k}", body))
-            current = [(p["contest"], elgamal.rows_from_json(group, p["outputs"], c.width))
-                       for p, c in zip(body["contests"], manifest.contests)]
+            current = [
+                (p["contest"], elgamal.rows_from_json(group, p["outputs"], c.width))
+                for p, c in zip(body["contests"], manifest.contests)
+            ]
     return current
 
 
-async def decrypt(url: str, el: Election, manifest: Manifest, machines: list[DkgTrustee],
-                  rows: Lists) -> None:
+async def decrypt(
+    url: str, el: Election, manifest: Manifest, machines: list[DkgTrustee], rows: Lists
+) -> None:
     """Trustees 1 and 3 post their decryption shares."""
     async with BoardClient(url) as client:
         for m in (machines[0], machines[2]):
             assert m.key_share is not None
-            shares = [(c, make_share(m.key_share, part, election=manifest.fingerprint(),
-                                     rng=el.rng)) for c, part in rows]
+            shares = [
+                (c, make_share(m.key_share, part, election=manifest.fingerprint(), rng=el.rng))
+                for c, part in rows
+            ]
             key = el.trustee_keys[m.index - 1].ed25519_key()
-            await client.post(sign_envelope(key, E, "decryption_share", f"trustee-{m.index}",
-                                            share_entry_body(m.index, shares)))
+            await client.post(
+                sign_envelope(
+                    key,
+                    E,
+                    "decryption_share",
+                    f"trustee-{m.index}",
+                    share_entry_body(m.index, shares),
+                )
+            )
 
 
-def test_publish_open_close_tally(board: BoardProcess, election: Election, tmp_path: Path,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_publish_open_close_tally(
+    board: BoardProcess, election: Election, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     key_path = tmp_path / "admin.pem"
     load_or_create_key(key_path)
     definition = write_definition(tmp_path / "election.toml", election)
@@ -208,8 +234,9 @@ def test_publish_open_close_tally(board: BoardProcess, election: Election, tmp_p
     assert f"published {E} on {board.url}: entry 0" in out
     assert describe(board.url)["policy"]["phase"] == "setup"
     defn = load_definition(definition)
-    defn["keys"].update(admin=public_key_hex(load_or_create_key(key_path).public_key()),
-                        board=board.key_hex)
+    defn["keys"].update(
+        admin=public_key_hex(load_or_create_key(key_path).public_key()), board=board.key_hex
+    )
     manifest = manifest_from_definition(defn, allow_test_group=True)
     assert manifest.fingerprint().hex() in out
 
@@ -218,12 +245,15 @@ def test_publish_open_close_tally(board: BoardProcess, election: Election, tmp_p
     assert admin("open", *common) == 0
     assert "the key ceremony is open" in capsys.readouterr().out
     err = refused(capsys, board.url, "open", *common)
-    assert ("voting cannot open yet: the key ceremony is not finished (round 1: waiting for "
-            "commitments of trustee 1, commitments of trustee 2") in err
+    assert (
+        "voting cannot open yet: the key ceremony is not finished (round 1: waiting for "
+        "commitments of trustee 1, commitments of trustee 2"
+    ) in err
     assert "cannot open yet" in refused(capsys, board.url, "open", *common, "--wait", "0.5")
 
-    machines = asyncio.run(run_key_ceremony(board.url, manifest, election.trustee_keys,
-                                            lambda: admin("open", *common)))
+    machines = asyncio.run(
+        run_key_ceremony(board.url, manifest, election.trustee_keys, lambda: admin("open", *common))
+    )
     out = capsys.readouterr().out
     assert "joint key posted" in out and f"{E}: voting is open" in out
     assert describe(board.url)["policy"]["phase"] == "voting"
@@ -256,14 +286,17 @@ def test_publish_open_close_tally(board: BoardProcess, election: Election, tmp_p
     assert "phase tallied: nothing to tally" in refused(capsys, board.url, "tally", *common)
 
 
-def test_publish_refusals_write_nothing(board: BoardProcess, election: Election,
-                                        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_publish_refusals_write_nothing(
+    board: BoardProcess,
+    election: Election,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     key_path, other_path = tmp_path / "admin.pem", tmp_path / "other.pem"
     admin_hex = public_key_hex(load_or_create_key(key_path).public_key())
     load_or_create_key(other_path)
-    good = write_definition(tmp_path / "good.toml", election, admin=admin_hex,
-                            board=board.key_hex)
+    good = write_definition(tmp_path / "good.toml", election, admin=admin_hex, board=board.key_hex)
     url = board.url
 
     def publish(path: Path, key: Path = key_path, *extra: str) -> str:
@@ -273,13 +306,23 @@ def test_publish_refusals_write_nothing(board: BoardProcess, election: Election,
     assert "no key file" in publish(good, tmp_path / "absent.pem")
     err = publish(good, other_path)
     assert "other.pem" in err and f"the manifest names {admin_hex}" in err
-    wrong_board = write_definition(tmp_path / "wrong-board.toml", election, admin=admin_hex,
-                                   board="ab" * 32)
+    wrong_board = write_definition(
+        tmp_path / "wrong-board.toml", election, admin=admin_hex, board="ab" * 32
+    )
     assert f"the key of the board at {url} is {board.key_hex}" in publish(wrong_board)
     assert "keys.admin is empty" in publish(write_definition(tmp_path / "e.toml", election))
     port = free_port()
-    err = refused(capsys, url, "publish", str(good), "--board", f"http://127.0.0.1:{port}",
-                  "--key", str(key_path), "--allow-test-groups")
+    err = refused(
+        capsys,
+        url,
+        "publish",
+        str(good),
+        "--board",
+        f"http://127.0.0.1:{port}",
+        "--key",
+        str(key_path),
+        "--allow-test-groups",
+    )
     assert "cannot reach the board" in err
     monkeypatch.delenv(KEY_PASSPHRASE_ENV)
     assert KEY_PASSPHRASE_ENV in publish(good)
@@ -287,8 +330,9 @@ def test_publish_refusals_write_nothing(board: BoardProcess, election: Election,
 
     # a manifest signed by another key than the one it names: refused, nothing written
     manifest = manifest_from_definition(load_definition(good), allow_test_group=True)
-    forged = sign_envelope(load_or_create_key(other_path), E, "manifest", "admin",
-                           {"manifest": manifest.to_json()})
+    forged = sign_envelope(
+        load_or_create_key(other_path), E, "manifest", "admin", {"manifest": manifest.to_json()}
+    )
 
     async def post_forged() -> None:
         async with BoardClient(url) as client:
@@ -303,34 +347,40 @@ def test_publish_refusals_write_nothing(board: BoardProcess, election: Election,
     assert "already on the board" in publish(good)
 
 
-def test_board_refusal_is_reported_with_its_code(tmp_path: Path, election: Election,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_board_refusal_is_reported_with_its_code(
+    tmp_path: Path, election: Election, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A production board refuses a manifest in a test group: its code reaches stderr."""
-    strict = BoardProcess(str(tmp_path / "b.db"), tmp_path / "b.pem",
-                          extra=("--policy", "election", "--open-elections"))
+    strict = BoardProcess(
+        str(tmp_path / "b.db"),
+        tmp_path / "b.pem",
+        extra=("--policy", "election", "--open-elections"),
+    )
     strict.start()
     try:
         key_path = tmp_path / "admin.pem"
         admin_hex = public_key_hex(load_or_create_key(key_path).public_key())
-        good = write_definition(tmp_path / "good.toml", election, admin=admin_hex,
-                                board=strict.key_hex)
+        good = write_definition(
+            tmp_path / "good.toml", election, admin=admin_hex, board=strict.key_hex
+        )
         err = refused(capsys, strict.url, "publish", str(good), *board_args(strict, key_path))
         assert "the board refused: bad_body (422)" in err
     finally:
         strict.stop()
 
 
-def test_open_and_close_check_the_admin_key(board: BoardProcess, election: Election,
-                                            tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_open_and_close_check_the_admin_key(
+    board: BoardProcess, election: Election, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     key_path, other_path = tmp_path / "admin.pem", tmp_path / "other.pem"
     load_or_create_key(key_path)
     load_or_create_key(other_path)
     definition = write_definition(tmp_path / "election.toml", election)
     assert admin("publish", str(definition), "--fill-keys", *board_args(board, key_path)) == 0
     url = board.url
-    assert "unknown_election (404)" in refused(capsys, url, "open", "no-such-election",
-                                               *board_args(board, key_path))
+    assert "unknown_election (404)" in refused(
+        capsys, url, "open", "no-such-election", *board_args(board, key_path)
+    )
     for action in ("open", "close"):
         err = refused(capsys, url, action, E, *board_args(board, other_path))
         assert "other.pem" in err and "the manifest names" in err

@@ -13,8 +13,22 @@ import pytest
 from bulletin_board.testing import postgres_dsn
 from tohyo.cli import main
 
-TINY = ["--group", "test-schnorr-512-128", "--allow-test-groups", "--ballots", "6",
-        "--warmup", "2", "--concurrency", "3", "--processes", "1", "--samples", "4", "--quiet"]
+TINY = [
+    "--group",
+    "test-schnorr-512-128",
+    "--allow-test-groups",
+    "--ballots",
+    "6",
+    "--warmup",
+    "2",
+    "--concurrency",
+    "3",
+    "--processes",
+    "1",
+    "--samples",
+    "4",
+    "--quiet",
+]
 
 
 @pytest.mark.postgres
@@ -24,8 +38,11 @@ def test_bench_board_on_both_backends(tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     assert doc["bench"] == "board" and doc["processes"] == 1
     assert [(r["endpoint"], r["backend"], r["concurrency"]) for r in doc["runs"]] == [
-        ("ballots", "sqlite", 3), ("ballots", "postgresql", 3),
-        ("entries", "sqlite", 3), ("entries", "postgresql", 3)]
+        ("ballots", "sqlite", 3),
+        ("ballots", "postgresql", 3),
+        ("entries", "sqlite", 3),
+        ("entries", "postgresql", 3),
+    ]
     for run in doc["runs"]:
         assert run["posted"] == run["accepted"] == run["ballots"] == 6
         assert run["errors"] == {}
@@ -50,9 +67,14 @@ def test_process_cpu_reads_a_process_and_its_children() -> None:
 
     from bench.board import process_cpu
 
-    child = subprocess.Popen([sys.executable, "-c",
-                              "import time\nt = time.process_time()\n"
-                              "while time.process_time() - t < 0.3: pass\ntime.sleep(30)"])
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nt = time.process_time()\n"
+            "while time.process_time() - t < 0.3: pass\ntime.sleep(30)",
+        ]
+    )
     try:
         deadline = time.monotonic() + 20
         own, children = process_cpu(os.getpid())
@@ -74,8 +96,12 @@ def test_bench_board_needs_a_postgres_dsn_unless_told(
     assert "--pg-dsn" in capsys.readouterr().err
     assert main(["bench", "board", "--group", "test-schnorr-512-128", "--backend", "sqlite"]) == 2
     assert "--allow-test-groups" in capsys.readouterr().err
-    for bad in (["--concurrency", "0"], ["--ballots", "0"], ["--processes", "0"],
-                ["--samples", "1"]):
+    for bad in (
+        ["--concurrency", "0"],
+        ["--ballots", "0"],
+        ["--processes", "0"],
+        ["--samples", "1"],
+    ):
         assert main(["bench", "board", "--backend", "sqlite", *bad]) == 2
         assert "must be positive" in capsys.readouterr().err
     assert main(["bench", "board", "--backend", "sqlite", "--group", "no-such-group"]) == 2

@@ -23,18 +23,26 @@ MAX_BODY = 8 * 1024  # below any shuffle of this election, above every admin and
 
 
 async def post_raw(url: str, data: bytes) -> tuple[int, dict[str, str]]:
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{url}/v1/elections/{E}/entries", data=data,
-        headers={"Content-Type": "application/json"},
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{url}/v1/elections/{E}/entries",
+            data=data,
+            headers={"Content-Type": "application/json"},
+        ) as resp,
+    ):
         return resp.status, json.loads(await resp.read())
 
 
 def test_ballots_are_capped_small_and_shuffles_by_the_rows(tmp_path: Path) -> None:
     el = Election(DeterministicRandom(b"board caps"))
     limits = Limits(max_body_bytes=MAX_BODY)
-    board = Board(SqliteStorage(tmp_path / "board.sqlite"), el.board,
-                  ElectionPolicy(allow_test_groups=True), limits=limits)
+    board = Board(
+        SqliteStorage(tmp_path / "board.sqlite"),
+        el.board,
+        ElectionPolicy(allow_test_groups=True),
+        limits=limits,
+    )
 
     async def main() -> None:
         server = BoardServer(board)
@@ -56,8 +64,9 @@ def test_ballots_are_capped_small_and_shuffles_by_the_rows(tmp_path: Path) -> No
                 ballot = next(e for e in entries if e.type == "ballot")
                 before = board.size(E)
                 pad = "0" * (ballot_cap - len(ballot.to_bytes()))
-                big = sign_envelope(el.registrar, E, "ballot", "registrar",
-                                    {**ballot.body, "pad": pad})
+                big = sign_envelope(
+                    el.registrar, E, "ballot", "registrar", {**ballot.body, "pad": pad}
+                )
                 assert len(big.to_bytes()) > ballot_cap
                 # over HTTP a tallied election takes no entry type: its raw cap is the
                 # default one, and the body is refused on its length, before any decoding
@@ -73,8 +82,9 @@ def test_ballots_are_capped_small_and_shuffles_by_the_rows(tmp_path: Path) -> No
                 assert board.size(E) == before
                 assert not state.prechecked
                 # just under the cap it reaches the policy (which refuses it after tallying)
-                small = sign_envelope(el.registrar, E, "ballot", "registrar",
-                                      {**ballot.body, "pad": pad[:-200]})
+                small = sign_envelope(
+                    el.registrar, E, "ballot", "registrar", {**ballot.body, "pad": pad[:-200]}
+                )
                 with pytest.raises(Refusal) as refusal:
                     await board.post(E, small.to_bytes())
                 assert refusal.value.code == "wrong_phase"
@@ -87,14 +97,18 @@ def test_ballots_are_capped_small_and_shuffles_by_the_rows(tmp_path: Path) -> No
 
 def test_the_board_lists_its_caps(tmp_path: Path) -> None:
     async def main() -> None:
-        board = Board(SqliteStorage(tmp_path / "b.sqlite"), Election(
-            DeterministicRandom(b"caps")).board, limits=Limits(max_body_bytes=1000,
-                                                                max_record_body_bytes=5000))
+        board = Board(
+            SqliteStorage(tmp_path / "b.sqlite"),
+            Election(DeterministicRandom(b"caps")).board,
+            limits=Limits(max_body_bytes=1000, max_record_body_bytes=5000),
+        )
         server = BoardServer(board)
         await server.start()
         try:
-            async with aiohttp.ClientSession() as session, session.get(
-                    f"{server.url}/v1/board") as resp:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{server.url}/v1/board") as resp,
+            ):
                 limits = (await resp.json())["limits"]
             assert limits["max_body_bytes"] == 1000
             assert limits["max_record_body_bytes"] == 5000

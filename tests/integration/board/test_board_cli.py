@@ -61,9 +61,20 @@ def test_serve_tls_export_and_verify(tmp_path: Path, capsys: pytest.CaptureFixtu
 
     cert, key = _self_signed(tmp_path)
     db = str(tmp_path / "board.sqlite")
-    board = BoardProcess(db, tmp_path / "board.pem", log_path=str(tmp_path / "board.log"),
-                         extra=("--policy", "registry", "--open-elections", "--tls-cert", str(cert),
-                                "--tls-key", str(key)))
+    board = BoardProcess(
+        db,
+        tmp_path / "board.pem",
+        log_path=str(tmp_path / "board.log"),
+        extra=(
+            "--policy",
+            "registry",
+            "--open-elections",
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+        ),
+    )
     url = board.start()
     assert url.startswith("https://") and board.key_hex == board_key
     ctx = ssl.create_default_context(cafile=str(cert))
@@ -81,21 +92,81 @@ def test_serve_tls_export_and_verify(tmp_path: Path, capsys: pytest.CaptureFixtu
         board.stop()
 
     out = tmp_path / "export"
-    assert main(["board", "export", "--db", db, "--key", str(tmp_path / "board.pem"),
-                 "--election", E, "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "board",
+                "export",
+                "--db",
+                db,
+                "--key",
+                str(tmp_path / "board.pem"),
+                "--election",
+                E,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert main(["board", "verify-export", str(out), "--board-key", board_key]) == 0
     assert "ok: cli-test, 2 entries" in capsys.readouterr().out
     assert main(["board", "verify-export", str(out), "--board-key", "00" * 32]) == 1
     lines = (out / "tree-heads.jsonl").read_text().splitlines()
     (out / "tree-heads.jsonl").write_text(lines[1] + "\n" + lines[0] + "\n")
     assert main(["board", "verify-export", str(out)]) == 1
-    assert main(["board", "export", "--db", db, "--key", str(tmp_path / "board.pem"),
-                 "--election", "nope", "--out", str(out)]) == 2
-    assert main(["board", "serve", "--db", db, "--key", str(tmp_path / "board.pem"),
-                 "--tls-cert", str(cert)]) == 2
-    assert main(["board", "serve", "--db", db, "--key", str(tmp_path / "board.pem"),
-                 "--processes", "0"]) == 2
+    assert (
+        main(
+            [
+                "board",
+                "export",
+                "--db",
+                db,
+                "--key",
+                str(tmp_path / "board.pem"),
+                "--election",
+                "nope",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "board",
+                "serve",
+                "--db",
+                db,
+                "--key",
+                str(tmp_path / "board.pem"),
+                "--tls-cert",
+                str(cert),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            ["board", "serve", "--db", db, "--key", str(tmp_path / "board.pem"), "--processes", "0"]
+        )
+        == 2
+    )
     assert "--processes must be at least 1" in capsys.readouterr().err
-    assert main(["board", "serve", "--db", db, "--key", str(tmp_path / "board.pem"),
-                 "--commit-delay", "-1"]) == 2
+    assert (
+        main(
+            [
+                "board",
+                "serve",
+                "--db",
+                db,
+                "--key",
+                str(tmp_path / "board.pem"),
+                "--commit-delay",
+                "-1",
+            ]
+        )
+        == 2
+    )
     assert "--commit-delay is between 0 and 1000 ms" in capsys.readouterr().err

@@ -25,8 +25,7 @@ WORKERS = 8
 KILL_AFTER = 120
 
 
-async def _post_forever(client: BoardClient, scenario: Scenario,
-                        receipts: list[Receipt]) -> None:
+async def _post_forever(client: BoardClient, scenario: Scenario, receipts: list[Receipt]) -> None:
     while True:
         try:
             receipts.append(await client.post(scenario.entry()))
@@ -36,8 +35,9 @@ async def _post_forever(client: BoardClient, scenario: Scenario,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("policy", ["registry", "election"])
-def test_sigkill_mid_stream_loses_no_acknowledged_entry(storage_url: str, tmp_path: Path,
-                                                        policy: str) -> None:
+def test_sigkill_mid_stream_loses_no_acknowledged_entry(
+    storage_url: str, tmp_path: Path, policy: str
+) -> None:
     scenario = Scenario(policy, tmp_path, E)
     board = scenario.process(storage_url)
 
@@ -78,8 +78,9 @@ def test_sigkill_mid_stream_loses_no_acknowledged_entry(storage_url: str, tmp_pa
                     assert hash_leaf(entries[r.index]) == r.entry_hash
                     old = r.tree_head
                     proof = await client.consistency_proof(E, old.tree_size, sth.tree_size)
-                    verify_consistency(old.tree_size, sth.tree_size, proof, old.root_hash,
-                                       sth.root_hash)
+                    verify_consistency(
+                        old.tree_size, sth.tree_size, proof, old.root_hash, sth.root_hash
+                    )
                     assert log.root(old.tree_size) == old.root_hash
                 # the board keeps working after the crash
                 more = await client.post(scenario.entry())

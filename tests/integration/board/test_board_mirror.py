@@ -60,7 +60,10 @@ def test_mirror_follows_cosigns_and_detects_a_fork(tmp_path: Path, policy: str) 
     mirror_key = tmp_path / "mirror.pem"
     mirror_pub = subprocess.run(
         [sys.executable, "-m", "tohyo", "board", "keygen", "--key", str(mirror_key)],
-        check=True, capture_output=True, text=True, cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     ).stdout.strip()
     scenario = Scenario(policy, tmp_path, E, "--mirror-key", mirror_pub, port=free_port())
     db = tmp_path / "board.sqlite"
@@ -68,12 +71,31 @@ def test_mirror_follows_cosigns_and_detects_a_fork(tmp_path: Path, policy: str) 
     url = board.start()
     evidence_file = tmp_path / "evidence.json"
     mirror = subprocess.Popen(
-        [sys.executable, "-m", "tohyo", "board", "mirror", "--from", url,
-         "--db", str(tmp_path / "mirror.sqlite"), "--key", str(mirror_key),
-         "--board-key", board.key_hex, "--interval", "0.2", "--evidence", str(evidence_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "tohyo",
+            "board",
+            "mirror",
+            "--from",
+            url,
+            "--db",
+            str(tmp_path / "mirror.sqlite"),
+            "--key",
+            str(mirror_key),
+            "--board-key",
+            board.key_hex,
+            "--interval",
+            "0.2",
+            "--evidence",
+            str(evidence_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
     )
     try:
+
         async def honest_phase() -> SignedTreeHead:
             async with BoardClient(url, board.key_hex) as c:
                 await scenario.open(c)
@@ -174,13 +196,16 @@ def test_mirror_and_client_catch_a_lying_proxy(tmp_path: Path) -> None:
             mode = {"lie": "entries"}
 
             async def proxy(request: web.Request) -> web.Response:
-                async with ClientSession() as s, s.get(
-                    real.url + request.path, params=request.query
-                ) as r:
+                async with (
+                    ClientSession() as s,
+                    s.get(real.url + request.path, params=request.query) as r,
+                ):
                     doc = await r.json()
                     status = r.status
-                if mode["lie"] == "entries" and request.path.endswith("/entries") and doc.get(
-                    "entries"
+                if (
+                    mode["lie"] == "entries"
+                    and request.path.endswith("/entries")
+                    and doc.get("entries")
                 ):
                     doc["entries"][-1]["body"] = {"phase": "closed"}
                 if mode["lie"] == "proof" and "consistency" in request.path and doc.get("proof"):
@@ -197,8 +222,9 @@ def test_mirror_and_client_catch_a_lying_proxy(tmp_path: Path) -> None:
             store = SqliteStorage(tmp_path / "m.sqlite")
             await store.open()
             try:
-                mirror = Mirror(BoardClient(url), store, Ed25519PrivateKey.generate(),
-                                post_cosignatures=False)
+                mirror = Mirror(
+                    BoardClient(url), store, Ed25519PrivateKey.generate(), post_cosignatures=False
+                )
                 try:
                     await mirror.sync_once()
                 except VerificationError as exc:

@@ -71,15 +71,17 @@ async def _populate(url: str, voting: tuple[Election, DeterministicRandom] | Non
 
 
 @pytest.mark.parametrize("policy", ["registry", "election"])
-def test_schemathesis_finds_no_server_error(tmp_path: Path, policy: str,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_schemathesis_finds_no_server_error(
+    tmp_path: Path, policy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every endpoint fuzzed, under the registry policy and under the election policy as
     production serves it (administrator keys, and the voters' /ballots endpoint with its
     registrar)."""
     voting = None
     if policy == "registry":
-        board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "k.pem",
-                             log_path=str(tmp_path / "board.log"))
+        board = BoardProcess(
+            str(tmp_path / "b.sqlite"), tmp_path / "k.pem", log_path=str(tmp_path / "board.log")
+        )
     else:
         rng = DeterministicRandom(b"schemathesis")
         el = Election(rng, election_id="fuzz-2026")
@@ -94,15 +96,32 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path, policy: str,
             paths = json.loads(r.read())["paths"]
         assert ("/v1/elections/{election}/ballots" in paths) is (policy == "election")
         run = subprocess.run(
-            [str(ST), "run", url + "/openapi.json", "--max-examples", "25",
-             "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-             "--request-timeout", "10", "--max-failures", "5", "--no-color"],
-            capture_output=True, text=True, timeout=600, cwd=tmp_path,
+            [
+                str(ST),
+                "run",
+                url + "/openapi.json",
+                "--max-examples",
+                "25",
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--request-timeout",
+                "10",
+                "--max-failures",
+                "5",
+                "--no-color",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tmp_path,
         )
         assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
         assert "passed" in run.stdout
         if policy == "election":
             assert "/ballots" in run.stdout  # the voters' endpoint was fuzzed too
+
         # the board is still healthy and its log still verifies after the fuzzing
         async def check() -> None:
             async with BoardClient(url) as c:

@@ -33,12 +33,16 @@ from mixnet.errors import VerificationError
 E = "city-2026"
 
 
-async def raw_post(url: str, election: str, body: bytes, ctype: str = "application/json",
-                   path: str = "entries") -> tuple[int, Any]:
+async def raw_post(
+    url: str, election: str, body: bytes, ctype: str = "application/json", path: str = "entries"
+) -> tuple[int, Any]:
     """POST `body` to /v1/elections/{election}/{path} as it is; (status, JSON answer)."""
-    async with aiohttp.ClientSession() as s, s.post(
-        f"{url}/v1/elections/{election}/{path}", data=body, headers={"Content-Type": ctype}
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(
+            f"{url}/v1/elections/{election}/{path}", data=body, headers={"Content-Type": ctype}
+        ) as r,
+    ):
         return r.status, await r.json()
 
 
@@ -73,7 +77,8 @@ def test_happy_path_receipts_and_proofs(storage_url: str) -> None:
             sth = await client.tree_head(E)
             assert sth.tree_size == 13
             status, doc = await get(
-                server.url, f"/v1/elections/{E}/proofs/inclusion",
+                server.url,
+                f"/v1/elections/{E}/proofs/inclusion",
                 entry_hash=receipts[3].entry_hash.hex(),
             )
             assert status == 200 and doc["index"] == receipts[3].index
@@ -99,9 +104,10 @@ def test_every_refusal_code_writes_nothing(storage_url: str) -> None:
     async def main() -> None:
         keys, stranger = Keys(), Keys()
         limits = Limits(max_body_bytes=4096, max_page=5)
-        async with running_board(storage_url, limits=limits) as server, BoardClient(
-            server.url
-        ) as client:
+        async with (
+            running_board(storage_url, limits=limits) as server,
+            BoardClient(server.url) as client,
+        ):
             url = server.url
 
             async def refused(body: bytes, code: str, election: str = E, **kw: Any) -> None:
@@ -161,8 +167,11 @@ def test_every_refusal_code_writes_nothing(storage_url: str) -> None:
                 (f"/v1/elections/{E}/proofs/inclusion", {"index": "9"}, "not_found"),
                 (f"/v1/elections/{E}/proofs/inclusion", {}, "bad_request"),
                 (f"/v1/elections/{E}/proofs/inclusion", {"entry_hash": "00" * 32}, "not_found"),
-                (f"/v1/elections/{E}/proofs/consistency", {"first": "3", "second": "2"},
-                 "not_found"),
+                (
+                    f"/v1/elections/{E}/proofs/consistency",
+                    {"first": "3", "second": "2"},
+                    "not_found",
+                ),
                 ("/v1/elections/nope/tree-head", {}, "unknown_election"),
                 ("/nowhere", {}, "not_found"),
             ]:
@@ -194,8 +203,10 @@ def test_pluggable_policy_refusals(tmp_path: Path) -> None:
         async with running_board(str(tmp_path / "b.sqlite"), policy=StrictBallots()) as server:
             async with BoardClient(server.url) as client:
                 await open_election(client, keys)
-                for body, code in [({"element": "outside"}, "element_not_in_group"),
-                                   ({"proof": "bad"}, "bad_proof")]:
+                for body, code in [
+                    ({"element": "outside"}, "element_not_in_group"),
+                    ({"proof": "bad"}, "bad_proof"),
+                ]:
                     env = keys.sign(E, "ballot", "registrar", body)
                     with pytest.raises(BoardRefusedError) as e:
                         await client.post(env)
@@ -232,8 +243,9 @@ def test_pagination_is_capped(storage_url: str) -> None:
 
 def test_connections_are_capped(tmp_path: Path) -> None:
     async def main() -> None:
-        async with running_board(str(tmp_path / "b.sqlite"), limits=Limits(max_connections=2)
-                                 ) as server:
+        async with running_board(
+            str(tmp_path / "b.sqlite"), limits=Limits(max_connections=2)
+        ) as server:
             held = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
             await asyncio.sleep(0.1)
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
@@ -252,8 +264,9 @@ def test_connections_are_capped(tmp_path: Path) -> None:
 def test_cosignatures(tmp_path: Path) -> None:
     async def main() -> None:
         keys, mirror = Keys(), Ed25519PrivateKey.generate()
-        async with running_board(str(tmp_path / "b.sqlite"),
-                                 mirrors=(public_key_hex(mirror.public_key()),)) as server:
+        async with running_board(
+            str(tmp_path / "b.sqlite"), mirrors=(public_key_hex(mirror.public_key()),)
+        ) as server:
             async with BoardClient(server.url) as client:
                 await open_election(client, keys)
                 sth = await client.tree_head(E)
@@ -263,8 +276,12 @@ def test_cosignatures(tmp_path: Path) -> None:
                 assert again.cosignatures == stored.cosignatures
                 other = await client.post(keys.ballot(E))
                 wrong = cosign_tree_head(mirror, other.tree_head)
-                status, doc = await raw_post(server.url, E, canonical_json(wrong.to_json()),
-                                             path=f"tree-heads/{sth.tree_size}/cosignatures")
+                status, doc = await raw_post(
+                    server.url,
+                    E,
+                    canonical_json(wrong.to_json()),
+                    path=f"tree-heads/{sth.tree_size}/cosignatures",
+                )
                 assert (status, doc["error"]) == (403, "bad_signature")
 
     asyncio.run(main())
@@ -275,8 +292,9 @@ def test_cosign_and_read_refusals_write_nothing(tmp_path: Path) -> None:
 
     async def main() -> None:
         keys, mirror = Keys(), Ed25519PrivateKey.generate()
-        async with running_board(str(tmp_path / "b.sqlite"),
-                                 mirrors=(public_key_hex(mirror.public_key()),)) as server:
+        async with running_board(
+            str(tmp_path / "b.sqlite"), mirrors=(public_key_hex(mirror.public_key()),)
+        ) as server:
             async with BoardClient(server.url) as client:
                 await open_election(client, keys)
                 sth = await client.tree_head(E)
@@ -290,16 +308,20 @@ def test_cosign_and_read_refusals_write_nothing(tmp_path: Path) -> None:
                     ("x1", good, "application/json", "not_found"),
                     ("99", good, "application/json", "not_found"),
                 ]:
-                    status, doc = await raw_post(server.url, E, body, ctype,
-                                                 path=f"tree-heads/{path}/cosignatures")
+                    status, doc = await raw_post(
+                        server.url, E, body, ctype, path=f"tree-heads/{path}/cosignatures"
+                    )
                     assert doc["error"] == code, (path, body[:20], doc)
                     assert status == REFUSAL_CODES[code][0]
                 assert (await client.tree_head(E)).cosignatures == ()
                 for path, params, code in [
                     (f"/v1/elections/{E}/entries/abc", {}, "not_found"),
                     (f"/v1/elections/{E}/tree-heads", {"start_size": "-1"}, "bad_request"),
-                    (f"/v1/elections/{E}/proofs/inclusion", {"entry_hash": "AB" * 32},
-                     "bad_request"),
+                    (
+                        f"/v1/elections/{E}/proofs/inclusion",
+                        {"entry_hash": "AB" * 32},
+                        "bad_request",
+                    ),
                     (f"/v1/elections/{E}/proofs/inclusion", {"entry_hash": "00"}, "bad_request"),
                     (f"/v1/elections/{E}/proofs/consistency", {"first": "x"}, "bad_request"),
                 ]:
@@ -345,8 +367,9 @@ def test_restart_replays_policy_state(storage_url: str) -> None:
                 await c.post(keys.ballot(E, ["bb" * 8]))
             assert e.value.code == "duplicate_entry"
             with pytest.raises(BoardRefusedError) as e:
-                await c.post(keys.sign(E, "ballot", "registrar", {"ciphertexts": ["bb" * 8],
-                                                                  "x": 1}))
+                await c.post(
+                    keys.sign(E, "ballot", "registrar", {"ciphertexts": ["bb" * 8], "x": 1})
+                )
             assert e.value.code == "duplicate_ciphertext"
             with pytest.raises(BoardRefusedError) as e:
                 await c.post(keys.phase(E, "mixing"))
@@ -359,8 +382,12 @@ def test_restart_replays_policy_state(storage_url: str) -> None:
 def test_export_over_http_equals_export_from_storage(storage_url: str, tmp_path: Path) -> None:
     async def main() -> None:
         keys, key, mirror = Keys(), Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-        async with running_board(storage_url, key, mirrors=(public_key_hex(mirror.public_key()),)
-                                 ) as server, BoardClient(server.url) as c:
+        async with (
+            running_board(
+                storage_url, key, mirrors=(public_key_hex(mirror.public_key()),)
+            ) as server,
+            BoardClient(server.url) as c,
+        ):
             await open_election(c, keys)
             for _ in range(5):
                 await c.post(keys.ballot(E))
@@ -482,8 +509,9 @@ def test_concurrent_posts_get_distinct_indices_and_consistent_heads(storage_url:
                 assert r.index < old.tree_size <= sth.tree_size
                 assert stored[old.tree_size] == old
                 proof = await c.consistency_proof(E, old.tree_size, sth.tree_size)
-                verify_consistency(old.tree_size, sth.tree_size, proof, old.root_hash,
-                                   sth.root_hash)
+                verify_consistency(
+                    old.tree_size, sth.tree_size, proof, old.root_hash, sth.root_hash
+                )
 
     asyncio.run(main())
 
@@ -519,8 +547,11 @@ def test_a_commit_waits_for_company_under_load_only(tmp_path: Path) -> None:
     async def run(delay_ms: float, burst: bool) -> list[int]:
         keys = Keys()
         storage = CountingStorage(str(tmp_path / f"b-{delay_ms}.sqlite"))
-        board = Board(storage, Ed25519PrivateKey.generate(),  # type: ignore[arg-type]
-                      limits=Limits(commit_delay_ms=delay_ms))
+        board = Board(
+            storage,
+            Ed25519PrivateKey.generate(),  # type: ignore[arg-type]
+            limits=Limits(commit_delay_ms=delay_ms),
+        )
         server = BoardServer(board)
         await server.start()
         try:
@@ -532,12 +563,12 @@ def test_a_commit_waits_for_company_under_load_only(tmp_path: Path) -> None:
                     try:
                         # a burst that commits as one group, then posts 2 ms apart: the
                         # first commit after the burst waits and gathers them
-                        await asyncio.gather(*(clients[i].post(keys.ballot(E))
-                                               for i in range(5)))
+                        await asyncio.gather(*(clients[i].post(keys.ballot(E)) for i in range(5)))
                         posts = []
                         for i in range(40):
-                            posts.append(asyncio.ensure_future(
-                                clients[i % 20].post(keys.ballot(E))))
+                            posts.append(
+                                asyncio.ensure_future(clients[i % 20].post(keys.ballot(E)))
+                            )
                             await asyncio.sleep(0.002)
                         await asyncio.gather(*posts)
                     finally:

@@ -194,9 +194,13 @@ def test_revoked_virtual_card_is_refused_by_the_registrar(pcscd: None, tmp_path:
         config = RegistrarConfig(
             election_fingerprint=fingerprint,
             trust=trust,
-            eligibility=EligibilityRules(now.date(), 18, ("茨城県つくば市",),
-                                         voting_start=now - dt.timedelta(days=1),
-                                         voting_end=now + dt.timedelta(days=1)),
+            eligibility=EligibilityRules(
+                now.date(),
+                18,
+                ("茨城県つくば市",),
+                voting_start=now - dt.timedelta(days=1),
+                voting_end=now + dt.timedelta(days=1),
+            ),
             voting_codes=VotingCodeConfig(VotingCodeMode.NONE),
             pseudonym_key=b"\x09" * 32,
             attestation_key=Ed25519PrivateKey.generate(),

@@ -251,9 +251,13 @@ def test_ballot_signed_through_pcsc_is_accepted_by_the_registrar(
     config = RegistrarConfig(
         election_fingerprint=fingerprint,
         trust=TrustAnchors(test_ca.certificates, crls),
-        eligibility=EligibilityRules(now.date(), 18, ("茨城県つくば市",),
-                                         voting_start=now - dt.timedelta(days=1),
-                                         voting_end=now + dt.timedelta(days=1)),
+        eligibility=EligibilityRules(
+            now.date(),
+            18,
+            ("茨城県つくば市",),
+            voting_start=now - dt.timedelta(days=1),
+            voting_end=now + dt.timedelta(days=1),
+        ),
         voting_codes=VotingCodeConfig(VotingCodeMode.NONE),
         pseudonym_key=b"\x05" * 32,
         attestation_key=Ed25519PrivateKey.generate(),

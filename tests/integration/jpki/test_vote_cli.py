@@ -33,11 +33,17 @@ pytestmark = pytest.mark.pcsc
 HANAKO = BasicFacts("投票 花子", dt.date(1980, 4, 1), Sex.FEMALE, "茨城県つくば市研究学園1番地")
 
 
-def tohyo(*args: str, env: dict[str, str] | None = None, stdin: str = ""
-          ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tohyo", *args], capture_output=True,
-                          text=True, timeout=120, input=stdin,
-                          env={**os.environ, **(env or {})})
+def tohyo(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tohyo", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture
@@ -48,9 +54,18 @@ def election(tmp_path: Path, test_ca: TestCa, monkeypatch: pytest.MonkeyPatch) -
     codes = [line.split(",")[1] for line in csv_text.splitlines()[1:]]
     settings = _write_settings(tmp_path, el, test_ca, frozenset(hashes))
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
-    board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "board.pem", extra=(
-        "--registrar", str(settings), "--allow-test-groups", "--open-elections",
-        "--processes", "1"))
+    board = BoardProcess(
+        str(tmp_path / "b.sqlite"),
+        tmp_path / "board.pem",
+        extra=(
+            "--registrar",
+            str(settings),
+            "--allow-test-groups",
+            "--open-elections",
+            "--processes",
+            "1",
+        ),
+    )
     url = board.start()
 
     async def setup() -> Any:
@@ -74,30 +89,50 @@ def test_cast_revote_audit_and_receipts(
 ) -> None:
     el, url, codes, _ = election
     reader = insert(issue(HANAKO, label="hanako"))
-    base = ["vote", "cast", "--board", url, "--election", el.id, "--fingerprint",
-            el.fingerprint.hex(), "--reader", reader]
+    base = [
+        "vote",
+        "cast",
+        "--board",
+        url,
+        "--election",
+        el.id,
+        "--fingerprint",
+        el.fingerprint.hex(),
+        "--reader",
+        reader,
+    ]
     card_env = {"TOHYO_CARD_PASSWORD": PASSWORD}
 
     # a wrong password: refused by the card, tries left shown, nothing cast
     size = asyncio.run(_size(url, el.id))
-    proc = tohyo(*base, "--choice", "mayor=b", "--code", codes[0], "--yes",
-                 env={"TOHYO_CARD_PASSWORD": "WRONG1"})
+    proc = tohyo(
+        *base,
+        "--choice",
+        "mayor=b",
+        "--code",
+        codes[0],
+        "--yes",
+        env={"TOHYO_CARD_PASSWORD": "WRONG1"},
+    )
     assert proc.returncode == 2 and "tries are left" in proc.stderr, proc.stderr
     assert "WRONG1" not in proc.stdout + proc.stderr
     assert asyncio.run(_size(url, el.id)) == size
     # not a password at all: said plainly (was a traceback), no try spent
-    proc = tohyo(*base, "--choice", "mayor=b", "--code", codes[0], "--yes",
-                 env={"TOHYO_CARD_PASSWORD": "ab"})
+    proc = tohyo(
+        *base, "--choice", "mayor=b", "--code", codes[0], "--yes", env={"TOHYO_CARD_PASSWORD": "ab"}
+    )
     assert proc.returncode == 2 and "6 to 16 characters" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     # a wrong voting code: refused by the registrar in plain words, nothing cast
-    proc = tohyo(*base, "--choice", "mayor=b", "--code", "AAAA-AAAA-AAAA-AAAA", "--yes",
-                 env=card_env)
+    proc = tohyo(
+        *base, "--choice", "mayor=b", "--code", "AAAA-AAAA-AAAA-AAAA", "--yes", env=card_env
+    )
     assert proc.returncode == 2 and "voting code is not valid" in proc.stderr, proc.stderr
     assert asyncio.run(_size(url, el.id)) == size
     # an empty reader: a plain message, nothing cast
-    proc = tohyo(*base[:-1], reader_name(1), "--choice", "mayor=b", "--code", codes[0], "--yes",
-                 env=card_env)
+    proc = tohyo(
+        *base[:-1], reader_name(1), "--choice", "mayor=b", "--code", codes[0], "--yes", env=card_env
+    )
     assert proc.returncode == 2 and "no card in the reader" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert asyncio.run(_size(url, el.id)) == size
@@ -107,8 +142,9 @@ def test_cast_revote_audit_and_receipts(
 
     # cast, interactively: choices by number, review, the "cast" word
     receipt = tmp_path / "receipt.json"
-    proc = tohyo(*base, "--code", codes[0], "--receipt", str(receipt), env=card_env,
-                 stdin="2\ncast\n")
+    proc = tohyo(
+        *base, "--code", codes[0], "--receipt", str(receipt), env=card_env, stdin="2\ncast\n"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "石田" in proc.stdout and "Your ballot was cast." in proc.stdout
     assert PASSWORD not in proc.stdout + proc.stderr
@@ -117,8 +153,17 @@ def test_cast_revote_audit_and_receipts(
 
     # re-vote: said before the count changes
     second = tmp_path / "receipt2.json"
-    proc = tohyo(*base, "--choice", "mayor=c", "--code", codes[0], "--yes", "--receipt",
-                 str(second), env=card_env)
+    proc = tohyo(
+        *base,
+        "--choice",
+        "mayor=c",
+        "--code",
+        codes[0],
+        "--yes",
+        "--receipt",
+        str(second),
+        env=card_env,
+    )
     assert proc.returncode == 0 and "replaces the ballot you cast before" in proc.stdout
     # the first receipt still proves that ballot is in the (append-only) record
     assert tohyo("vote", "check-receipt", str(receipt)).returncode == 0
@@ -129,8 +174,9 @@ def test_cast_revote_audit_and_receipts(
     proc = tohyo(*base, "--choice", "mayor=a", "--audit", str(audit))
     assert proc.returncode == 0 and "NOT cast" in proc.stdout
     assert asyncio.run(_size(url, el.id)) == size
-    proc = tohyo("verify", "ballot", str(audit), "--board", url, "--fingerprint",
-                 el.fingerprint.hex())
+    proc = tohyo(
+        "verify", "ballot", str(audit), "--board", url, "--fingerprint", el.fingerprint.hex()
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "青木" in proc.stdout
 
@@ -160,9 +206,26 @@ def test_receipt_check_catches_a_forked_or_cut_history(
     shutil.copyfile(board.db, fork_db)  # a clean stop leaves one file
     board.start()
     receipt = tmp_path / "receipt.json"
-    proc = tohyo("vote", "cast", "--board", url, "--election", el.id, "--fingerprint",
-                 el.fingerprint.hex(), "--reader", reader, "--choice", "mayor=b", "--code",
-                 codes[0], "--yes", "--receipt", str(receipt), env=card_env)
+    proc = tohyo(
+        "vote",
+        "cast",
+        "--board",
+        url,
+        "--election",
+        el.id,
+        "--fingerprint",
+        el.fingerprint.hex(),
+        "--reader",
+        reader,
+        "--choice",
+        "mayor=b",
+        "--code",
+        codes[0],
+        "--yes",
+        "--receipt",
+        str(receipt),
+        env=card_env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert tohyo("vote", "check-receipt", str(receipt)).returncode == 0
 
@@ -175,10 +238,26 @@ def test_receipt_check_catches_a_forked_or_cut_history(
         evidence = json.loads(proc.stderr)
         assert evidence["check"] == "board.rollback" and len(evidence["tree_heads"]) == 2
         # the other history diverges: another ballot took the same place
-        proc = tohyo("vote", "cast", "--board", fork_url, "--election", el.id,
-                     "--fingerprint", el.fingerprint.hex(), "--reader", reader, "--choice",
-                     "mayor=c", "--code", codes[0], "--yes", "--receipt",
-                     str(tmp_path / "other.json"), env=card_env)
+        proc = tohyo(
+            "vote",
+            "cast",
+            "--board",
+            fork_url,
+            "--election",
+            el.id,
+            "--fingerprint",
+            el.fingerprint.hex(),
+            "--reader",
+            reader,
+            "--choice",
+            "mayor=c",
+            "--code",
+            codes[0],
+            "--yes",
+            "--receipt",
+            str(tmp_path / "other.json"),
+            env=card_env,
+        )
         assert proc.returncode == 0, proc.stderr
         proc = tohyo("vote", "check-receipt", str(receipt), "--board", fork_url)
         assert proc.returncode == 1 and "contradicts your receipt" in proc.stdout, proc.stdout

@@ -86,8 +86,7 @@ def test_refusals_are_read_as_their_codes_and_faults_by_name() -> None:
         sample = await request(conn, "POST", "/refused", b"{}", 0.0, "post")
         assert (sample.status, sample.code) == (409, "wrong_phase")
         sample = await request(conn, "GET", "/hang-up", None, 0.0, "read")
-        assert sample.status == 0 and sample.code in {"IncompleteReadError",
-                                                      "ConnectionResetError"}
+        assert sample.status == 0 and sample.code in {"IncompleteReadError", "ConnectionResetError"}
         sample = await request(conn, "POST", "/sized", b"{}", 0.0, "post")
         assert (sample.status, sample.code) == (201, "ok")  # a new connection
         conn.close()
@@ -101,12 +100,20 @@ def test_refusals_are_read_as_their_codes_and_faults_by_name() -> None:
 def test_drive_sends_every_request_once() -> None:
     async def test(url: str) -> None:
         plan = [("post", f"{url}/sized", b"{}") for _ in range(30)]
-        samples, _ = await drive(plan, concurrency=4, duration=60, timeout=10, progress=False,
-                                 desc="t", unit="req")
+        samples, _ = await drive(
+            plan, concurrency=4, duration=60, timeout=10, progress=False, desc="t", unit="req"
+        )
         assert len(samples) == 30 and {s.code for s in samples} == {"ok"}
         with pytest.raises(ValueError, match="is not on"):
-            await drive([*plan[:1], ("read", "http://127.0.0.1:9/x", None)], concurrency=1,
-                        duration=60, timeout=10, progress=False, desc="t", unit="req")
+            await drive(
+                [*plan[:1], ("read", "http://127.0.0.1:9/x", None)],
+                concurrency=1,
+                duration=60,
+                timeout=10,
+                progress=False,
+                desc="t",
+                unit="req",
+            )
 
     run(test)
 

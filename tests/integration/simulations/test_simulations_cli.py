@@ -17,7 +17,9 @@ GROUP = "test-schnorr-512-128"
 def simulate(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tohyo", "simulate", *args, "--no-progress"],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -26,24 +28,54 @@ def load_json(path: Path) -> Any:
 
 
 def test_simulate_election_small(tmp_path: Path) -> None:
-    proc = simulate("election", "--voters", "30", "--trustees", "2/3", "--mixers", "2",
-                    "--group", GROUP, "--processes", "2", "--out", str(tmp_path))
+    proc = simulate(
+        "election",
+        "--voters",
+        "30",
+        "--trustees",
+        "2/3",
+        "--mixers",
+        "2",
+        "--group",
+        GROUP,
+        "--processes",
+        "2",
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     doc = load_json(tmp_path / "election.json")
     phases = set(doc["timings"])
-    for phase in ("key ceremony", "ballots: encrypt + prove", "registrar: attest + sign",
-                  "board intake",
-                  "close + mix input", "shuffle generators (once per party)",
-                  "mixer 1: shuffle + prove", "mixer 2: check previous",
-                  "mixer 2: shuffle + prove", "decryption: 2 shares",
-                  "decryption: combine + decode", "independent verification",
-                  "tohyo verify (V1–V12)"):
+    for phase in (
+        "key ceremony",
+        "ballots: encrypt + prove",
+        "registrar: attest + sign",
+        "board intake",
+        "close + mix input",
+        "shuffle generators (once per party)",
+        "mixer 1: shuffle + prove",
+        "mixer 2: check previous",
+        "mixer 2: shuffle + prove",
+        "decryption: 2 shares",
+        "decryption: combine + decode",
+        "independent verification",
+        "tohyo verify (V1–V12)",
+    ):
         assert phase in phases
     assert doc["verdict"] == "valid"
     assert doc["verifier"]["result"] == "pass"
     assert [s["id"] for s in doc["verifier"]["steps"]] == [f"V{i}" for i in range(1, 13)]
     assert [c["id"] for c in doc["verification"]] == [
-        "A1", "A2", "A3", "A4", "A5", "A6.1", "A6.2", "A7", "A8"]
+        "A1",
+        "A2",
+        "A3",
+        "A4",
+        "A5",
+        "A6.1",
+        "A6.2",
+        "A7",
+        "A8",
+    ]
     assert doc["tally_matches_intent"] and sum(doc["tally"].values()) == 30
     assert doc["counts"]["ballots_posted"] == 31 and doc["counts"]["superseded"] == 1
     assert doc["counts"]["mix_input"] == 30
@@ -54,13 +86,26 @@ def test_simulate_attacks_every_run_detected(tmp_path: Path) -> None:
     proc = simulate("attacks", "--runs", "3", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     doc = load_json(tmp_path / "attacks.json")
-    ceremony = {"board-withholds-shares", "trustee-complains-early", "trustee-reveals-early",
-                "trustee-replays", "false-complaints"}
-    assert set(doc["attacks"]) == {"mixer-other-witness", "mixer-reused-proof",
-                                   "board-drops-ballot", "replayed-ballot", "bad-share",
-                                   "absent-trustee", "voter-out-of-range",
-                                   "voter-random-element", "voter-self-repeating",
-                                   "marked-ballot", *ceremony}
+    ceremony = {
+        "board-withholds-shares",
+        "trustee-complains-early",
+        "trustee-reveals-early",
+        "trustee-replays",
+        "false-complaints",
+    }
+    assert set(doc["attacks"]) == {
+        "mixer-other-witness",
+        "mixer-reused-proof",
+        "board-drops-ballot",
+        "replayed-ballot",
+        "bad-share",
+        "absent-trustee",
+        "voter-out-of-range",
+        "voter-random-element",
+        "voter-self-repeating",
+        "marked-ballot",
+        *ceremony,
+    }
     for name, a in doc["attacks"].items():
         assert a["runs"] == 3
         assert a["unnoticed_changes"] == 0, name
@@ -72,8 +117,13 @@ def test_simulate_attacks_every_run_detected(tmp_path: Path) -> None:
     assert marked["detection"] == "not applicable" and marked["result_correct"] == 3
     assert 0 <= marked["coercer_guess_right"] <= 3 and 0 < marked["chance_expected"] < 3
     # tolerated: the others still decrypt right; a bad plaintext is counted invalid
-    for name in ("bad-share", "absent-trustee", "voter-out-of-range", "voter-random-element",
-                 *ceremony):
+    for name in (
+        "bad-share",
+        "absent-trustee",
+        "voter-out-of-range",
+        "voter-random-element",
+        *ceremony,
+    ):
         assert doc["attacks"][name]["result_correct"] == 3
     assert doc["honest_controls"] == {"runs": 3, "passed": 3, "pass_rate": 1.0}
     assert doc["no_result_changed_unnoticed"] is True
@@ -81,9 +131,23 @@ def test_simulate_attacks_every_run_detected(tmp_path: Path) -> None:
 
 
 def test_simulate_scaling_quick(tmp_path: Path) -> None:
-    proc = simulate("scaling", "--max-n", "200", "--group", GROUP, "--max-mixers", "2",
-                    "--mixers-n", "40", "--processes", "1", "--clock", "cpu",
-                    "--out", str(tmp_path))
+    proc = simulate(
+        "scaling",
+        "--max-n",
+        "200",
+        "--group",
+        GROUP,
+        "--max-mixers",
+        "2",
+        "--mixers-n",
+        "40",
+        "--processes",
+        "1",
+        "--clock",
+        "cpu",
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "ms CPU" in proc.stdout
     doc = load_json(tmp_path / "scaling.json")
@@ -93,8 +157,14 @@ def test_simulate_scaling_quick(tmp_path: Path) -> None:
     assert [p["n"] for p in res["points"]] == [100, 200]
     for p in res["points"]:
         assert p["refused"] == 0
-        assert set(p["seconds"]) == {"encrypt + prove", "board intake", "generators",
-                                     "shuffle + prove", "verify shuffle", "decryption"}
+        assert set(p["seconds"]) == {
+            "encrypt + prove",
+            "board intake",
+            "generators",
+            "shuffle + prove",
+            "verify shuffle",
+            "decryption",
+        }
         assert set(p["cpu_seconds"]) == set(p["seconds"])
         assert all(v > 0 for v in p["cpu_seconds"].values())
     assert all(f["per_ballot_cpu_s"] > 0 for f in res["fits"].values())
@@ -111,9 +181,26 @@ def test_simulate_load_against_a_running_board(tmp_path: Path) -> None:
         keys = tmp_path / "election.json"
         target.write(keys)
         out = tmp_path / "out"
-        proc = simulate("load", "--board", url, "--election", "load-test", "--keys", str(keys),
-                        "--voters", "120", "--concurrency", "6", "--duration", "4",
-                        "--seed", "same", "--out", str(out), timeout=120)
+        proc = simulate(
+            "load",
+            "--board",
+            url,
+            "--election",
+            "load-test",
+            "--keys",
+            str(keys),
+            "--voters",
+            "120",
+            "--concurrency",
+            "6",
+            "--duration",
+            "4",
+            "--seed",
+            "same",
+            "--out",
+            str(out),
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         doc = load_json(out / "load.json")
         assert doc["throughput_per_s"] > 0
@@ -126,22 +213,54 @@ def test_simulate_load_against_a_running_board(tmp_path: Path) -> None:
         assert (out / "load.png").stat().st_size > 1000
 
         # the same ballots again: refused as duplicates, counted by their code, none a 5xx
-        proc = simulate("load", "--board", url, "--election", "load-test", "--keys", str(keys),
-                        "--voters", "120", "--concurrency", "6", "--duration", "4",
-                        "--seed", "same", "--out", str(tmp_path / "again"), timeout=120)
+        proc = simulate(
+            "load",
+            "--board",
+            url,
+            "--election",
+            "load-test",
+            "--keys",
+            str(keys),
+            "--voters",
+            "120",
+            "--concurrency",
+            "6",
+            "--duration",
+            "4",
+            "--seed",
+            "same",
+            "--out",
+            str(tmp_path / "again"),
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         again = load_json(tmp_path / "again" / "load.json")
         duplicates = {c: n for c, n in again["errors"].items() if c.endswith("duplicate_entry")}
         assert len(duplicates) == 1 and next(iter(duplicates)).startswith("4")
-        assert sum(duplicates.values()) + again["by_kind"]["post"]["ok"] == \
-            again["by_kind"]["post"]["requests"]
+        assert (
+            sum(duplicates.values()) + again["by_kind"]["post"]["ok"]
+            == again["by_kind"]["post"]["requests"]
+        )
         assert sum(duplicates.values()) >= 1
         assert again["server_errors"] == 0
 
         # without the keys: reads only, still counted and bounded
-        proc = simulate("load", "--board", url, "--election", "load-test", "--voters", "50",
-                        "--concurrency", "4", "--duration", "2", "--out", str(tmp_path / "ro"),
-                        timeout=120)
+        proc = simulate(
+            "load",
+            "--board",
+            url,
+            "--election",
+            "load-test",
+            "--voters",
+            "50",
+            "--concurrency",
+            "4",
+            "--duration",
+            "2",
+            "--out",
+            str(tmp_path / "ro"),
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         doc = load_json(tmp_path / "ro" / "load.json")
         assert set(doc["by_kind"]) == {"read"} and doc["requests"] <= 50
@@ -149,9 +268,21 @@ def test_simulate_load_against_a_running_board(tmp_path: Path) -> None:
 
 
 def test_simulate_load_starts_its_own_board(tmp_path: Path) -> None:
-    proc = simulate("load", "--start-board", "--group", GROUP, "--voters", "40",
-                    "--concurrency", "4", "--duration", "3", "--out", str(tmp_path),
-                    timeout=120)
+    proc = simulate(
+        "load",
+        "--start-board",
+        "--group",
+        GROUP,
+        "--voters",
+        "40",
+        "--concurrency",
+        "4",
+        "--duration",
+        "3",
+        "--out",
+        str(tmp_path),
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     doc = load_json(tmp_path / "load.json")
     assert doc["by_kind"]["post"]["ok"] > 0 and doc["server_errors"] == 0
@@ -171,10 +302,24 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 def test_simulate_load_sets_up_an_election_on_tohyo_board_serve(tmp_path: Path) -> None:
     board = subprocess.Popen(
-        [sys.executable, "-m", "tohyo", "board", "serve", "--db", str(tmp_path / "b.sqlite"),
-         "--key", str(tmp_path / "board.pem"), "--port", "0", "--allow-test-groups",
-         "--open-elections"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tohyo",
+            "board",
+            "serve",
+            "--db",
+            str(tmp_path / "b.sqlite"),
+            "--key",
+            str(tmp_path / "board.pem"),
+            "--port",
+            "0",
+            "--allow-test-groups",
+            "--open-elections",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert board.stdout is not None
@@ -185,9 +330,25 @@ def test_simulate_load_sets_up_an_election_on_tohyo_board_serve(tmp_path: Path) 
                 url = line.rsplit(" ", 1)[1].strip()
                 break
         assert url.startswith("http://127.0.0.1:"), url
-        proc = simulate("load", "--board", url, "--election", "serve-test", "--setup",
-                        "--group", GROUP, "--voters", "60", "--concurrency", "4",
-                        "--duration", "3", "--out", str(tmp_path / "out"), timeout=120)
+        proc = simulate(
+            "load",
+            "--board",
+            url,
+            "--election",
+            "serve-test",
+            "--setup",
+            "--group",
+            GROUP,
+            "--voters",
+            "60",
+            "--concurrency",
+            "4",
+            "--duration",
+            "3",
+            "--out",
+            str(tmp_path / "out"),
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         doc = load_json(tmp_path / "out" / "load.json")
         assert doc["by_kind"]["post"]["ok"] > 0 and doc["server_errors"] == 0

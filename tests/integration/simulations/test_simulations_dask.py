@@ -29,8 +29,9 @@ N = MIN_PARALLEL_ITEMS + 44  # large enough that the work is really split over t
 
 @pytest.fixture(scope="module")
 def dask_executor() -> Iterator[DaskExecutor]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+    )
     client = distributed.Client(cluster)
     try:
         yield DaskExecutor(client)
@@ -54,12 +55,20 @@ def _mix(executor: Any) -> tuple[list[Any], dict[str, Any]]:
     fingerprint = bytes(32)
     outputs, witness = shuffle(key.public, rows, rng, executor)
     statement = shuffle_proof.ShuffleStatement(key.public, rows, outputs, fingerprint)
-    proof = shuffle_proof.prove(statement, witness, rng=rng, executor=executor,
-                                transcript=Transcript(mix_context(fingerprint, 1, "mayor")))
-    decoded = shuffle_proof.ShuffleProof.from_json(group, proof.to_json(), N, 1,
-                                                   executor=executor)
-    shuffle_proof.verify(statement, decoded, executor=executor,
-                         transcript=Transcript(mix_context(fingerprint, 1, "mayor")))
+    proof = shuffle_proof.prove(
+        statement,
+        witness,
+        rng=rng,
+        executor=executor,
+        transcript=Transcript(mix_context(fingerprint, 1, "mayor")),
+    )
+    decoded = shuffle_proof.ShuffleProof.from_json(group, proof.to_json(), N, 1, executor=executor)
+    shuffle_proof.verify(
+        statement,
+        decoded,
+        executor=executor,
+        transcript=Transcript(mix_context(fingerprint, 1, "mayor")),
+    )
     return [elgamal.row_to_json(r) for r in outputs], proof.to_json()
 
 

@@ -46,9 +46,11 @@ WAIT = 240.0  # the longest any single step may take before the test fails
 
 
 def raw(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    ).hex()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        .hex()
+    )
 
 
 def env() -> dict[str, str]:
@@ -70,14 +72,35 @@ class BoardProcess:
         self.key_hex = ""
 
     def start(self, timeout: float = 60.0) -> str:
-        cmd = [sys.executable, "-m", "tohyo", "board", "serve",
-               "--db", str(self.directory / "board.sqlite"),
-               "--key", str(self.directory / "board.pem"), "--host", "127.0.0.1", "--port", "0",
-               "--policy", "election", "--allow-test-groups", "--open-elections",
-               "--max-body", str(4 << 20)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tohyo",
+            "board",
+            "serve",
+            "--db",
+            str(self.directory / "board.sqlite"),
+            "--key",
+            str(self.directory / "board.pem"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--policy",
+            "election",
+            "--allow-test-groups",
+            "--open-elections",
+            "--max-body",
+            str(4 << 20),
+        ]
         log = open(self.directory / "board.log", "ab")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=REPO,
-                                     env=env() | {"TOHYO_KEY_PASSPHRASE": self.PASSPHRASE})
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=REPO,
+            env=env() | {"TOHYO_KEY_PASSPHRASE": self.PASSPHRASE},
+        )
         timer = threading.Timer(timeout, self.proc.kill)
         timer.start()
         try:
@@ -91,8 +114,10 @@ class BoardProcess:
                     return self.url
         finally:
             timer.cancel()
-        raise RuntimeError("the board process exited early: "
-                           + (self.directory / "board.log").read_text(errors="replace"))
+        raise RuntimeError(
+            "the board process exited early: "
+            + (self.directory / "board.log").read_text(errors="replace")
+        )
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -108,8 +133,9 @@ class BoardProcess:
 class Daemon:
     """`python -m tohyo trustee …` with stderr captured to a file."""
 
-    def __init__(self, name: str, args: list[str], directory: Path,
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, name: str, args: list[str], directory: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.name, self.args, self.directory = name, args, directory
         self.extra_env = extra_env or {}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -124,7 +150,11 @@ class Daemon:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "tohyo", "trustee", *self.args],
-                stdout=log, stderr=log, cwd=REPO, env=env() | self.extra_env)
+                stdout=log,
+                stderr=log,
+                cwd=REPO,
+                env=env() | self.extra_env,
+            )
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -153,19 +183,37 @@ class Daemon:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def cli(*args: str, timeout: float = 120.0, extra_env: dict[str, str] | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, timeout: float = 120.0, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m tohyo …` to completion (bounded)."""
-    return subprocess.run([sys.executable, "-m", "tohyo", *args], capture_output=True,
-                          text=True, cwd=REPO, env=env() | (extra_env or {}), timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "tohyo", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env() | (extra_env or {}),
+        timeout=timeout,
+    )
 
 
 def keygen(path: Path, passphrase_file: Path) -> dict[str, str]:
     """`tohyo trustee keygen` in this process; returns the printed public keys."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        assert tohyo_main(["trustee", "keygen", "--keystore", str(path),
-                           "--passphrase-file", str(passphrase_file)]) == 0
+        assert (
+            tohyo_main(
+                [
+                    "trustee",
+                    "keygen",
+                    "--keystore",
+                    str(path),
+                    "--passphrase-file",
+                    str(passphrase_file),
+                ]
+            )
+            == 0
+        )
     keys: dict[str, str] = json.loads(out.getvalue())
     assert set(keys) == {"signing_key", "exchange_key"}
     return keys
@@ -199,8 +247,15 @@ class DaemonElection:
     daemons: list[Daemon] = field(default_factory=list)
 
     @classmethod
-    def create(cls, election_id: str, directory: Path, board: BoardProcess, *,
-               trustees: int = 3, mixers: int = 3) -> DaemonElection:
+    def create(
+        cls,
+        election_id: str,
+        directory: Path,
+        board: BoardProcess,
+        *,
+        trustees: int = 3,
+        mixers: int = 3,
+    ) -> DaemonElection:
         directory.mkdir(parents=True, exist_ok=True)
 
         def party(kind: str, i: int) -> Party:
@@ -210,24 +265,39 @@ class DaemonElection:
             path = directory / f"{kind}-{i}.keystore"
             return Party(f"{kind}-{i}", i, path, passphrase, pfile, keygen(path, pfile))
 
-        return cls(election_id, directory, board,
-                   [party("trustee", i) for i in range(1, trustees + 1)],
-                   [party("mix", i) for i in range(1, mixers + 1)])
+        return cls(
+            election_id,
+            directory,
+            board,
+            [party("trustee", i) for i in range(1, trustees + 1)],
+            [party("mix", i) for i in range(1, mixers + 1)],
+        )
 
     def manifest(self) -> Manifest:
         return Manifest(
             election_id=self.election_id,
             title="テスト市長選挙",
             election_day=dt.date(2026, 12, 6),
-            voting_start=VOTING_START, voting_end=VOTING_END,
-            contests=(Contest("mayor", "市長", "public_office", "single",
-                              tuple(Option(o, o.upper()) for o in OPTIONS)),),
+            voting_start=VOTING_START,
+            voting_end=VOTING_END,
+            contests=(
+                Contest(
+                    "mayor",
+                    "市長",
+                    "public_office",
+                    "single",
+                    tuple(Option(o, o.upper()) for o in OPTIONS),
+                ),
+            ),
             eligibility=Eligibility(16, ("茨城県つくば市",)),
             threshold=self.threshold,
-            trustees=tuple(Trustee(p.id, p.number, p.public["signing_key"],
-                                   p.public["exchange_key"]) for p in self.trustees),
-            mix_servers=tuple(MixServer(p.id, p.number, p.public["signing_key"])
-                              for p in self.mixers),
+            trustees=tuple(
+                Trustee(p.id, p.number, p.public["signing_key"], p.public["exchange_key"])
+                for p in self.trustees
+            ),
+            mix_servers=tuple(
+                MixServer(p.id, p.number, p.public["signing_key"]) for p in self.mixers
+            ),
             admin_key=raw(self.admin),
             registrar_key=raw(self.registrar),
             board_key=self.board.key_hex,
@@ -235,15 +305,43 @@ class DaemonElection:
         )
 
     def board_args(self) -> list[str]:
-        return ["--board", self.board.url, "--election", self.election_id,
-                "--board-key", self.board.key_hex, "--allow-test-groups"]
+        return [
+            "--board",
+            self.board.url,
+            "--election",
+            self.election_id,
+            "--board-key",
+            self.board.key_hex,
+            "--allow-test-groups",
+        ]
 
-    def daemon(self, party: Party, *, role: str = "trustee", round_timeout: float = 90.0,
-               workers: int = 1, via_env: bool = False, alias: bool = False) -> Daemon:
+    def daemon(
+        self,
+        party: Party,
+        *,
+        role: str = "trustee",
+        round_timeout: float = 90.0,
+        workers: int = 1,
+        via_env: bool = False,
+        alias: bool = False,
+    ) -> Daemon:
         command = ["mix"] if alias else ["run", "--role", role]
-        args = [*command, "--keystore", str(party.keystore), *self.board_args(),
-                "--round-timeout", str(round_timeout), "--poll-interval", "0.2",
-                "--max-poll-interval", "1", "--workers", str(workers), "--give-up-after", "60"]
+        args = [
+            *command,
+            "--keystore",
+            str(party.keystore),
+            *self.board_args(),
+            "--round-timeout",
+            str(round_timeout),
+            "--poll-interval",
+            "0.2",
+            "--max-poll-interval",
+            "1",
+            "--workers",
+            str(workers),
+            "--give-up-after",
+            "60",
+        ]
         extra = {}
         if via_env:
             extra["TOHYO_TRUSTEE_PASSPHRASE"] = party.passphrase
@@ -286,19 +384,29 @@ async def cast_ballots(client: BoardClient, el: DaemonElection, pk: Element, n: 
     for voter, choice in enumerate(votes(n)):
         row, rs = elgamal.encrypt_row(pk, [choice + 1], rng)
         ballot = Ballot.create(fingerprint, pk, row, rs, Ed25519PrivateKey.generate(), rng)
-        att = sign_attestation(el.registrar, fingerprint, voter.to_bytes(32, "big"),
-                               ballot.hash(fingerprint))
-        await client.post(sign_envelope(
-            el.registrar, el.election_id, "ballot", "registrar",
-            {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()}))
+        att = sign_attestation(
+            el.registrar, fingerprint, voter.to_bytes(32, "big"), ballot.hash(fingerprint)
+        )
+        await client.post(
+            sign_envelope(
+                el.registrar,
+                el.election_id,
+                "ballot",
+                "registrar",
+                {"v": 1, "ballot": ballot.to_json(), "attestation": att.to_json()},
+            )
+        )
 
 
 async def open_election(client: BoardClient, el: DaemonElection) -> Coordinator:
     coordinator = Coordinator(client, el.admin, el.election_id, allow_test_groups=True)
     from bulletin_board.entry import sign_envelope
 
-    await client.post(sign_envelope(el.admin, el.election_id, "manifest", "admin",
-                                    {"manifest": el.manifest().to_json()}))
+    await client.post(
+        sign_envelope(
+            el.admin, el.election_id, "manifest", "admin", {"manifest": el.manifest().to_json()}
+        )
+    )
     await coordinator.refresh()
     await coordinator.phase("key_ceremony")
     return coordinator

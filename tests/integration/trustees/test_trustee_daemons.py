@@ -46,8 +46,9 @@ BALLOTS = 300
 TALLIES: dict[str, Any] = {}
 
 
-async def _vote_and_close(client: BoardClient, co: Coordinator, el: DaemonElection,
-                          ballots: int) -> None:
+async def _vote_and_close(
+    client: BoardClient, co: Coordinator, el: DaemonElection, ballots: int
+) -> None:
     await co.phase("voting")
     assert co.state.pk is not None
     await cast_ballots(client, el, co.state.pk, ballots)
@@ -59,8 +60,7 @@ async def _vote_and_close(client: BoardClient, co: Coordinator, el: DaemonElecti
 # ---------------------------------------------------------------- online, with a restart
 
 
-def test_election_with_daemons_and_a_restarted_trustee(board: BoardProcess,
-                                                       tmp_path: Path) -> None:
+def test_election_with_daemons_and_a_restarted_trustee(board: BoardProcess, tmp_path: Path) -> None:
     asyncio.run(_online(board, tmp_path))
 
 
@@ -72,8 +72,11 @@ async def _online(board: BoardProcess, tmp_path: Path) -> None:
             t1, t2, t3 = (el.daemon(p) for p in el.trustees)
             # trustee 2 deals alone and is killed as soon as its commitments are on the board
             t2.start()
-            await co.wait_until(lambda f: f.state.dkg is not None and 2 in f.state.dkg.commitments,
-                                "trustee 2's commitments", WAIT)
+            await co.wait_until(
+                lambda f: f.state.dkg is not None and 2 in f.state.dkg.commitments,
+                "trustee 2's commitments",
+                WAIT,
+            )
             t2.kill()
             assert co.state.dkg is not None
             first = co.state.dkg.commitments[2]
@@ -81,19 +84,28 @@ async def _online(board: BoardProcess, tmp_path: Path) -> None:
             assert saved.polynomial is not None  # saved before the commitments were posted
             group = get_group(GROUP)
             assert first.commitments == tuple(
-                group.generator() ** group.scalar(a) for a in saved.polynomial)
+                group.generator() ** group.scalar(a) for a in saved.polynomial
+            )
             secrets = secrets_of(el.trustees[1])
             for d in (t1, t3, t2):
                 d.start()
-            mixers = [el.daemon(p, role="mix", via_env=True, workers=2 if p.number == 2 else 1)
-                      for p in el.mixers]
+            mixers = [
+                el.daemon(p, role="mix", via_env=True, workers=2 if p.number == 2 else 1)
+                for p in el.mixers
+            ]
             for m in mixers:
                 m.start()
             joint = await co.joint_key(WAIT)
             assert joint["qualified"] == [1, 2, 3]
             assert co.state.dkg.commitments[2] == first  # the same polynomial after the restart
-            assert sum(1 for m in co.state.dkg.messages
-                       if m.sender == 2 and m.KIND == "dkg.commitments") == 1
+            assert (
+                sum(
+                    1
+                    for m in co.state.dkg.messages
+                    if m.sender == 2 and m.KIND == "dkg.commitments"
+                )
+                == 1
+            )
             await _vote_and_close(client, co, el, BALLOTS)
             await co.wait_until(lambda f: f.shuffles == 3, "three shuffles", WAIT)
             await co.phase("decrypting")
@@ -110,8 +122,15 @@ async def _online(board: BoardProcess, tmp_path: Path) -> None:
             secrets += secrets_of(party)
         for party in el.mixers:
             secrets += secrets_of(party)
-        status = cli("trustee", "status", "--keystore", str(el.trustees[0].keystore),
-                     "--passphrase-file", str(el.trustees[0].passphrase_file), *el.board_args())
+        status = cli(
+            "trustee",
+            "status",
+            "--keystore",
+            str(el.trustees[0].keystore),
+            "--passphrase-file",
+            str(el.trustees[0].passphrase_file),
+            *el.board_args(),
+        )
         assert status.returncode == 0, status.stderr
         assert "key share:     held" in status.stdout and "share posted:  yes" in status.stdout
         assert "phase tallied" in status.stdout
@@ -130,12 +149,23 @@ async def _offline_trip(el: DaemonElection, party: Party, tag: str) -> tuple[int
     """export → offline run → import; returns (entries posted, the three commands' stderr)."""
     d = el.directory
     inp, out = d / f"{party.id}-{tag}.in.json", d / f"{party.id}-{tag}.out.json"
-    export = await asyncio.to_thread(cli, "trustee", "export", *el.board_args(),
-                                     "--author", party.id, "--out", str(inp))
+    export = await asyncio.to_thread(
+        cli, "trustee", "export", *el.board_args(), "--author", party.id, "--out", str(inp)
+    )
     assert export.returncode == 0, export.stderr
-    run = await asyncio.to_thread(cli, "trustee", "offline", "--keystore", str(party.keystore),
-                                  "--in", str(inp), "--out", str(out),
-                                  "--passphrase-file", str(party.passphrase_file))
+    run = await asyncio.to_thread(
+        cli,
+        "trustee",
+        "offline",
+        "--keystore",
+        str(party.keystore),
+        "--in",
+        str(inp),
+        "--out",
+        str(out),
+        "--passphrase-file",
+        str(party.passphrase_file),
+    )
     assert run.returncode == 0, run.stderr
     imp = await asyncio.to_thread(cli, "trustee", "import", *el.board_args(), "--in", str(out))
     assert imp.returncode == 0, imp.stderr
@@ -166,9 +196,11 @@ async def _offline(board: BoardProcess, tmp_path: Path) -> None:
                 stderr += text
                 if off_trustee.secrets().share is not None:
                     break
-                await co.wait_until(lambda f: f.state.dkg is not None
-                                    and not f.state.dkg.awaiting(),
-                                    "every message of the round", WAIT)
+                await co.wait_until(
+                    lambda f: f.state.dkg is not None and not f.state.dkg.awaiting(),
+                    "every message of the round",
+                    WAIT,
+                )
                 with contextlib.suppress(TimeoutError):  # a new round opened: a trip more
                     joint = await co.joint_key(0)
             else:
@@ -248,32 +280,87 @@ def test_cli_errors_are_clear_and_hold_no_secret(tmp_path: Path) -> None:
     status = cli("trustee", "status", "--keystore", str(ks), "--passphrase-file", str(wrong))
     assert status.returncode == 2
     assert "wrong passphrase" in status.stderr and "not the passphrase" not in status.stderr
-    via_env = cli("trustee", "status", "--keystore", str(ks),
-                  extra_env={"TOHYO_TRUSTEE_PASSPHRASE": "the right passphrase"})
+    via_env = cli(
+        "trustee",
+        "status",
+        "--keystore",
+        str(ks),
+        extra_env={"TOHYO_TRUSTEE_PASSPHRASE": "the right passphrase"},
+    )
     assert via_env.returncode == 0, via_env.stderr
     assert public["signing_key"] in via_env.stdout and "not bound yet" in via_env.stdout
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    down = cli("trustee", "run", "--keystore", str(ks), "--passphrase-file", str(pfile),
-               "--board", f"http://127.0.0.1:{port}", "--election", "nowhere",
-               "--give-up-after", "1", "--poll-interval", "0.2")
+    down = cli(
+        "trustee",
+        "run",
+        "--keystore",
+        str(ks),
+        "--passphrase-file",
+        str(pfile),
+        "--board",
+        f"http://127.0.0.1:{port}",
+        "--election",
+        "nowhere",
+        "--give-up-after",
+        "1",
+        "--poll-interval",
+        "0.2",
+    )
     assert down.returncode == 2
     assert "unreachable" in down.stderr.splitlines()[-1]
     with keystore_lock(str(ks)):  # a second process on one keystore could equivocate
-        busy = cli("trustee", "run", "--keystore", str(ks), "--passphrase-file", str(pfile),
-                   "--board", f"http://127.0.0.1:{port}", "--election", "nowhere")
+        busy = cli(
+            "trustee",
+            "run",
+            "--keystore",
+            str(ks),
+            "--passphrase-file",
+            str(pfile),
+            "--board",
+            f"http://127.0.0.1:{port}",
+            "--election",
+            "nowhere",
+        )
     assert busy.returncode == 2 and "another process is using" in busy.stderr
     for expected in ("0", "-5"):  # generators for no voters: refused before anything is read
-        none = cli("trustee", "generators", "--board", f"http://127.0.0.1:{port}",
-                   "--election", "nowhere", "--expected", expected, "--keystore", str(ks),
-                   "--passphrase-file", str(pfile), "--state-dir", str(tmp_path / "state"))
+        none = cli(
+            "trustee",
+            "generators",
+            "--board",
+            f"http://127.0.0.1:{port}",
+            "--election",
+            "nowhere",
+            "--expected",
+            expected,
+            "--keystore",
+            str(ks),
+            "--passphrase-file",
+            str(pfile),
+            "--state-dir",
+            str(tmp_path / "state"),
+        )
         assert none.returncode == 2 and "--expected must be at least 1" in none.stderr
         assert not (tmp_path / "state").exists()
-    unreachable = cli("trustee", "generators", "--board", f"http://127.0.0.1:{port}",
-                      "--election", "nowhere", "--expected", "10", "--give-up-after", "1",
-                      "--keystore", str(ks), "--passphrase-file", str(pfile),
-                      "--state-dir", str(tmp_path / "state"))
+    unreachable = cli(
+        "trustee",
+        "generators",
+        "--board",
+        f"http://127.0.0.1:{port}",
+        "--election",
+        "nowhere",
+        "--expected",
+        "10",
+        "--give-up-after",
+        "1",
+        "--keystore",
+        str(ks),
+        "--passphrase-file",
+        str(pfile),
+        "--state-dir",
+        str(tmp_path / "state"),
+    )
     assert unreachable.returncode == 2 and "unreachable" in unreachable.stderr
     assert not (tmp_path / "state" / "generators").exists()
     secrets = [_.hex() for _ in (load_keys(ks, "the right passphrase"))] + ["the right passphrase"]

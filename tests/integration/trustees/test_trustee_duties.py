@@ -63,27 +63,38 @@ class Setup:
         for i in (1, 2, 3):
             keys = generate_trustee_keys(rng)
             path = tmp / f"t{i}.keystore"
-            save_keystore(path, TrusteeSecrets(1, UNBOUND_ELECTION, UNBOUND_GROUP, keys), PASS,
-                          kdf=CHEAP)
+            save_keystore(
+                path, TrusteeSecrets(1, UNBOUND_ELECTION, UNBOUND_GROUP, keys), PASS, kdf=CHEAP
+            )
             self.paths.append(path)
             pub = keys.public(i)
-            trustees.append(Trustee(f"trustee-{i}", i, pub.ed25519_public.hex(),
-                                    pub.x25519_public.hex()))
+            trustees.append(
+                Trustee(f"trustee-{i}", i, pub.ed25519_public.hex(), pub.x25519_public.hex())
+            )
         jst = dt.timezone(dt.timedelta(hours=9))
         self.manifest = Manifest(
-            election_id=E, title="t", election_day=dt.date(2026, 12, 6),
+            election_id=E,
+            title="t",
+            election_day=dt.date(2026, 12, 6),
             voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
             voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
             contests=(Contest("c", "c", "public_office", "single", (Option("a", "A"),)),),
-            eligibility=Eligibility(16, ("x",)), threshold=2, trustees=tuple(trustees),
+            eligibility=Eligibility(16, ("x",)),
+            threshold=2,
+            trustees=tuple(trustees),
             mix_servers=(MixServer("mix-1", 1, raw(Ed25519PrivateKey.generate())),),
-            admin_key=raw(self.admin), registrar_key=raw(Ed25519PrivateKey.generate()),
-            board_key=raw(board_key), group=get_group(GROUP).description())
+            admin_key=raw(self.admin),
+            registrar_key=raw(Ed25519PrivateKey.generate()),
+            board_key=raw(board_key),
+            group=get_group(GROUP).description(),
+        )
 
     def duty(self, i: int) -> TrusteeDuty:
         path = self.paths[i - 1]
-        return TrusteeDuty(KeystoreFile(str(path), PASS, load_keystore(path, PASS), CHEAP),
-                           rng=DeterministicRandom(f"trustee {i} {path.stat().st_mtime_ns}"))
+        return TrusteeDuty(
+            KeystoreFile(str(path), PASS, load_keystore(path, PASS), CHEAP),
+            rng=DeterministicRandom(f"trustee {i} {path.stat().st_mtime_ns}"),
+        )
 
     def admin_entry(self, type_: str, body: dict[str, Any]) -> Envelope:
         return sign_envelope(self.admin, E, type_, "admin", body)
@@ -98,11 +109,13 @@ def run(tmp_path: Path, scenario: Scenario) -> None:
     async def main() -> None:
         key = Ed25519PrivateKey.generate()
         setup = Setup(tmp_path, key)
-        async with running_board(str(tmp_path / "board.sqlite"), key,
-                                 policy=ElectionPolicy(allow_test_groups=True)) as server:
+        async with running_board(
+            str(tmp_path / "board.sqlite"), key, policy=ElectionPolicy(allow_test_groups=True)
+        ) as server:
             async with BoardClient(server.url) as client:
-                await client.post(setup.admin_entry("manifest",
-                                                    {"manifest": setup.manifest.to_json()}))
+                await client.post(
+                    setup.admin_entry("manifest", {"manifest": setup.manifest.to_json()})
+                )
                 await client.post(setup.admin_entry("phase", {"phase": "key_ceremony"}))
                 await scenario(setup, client)
 
@@ -117,8 +130,9 @@ def follower_of(duty: TrusteeDuty) -> BoardFollower:
     return _FOLLOWERS[duty]
 
 
-async def step(duty: TrusteeDuty, client: BoardClient, *, idle: bool = False,
-               post: int | None = None) -> list[Envelope]:
+async def step(
+    duty: TrusteeDuty, client: BoardClient, *, idle: bool = False, post: int | None = None
+) -> list[Envelope]:
     """One poll and one step; post the first `post` entries it returns (all by default)."""
     if duty not in _FOLLOWERS:
         _FOLLOWERS[duty] = BoardFollower(client, E, allow_test_groups=True)
@@ -177,7 +191,8 @@ def test_crash_between_commitments_and_shares(tmp_path: Path) -> None:
         assert state.dkg.closed
         assert state.dkg.outcome().qualified == (1, 2, 3)
         assert state.dkg.commitments[2].commitments == tuple(
-            get_group(GROUP).element_from_hex(h) for h in first[0].body["commitments"])
+            get_group(GROUP).element_from_hex(h) for h in first[0].body["commitments"]
+        )
         for path in s.paths:
             held = load_keystore(path, PASS)
             assert held.share is not None and held.polynomial is None
@@ -290,8 +305,12 @@ def test_keystore_of_another_election_is_refused(tmp_path: Path) -> None:
         with pytest.raises(DutyRefused, match="another election"):
             await step(s.duty(1), client)
         with pytest.raises(DutyRefused, match="manifest says 2"):
-            bind_secrets(dataclasses.replace(other, election=s.manifest.fingerprint()), 2,
-                         s.manifest.fingerprint(), GROUP)
+            bind_secrets(
+                dataclasses.replace(other, election=s.manifest.fingerprint()),
+                2,
+                s.manifest.fingerprint(),
+                GROUP,
+            )
 
     run(tmp_path, scenario)
 
@@ -309,12 +328,16 @@ def test_dealer_with_t_complaints_is_dropped_without_a_reveal(tmp_path: Path) ->
         for j in (2, 3):  # posted before their duties complain (honestly, with nothing)
             keys = load_keystore(s.paths[j - 1], PASS).keys
             msg = sign_message(Complaints(fp, j, ((1, "inconsistent"),)), keys.ed25519_key())
-            await client.post(sign_envelope(keys.ed25519_key(), E, "dkg", f"trustee-{j}",
-                                            msg.to_json_value()))
+            await client.post(
+                sign_envelope(keys.ed25519_key(), E, "dkg", f"trustee-{j}", msg.to_json_value())
+            )
         await finish(s, duties, client)
         state = follower_of(duties[0]).state
-        assert complaints_of(duties[0]) == {1: (), 2: ((1, "inconsistent"),),
-                                            3: ((1, "inconsistent"),)}
+        assert complaints_of(duties[0]) == {
+            1: (),
+            2: ((1, "inconsistent"),),
+            3: ((1, "inconsistent"),),
+        }
         assert revealed(duties[0]) == []
         outcome = state.dkg.outcome()
         assert outcome.qualified == (2, 3)
@@ -342,8 +365,9 @@ def test_a_post_is_believed_only_with_an_inclusion_proof_of_the_entry(tmp_path: 
             await _post(via, commitments, settings)  # the board's 409 is true: confirmed
 
             async def another_index(entry: dict[str, Any], forward: Forward) -> web.Response:
-                return web.json_response({"error": "duplicate_entry",
-                                          "detail": "already at index 1"}, status=409)
+                return web.json_response(
+                    {"error": "duplicate_entry", "detail": "already at index 1"}, status=409
+                )
 
             proxy.on_post = another_index
             with pytest.raises(DutyRefused) as info:
@@ -362,8 +386,9 @@ def test_a_post_is_believed_only_with_an_inclusion_proof_of_the_entry(tmp_path: 
             proxy.on_post = changed_receipt
             with pytest.raises(DutyRefused) as info:
                 await _post(via, share, settings)
-            assert info.value.check == "board.receipt" and "the board is at fault" in \
-                info.value.detail
+            assert (
+                info.value.check == "board.receipt" and "the board is at fault" in info.value.detail
+            )
 
             proxy.on_post = None
             await close_round(s, client, first)  # round 1 is over

@@ -55,8 +55,7 @@ async def wait_for_line(daemon: Daemon, pattern: str, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
-def test_mix_servers_derive_generators_during_voting(board: BoardProcess,
-                                                     tmp_path: Path) -> None:
+def test_mix_servers_derive_generators_during_voting(board: BoardProcess, tmp_path: Path) -> None:
     asyncio.run(_scenario(board, tmp_path))
 
 
@@ -79,9 +78,19 @@ async def _scenario(board: BoardProcess, tmp_path: Path) -> None:
             await co.joint_key(WAIT)
             # mix server 2's operator derives for the voters expected, before voting opens
             prepared = await asyncio.to_thread(
-                cli, "trustee", "generators", *el.board_args(), "--expected", str(BALLOTS),
-                "--state-dir", str(ahead), "--keystore", str(el.mixers[1].keystore),
-                "--passphrase-file", str(el.mixers[1].passphrase_file))
+                cli,
+                "trustee",
+                "generators",
+                *el.board_args(),
+                "--expected",
+                str(BALLOTS),
+                "--state-dir",
+                str(ahead),
+                "--keystore",
+                str(el.mixers[1].keystore),
+                "--passphrase-file",
+                str(el.mixers[1].passphrase_file),
+            )
             assert prepared.returncode == 0, prepared.stderr
             assert f"generators for {BALLOTS} rows" in prepared.stderr
             with GeneratorCache(ahead, group, seed, key_of(el.mixers[1])) as cache:
@@ -92,8 +101,11 @@ async def _scenario(board: BoardProcess, tmp_path: Path) -> None:
             await cast_ballots(client, el, co.state.pk, BALLOTS)
             # mix server 1 follows the voters on the board, still in the voting period
             target = candidate_count(expected_rows(BALLOTS))
-            await wait_for_line(m1, rf"{target} of {target} candidates in the cache \(100 %",
-                                "mix server 1 derives for the voters on the board")
+            await wait_for_line(
+                m1,
+                rf"{target} of {target} candidates in the cache \(100 %",
+                "mix server 1 derives for the voters on the board",
+            )
             await co.refresh()
             assert co.state.phase == "voting"
             with GeneratorCache(tmp_path, group, seed, key_of(el.mixers[0])) as cache:
@@ -106,8 +118,9 @@ async def _scenario(board: BoardProcess, tmp_path: Path) -> None:
             state = co.state
             assert state.pk is not None and co.follower.mix_input is not None
             clear_cache()
-            verify_chain(state.pk, co.follower.mix_input, co.follower.shuffle_bodies,
-                         state.fingerprint)
+            verify_chain(
+                state.pk, co.follower.mix_input, co.follower.shuffle_bodies, state.fingerprint
+            )
             await co.phase("decrypting")
             result = await co.result(WAIT, shares=3)
             await co.phase("tallied")
@@ -124,11 +137,20 @@ async def _scenario(board: BoardProcess, tmp_path: Path) -> None:
         assert f"{need} candidates in the cache {cache_path(ahead, group, seed)}" in m2.log()
         assert "afresh" not in "".join(d.log() for d in el.daemons)
         status = await asyncio.to_thread(
-            cli, "trustee", "status", "--keystore", str(el.mixers[0].keystore),
-            "--passphrase-file", str(el.mixers[0].passphrase_file), *el.board_args())
+            cli,
+            "trustee",
+            "status",
+            "--keystore",
+            str(el.mixers[0].keystore),
+            "--passphrase-file",
+            str(el.mixers[0].passphrase_file),
+            *el.board_args(),
+        )
         assert status.returncode == 0, status.stderr
         rows = expected_rows(BALLOTS)
-        assert (f"generators:    {target} candidates cached ({rows} rows; the mix input has "
-                f"{BALLOTS}) in {cache_path(tmp_path, group, seed)}") in status.stdout
+        assert (
+            f"generators:    {target} candidates cached ({rows} rows; the mix input has "
+            f"{BALLOTS}) in {cache_path(tmp_path, group, seed)}"
+        ) in status.stdout
     finally:
         el.stop_all()

@@ -164,9 +164,7 @@ async def _run(board: BoardProcess, tmp_path: Path) -> None:
         el.stop_all()
 
 
-def test_a_marked_ballot_is_not_linked_across_contests(
-    board: BoardProcess, tmp_path: Path
-) -> None:
+def test_a_marked_ballot_is_not_linked_across_contests(board: BoardProcess, tmp_path: Path) -> None:
     asyncio.run(_marked(board, tmp_path))
 
 
@@ -208,14 +206,23 @@ async def _marked(board: BoardProcess, tmp_path: Path) -> None:
             assert [p["contest"] for p in body["contests"]] == ["mayor", "council"]
             assert body["contests"][0]["proof"] != body["contests"][1]["proof"]
         # every proof holds for its contest's list in its contest's context, and in no other
-        lists = [(p["contest"], elgamal.rows_from_json(pk.group, p["rows"], 1))
-                 for p in mix_input["contests"]]
+        lists = [
+            (p["contest"], elgamal.rows_from_json(pk.group, p["rows"], 1))
+            for p in mix_input["contests"]
+        ]
         fingerprint = manifest.fingerprint()
         verify_chain(pk, lists, shuffles, fingerprint)
         swapped = [("council", lists[0][1]), ("mayor", lists[1][1])]
-        relabelled = [{**b, "contests": [{**b["contests"][0], "contest": "council"},
-                                          {**b["contests"][1], "contest": "mayor"}]}
-                      for b in shuffles]
+        relabelled = [
+            {
+                **b,
+                "contests": [
+                    {**b["contests"][0], "contest": "council"},
+                    {**b["contests"][1], "contest": "mayor"},
+                ],
+            }
+            for b in shuffles
+        ]
         with pytest.raises(ShuffleRejected) as info:
             verify_chain(pk, swapped, relabelled, fingerprint)
         assert info.value.position == 1 and info.value.check.startswith("TW")
@@ -232,13 +239,16 @@ async def _marked(board: BoardProcess, tmp_path: Path) -> None:
         assert all(len(r) == 1 for part in by_contest.values() for r in part)
         assert by_contest["council"].count([rules.INVALID_SLOT]) == 1  # the mark, alone
         assert sorted(by_contest["mayor"]) == sorted(
-            [[c + 1] for c in votes(HONEST)] + [[coerced + 1]])
+            [[c + 1] for c in votes(HONEST)] + [[coerced + 1]]
+        )
         # the tally counts every choice; the marked ballot counts for the mayor
         mayor, tally_council = result["tally"]["mayor"], result["tally"]["council"]
         expected = expected_counts(HONEST)
         expected[list(expected)[coerced]] += 1
         assert mayor["counts"] == expected and mayor["invalid"] == 0
         assert tally_council["invalid"] == 1 and tally_council["counts"] == {
-            "x": council.count(1), "y": council.count(2)}
+            "x": council.count(1),
+            "y": council.count(2),
+        }
     finally:
         el.stop_all()

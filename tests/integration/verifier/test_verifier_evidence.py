@@ -26,41 +26,73 @@ PASSPHRASE = "auditors only"
 def make_evidence(record: Path, out: Path, facts: BasicFacts, *, skip: int | None = None) -> None:
     ca = TestCa.create()
     key = pooled_rsa_key("verifier-voter")
-    cert = ca.issue_sign_cert(facts, key.public_key(),
-                              not_before=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-                              not_after=dt.datetime(2031, 1, 1, tzinfo=dt.UTC))
+    cert = ca.issue_sign_cert(
+        facts,
+        key.public_key(),
+        not_before=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        not_after=dt.datetime(2031, 1, 1, tzinfo=dt.UTC),
+    )
     (out / "anchors").mkdir(parents=True)
     (out / "crls").mkdir()
     (out / "anchors" / "sign_ca.pem").write_bytes(
-        ca.sign.certificate.public_bytes(serialization.Encoding.PEM))
-    crl = ca.crl(CertPurpose.SIGN, this_update=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
-                 next_update=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+        ca.sign.certificate.public_bytes(serialization.Encoding.PEM)
+    )
+    crl = ca.crl(
+        CertPurpose.SIGN,
+        this_update=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        next_update=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+    )
     (out / "crls" / "sign.crl").write_bytes(crl.public_bytes(serialization.Encoding.PEM))
     store = EvidenceStore(out / "evidence.store", PASSPHRASE, scrypt_n=2**10)
     (out / "key").write_text(PASSPHRASE + "\n")
-    ballots = [e for e in map(decode_envelope, (record / "entries.jsonl").read_bytes()
-                              .splitlines()) if e.type == "ballot"]
+    ballots = [
+        e
+        for e in map(decode_envelope, (record / "entries.jsonl").read_bytes().splitlines())
+        if e.type == "ballot"
+    ]
     for k, env in enumerate(ballots):
         if k == skip:
             continue
         att = env.body["attestation"]
         fp, bh = bytes.fromhex(att["election_fingerprint"]), bytes.fromhex(att["ballot_hash"])
         signature = key.sign(ballot_message(fp, bh), padding.PKCS1v15(), hashes.SHA256())
-        store.append(Evidence(fp, bytes.fromhex(att["pseudonym"]), bh,
-                              cert.public_bytes(serialization.Encoding.DER), signature,
-                              RECEIVED))
+        store.append(
+            Evidence(
+                fp,
+                bytes.fromhex(att["pseudonym"]),
+                bh,
+                cert.public_bytes(serialization.Encoding.DER),
+                signature,
+                RECEIVED,
+            )
+        )
 
 
 def verify(record: Path, evidence: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tohyo", "verify", str(record), "--allow-test-groups",
-         "--evidence", str(evidence), "--evidence-key-file", str(evidence / "key")],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
-        env=os.environ | {"PYTHONPATH": str(ROOT)})
+        [
+            sys.executable,
+            "-m",
+            "tohyo",
+            "verify",
+            str(record),
+            "--allow-test-groups",
+            "--evidence",
+            str(evidence),
+            "--evidence-key-file",
+            str(evidence / "key"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )
 
 
-TARO = BasicFacts("投票\u3000太郎", dt.date(1990, 6, 15), Sex.MALE,
-                  "茨城県つくば市研究学園一丁目1番地1")
+TARO = BasicFacts(
+    "投票\u3000太郎", dt.date(1990, 6, 15), Sex.MALE, "茨城県つくば市研究学園一丁目1番地1"
+)
 
 
 def test_evidence_matches_every_attestation(

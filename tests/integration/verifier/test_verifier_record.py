@@ -22,13 +22,19 @@ ALL_STEPS = [s[0] for s in STEPS]
 
 
 def tohyo(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tohyo", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=600,
-                          env=os.environ | {"PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "tohyo", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )
 
 
-def test_verify_exported_record_passes(election_record: tuple[Election, ElectionRun, Path],
-                                       tmp_path: Path) -> None:
+def test_verify_exported_record_passes(
+    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path
+) -> None:
     _, _, record = election_record
     out = tmp_path / "report.json"
     proc = tohyo("verify", str(record), "--allow-test-groups", "--json", str(out))
@@ -44,8 +50,9 @@ def test_verify_exported_record_passes(election_record: tuple[Election, Election
     assert "RESULT: PASS" in proc.stdout
 
 
-def test_receipts_and_heads_given(election_record: tuple[Election, ElectionRun, Path],
-                                  tmp_path: Path) -> None:
+def test_receipts_and_heads_given(
+    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path
+) -> None:
     _, run, record = election_record
     files = []
     for k, receipt in enumerate(run.receipts[:3]):
@@ -54,24 +61,38 @@ def test_receipts_and_heads_given(election_record: tuple[Election, ElectionRun, 
     head = (record / "tree-heads.jsonl").read_text().splitlines()[20]
     (tmp_path / "head.json").write_text(head)
     out = tmp_path / "report.json"
-    proc = tohyo("verify", str(record), "--allow-test-groups", "--json", str(out), *files,
-                 "--tree-head", str(tmp_path / "head.json"))
+    proc = tohyo(
+        "verify",
+        str(record),
+        "--allow-test-groups",
+        "--json",
+        str(out),
+        *files,
+        "--tree-head",
+        str(tmp_path / "head.json"),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     v6 = json.loads(out.read_text())["steps"][5]
     assert v6["id"] == "V6" and v6["counts"] == {"tree_heads": 1, "receipts": 3}
     # a receipt for an entry that is not the one on the record
     doctored = dict(run.receipts[0]) | {"index": run.receipts[1]["index"]}
     (tmp_path / "bad.json").write_text(json.dumps(doctored))
-    proc = tohyo("verify", str(record), "--allow-test-groups", "--json", str(out),
-                 "--tree-head", str(tmp_path / "bad.json"))
+    proc = tohyo(
+        "verify",
+        str(record),
+        "--allow-test-groups",
+        "--json",
+        str(out),
+        "--tree-head",
+        str(tmp_path / "bad.json"),
+    )
     assert proc.returncode == 1
     assert json.loads(out.read_text())["first_failure"] == "V6"
 
 
 def test_verify_with_two_processes(election_record: tuple[Election, ElectionRun, Path]) -> None:
     _, _, record = election_record
-    proc = tohyo("verify", str(record), "--allow-test-groups", "--processes", "2",
-                 "--no-progress")
+    proc = tohyo("verify", str(record), "--allow-test-groups", "--processes", "2", "--no-progress")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -92,8 +113,9 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert tohyo("verify", "ballot").returncode == 2
 
 
-def test_verify_from_a_board_url(election_record: tuple[Election, ElectionRun, Path],
-                                 tmp_path: Path) -> None:
+def test_verify_from_a_board_url(
+    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path
+) -> None:
     el, _, record = election_record
     db = record.parent / "board.sqlite"
 
@@ -103,11 +125,23 @@ def test_verify_from_a_board_url(election_record: tuple[Election, ElectionRun, P
         await server.start()
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tohyo", "verify", server.url, "--election", el.id,
-                "--board-key", el.manifest.board_key, "--allow-test-groups",
-                "--save", str(tmp_path / "fetched"), cwd=ROOT,
+                sys.executable,
+                "-m",
+                "tohyo",
+                "verify",
+                server.url,
+                "--election",
+                el.id,
+                "--board-key",
+                el.manifest.board_key,
+                "--allow-test-groups",
+                "--save",
+                str(tmp_path / "fetched"),
+                cwd=ROOT,
                 env=os.environ | {"PYTHONPATH": str(ROOT)},
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
             out, _ = await asyncio.wait_for(proc.communicate(), 600)
             return proc.returncode or 0, out.decode()
         finally:
@@ -115,5 +149,6 @@ def test_verify_from_a_board_url(election_record: tuple[Election, ElectionRun, P
 
     code, out = asyncio.run(main())
     assert code == 0, out
-    assert (tmp_path / "fetched" / "entries.jsonl").read_bytes() == \
-        (record / "entries.jsonl").read_bytes()
+    assert (tmp_path / "fetched" / "entries.jsonl").read_bytes() == (
+        record / "entries.jsonl"
+    ).read_bytes()

@@ -70,10 +70,13 @@ class Doctor:
             sth = SignedTreeHead.from_json(parse_canonical_json(line))
             old[sth.tree_size] = sth.timestamp
         log = MerkleLog(hash_leaf(e) for e in self.entries)
-        heads = [sign_tree_head(self.el.board, self.el.id, n, log.root(n), old.get(n, 0))
-                 for n in range(1, len(self.entries) + 1)]
-        write_export(self.directory, self.el.id, self.el.manifest.board_key, self.entries,
-                     heads, heads[-1])
+        heads = [
+            sign_tree_head(self.el.board, self.el.id, n, log.root(n), old.get(n, 0))
+            for n in range(1, len(self.entries) + 1)
+        ]
+        write_export(
+            self.directory, self.el.id, self.el.manifest.board_key, self.entries, heads, heads[-1]
+        )
 
     def write_entries_only(self) -> None:
         (self.directory / "entries.jsonl").write_bytes(b"".join(e + b"\n" for e in self.entries))
@@ -149,8 +152,9 @@ def forge_signature(d: Doctor) -> None:
 
     i = d.index("ballot", 2)
     env = d.envelope(i)
-    forged = sign_envelope(Ed25519PrivateKey.generate(), env.election, env.type, env.author,
-                           env.body)
+    forged = sign_envelope(
+        Ed25519PrivateKey.generate(), env.election, env.type, env.author, env.body
+    )
     d.entries[i] = forged.to_bytes()
     d.rebuild()
 
@@ -172,8 +176,9 @@ def proof_from_another_election(d: Doctor) -> None:
     other = bytes(32)
     statement = shuffle_proof.ShuffleStatement(_pk(d), inputs, outputs, other)
     context = Transcript(mix_context(other, 1, "mayor"))
-    proof = shuffle_proof.prove(statement, witness, transcript=context,
-                                rng=DeterministicRandom(b"other election"))
+    proof = shuffle_proof.prove(
+        statement, witness, transcript=context, rng=DeterministicRandom(b"other election")
+    )
     shuffle_proof.verify(statement, proof, transcript=Transcript(mix_context(other, 1, "mayor")))
     i = d.index("shuffle", 0)
     body = d.body(i)
@@ -237,8 +242,12 @@ def copied_ballot(d: Doctor) -> None:
 
     first = d.index("ballot", 0)
     body = d.body(first)
-    att = sign_attestation(d.el.registrar, d.el.fingerprint, (77).to_bytes(32, "big"),
-                           bytes.fromhex(body["attestation"]["ballot_hash"]))
+    att = sign_attestation(
+        d.el.registrar,
+        d.el.fingerprint,
+        (77).to_bytes(32, "big"),
+        bytes.fromhex(body["attestation"]["ballot_hash"]),
+    )
     body["attestation"] = att.to_json()
     last = max(i for i in range(len(d.entries)) if d.envelope(i).type == "ballot")
     env = sign_envelope(d.el.registrar, d.el.id, "ballot", "registrar", body)
@@ -262,8 +271,9 @@ def change_plaintext(d: Doctor) -> None:
 def shuffle_by_another_mixer(d: Doctor) -> None:
     i = d.index("shuffle", 0)
     env = d.envelope(i)
-    d.entries[i] = sign_envelope(d.el.mixers[1], env.election, env.type, "mix-2",
-                                 env.body).to_bytes()
+    d.entries[i] = sign_envelope(
+        d.el.mixers[1], env.election, env.type, "mix-2", env.body
+    ).to_bytes()
     d.rebuild()
 
 
@@ -322,19 +332,24 @@ def _doctor(election_record: tuple[Election, ElectionRun, Path], tmp_path: Path)
 
 @pytest.mark.parametrize(("name", "edit", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_tampering_fails_the_right_step(
-    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path, name: str,
-    edit: Callable[[Doctor], None], expected: str,
+    election_record: tuple[Election, ElectionRun, Path],
+    tmp_path: Path,
+    name: str,
+    edit: Callable[[Doctor], None],
+    expected: str,
 ) -> None:
     doctor = _doctor(election_record, tmp_path)
     directory = doctor.directory
     edit(doctor)
-    report = verify_record(load_record(directory),
-                           Options(tree_heads=doctor.tree_heads, allow_test_groups=True,
-                                   progress=False))
+    report = verify_record(
+        load_record(directory),
+        Options(tree_heads=doctor.tree_heads, allow_test_groups=True, progress=False),
+    )
     first = report.first_failure
     assert first is not None, f"{name}: not detected\n{report.to_text()}"
-    assert first.id == expected, f"{name}: failed {first.id}, expected {expected}\n" + \
-        report.to_text()
+    assert first.id == expected, (
+        f"{name}: failed {first.id}, expected {expected}\n" + report.to_text()
+    )
     ids = [s[0] for s in STEPS]
     before = ids[: ids.index(expected)]
     assert all(report.step(s).status == "pass" for s in before), report.to_text()
@@ -343,14 +358,14 @@ def test_tampering_fails_the_right_step(
         assert first.check.split()[0] == CHECKS[name], report.to_text()
 
 
-def test_the_untouched_copy_passes(election_record: tuple[Election, ElectionRun, Path],
-                                   tmp_path: Path) -> None:
+def test_the_untouched_copy_passes(
+    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path
+) -> None:
     """The doctor's rebuild alone (re-signed heads, same entries) changes nothing."""
     doctor = _doctor(election_record, tmp_path)
     directory = doctor.directory
     doctor.rebuild()
-    report = verify_record(load_record(directory),
-                           Options(allow_test_groups=True, progress=False))
+    report = verify_record(load_record(directory), Options(allow_test_groups=True, progress=False))
     assert report.passed, report.to_text()
 
 
@@ -362,8 +377,7 @@ def test_an_unfinished_election_passes_only_as_partial(
     directory = doctor.directory
     doctor.entries = doctor.entries[: doctor.index("phase", 2)]  # up to "closed", excluded
     doctor.rebuild()
-    report = verify_record(load_record(directory),
-                           Options(allow_test_groups=True, progress=False))
+    report = verify_record(load_record(directory), Options(allow_test_groups=True, progress=False))
     assert report.first_failure is None
     assert [s.id for s in report.steps if s.status == "skip"] == ["V9", "V10", "V11", "V12"]
     assert not report.passed
@@ -378,34 +392,43 @@ def reveal_t_shares(d: Doctor) -> None:
 
     machine = d.run.machines[0]
     assert machine.polynomial is not None
-    reveal = Reveal(d.el.fingerprint, 1, tuple((j, machine.polynomial(j)) for j in (2, 3)),
-                    round=3)
+    reveal = Reveal(d.el.fingerprint, 1, tuple((j, machine.polynomial(j)) for j in (2, 3)), round=3)
     reveal = sign_message(reveal, d.el.trustee_keys[0].ed25519_key())
-    env = sign_envelope(d.el.key_of("trustee-1"), d.el.id, "dkg", "trustee-1",
-                        reveal.to_json_value())
+    env = sign_envelope(
+        d.el.key_of("trustee-1"), d.el.id, "dkg", "trustee-1", reveal.to_json_value()
+    )
     d.entries.insert(d.index("joint_key"), env.to_bytes())
     d.rebuild()
 
 
 def complain_in_round_1(d: Doctor) -> None:
     """Trustee 3's complaints moved before the administrator closed round 1."""
-    k = next(i for i in range(len(d.entries)) if d.envelope(i).type == "dkg"
-             and d.envelope(i).body["kind"] == "dkg.complaints"
-             and d.envelope(i).body["sender"] == 3)
+    k = next(
+        i
+        for i in range(len(d.entries))
+        if d.envelope(i).type == "dkg"
+        and d.envelope(i).body["kind"] == "dkg.complaints"
+        and d.envelope(i).body["sender"] == 3
+    )
     d.entries.insert(d.index("dkg_round"), d.entries.pop(k))
     d.rebuild()
 
 
-@pytest.mark.parametrize(("edit", "check"), [(reveal_t_shares, "V7.secret_exposed"),
-                                             (complain_in_round_1, "V7.round_order")])
+@pytest.mark.parametrize(
+    ("edit", "check"),
+    [(reveal_t_shares, "V7.secret_exposed"), (complain_in_round_1, "V7.round_order")],
+)
 def test_key_ceremony_tampering_names_the_v7_check(
-    election_record: tuple[Election, ElectionRun, Path], tmp_path: Path,
-    edit: Callable[[Doctor], None], check: str,
+    election_record: tuple[Election, ElectionRun, Path],
+    tmp_path: Path,
+    edit: Callable[[Doctor], None],
+    check: str,
 ) -> None:
     doctor = _doctor(election_record, tmp_path)
     edit(doctor)
-    report = verify_record(load_record(doctor.directory),
-                           Options(allow_test_groups=True, progress=False))
+    report = verify_record(
+        load_record(doctor.directory), Options(allow_test_groups=True, progress=False)
+    )
     first = report.first_failure
     assert first is not None and first.id == "V7", report.to_text()
     assert first.check == check, report.to_text()

@@ -36,9 +36,16 @@ pytestmark = [pytest.mark.pcsc, pytest.mark.browser]
 REPO = Path(__file__).resolve().parents[3]
 SHOTS = REPO / "test-output" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 T = TypeVar("T")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -91,27 +98,41 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def voter_web(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
-              issue: Callable[..., IssuedCard], insert: Callable[..., str]) -> Iterator[VoterWeb]:
+def voter_web(
+    tmp_path: Path,
+    test_ca: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    issue: Callable[..., IssuedCard],
+    insert: Callable[..., str],
+) -> Iterator[VoterWeb]:
     reader = insert(issue(HANAKO, label="web-hanako"))
     yield from _web_on_board(tmp_path, test_ca, monkeypatch, "web-2026", reader)
 
 
-def _web_on_board(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
-                  election: str, reader: str) -> Iterator[VoterWeb]:
+def _web_on_board(
+    tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch, election: str, reader: str
+) -> Iterator[VoterWeb]:
     """A board process with its registrar, voting open, and `vote web` on `reader`."""
     el = web_election(election.encode(), election)
     codes, hashes = voting_codes(2)
     settings = _write_settings(tmp_path, el, test_ca, hashes)
     monkeypatch.setenv("TOHYO_EVIDENCE_PASSPHRASE", "evidence passphrase")
-    board = BoardProcess(str(tmp_path / "b.sqlite"), tmp_path / "board.pem", extra=(
-        "--registrar", str(settings), "--allow-test-groups", "--open-elections",
-        "--processes", "1"))
+    board = BoardProcess(
+        str(tmp_path / "b.sqlite"),
+        tmp_path / "board.pem",
+        extra=(
+            "--registrar",
+            str(settings),
+            "--allow-test-groups",
+            "--open-elections",
+            "--processes",
+            "1",
+        ),
+    )
     board_url = board.start()
     try:
         open_voting_on(board_url, el)
-        yield from _serve_web(tmp_path, el.id, board_url, codes, reader,
-                              el.fingerprint.hex())
+        yield from _serve_web(tmp_path, el.id, board_url, codes, reader, el.fingerprint.hex())
     finally:
         board.stop()
 
@@ -124,24 +145,46 @@ def open_voting_on(board_url: str, el: Any) -> None:
     in_thread(setup)
 
 
-def _serve_web(tmp_path: Path, election: str, board_url: str, codes: list[str],
-               reader: str, fingerprint: str) -> Iterator[VoterWeb]:
+def _serve_web(
+    tmp_path: Path, election: str, board_url: str, codes: list[str], reader: str, fingerprint: str
+) -> Iterator[VoterWeb]:
     """`tohyo vote web` on a free port, stopped afterwards."""
     receipts, output = tmp_path / "receipts", tmp_path / "web.log"
     with output.open("wb") as log:
         web = subprocess.Popen(
-            [sys.executable, "-m", "tohyo", "vote", "web", "--board", board_url, "--election",
-             election, "--fingerprint", fingerprint, "--reader",
-             reader, "--port", "0", "--receipts", str(receipts), "--assets",
-             str(write_assets(tmp_path / "assets"))],
-            stdout=subprocess.PIPE, stderr=log, cwd=REPO)
+            [
+                sys.executable,
+                "-m",
+                "tohyo",
+                "vote",
+                "web",
+                "--board",
+                board_url,
+                "--election",
+                election,
+                "--fingerprint",
+                fingerprint,
+                "--reader",
+                reader,
+                "--port",
+                "0",
+                "--receipts",
+                str(receipts),
+                "--assets",
+                str(write_assets(tmp_path / "assets")),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=REPO,
+        )
     try:
         assert web.stdout is not None
         line = web.stdout.readline().decode()
         found = re.search(r"http://127\.0\.0\.1:\d+/", line)
         assert found, line + output.read_text()
-        yield VoterWeb(board_url, election, found.group(0).rstrip("/"), codes, receipts, output,
-                       fingerprint)
+        yield VoterWeb(
+            board_url, election, found.group(0).rstrip("/"), codes, receipts, output, fingerprint
+        )
     finally:
         web.terminate()
         web.wait(10)
@@ -151,9 +194,12 @@ def scan(page: Page, step: str) -> None:
     """axe-core on this page: no WCAG 2.1 A/AA violation; a screenshot for the record."""
     page.add_script_tag(path=str(axe_script()))
     result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", list(WCAG_TAGS))
-    problems = [f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']]})"
-                for v in result["violations"]]
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", list(WCAG_TAGS)
+    )
+    problems = [
+        f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']]})"
+        for v in result["violations"]
+    ]
     assert not problems, f"{step}: " + "; ".join(problems)
     assert len(result["passes"]) > 10, f"{step}: axe checked almost nothing"
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -311,8 +357,7 @@ def test_wrong_password_and_wrong_code_send_nothing(page: Page, voter_web: Voter
     assert "WRONG1" not in web.logs() and PASSWORD not in web.logs()
 
 
-def test_benaloh_check_then_cast_afresh(page: Page, voter_web: VoterWeb,
-                                        tmp_path: Path) -> None:
+def test_benaloh_check_then_cast_afresh(page: Page, voter_web: VoterWeb, tmp_path: Path) -> None:
     web = voter_web
     size = web.size()
     start(page, web, web.codes[0])
@@ -327,9 +372,24 @@ def test_benaloh_check_then_cast_afresh(page: Page, voter_web: VoterWeb,
         page.get_by_role("link", name=re.compile("確認用ファイルをダウンロード")).click()
     audit = tmp_path / "audit.json"
     download.value.save_as(audit)
-    proc = subprocess.run([sys.executable, "-m", "tohyo", "verify", "ballot", str(audit),
-                           "--board", web.board, "--fingerprint", web.fingerprint],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tohyo",
+            "verify",
+            "ballot",
+            str(audit),
+            "--board",
+            web.board,
+            "--fingerprint",
+            web.fingerprint,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert proc.returncode == 0 and "上野 健" in proc.stdout, proc.stdout + proc.stderr
     assert web.size() == size  # the spoiled ballot was never sent
     page.get_by_role("link", name="新しく暗号化して投票に進む").click()
@@ -356,9 +416,9 @@ def test_revote_said_before_and_after(page: Page, voter_web: VoterWeb) -> None:
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280", "390"])
-def test_the_next_person_at_a_shared_browser_finds_nothing(browser: Browser,
-                                                           voter_web: VoterWeb,
-                                                           size: dict[str, int]) -> None:
+def test_the_next_person_at_a_shared_browser_finds_nothing(
+    browser: Browser, voter_web: VoterWeb, size: dict[str, int]
+) -> None:
     """Voter A signs and closes the tab; the next person opens /cast in the same browser:
     nothing of A's is shown or castable, and it is said that A's unfinished vote was
     cleared. After A casts and closes the tab, neither A's choices nor receipt is reachable.
@@ -406,9 +466,13 @@ def test_the_next_person_at_a_shared_browser_finds_nothing(browser: Browser,
 
 
 @pytest.fixture
-def web_without_card(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPatch,
-                     issue: Callable[..., IssuedCard], insert: Callable[..., str]
-                     ) -> Iterator[tuple[VoterWeb, Callable[[], str]]]:
+def web_without_card(
+    tmp_path: Path,
+    test_ca: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    issue: Callable[..., IssuedCard],
+    insert: Callable[..., str],
+) -> Iterator[tuple[VoterWeb, Callable[[], str]]]:
     """`vote web` on a reader with no card in it yet; the second value inserts the card."""
     from jpki_pcsc_support import reader_name
 
@@ -417,7 +481,8 @@ def web_without_card(tmp_path: Path, test_ca: Any, monkeypatch: pytest.MonkeyPat
 
 
 def test_no_card_then_the_card_keeps_the_code_and_choices(
-        page: Page, web_without_card: tuple[VoterWeb, Callable[[], str]]) -> None:
+    page: Page, web_without_card: tuple[VoterWeb, Callable[[], str]]
+) -> None:
     """No card in the reader: the page says so in plain words, with what to do and a way back
     to the step; once the card is in, "try again" goes on with the same code and choices."""
     web, put_card = web_without_card

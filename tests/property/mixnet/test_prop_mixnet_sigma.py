@@ -712,4 +712,3 @@ def test_encryption_statement_outside_subgroup_is_rejected(
         bad = enc.Statement(pk * outsider, rows[0])
     proof = enc.prove(bad, rs[0], transcript=tr(), rng=rng)
     expect_check("E0 membership", lambda: enc.verify(bad, proof, transcript=tr()))
-

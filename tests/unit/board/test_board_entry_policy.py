@@ -25,8 +25,9 @@ E = "e1"
 
 json_bodies = st.recursive(
     st.text(max_size=8) | st.integers(0, 2**53 - 1),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -86,7 +87,8 @@ def test_non_canonical_and_malformed_are_told_apart() -> None:
         env.to_bytes().replace(b'"body":{', b'"body":{"a":1,'),  # duplicate key
         env.to_bytes().replace(env.signature.hex().encode(), env.signature.hex().upper().encode()),
         env.to_bytes().replace(env.signature.hex().encode(), b"00"),
-        b'{"author":"a","body":[],"election":"e","signature":"' + b"0" * 128
+        b'{"author":"a","body":[],"election":"e","signature":"'
+        + b"0" * 128
         + b'","type":"t","v":1}',
         b"[" * 100000 + b"]" * 100000,
     ]
@@ -155,19 +157,28 @@ def test_registry_rules() -> None:
     with pytest.raises(Refusal) as r:
         policy.check(state, keys.ballot(E))
     assert r.value.code == "unknown_election"
-    not_admin = keys.sign(E, "registry", "registrar",
-                          {"authors": {"registrar": {"key": "00" * 32, "role": "registrar"}}})
+    not_admin = keys.sign(
+        E,
+        "registry",
+        "registrar",
+        {"authors": {"registrar": {"key": "00" * 32, "role": "registrar"}}},
+    )
     with pytest.raises(Refusal) as r:
         policy.check(state, not_admin)
     assert r.value.code in ("unauthorised_signer", "bad_body")
-    for body in ({}, {"authors": []}, {"authors": {"admin": {"key": "zz", "role": "admin"}}},
-                 {"authors": {"admin": {"key": "00" * 32, "role": "king"}}}):
+    for body in (
+        {},
+        {"authors": []},
+        {"authors": {"admin": {"key": "zz", "role": "admin"}}},
+        {"authors": {"admin": {"key": "00" * 32, "role": "king"}}},
+    ):
         with pytest.raises(Refusal) as r:
             policy.check(state, keys.sign(E, "registry", "admin", body))
         assert r.value.code == "bad_body"
     # a registry signed by a key other than the admin key it names
-    forged = sign_envelope(Ed25519PrivateKey.generate(), E, "registry", "admin",
-                           keys.registry(E).body)
+    forged = sign_envelope(
+        Ed25519PrivateKey.generate(), E, "registry", "admin", keys.registry(E).body
+    )
     with pytest.raises(Refusal) as r:
         policy.check(state, forged)
     assert r.value.code == "bad_signature"

@@ -17,13 +17,20 @@ def test_key_file_is_encrypted_and_reloads(tmp_path: Path) -> None:
     key = load_or_create_key(path)
     text = path.read_bytes()
     assert b"ENCRYPTED PRIVATE KEY" in text
-    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                            serialization.NoEncryption())
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
     assert raw not in text and raw.hex().encode() not in text
     assert path.stat().st_mode & 0o777 == 0o600
     again = load_or_create_key(path)
-    assert again.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                               serialization.NoEncryption()) == raw
+    assert (
+        again.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        == raw
+    )
 
 
 def test_wrong_or_missing_passphrase_is_a_clear_error(

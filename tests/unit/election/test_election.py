@@ -77,7 +77,10 @@ def test_manifest_round_trips_and_fingerprint_is_stable(example: dict) -> None: 
     ],
 )
 def test_bad_definitions_are_refused_with_the_field_named(
-    example: dict, path: tuple[str, ...], value: object, message: str  # type: ignore[type-arg]
+    example: dict,
+    path: tuple[str, ...],
+    value: object,
+    message: str,  # type: ignore[type-arg]
 ) -> None:
     defn = copy.deepcopy(example)
     target = defn
@@ -157,8 +160,9 @@ def test_copied_ballot_under_another_key_fails(ballot_setup) -> None:  # type: i
     from election.entries import ballot_hash, submission_message
 
     digest = ballot_hash(fingerprint, ballot.row, ballot.proof, thief_pub)
-    copied = Ballot(ballot.row, ballot.proof, thief_pub,
-                    thief.sign(submission_message(fingerprint, digest)))
+    copied = Ballot(
+        ballot.row, ballot.proof, thief_pub, thief.sign(submission_message(fingerprint, digest))
+    )
     with pytest.raises(VerificationError, match="B1"):
         copied.verify(fingerprint, key.public)
 
@@ -178,8 +182,12 @@ def test_ballot_with_forged_signature_fails(ballot_setup) -> None:  # type: igno
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("v", 2, "version"), ("ballot_key", "AB" * 32, "lowercase"), ("signature", "00", "hex"),
-     ("row", [], "row")],
+    [
+        ("v", 2, "version"),
+        ("ballot_key", "AB" * 32, "lowercase"),
+        ("signature", "00", "hex"),
+        ("row", [], "row"),
+    ],
 )
 def test_ballot_decoder_rejects_bad_fields(ballot_setup, field, value, message) -> None:  # type: ignore[no-untyped-def]
     group, _, _, ballot = ballot_setup
@@ -189,8 +197,9 @@ def test_ballot_decoder_rejects_bad_fields(ballot_setup, field, value, message) 
 
 
 def _tohyo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tohyo", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tohyo", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_admin_cli_init_check_and_voting_codes(tmp_path: Path) -> None:
@@ -210,15 +219,33 @@ def test_admin_cli_init_check_and_voting_codes(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     manifest = Manifest.from_json(parse_canonical_json((tmp_path / "m.json").read_bytes()))
     assert manifest.fingerprint().hex() in proc.stdout
-    proc = _tohyo("admin", "voting-codes", "--count", "5", "--out", "c.csv", "--hashes",
-                  "h.json", cwd=tmp_path)
+    proc = _tohyo(
+        "admin",
+        "voting-codes",
+        "--count",
+        "5",
+        "--out",
+        "c.csv",
+        "--hashes",
+        "h.json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = (tmp_path / "c.csv").read_text().splitlines()
     assert len(lines) == 6 and (tmp_path / "c.csv").stat().st_mode & 0o777 == 0o600
     codes = [line.split(",")[1] for line in lines[1:]]
     assert not any(code in proc.stdout + (tmp_path / "h.json").read_text() for code in codes)
-    proc = _tohyo("admin", "voting-codes", "--count", "5", "--out", "c.csv", "--hashes",
-                  "h.json", cwd=tmp_path)
+    proc = _tohyo(
+        "admin",
+        "voting-codes",
+        "--count",
+        "5",
+        "--out",
+        "c.csv",
+        "--hashes",
+        "h.json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2 and "refusing to overwrite" in proc.stderr
 
 

@@ -43,8 +43,9 @@ def test_a_failed_flush_fails_every_item_of_its_group_and_the_next_group_still_r
 
     async def main() -> None:
         group = _GroupCommit(flush)
-        results = await asyncio.gather(group.submit("bad"), group.submit("also in it"),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            group.submit("bad"), group.submit("also in it"), return_exceptions=True
+        )
         assert [type(r) for r in results] == [OSError, OSError]
         await group.submit("fine")
 

@@ -204,8 +204,11 @@ def _mixer_two_first(sim: SimulatedElection) -> Envelope:
         "v": 1,
         "position": 2,
         "contests": [
-            {"contest": c, "outputs": [elgamal.row_to_json(r) for r in rows],
-             "proof": proof.to_json()}
+            {
+                "contest": c,
+                "outputs": [elgamal.row_to_json(r) for r in rows],
+                "proof": proof.to_json(),
+            }
             for (c, rows), proof in zip(outputs, proofs)
         ],
     }

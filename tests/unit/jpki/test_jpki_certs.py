@@ -303,6 +303,10 @@ def test_trust_anchors_survive_pickling(taro_card: IssuedCard, anchors_for) -> N
     validate(taro_card.sign_cert, copy, at=VOTING_TIME, purpose=CertPurpose.SIGN)
     revoked = anchors_for((taro_card.sign_cert.serial_number,))
     with pytest.raises(CertificateRejected) as caught:
-        validate(taro_card.sign_cert, pickle.loads(pickle.dumps(revoked)), at=VOTING_TIME,
-                 purpose=CertPurpose.SIGN)
+        validate(
+            taro_card.sign_cert,
+            pickle.loads(pickle.dumps(revoked)),
+            at=VOTING_TIME,
+            purpose=CertPurpose.SIGN,
+        )
     assert caught.value.reason is Reason.CERTIFICATE_REVOKED

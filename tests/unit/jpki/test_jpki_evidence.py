@@ -59,8 +59,13 @@ def test_append_many_is_one_write_in_order(taro_card: IssuedCard, tmp_path: Path
     path = tmp_path / "ev"
     store = EvidenceStore(path, PASSPHRASE, scrypt_n=N)
     store.append(make_evidence(taro_card))
-    records = [dataclasses.replace(make_evidence(taro_card, hashlib.sha256(bytes([i])).digest()),
-                                   code_hash=f"{i:064x}" if i % 2 else None) for i in range(4)]
+    records = [
+        dataclasses.replace(
+            make_evidence(taro_card, hashlib.sha256(bytes([i])).digest()),
+            code_hash=f"{i:064x}" if i % 2 else None,
+        )
+        for i in range(4)
+    ]
     store.append_many(records)
     store.append_many([])
     assert len(store) == 5
@@ -195,7 +200,7 @@ def test_a_torn_last_record_is_set_aside_with_a_warning(
     with caplog.at_level("WARNING", logger="jpki.evidence"):
         reopened = EvidenceStore(path, PASSPHRASE)
     assert "torn last record" in caplog.text and str(PASSPHRASE) not in caplog.text
-    assert reopened.torn is not None and reopened.torn.read_bytes() == torn[len(whole):]
+    assert reopened.torn is not None and reopened.torn.read_bytes() == torn[len(whole) :]
     assert reopened.torn.stat().st_mode & 0o777 == 0o600
     assert path.read_bytes() == whole
     assert reopened.read_all() == records[:2]

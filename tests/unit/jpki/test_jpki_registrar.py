@@ -378,8 +378,7 @@ def test_address_prefixes(config_for, issue) -> None:
 @pytest.mark.parametrize("bad", ["つくば市", "茨城県", "茨城県つくば", "Tsukuba"])
 def test_municipality_config_must_be_prefecture_plus_municipality(bad: str) -> None:
     with pytest.raises(ValueError):
-        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18, municipalities=(bad,),
-                         **PERIOD)
+        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18, municipalities=(bad,), **PERIOD)
 
 
 def test_rules_need_an_area() -> None:
@@ -413,8 +412,9 @@ def test_roll_entry_depends_on_each_fact_and_is_not_a_pseudonym(change: dict) ->
     other = dataclasses.replace(TARO, **change)
     assert roll_entry(PSEUDONYM_KEY, other) != roll_entry(PSEUDONYM_KEY, TARO)
     assert roll_entry(PSEUDONYM_KEY, TARO) != derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, TARO)
-    spelled = dataclasses.replace(TARO, name=" 投票  太郎 ",
-                                  address="茨城県つくば市研究学園一丁目1番地１")
+    spelled = dataclasses.replace(
+        TARO, name=" 投票  太郎 ", address="茨城県つくば市研究学園一丁目1番地１"
+    )
     assert roll_entry(PSEUDONYM_KEY, spelled) == roll_entry(PSEUDONYM_KEY, TARO)
 
 
@@ -447,11 +447,21 @@ def test_voting_period_with_its_clock_tolerance(
 
 def test_voting_period_needs_aware_times(config_for, taro_card: IssuedCard) -> None:
     with pytest.raises(ValueError):
-        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18, municipalities=MUNICIPALITIES,
-                         voting_start=dt.datetime(2027, 4, 18), voting_end=VOTING_END)
+        EligibilityRules(
+            election_day=ELECTION_DAY,
+            minimum_age=18,
+            municipalities=MUNICIPALITIES,
+            voting_start=dt.datetime(2027, 4, 18),
+            voting_end=VOTING_END,
+        )
     with pytest.raises(ValueError):
-        EligibilityRules(election_day=ELECTION_DAY, minimum_age=18, municipalities=MUNICIPALITIES,
-                         voting_start=VOTING_END, voting_end=VOTING_START)
+        EligibilityRules(
+            election_day=ELECTION_DAY,
+            minimum_age=18,
+            municipalities=MUNICIPALITIES,
+            voting_start=VOTING_END,
+            voting_end=VOTING_START,
+        )
     with pytest.raises(ValueError):
         check_card(config_for(), sign_ballot(taro_card), dt.datetime(2027, 4, 20, 9))
 
@@ -521,18 +531,24 @@ def test_a_restarted_registrar_rebuilds_its_code_bindings_from_the_evidence(
     assert [r.code_hash for r in store.read_all()] == [hash_voting_code(codes[0])]
     ledger = MemoryCodeLedger.from_evidence(store.read_all())
     assert ledger.owner(hash_voting_code(codes[0])) == derive_pseudonym(
-        PSEUDONYM_KEY, FINGERPRINT, TARO)
+        PSEUDONYM_KEY, FINGERPRINT, TARO
+    )
     again = Registrar(config, store, ledger=ledger)
     hanako = issue(HANAKO, label="hanako")
-    refused(again.register(sign_ballot(hanako, code=codes[0]), now=VOTING_TIME),
-            Reason.VOTING_CODE_USED)
+    refused(
+        again.register(sign_ballot(hanako, code=codes[0]), now=VOTING_TIME), Reason.VOTING_CODE_USED
+    )
     assert isinstance(
-        again.register(sign_ballot(taro_card, bhash=ballot_hash(3), code=codes[0]),
-                       now=VOTING_TIME), Accepted)
+        again.register(
+            sign_ballot(taro_card, bhash=ballot_hash(3), code=codes[0]), now=VOTING_TIME
+        ),
+        Accepted,
+    )
     # without the rebuilt ledger the used code would pass: the test above can fail
     forgetful = Registrar(config, store)
     assert isinstance(
-        forgetful.register(sign_ballot(hanako, code=codes[0]), now=VOTING_TIME), Accepted)
+        forgetful.register(sign_ballot(hanako, code=codes[0]), now=VOTING_TIME), Accepted
+    )
 
 
 def test_reserve_takes_the_code_hash_computed_elsewhere(config_for, taro_card: IssuedCard) -> None:
@@ -542,15 +558,19 @@ def test_reserve_takes_the_code_hash_computed_elsewhere(config_for, taro_card: I
     registrar = Registrar(config, ListSink())
     request = sign_ballot(taro_card, code=code)
     pseudonym = check_card(config, request, VOTING_TIME)
-    attestation = sign_attestation(config.attestation_key, FINGERPRINT, pseudonym,
-                                   request.ballot_hash)
-    pending = registrar.reserve(request, pseudonym, attestation, now=VOTING_TIME,
-                                code_hash=hash_voting_code(code))
+    attestation = sign_attestation(
+        config.attestation_key, FINGERPRINT, pseudonym, request.ballot_hash
+    )
+    pending = registrar.reserve(
+        request, pseudonym, attestation, now=VOTING_TIME, code_hash=hash_voting_code(code)
+    )
     assert not isinstance(pending, Refused) and pending.code_hash == hash_voting_code(code)
     registrar.abort(pending)
     # a hash that is not one of the election's: refused as an unknown code
-    refused(registrar.reserve(request, pseudonym, attestation, now=VOTING_TIME,
-                              code_hash="00" * 32), Reason.VOTING_CODE_UNKNOWN)
+    refused(
+        registrar.reserve(request, pseudonym, attestation, now=VOTING_TIME, code_hash="00" * 32),
+        Reason.VOTING_CODE_UNKNOWN,
+    )
 
 
 def test_check_card_raises_the_reason(config_for, issue) -> None:
@@ -649,8 +669,9 @@ def test_pseudonym_depends_on_each_of_the_four_facts(change: dict) -> None:
 
 def test_pseudonym_ignores_spelling_variants_of_name_and_address() -> None:
     """White space in the name; full-width digits and spaces in the address."""
-    spaced = dataclasses.replace(TARO, name=" 投票  太郎 ",
-                                 address="茨城県 つくば市研究学園一丁目１番地１")
+    spaced = dataclasses.replace(
+        TARO, name=" 投票  太郎 ", address="茨城県 つくば市研究学園一丁目１番地１"
+    )
     base = derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, TARO)
     assert derive_pseudonym(PSEUDONYM_KEY, FINGERPRINT, spaced) == base
     assert len(base) == 32

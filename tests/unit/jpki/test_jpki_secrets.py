@@ -106,8 +106,9 @@ def test_registrar_logs_reasons_only(
     config = RegistrarConfig(
         election_fingerprint=fp,
         trust=anchors_for(),
-        eligibility=EligibilityRules(ELECTION_DAY, 18, ("茨城県つくば市",),
-                                     voting_start=VOTING_START, voting_end=VOTING_END),
+        eligibility=EligibilityRules(
+            ELECTION_DAY, 18, ("茨城県つくば市",), voting_start=VOTING_START, voting_end=VOTING_END
+        ),
         voting_codes=VotingCodeConfig(VotingCodeMode.SHARED, frozenset({hash_voting_code(code)})),
         pseudonym_key=b"\x01" * 32,
         attestation_key=Ed25519PrivateKey.generate(),

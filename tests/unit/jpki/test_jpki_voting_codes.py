@@ -58,21 +58,25 @@ def test_normalisation() -> None:
     assert hash_voting_code(code) == hash_voting_code(code.lower())
 
 
-@pytest.mark.parametrize("typed", [
-    "ABCDーEFGHーJKLMーNPQR",  # the IME's long vowel mark
-    "ABCD‐EFGH‐JKLM‐NPQR",  # U+2010 hyphen
-    "ABCD−EFGH−JKLM−NPQR",  # U+2212 minus sign
-    "ABCD–EFGH—JKLM―NPQR",  # en dash, em dash, horizontal bar
-    "ABCDｰEFGH－JKLM‑NPQR",  # half-width ｰ, full-width －, non-breaking hyphen
-    "ABCD\u3000EFGH\tJKLM NPQR",  # ideographic space, tab, space
-    " abcd-efgh-jklm-npqr ",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ABCDーEFGHーJKLMーNPQR",  # the IME's long vowel mark
+        "ABCD‐EFGH‐JKLM‐NPQR",  # U+2010 hyphen
+        "ABCD−EFGH−JKLM−NPQR",  # U+2212 minus sign
+        "ABCD–EFGH—JKLM―NPQR",  # en dash, em dash, horizontal bar
+        "ABCDｰEFGH－JKLM‑NPQR",  # half-width ｰ, full-width －, non-breaking hyphen
+        "ABCD\u3000EFGH\tJKLM NPQR",  # ideographic space, tab, space
+        " abcd-efgh-jklm-npqr ",
+    ],
+)
 def test_common_dash_and_space_variants(typed: str) -> None:
     assert normalize_voting_code(typed) == "ABCDEFGHJKLMNPQR"
 
 
-@pytest.mark.parametrize("bad", ["ABCD_EFGH_JKLM_NPQR", "ABCD.EFGH.JKLM.NPQR",
-                                 "ABCD〜EFGH〜JKLM〜NPQR"])
+@pytest.mark.parametrize(
+    "bad", ["ABCD_EFGH_JKLM_NPQR", "ABCD.EFGH.JKLM.NPQR", "ABCD〜EFGH〜JKLM〜NPQR"]
+)
 def test_other_marks_are_not_separators(bad: str) -> None:
     with pytest.raises(ValueError):
         normalize_voting_code(bad)

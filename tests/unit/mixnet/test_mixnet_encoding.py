@@ -150,6 +150,7 @@ def test_tlv_refuses_values_without_an_encoding(bad: Any) -> None:
 
 # ---------------------------------------------------------------- canonical JSON
 
+
 def _stdlib(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -351,8 +352,14 @@ def test_json_nesting_is_bounded(canonical: bool) -> None:
     space = b"" if canonical else b" "
 
     def nested(levels: int) -> bytes:
-        return b'{"a":' * (levels // 2) + b"[" * (levels - levels // 2) + space + b"1" \
-            + b"]" * (levels - levels // 2) + b"}" * (levels // 2)
+        return (
+            b'{"a":' * (levels // 2)
+            + b"[" * (levels - levels // 2)
+            + space
+            + b"1"
+            + b"]" * (levels - levels // 2)
+            + b"}" * (levels // 2)
+        )
 
     if canonical:
         assert parse_canonical_json(nested(MAX_JSON_DEPTH)) is not None

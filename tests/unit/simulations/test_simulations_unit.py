@@ -25,8 +25,7 @@ from tohyo.cli import CliError, main
 GROUP = "test-schnorr-512-128"
 
 
-@pytest.mark.parametrize(("text", "expected"), [("2/3", (2, 3)), ("1/1", (1, 1)),
-                                                 ("3/5", (3, 5))])
+@pytest.mark.parametrize(("text", "expected"), [("2/3", (2, 3)), ("1/1", (1, 1)), ("3/5", (3, 5))])
 def test_parse_threshold(text: str, expected: tuple[int, int]) -> None:
     assert parse_threshold(text) == expected
 
@@ -54,20 +53,29 @@ def test_fit_recovers_a_line() -> None:
 
 def test_percentiles_nearest_rank() -> None:
     values = [i / 1000 for i in range(1, 101)]  # 1 … 100 ms
-    assert percentiles(values) == {"p50": pytest.approx(50), "p90": pytest.approx(90),
-                                   "p99": pytest.approx(99)}
+    assert percentiles(values) == {
+        "p50": pytest.approx(50),
+        "p90": pytest.approx(90),
+        "p99": pytest.approx(99),
+    }
     assert percentiles([]) == {"p50": 0.0, "p90": 0.0, "p99": 0.0}
 
 
 def test_summarise_counts_errors_by_code() -> None:
-    samples = [Sample("post", 0.0, 0.01, 201, "ok"), Sample("post", 0.1, 0.02, 409,
-               "duplicate_ciphertext"), Sample("read", 0.2, 0.001, 200, "ok"),
-               Sample("post", 0.3, 1.0, 0, "ClientConnectorError"),
-               Sample("post", 0.4, 0.5, 503, "unreadable")]
+    samples = [
+        Sample("post", 0.0, 0.01, 201, "ok"),
+        Sample("post", 0.1, 0.02, 409, "duplicate_ciphertext"),
+        Sample("read", 0.2, 0.001, 200, "ok"),
+        Sample("post", 0.3, 1.0, 0, "ClientConnectorError"),
+        Sample("post", 0.4, 0.5, 503, "unreadable"),
+    ]
     s = summarise(samples, 2.0)
     assert s["requests"] == 5 and s["throughput_per_s"] == 2.5
-    assert s["errors"] == {"0 ClientConnectorError": 1, "409 duplicate_ciphertext": 1,
-                           "503 unreadable": 1}
+    assert s["errors"] == {
+        "0 ClientConnectorError": 1,
+        "409 duplicate_ciphertext": 1,
+        "503 unreadable": 1,
+    }
     assert s["server_errors"] == 1 and s["connection_errors"] == 1
     assert s["by_kind"]["post"]["ok"] == 1 and s["by_kind"]["read"]["ok"] == 1
 
@@ -142,8 +150,7 @@ def test_memory_board_refuses_as_the_board_does(election: SimulatedElection) -> 
 def _resigned(election: SimulatedElection, data: bytes, change: Any) -> bytes:
     env = decode_envelope(data)
     body = change(dict(env.body))
-    return sign_envelope(election.people.admin, env.election, env.type, env.author,
-                         body).to_bytes()
+    return sign_envelope(election.people.admin, env.election, env.type, env.author, body).to_bytes()
 
 
 def test_audit_names_a_changed_tally(election: SimulatedElection) -> None:
@@ -168,31 +175,35 @@ def test_audit_names_a_forged_signature_and_a_wrong_joint_key(
     i = next(i for i, e in enumerate(entries) if decode_envelope(e).type == "joint_key")
     g = election.group.generator().to_hex()
     forged = _resigned(election, entries[i], lambda b: b | {"pk": g})
-    assert check_record([*entries[:i], forged, *entries[i + 1:]])[-1].id == "A3"
+    assert check_record([*entries[:i], forged, *entries[i + 1 :]])[-1].id == "A3"
     env = decode_envelope(entries[i])
-    other = sign_envelope(election.people.registrar, env.election, env.type, env.author,
-                          dict(env.body)).to_bytes()
-    assert check_record([*entries[:i], other, *entries[i + 1:]])[-1].id == "A2"
+    other = sign_envelope(
+        election.people.registrar, env.election, env.type, env.author, dict(env.body)
+    ).to_bytes()
+    assert check_record([*entries[:i], other, *entries[i + 1 :]])[-1].id == "A2"
 
 
-@pytest.mark.parametrize("args", [
-    ("election", "--voters", "1"),
-    ("election", "--trustees", "3/2"),
-    ("election", "--trustees", "two of three"),
-    ("election", "--mixers", "0"),
-    ("election", "--group", "no-such-group"),
-    ("scaling", "--group", "no-such-group"),
-    ("scaling", "--max-n", "1"),
-    ("scaling", "--clock", "cpu", "--processes", "2"),
-    ("attacks", "--runs", "0"),
-    ("attacks", "--only", "no-such-attack"),
-    ("load", "--voters", "10"),
-    ("load", "--start-board", "--board", "http://127.0.0.1:1"),
-    ("load", "--board", "http://127.0.0.1:1"),
-    ("load", "--start-board", "--read-fraction", "1"),
-    ("load", "--start-board", "--setup"),
-    ("load", "--board", "http://127.0.0.1:1", "--election", "e", "--setup"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("election", "--voters", "1"),
+        ("election", "--trustees", "3/2"),
+        ("election", "--trustees", "two of three"),
+        ("election", "--mixers", "0"),
+        ("election", "--group", "no-such-group"),
+        ("scaling", "--group", "no-such-group"),
+        ("scaling", "--max-n", "1"),
+        ("scaling", "--clock", "cpu", "--processes", "2"),
+        ("attacks", "--runs", "0"),
+        ("attacks", "--only", "no-such-attack"),
+        ("load", "--voters", "10"),
+        ("load", "--start-board", "--board", "http://127.0.0.1:1"),
+        ("load", "--board", "http://127.0.0.1:1"),
+        ("load", "--start-board", "--read-fraction", "1"),
+        ("load", "--start-board", "--setup"),
+        ("load", "--board", "http://127.0.0.1:1", "--election", "e", "--setup"),
+    ],
+)
 def test_usage_errors_are_cli_errors(
     args: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

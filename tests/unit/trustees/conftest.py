@@ -23,8 +23,9 @@ def size(request: pytest.FixtureRequest) -> tuple[int, int]:
     return request.param
 
 
-def honest(group: Group, t: int, n: int) -> tuple[CeremonyConfig, list[TrusteePrivateKeys],
-                                                  CeremonyRun]:
+def honest(
+    group: Group, t: int, n: int
+) -> tuple[CeremonyConfig, list[TrusteePrivateKeys], CeremonyRun]:
     key = (group.name, t, n)
     if key not in _RUNS:
         config, keys = make_config(group, t, n)
@@ -33,8 +34,8 @@ def honest(group: Group, t: int, n: int) -> tuple[CeremonyConfig, list[TrusteePr
 
 
 @pytest.fixture
-def ceremony(group: Group, size: tuple[int, int]) -> tuple[CeremonyConfig,
-                                                            list[TrusteePrivateKeys],
-                                                            CeremonyRun]:
+def ceremony(
+    group: Group, size: tuple[int, int]
+) -> tuple[CeremonyConfig, list[TrusteePrivateKeys], CeremonyRun]:
     """An honest ceremony, shared by the tests that only read it."""
     return honest(group, *size)

@@ -35,8 +35,9 @@ def _setup(ceremony):
 
 
 def _combine(config, outcome, rows, shares, **kw):
-    return combine_shares(rows, shares, outcome.verification_keys, config.threshold,
-                          election=config.election, **kw)
+    return combine_shares(
+        rows, shares, outcome.verification_keys, config.threshold, election=config.election, **kw
+    )
 
 
 def test_every_subset_of_every_size_decrypts_the_same(ceremony):
@@ -46,12 +47,12 @@ def test_every_subset_of_every_size_decrypts_the_same(ceremony):
             result = _combine(config, outcome, rows, [shares[j] for j in subset])
             assert [list(r) for r in result.plaintexts] == VOTES
             assert result.used == subset[: config.threshold]
-            assert result.spare == subset[config.threshold:]
+            assert result.spare == subset[config.threshold :]
 
 
 def test_n_minus_t_absent_still_completes(ceremony):
     config, outcome, rows, shares = _setup(ceremony)
-    present = sorted(shares)[-config.threshold:]
+    present = sorted(shares)[-config.threshold :]
     result = _combine(config, outcome, rows, [shares[j] for j in present])
     assert [list(r) for r in result.plaintexts] == VOTES
 
@@ -63,8 +64,10 @@ def test_fewer_than_t_stops_with_a_clear_message(ceremony):
         _combine(config, outcome, rows, few)
     t = config.threshold
     plural = "" if t - 1 == 1 else "s"
-    assert str(info.value) == f"only {t - 1} valid decryption share{plural}, {t} needed " \
+    assert (
+        str(info.value) == f"only {t - 1} valid decryption share{plural}, {t} needed "
         f"(threshold {t})"
+    )
     assert (info.value.valid, info.value.needed) == (t - 1, t)
 
 
@@ -99,8 +102,10 @@ def test_bad_shares_can_leave_too_few(ceremony):
     with pytest.raises(NotEnoughShares) as info:
         _combine(config, outcome, rows, list(shares.values()))
     message = str(info.value)
-    assert f"only {config.threshold - 1} valid" in message and "excluded: trustee 1: proof fails" \
-        in message
+    assert (
+        f"only {config.threshold - 1} valid" in message
+        and "excluded: trustee 1: proof fails" in message
+    )
 
 
 def test_share_claiming_another_trustee_is_excluded(ceremony):
@@ -115,8 +120,7 @@ def test_share_for_other_rows_or_another_election(ceremony):
     config, outcome, rows, shares = _setup(ceremony)
     other_rows = encrypt_votes(outcome.pk, seed="other")
     with pytest.raises(VerificationError) as info:
-        verify_share(shares[1], other_rows, outcome.verification_keys[1],
-                     election=config.election)
+        verify_share(shares[1], other_rows, outcome.verification_keys[1], election=config.election)
     assert info.value.check == "T2 rows"
     with pytest.raises(VerificationError) as info:
         verify_share(shares[1], rows, outcome.verification_keys[1], election=bytes(32))
@@ -131,8 +135,9 @@ def test_share_for_other_rows_or_another_election(ceremony):
 def test_duplicates_and_strangers(ceremony):
     config, outcome, rows, shares = _setup(ceremony)
     stranger = dataclasses.replace(shares[1], trustee=config.n + 1)
-    result = _combine(config, outcome, rows, [shares[1], shares[1], stranger,
-                                               *list(shares.values())[1:]])
+    result = _combine(
+        config, outcome, rows, [shares[1], shares[1], stranger, *list(shares.values())[1:]]
+    )
     assert result.excluded == {config.n + 1: "not a trustee of this election"}
     assert [list(r) for r in result.plaintexts] == VOTES
 
@@ -179,8 +184,9 @@ def _lists_setup(ceremony):
 
 
 def _combine_lists(config, outcome, lists, shares):
-    return combine_lists(lists, shares, outcome.verification_keys, config.threshold,
-                         election=config.election)
+    return combine_lists(
+        lists, shares, outcome.verification_keys, config.threshold, election=config.election
+    )
 
 
 def test_lists_decrypt_each_contest_on_its_own(ceremony):
@@ -196,7 +202,8 @@ def test_a_trustee_short_of_one_list_is_excluded_and_named(ceremony):
     decrypt both lists (never a share of one list used for another)."""
     config, outcome, lists, shares = _lists_setup(ceremony)
     entries = [(1, [shares["a"][1]])] + [
-        (j, [shares["a"][j], shares["b"][j]]) for j in sorted(shares["a"]) if j != 1]
+        (j, [shares["a"][j], shares["b"][j]]) for j in sorted(shares["a"]) if j != 1
+    ]
     result = _combine_lists(config, outcome, lists, entries)
     assert "D0 lists" in result.excluded[1]
     assert 1 not in result.used
@@ -207,7 +214,8 @@ def test_a_share_of_another_trustee_in_an_entry_is_excluded(ceremony):
     """Trustee 1's entry carries trustee 2's (valid) share for contest b: D0 trustee."""
     config, outcome, lists, shares = _lists_setup(ceremony)
     entries = [(1, [shares["a"][1], shares["b"][2]])] + [
-        (j, [shares["a"][j], shares["b"][j]]) for j in sorted(shares["a"]) if j != 1]
+        (j, [shares["a"][j], shares["b"][j]]) for j in sorted(shares["a"]) if j != 1
+    ]
     result = _combine_lists(config, outcome, lists, entries)
     assert "D0 trustee" in result.excluded[1]
     assert 1 not in result.used
@@ -217,14 +225,21 @@ SHARE_ENTRY_CASES = {
     "not an object": ([], "{v, trustee, contests}"),
     "a field missing": ({"v": 1, "contests": []}, "{v, trustee, contests}"),
     "one share for two contests": (
-        {"v": 1, "trustee": 1, "contests": [{"contest": "a", "share": {}}]}, "holds 2"),
+        {"v": 1, "trustee": 1, "contests": [{"contest": "a", "share": {}}]},
+        "holds 2",
+    ),
     "a part of another shape": (
         {"v": 1, "trustee": 1, "contests": [{"contest": "a"}, {"contest": "b", "share": {}}]},
-        "{contest, share}"),
+        "{contest, share}",
+    ),
     "contests out of order": (
-        {"v": 1, "trustee": 1, "contests": [{"contest": "b", "share": {}},
-                                            {"contest": "a", "share": {}}]},
-        "the share of contest a is posted as 'b'"),
+        {
+            "v": 1,
+            "trustee": 1,
+            "contests": [{"contest": "b", "share": {}}, {"contest": "a", "share": {}}],
+        },
+        "the share of contest a is posted as 'b'",
+    ),
 }
 
 
@@ -237,6 +252,9 @@ def test_a_share_entry_of_the_wrong_shape_is_refused(case):
 
 
 def test_a_share_entry_gives_its_values_in_contest_order():
-    body = {"v": 1, "trustee": 1, "contests": [{"contest": "a", "share": {"x": 1}},
-                                               {"contest": "b", "share": {"x": 2}}]}
+    body = {
+        "v": 1,
+        "trustee": 1,
+        "contests": [{"contest": "a", "share": {"x": 1}}, {"contest": "b", "share": {"x": 2}}],
+    }
     assert share_entry_values(body, ["a", "b"]) == [{"x": 1}, {"x": 2}]

@@ -52,7 +52,8 @@ def test_keys_are_what_the_spec_says(ceremony):
 def test_observer_agrees_with_trustees(ceremony):
     config, _, run = ceremony
     observed = derive_public_outcome(
-        [e if isinstance(e, RoundClose) else e.to_json() for e in run.events], config)
+        [e if isinstance(e, RoundClose) else e.to_json() for e in run.events], config
+    )
     assert observed == run.outcome()
     pk, keys, qual, disq = observed  # the documented 4-tuple
     assert pk == run.outcome().pk and set(keys) == set(config.indices)
@@ -175,8 +176,9 @@ def _crash_between_shares(group):
     config, keys = make_config(group, 2, 3, seed="crash between shares")
     first = DkgTrustee(config, 2, keys[1], DeterministicRandom("crash/2"))
     commitments, share_for_1, share_for_3 = first.start()
-    others = {i: DkgTrustee(config, i, keys[i - 1], DeterministicRandom(f"crash/{i}"))
-              for i in (1, 3)}
+    others = {
+        i: DkgTrustee(config, i, keys[i - 1], DeterministicRandom(f"crash/{i}")) for i in (1, 3)
+    }
     board = _Board()
     board.post([commitments, share_for_1], others.values())
     board.post([m for t in others.values() for m in t.start()], others.values())
@@ -241,7 +243,6 @@ def test_restart_after_round_1_re_sends_the_missing_share_encrypted(group):
 def test_trustee_that_misses_the_complaint_round_knows_it_has_no_share(group):
     """Trustee 1 gets a bad share from 2 but its complaint never reaches the board: dealer 2
     stays qualified, trustee 1 says it holds no usable share, the others still decrypt."""
-
 
     config, keys = make_config(group, 2, 3, seed="silent-victim")
 

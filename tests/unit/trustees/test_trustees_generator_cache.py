@@ -54,8 +54,9 @@ def seed_of(group: Group) -> bytes:
     return generator_seed(group, FP, GENERATOR_PURPOSE)
 
 
-def filled(tmp_path: Path, group: Group, count: int, *, seed: bytes | None = None,
-           chunks: int = 2) -> GeneratorCache:
+def filled(
+    tmp_path: Path, group: Group, count: int, *, seed: bytes | None = None, chunks: int = 2
+) -> GeneratorCache:
     """A cache written in `chunks` appends (so it has several segments), lock released."""
     seed = seed or seed_of(group)
     cache = GeneratorCache(tmp_path, group, seed, KEY)
@@ -97,8 +98,9 @@ def test_cached_prefix_equals_a_fresh_derivation(tmp_path: Path, name: str) -> N
 
 
 @pytest.mark.parametrize("name", [*GROUPS, SMALL])
-def test_a_mix_with_a_partial_cache_is_accepted_by_a_fresh_verifier(tmp_path: Path,
-                                                                     name: str) -> None:
+def test_a_mix_with_a_partial_cache_is_accepted_by_a_fresh_verifier(
+    tmp_path: Path, name: str
+) -> None:
     group = get_group(name)
     rng = DeterministicRandom(f"partial cache {name}")
     kp = elgamal.keygen(group, rng)
@@ -114,8 +116,9 @@ def test_a_mix_with_a_partial_cache_is_accepted_by_a_fresh_verifier(tmp_path: Pa
     assert len(out[0][1]) == n
 
 
-def test_a_flipped_bit_keeps_the_segments_before_it(tmp_path: Path,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_a_flipped_bit_keeps_the_segments_before_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     group = get_group(SMALL)
     cache = filled(tmp_path, group, 40, chunks=4)  # segments of 10
     raw = bytearray(Path(cache.path).read_bytes())
@@ -147,8 +150,9 @@ def test_a_torn_append_is_cut_off(tmp_path: Path, caplog: pytest.LogCaptureFixtu
 
 
 @pytest.mark.parametrize("damage", ["header", "seed", "magic"])
-def test_a_foreign_or_damaged_header_is_moved_aside(tmp_path: Path, damage: str,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_a_foreign_or_damaged_header_is_moved_aside(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
     group = get_group(SMALL)
     cache = filled(tmp_path, group, 10)
     raw = bytearray(Path(cache.path).read_bytes())
@@ -164,7 +168,8 @@ def test_a_foreign_or_damaged_header_is_moved_aside(tmp_path: Path, damage: str,
 
 
 def test_a_consistent_but_wrong_cache_fails_the_sample_check(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Well-formed segments with every hash right, holding another seed's candidates (what a
     bug or a hand-made file would give): the recomputed sample catches it."""
     group = get_group(SMALL)
@@ -228,8 +233,9 @@ def wait_for(work: Precompute, n: int) -> None:
         time.sleep(0.01)
 
 
-def test_precompute_follows_a_growing_target(tmp_path: Path,
-                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_precompute_follows_a_growing_target(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     group = get_group(SMALL)
     cache = GeneratorCache(tmp_path, group, seed_of(group), KEY)
     cache.load()
@@ -241,8 +247,9 @@ def test_precompute_follows_a_growing_target(tmp_path: Path,
         work.stop()
     assert not work.running and work.error is None
     assert cache.count == candidate_count(100)
-    assert reload(tmp_path, group).candidates == derive_candidates(group, cache.seed, 0,
-                                                                   cache.count)
+    assert reload(tmp_path, group).candidates == derive_candidates(
+        group, cache.seed, 0, cache.count
+    )
     assert f"{cache.count} of {cache.count} candidates in the cache (100 %" in caplog.text
     work.want(200)  # stopped: asks for nothing more
     assert cache.count == candidate_count(100)
@@ -250,7 +257,8 @@ def test_precompute_follows_a_growing_target(tmp_path: Path,
 
 
 def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Generators from a wrong cache make an honest earlier shuffle fail; the daemon checks it
     again with fresh generators, accepts it, and stops using the cache."""
     from types import SimpleNamespace
@@ -263,8 +271,9 @@ def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
     rows, _ = elgamal.encrypt_rows(kp.public, [[i % 3] for i in range(6)], rng)
     body = mix(kp.public, [("c", rows)], FP, 1, rng=rng)
     clear_cache()
-    wrong = derive_candidates(group, hashlib.sha256(b"not the seed").digest(), 0,
-                              candidate_count(6))
+    wrong = derive_candidates(
+        group, hashlib.sha256(b"not the seed").digest(), 0, candidate_count(6)
+    )
     cache = GeneratorCache(tmp_path, group, seed_of(group), KEY)
     assert cache.acquire()
     cache.extend(wrong)  # as if the load's checks had missed it
@@ -273,7 +282,9 @@ def test_a_wrong_cache_never_makes_the_mix_server_accuse_an_honest_one(
     gens.precompute = Precompute(cache)
     follower = SimpleNamespace(
         state=SimpleNamespace(pk=kp.public, fingerprint=FP, group=group, phase="mixing"),
-        mix_input=[("c", rows)], shuffle_bodies=[body])
+        mix_input=[("c", rows)],
+        shuffle_bodies=[body],
+    )
     with caplog.at_level(logging.INFO, logger="tohyo.trustee"):
         assert gens.ready(follower, None) == candidate_count(6)  # type: ignore[arg-type]
         out = gens.verify_chain(follower, None)  # type: ignore[arg-type]
@@ -312,7 +323,8 @@ def test_the_key_comes_from_the_keystore_and_differs_per_party() -> None:
 
 @pytest.mark.parametrize("forger", ["another key", "an unkeyed hash chain"])
 def test_a_cache_tagged_without_this_partys_key_is_never_used(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, forger: str) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, forger: str
+) -> None:
     """Someone who can write the state directory but not read the keystore replaces one
     candidate in the middle and re-chains every tag (with a key of its own, or unkeyed as
     version 1 of the file did). The sample check alone (here: the first and the last) would

@@ -62,8 +62,9 @@ def test_no_overwrite_unless_asked(tmp_path, secrets):
     save_keystore(path, secrets, PASS, kdf=FAST)
     with pytest.raises(FileExistsError):
         save_keystore(path, secrets, PASS, kdf=FAST)
-    updated = TrusteeSecrets(secrets.trustee, secrets.election, secrets.group, secrets.keys,
-                             None, 5)
+    updated = TrusteeSecrets(
+        secrets.trustee, secrets.election, secrets.group, secrets.keys, None, 5
+    )
     save_keystore(path, updated, PASS, kdf=FAST, overwrite=True)
     assert load_keystore(path, PASS) == updated
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -92,7 +93,7 @@ def _edit(data: bytes, change) -> bytes:
 
 
 def _flip_hex(text: str, at: int = 0) -> str:
-    return text[:at] + format(int(text[at], 16) ^ 1, "x") + text[at + 1:]
+    return text[:at] + format(int(text[at], 16) ^ 1, "x") + text[at + 1 :]
 
 
 TAMPERINGS = {

@@ -28,8 +28,9 @@ def _refused(run, step):
 
 def _complaints(run):
     """Round 2's complaints by sender."""
-    return {m.sender: m.complaints for m in run.posted
-            if isinstance(m, Complaints) and m.round == 2}
+    return {
+        m.sender: m.complaints for m in run.posted if isinstance(m, Complaints) and m.round == 2
+    }
 
 
 def _share_to_victim(m):
@@ -129,8 +130,14 @@ def test_proof_for_another_coefficient_index_fails(group, size):
 
     def intercept(m):
         if isinstance(m, Commitments) and m.sender == DEALER:
-            return [resign(m, keys, proofs=(m.proofs[1], m.proofs[0], *m.proofs[2:]),
-                           commitments=(m.commitments[1], m.commitments[0], *m.commitments[2:]))]
+            return [
+                resign(
+                    m,
+                    keys,
+                    proofs=(m.proofs[1], m.proofs[0], *m.proofs[2:]),
+                    commitments=(m.commitments[1], m.commitments[0], *m.commitments[2:]),
+                )
+            ]
         return [m]
 
     run = run_ceremony(config, keys, seed="swap-proof", intercept=intercept)

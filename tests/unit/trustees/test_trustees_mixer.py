@@ -108,13 +108,15 @@ def test_honest_chain_verifies_and_keeps_the_plaintexts(group: Group) -> None:
 def test_executor_gives_the_same_verdict(group: Group) -> None:
     kp, lists, bodies = chain(group, 1)
     with ThreadPoolExecutor(2) as pool:
-        assert verify_chain(kp.public, lists, bodies, FP, executor=pool) == \
-            verify_chain(kp.public, lists, bodies, FP)
+        assert verify_chain(kp.public, lists, bodies, FP, executor=pool) == verify_chain(
+            kp.public, lists, bodies, FP
+        )
 
 
 @pytest.mark.parametrize(
-    "tamper", ["swap", "reencrypted", "context", "position", "shape", "contest_context",
-               "relabelled"])
+    "tamper",
+    ["swap", "reencrypted", "context", "position", "shape", "contest_context", "relabelled"],
+)
 def test_a_bad_shuffle_is_refused_and_named(group: Group, tamper: str) -> None:
     kp, lists, bodies = chain(group)
     bad = copy.deepcopy(bodies)
@@ -127,8 +129,9 @@ def test_a_bad_shuffle_is_refused_and_named(group: Group, tamper: str) -> None:
     elif tamper == "context":  # a proof made for another election fingerprint
         posted = decode_shuffle(group, bad[0], shapes_of(lists))
         current = [(part.contest, list(part.outputs)) for part in posted.lists]
-        bad[1] = mix(kp.public, current, hashlib.sha256(b"other").digest(), 2,
-                     rng=DeterministicRandom("x"))
+        bad[1] = mix(
+            kp.public, current, hashlib.sha256(b"other").digest(), 2, rng=DeterministicRandom("x")
+        )
     elif tamper == "position":
         bad[1]["position"] = 3
     elif tamper == "shape":
@@ -155,8 +158,9 @@ def test_a_proof_binds_its_contest(group: Group) -> None:
     kp, lists, bodies = chain(group, 1)
     posted = decode_shuffle(group, bodies[0], shapes_of(lists))
     verify_shuffle(kp.public, lists, posted, FP)
-    relabelled = PostedShuffle(1, (PostedList("b", posted.lists[0].outputs, posted.lists[0].proof),
-                                   posted.lists[1]))
+    relabelled = PostedShuffle(
+        1, (PostedList("b", posted.lists[0].outputs, posted.lists[0].proof), posted.lists[1])
+    )
     with pytest.raises(ShuffleRejected) as info:
         verify_shuffle(kp.public, [("b", lists[0][1]), lists[1]], relabelled, FP)
     assert info.value.contest == "b" and info.value.check.startswith("TW")
@@ -203,12 +207,21 @@ def manifest(*contests: Contest) -> Manifest:
     jst = dt.timezone(dt.timedelta(hours=9))
     k = "00" * 32
     return Manifest(
-        election_id="count", title="t", election_day=dt.date(2026, 12, 6),
+        election_id="count",
+        title="t",
+        election_day=dt.date(2026, 12, 6),
         voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
-        voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst), contests=contests,
-        eligibility=Eligibility(16, ("x",)), threshold=1, trustees=(Trustee("t", 1, k, k),),
-        mix_servers=(MixServer("m", 1, k),), admin_key=k, registrar_key=k, board_key=k,
-        group=get_group("test-schnorr-512-128").description())
+        voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
+        contests=contests,
+        eligibility=Eligibility(16, ("x",)),
+        threshold=1,
+        trustees=(Trustee("t", 1, k, k),),
+        mix_servers=(MixServer("m", 1, k),),
+        admin_key=k,
+        registrar_key=k,
+        board_key=k,
+        group=get_group("test-schnorr-512-128").description(),
+    )
 
 
 def test_count_per_rule() -> None:

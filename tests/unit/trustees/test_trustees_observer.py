@@ -16,7 +16,8 @@ from trustees.testing import make_config, run_ceremony
 
 def _index(posted, kind, sender=None):
     return next(
-        k for k, m in enumerate(posted)
+        k
+        for k, m in enumerate(posted)
         if getattr(m, "KIND", None) == kind and sender in (None, m.sender)
     )
 
@@ -39,7 +40,10 @@ def test_untampered_transcript_as_bytes_and_objects(ceremony):
     assert derive_public_outcome(run.events, config) == run.outcome()
     assert derive_public_outcome(_as_bytes(run.events), config) == run.outcome()
     assert [e for e in run.events if isinstance(e, RoundClose)] == [
-        RoundClose(2), RoundClose(3), RoundClose(CLOSED)]
+        RoundClose(2),
+        RoundClose(3),
+        RoundClose(CLOSED),
+    ]
 
 
 def test_changed_commitment_breaks_the_signature(ceremony):
@@ -155,8 +159,11 @@ def test_missing_share_not_re_sent_in_the_record(ceremony):
     """A share that is not on the record, a "missing" complaint, no re-sent share: the dealer
     is disqualified for it, and nothing was revealed."""
     config, keys, run = ceremony
-    posted = [m for m in run.events
-              if not (isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (3, 1))]
+    posted = [
+        m
+        for m in run.events
+        if not (isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (3, 1))
+    ]
     k = _index(posted, "dkg.complaints", 1)
     posted[k] = resign(posted[k], keys, complaints=((3, "missing"),))
     outcome = derive_public_outcome(posted, config)

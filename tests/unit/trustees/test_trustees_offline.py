@@ -83,8 +83,9 @@ def test_offline_trustee_reaches_the_online_outcome(group, size):
     assert all(t.outcome == outcome for t in online.values())
     assert secrets.share == online_run.trustees[OFFLINE].key_share.secret.value
     assert secrets.polynomial is None  # erased once the share is known
-    mine = sorted(m.to_json() for m in board
-                  if not isinstance(m, RoundClose) and m.sender == OFFLINE)
+    mine = sorted(
+        m.to_json() for m in board if not isinstance(m, RoundClose) and m.sender == OFFLINE
+    )
     assert mine == sorted(m.to_json() for m in online_run.posted if m.sender == OFFLINE)
 
 
@@ -93,8 +94,9 @@ def test_offline_dealer_answers_a_complaint(group):
 
     def intercept(m):
         if isinstance(m, EncryptedShare) and (m.sender, m.recipient) == (OFFLINE, 1):
-            eph, ct = channel.seal_share(config, OFFLINE, 1, group.scalar(3),
-                                         DeterministicRandom(1))
+            eph, ct = channel.seal_share(
+                config, OFFLINE, 1, group.scalar(3), DeterministicRandom(1)
+            )
             return [resign(m, keys, ephemeral=eph, ciphertext=ct)]
         return [m]
 
@@ -112,21 +114,28 @@ def test_offline_decryption_share_equals_the_online_one(ceremony):
     outcome = run.outcome()
     rows = encrypt_votes(outcome.pk)
     ks = run.trustees[OFFLINE].key_share
-    secrets = TrusteeSecrets(OFFLINE, config.election, config.group.name, keys[OFFLINE - 1],
-                             None, ks.secret.value)
+    secrets = TrusteeSecrets(
+        OFFLINE, config.election, config.group.name, keys[OFFLINE - 1], None, ks.secret.value
+    )
     # one list per contest: the offline trustee makes one share per list, in order
     other_list = list(reversed(rows))
     bundle = export_decryption_input(config, OFFLINE, run.events, [("a", rows), ("b", other_list)])
     out = run_decryption_offline(bundle, secrets, DeterministicRandom("offline-share"))
     (contest, share), (other, second) = read_decryption_output(out, config)
     assert (contest, other) == ("a", "b") and second.rows_digest == rows_digest(other_list)
-    online = make_share(ks, rows, election=config.election,
-                        rng=DeterministicRandom("offline-share"))
+    online = make_share(
+        ks, rows, election=config.election, rng=DeterministicRandom("offline-share")
+    )
     assert share == online
     shares = shares_from(key_shares(run), rows, config)
     shares[OFFLINE] = share
-    result = combine_shares(rows, list(shares.values()), outcome.verification_keys,
-                            config.threshold, election=config.election)
+    result = combine_shares(
+        rows,
+        list(shares.values()),
+        outcome.verification_keys,
+        config.threshold,
+        election=config.election,
+    )
     assert [list(r) for r in result.plaintexts] == VOTES
 
 
@@ -151,8 +160,7 @@ def test_bundles_are_checked(ceremony):
     wrong = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     with pytest.raises(DecodeError, match=r"expected a dkg bundle"):
         run_dkg_offline(wrong, secrets, DeterministicRandom(0))
-    out, _ = run_dkg_offline(export_dkg_input(config, OFFLINE, []), secrets,
-                             DeterministicRandom(0))
+    out, _ = run_dkg_offline(export_dkg_input(config, OFFLINE, []), secrets, DeterministicRandom(0))
     doc = json.loads(out)
     doc["trustee"] = 1
     forged = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -319,16 +319,23 @@ def test_only_signed_reveals_count_as_exposure(group):
     run = run_ceremony(config, keys, seed="rounds/forged")
     dealer = run.trustees[1].polynomial
     assert dealer is not None
-    signed_by_1 = resign(Reveal(config.election, 1, ((2, dealer(2)), (3, dealer(3))), round=3),
-                         keys)
-    forged = Reveal(config.election, 1, signed_by_1.shares, round=3,
-                    signature=resign(signed_by_1, keys, sender=2).signature)
+    signed_by_1 = resign(
+        Reveal(config.election, 1, ((2, dealer(2)), (3, dealer(3))), round=3), keys
+    )
+    forged = Reveal(
+        config.election,
+        1,
+        signed_by_1.shares,
+        round=3,
+        signature=resign(signed_by_1, keys, sender=2).signature,
+    )
     assert exposed_dealers([signed_by_1], config) == {1: [2, 3]}
     assert exposed_dealers([forged], config) == {}
 
 
-@pytest.mark.parametrize("body", [{"v": 1, "round": "2"}, {"round": 2}, {"v": 1, "round": 2,
-                                                                         "x": 0}])
+@pytest.mark.parametrize(
+    "body", [{"v": 1, "round": "2"}, {"round": 2}, {"v": 1, "round": 2, "x": 0}]
+)
 def test_a_malformed_round_close_is_refused(body):
     with pytest.raises(DecodeError, match="dkg_round"):
         ceremony_event("dkg_round", body)

@@ -21,17 +21,18 @@ from mixnet.rng import DeterministicRandom
 from tohyo.cli import main
 from verifier.audit import AUDIT_FORMAT, verify_audit
 
-M = manifest(Contest("mayor", "市長", "text", "single", OPTS),
-             Contest("council", "議会", "text", "k_of_n", OPTS, max_choices=2),
-             Contest("park", "公園", "text", "ranked", OPTS, max_choices=4))
+M = manifest(
+    Contest("mayor", "市長", "text", "single", OPTS),
+    Contest("council", "議会", "text", "k_of_n", OPTS, max_choices=2),
+    Contest("park", "公園", "text", "ranked", OPTS, max_choices=4),
+)
 
 
 GROUP = get_group("test-schnorr-512-128")
 PK = elgamal.keygen(GROUP, DeterministicRandom(b"audit")).public
 
 
-def audit_doc(choices: list[int], claimed: list[int] | None = None, pk: Any = PK
-              ) -> dict[str, Any]:
+def audit_doc(choices: list[int], claimed: list[int] | None = None, pk: Any = PK) -> dict[str, Any]:
     rng = DeterministicRandom(b"audit")
     row, rs = elgamal.encrypt_row(pk, choices, rng)
     return {
@@ -76,13 +77,16 @@ def test_an_audit_of_another_election_is_caught() -> None:
         verify_audit(canonical_json(audit_doc(CHOICES)), other, PK)
 
 
-@pytest.mark.parametrize(("change", "check"), [
-    (lambda d: d | {"fingerprint": "00" * 32}, "A2"),
-    (lambda d: d | {"randomness": d["randomness"][:-1]}, "A3"),
-    (lambda d: d | {"pk": "ff"}, "A3"),
-    (lambda d: {k: v for k, v in d.items() if k != "choices"}, "A1"),
-    (lambda d: d | {"format": "other"}, "A1"),
-])
+@pytest.mark.parametrize(
+    ("change", "check"),
+    [
+        (lambda d: d | {"fingerprint": "00" * 32}, "A2"),
+        (lambda d: d | {"randomness": d["randomness"][:-1]}, "A3"),
+        (lambda d: d | {"pk": "ff"}, "A3"),
+        (lambda d: {k: v for k, v in d.items() if k != "choices"}, "A1"),
+        (lambda d: d | {"format": "other"}, "A1"),
+    ],
+)
 def test_malformed_audits(change: Any, check: str) -> None:
     with pytest.raises(VerificationError, match=check):
         verify_audit(canonical_json(change(audit_doc(CHOICES))), M, PK)
@@ -90,16 +94,21 @@ def test_malformed_audits(change: Any, check: str) -> None:
         verify_audit(json.dumps(audit_doc(CHOICES), indent=1).encode(), M, PK)  # not canonical
 
 
-def test_cli_needs_the_board_and_the_fingerprint(tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_needs_the_board_and_the_fingerprint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The election never comes from the device's file: without --board and --fingerprint
     the command is a usage error (the whole path runs in the integration test)."""
     good = tmp_path / "audit.json"
     good.write_bytes(canonical_json(audit_doc(CHOICES)) + b"\n")
     assert main(["verify", "ballot", str(good)]) == 2
     assert "--fingerprint" in capsys.readouterr().err
-    assert main(["verify", "ballot", str(good), "--board", "http://127.0.0.1:1",
-                 "--fingerprint", "xyz"]) == 2
+    assert (
+        main(
+            ["verify", "ballot", str(good), "--board", "http://127.0.0.1:1", "--fingerprint", "xyz"]
+        )
+        == 2
+    )
     assert main(["verify", "ballot", str(tmp_path / "missing.json")]) == 2
 
 
@@ -110,8 +119,9 @@ def test_the_voter_clients_audit_file_verifies() -> None:
     group = get_group("test-schnorr-512-128")
     rng = DeterministicRandom(b"voter client audit")
     pk = elgamal.keygen(group, rng).public
-    encrypted = encrypt_ballot(M, pk, {"mayor": "c", "council": ["a", "d"],
-                                       "park": ["b", "a"]}, rng)
+    encrypted = encrypt_ballot(
+        M, pk, {"mayor": "c", "council": ["a", "d"], "park": ["b", "a"]}, rng
+    )
     result = verify_audit(canonical_json(audit_record(M, pk, encrypted)), M, pk)
     assert result.words[0] == "mayor (市長): C"
     assert result.words[1] == "council (議会): A, D"

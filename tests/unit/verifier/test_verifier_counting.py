@@ -109,19 +109,28 @@ def manifest(*contests: Contest) -> Manifest:
     jst = dt.timezone(dt.timedelta(hours=9))
     key = "00" * 32
     return Manifest(
-        election_id="e", title="T", election_day=dt.date(2026, 12, 6),
+        election_id="e",
+        title="T",
+        election_day=dt.date(2026, 12, 6),
         voting_start=dt.datetime(2026, 11, 29, 7, tzinfo=jst),
         voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
-        contests=contests, eligibility=Eligibility(18, ("茨城県つくば市",)), threshold=1,
-        trustees=(Trustee("t-1", 1, key, key),), mix_servers=(MixServer("m-1", 1, key),),
-        admin_key=key, registrar_key=key, board_key=key,
+        contests=contests,
+        eligibility=Eligibility(18, ("茨城県つくば市",)),
+        threshold=1,
+        trustees=(Trustee("t-1", 1, key, key),),
+        mix_servers=(MixServer("m-1", 1, key),),
+        admin_key=key,
+        registrar_key=key,
+        board_key=key,
         group=get_group("test-schnorr-512-128").description(),
     )
 
 
 def test_count_election_slices_the_rows() -> None:
-    m = manifest(Contest("x", "X", "text", "single", OPTS),
-                 Contest("y", "Y", "text", "k_of_n", OPTS, max_choices=2))
+    m = manifest(
+        Contest("x", "X", "text", "single", OPTS),
+        Contest("y", "Y", "text", "k_of_n", OPTS, max_choices=2),
+    )
     tally = count_election(m, [[1, 2, 3], [0, 4, 0], [2, 3, 2]])
     assert tally["x"]["counts"] == {"a": 1, "b": 1, "c": 0, "d": 0}
     assert tally["y"]["counts"] == {"a": 0, "b": 1, "c": 1, "d": 1}
@@ -134,8 +143,10 @@ slot = st.one_of(st.none(), st.integers(0, 6))
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from([SINGLE, SINGLE_NO_BLANK, TWO_OF_FOUR, TWO_OF_FOUR_MIN2, RANKED, BORDA]),
-       st.data())
+@given(
+    st.sampled_from([SINGLE, SINGLE_NO_BLANK, TWO_OF_FOUR, TWO_OF_FOUR_MIN2, RANKED, BORDA]),
+    st.data(),
+)
 def test_every_row_is_counted_once(c: Contest, data: st.DataObject) -> None:
     rows = data.draw(st.lists(st.lists(slot, min_size=c.width, max_size=c.width), max_size=30))
     t = count_contest(c, rows)
@@ -149,8 +160,12 @@ def test_every_row_is_counted_once(c: Contest, data: st.DataObject) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.permutations([1, 2, 3, 4]).flatmap(
-    lambda p: st.integers(0, 4).map(lambda k: p[:k])), max_size=40))
+@given(
+    st.lists(
+        st.permutations([1, 2, 3, 4]).flatmap(lambda p: st.integers(0, 4).map(lambda k: p[:k])),
+        max_size=40,
+    )
+)
 def test_instant_runoff_properties(ballots: list[list[int]]) -> None:
     rounds, exhausted, winner = instant_runoff(4, ballots)
     for r, spent in zip(rounds, exhausted):
@@ -159,8 +174,11 @@ def test_instant_runoff_properties(ballots: list[list[int]]) -> None:
     if winner is None:
         assert sum(last.values()) == 0
     else:
-        assert 2 * last[winner] > sum(last.values()) or len(last) == 1 or \
-            last[winner] == max(last.values())
+        assert (
+            2 * last[winner] > sum(last.values())
+            or len(last) == 1
+            or last[winner] == max(last.values())
+        )
     if ballots and all(b for b in ballots):
         firsts = [b[0] for b in ballots]
         top = max(set(firsts), key=firsts.count)

@@ -14,9 +14,14 @@ from verifier.steps import BallotInfo, selected_ballots
 
 def ballots() -> list[BallotInfo]:
     p, q, r = b"p" * 32, b"q" * 32, b"r" * 32
-    return [BallotInfo(10, p, "p1"), BallotInfo(11, q, "q1"), BallotInfo(12, p, "p2"),
-            BallotInfo(13, r, "r1", ("B1 proof", "fails")), BallotInfo(14, q, "q2"),
-            BallotInfo(15, r, "r2")]
+    return [
+        BallotInfo(10, p, "p1"),
+        BallotInfo(11, q, "q1"),
+        BallotInfo(12, p, "p2"),
+        BallotInfo(13, r, "r1", ("B1 proof", "fails")),
+        BallotInfo(14, q, "q2"),
+        BallotInfo(15, r, "r2"),
+    ]
 
 
 def test_the_last_valid_ballot_counts() -> None:
@@ -31,9 +36,11 @@ def test_the_first_valid_ballot_counts() -> None:
 
 def test_report_forms() -> None:
     report = Report(election="e", fingerprint="ab", source="dir")
-    report.steps = [StepResult("V1", "one", "x", PASS, counts={"entries": 3}),
-                    StepResult("V2", "two", "y", FAIL, "bad", "V2.decode"),
-                    StepResult("V3", "three", "z", SKIP, "needs the manifest")]
+    report.steps = [
+        StepResult("V1", "one", "x", PASS, counts={"entries": 3}),
+        StepResult("V2", "two", "y", FAIL, "bad", "V2.decode"),
+        StepResult("V3", "three", "z", SKIP, "needs the manifest"),
+    ]
     doc = report.to_json()
     assert doc["result"] == "fail" and doc["first_failure"] == "V2"
     assert [s["status"] for s in doc["steps"]] == ["pass", "fail", "skip"]

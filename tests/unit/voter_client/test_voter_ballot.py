@@ -80,12 +80,19 @@ def _manifest(*contests: Contest) -> Manifest:
     jst = dt.timezone(dt.timedelta(hours=9))
     key = secrets.token_hex(32)
     return Manifest(
-        election_id="ballot-test", title="テスト", election_day=dt.date(2026, 12, 6),
+        election_id="ballot-test",
+        title="テスト",
+        election_day=dt.date(2026, 12, 6),
         voting_start=dt.datetime(2026, 11, 29, tzinfo=jst),
         voting_end=dt.datetime(2026, 12, 6, 20, tzinfo=jst),
-        contests=contests, eligibility=Eligibility(16, ("茨城県つくば市",)), threshold=1,
-        trustees=(Trustee("t-1", 1, key, key),), mix_servers=(MixServer("m-1", 1, key),),
-        admin_key=key, registrar_key=key, board_key=key,
+        contests=contests,
+        eligibility=Eligibility(16, ("茨城県つくば市",)),
+        threshold=1,
+        trustees=(Trustee("t-1", 1, key, key),),
+        mix_servers=(MixServer("m-1", 1, key),),
+        admin_key=key,
+        registrar_key=key,
+        board_key=key,
         group=get_group("test-schnorr-512-128").description(),
     )
 
@@ -97,7 +104,9 @@ def test_rows_concatenate_contests_and_unknown_contests_are_refused() -> None:
     with pytest.raises(InvalidChoice, match="no contest"):
         plaintext_row(m, {"nope": "o1"})
     assert describe_choices(m, {"c-single": "o1"}) == [
-        "Contest single: 候補 1", "Contest k_of_n: blank (白票)"]
+        "Contest single: 候補 1",
+        "Contest k_of_n: blank (白票)",
+    ]
 
 
 def test_encrypted_ballot_decrypts_verifies_and_audits() -> None:
@@ -111,11 +120,10 @@ def test_encrypted_ballot_decrypts_verifies_and_audits() -> None:
     record = audit_record(m, kp.public, enc)
     assert record["choices"] == [2, 0, 0, 0, 1] and len(record["randomness"]) == 5
     g = group.generator()
-    for (a_hex, b_hex), r_hex, mval in zip(record["row"], record["randomness"],
-                                         record["choices"]):
+    for (a_hex, b_hex), r_hex, mval in zip(record["row"], record["randomness"], record["choices"]):
         r = group.scalar_from_hex(r_hex)
-        assert group.element_from_hex(b_hex) == g ** r
-        assert group.element_from_hex(a_hex) == group.encode_message(mval) * kp.public ** r
+        assert group.element_from_hex(b_hex) == g**r
+        assert group.element_from_hex(a_hex) == group.encode_message(mval) * kp.public**r
     assert "randomness" not in repr(enc)
 
 
@@ -131,8 +139,10 @@ def any_choice(draw, c: Contest):  # type: ignore[no-untyped-def]
 
 
 CONTESTS = [
-    contest("single"), contest("single", allow_blank=False),
-    contest("k_of_n", max_choices=3, min_choices=2), contest("ranked", max_choices=3),
+    contest("single"),
+    contest("single", allow_blank=False),
+    contest("k_of_n", max_choices=3, min_choices=2),
+    contest("ranked", max_choices=3),
     contest("ranked", max_choices=5, allow_ties=True),
 ]
 
