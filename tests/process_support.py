@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 import time
@@ -37,3 +38,23 @@ def kill_and_watch(script: str, seconds: float = 30) -> tuple[list[str], list[in
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     return words, [p for p in pids if alive(p)]
+
+
+def run_tohyo(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    stdin: int | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`tohyo ARGS` as a user runs it (this interpreter, the environment plus `env`): its exit
+    status and output. `input` is written to its standard input; otherwise `stdin` is given."""
+    return subprocess.run(
+        [sys.executable, "-m", "tohyo", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        **({"input": input} if input is not None else {"stdin": stdin}),
+    )

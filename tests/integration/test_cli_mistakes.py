@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from bulletin_board.testing import BoardProcess
 from mixnet.rng import DeterministicRandom
 from tests.integration.election_helpers import Election
 from tests.integration.test_ballot_intake import open_voting
+from tests.process_support import run_tohyo
 from tests.web.web_support import unused_url
 
 FINGERPRINT = "ab" * 32
@@ -29,15 +29,7 @@ FINGERPRINT = "ab" * 32
 def tohyo(
     *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: int | None = subprocess.DEVNULL
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tohyo", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=stdin,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
+    return run_tohyo(*args, cwd=cwd, env=env, stdin=stdin)
 
 
 def one_line(proc: subprocess.CompletedProcess[str], status: int, words: str) -> None:

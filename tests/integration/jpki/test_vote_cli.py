@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from mixnet.encoding import canonical_json, parse_canonical_json
 from mixnet.rng import DeterministicRandom
 from tests.integration.election_helpers import Election
 from tests.integration.test_ballot_intake import _write_settings, open_voting
+from tests.process_support import run_tohyo
 
 pytestmark = pytest.mark.pcsc
 
@@ -36,14 +35,7 @@ HANAKO = BasicFacts("投票 花子", dt.date(1980, 4, 1), Sex.FEMALE, "茨城県
 def tohyo(
     *args: str, env: dict[str, str] | None = None, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tohyo", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
-        env={**os.environ, **(env or {})},
-    )
+    return run_tohyo(*args, env=env, input=stdin)
 
 
 @pytest.fixture
